@@ -1,0 +1,5 @@
+"""`python -m needledesk` runs the same entry point as the `needledesk` command."""
+
+from needledesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""The `needledesk` command: the window by default, sub-commands for scripts and admins.
+
+Every expected failure is one clear line on stderr and a non-zero exit; an unexpected one
+is one line too, with the traceback written to the log file for the developers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from needledesk import __version__
+from needledesk.errors import NeedleDeskError, ValidationError
+
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+log = logging.getLogger("needledesk")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="needledesk",
+        description="Microneedling session records. With no command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"NeedleDesk {__version__}")
+    parser.add_argument("--db", metavar="PATH", type=Path,
+                        help="the database file (default: $NEEDLEDESK_DB, else needledesk.db "
+                             "in the user data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="fill the database with realistic made-up records")
+    demo.add_argument("--clients", type=int, default=200, metavar="N")
+    demo.add_argument("--seed", type=int, default=1, metavar="S")
+
+    imp = sub.add_parser("import", help="import records from an exchange JSON file")
+    imp.add_argument("file", type=Path, metavar="FILE.json")
+
+    exp = sub.add_parser("export", help="export records")
+    kinds = exp.add_subparsers(dest="kind", metavar="KIND", required=True)
+    js = kinds.add_parser("json", help="all records (or one client's) in the exchange format")
+    js.add_argument("-o", "--output", type=Path, metavar="FILE",
+                    help="write here instead of to standard output")
+    js.add_argument("--client", metavar="ID", help="only this client")
+
+    sub.add_parser("check", help="check the file's integrity; exit 0 only when sound")
+    return parser
+
+
+def _open(args):
+    from needledesk.paths import default_db_path
+    from needledesk.store.database import open_database
+    from needledesk.store.repository import Repository
+
+    return Repository(open_database(args.db or default_db_path()))
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _run(args) -> int:
+    if args.command == "demo":
+        from needledesk.demo import fill
+
+        if args.clients < 1:
+            raise NeedleDeskError(f"--clients: {args.clients} is not 1 or more")
+        result = fill(_open(args), clients=args.clients, seed=args.seed)
+        print(_counts("demo added", result.added))
+        return 0
+    if args.command == "import":
+        from needledesk.transfer import import_file
+
+        report = import_file(_open(args), args.file)
+        for warning in report.warnings:
+            _say(f"warning: {warning}")
+        print(_counts("imported", report.result.added)
+              + (f" ({_counts('already present', report.result.skipped)})"
+                 if report.result.skipped else ""))
+        return 0
+    if args.command == "export":
+        from needledesk.transfer import export_text, write_private
+
+        text = export_text(_open(args), args.client)
+        if args.output:
+            write_private(args.output, text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.command == "check":
+        from needledesk.store.check import check_database
+
+        repo = _open(args)
+        problems = check_database(repo.db)
+        for problem in problems:
+            _say(problem)
+        if problems:
+            _say(f"needledesk: check found {len(problems)} problem(s)")
+            return EXIT_PROBLEM
+        print("check: the database is sound")
+        return 0
+    from needledesk.ui.app import run_window
+
+    return run_window(args.db)
+
+
+def _counts(label: str, counts: dict[str, int]) -> str:
+    parts = [f"{counts.get(k, 0)} {k}" for k in ("clients", "courses", "screenings", "sessions")]
+    return f"{label}: " + ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ValidationError as exc:
+        _say(f"needledesk: nothing was written; {len(exc.problems)} problem(s):")
+        for problem in exc.problems:
+            _say(f"  {problem}")
+        return EXIT_PROBLEM
+    except NeedleDeskError as exc:
+        _say(f"needledesk: {exc}")
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        _say("needledesk: interrupted")
+        return 130
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"needledesk: {where}{exc.strerror or exc}")
+        return EXIT_PROBLEM
+    except Exception as exc:  # the last resort: one line, never a traceback
+        logfile = _log_crash()
+        _say(f"needledesk: internal error ({type(exc).__name__}: {exc}); "
+             f"details in {logfile}")
+        return EXIT_INTERNAL
+
+
+def _log_crash() -> Path:
+    import tempfile
+    import traceback
+
+    try:
+        from needledesk.paths import data_dir
+
+        folder = data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+    except Exception:
+        folder = Path(tempfile.gettempdir())
+    logfile = folder / "needledesk-errors.log"
+    with open(logfile, "a", encoding="utf-8") as handle:
+        handle.write(traceback.format_exc() + "\n")
+    return logfile

@@ -1,0 +1,1 @@
+"""The clinic's records and rules, free of Qt and SQL."""

@@ -1,0 +1,230 @@
+"""The clinical records as plain dataclasses: what a client, a screening and a session hold.
+
+Nothing here knows about Qt, SQL or JSON. Times are naive local wall-clock times, as the
+practitioner reads them off the treatment-room clock; dates are plain dates; money is Decimal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+def new_id() -> str:
+    """A fresh text UUID: records made on two PCs can later be merged without key clashes."""
+    return str(uuid.uuid4())
+
+
+class DeviceType(StrEnum):
+    PEN = "pen"
+    ROLLER = "roller"
+
+
+class Observed(StrEnum):
+    """When a reaction was seen."""
+
+    IMMEDIATE = "immediate"
+    NEXT_DAY = "next_day"
+    FOLLOW_UP = "follow_up"
+    NEXT_VISIT = "next_visit"
+
+
+#: The screening questionnaire, in the order it is asked (DOMAIN.md, "Who it is for").
+#: Every answer is a yes/no; for all but one, "yes" is the flag.
+SCREENING_QUESTIONS: dict[str, str] = {
+    "pregnant": "Pregnant",
+    "breastfeeding": "Breastfeeding",
+    "active_acne_or_infection": "Active acne or infection at the site",
+    "eczema_or_psoriasis_at_site": "Eczema or psoriasis at the site",
+    "open_wounds_or_cold_sores": "Open wounds or cold sores in the area",
+    "isotretinoin_last_6_months": "Isotretinoin in the last 6 months",
+    "blood_thinners_or_nsaids": "Blood thinners, ibuprofen or other NSAIDs",
+    "retinoids_stopped": "Topical retinoids stopped ahead of treatment",
+    "keloid_history": "History of keloid scarring",
+    "anaesthetic_allergy": "Allergy to the topical anaesthetic",
+}
+
+#: The answer that raises a flag, per question ("retinoids stopped: no" is the risky one).
+FLAGGED_ANSWER: dict[str, bool] = {key: True for key in SCREENING_QUESTIONS} | {
+    "retinoids_stopped": False
+}
+
+REACTION_KINDS: tuple[str, ...] = (
+    "erythema",
+    "oedema",
+    "pinpoint bleeding",
+    "bruising",
+    "irritation/itch",
+    "soreness",
+    "dryness/flaking",
+    "acne flare",
+    "pigmentation change",
+    "infection",
+    "allergic reaction",
+    "other",
+)
+
+SEVERITY_LABELS: dict[int, str] = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
+
+
+@dataclass
+class Client:
+    first_name: str
+    last_name: str
+    id: str = field(default_factory=new_id)
+    date_of_birth: date | None = None
+    phone: str | None = None
+    email: str | None = None
+    fitzpatrick: int | None = None
+    concerns: list[str] = field(default_factory=list)
+    notes: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass
+class Course:
+    """A planned series of sessions for one concern."""
+
+    client_id: str
+    concern: str
+    planned_sessions: int
+    interval_weeks: int
+    started_on: date
+    id: str = field(default_factory=new_id)
+    notes: str = ""
+
+
+@dataclass
+class Screening:
+    """The contraindication questionnaire and consent, taken on one date."""
+
+    client_id: str
+    date: date
+    answers: dict[str, bool | None] = field(default_factory=dict)
+    consent_signed: bool = False
+    id: str = field(default_factory=new_id)
+    notes: str = ""
+
+    @property
+    def flagged(self) -> list[str]:
+        """The questions whose answer is the risky one, in questionnaire order."""
+        return [
+            key
+            for key in SCREENING_QUESTIONS
+            if self.answers.get(key) is not None and self.answers.get(key) == FLAGGED_ANSWER[key]
+        ]
+
+
+@dataclass
+class Device:
+    type: DeviceType = DeviceType.PEN
+    model: str | None = None
+    cartridge: str | None = None
+    cartridge_lot: str | None = None
+
+
+@dataclass
+class Anaesthetic:
+    product: str
+    applied_at: datetime
+    removed_at: datetime | None = None
+
+    @property
+    def contact_minutes(self) -> int | None:
+        """Whole minutes the cream was on the skin, once it has been removed."""
+        if self.removed_at is None:
+            return None
+        return int((self.removed_at - self.applied_at).total_seconds() // 60)
+
+
+@dataclass
+class TreatedArea:
+    area: str
+    depth_mm: float
+    passes: int | None = None
+    endpoint: str | None = None
+    notes: str = ""
+
+
+@dataclass
+class Serum:
+    product: str
+    lot: str | None = None
+
+
+@dataclass
+class Reaction:
+    kind: str
+    severity: int
+    observed: Observed = Observed.IMMEDIATE
+    notes: str = ""
+
+
+@dataclass
+class Fee:
+    amount: Decimal
+    currency: str
+
+
+@dataclass
+class AcknowledgedWarning:
+    """A guideline the practitioner was warned about and chose to proceed past."""
+
+    warning: str
+    by: str
+    at: datetime
+
+
+@dataclass
+class Amendment:
+    """A correction to a signed session: who, when, why, and each field's old and new value."""
+
+    at: datetime
+    by: str
+    reason: str
+    changes: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    client_id: str
+    started_at: datetime
+    practitioner: str
+    areas: list[TreatedArea]
+    id: str = field(default_factory=new_id)
+    course_id: str | None = None
+    device: Device = field(default_factory=Device)
+    anaesthetic: Anaesthetic | None = None
+    serums: list[Serum] = field(default_factory=list)
+    combined_with: list[str] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+    aftercare: list[str] = field(default_factory=list)
+    fee: Fee | None = None
+    notes: str = ""
+    signed_at: datetime | None = None
+    acknowledged_warnings: list[AcknowledgedWarning] = field(default_factory=list)
+    amendments: list[Amendment] = field(default_factory=list)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def deepest_mm(self) -> float | None:
+        return max((a.depth_mm for a in self.areas), default=None)
+
+
+@dataclass
+class ClientRecord:
+    """A client with everything recorded for them: the unit of export and import."""
+
+    client: Client
+    courses: list[Course] = field(default_factory=list)
+    screenings: list[Screening] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)

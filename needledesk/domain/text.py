@@ -1,0 +1,35 @@
+"""Text folding for search: case- and accent-insensitive, so `lopez` finds `López`."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters that carry no combining mark to strip (NFKD leaves them whole).
+_EXTRA_FOLDS = str.maketrans(
+    {
+        "đ": "d",
+        "ð": "d",
+        "ł": "l",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ı": "i",
+        "þ": "th",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents: `Nguyễn Đức` -> `nguyen duc`.
+
+    Scripts without accents (Cyrillic, Greek) keep their letters, so a name typed in
+    Cyrillic is found by Cyrillic typing; Greek tonos and Cyrillic й/ё fold like accents.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.translate(_EXTRA_FOLDS)
+
+
+def digits(text: str | None) -> str:
+    """The digits of a phone number, for matching `0100` against `+1 555 0100`."""
+    return "".join(ch for ch in (text or "") if ch.isdigit())

@@ -1,0 +1,474 @@
+"""The open JSON exchange format, version 1 (docs/exchange-format.md): encode and decode.
+
+Decoding is strict and exhaustive: every problem in the file is collected with its place
+(`clients[3].sessions[0].areas[1].depth_mm`), so one run tells the user everything to fix.
+The clinical rules themselves live in `domain.rules`; this module only checks the shape
+(keys, types, formats) and then hands the records to those rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from needledesk.domain.model import (
+    SCREENING_QUESTIONS,
+    AcknowledgedWarning,
+    Amendment,
+    Anaesthetic,
+    Client,
+    ClientRecord,
+    Course,
+    Device,
+    DeviceType,
+    Fee,
+    Observed,
+    Reaction,
+    Screening,
+    Serum,
+    Session,
+    TreatedArea,
+)
+from needledesk.domain.rules import GuidelineWarning, Problem, join_path, session_warnings
+from needledesk.domain.rules import validate_record as _validate_record
+from needledesk.errors import NeedleDeskError
+
+FORMAT = "needledesk-exchange"
+VERSION = 1
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+
+
+class FormatError(NeedleDeskError):
+    """The file is not JSON, or not this format or version: one clear line."""
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def fmt_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def fmt_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+
+
+def fmt_amount(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def encode_session(s: Session) -> dict[str, Any]:
+    a = s.anaesthetic
+    return {
+        "id": s.id,
+        "course_id": s.course_id,
+        "started_at": fmt_time(s.started_at),
+        "practitioner": s.practitioner,
+        "device": {"type": str(s.device.type), "model": s.device.model,
+                   "cartridge": s.device.cartridge, "cartridge_lot": s.device.cartridge_lot},
+        "anaesthetic": None if a is None else {
+            "product": a.product, "applied_at": fmt_time(a.applied_at),
+            "removed_at": fmt_time(a.removed_at)},
+        "areas": [{"area": x.area, "depth_mm": x.depth_mm, "passes": x.passes,
+                   "endpoint": x.endpoint, "notes": x.notes} for x in s.areas],
+        "serums": [{"product": x.product, "lot": x.lot} for x in s.serums],
+        "combined_with": list(s.combined_with),
+        "reactions": [{"kind": x.kind, "severity": x.severity, "observed": str(x.observed),
+                       "notes": x.notes} for x in s.reactions],
+        "aftercare": list(s.aftercare),
+        "fee": None if s.fee is None else {"amount": fmt_amount(s.fee.amount),
+                                           "currency": s.fee.currency},
+        "notes": s.notes,
+        "signed_at": fmt_time(s.signed_at),
+        "acknowledged_warnings": [{"warning": w.warning, "by": w.by, "at": fmt_time(w.at)}
+                                  for w in s.acknowledged_warnings],
+        "amendments": [{"at": fmt_time(m.at), "by": m.by, "reason": m.reason,
+                        "changes": m.changes} for m in s.amendments],
+    }
+
+
+def encode_record(record: ClientRecord) -> dict[str, Any]:
+    c = record.client
+    return {
+        "id": c.id,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "date_of_birth": fmt_date(c.date_of_birth),
+        "phone": c.phone,
+        "email": c.email,
+        "fitzpatrick": c.fitzpatrick,
+        "concerns": list(c.concerns),
+        "notes": c.notes,
+        "courses": [{"id": x.id, "concern": x.concern, "planned_sessions": x.planned_sessions,
+                     "interval_weeks": x.interval_weeks, "started_on": fmt_date(x.started_on),
+                     "notes": x.notes} for x in record.courses],
+        "screenings": [{"id": x.id, "date": fmt_date(x.date), "answers": dict(x.answers),
+                        "consent_signed": x.consent_signed, "notes": x.notes}
+                       for x in record.screenings],
+        "sessions": [encode_session(s) for s in record.sessions],
+    }
+
+
+def encode_document(records: list[ClientRecord], exported_at: datetime | None = None) -> dict:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": fmt_time((exported_at or datetime.now()).replace(microsecond=0)),
+        "clients": [encode_record(r) for r in records],
+    }
+
+
+def dumps(document: dict) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+_MISSING = object()
+
+
+class _Reader:
+    """Reads one JSON object at a time, collecting every shape problem with its path."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def obj(self, value: Any, path: str, required: tuple[str, ...],
+            optional: tuple[str, ...] = ()) -> dict | None:
+        if not isinstance(value, dict):
+            self.fail(path, f"must be an object, not {_kind(value)}")
+            return None
+        for key in value:
+            if key not in required and key not in optional:
+                self.fail(join_path(path, str(key)), "is not a known key (a typo would lose data)")
+        for key in required:
+            if key not in value:
+                self.fail(join_path(path, key), "is missing")
+        return value
+
+    def get(self, d: dict, key: str, path: str, kind: str, *, required: bool = False,
+            default: Any = None) -> Any:
+        value = d.get(key, _MISSING)
+        where = join_path(path, key)
+        if value is _MISSING or value is None:
+            if required and value is None:
+                self.fail(where, "must not be null")
+            return default
+        checks = {
+            "str": lambda v: isinstance(v, str),
+            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+            "bool": lambda v: isinstance(v, bool),
+            "list": lambda v: isinstance(v, list),
+            "dict": lambda v: isinstance(v, dict),
+        }
+        if not checks[kind](value):
+            names = {"str": "a string", "int": "a whole number", "number": "a number",
+                     "bool": "true or false", "list": "a list", "dict": "an object"}
+            self.fail(where, f"{_show(value)} is not {names[kind]}")
+            return default
+        return value
+
+    def text(self, d: dict, key: str, path: str, *, required: bool = False) -> str | None:
+        return self.get(d, key, path, "str", required=required)
+
+    def strings(self, d: dict, key: str, path: str) -> list[str]:
+        items = self.get(d, key, path, "list", default=[])
+        out = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                out.append(item)
+            else:
+                self.fail(f"{join_path(path, key)}[{i}]", f"{_show(item)} is not a string")
+        return out
+
+    def day(self, d: dict, key: str, path: str, *, required: bool = False) -> date | None:
+        raw = self.text(d, key, path, required=required)
+        if raw is None:
+            return None
+        where = join_path(path, key)
+        if not _DATE.fullmatch(raw):
+            self.fail(where, f"{raw!r} is not a date in the form YYYY-MM-DD")
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.fail(where, f"{raw!r} is not a real date")
+            return None
+
+    def time(self, d: dict, key: str, path: str, *, required: bool = False) -> datetime | None:
+        raw = self.text(d, key, path, required=required)
+        if raw is None:
+            return None
+        where = join_path(path, key)
+        if not _TIME.fullmatch(raw):
+            self.fail(where, f"{raw!r} is not a local time in the form YYYY-MM-DDTHH:MM[:SS]")
+            return None
+        try:
+            return datetime.fromisoformat(raw)
+        except ValueError:
+            self.fail(where, f"{raw!r} is not a real date and time")
+            return None
+
+    def each(self, d: dict, key: str, path: str):
+        """Yield (index, item path, item) for a list-valued key."""
+        for i, item in enumerate(self.get(d, key, path, "list", default=[])):
+            yield i, f"{join_path(path, key)}[{i}]", item
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+            int: "a number", float: "a number", type(None): "null"}.get(type(value), "a value")
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _id(r: _Reader, d: dict, path: str, ids: dict[str, str]) -> str:
+    value = r.text(d, "id", path, required=True)
+    where = join_path(path, "id")
+    if value is None or not value.strip():
+        if value is not None:
+            r.fail(where, "must be a non-empty string")
+        return ""
+    if value in ids:
+        r.fail(where, f"{value!r} is already used at {ids[value]}; every id must be unique")
+    else:
+        ids[value] = where
+    return value
+
+
+def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
+                    ids: dict[str, str]) -> Session | None:
+    d = r.obj(raw, path, ("id", "started_at", "practitioner", "device", "areas"),
+              ("course_id", "anaesthetic", "serums", "combined_with", "reactions", "aftercare",
+               "fee", "notes", "signed_at", "acknowledged_warnings", "amendments"))
+    if d is None:
+        return None
+    session_id = _id(r, d, path, ids)
+    started_at = r.time(d, "started_at", path, required=True)
+
+    device = Device()
+    dev_path = join_path(path, "device")
+    dev = r.obj(d.get("device"), dev_path, ("type",), ("model", "cartridge", "cartridge_lot")) \
+        if "device" in d else None
+    if dev is not None:
+        kind = r.text(dev, "type", dev_path, required=True)
+        if kind is not None and kind not in tuple(DeviceType):
+            r.fail(join_path(dev_path, "type"), f"{kind!r} is not pen or roller")
+        device = Device(DeviceType(kind) if kind in tuple(DeviceType) else DeviceType.PEN,
+                        r.text(dev, "model", dev_path), r.text(dev, "cartridge", dev_path),
+                        r.text(dev, "cartridge_lot", dev_path))
+
+    anaesthetic = None
+    if d.get("anaesthetic") is not None:
+        an_path = join_path(path, "anaesthetic")
+        an = r.obj(d["anaesthetic"], an_path, ("product", "applied_at"), ("removed_at",))
+        if an is not None:
+            product = r.text(an, "product", an_path, required=True)
+            applied = r.time(an, "applied_at", an_path, required=True)
+            removed = r.time(an, "removed_at", an_path)
+            if product is not None and applied is not None:
+                anaesthetic = Anaesthetic(product, applied, removed)
+
+    areas = []
+    for _, p, item in r.each(d, "areas", path):
+        a = r.obj(item, p, ("area", "depth_mm"), ("passes", "endpoint", "notes"))
+        if a is not None:
+            depth = r.get(a, "depth_mm", p, "number", required=True)
+            areas.append(TreatedArea(r.text(a, "area", p, required=True) or "",
+                                     float(depth) if depth is not None else float("nan"),
+                                     r.get(a, "passes", p, "int"), r.text(a, "endpoint", p),
+                                     r.text(a, "notes", p) or ""))
+    serums = []
+    for _, p, item in r.each(d, "serums", path):
+        a = r.obj(item, p, ("product",), ("lot",))
+        if a is not None:
+            serums.append(Serum(r.text(a, "product", p, required=True) or "",
+                                r.text(a, "lot", p)))
+    reactions = []
+    for _, p, item in r.each(d, "reactions", path):
+        a = r.obj(item, p, ("kind", "severity"), ("observed", "notes"))
+        if a is None:
+            continue
+        observed = r.text(a, "observed", p) or Observed.IMMEDIATE.value
+        if observed not in tuple(Observed):
+            r.fail(join_path(p, "observed"), f"{observed!r} is not one of "
+                   + ", ".join(o.value for o in Observed))
+            observed = Observed.IMMEDIATE.value
+        severity = r.get(a, "severity", p, "int", required=True)
+        reactions.append(Reaction(r.text(a, "kind", p, required=True) or "",
+                                  severity if severity is not None else 0,
+                                  Observed(observed), r.text(a, "notes", p) or ""))
+
+    fee = None
+    if d.get("fee") is not None:
+        fee_path = join_path(path, "fee")
+        f = r.obj(d["fee"], fee_path, ("amount", "currency"))
+        if f is not None:
+            fee = _decode_fee(r, f, fee_path)
+
+    acknowledged = []
+    for _, p, item in r.each(d, "acknowledged_warnings", path):
+        a = r.obj(item, p, ("warning", "by", "at"))
+        if a is not None:
+            at = r.time(a, "at", p, required=True)
+            acknowledged.append(AcknowledgedWarning(r.text(a, "warning", p, required=True) or "",
+                                                    r.text(a, "by", p, required=True) or "",
+                                                    at or datetime.min))
+    amendments = []
+    for _, p, item in r.each(d, "amendments", path):
+        a = r.obj(item, p, ("at", "by", "reason", "changes"))
+        if a is None:
+            continue
+        changes = r.get(a, "changes", p, "dict", required=True, default={})
+        for key, pair in changes.items():
+            if not (isinstance(pair, list) and len(pair) == 2):
+                r.fail(f"{join_path(p, 'changes')}.{key}", "must be a pair [old, new]")
+        amendments.append(Amendment(r.time(a, "at", p, required=True) or datetime.min,
+                                    r.text(a, "by", p, required=True) or "",
+                                    r.text(a, "reason", p, required=True) or "", changes))
+
+    if started_at is None:
+        return None
+    return Session(
+        client_id=client_id, started_at=started_at,
+        practitioner=r.text(d, "practitioner", path, required=True) or "",
+        areas=areas, id=session_id, course_id=r.text(d, "course_id", path), device=device,
+        anaesthetic=anaesthetic, serums=serums,
+        combined_with=r.strings(d, "combined_with", path), reactions=reactions,
+        aftercare=r.strings(d, "aftercare", path), fee=fee, notes=r.text(d, "notes", path) or "",
+        signed_at=r.time(d, "signed_at", path), acknowledged_warnings=acknowledged,
+        amendments=amendments)
+
+
+def _decode_fee(r: _Reader, f: dict, path: str) -> Fee | None:
+    raw = r.get(f, "amount", path, "str", required=True)
+    currency = r.text(f, "currency", path, required=True)
+    if raw is None or currency is None:
+        return None
+    try:
+        amount = Decimal(raw.strip())
+        if not amount.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        r.fail(join_path(path, "amount"), f"{raw!r} is not a decimal amount such as \"250.00\"")
+        return None
+    return Fee(amount, currency)
+
+
+def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> ClientRecord | None:
+    d = r.obj(raw, path, ("id", "first_name", "last_name"),
+              ("date_of_birth", "phone", "email", "fitzpatrick", "concerns", "notes", "courses",
+               "screenings", "sessions"))
+    if d is None:
+        return None
+    client = Client(
+        id=_id(r, d, path, ids),
+        first_name=r.text(d, "first_name", path, required=True) or "",
+        last_name=r.text(d, "last_name", path, required=True) or "",
+        date_of_birth=r.day(d, "date_of_birth", path), phone=r.text(d, "phone", path),
+        email=r.text(d, "email", path), fitzpatrick=r.get(d, "fitzpatrick", path, "int"),
+        concerns=r.strings(d, "concerns", path), notes=r.text(d, "notes", path) or "")
+    record = ClientRecord(client)
+    for _, p, item in r.each(d, "courses", path):
+        c = r.obj(item, p, ("id", "concern", "planned_sessions", "interval_weeks", "started_on"),
+                  ("notes",))
+        if c is None:
+            continue
+        course_id = _id(r, c, p, ids)
+        started = r.day(c, "started_on", p, required=True)
+        planned = r.get(c, "planned_sessions", p, "int", required=True)
+        interval = r.get(c, "interval_weeks", p, "int", required=True)
+        if started is not None and planned is not None and interval is not None:
+            record.courses.append(Course(client.id, r.text(c, "concern", p, required=True) or "",
+                                         planned, interval, started, course_id,
+                                         r.text(c, "notes", p) or ""))
+    for _, p, item in r.each(d, "screenings", path):
+        s = r.obj(item, p, ("id", "date"), ("answers", "consent_signed", "notes"))
+        if s is None:
+            continue
+        screening_id = _id(r, s, p, ids)
+        day = r.day(s, "date", p, required=True)
+        answers_raw = r.get(s, "answers", p, "dict", default={})
+        answers: dict[str, bool | None] = {}
+        for key, value in answers_raw.items():
+            where = f"{join_path(p, 'answers')}.{key}"
+            if key not in SCREENING_QUESTIONS:
+                r.fail(where, "is not a screening question; known: "
+                       + ", ".join(SCREENING_QUESTIONS))
+            elif value is not None and not isinstance(value, bool):
+                r.fail(where, f"{_show(value)} is not true, false or null")
+            else:
+                answers[key] = value
+        consent = r.get(s, "consent_signed", p, "bool", default=False)
+        if day is not None:
+            record.screenings.append(Screening(client.id, day, answers, consent, screening_id,
+                                               r.text(s, "notes", p) or ""))
+    for _, p, item in r.each(d, "sessions", path):
+        session = _decode_session(r, item, p, client.id, ids)
+        if session is not None:
+            record.sessions.append(session)
+    return record
+
+
+@dataclass
+class Decoded:
+    """The outcome of reading a document: records, or the problems that stop the import."""
+
+    records: list[ClientRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[GuidelineWarning] = field(default_factory=list)
+
+
+def parse_json(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FormatError(f"not a JSON file ({exc})") from None
+
+
+def decode_document(document: Any, today: date | None = None) -> Decoded:
+    """Check a parsed document against the format and every clinical rule."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise FormatError(f"not a NeedleDesk exchange file (its \"format\" is not \"{FORMAT}\")")
+    if document.get("version") != VERSION:
+        raise FormatError(f"exchange format version {_show(document.get('version'))} is not "
+                          f"supported; this NeedleDesk reads version {VERSION}")
+    r = _Reader()
+    r.obj(document, "", ("format", "version", "clients"), ("exported_at",))
+    r.time(document, "exported_at", "")
+    ids: dict[str, str] = {}
+    out = Decoded()
+    for i, path, item in r.each(document, "clients", ""):
+        record = _decode_record(r, item, path, ids)
+        if record is None:
+            continue
+        shape_problems = {p.path for p in r.problems}
+        for problem in _validate_record(record, today):
+            placed = problem.under(f"clients[{i}]")
+            if placed.path not in shape_problems:
+                out.problems.append(placed)
+        for j, session in enumerate(record.sessions):
+            acknowledged = {w.warning for w in session.acknowledged_warnings}
+            for w in session_warnings(session, record.screenings):
+                if w.code not in acknowledged:
+                    out.warnings.append(GuidelineWarning(
+                        w.code, join_path(f"clients[{i}].sessions[{j}]", w.path), w.message))
+        out.records.append(record)
+    out.problems = r.problems + out.problems
+    return out

@@ -1,0 +1,132 @@
+"""Opening the clinic's SQLite file safely: private permissions, WAL, migrations, refusals.
+
+Before anything is written, the file is inspected read-only: a file that is not SQLite,
+not NeedleDesk's, or written by a newer NeedleDesk is refused and left exactly as it was.
+Before a migration runs, a copy of the file is taken with SQLite's backup API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from needledesk.errors import NeedleDeskError
+from needledesk.store.schema import (
+    APPLICATION_ID,
+    MIGRATION_SET,
+    STEP_NAMES,
+    migrations,
+    schema_version,
+)
+
+PRIVATE = 0o600
+
+
+class DatabaseError(NeedleDeskError):
+    """The file cannot be opened as this NeedleDesk's database; it was not changed."""
+
+
+def make_private(path: Path) -> None:
+    """Readable and writable by the user only (records are health data)."""
+    if os.name == "posix" and path.exists():
+        os.chmod(path, PRIVATE)
+
+
+def companions(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _inspect(path: Path) -> tuple[int, int, set[str], int]:
+    """(application_id, user_version, applied step names, table count), read-only."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: cannot be opened ({exc})") from None
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+        names = set()
+        if "_sqlite_migrations" in tables:
+            names = {row[0] for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
+        return app_id, version, names, len(tables)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path}: is not a NeedleDesk database ({exc})") from None
+    finally:
+        conn.close()
+
+
+def copy_database(source: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy through SQLite's online backup API (never a raw file copy)."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+    os.close(fd)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+    make_private(target)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # check_same_thread=False: the window hands reads to a worker thread; each thread
+    # still gets its own connection from `open_database`, this only lifts Python's guard.
+    conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
+    """Open (creating if needed) the database at `path`, upgraded to this schema."""
+    path = Path(path)
+    fresh = not path.exists() or path.stat().st_size == 0
+    if fresh:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    else:
+        app_id, version, applied, tables = _inspect(path)
+        if app_id not in (0, APPLICATION_ID) or (tables and not applied):
+            raise DatabaseError(f"{path}: is a SQLite file of another program "
+                                f"(application id {app_id:#x}); not opened")
+        unknown = applied - set(STEP_NAMES)
+        if version > schema_version() or unknown:
+            raise DatabaseError(
+                f"{path}: was written by a newer NeedleDesk (schema {version}, this program "
+                f"knows {schema_version()}); update NeedleDesk to open it. The file was not "
+                "changed.")
+    make_private(path)
+
+    conn = _connect(path)
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise DatabaseError(f"{path}: cannot use write-ahead logging (got {mode})")
+        conn.execute("PRAGMA synchronous = FULL")
+        db = Database(conn)
+        if migrate:
+            pending = migrations.pending(db)
+            if pending and not fresh and migrations.applied(db):
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                copy_database(conn, path.with_name(
+                    f"{path.stem}.before-schema-{schema_version()}-{stamp}{path.suffix}"))
+            if pending:
+                migrations.apply(db)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise DatabaseError(f"{path}: cannot be opened ({exc})") from None
+    except BaseException:
+        conn.close()
+        raise
+    for companion in companions(path):
+        make_private(companion)
+    return db

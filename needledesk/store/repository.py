@@ -1,0 +1,510 @@
+"""The repository: every read and write of records goes through here, as dataclasses.
+
+Writes that span rows (a session with its areas, serums and reactions; an import) run in
+one `db.atomic()` transaction, so a crash leaves the whole record or none of it. Every
+write is validated by `domain.rules` first: a record that breaks a rule is never written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlite_utils import Database
+
+from needledesk.domain import amend
+from needledesk.domain.model import (
+    AcknowledgedWarning,
+    Amendment,
+    Anaesthetic,
+    Client,
+    ClientRecord,
+    Course,
+    Device,
+    DeviceType,
+    Fee,
+    Observed,
+    Reaction,
+    Screening,
+    Serum,
+    Session,
+    TreatedArea,
+)
+from needledesk.domain.rules import (
+    Problem,
+    validate_client,
+    validate_course,
+    validate_record,
+    validate_screening,
+    validate_session,
+)
+from needledesk.domain.text import digits, fold
+from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
+from needledesk.exchange import encode_session, fmt_amount, fmt_date, fmt_time
+
+_CHILD_TABLES = ("treated_areas", "serums", "reactions", "acknowledged_warnings", "amendments")
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """One row of the client list: enough to find and tell clients apart."""
+
+    id: str
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    phone: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of a client's history."""
+
+    id: str
+    started_at: datetime
+    course_id: str | None
+    areas: tuple[str, ...]
+    deepest_mm: float | None
+    worst_reaction: int | None
+    reactions: tuple[str, ...]
+    signed: bool
+    amended: bool
+
+
+@dataclass
+class ImportResult:
+    added: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def search_key(client: Client) -> str:
+    """Folded words of the name (last name first, so the key also sorts) and phone digits."""
+    words = "".join(ch if ch.isalnum() else " " for ch in fold(
+        f"{client.last_name} {client.first_name}")).split()
+    return " " + " ".join(words) + " " + digits(client.phone)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class Repository:
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = datetime.now):
+        self.db = db
+        self.clock = clock
+
+    def _now(self) -> datetime:
+        return self.clock().replace(microsecond=0)
+
+    # --- clients --------------------------------------------------------------------------
+
+    def _client_row(self, client: Client) -> dict:
+        return {
+            "id": client.id, "first_name": client.first_name.strip(),
+            "last_name": client.last_name.strip(),
+            "date_of_birth": fmt_date(client.date_of_birth), "phone": client.phone,
+            "email": client.email, "fitzpatrick": client.fitzpatrick,
+            "concerns": _json(client.concerns), "notes": client.notes,
+            "search_key": search_key(client),
+        }
+
+    def add_client(self, client: Client) -> Client:
+        _raise_if(validate_client(client))
+        now = fmt_time(self._now())
+        self.db["clients"].insert(self._client_row(client) | {"created_at": now,
+                                                              "updated_at": now})
+        return client
+
+    def update_client(self, client: Client) -> Client:
+        _raise_if(validate_client(client))
+        self.get_client(client.id)
+        row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
+        self.db["clients"].update(client.id, row)
+        return client
+
+    def get_client(self, client_id: str) -> Client:
+        rows = list(self.db.query("SELECT * FROM clients WHERE id = ?", [client_id]))
+        if not rows:
+            raise NotFoundError(f"no client with id {client_id!r}")
+        return _client(rows[0])
+
+    def count_clients(self) -> int:
+        return self.db.execute("SELECT count(*) FROM clients").fetchone()[0]
+
+    def search_clients(self, query: str = "", limit: int | None = None) -> list[ClientSummary]:
+        """Clients whose name words start with each typed word (or whose phone holds the
+        digits typed), ignoring case and accents: `ana lo` finds `Ana López`."""
+        tokens = "".join(ch if ch.isalnum() else " " for ch in fold(query)).split()
+        where, params = [], []
+        for token in tokens:
+            if token.isdigit():
+                where.append("search_key LIKE ?")
+                params.append(f"%{token}%")
+            else:
+                where.append("search_key LIKE ?")
+                params.append(f"% {token}%")
+        sql = "SELECT id, first_name, last_name, date_of_birth, phone FROM clients"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY search_key"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [ClientSummary(r[0], r[1], r[2], _day(r[3]), r[4])
+                for r in self.db.execute(sql, params).fetchall()]
+
+    # --- courses and screenings -----------------------------------------------------------
+
+    def add_course(self, course: Course) -> Course:
+        _raise_if(validate_course(course))
+        self.get_client(course.client_id)
+        self.db["courses"].insert(_course_row(course))
+        return course
+
+    def courses(self, client_id: str) -> list[Course]:
+        return [_course(r) for r in self.db.query(
+            "SELECT * FROM courses WHERE client_id = ? ORDER BY started_on, rowid", [client_id])]
+
+    def add_screening(self, screening: Screening) -> Screening:
+        _raise_if(validate_screening(screening))
+        self.get_client(screening.client_id)
+        self.db["screenings"].insert(_screening_row(screening))
+        return screening
+
+    def screenings(self, client_id: str) -> list[Screening]:
+        return [_screening(r) for r in self.db.query(
+            "SELECT * FROM screenings WHERE client_id = ? ORDER BY date, rowid", [client_id])]
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def _check_session(self, session: Session) -> None:
+        problems = validate_session(session)
+        if session.course_id is not None:
+            owner = self.db.execute("SELECT client_id FROM courses WHERE id = ?",
+                                    [session.course_id]).fetchone()
+            if owner is None or owner[0] != session.client_id:
+                problems.append(Problem("course_id", f"{session.course_id!r} is not a course "
+                                        "of this client"))
+        _raise_if(problems)
+        self.get_client(session.client_id)
+
+    def save_draft(self, session: Session) -> Session:
+        """Create or replace a draft. A signed session changes only by `amend_session`."""
+        if session.signed_at is not None or session.amendments:
+            raise SignedRecordError("a draft has no sign-off time or amendments; use "
+                                    "sign_session and amend_session")
+        self._check_session(session)
+        with self.db.atomic():
+            existing = self.db.execute("SELECT signed_at FROM sessions WHERE id = ?",
+                                       [session.id]).fetchone()
+            if existing is not None and existing[0] is not None:
+                raise SignedRecordError("this session is signed off; correct it with an "
+                                        "amendment")
+            if existing is not None:
+                self._delete_session_rows(session.id)
+            self._insert_sessions([session])
+        return session
+
+    def sign_session(self, session_id: str, at: datetime | None = None) -> Session:
+        session = self.get_session(session_id)
+        if session.is_signed:
+            raise SignedRecordError("this session is already signed off")
+        signed = replace(session, signed_at=at or self._now())
+        self._check_session(signed)
+        self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? AND signed_at IS NULL",
+                        [fmt_time(signed.signed_at), session_id])
+        return signed
+
+    def amend_session(self, amended: Session, *, by: str, reason: str,
+                      at: datetime | None = None) -> Amendment:
+        """Correct a signed session. The old value of every changed field is kept."""
+        current = self.get_session(amended.id)
+        if not current.is_signed:
+            raise SignedRecordError("only a signed session is amended; edit the draft instead")
+        problems = []
+        if not reason.strip():
+            problems.append(Problem("reason", "an amendment needs a reason"))
+        if not by.strip():
+            problems.append(Problem("by", "an amendment needs the practitioner's name"))
+        _raise_if(problems)
+        new = replace(amended, client_id=current.client_id, signed_at=current.signed_at,
+                      acknowledged_warnings=current.acknowledged_warnings,
+                      amendments=current.amendments)
+        self._check_session(new)
+        changes = amend.diff(encode_session(current), encode_session(new))
+        if not changes:
+            raise ValidationError([Problem("", "the amendment changes nothing")])
+        amendment = Amendment(at or self._now(), by.strip(), reason.strip(), changes)
+        new.amendments = [*current.amendments, amendment]
+        with self.db.atomic():
+            self._delete_session_rows(current.id, keep_amendments=True)
+            self._insert_sessions([new], amendments_from=len(current.amendments),
+                                  update_row=True)
+        return amendment
+
+    def get_session(self, session_id: str) -> Session:
+        sessions = self._load_sessions("id = ?", [session_id])
+        if not sessions:
+            raise NotFoundError(f"no session with id {session_id!r}")
+        return sessions[0]
+
+    def sessions(self, client_id: str) -> list[Session]:
+        """A client's sessions, oldest first, in full."""
+        return self._load_sessions("client_id = ?", [client_id])
+
+    def latest_session(self, client_id: str) -> Session | None:
+        row = self.db.execute("SELECT id FROM sessions WHERE client_id = ? "
+                              "ORDER BY started_at DESC LIMIT 1", [client_id]).fetchone()
+        return None if row is None else self.get_session(row[0])
+
+    def history(self, client_id: str) -> list[SessionSummary]:
+        """A client's sessions, newest first, summarised for the history list."""
+        rows = self.db.execute("""
+            SELECT s.id, s.started_at, s.course_id, s.signed_at,
+                   (SELECT group_concat(area, '|') FROM
+                        (SELECT area FROM treated_areas WHERE session_id = s.id
+                         ORDER BY position)),
+                   (SELECT max(depth_mm) FROM treated_areas WHERE session_id = s.id),
+                   (SELECT max(severity) FROM reactions WHERE session_id = s.id),
+                   (SELECT group_concat(kind || ' ' || severity, '|') FROM
+                        (SELECT kind, severity FROM reactions WHERE session_id = s.id
+                         ORDER BY position)),
+                   EXISTS (SELECT 1 FROM amendments WHERE session_id = s.id)
+            FROM sessions s WHERE s.client_id = ? ORDER BY s.started_at DESC""",
+                               [client_id]).fetchall()
+        return [SessionSummary(r[0], datetime.fromisoformat(r[1]), r[2],
+                               tuple((r[4] or "").split("|")) if r[4] else (), r[5], r[6],
+                               tuple(r[7].split("|")) if r[7] else (), r[3] is not None,
+                               bool(r[8])) for r in rows]
+
+    # --- whole records: export and import -------------------------------------------------
+
+    def load_records(self, client_id: str | None = None) -> Iterator[ClientRecord]:
+        """Every client (or one) with their courses, screenings and sessions, by name."""
+        where, params = ("id = ?", [client_id]) if client_id else ("1", [])
+        clients = [_client(r) for r in self.db.query(
+            f"SELECT * FROM clients WHERE {where} ORDER BY search_key, id", params)]
+        if client_id and not clients:
+            raise NotFoundError(f"no client with id {client_id!r}")
+        owner = "client_id = ?" if client_id else "1"
+        courses, screenings, sessions = defaultdict(list), defaultdict(list), defaultdict(list)
+        for r in self.db.query(f"SELECT * FROM courses WHERE {owner} "
+                               "ORDER BY started_on, rowid", params):
+            courses[r["client_id"]].append(_course(r))
+        for r in self.db.query(f"SELECT * FROM screenings WHERE {owner} "
+                               "ORDER BY date, rowid", params):
+            screenings[r["client_id"]].append(_screening(r))
+        for s in self._load_sessions(owner, params):
+            sessions[s.client_id].append(s)
+        for c in clients:
+            yield ClientRecord(c, courses[c.id], screenings[c.id], sessions[c.id])
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for table in ("clients", "courses", "screenings", "sessions"):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found |= {r[0] for r in self.db.execute(
+                    f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)}
+        return found
+
+    def write_records(self, records: list[ClientRecord], *,
+                      on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
+        """Write whole client records in one transaction. Records whose id is already
+        stored are left as they are (import is idempotent); the rest is validated first."""
+        problems = []
+        for i, record in enumerate(records):
+            problems += [p.under(f"clients[{i}]") for p in validate_record(record)]
+        _raise_if(problems)
+        ids = [r.client.id for r in records]
+        for r in records:
+            ids += [x.id for x in r.courses] + [x.id for x in r.screenings]
+            ids += [x.id for x in r.sessions]
+        existing = self.existing_ids(ids)
+        result = ImportResult()
+        now = fmt_time(self._now())
+
+        def fresh(kind: str, items):
+            for item in items:
+                if item.id in existing:
+                    result.skipped[kind] += 1
+                else:
+                    result.added[kind] += 1
+                    yield item
+
+        with self.db.atomic():
+            batch: list[ClientRecord] = []
+            for done, record in enumerate(records, 1):
+                batch.append(record)
+                if len(batch) == 500 or done == len(records):
+                    self.db["clients"].insert_all(
+                        (self._client_row(c) | {"created_at": now, "updated_at": now}
+                         for c in fresh("clients", (b.client for b in batch))), batch_size=500)
+                    self.db["courses"].insert_all(
+                        (_course_row(c) for c in fresh("courses",
+                                                       (c for b in batch for c in b.courses))),
+                        batch_size=500)
+                    self.db["screenings"].insert_all(
+                        (_screening_row(s) for s in fresh("screenings", (
+                            s for b in batch for s in b.screenings))), batch_size=500)
+                    self._insert_sessions(list(fresh("sessions", (
+                        s for b in batch for s in b.sessions))))
+                    batch = []
+                    if on_progress:
+                        on_progress(done, len(records))
+        return result
+
+    # --- rows -----------------------------------------------------------------------------
+
+    def _delete_session_rows(self, session_id: str, keep_amendments: bool = False) -> None:
+        for table in _CHILD_TABLES:
+            if keep_amendments and table == "amendments":
+                continue
+            self.db.execute(f"DELETE FROM {table} WHERE session_id = ?", [session_id])
+        if not keep_amendments:
+            self.db.execute("DELETE FROM sessions WHERE id = ?", [session_id])
+
+    def _insert_sessions(self, sessions: list[Session], amendments_from: int = 0,
+                         update_row: bool = False) -> None:
+        rows = defaultdict(list)
+        for s in sessions:
+            a = s.anaesthetic
+            rows["sessions"].append({
+                "id": s.id, "client_id": s.client_id, "course_id": s.course_id,
+                "started_at": fmt_time(s.started_at), "practitioner": s.practitioner.strip(),
+                "device_type": str(s.device.type), "device_model": s.device.model,
+                "cartridge": s.device.cartridge, "cartridge_lot": s.device.cartridge_lot,
+                "anaesthetic_product": a.product if a else None,
+                "anaesthetic_applied_at": fmt_time(a.applied_at) if a else None,
+                "anaesthetic_removed_at": fmt_time(a.removed_at) if a else None,
+                "combined_with": _json(s.combined_with), "aftercare": _json(s.aftercare),
+                "fee_amount": fmt_amount(s.fee.amount) if s.fee else None,
+                "fee_currency": s.fee.currency if s.fee else None,
+                "notes": s.notes, "signed_at": fmt_time(s.signed_at)})
+            for i, x in enumerate(s.areas):
+                rows["treated_areas"].append({
+                    "session_id": s.id, "position": i, "area": x.area.strip(),
+                    "depth_mm": float(x.depth_mm), "passes": x.passes, "endpoint": x.endpoint,
+                    "notes": x.notes})
+            for i, x in enumerate(s.serums):
+                rows["serums"].append({"session_id": s.id, "position": i,
+                                       "product": x.product, "lot": x.lot})
+            for i, x in enumerate(s.reactions):
+                rows["reactions"].append({"session_id": s.id, "position": i, "kind": x.kind,
+                                          "severity": x.severity, "observed": str(x.observed),
+                                          "notes": x.notes})
+            for i, x in enumerate(s.acknowledged_warnings):
+                rows["acknowledged_warnings"].append({"session_id": s.id, "position": i,
+                                                      "warning": x.warning, "by": x.by,
+                                                      "at": fmt_time(x.at)})
+            for i, x in enumerate(s.amendments[amendments_from:], amendments_from):
+                rows["amendments"].append({"session_id": s.id, "position": i,
+                                           "at": fmt_time(x.at), "by": x.by,
+                                           "reason": x.reason, "changes": _json(x.changes)})
+        if update_row:
+            # An amendment rewrites the session row in place; its amendment rows stay.
+            row = rows.pop("sessions")[0]
+            self.db["sessions"].update(row["id"], row)
+        for table in ("sessions", *_CHILD_TABLES):
+            if rows.get(table):
+                self.db[table].insert_all(rows[table], batch_size=1000)
+
+    def _load_sessions(self, where: str, params: list) -> list[Session]:
+        sessions = {r["id"]: _session(r) for r in self.db.query(
+            f"SELECT * FROM sessions WHERE {where} ORDER BY started_at, rowid", params)}
+        if not sessions:
+            return []
+        inner = f"SELECT id FROM sessions WHERE {where}"
+
+        def children(table: str):
+            if len(sessions) == 1:
+                sql, args = f"SELECT * FROM {table} WHERE session_id = ?", list(sessions)
+            else:
+                sql, args = f"SELECT * FROM {table} WHERE session_id IN ({inner})", params
+            return self.db.query(sql + " ORDER BY session_id, position", args)
+
+        for r in children("treated_areas"):
+            sessions[r["session_id"]].areas.append(TreatedArea(
+                r["area"], r["depth_mm"], r["passes"], r["endpoint"], r["notes"]))
+        for r in children("serums"):
+            sessions[r["session_id"]].serums.append(Serum(r["product"], r["lot"]))
+        for r in children("reactions"):
+            sessions[r["session_id"]].reactions.append(Reaction(
+                r["kind"], r["severity"], Observed(r["observed"]), r["notes"]))
+        for r in children("acknowledged_warnings"):
+            sessions[r["session_id"]].acknowledged_warnings.append(AcknowledgedWarning(
+                r["warning"], r["by"], datetime.fromisoformat(r["at"])))
+        for r in children("amendments"):
+            sessions[r["session_id"]].amendments.append(Amendment(
+                datetime.fromisoformat(r["at"]), r["by"], r["reason"], json.loads(r["changes"])))
+        return list(sessions.values())
+
+
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise ValidationError(problems)
+
+
+def _client(r: dict) -> Client:
+    return Client(first_name=r["first_name"], last_name=r["last_name"], id=r["id"],
+                  date_of_birth=_day(r["date_of_birth"]), phone=r["phone"], email=r["email"],
+                  fitzpatrick=r["fitzpatrick"], concerns=json.loads(r["concerns"]),
+                  notes=r["notes"])
+
+
+def _course_row(c: Course) -> dict:
+    return {"id": c.id, "client_id": c.client_id, "concern": c.concern,
+            "planned_sessions": c.planned_sessions, "interval_weeks": c.interval_weeks,
+            "started_on": fmt_date(c.started_on), "notes": c.notes}
+
+
+def _course(r: dict) -> Course:
+    return Course(r["client_id"], r["concern"], r["planned_sessions"], r["interval_weeks"],
+                  date.fromisoformat(r["started_on"]), r["id"], r["notes"])
+
+
+def _screening_row(s: Screening) -> dict:
+    return {"id": s.id, "client_id": s.client_id, "date": fmt_date(s.date),
+            "answers": _json(s.answers), "consent_signed": int(s.consent_signed),
+            "notes": s.notes}
+
+
+def _screening(r: dict) -> Screening:
+    return Screening(r["client_id"], date.fromisoformat(r["date"]), json.loads(r["answers"]),
+                     bool(r["consent_signed"]), r["id"], r["notes"])
+
+
+def _session(r: dict) -> Session:
+    anaesthetic = None
+    if r["anaesthetic_product"] is not None:
+        anaesthetic = Anaesthetic(r["anaesthetic_product"],
+                                  datetime.fromisoformat(r["anaesthetic_applied_at"]),
+                                  _time(r["anaesthetic_removed_at"]))
+    fee = None
+    if r["fee_amount"] is not None:
+        fee = Fee(Decimal(r["fee_amount"]), r["fee_currency"])
+    return Session(
+        client_id=r["client_id"], started_at=datetime.fromisoformat(r["started_at"]),
+        practitioner=r["practitioner"], areas=[], id=r["id"], course_id=r["course_id"],
+        device=Device(DeviceType(r["device_type"]), r["device_model"], r["cartridge"],
+                      r["cartridge_lot"]),
+        anaesthetic=anaesthetic, combined_with=json.loads(r["combined_with"]),
+        aftercare=json.loads(r["aftercare"]), fee=fee, notes=r["notes"],
+        signed_at=_time(r["signed_at"]))

@@ -1,0 +1,156 @@
+"""The schema as append-only migrations. Never edit a released step: add a new one.
+
+Each step runs in one transaction with its record in `_sqlite_migrations` (sqlite-utils
+`Migrations`) and sets `PRAGMA user_version` to its number, so a file written by a newer
+NeedleDesk can be recognised and refused before anything touches it.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "needledesk"
+#: "NDK1" in ASCII: marks the file as a NeedleDesk database for `file(1)` and for us.
+APPLICATION_ID = 0x4E444B31
+
+migrations = Migrations(MIGRATION_SET)
+STEP_NAMES: list[str] = []
+
+
+def _step(func):
+    """Register a migration step; it sets user_version to its 1-based position."""
+    number = len(STEP_NAMES) + 1
+    name = f"{number:04d}_{func.__name__}"
+    STEP_NAMES.append(name)
+
+    def run(db: Database) -> None:
+        func(db)
+        db.execute(f"PRAGMA user_version = {number}")
+
+    run.__name__ = name
+    migrations(name=name)(run)
+    return func
+
+
+def schema_version() -> int:
+    return len(STEP_NAMES)
+
+
+@_step
+def initial_schema(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE clients (
+            id TEXT PRIMARY KEY,
+            first_name TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            date_of_birth TEXT,
+            phone TEXT,
+            email TEXT,
+            fitzpatrick INTEGER,
+            concerns TEXT NOT NULL DEFAULT '[]',
+            notes TEXT NOT NULL DEFAULT '',
+            search_key TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE courses (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients(id),
+            concern TEXT NOT NULL,
+            planned_sessions INTEGER NOT NULL,
+            interval_weeks INTEGER NOT NULL,
+            started_on TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT ''
+        )""")
+    db.execute("""
+        CREATE TABLE screenings (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients(id),
+            date TEXT NOT NULL,
+            answers TEXT NOT NULL DEFAULT '{}',
+            consent_signed INTEGER NOT NULL DEFAULT 0,
+            notes TEXT NOT NULL DEFAULT ''
+        )""")
+    db.execute("""
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients(id),
+            course_id TEXT REFERENCES courses(id),
+            started_at TEXT NOT NULL,
+            practitioner TEXT NOT NULL,
+            device_type TEXT NOT NULL,
+            device_model TEXT,
+            cartridge TEXT,
+            cartridge_lot TEXT,
+            anaesthetic_product TEXT,
+            anaesthetic_applied_at TEXT,
+            anaesthetic_removed_at TEXT,
+            combined_with TEXT NOT NULL DEFAULT '[]',
+            aftercare TEXT NOT NULL DEFAULT '[]',
+            fee_amount TEXT,
+            fee_currency TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            signed_at TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE treated_areas (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            area TEXT NOT NULL,
+            depth_mm REAL NOT NULL,
+            passes INTEGER,
+            endpoint TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (session_id, position)
+        )""")
+    db.execute("""
+        CREATE TABLE serums (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            product TEXT NOT NULL,
+            lot TEXT,
+            PRIMARY KEY (session_id, position)
+        )""")
+    db.execute("""
+        CREATE TABLE reactions (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            observed TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (session_id, position)
+        )""")
+    db.execute("""
+        CREATE TABLE acknowledged_warnings (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            warning TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (session_id, position)
+        )""")
+    db.execute("""
+        CREATE TABLE amendments (
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            position INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            changes TEXT NOT NULL,
+            PRIMARY KEY (session_id, position)
+        )""")
+
+
+@_step
+def history_indexes_and_settings(db: Database) -> None:
+    # A client's card lists their sessions newest first; these keep that off a table scan.
+    db.execute("CREATE INDEX sessions_by_client ON sessions(client_id, started_at)")
+    db.execute("CREATE INDEX courses_by_client ON courses(client_id)")
+    db.execute("CREATE INDEX screenings_by_client ON screenings(client_id, date)")
+    db.execute("CREATE INDEX clients_by_name ON clients(last_name, first_name)")
+    # Clinic settings (name, address, practitioners, guideline tables) live with the records
+    # so that a backup or a move to a new PC carries them along.
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")

@@ -1,0 +1,66 @@
+"""Import and export of whole records between the store and exchange files.
+
+Import is all or nothing: the file is decoded and every rule checked before the first row
+is written, and then everything is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from needledesk.domain.rules import GuidelineWarning
+from needledesk.errors import NeedleDeskError, ValidationError
+from needledesk.exchange import decode_document, dumps, encode_document, parse_json
+from needledesk.store.repository import ImportResult, Repository
+
+
+@dataclass
+class ImportReport:
+    result: ImportResult
+    warnings: list[GuidelineWarning] = field(default_factory=list)
+
+
+def import_document(repo: Repository, document, *, today: date | None = None,
+                    on_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    decoded = decode_document(document, today)
+    if decoded.problems:
+        raise ValidationError(decoded.problems)
+    result = repo.write_records(decoded.records, on_progress=on_progress)
+    return ImportReport(result, decoded.warnings)
+
+
+def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportReport:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise NeedleDeskError(f"{path}: cannot be read ({exc.strerror})") from None
+    return import_document(repo, parse_json(raw), **kwargs)
+
+
+def export_text(repo: Repository, client_id: str | None = None) -> str:
+    return dumps(encode_document(list(repo.load_records(client_id))))
+
+
+def write_private(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write a file readable by the user only, atomically: a crash or a full disk leaves
+    either the old file or the whole new one, never half of it."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise NeedleDeskError(f"{path}: cannot be written ({exc.strerror})") from None
