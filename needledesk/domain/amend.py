@@ -38,7 +38,7 @@ def _diff(old: Any, new: Any, path: str, out: dict[str, list]) -> None:
 
 
 def _steps(path: str) -> list[str | int]:
-    return [int(index) if index is not None else key for key, index in _STEP.findall(path)]
+    return [int(index) if index else key for key, index in _STEP.findall(path)]
 
 
 def set_path(document: Any, path: str, value: Any) -> None:

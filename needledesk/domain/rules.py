@@ -175,10 +175,10 @@ def validate_session(session: Session) -> list[Problem]:
         depth = area.depth_mm
         if isinstance(depth, bool) or not isinstance(depth, int | float) or math.isnan(depth):
             problems.append(Problem(f"{path}.depth_mm", f"{depth!r} is not a depth in mm "
-                                    f"from {DEPTH_MIN_MM:g} to {DEPTH_MAX_MM:g}"))
+                                    f"from {DEPTH_MIN_MM:.1f} to {DEPTH_MAX_MM:.1f}"))
         elif not DEPTH_MIN_MM <= depth <= DEPTH_MAX_MM:
             problems.append(Problem(f"{path}.depth_mm",
-                                    f"{depth:g} is outside {DEPTH_MIN_MM:g}–{DEPTH_MAX_MM:g} mm"))
+                                    f"{depth:g} is outside {DEPTH_MIN_MM:.1f}–{DEPTH_MAX_MM:.1f} mm"))
         _int_range(problems, f"{path}.passes", area.passes, PASSES_MIN, PASSES_MAX, "passes")
         _text(problems, f"{path}.endpoint", area.endpoint, required=False)
 

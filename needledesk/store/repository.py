@@ -87,9 +87,7 @@ class ImportResult:
 
 def search_key(client: Client) -> str:
     """Folded words of the name (last name first, so the key also sorts) and phone digits."""
-    words = "".join(ch if ch.isalnum() else " " for ch in fold(
-        f"{client.last_name} {client.first_name}")).split()
-    return " " + " ".join(words) + " " + digits(client.phone)
+    return f" {_words(f'{client.last_name} {client.first_name}')} {digits(client.phone)}"
 
 
 def _json(value) -> str:
@@ -150,7 +148,7 @@ class Repository:
     def search_clients(self, query: str = "", limit: int | None = None) -> list[ClientSummary]:
         """Clients whose name words start with each typed word (or whose phone holds the
         digits typed), ignoring case and accents: `ana lo` finds `Ana López`."""
-        tokens = "".join(ch if ch.isalnum() else " " for ch in fold(query)).split()
+        tokens = _words(query).split()
         where, params = [], []
         for token in tokens:
             if token.isdigit():
@@ -165,8 +163,13 @@ class Repository:
         sql += " ORDER BY search_key"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [ClientSummary(r[0], r[1], r[2], _day(r[3]), r[4])
-                for r in self.db.execute(sql, params).fetchall()]
+        found = [ClientSummary(r[0], r[1], r[2], _day(r[3]), r[4])
+                 for r in self.db.execute(sql, params).fetchall()]
+        if len(tokens) > 1:
+            # "ana lo" should put Ana López before Lorenzo Anaya: rank the names that read
+            # as typed (first then last, or last then first) ahead of scattered matches.
+            found.sort(key=lambda c: _name_rank(c, tokens))
+        return found
 
     # --- courses and screenings -----------------------------------------------------------
 
@@ -455,6 +458,25 @@ class Repository:
             sessions[r["session_id"]].amendments.append(Amendment(
                 datetime.fromisoformat(r["at"]), r["by"], r["reason"], json.loads(r["changes"])))
         return list(sessions.values())
+
+
+def _words(text: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in fold(text)).split())
+
+
+def _reads_as(name: str, tokens: list[str]) -> bool:
+    words = _words(name).split()
+    return len(words) >= len(tokens) and all(
+        word.startswith(token) for word, token in zip(words, tokens, strict=False))
+
+
+def _name_rank(client: ClientSummary, tokens: list[str]) -> int:
+    """0: typed as first then last name; 1: as last then first; 2: words scattered."""
+    if _reads_as(f"{client.first_name} {client.last_name}", tokens):
+        return 0
+    if _reads_as(f"{client.last_name} {client.first_name}", tokens):
+        return 1
+    return 2
 
 
 def _raise_if(problems: list[Problem]) -> None:
