@@ -33,7 +33,13 @@ from needledesk.domain.model import (
     Session,
     TreatedArea,
 )
-from needledesk.domain.rules import GuidelineWarning, Problem, join_path, session_warnings
+from needledesk.domain.rules import (
+    GuidelineWarning,
+    Problem,
+    join_path,
+    latest_screening,
+    session_warnings,
+)
 from needledesk.domain.rules import validate_record as _validate_record
 from needledesk.errors import NeedleDeskError
 
@@ -41,6 +47,7 @@ FORMAT = "needledesk-exchange"
 VERSION = 1
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 
 
@@ -305,8 +312,10 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
         a = r.obj(item, p, ("kind", "severity"), ("observed", "notes"))
         if a is None:
             continue
-        observed = r.text(a, "observed", p) or Observed.IMMEDIATE.value
-        if observed not in tuple(Observed):
+        observed = r.text(a, "observed", p)
+        if observed is None:
+            observed = Observed.IMMEDIATE.value
+        elif observed not in tuple(Observed):
             r.fail(join_path(p, "observed"), f"{observed!r} is not one of "
                    + ", ".join(o.value for o in Observed))
             observed = Observed.IMMEDIATE.value
@@ -362,9 +371,9 @@ def _decode_fee(r: _Reader, f: dict, path: str) -> Fee | None:
     if raw is None or currency is None:
         return None
     try:
-        amount = Decimal(raw.strip())
-        if not amount.is_finite():
+        if not _AMOUNT.fullmatch(raw):
             raise InvalidOperation
+        amount = Decimal(raw)
     except InvalidOperation:
         r.fail(join_path(path, "amount"), f"{raw!r} is not a decimal amount such as \"250.00\"")
         return None
@@ -446,12 +455,15 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
     """Check a parsed document against the format and every clinical rule."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise FormatError(f"not a NeedleDesk exchange file (its \"format\" is not \"{FORMAT}\")")
-    if document.get("version") != VERSION:
-        raise FormatError(f"exchange format version {_show(document.get('version'))} is not "
+    version = document.get("version")
+    if type(version) is not int or version != VERSION:
+        raise FormatError(f"exchange format version {_show(version)} is not "
                           f"supported; this NeedleDesk reads version {VERSION}")
     r = _Reader()
     r.obj(document, "", ("format", "version", "clients"), ("exported_at",))
     r.time(document, "exported_at", "")
+    if "clients" in document:
+        r.get(document, "clients", "", "list", required=True)
     ids: dict[str, str] = {}
     out = Decoded()
     for i, path, item in r.each(document, "clients", ""):
@@ -465,10 +477,19 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
                 out.problems.append(placed)
         for j, session in enumerate(record.sessions):
             acknowledged = {w.warning for w in session.acknowledged_warnings}
+            latest = latest_screening(record.screenings, session.started_at.date())
             for w in session_warnings(session, record.screenings):
-                if w.code not in acknowledged:
-                    out.warnings.append(GuidelineWarning(
-                        w.code, join_path(f"clients[{i}].sessions[{j}]", w.path), w.message))
+                if w.code in acknowledged:
+                    continue
+                if w.code.startswith("screening:") and latest is not None:
+                    # the answer lives on the screening; say which session it concerns
+                    k = record.screenings.index(latest)
+                    place = join_path(f"clients[{i}].screenings[{k}]", w.path)
+                    message = f"{w.message} (treated in sessions[{j}])"
+                else:
+                    place = join_path(f"clients[{i}].sessions[{j}]", w.path)
+                    message = w.message
+                out.warnings.append(GuidelineWarning(w.code, place, message))
         out.records.append(record)
     out.problems = r.problems + out.problems
     return out

@@ -31,7 +31,7 @@ def import_document(repo: Repository, document, *, today: date | None = None,
     decoded = decode_document(document, today)
     if decoded.problems:
         raise ValidationError(decoded.problems)
-    result = repo.write_records(decoded.records, on_progress=on_progress)
+    result = repo.write_records(decoded.records, today=today, on_progress=on_progress)
     return ImportReport(result, decoded.warnings)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tempfile
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings

@@ -174,11 +174,11 @@ def validate_session(session: Session) -> list[Problem]:
         _text(problems, f"{path}.area", area.area, required=True)
         depth = area.depth_mm
         if isinstance(depth, bool) or not isinstance(depth, int | float) or math.isnan(depth):
-            problems.append(Problem(f"{path}.depth_mm", f"{depth!r} is not a depth in mm "
-                                    f"from {DEPTH_MIN_MM:.1f} to {DEPTH_MAX_MM:.1f}"))
+            problems.append(Problem(f"{path}.depth_mm", f"{depth!r} is not a depth in mm from "
+                                    f"{DEPTH_MIN_MM:.1f} to {DEPTH_MAX_MM:.1f}"))
         elif not DEPTH_MIN_MM <= depth <= DEPTH_MAX_MM:
-            problems.append(Problem(f"{path}.depth_mm",
-                                    f"{depth:g} is outside {DEPTH_MIN_MM:.1f}–{DEPTH_MAX_MM:.1f} mm"))
+            allowed = f"{DEPTH_MIN_MM:.1f}–{DEPTH_MAX_MM:.1f} mm"
+            problems.append(Problem(f"{path}.depth_mm", f"{depth:g} is outside {allowed}"))
         _int_range(problems, f"{path}.passes", area.passes, PASSES_MIN, PASSES_MAX, "passes")
         _text(problems, f"{path}.endpoint", area.endpoint, required=False)
 

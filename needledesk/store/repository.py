@@ -317,36 +317,39 @@ class Repository:
         for c in clients:
             yield ClientRecord(c, courses[c.id], screenings[c.id], sessions[c.id])
 
-    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+    def existing_ids(self, table: str, ids: Iterable[str]) -> set[str]:
+        """Which of `ids` are already stored in `table`."""
         wanted = list(ids)
         found: set[str] = set()
-        for table in ("clients", "courses", "screenings", "sessions"):
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found |= {r[0] for r in self.db.execute(
-                    f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found |= {r[0] for r in self.db.execute(
+                f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)}
         return found
 
-    def write_records(self, records: list[ClientRecord], *,
+    def write_records(self, records: list[ClientRecord], *, today: date | None = None,
                       on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
         """Write whole client records in one transaction. Records whose id is already
         stored are left as they are (import is idempotent); the rest is validated first."""
         problems = []
         for i, record in enumerate(records):
-            problems += [p.under(f"clients[{i}]") for p in validate_record(record)]
+            problems += [p.under(f"clients[{i}]") for p in validate_record(record, today)]
         _raise_if(problems)
-        ids = [r.client.id for r in records]
-        for r in records:
-            ids += [x.id for x in r.courses] + [x.id for x in r.screenings]
-            ids += [x.id for x in r.sessions]
-        existing = self.existing_ids(ids)
+        existing = {
+            "clients": self.existing_ids("clients", (r.client.id for r in records)),
+            "courses": self.existing_ids("courses", (x.id for r in records for x in r.courses)),
+            "screenings": self.existing_ids("screenings",
+                                            (x.id for r in records for x in r.screenings)),
+            "sessions": self.existing_ids("sessions",
+                                          (x.id for r in records for x in r.sessions)),
+        }
         result = ImportResult()
         now = fmt_time(self._now())
 
         def fresh(kind: str, items):
             for item in items:
-                if item.id in existing:
+                if item.id in existing[kind]:
                     result.skipped[kind] += 1
                 else:
                     result.added[kind] += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from conftest import make_client, make_screening, make_session
@@ -29,7 +30,7 @@ def test_domain_imports_neither_qt_nor_sql():
     import needledesk.domain.rules  # noqa: F401
     for name in sys.modules:
         if name.startswith("needledesk.domain"):
-            source = open(sys.modules[name].__file__, encoding="utf-8").read()
+            source = Path(sys.modules[name].__file__).read_text(encoding="utf-8")
             assert "PySide6" not in source and "sqlite" not in source, name
 
 
