@@ -55,8 +55,9 @@ def sessions(draw, client_id: str, course_ids: list[str]) -> Session:
     signed = draw(st.none() | st.just(started + timedelta(minutes=draw(st.integers(0, 300)))))
     changes = st.dictionaries(word, st.tuples(free_text | st.none(), free_text).map(list),
                               min_size=1, max_size=3)
-    amendments = draw(st.lists(st.builds(Amendment, moments, word, word, changes), max_size=2)) \
-        if signed else []
+    after_signing = st.integers(0, 10_000).map(lambda m: signed + timedelta(minutes=m))
+    amendments = draw(st.lists(st.builds(Amendment, after_signing, word, word, changes),
+                               max_size=2)) if signed else []
     return Session(
         client_id=client_id, started_at=started, practitioner=draw(word),
         areas=draw(st.lists(st.builds(

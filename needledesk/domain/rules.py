@@ -207,6 +207,9 @@ def validate_session(session: Session) -> list[Problem]:
     if session.amendments and session.signed_at is None:
         problems.append(Problem("amendments", "only a signed session can carry amendments"))
     for i, amendment in enumerate(session.amendments):
+        if session.signed_at is not None and amendment.at < session.signed_at:
+            problems.append(Problem(f"amendments[{i}].at", f"{_fmt_time(amendment.at)} is "
+                                    f"before the sign-off ({_fmt_time(session.signed_at)})"))
         _text(problems, f"amendments[{i}].reason", amendment.reason, required=True, limit=2000)
         _text(problems, f"amendments[{i}].by", amendment.by, required=True)
     for i, ack in enumerate(session.acknowledged_warnings):
@@ -235,6 +238,12 @@ def _fee_problems(amount: Decimal, currency: str) -> list[Problem]:
 def validate_record(record: ClientRecord, today: date | None = None) -> list[Problem]:
     """Every rule for one client and all their courses, screenings and sessions."""
     problems = list(validate_client(record.client, today))
+    owner = record.client.id
+    for kind, items in (("courses", record.courses), ("screenings", record.screenings),
+                        ("sessions", record.sessions)):
+        problems += [Problem(f"{kind}[{i}].client_id", f"{item.client_id!r} is not this "
+                             f"client ({owner!r})")
+                     for i, item in enumerate(items) if item.client_id != owner]
     course_ids = {course.id for course in record.courses}
     for i, course in enumerate(record.courses):
         problems += [p.under(f"courses[{i}]") for p in validate_course(course)]

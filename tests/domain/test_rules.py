@@ -133,3 +133,21 @@ def test_amend_diff_and_undo():
                        "areas[0].depth_mm": [1.5, 2.0], "anaesthetic": [None, {"product": "LMX4"}],
                        "serums": [[{"product": "HA"}], []]}
     assert amend.undo(after, [changes]) == before
+
+
+def test_amendment_cannot_predate_the_sign_off():
+    from needledesk.domain.model import Amendment
+
+    session = make_session("c1", signed_at=datetime(2026, 11, 20, 11, 0))
+    session.amendments = [Amendment(datetime(2026, 11, 20, 10, 59), "Jane", "typo", {})]
+    assert [p.path for p in validate_session(session)] == ["amendments[0].at"]
+
+
+def test_a_record_owns_its_courses_screenings_and_sessions():
+    from needledesk.domain.model import ClientRecord
+    from needledesk.domain.rules import validate_record
+
+    client = make_client()
+    record = ClientRecord(client, screenings=[make_screening("someone-else")],
+                          sessions=[make_session(client.id)])
+    assert [p.path for p in validate_record(record)] == ["screenings[0].client_id"]

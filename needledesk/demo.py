@@ -1,0 +1,586 @@
+"""Realistic made-up records for demonstrations and benchmarks (`needledesk demo`).
+
+Everything comes from one `random.Random(seed)`, ids included, and every date is relative to
+`as_of` (never today's date): the same clients, seed and `as_of` give the same records on any
+PC on any day. Each client's records consume the generator in turn, so the first N clients of
+a bigger run are exactly the N clients of a smaller run with the same seed.
+
+The records are clinically plausible (DOMAIN.md): courses of three to five sessions six to
+eight weeks apart, depths inside the usual range for each area and creeping up over a course,
+anaesthetic contact times inside the product's usual window, a consented screening before the
+first session. A few clients carry a screening flag, and their sessions record the
+practitioner's acknowledgement of exactly the warning `rules.session_warnings` raises.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import uuid
+from bisect import bisect
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import accumulate, combinations
+
+from needledesk.domain import amend
+from needledesk.domain.guidelines import DEFAULT_ANAESTHETICS, DEFAULT_AREA_DEPTHS
+from needledesk.domain.model import (
+    FLAGGED_ANSWER,
+    SCREENING_QUESTIONS,
+    AcknowledgedWarning,
+    Amendment,
+    Anaesthetic,
+    Client,
+    ClientRecord,
+    Course,
+    Device,
+    DeviceType,
+    Fee,
+    Observed,
+    Reaction,
+    Screening,
+    Serum,
+    Session,
+    TreatedArea,
+)
+from needledesk.domain.text import fold
+from needledesk.exchange import encode_session
+from needledesk.store.repository import ImportResult, Repository
+
+#: The fixed "today" of the demo clinic: the same seed gives the same records on any day.
+DEMO_AS_OF = date(2026, 11, 20)
+CURRENCY = "USD"
+DEPTH_STEP_MM = 0.05
+
+
+class _Weighted:
+    """A population with weights, drawn from with one `rng.random()` call."""
+
+    __slots__ = ("items", "cum", "total", "last")
+
+    def __init__(self, pairs: Sequence[tuple[object, float]]):
+        self.items = tuple(item for item, _ in pairs)
+        self.cum = tuple(accumulate(weight for _, weight in pairs))
+        self.total = self.cum[-1]
+        self.last = len(self.items) - 1
+
+    def __call__(self, rng: random.Random):
+        return self.items[bisect(self.cum, rng.random() * self.total, 0, self.last)]
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+class _Names:
+    """First and last names of one language, with the feminine and masculine surname forms
+    where the language has them (Иванова / Иванов)."""
+
+    def __init__(self, female: str, male: str, surnames: str, male_surnames: str = "",
+                 fitzpatrick: Sequence[tuple[int, float]] = (), two_surnames: bool = False):
+        self.female = tuple(female.split(","))
+        self.male = tuple(male.split(","))
+        self.surnames = tuple(surnames.split(","))
+        self.male_surnames = tuple(male_surnames.split(",")) if male_surnames else self.surnames
+        assert len(self.male_surnames) == len(self.surnames)
+        self.fitzpatrick = _Weighted(fitzpatrick or _FITZPATRICK)
+        self.two_surnames = two_surnames
+
+
+_FITZPATRICK = ((1, 7), (2, 24), (3, 31), (4, 21), (5, 10), (6, 7))
+_FAIR = ((1, 14), (2, 38), (3, 32), (4, 10), (5, 4), (6, 2))
+_OLIVE = ((1, 2), (2, 16), (3, 40), (4, 30), (5, 8), (6, 4))
+_EAST_ASIAN = ((2, 10), (3, 42), (4, 38), (5, 10))
+
+_LANGUAGES = _Weighted([
+    (_Names("Emily,Sarah,Jessica,Ashley,Olivia,Emma,Hannah,Megan,Rachel,Lauren,Chloe,Grace,"
+            "Amy,Rebecca,Kate,Danielle,Tiffany,Keisha,Brianna,Jasmine",
+            "James,Michael,David,Daniel,Ryan,Chris,Matthew,Marcus",
+            "Smith,Johnson,Williams,Brown,Taylor,Anderson,Thomas,Moore,Martin,Walker,Clarke,"
+            "Wright,O'Brien,Murphy,Kelly,Campbell,Hughes,Bennett,MacLeod,Robinson,Jackson,"
+            "Washington,Harris-Jones"), 30),
+    (_Names("María,Lucía,Sofía,Carmen,Ana,Inés,Ángela,Begoña,Pilar,Mónica,Raquel,Nuria,"
+            "María José,Paula,Elena",
+            "José,Andrés,Raúl,Ramón,Íñigo,Javier",
+            "López,Núñez,García,Martínez,Hernández,Gómez,Pérez,Rodríguez,Sánchez,Jiménez,"
+            "Fernández,Muñoz,Ibáñez,Domínguez,Ortiz,Castillo,Peña,Ordóñez",
+            fitzpatrick=_OLIVE, two_surnames=True), 16),
+    (_Names("Inês,Conceição,Lúcia,Beatriz,Mariana,Leonor,Gabriela,Fernanda,Letícia,Ana Luísa",
+            "João,Antônio,Sebastião,Tiago,Gonçalo",
+            "Gonçalves,Simões,Araújo,Magalhães,Brandão,Assunção,Rodrigues,Carvalho,Ferreira,"
+            "Sousa,Falcão,Guimarães",
+            fitzpatrick=_OLIVE), 6),
+    (_Names("Françoise,Hélène,Zoé,Élodie,Anaïs,Céline,Amélie,Noémie,Mélanie,Chloé,Maëlle",
+            "Loïc,Jérôme,François,Benoît,Raphaël",
+            "Lefèvre,Bérubé,Côté,Gagné,Mercier,Lévesque,Dupré,Moreau,Girard,Bélanger,Lemaître"),
+     6),
+    (_Names("Lena,Anja,Jana,Käthe,Ute,Birgit,Sabine,Hannelore,Jördis,Bärbel",
+            "Jürgen,Jörg,Sören,Günther,Lukas",
+            "Müller,Schröder,Köhler,Weiß,Groß,Schäfer,Krüger,Schmidt,Wagner,Becker,Hoffmann,"
+            "Bäumer,Löwe,Großmann",
+            fitzpatrick=_FAIR), 6),
+    (_Names("Thu Hà,Minh Anh,Ngọc Ánh,Thảo,Phương,Quỳnh,Hương,Linh,Mai,Lan,Trâm,Thủy",
+            "Đức,Tuấn,Minh,Quang,Huy",
+            "Nguyễn,Trần,Lê,Phạm,Hoàng,Huỳnh,Võ,Đặng,Bùi,Đỗ,Phan,Vũ",
+            fitzpatrick=_EAST_ASIAN), 9),
+    (_Names("Małgorzata,Agnieszka,Katarzyna,Łucja,Zofia,Joanna",
+            "Łukasz,Paweł,Michał",
+            "Kowalska,Wójcik,Zielińska,Wiśniewska,Dąbrowska,Lewandowska,Kamińska",
+            "Kowalski,Wójcik,Zieliński,Wiśniewski,Dąbrowski,Lewandowski,Kamiński",
+            fitzpatrick=_FAIR), 4),
+    (_Names("Åsa,Ingrid,Sigrid,Solveig,Maja,Ærin",
+            "Bjørn,Søren,Håkon",
+            "Jørgensen,Sørensen,Ødegaard,Åberg,Lindqvist,Bækgaard",
+            fitzpatrick=_FAIR), 3),
+    (_Names("Ayşe,Gül,Çağla,Büşra,Elif,Zeynep,Şule,Işıl",
+            "Emre,Oğuz,Barış",
+            "Yılmaz,Şahin,Çelik,Aydın,Öztürk,Kılıç,Doğan,Arslan",
+            fitzpatrick=_OLIVE), 3),
+    (_Names("Μαρία,Ελένη,Κατερίνα,Δήμητρα,Σοφία,Αθηνά,Βασιλική",
+            "Γιώργος,Νίκος,Κώστας",
+            "Παπαδοπούλου,Γεωργίου,Νικολάου,Οικονόμου,Δημητρίου,Καραγιάννη,Βλάχου",
+            "Παπαδόπουλος,Γεωργίου,Νικολάου,Οικονόμου,Δημητρίου,Καραγιάννης,Βλάχος",
+            fitzpatrick=_OLIVE), 3),
+    (_Names("Анна,Ольга,Наталья,Елена,Татьяна,Юлия,Ксения,Дарья,Алёна",
+            "Алексей,Дмитрий,Сергей",
+            "Иванова,Смирнова,Кузнецова,Попова,Соколова,Коваленко,Шевченко,Фёдорова",
+            "Иванов,Смирнов,Кузнецов,Попов,Соколов,Коваленко,Шевченко,Фёдоров",
+            fitzpatrick=_FAIR), 4),
+])
+
+# Greek and Cyrillic letters (after `fold`) as Latin, for made-up e-mail addresses.
+def _letters(letters: str, latin: str) -> dict[str, str]:
+    return dict(zip(letters, latin.replace("_", "").split(" "), strict=True))
+
+
+_TRANSLIT = str.maketrans(
+    _letters("абвгдежзийклмнопрстуфхцчшщъыьэюяіїєґ",
+             "a b v g d e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g")
+    | _letters("αβγδεζηθικλμνξοπρσςτυφχψω",
+               "a v g d e z i th i k l m n x o p r s s t y f ch ps o"))
+
+_AREA_CODES = ("212", "305", "312", "415", "503", "617", "702", "713", "808", "917")
+_EMAIL_DOMAINS = ("example.org", "example.com")
+_CLIENT_NOTES = (
+    "Prefers late-afternoon appointments.",
+    "Referred by a friend.",
+    "Sensitive skin; patch test recommended.",
+    "Works outdoors; reminded about daily sun protection.",
+    "Prefers text-message reminders.",
+    "Nervous about needles; talk them through each step.",
+)
+
+
+def _ascii(text: str) -> str:
+    latin = fold(text).replace("ου", "ou").translate(_TRANSLIT)
+    return "".join(ch for ch in latin if "a" <= ch <= "z")
+
+
+def _email(rng: random.Random, first: str, last: str) -> str | None:
+    f, last_word = _ascii(first), _ascii(last)
+    if not f or not last_word:
+        return None
+    local = (f"{f}.{last_word}", f"{f}{last_word}", f"{f[0]}.{last_word}",
+             f"{f}_{last_word}{rng.randrange(10, 100)}")[rng.randrange(4)]
+    return f"{local}@{_EMAIL_DOMAINS[rng.randrange(2)]}"
+
+
+# --- the clinic -----------------------------------------------------------------------------
+
+PRACTITIONERS: tuple[str, ...] = (
+    "Dr. Amara Okafor", "Sofia Lindqvist, RN", "Mei Tanaka", "Lucía Fernández")
+
+#: Concern -> (how common, the areas it is treated on; the first is the main one).
+CONCERNS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "acne scars": (24, ("cheeks", "acne scars", "chin", "jawline", "forehead", "back")),
+    "fine lines and wrinkles": (20, ("forehead", "periorbital", "cheeks", "upper lip/perioral",
+                                     "neck", "décolletage")),
+    "uneven tone and texture": (14, ("cheeks", "forehead", "chin", "nose", "jawline", "neck")),
+    "enlarged pores": (10, ("cheeks", "nose", "chin", "forehead")),
+    "stretch marks": (10, ("stretch marks", "abdomen", "thighs", "arms", "back")),
+    "sun spots and age spots": (8, ("cheeks", "forehead", "décolletage", "arms")),
+    "active-acne aftermath": (8, ("cheeks", "chin", "jawline", "forehead")),
+    "scars": (6, ("cheeks", "chin", "abdomen", "arms", "back")),
+}
+_CONCERN = _Weighted([(name, weight) for name, (weight, _) in CONCERNS.items()])
+_BODY_AREAS = frozenset({"abdomen", "thighs", "arms", "back", "stretch marks"})
+
+_PEN_MODELS = _Weighted([("Dermapen 4", 45), ("SkinPen Precision", 35), ("Exceed", 20)])
+_FACE_CARTRIDGES = _Weighted([("12-pin", 40), ("16-pin", 45), ("36-pin", 15)])
+_BODY_CARTRIDGES = _Weighted([("36-pin", 75), ("16-pin", 25)])
+_ROLLER = "Dermaroller 192"
+_LOT_LETTERS = "ABCDEF"
+
+#: Serum product -> lot prefix.
+_SERUMS = _Weighted([
+    (("Hyaluronic acid 1%", "HA-"), 35), (("Growth factor serum", "GF-"), 20),
+    (("Vitamin C 15%", "VC-"), 10), (("Copper peptide serum", "CP-"), 10),
+    (("Peptide complex", "PC-"), 10), (("Niacinamide 5%", "NI-"), 7),
+    (("Tranexamic acid serum", "TX-"), 8),
+])
+_ANAESTHETIC = _Weighted([("LMX4", 30), ("EMLA 5%", 20), ("BLT 20/6/4", 20),
+                          ("Lidocaine 5% cream", 15), ("Pliaglis", 10), ("LMX5", 5)])
+
+_IMMEDIATE_EXTRA = _Weighted([("oedema", 35), ("pinpoint bleeding", 30), ("soreness", 20),
+                              ("irritation/itch", 10), ("bruising", 5)])
+_NEXT_DAY = _Weighted([("dryness/flaking", 55), ("irritation/itch", 15), ("acne flare", 10),
+                       ("bruising", 10), ("oedema", 10)])
+_SEVERITY = _Weighted([(0, 3), (1, 50), (2, 37), (3, 10)])
+
+_AFTERCARE_EXTRA = ("Gentle cleanser", "Hyaluronic acid serum", "No make-up for 24 hours",
+                    "No exercise, sauna or sun for 48 hours")
+#: Sunscreen always, plus one or two of the others: two or three items in all.
+_AFTERCARE = tuple(("SPF 50 sunscreen daily", *extra)
+                   for k in (1, 2) for extra in combinations(_AFTERCARE_EXTRA, k))
+_PASSES = (2, 3, 3, 3, 4)
+_DEPTH_INCREASE = (0, 1, 2, 5, 5)     # in 0.05 mm steps, per session
+_EXTRA_REACTIONS = (0, 0, 1, 1, 2)
+_CONTACT = {name: (usual.low_min, usual.high_min) for name, usual in DEFAULT_ANAESTHETICS.items()}
+_SESSION_NOTES = (
+    "Client tolerated the treatment well.",
+    "Slightly more sensitive on the left side.",
+    "Discussed progress with before/after photos.",
+    "Client asked about home-care products.",
+    "Skin held taut for even passes over the scarred areas.",
+)
+
+#: Screening flags a few clients carry, with the practitioner's note on the screening.
+_FLAGS = _Weighted([
+    (("blood_thinners_or_nsaids",
+      "Low-dose aspirin prescribed by the GP, not stopped; expect more pinpoint bleeding."), 50),
+    (("retinoids_stopped",
+      "Tretinoin stopped only two days ago; client informed, conservative depths agreed."), 30),
+    (("keloid_history",
+      "Small keloid after an ear piercing years ago; test patch showed no reaction."), 20),
+])
+_CLEAR_ANSWERS: dict[str, bool | None] = {key: not FLAGGED_ANSWER[key]
+                                          for key in SCREENING_QUESTIONS}
+
+# How often things happen, per client or per session.
+_COURSES_PER_CLIENT = _Weighted([(1, 10), (2, 30), (3, 60)])
+_PLANNED_SESSIONS = _Weighted([(3, 20), (4, 35), (5, 45)])
+_INTERVAL_WEEKS = _Weighted([(6, 45), (7, 25), (8, 30)])
+P_IN_PROGRESS = 0.35       # the latest course is still running
+P_DRAFT = 0.05             # ...and its session today is not signed yet
+P_FLAGGED = 0.04           # one screening has a flagged answer
+P_RESCREEN = 0.8           # a later course starts with a new screening
+P_EMAIL = 0.5
+P_NEXT_DAY = 0.05          # a next-day check call added a reaction by amendment
+P_LOT_FIX = 0.01           # the cartridge lot was corrected by amendment
+
+
+def _new_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _at(day: date, minutes: int) -> datetime:
+    return datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same day of the year `years` earlier (29 February becomes the 28th)."""
+    return date(day.year - years, day.month, min(day.day, 28 if day.month == 2 else 31))
+
+
+def _lot(r: Callable[[], float], prefix: str, day: date) -> str:
+    """A batch code like `L2311A`: made one to nine months before `day`."""
+    made = day.year * 12 + day.month - 2 - int(r() * 9)
+    return f"{prefix}{made // 12 % 100:02d}{made % 12 + 1:02d}{_LOT_LETTERS[int(r() * 6)]}"
+
+
+_AMOUNTS: dict[int, Decimal] = {}
+
+
+def _amount(dollars: int) -> Decimal:
+    amount = _AMOUNTS.get(dollars)
+    if amount is None:
+        amount = _AMOUNTS[dollars] = Decimal(f"{dollars}.00")
+    return amount
+
+
+def _depth_steps(area: str) -> tuple[int, int]:
+    """The usual depth range of `area` in whole 0.05 mm steps (inclusive)."""
+    usual = DEFAULT_AREA_DEPTHS[area]
+    return (math.ceil(usual.low_mm / DEPTH_STEP_MM - 1e-9),
+            math.floor(usual.high_mm / DEPTH_STEP_MM + 1e-9))
+
+
+_STEPS = {area: _depth_steps(area) for _, areas in CONCERNS.values() for area in areas}
+
+
+# --- one client -----------------------------------------------------------------------------
+
+
+class _CoursePlan:
+    """A course before it becomes records: its shape, areas, device and session days."""
+
+    def __init__(self, rng: random.Random, concern: str, fitzpatrick: int):
+        self.concern = concern
+        self.planned = _PLANNED_SESSIONS(rng)
+        self.interval = _INTERVAL_WEEKS(rng)
+        self.done = self.planned
+        self.days: list[date] = []
+        areas = CONCERNS[concern][1]
+        count = min(len(areas), (1, 2, 2, 3, 3, 3, 4, 5)[rng.randrange(8)])
+        main = areas[0] if rng.random() < 0.8 else areas[rng.randrange(len(areas))]
+        rest = [a for a in areas if a != main]
+        chosen = {main, *rng.sample(rest, count - 1)}
+        self.areas = [a for a in areas if a in chosen]
+        # Start in the lower half of the usual range (the lowest quarter for darker skin)
+        # and work deeper over the course.
+        self.steps = {}
+        for area in self.areas:
+            low, high = _STEPS[area]
+            room = (high - low) // (4 if fitzpatrick >= 5 else 2)
+            self.steps[area] = low + rng.randint(0, room)
+        body = all(a in _BODY_AREAS for a in self.areas)
+        shallow = all(_STEPS[a][1] * DEPTH_STEP_MM <= 0.75 + 1e-9 for a in self.areas)
+        if rng.random() < (0.25 if body else 0.08):
+            self.device = Device(DeviceType.ROLLER, _ROLLER, None, None)
+        else:
+            if shallow and rng.random() < 0.3:
+                cartridge = "nano"
+            else:
+                cartridge = (_BODY_CARTRIDGES if body else _FACE_CARTRIDGES)(rng)
+            self.device = Device(DeviceType.PEN, _PEN_MODELS(rng), cartridge, None)
+        self.serum = _SERUMS(rng)
+
+
+def _schedule(rng: random.Random, plans: list[_CoursePlan], as_of: date,
+              in_progress: bool, draft: bool) -> None:
+    """Give every course its session days: forward in day offsets, then anchored so the
+    latest session falls on or before `as_of` (and recently, for a course in progress)."""
+    offsets: list[list[int]] = []
+    offset = 0
+    for i, plan in enumerate(plans):
+        if i:
+            offset += rng.randint(8, 40) * 7 + rng.randint(-3, 3)
+        days = [offset]
+        for _ in range(plan.done - 1):
+            offset += plan.interval * 7 + rng.randint(-3, 3)
+            days.append(offset)
+        offsets.append(days)
+    if draft:
+        last = as_of
+    elif in_progress:
+        # Recent enough that the next session is due after as_of.
+        last = as_of - timedelta(days=rng.randint(0, plans[-1].interval * 7 - 5))
+    else:
+        last = as_of - timedelta(days=rng.randint(14, 540))
+    first = last - timedelta(days=offset)
+    for plan, days in zip(plans, offsets, strict=True):
+        for d in days:
+            day = first + timedelta(days=d)
+            if day.weekday() == 6:
+                day -= timedelta(days=1)   # the clinic is closed on Sundays
+            plan.days.append(day)
+
+
+def _client(rng: random.Random, as_of: date) -> ClientRecord:
+    client_id = _new_id(rng)
+    names = _LANGUAGES(rng)
+    female = rng.random() < 0.85
+    if female:
+        first = names.female[rng.randrange(len(names.female))]
+    else:
+        first = names.male[rng.randrange(len(names.male))]
+    pick = rng.randrange(len(names.surnames))
+    last = names.surnames[pick] if female else names.male_surnames[pick]
+    if names.two_surnames and rng.random() < 0.3:
+        second = names.surnames[rng.randrange(len(names.surnames))]
+        if second != last:
+            last = f"{last} {second}"
+    fitzpatrick = names.fitzpatrick(rng)
+
+    # Courses: mostly one concern carried on (a second course, maintenance), sometimes new.
+    plans: list[_CoursePlan] = []
+    concern = _CONCERN(rng)
+    for _ in range(_COURSES_PER_CLIENT(rng)):
+        if plans and rng.random() < 0.45:
+            concern = _CONCERN(rng)
+        plans.append(_CoursePlan(rng, concern, fitzpatrick))
+    in_progress = rng.random() < P_IN_PROGRESS
+    draft = in_progress and rng.random() < P_DRAFT
+    if in_progress:
+        plans[-1].done = rng.randint(1, plans[-1].planned - 1)
+    _schedule(rng, plans, as_of, in_progress, draft)
+    first_day = plans[0].days[0]
+
+    # An adult of 18 to 75 today, and 18 or more at the first session.
+    age = rng.choice((19, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42, 45, 48, 51, 55, 59, 64,
+                      69, 74))
+    dob = _years_before(as_of, age) - timedelta(days=rng.randrange(365))
+    if dob > _years_before(first_day, 18):
+        dob = _years_before(first_day, 18) - timedelta(days=rng.randrange(365))
+    area = _AREA_CODES[rng.randrange(len(_AREA_CODES))]
+    phone = f"+1 {area} 555 01{rng.randrange(100):02d}" if rng.random() < 0.95 else None
+    email = _email(rng, first, last) if rng.random() < P_EMAIL else None
+    concerns = list(dict.fromkeys(p.concern for p in plans))
+    notes = _CLIENT_NOTES[rng.randrange(len(_CLIENT_NOTES))] if rng.random() < 0.12 else ""
+    client = Client(first, last, client_id, dob, phone, email, fitzpatrick, concerns, notes)
+
+    courses = []
+    for plan in plans:
+        note = "Maintenance course." if any(
+            p.concern == plan.concern for p in plans[:len(courses)]) else ""
+        courses.append(Course(client_id, plan.concern, plan.planned, plan.interval,
+                              plan.days[0], _new_id(rng), note))
+
+    # Screenings: before the first session, then (mostly) at the start of each later course.
+    screenings = [Screening(client_id, first_day - timedelta(days=rng.choice((0, 0, 3, 7, 14))),
+                            dict(_CLEAR_ANSWERS), True, _new_id(rng))]
+    for plan in plans[1:]:
+        if rng.random() < P_RESCREEN:
+            screenings.append(Screening(client_id, plan.days[0], dict(_CLEAR_ANSWERS), True,
+                                        _new_id(rng)))
+    if rng.random() < P_FLAGGED:
+        flagged = screenings[rng.randrange(len(screenings))]
+        key, note = _FLAGS(rng)
+        flagged.answers[key] = FLAGGED_ANSWER[key]
+        flagged.notes = note
+
+    # What each screening warns about, so each session acknowledges its latest one's flags.
+    codes = [[f"screening: {key}" for key in screening.flagged] for screening in screenings]
+    next_screening, flags = 0, codes[0]
+    primary = PRACTITIONERS[rng.randrange(len(PRACTITIONERS))]
+    sessions = []
+    for plan, course in zip(plans, courses, strict=True):
+        for day in plan.days:
+            practitioner = primary if rng.random() < 0.75 else \
+                PRACTITIONERS[rng.randrange(len(PRACTITIONERS))]
+            while next_screening < len(screenings) and screenings[next_screening].date <= day:
+                flags = codes[next_screening]
+                next_screening += 1
+            sessions.append(_session(rng, client, course, plan, not sessions, day,
+                                     practitioner, flags, as_of))
+    if draft:
+        last = sessions[-1]
+        last.signed_at = None
+        last.amendments = []
+    return ClientRecord(client, courses, screenings, sessions)
+
+
+def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePlan,
+             first_visit: bool, day: date, practitioner: str, flags: list[str],
+             as_of: date) -> Session:
+    r = rng.random   # the hot path: one call per draw, no randint/choice overhead
+    # Needling starts 10:00-17:00, so the cream goes on after the 09:00 opening.
+    start_min = 600 + 5 * int(r() * 85)
+    started_at = _at(day, start_min)
+
+    # Depths: this session's step for each area, then a little deeper for the next one.
+    areas = []
+    steps = plan.steps
+    bleeding = False
+    for area in plan.areas:
+        step = steps[area]
+        depth = round(step * DEPTH_STEP_MM, 2)
+        if r() < (0.8 if depth >= 1.0 else 0.15):
+            endpoint, bleeding = "pinpoint bleeding", True
+        else:
+            endpoint = "even erythema"
+        areas.append(TreatedArea(area, depth, _PASSES[int(r() * 5)], endpoint))
+        steps[area] = min(_STEPS[area][1], step + _DEPTH_INCREASE[int(r() * 5)])
+
+    device = plan.device
+    device = Device(device.type, device.model, device.cartridge,
+                    _lot(r, "R" if device.type is DeviceType.ROLLER else "L", day))
+
+    anaesthetic = None
+    if device.cartridge != "nano":
+        product = _ANAESTHETIC(rng)
+        low, high = _CONTACT[product]
+        removed_before = int(r() * 6)
+        low, high = max(low, 30 - removed_before), min(high, 60 - removed_before)
+        contact = low + int(r() * (high - low + 1))
+        removed = start_min - removed_before
+        anaesthetic = Anaesthetic(product, _at(day, removed - contact), _at(day, removed))
+
+    product, lot_prefix = plan.serum
+    serums = [Serum(product, _lot(r, lot_prefix, day))]
+    if r() < 0.4:
+        other, other_prefix = _SERUMS(rng)
+        if other != product:
+            serums.append(Serum(other, _lot(r, other_prefix, day)))
+
+    roll = r()
+    combined = ["chemical peel"] if roll < 0.07 else ["vitamin infusion"] if roll < 0.12 else []
+
+    reactions = [Reaction("erythema" if r() < 0.92 else "oedema", _SEVERITY(rng))]
+    for _ in range(_EXTRA_REACTIONS[int(r() * 5)]):
+        kind = "pinpoint bleeding" if bleeding and r() < 0.5 else _IMMEDIATE_EXTRA(rng)
+        if all(x.kind != kind for x in reactions):
+            reactions.append(Reaction(kind, _SEVERITY(rng)))
+
+    aftercare = list(_AFTERCARE[int(r() * len(_AFTERCARE))])
+
+    body = sum(a.area in _BODY_AREAS for a in areas)
+    amount = 150 + 60 * (len(areas) - 1) + 90 * body + (80 if combined else 0)
+    amount = max(100, min(700, amount + 5 * int(r() * 13) - 30))
+
+    acknowledged = [AcknowledgedWarning(code, practitioner, started_at) for code in flags]
+    notes = ""
+    if acknowledged:
+        notes = "Screening flag discussed; client chose to proceed."
+    elif first_visit and r() < 0.3:
+        notes = "Test patch done two weeks before; no reaction."
+    elif r() < 0.1:
+        notes = _SESSION_NOTES[int(r() * len(_SESSION_NOTES))]
+
+    session = Session(
+        client_id=client.id, started_at=started_at, practitioner=practitioner, areas=areas,
+        id=_new_id(rng), course_id=course.id, device=device, anaesthetic=anaesthetic,
+        serums=serums, combined_with=combined, reactions=reactions, aftercare=aftercare,
+        fee=Fee(_amount(amount), CURRENCY), notes=notes,
+        signed_at=_at(day, start_min + 30 + int(r() * 31)),
+        acknowledged_warnings=acknowledged)
+
+    # A few signed sessions were corrected later, as an amendment with its reason.
+    roll = r()
+    if roll < P_NEXT_DAY + P_LOT_FIX and day < as_of:
+        next_day = day + timedelta(days=1)
+        at = _at(next_day, 600 + 5 * int(r() * 72))
+        if roll < P_NEXT_DAY and len(reactions) < 3:
+            kind = _NEXT_DAY(rng)
+            if (client.fitzpatrick or 0) >= 4 and r() < 0.1:
+                kind = "pigmentation change"
+            before = encode_session(session)["reactions"]
+            reactions.append(Reaction(kind, 1, Observed.NEXT_DAY, "Reported by phone."))
+            changes = amend.diff({"reactions": before},
+                                 {"reactions": encode_session(session)["reactions"]})
+            reason = f"Next-day check call: client reported {kind}."
+        else:   # (also when three reactions are on record already)
+            lot = device.cartridge_lot
+            typo = lot[:-1] + ("B" if lot[-1] != "B" else "C")
+            changes = amend.diff({"device": {"cartridge_lot": typo}},
+                                 {"device": {"cartridge_lot": lot}})
+            reason = "Cartridge lot mistyped; corrected from the packaging."
+        session.amendments.append(Amendment(at, practitioner, reason, changes))
+    return session
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+def generate(clients: int, seed: int, as_of: date = DEMO_AS_OF) -> list[ClientRecord]:
+    """`clients` made-up client records, the same for the same arguments on any day."""
+    if clients < 0:
+        raise ValueError(f"clients: {clients} is negative")
+    rng = random.Random(seed)
+    # The records hold no reference cycles, so the cyclic collector has nothing to find;
+    # left on, it rescans every record made so far again and again (half the time at 5,000).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return [_client(rng, as_of) for _ in range(clients)]
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
+         on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Write `generate(clients, seed, as_of)` in one transaction. Records already stored
+    (same ids, from an earlier run with the same seed) are left as they are."""
+    return repo.write_records(generate(clients, seed, as_of), on_progress=on_progress)

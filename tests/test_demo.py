@@ -1,0 +1,298 @@
+"""The demo data: deterministic, clinically plausible, valid, and written idempotently."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from needledesk.cli import main
+from needledesk.demo import DEMO_AS_OF, fill, generate
+from needledesk.domain import rules
+from needledesk.domain.guidelines import DEFAULT_ANAESTHETICS, DEFAULT_AREA_DEPTHS
+from needledesk.domain.model import REACTION_KINDS, SCREENING_QUESTIONS, Observed
+from needledesk.exchange import encode_record
+from needledesk.store.database import open_database
+from needledesk.store.repository import Repository
+
+SLACK_DAYS = 5   # spacing jitter (±3 days) plus moving a Sunday to the Saturday before
+
+
+@pytest.fixture(scope="module")
+def records():
+    return generate(300, seed=3)
+
+
+@pytest.fixture
+def demo_repo(tmp_path):
+    db = open_database(tmp_path / "demo.db")
+    yield Repository(db)
+    db.close()
+
+
+def encoded(records) -> str:
+    return json.dumps([encode_record(r) for r in records], ensure_ascii=False)
+
+
+def counts(records) -> dict[str, int]:
+    return {"clients": len(records),
+            "courses": sum(len(r.courses) for r in records),
+            "screenings": sum(len(r.screenings) for r in records),
+            "sessions": sum(len(r.sessions) for r in records)}
+
+
+def script(name: str) -> str:
+    """The script of a name's letters: LATIN, GREEK, CYRILLIC (or MIXED)."""
+    scripts = {unicodedata.name(ch).split()[0] for ch in name if ch.isalpha()}
+    return scripts.pop() if len(scripts) == 1 else "MIXED"
+
+
+def age(on: date, born: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_records():
+    assert encoded(generate(25, seed=7)) == encoded(generate(25, seed=7))
+
+
+def test_different_seed_gives_different_records():
+    first, second = generate(25, seed=7), generate(25, seed=8)
+    assert encoded(first) != encoded(second)
+    assert not {r.client.id for r in first} & {r.client.id for r in second}
+
+
+def test_a_smaller_run_is_the_start_of_a_bigger_one():
+    assert encoded(generate(12, seed=5)) == encoded(generate(30, seed=5)[:12])
+
+
+def test_everything_is_relative_to_as_of():
+    later = DEMO_AS_OF + timedelta(days=400)
+    moved = generate(20, seed=7, as_of=later)
+    assert encoded(moved) != encoded(generate(20, seed=7))
+    assert all(s.started_at.date() <= later for r in moved for s in r.sessions)
+    assert generate(0, seed=1) == []
+    with pytest.raises(ValueError):
+        generate(-1, seed=1)
+
+
+def test_ids_are_unique_uuid4(records):
+    ids = [r.client.id for r in records]
+    for r in records:
+        ids += [x.id for x in (*r.courses, *r.screenings, *r.sessions)]
+    assert len(ids) == len(set(ids))
+    assert all(len(i) == 36 and i[14] == "4" and i[19] in "89ab" for i in ids)
+
+
+# --- validity -------------------------------------------------------------------------------
+
+
+def test_every_record_passes_the_rules(records):
+    for record in records:
+        assert rules.validate_record(record, DEMO_AS_OF) == [], record.client.full_name
+
+
+def test_only_acknowledged_warnings(records):
+    acknowledged_any = False
+    for record in records:
+        for session in record.sessions:
+            raised = {w.code for w in rules.session_warnings(session, record.screenings)}
+            acknowledged = {a.warning for a in session.acknowledged_warnings}
+            assert raised == acknowledged
+            assert all(code.startswith("screening: ") for code in raised)
+            assert all(a.by == session.practitioner for a in session.acknowledged_warnings)
+            acknowledged_any |= bool(acknowledged)
+    assert acknowledged_any   # a few clients do carry a screening flag
+
+
+def test_depths_are_within_the_guideline_range(records):
+    for record in records:
+        for session in record.sessions:
+            for area in session.areas:
+                usual = DEFAULT_AREA_DEPTHS[area.area]
+                assert usual.low_mm <= area.depth_mm <= usual.high_mm, area
+                assert rules.DEPTH_MIN_MM <= area.depth_mm <= rules.DEPTH_MAX_MM
+                steps = area.depth_mm / 0.05
+                assert abs(steps - round(steps)) < 1e-9, area.depth_mm
+                assert 2 <= area.passes <= 4
+                assert area.endpoint in ("even erythema", "pinpoint bleeding")
+
+
+def test_depths_do_not_go_shallower_over_a_course(records):
+    for record in records:
+        by_course = defaultdict(list)
+        for session in record.sessions:
+            by_course[session.course_id].append(session)
+        for sessions in by_course.values():
+            for before, after in zip(sessions, sessions[1:], strict=False):
+                depths = {a.area: a.depth_mm for a in before.areas}
+                assert all(a.depth_mm >= depths[a.area] for a in after.areas)
+
+
+# --- the course of treatment ----------------------------------------------------------------
+
+
+def test_sessions_are_spaced_by_the_course_interval(records):
+    for record in records:
+        courses = {c.id: c for c in record.courses}
+        by_course = defaultdict(list)
+        for session in record.sessions:
+            by_course[session.course_id].append(session.started_at.date())
+        assert set(by_course) == set(courses)
+        for course_id, days in by_course.items():
+            course = courses[course_id]
+            assert 3 <= course.planned_sessions <= 5
+            assert 6 <= course.interval_weeks <= 8
+            assert 1 <= len(days) <= course.planned_sessions
+            assert days[0] == course.started_on
+            for before, after in zip(days, days[1:], strict=False):
+                gap = (after - before).days
+                assert abs(gap - 7 * course.interval_weeks) <= SLACK_DAYS, (course, gap)
+
+
+def test_sessions_are_in_the_past_and_some_courses_still_running(records):
+    due_later = 0
+    for record in records:
+        assert 1 <= len(record.courses) <= 3
+        starts = [s.started_at for s in record.sessions]
+        assert starts == sorted(starts)
+        assert starts[-1].date() <= DEMO_AS_OF
+        last = record.sessions[-1]
+        course = next(c for c in record.courses if c.id == last.course_id)
+        done = sum(s.course_id == course.id for s in record.sessions)
+        if done < course.planned_sessions:
+            assert last.started_at.date() + timedelta(weeks=course.interval_weeks) > DEMO_AS_OF
+            due_later += 1
+    assert 0.2 * len(records) < due_later < 0.5 * len(records)
+
+
+def test_roughly_ten_sessions_per_client():
+    made = counts(generate(400, seed=1))
+    assert 8.5 <= made["sessions"] / made["clients"] <= 11.5
+
+
+def test_sign_off_and_drafts(records):
+    drafts = 0
+    for record in records:
+        for i, session in enumerate(record.sessions):
+            if session.signed_at is None:
+                drafts += 1
+                assert i == len(record.sessions) - 1   # only the latest may be a draft
+                assert not session.amendments
+            else:
+                minutes = (session.signed_at - session.started_at).total_seconds() / 60
+                assert 30 <= minutes <= 60
+            for amendment in session.amendments:
+                assert session.signed_at < amendment.at
+                assert amendment.at.date() <= DEMO_AS_OF
+                assert amendment.reason and amendment.by == session.practitioner
+                assert amendment.changes
+    assert 0 < drafts < 0.1 * len(records)
+
+
+def test_screening_with_consent_before_the_first_session(records):
+    for record in records:
+        first = record.sessions[0].started_at.date()
+        screenings = sorted(record.screenings, key=lambda s: s.date)
+        assert screenings[0].date <= first
+        for screening in screenings:
+            assert screening.consent_signed
+            assert set(screening.answers) == set(SCREENING_QUESTIONS)
+            assert all(isinstance(v, bool) for v in screening.answers.values())
+    flagged = sum(any(s.flagged for s in r.screenings) for r in records)
+    assert flagged < 0.15 * len(records)
+
+
+# --- plausible details ----------------------------------------------------------------------
+
+
+def test_session_details_are_plausible(records):
+    for record in records:
+        for session in record.sessions:
+            start = session.started_at
+            assert 9 <= start.hour < 18 and start.minute % 5 == 0 and start.second == 0
+            assert 1 <= len(session.areas) <= 5
+            assert len({a.area for a in session.areas}) == len(session.areas)
+            assert session.device.model
+            assert session.device.cartridge in ("12-pin", "16-pin", "36-pin", "nano", None)
+            assert session.device.cartridge_lot
+            anaesthetic = session.anaesthetic
+            if anaesthetic is not None:
+                usual = DEFAULT_ANAESTHETICS[anaesthetic.product]
+                assert usual.low_min <= anaesthetic.contact_minutes <= usual.high_min
+                assert 30 <= (start - anaesthetic.applied_at).total_seconds() / 60 <= 60
+                assert 0 <= (start - anaesthetic.removed_at).total_seconds() / 60 <= 5
+            assert 1 <= len(session.serums) <= 2 and all(s.lot for s in session.serums)
+            assert session.combined_with in ([], ["chemical peel"], ["vitamin infusion"])
+            assert 1 <= len(session.reactions) <= 3
+            for reaction in session.reactions:
+                assert reaction.kind in REACTION_KINDS and 0 <= reaction.severity <= 3
+            assert 2 <= len(session.aftercare) <= 3
+            assert session.fee.currency == "USD"
+            assert Decimal(100) <= session.fee.amount <= Decimal(700)
+            assert session.fee.amount.as_tuple().exponent == -2
+    reactions = [x for r in records for s in r.sessions for x in s.reactions]
+    immediate = sum(x.observed is Observed.IMMEDIATE for x in reactions)
+    assert immediate > 0.9 * len(reactions)
+    assert sum(x.kind == "erythema" for x in reactions) > 0.5 * len(reactions)
+
+
+def test_clients_are_plausible(records):
+    for record in records:
+        client = record.client
+        assert 18 <= age(DEMO_AS_OF, client.date_of_birth) <= 75
+        assert age(record.sessions[0].started_at.date(), client.date_of_birth) >= 18
+        assert 1 <= client.fitzpatrick <= 6
+        assert client.concerns and set(client.concerns) == {c.concern for c in record.courses}
+        if client.email:
+            assert client.email.endswith(("@example.org", "@example.com"))
+            assert client.email.isascii()
+        if client.phone:
+            assert client.phone.startswith("+1 ") and " 555 01" in client.phone
+    names = [r.client.full_name for r in records]
+    scripts = Counter(script(n) for n in names)
+    assert scripts["LATIN"] > 0.8 * len(names)                # mostly Latin letters...
+    assert 0 < scripts["GREEK"] + scripts["CYRILLIC"] < 0.2 * len(names)
+    assert scripts["GREEK"] and scripts["CYRILLIC"]           # ...a few in other scripts
+    assert any(n.isascii() for n in names)                    # Sarah Taylor
+    assert any(not n.isascii() and script(n) == "LATIN" for n in names)   # Ana López
+    assert 0.35 < sum(bool(r.client.email) for r in records) / len(records) < 0.65
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def test_fill_writes_the_generated_records_once(demo_repo):
+    repo = demo_repo
+    progress = []
+    result = fill(repo, clients=15, seed=2, on_progress=lambda done, total:
+                  progress.append((done, total)))
+    made = generate(15, seed=2)
+    assert dict(result.added) == counts(made)
+    assert progress[-1] == (15, 15)
+    stored = {r.client.id: encode_record(r) for r in repo.load_records()}
+    assert stored == {r.client.id: encode_record(r) for r in made}
+
+    again = fill(repo, clients=15, seed=2)
+    assert not any(again.added.values())
+    assert dict(again.skipped) == counts(made)
+    assert repo.count_clients() == 15
+
+
+def test_cli_demo_is_idempotent(tmp_path, capsys):
+    path = str(tmp_path / "clinic.db")
+    assert main(["--db", path, "demo", "--clients", "20", "--seed", "7"]) == 0
+    assert "demo added: 20 clients" in capsys.readouterr().out
+    assert main(["--db", path, "demo", "--clients", "20", "--seed", "7"]) == 0
+    assert "demo added: 0 clients, 0 courses, 0 screenings, 0 sessions" in capsys.readouterr().out
+    db = open_database(path)
+    try:
+        assert Repository(db).count_clients() == 20
+    finally:
+        db.close()
