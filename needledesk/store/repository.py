@@ -45,6 +45,8 @@ from needledesk.domain.rules import (
 from needledesk.domain.text import digits, fold
 from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
 from needledesk.exchange import encode_session, fmt_amount, fmt_date, fmt_time
+from needledesk.settings import ClinicSettings
+from needledesk.store.settings import load_settings, save_settings
 
 _CHILD_TABLES = ("treated_areas", "serums", "reactions", "acknowledged_warnings", "amendments")
 
@@ -294,6 +296,31 @@ class Repository:
                                tuple((r[4] or "").split("|")) if r[4] else (), r[5], r[6],
                                tuple(r[7].split("|")) if r[7] else (), r[3] is not None,
                                bool(r[8])) for r in rows]
+
+    _REMEMBERED = {
+        "practitioner": ("sessions", "practitioner", "started_at"),
+        "device_model": ("sessions", "device_model", "started_at"),
+        "cartridge": ("sessions", "cartridge", "started_at"),
+        "cartridge_lot": ("sessions", "cartridge_lot", "started_at"),
+        "anaesthetic_product": ("sessions", "anaesthetic_product", "started_at"),
+        "serum_product": ("serums", "product", "rowid"),
+        "serum_lot": ("serums", "lot", "rowid"),
+        "endpoint": ("treated_areas", "endpoint", "rowid"),
+        "area": ("treated_areas", "area", "rowid"),
+    }
+
+    def remembered(self, what: str, limit: int = 50) -> list[str]:
+        """Earlier entries for a field, most recently used first, for completion."""
+        table, column, recency = self._REMEMBERED[what]
+        return [r[0] for r in self.db.execute(
+            f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL AND {column} != '' "
+            f"GROUP BY {column} ORDER BY max({recency}) DESC LIMIT ?", [limit])]
+
+    def settings(self) -> ClinicSettings:
+        return load_settings(self.db)
+
+    def save_settings(self, settings: ClinicSettings) -> None:
+        save_settings(self.db, settings)
 
     # --- whole records: export and import -------------------------------------------------
 

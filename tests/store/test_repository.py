@@ -226,3 +226,27 @@ def test_records_survive_reopening(db_path):
     repo.db.close()
     again = Repository(open_database(db_path))
     assert again.get_session(session.id) == session
+
+
+def test_remembered_entries_most_recent_first(repo):
+    client = repo.add_client(make_client())
+    repo.save_draft(make_session(client.id, started_at=datetime(2026, 9, 1, 10, 0),
+                                 anaesthetic=None))
+    later = make_session(client.id)
+    later.device.model = "SkinPen Precision"
+    repo.save_draft(later)
+    assert repo.remembered("device_model") == ["SkinPen Precision", "Dermapen 4"]
+    assert repo.remembered("anaesthetic_product") == ["LMX4"]
+    assert repo.remembered("serum_product") == ["Hyaluronic acid 1%"]
+
+
+def test_settings_round_trip_with_defaults(repo):
+    from needledesk.domain.guidelines import DepthRange
+    from needledesk.settings import ClinicSettings
+
+    assert repo.settings() == ClinicSettings()
+    settings = ClinicSettings(clinic_name="Clínica Sol", logo=b"\x89PNG...", page_size="Letter",
+                              practitioners=["Jane Smith"])
+    settings.area_depths["cheeks"] = DepthRange(0.5, 2.5)
+    repo.save_settings(settings)
+    assert repo.settings() == settings

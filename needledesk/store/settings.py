@@ -1,0 +1,53 @@
+"""Clinic settings in the database's `settings` table, one JSON value per key."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, fields
+
+from sqlite_utils import Database
+
+from needledesk.domain.guidelines import ContactTime, DepthRange
+from needledesk.settings import PAGE_SIZES, ClinicSettings
+
+
+def _encode(name: str, value):
+    if name == "logo":
+        return None if value is None else base64.b64encode(value).decode("ascii")
+    if name in ("anaesthetics", "area_depths"):
+        return {key: list(asdict(item).values()) for key, item in value.items()}
+    return value
+
+
+def _decode(name: str, value):
+    if name == "logo":
+        return None if value is None else base64.b64decode(value)
+    if name == "anaesthetics":
+        return {key: ContactTime(*pair) for key, pair in value.items()}
+    if name == "area_depths":
+        return {key: DepthRange(*pair) for key, pair in value.items()}
+    return value
+
+
+def load_settings(db: Database) -> ClinicSettings:
+    """Stored values over the declared defaults; unknown or damaged keys are ignored."""
+    settings = ClinicSettings()
+    known = {f.name for f in fields(ClinicSettings)}
+    for key, raw in db.execute("SELECT key, value FROM settings").fetchall():
+        if key in known:
+            try:
+                setattr(settings, key, _decode(key, json.loads(raw)))
+            except (ValueError, TypeError):
+                continue
+    if settings.page_size not in PAGE_SIZES:
+        settings.page_size = "A4"
+    return settings
+
+
+def save_settings(db: Database, settings: ClinicSettings) -> None:
+    with db.atomic():
+        for f in fields(ClinicSettings):
+            value = json.dumps(_encode(f.name, getattr(settings, f.name)), ensure_ascii=False)
+            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [f.name, value])
