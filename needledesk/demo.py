@@ -47,6 +47,7 @@ from needledesk.domain.model import (
 )
 from needledesk.domain.text import fold
 from needledesk.exchange import encode_session
+from needledesk.settings import DEFAULT_AFTERCARE
 from needledesk.store.repository import ImportResult, Repository
 
 #: The fixed "today" of the demo clinic: the same seed gives the same records on any day.
@@ -228,10 +229,10 @@ _NEXT_DAY = _Weighted([("dryness/flaking", 55), ("irritation/itch", 15), ("acne 
                        ("bruising", 10), ("oedema", 10)])
 _SEVERITY = _Weighted([(0, 3), (1, 50), (2, 37), (3, 10)])
 
-_AFTERCARE_EXTRA = ("Gentle cleanser", "Hyaluronic acid serum", "No make-up for 24 hours",
-                    "No exercise, sauna or sun for 48 hours")
+# The clinic's default aftercare list, so demo sessions tick the same items the editor offers.
+_SUNSCREEN, *_AFTERCARE_EXTRA = DEFAULT_AFTERCARE[:5]
 #: Sunscreen always, plus one or two of the others: two or three items in all.
-_AFTERCARE = tuple(("SPF 50 sunscreen daily", *extra)
+_AFTERCARE = tuple((_SUNSCREEN, *extra)
                    for k in (1, 2) for extra in combinations(_AFTERCARE_EXTRA, k))
 _PASSES = (2, 3, 3, 3, 4)
 _DEPTH_INCREASE = (0, 1, 2, 5, 5)     # in 0.05 mm steps, per session

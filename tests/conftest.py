@@ -1,26 +1,9 @@
-"""Shared fixtures: a real SQLite file on disk per test, and valid records to start from."""
+"""Shared fixtures: a real SQLite file on disk per test."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-
 import pytest
 
-from needledesk.domain.model import (
-    SCREENING_QUESTIONS,
-    Anaesthetic,
-    Client,
-    Course,
-    Device,
-    DeviceType,
-    Fee,
-    Reaction,
-    Screening,
-    Serum,
-    Session,
-    TreatedArea,
-)
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 
@@ -35,42 +18,3 @@ def repo(db_path):
     db = open_database(db_path)
     yield Repository(db)
     db.close()
-
-
-def make_client(**overrides) -> Client:
-    fields = {"first_name": "Ana", "last_name": "López", "date_of_birth": date(1988, 3, 14),
-              "phone": "+1 555 0100", "email": "ana@example.org", "fitzpatrick": 3,
-              "concerns": ["acne scars"]}
-    return Client(**(fields | overrides))
-
-
-def make_screening(client_id: str, **overrides) -> Screening:
-    answers = {key: False for key in SCREENING_QUESTIONS} | {"retinoids_stopped": True}
-    fields = {"client_id": client_id, "date": date(2026, 11, 1), "answers": answers,
-              "consent_signed": True}
-    return Screening(**(fields | overrides))
-
-
-def make_course(client_id: str, **overrides) -> Course:
-    fields = {"client_id": client_id, "concern": "acne scars", "planned_sessions": 4,
-              "interval_weeks": 6, "started_on": date(2026, 9, 10)}
-    return Course(**(fields | overrides))
-
-
-def make_session(client_id: str, **overrides) -> Session:
-    fields = {
-        "client_id": client_id,
-        "started_at": datetime(2026, 11, 20, 10, 30),
-        "practitioner": "Jane Smith",
-        "device": Device(DeviceType.PEN, "Dermapen 4", "16-pin", "L2311A"),
-        "anaesthetic": Anaesthetic("LMX4", datetime(2026, 11, 20, 9, 45),
-                                   datetime(2026, 11, 20, 10, 25)),
-        "areas": [TreatedArea("cheeks", 1.5, 3, "pinpoint bleeding"),
-                  TreatedArea("forehead", 0.5, 2, "even erythema")],
-        "serums": [Serum("Hyaluronic acid 1%", "HA-0923")],
-        "combined_with": ["chemical peel"],
-        "reactions": [Reaction("erythema", 2)],
-        "aftercare": ["SPF 50 sunscreen", "Gentle cleanser"],
-        "fee": Fee(Decimal("250.00"), "USD"),
-    }
-    return Session(**(fields | overrides))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from conftest import make_course, make_session
+from factories import make_course, make_session
 
 from needledesk.domain.course import course_progress, session_number
 

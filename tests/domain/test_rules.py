@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import make_client, make_screening, make_session
+from factories import make_client, make_screening, make_session
 
 from needledesk.domain import amend
 from needledesk.domain.model import Anaesthetic, Fee, Reaction, TreatedArea

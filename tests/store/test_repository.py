@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
-from conftest import make_client, make_course, make_screening, make_session
+from factories import make_client, make_course, make_screening, make_session
 
 from needledesk.domain.model import Reaction, TreatedArea
 from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
