@@ -1,0 +1,427 @@
+"""The main window: find a client in a few keystrokes, see their card, start a session.
+
+The window asks the repository for dataclasses and hands them to item models; it holds no
+SQL. Window size, splitter positions and the last open client are kept in QSettings.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from html import escape
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from needledesk import __version__
+from needledesk.domain.course import course_progress
+from needledesk.domain.model import SCREENING_QUESTIONS, Client, Screening
+from needledesk.domain.rules import latest_screening
+from needledesk.errors import NeedleDeskError
+from needledesk.settings import ClinicSettings
+from needledesk.store.repository import Repository
+from needledesk.ui.models import ClientListModel, HistoryModel, format_date
+from needledesk.ui.session_editor import SessionEditor
+
+CONSENT_MAX_AGE = timedelta(days=365)
+FITZPATRICK = ("I", "II", "III", "IV", "V", "VI")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, repo: Repository, settings: ClinicSettings, state: QSettings, *,
+                 db_label: str = "", today=date.today, parent=None):
+        super().__init__(parent)
+        self.repo = repo
+        self.settings = settings
+        self.state = state
+        self.today = today
+        self.client: Client | None = None
+        self.editor: SessionEditor | None = None
+        self.setWindowTitle("NeedleDesk")
+        self._build(db_label)
+        self._restore()
+
+    # --- layout -------------------------------------------------------------------------
+
+    def _build(self, db_label: str) -> None:
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("main-splitter")
+
+        left = QWidget()
+        layout = QVBoxLayout(left)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find a client: name or phone (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        layout.addWidget(self.search)
+        self.client_model = ClientListModel(self)
+        self.client_list = QListView()
+        self.client_list.setModel(self.client_model)
+        self.client_list.setUniformItemSizes(True)  # no per-row measuring for big clinics
+        self.client_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        layout.addWidget(self.client_list, 1)
+        self.count_label = QLabel()
+        layout.addWidget(self.count_label)
+        self.splitter.addWidget(left)
+
+        card = QWidget()
+        layout = QVBoxLayout(card)
+        self.name_label = QLabel()
+        self.name_label.setStyleSheet("font-size: 18pt; font-weight: 600;")
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.name_label)
+        self.details_label = QLabel()
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.details_label)
+        self.screening_label = QLabel()
+        self.screening_label.setWordWrap(True)
+        layout.addWidget(self.screening_label)
+        self.course_label = QLabel()
+        self.course_label.setWordWrap(True)
+        layout.addWidget(self.course_label)
+        buttons = QHBoxLayout()
+        self.new_session_button = QPushButton("New &session")
+        self.new_session_button.setToolTip("Ctrl+Shift+N")
+        self.screening_button = QPushButton("Screening and &consent…")
+        self.edit_client_button = QPushButton("&Edit client…")
+        for button in (self.new_session_button, self.screening_button,
+                       self.edit_client_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addWidget(QLabel("<b>Sessions</b>"))
+        self.history_model = HistoryModel(self)
+        self.history = QTableView()
+        self.history.setModel(self.history_model)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.verticalHeader().hide()
+        self.history.setAlternatingRowColors(True)
+        header = self.history.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.history, 1)
+        self.card = card
+        self.splitter.addWidget(card)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
+        self.setCentralWidget(self.splitter)
+        self.status_label = QLabel(db_label)
+        self.statusBar().addPermanentWidget(self.status_label)
+
+        self._actions()
+        self.search.textChanged.connect(self.find)
+        self.search.returnPressed.connect(self.open_first_match)
+        self.client_list.selectionModel().currentChanged.connect(self._client_chosen)
+        self.client_list.activated.connect(lambda _index: self.history.setFocus())
+        self.new_session_button.clicked.connect(self.new_session)
+        self.screening_button.clicked.connect(self.record_screening)
+        self.edit_client_button.clicked.connect(self.edit_client)
+        self.history.doubleClicked.connect(lambda index: self.open_session(
+            self.history_model.session(index.row()).id))
+        self.history.activated.connect(lambda index: self.open_session(
+            self.history_model.session(index.row()).id))
+        self._show_client(None)
+
+    def _actions(self) -> None:
+        def action(menu, text, slot, shortcut=None):
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_client_action = action(file_menu, "&New client…", self.new_client,
+                                        QKeySequence.StandardKey.New)
+        self.new_session_action = action(file_menu, "New &session…", self.new_session,
+                                         "Ctrl+Shift+N")
+        file_menu.addSeparator()
+        action(file_menu, "Se&ttings…", self.edit_settings, "Ctrl+,")
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.find_action = action(edit_menu, "&Find client", self.focus_search,
+                                  QKeySequence.StandardKey.Find)
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&About NeedleDesk", self.about)
+
+    # --- finding clients ----------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def find(self, text: str = "") -> None:
+        found = self.repo.search_clients(text)
+        self.client_model.set_clients(found)
+        total = self.repo.count_clients() if text else len(found)
+        self.count_label.setText(f"{len(found):,} of {total:,} clients" if text
+                                 else f"{total:,} clients")
+        if self.client is not None:
+            row = self.client_model.row_of(self.client.id)
+            if row is not None:
+                self._select_row(row, notify=False)
+
+    def open_first_match(self) -> None:
+        if self.client_model.rowCount() == 0:
+            return
+        self._select_row(0)
+        self.history.setFocus()
+
+    def _select_row(self, row: int, notify: bool = True) -> None:
+        index = self.client_model.index(row, 0)
+        selection = self.client_list.selectionModel()
+        if not notify:
+            selection.blockSignals(True)
+        selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        if not notify:
+            selection.blockSignals(False)
+        self.client_list.scrollTo(index)
+
+    def _client_chosen(self, current, _previous=None) -> None:
+        if current.isValid():
+            self.show_client(self.client_model.client(current.row()).id)
+
+    # --- the card -----------------------------------------------------------------------
+
+    def show_client(self, client_id: str | None) -> None:
+        try:
+            client = self.repo.get_client(client_id) if client_id else None
+        except NeedleDeskError:
+            client = None
+        self._show_client(client)
+
+    def _show_client(self, client: Client | None) -> None:
+        self.client = client
+        for widget in (self.new_session_button, self.screening_button, self.edit_client_button):
+            widget.setEnabled(client is not None)
+        self.new_session_action.setEnabled(client is not None)
+        if client is None:
+            self.name_label.setText("No client selected")
+            self.details_label.setText("Type a name or phone number to find a client, or "
+                                       "press Ctrl+N to add one.")
+            self.screening_label.clear()
+            self.course_label.clear()
+            self.history_model.set_sessions([])
+            return
+        self.state.setValue("last_client", client.id)
+        self.name_label.setText(escape(client.full_name))
+        details = []
+        if client.date_of_birth:
+            details.append(f"born {format_date(client.date_of_birth)} "
+                           f"({_age(client.date_of_birth, self.today())})")
+        if client.phone:
+            details.append(escape(client.phone))
+        if client.email:
+            details.append(escape(client.email))
+        if client.fitzpatrick:
+            details.append(f"Fitzpatrick {FITZPATRICK[client.fitzpatrick - 1]}")
+        lines = [" · ".join(details)]
+        if client.concerns:
+            lines.append("Concerns: " + escape(", ".join(client.concerns)))
+        if client.notes:
+            lines.append(f"<i>{escape(client.notes)}</i>")
+        self.details_label.setText("<br>".join(lines))
+        self.screening_label.setText(screening_summary_html(
+            latest_screening(self.repo.screenings(client.id)), self.today()))
+        history = self.repo.history(client.id)
+        self.history_model.set_sessions(history)
+        self.history.resizeColumnToContents(0)
+        self.history.resizeColumnToContents(2)
+        self.history.resizeColumnToContents(4)
+        self.course_label.setText(self._courses_html(client, history))
+
+    def _courses_html(self, client: Client, history) -> str:
+        lines = []
+        for course in self.repo.courses(client.id):
+            progress = course_progress(course, history)
+            overdue = (progress.next_due is not None and not progress.finished
+                       and progress.next_due < self.today())
+            text = (f"<b>{escape(course.concern)}</b> (from {format_date(course.started_on)}): "
+                    f"{escape(progress.describe())}")
+            lines.append(f"<span style='color:#b3261e'>{text} (overdue)</span>" if overdue
+                         else text)
+        loose = course_progress(None, history, self.settings.default_interval_weeks)
+        if loose.done:
+            lines.append(f"<b>Outside a course</b>: {escape(loose.describe())}")
+        return "<br>".join(lines) or "No course planned."
+
+    # --- actions ------------------------------------------------------------------------
+
+    def _user(self) -> str:
+        return str(self.state.value("last_practitioner", "") or "")
+
+    def new_client(self) -> None:
+        from needledesk.ui.client_dialog import ClientDialog
+
+        client = ClientDialog.ask(self)
+        if client is None:
+            return
+        if self._attempt(lambda: self.repo.add_client(client)) is None:
+            return
+        self.search.setText("")
+        self.find("")
+        self._select_client(client.id)
+
+    def edit_client(self) -> None:
+        from needledesk.ui.client_dialog import ClientDialog
+
+        if self.client is None:
+            return
+        client = ClientDialog.ask(self, self.client)
+        if client is None or self._attempt(lambda: self.repo.update_client(client)) is None:
+            return
+        self.find(self.search.text())
+        self.show_client(client.id)
+
+    def record_screening(self) -> None:
+        from needledesk.ui.screening_dialog import ScreeningDialog
+
+        if self.client is None:
+            return
+        previous = latest_screening(self.repo.screenings(self.client.id))
+        screening = ScreeningDialog.ask(self, self.client.id, previous)
+        if screening is None or self._attempt(lambda: self.repo.add_screening(screening)) is None:
+            return
+        self.show_client(self.client.id)
+
+    def edit_settings(self) -> None:
+        from needledesk.ui.settings_dialog import SettingsDialog
+
+        settings = SettingsDialog.ask(self, self.settings)
+        if settings is None or self._attempt(lambda: self.repo.save_settings(settings)) is None:
+            return
+        self.settings = settings
+
+    def new_session(self) -> SessionEditor | None:
+        if self.client is None:
+            return None
+        editor = SessionEditor(self.repo, self.settings, self.client, user=self._user(),
+                               parent=self)
+        if not editor.acknowledge_at_start():
+            editor.deleteLater()
+            return None
+        return self._open_editor(editor)
+
+    def open_session(self, session_id: str) -> SessionEditor | None:
+        if self.client is None:
+            return None
+        session = self._attempt(lambda: self.repo.get_session(session_id))
+        if session is None:
+            return None
+        editor = SessionEditor(self.repo, self.settings, self.client, session,
+                               user=self._user(), parent=self)
+        return self._open_editor(editor)
+
+    def _open_editor(self, editor: SessionEditor) -> SessionEditor:
+        self.editor = editor
+        editor.saved.connect(self._session_saved)
+        editor.destroyed.connect(lambda *_: self._editor_gone(editor))
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.open()
+        return editor
+
+    def _editor_gone(self, editor) -> None:
+        if self.editor is editor:
+            self.editor = None
+
+    def _session_saved(self, _session_id: str) -> None:
+        if self.editor is not None:
+            practitioner = self.editor.practitioner.currentText().strip()
+            if practitioner:
+                self.state.setValue("last_practitioner", practitioner)
+        if self.client is not None:
+            self.show_client(self.client.id)
+
+    def _select_client(self, client_id: str) -> None:
+        row = self.client_model.row_of(client_id)
+        if row is not None:
+            self._select_row(row)
+        else:
+            self.show_client(client_id)
+
+    def _attempt(self, action):
+        try:
+            result = action()
+        except NeedleDeskError as exc:
+            QMessageBox.warning(self, "NeedleDesk", str(exc))
+            return None
+        return True if result is None else result
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About NeedleDesk",
+                          f"NeedleDesk {__version__}\nMicroneedling session records, offline.")
+
+    # --- window state -------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        geometry = self.state.value("geometry")
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 760)
+        splitter = self.state.value("splitter")
+        if isinstance(splitter, QByteArray | bytes) and splitter:
+            self.splitter.restoreState(splitter)
+        else:
+            self.splitter.setSizes([320, 880])
+        self.find("")
+        last = self.state.value("last_client")
+        if last:
+            self._select_client(str(last))
+        QTimer.singleShot(0, self.search.setFocus)
+
+    def save_state(self) -> None:
+        self.state.setValue("geometry", self.saveGeometry())
+        self.state.setValue("splitter", self.splitter.saveState())
+        self.state.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.editor is not None and self.editor.isVisible():
+            self.editor.close()
+            if self.editor.isVisible():
+                event.ignore()
+                return
+        self.save_state()
+        event.accept()
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def screening_summary_html(screening: Screening | None, today: date) -> str:
+    red = "color:#b3261e; font-weight:600"
+    if screening is None:
+        return f"<span style='{red}'>⚠ No screening on record</span>"
+    parts = [f"Screening of {format_date(screening.date)}"]
+    if screening.flagged:
+        flags = ", ".join(escape(SCREENING_QUESTIONS[key]) for key in screening.flagged)
+        parts.append(f"<span style='{red}'>⚠ flagged: {flags}</span>")
+    else:
+        parts.append("no flagged answers")
+    if not screening.consent_signed:
+        parts.append(f"<span style='{red}'>⚠ consent not signed</span>")
+    elif today - screening.date > CONSENT_MAX_AGE:
+        parts.append(f"<span style='{red}'>⚠ consent over a year old</span>")
+    else:
+        parts.append("consent signed")
+    return " — ".join(parts)

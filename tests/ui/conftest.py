@@ -1,0 +1,57 @@
+"""Fixtures for driving the real window on a real database file."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from needledesk.store.database import open_database
+from needledesk.store.repository import Repository
+from needledesk.ui.main_window import MainWindow
+from needledesk.ui.tasks import Tasks
+
+
+@pytest.fixture(autouse=True)
+def synchronous_tasks():
+    Tasks.synchronous = True
+    yield
+    Tasks.synchronous = False
+
+
+@pytest.fixture(autouse=True)
+def no_real_modals(monkeypatch):
+    """A modal box would block the test run: every question gets a recorded default answer
+    (decline, discard); a test that expects a question replaces the answer itself."""
+    from needledesk.ui.session_editor import SessionEditor
+
+    asked: list[str] = []
+    monkeypatch.setattr(SessionEditor, "ask_unsaved",
+                        staticmethod(lambda parent: asked.append("unsaved") or "discard"))
+    monkeypatch.setattr(SessionEditor, "ask_acknowledgement",
+                        staticmethod(lambda parent, warnings: asked.append("ack") or None))
+    monkeypatch.setattr(SessionEditor, "ask_amendment",
+                        staticmethod(lambda parent, by: asked.append("amend") or None))
+    monkeypatch.setattr(SessionEditor, "show_error",
+                        staticmethod(lambda parent, title, text: asked.append(text)))
+    return asked
+
+
+@pytest.fixture
+def state(tmp_path):
+    return QSettings(str(tmp_path / "state.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def ui_repo(tmp_path):
+    db = open_database(tmp_path / "clinic.db")
+    yield Repository(db)
+    db.close()
+
+
+@pytest.fixture
+def window(qtbot, ui_repo, state):
+    win = MainWindow(ui_repo, ui_repo.settings(), state)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
