@@ -202,7 +202,7 @@ CONCERNS: dict[str, tuple[int, tuple[str, ...]]] = {
     "stretch marks": (10, ("stretch marks", "abdomen", "thighs", "arms", "back")),
     "sun spots and age spots": (8, ("cheeks", "forehead", "décolletage", "arms")),
     "active-acne aftermath": (8, ("cheeks", "chin", "jawline", "forehead")),
-    "scars": (6, ("cheeks", "chin", "abdomen", "arms", "back")),
+    "other scars": (6, ("cheeks", "chin", "abdomen", "arms", "back")),
 }
 _CONCERN = _Weighted([(name, weight) for name, (weight, _) in CONCERNS.items()])
 _BODY_AREAS = frozenset({"abdomen", "thighs", "arms", "back", "stretch marks"})

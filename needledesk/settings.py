@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from needledesk.domain import rules
 from needledesk.domain.guidelines import (
     DEFAULT_ANAESTHETICS,
     DEFAULT_AREA_DEPTHS,
     ContactTime,
     DepthRange,
 )
+from needledesk.domain.rules import Problem
+from needledesk.domain.text import fold
 
 PAGE_SIZES = ("A4", "Letter")
+#: Bounds of a usual anaesthetic contact time in the guideline table.
+CONTACT_MIN_MINUTES, CONTACT_MAX_MINUTES = 1, 240
 
 DEFAULT_AFTERCARE: tuple[str, ...] = (
     "SPF 50 sunscreen every day",
@@ -57,3 +62,55 @@ class ClinicSettings:
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+def currency_problems(code: str) -> list[Problem]:
+    """The fee rule's check of a currency code, placed on the settings field."""
+    return [Problem("currency", f"Currency: {p.message}")
+            for p in rules.currency_problems(code, "currency")]
+
+
+def table_problems(path: str, rows: list[tuple[str, float, float]], *, what: str, unit: str,
+                   bounds: tuple[float, float]) -> list[Problem]:
+    """Problems of a guideline table's rows: a blank or repeated name (names match as
+    `guidelines.lookup` does, ignoring case and accents), a usual low above the usual high,
+    a value outside the editor's bounds. Each is placed at `path[i]`."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    low_bound, high_bound = bounds
+    for i, (name, low, high) in enumerate(rows):
+        where = f"Row {i + 1}" + (f" ({name.strip()})" if name.strip() else "")
+        here = f"{path}[{i}]"
+        key = fold(name.strip())
+        if not key:
+            problems.append(Problem(here, f"{where}: the {what} name is blank"))
+        elif key in seen:
+            problems.append(Problem(here, f"{where}: the {what} is already in row {seen[key]}"))
+        else:
+            seen[key] = i + 1
+        for value in (low, high):
+            if not low_bound <= value <= high_bound:
+                problems.append(Problem(here, f"{where}: {value:g} {unit} is outside "
+                                        f"{low_bound:g}–{high_bound:g} {unit}"))
+        if low > high:
+            problems.append(Problem(here, f"{where}: the usual low {low:g} {unit} is above "
+                                    f"the usual high {high:g} {unit}"))
+    return problems
+
+
+def validate_settings(settings: ClinicSettings) -> list[Problem]:
+    """Every rule a stored ClinicSettings must keep, for the dialog and the store alike."""
+    problems = currency_problems(settings.currency)
+    if settings.page_size not in PAGE_SIZES:
+        problems.append(Problem("page_size", f"{settings.page_size!r} is not one of "
+                                + ", ".join(PAGE_SIZES)))
+    if not 1 <= settings.default_interval_weeks <= 52:
+        problems.append(Problem("default_interval_weeks",
+                                f"{settings.default_interval_weeks} is outside 1–52 weeks"))
+    problems += table_problems(
+        "anaesthetics", [(k, v.low_min, v.high_min) for k, v in settings.anaesthetics.items()],
+        what="product", unit="min", bounds=(CONTACT_MIN_MINUTES, CONTACT_MAX_MINUTES))
+    problems += table_problems(
+        "area_depths", [(k, v.low_mm, v.high_mm) for k, v in settings.area_depths.items()],
+        what="area", unit="mm", bounds=(rules.DEPTH_MIN_MM, rules.DEPTH_MAX_MM))
+    return problems

@@ -296,3 +296,10 @@ def test_cli_demo_is_idempotent(tmp_path, capsys):
         assert Repository(db).count_clients() == 20
     finally:
         db.close()
+
+
+def test_demo_concerns_are_the_ones_the_client_form_offers():
+    from needledesk.demo import CONCERNS
+    from needledesk.domain.model import COMMON_CONCERNS
+
+    assert set(CONCERNS) <= set(COMMON_CONCERNS)

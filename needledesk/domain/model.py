@@ -67,6 +67,18 @@ REACTION_KINDS: tuple[str, ...] = (
     "other",
 )
 
+#: Concerns offered when recording a client (DOMAIN.md, "Who it is for"); any text is kept.
+COMMON_CONCERNS: tuple[str, ...] = (
+    "fine lines and wrinkles",
+    "acne scars",
+    "other scars",
+    "enlarged pores",
+    "active-acne aftermath",
+    "sun spots and age spots",
+    "stretch marks",
+    "uneven tone and texture",
+)
+
 SEVERITY_LABELS: dict[int, str] = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
 
 

@@ -229,10 +229,13 @@ def _fee_problems(amount: Decimal, currency: str) -> list[Problem]:
         exponent = amount.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
             problems.append(Problem("fee.amount", f"{amount} has more than 2 decimals"))
-    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
-        problems.append(Problem("fee.currency",
-                                f"{currency!r} is not a 3-letter currency code such as USD"))
-    return problems
+    return problems + currency_problems(currency)
+
+
+def currency_problems(code, path: str = "fee.currency") -> list[Problem]:
+    if not isinstance(code, str) or not _CURRENCY.fullmatch(code):
+        return [Problem(path, f"{code!r} is not a 3-letter currency code such as USD")]
+    return []
 
 
 def validate_record(record: ClientRecord, today: date | None = None) -> list[Problem]:

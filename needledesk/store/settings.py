@@ -9,7 +9,8 @@ from dataclasses import asdict, fields
 from sqlite_utils import Database
 
 from needledesk.domain.guidelines import ContactTime, DepthRange
-from needledesk.settings import PAGE_SIZES, ClinicSettings
+from needledesk.errors import ValidationError
+from needledesk.settings import PAGE_SIZES, ClinicSettings, validate_settings
 
 
 def _encode(name: str, value):
@@ -46,6 +47,9 @@ def load_settings(db: Database) -> ClinicSettings:
 
 
 def save_settings(db: Database, settings: ClinicSettings) -> None:
+    problems = validate_settings(settings)
+    if problems:
+        raise ValidationError(problems)
     with db.atomic():
         for f in fields(ClinicSettings):
             value = json.dumps(_encode(f.name, getattr(settings, f.name)), ensure_ascii=False)

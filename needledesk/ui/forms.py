@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00; background: #fff4d6; border-radius: 3px; padding: 0 4px;"
@@ -54,10 +55,34 @@ def route(problems: Iterable, messages: dict[str, FieldMessage],
             # `areas[0].depth_mm` may be shown by a row's own message keyed `areas[0]`
             head = problem.path.split(".")[0]
             target = messages.get(head)
-        if target is not None and not target.text():
-            target.show_error(problem.message)
-        elif target is None:
+        if target is None:
             unplaced.append(problem)
+        elif target.text() and problem.message not in target.text().split("\n"):
+            target.show_error(f"{target.text()}\n{problem.message}")
+        elif not target.text():
+            target.show_error(problem.message)
     if unplaced and fallback is not None:
         fallback.show_error("\n".join(f"{p.path}: {p.message}" for p in unplaced))
     return unplaced
+
+
+def with_message(field: QWidget | QHBoxLayout, message: FieldMessage) -> QWidget:
+    """A field (or a row of them) with its message line underneath, as one form cell."""
+    cell = QWidget()
+    layout = QVBoxLayout(cell)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    if isinstance(field, QWidget):
+        layout.addWidget(field)
+    else:
+        layout.addLayout(field)
+    layout.addWidget(message)
+    return cell
+
+
+def to_qdate(value: date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+def from_qdate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())

@@ -639,6 +639,12 @@ class SessionEditor(QDialog):
             return
         end = a.removed_at or self.now()
         minutes = int((end - a.applied_at).total_seconds() // 60)
+        if minutes < 0:
+            # removed before applied is a rule (shown beside the field); a future time
+            # just has not come yet
+            self.contact.setText("applied time is later than now" if not a.removed_at
+                                 else "—")
+            return
         usual = lookup(self.settings.anaesthetics, a.product)
         text = f"{minutes} min" + ("" if a.removed_at else " so far (still on)")
         if usual is not None:

@@ -250,3 +250,15 @@ def test_settings_round_trip_with_defaults(repo):
     settings.area_depths["cheeks"] = DepthRange(0.5, 2.5)
     repo.save_settings(settings)
     assert repo.settings() == settings
+
+
+def test_invalid_settings_are_not_saved(repo):
+    from needledesk.domain.guidelines import DepthRange
+    from needledesk.settings import ClinicSettings
+
+    settings = ClinicSettings(currency="usd")
+    settings.area_depths["cheeks"] = DepthRange(2.0, 0.5)
+    with pytest.raises(ValidationError) as caught:
+        repo.save_settings(settings)
+    assert [p.path for p in caught.value.problems] == ["currency", "area_depths[3]"]
+    assert repo.settings() == ClinicSettings()

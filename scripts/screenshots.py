@@ -1,0 +1,87 @@
+"""Take the README's screenshots on a real X server: `xvfb-run -a python scripts/screenshots.py`.
+
+Builds a 2,000-client demo database in a temporary folder, opens the main window on a client
+with a course under way, then a new session filled by "Repeat last session".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+
+from needledesk.demo import fill
+from needledesk.domain.guidelines import lookup
+from needledesk.store.database import open_database
+from needledesk.store.repository import Repository
+from needledesk.ui.app import application, open_main_window
+from needledesk.ui.session_editor import SessionEditor
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def main() -> int:
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen" or not os.environ.get("DISPLAY"):
+        print("run under a real X server: xvfb-run -a python scripts/screenshots.py",
+              file=sys.stderr)
+        return 2
+    folder = Path(tempfile.mkdtemp())
+    db_path = folder / "demo.db"
+    repo = Repository(open_database(db_path))
+    fill(repo, clients=2000, seed=11)
+    settings = repo.settings()
+    settings.clinic_name = "Lumen Skin Studio"
+    settings.practitioners = ["Jane Smith", "Lucía Fernández"]
+    repo.save_settings(settings)
+    repo.db.close()
+
+    # The script answers the questions a practitioner would be asked.
+    SessionEditor.ask_acknowledgement = staticmethod(lambda parent, warnings: "")
+    SessionEditor.ask_unsaved = staticmethod(lambda parent: "discard")
+    app = application()
+    state = QSettings(str(folder / "state.ini"), QSettings.Format.IniFormat)
+    window = open_main_window(db_path, state)
+    window.resize(1280, 800)
+    window.show()
+
+    def shoot() -> None:
+        window.search.setText("gar")
+        # a client with a course still under way and a few sessions of history
+        for row in range(window.client_model.rowCount()):
+            window.show_client(window.client_model.client(row).id)
+            if "next due" in window.course_label.text() and \
+                    4 <= window.history_model.rowCount() <= 9:
+                window._select_row(row)
+                break
+        app.processEvents()
+        OUT.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(OUT / "main-window.png"))
+
+        editor = window.new_session() or window.open_session(window.history_model.session(0).id)
+        editor.practitioner.setCurrentText("Jane Smith")
+        editor.repeat_last()
+        editor.applied.button.click()
+        for row in editor.areas.rows:
+            usual = lookup(settings.area_depths, row.area.currentText())
+            if usual is not None and usual.high_mm <= 1.0:
+                row.depth.setValue(usual.high_mm + 0.25)  # past the usual range: amber
+                break
+        editor.reactions.add()
+        editor.resize(1180, 840)
+        app.processEvents()
+        editor.grab().save(str(OUT / "session-editor.png"))
+        editor.close()
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(500, shoot)
+    app.exec()
+    print(f"saved {OUT / 'main-window.png'} and {OUT / 'session-editor.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
