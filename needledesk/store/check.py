@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from needledesk.domain.rules import validate_record
+from needledesk.store.audit import AuditLog
 from needledesk.store.repository import Repository
 
 
@@ -17,7 +18,11 @@ def check_database(db: Database) -> list[str]:
         return problems
     problems += [f"foreign key: {table} row {rowid} points to a missing {parent}"
                  for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check")]
-    for record in Repository(db).load_records():
+    audit = AuditLog(db)
+    problems += audit.verify_chain()
+    records = list(Repository(db).load_records())
+    for record in records:
         name = record.client.full_name
         problems += [f"client {record.client.id} ({name}): {p}" for p in validate_record(record)]
+    problems += audit.verify_signed(s for record in records for s in record.sessions)
     return problems

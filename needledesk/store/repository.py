@@ -44,9 +44,10 @@ from needledesk.domain.rules import (
 )
 from needledesk.domain.text import digits, fold
 from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
-from needledesk.exchange import encode_session, fmt_amount, fmt_date, fmt_time
+from needledesk.exchange import encode_record, encode_session, fmt_amount, fmt_date, fmt_time
 from needledesk.settings import ClinicSettings
-from needledesk.store.settings import load_settings, save_settings
+from needledesk.store.audit import AuditLog, content_hash
+from needledesk.store.settings import load_settings, save_settings, settings_summary
 
 _CHILD_TABLES = ("treated_areas", "serums", "reactions", "acknowledged_warnings", "amendments")
 
@@ -104,10 +105,34 @@ def _time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+def plain_client(client: Client) -> dict:
+    """A client's own fields in exchange form (without their courses and sessions)."""
+    plain = encode_record(ClientRecord(client))
+    for key in ("courses", "screenings", "sessions"):
+        plain.pop(key)
+    return plain
+
+
 class Repository:
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = datetime.now):
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = datetime.now,
+                 user: str = ""):
         self.db = db
         self.clock = clock
+        #: Who is writing: the practitioner selected in the window, or the command's user.
+        self.user = user
+        self.audit = AuditLog(db)
+
+    @property
+    def path(self) -> str:
+        """The database file this repository reads and writes."""
+        return self.db.execute("PRAGMA database_list").fetchone()[2]
+
+    def reader(self) -> Repository:
+        """A second connection to the same file, for reading on a worker thread (WAL lets it
+        read while this one writes). The caller closes it: `reader.db.close()`."""
+        from needledesk.store.database import open_database
+
+        return Repository(open_database(self.path, migrate=False), clock=self.clock)
 
     def _now(self) -> datetime:
         return self.clock().replace(microsecond=0)
@@ -124,18 +149,29 @@ class Repository:
             "search_key": search_key(client),
         }
 
+    def _record(self, action: str, kind: str, record_id: str | None, *, before=None,
+                after=None, content: str | None = None) -> None:
+        self.audit.append(at=self._now(), who=self.user, action=action, kind=kind,
+                          record_id=record_id, before=before, after=after,
+                          content_hash=content)
+
     def add_client(self, client: Client) -> Client:
         _raise_if(validate_client(client))
         now = fmt_time(self._now())
-        self.db["clients"].insert(self._client_row(client) | {"created_at": now,
-                                                              "updated_at": now})
+        with self.db.atomic():
+            self.db["clients"].insert(self._client_row(client) | {"created_at": now,
+                                                                  "updated_at": now})
+            self._record("create", "client", client.id, after=plain_client(client))
         return client
 
     def update_client(self, client: Client) -> Client:
         _raise_if(validate_client(client))
-        self.get_client(client.id)
+        old = self.get_client(client.id)
         row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
-        self.db["clients"].update(client.id, row)
+        with self.db.atomic():
+            self.db["clients"].update(client.id, row)
+            self._record("update", "client", client.id, before=plain_client(old),
+                         after=plain_client(client))
         return client
 
     def get_client(self, client_id: str) -> Client:
@@ -178,7 +214,9 @@ class Repository:
     def add_course(self, course: Course) -> Course:
         _raise_if(validate_course(course))
         self.get_client(course.client_id)
-        self.db["courses"].insert(_course_row(course))
+        with self.db.atomic():
+            self.db["courses"].insert(_course_row(course))
+            self._record("create", "course", course.id, after=_course_row(course))
         return course
 
     def courses(self, client_id: str) -> list[Course]:
@@ -188,7 +226,9 @@ class Repository:
     def add_screening(self, screening: Screening) -> Screening:
         _raise_if(validate_screening(screening))
         self.get_client(screening.client_id)
-        self.db["screenings"].insert(_screening_row(screening))
+        with self.db.atomic():
+            self.db["screenings"].insert(_screening_row(screening))
+            self._record("create", "screening", screening.id, after=_screening_row(screening))
         return screening
 
     def screenings(self, client_id: str) -> list[Screening]:
@@ -220,9 +260,13 @@ class Repository:
             if existing is not None and existing[0] is not None:
                 raise SignedRecordError("this session is signed off; correct it with an "
                                         "amendment")
+            before = None
             if existing is not None:
+                before = encode_session(self.get_session(session.id))
                 self._delete_session_rows(session.id)
             self._insert_sessions([session])
+            self._record("update" if before else "create", "session", session.id,
+                         before=before, after=encode_session(session))
         return session
 
     def sign_session(self, session_id: str, at: datetime | None = None) -> Session:
@@ -231,8 +275,11 @@ class Repository:
             raise SignedRecordError("this session is already signed off")
         signed = replace(session, signed_at=at or self._now())
         self._check_session(signed)
-        self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? AND signed_at IS NULL",
-                        [fmt_time(signed.signed_at), session_id])
+        with self.db.atomic():
+            self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? "
+                            "AND signed_at IS NULL", [fmt_time(signed.signed_at), session_id])
+            self._record("sign", "session", session_id, before=encode_session(session),
+                         after=encode_session(signed), content=content_hash(signed))
         return signed
 
     def amend_session(self, amended: Session, *, by: str, reason: str,
@@ -260,6 +307,8 @@ class Repository:
             self._delete_session_rows(current.id, keep_amendments=True)
             self._insert_sessions([new], amendments_from=len(current.amendments),
                                   update_row=True)
+            self._record("amend", "session", current.id, before=encode_session(current),
+                         after=encode_session(new), content=content_hash(new))
         return amendment
 
     def get_session(self, session_id: str) -> Session:
@@ -320,7 +369,11 @@ class Repository:
         return load_settings(self.db)
 
     def save_settings(self, settings: ClinicSettings) -> None:
-        save_settings(self.db, settings)
+        before = self.settings()
+        with self.db.atomic():
+            save_settings(self.db, settings)
+            self._record("update", "settings", None, before=settings_summary(before),
+                         after=settings_summary(settings))
 
     # --- whole records: export and import -------------------------------------------------
 
@@ -397,12 +450,30 @@ class Repository:
                     self.db["screenings"].insert_all(
                         (_screening_row(s) for s in fresh("screenings", (
                             s for b in batch for s in b.screenings))), batch_size=500)
-                    self._insert_sessions(list(fresh("sessions", (
-                        s for b in batch for s in b.sessions))))
+                    sessions = list(fresh("sessions", (s for b in batch for s in b.sessions)))
+                    self._insert_sessions(sessions)
+                    self._seal_import(batch, sessions, existing)
                     batch = []
                     if on_progress:
                         on_progress(done, len(records))
         return result
+
+    def _seal_import(self, batch: list[ClientRecord], sessions: list[Session],
+                     existing: dict[str, set[str]]) -> None:
+        """One audit row per imported record. Sessions carry their content seal rather
+        than a copy of themselves: the record is in the file, the seal proves it unchanged."""
+        at = self._now()
+        entries = []
+        for record in batch:
+            if record.client.id not in existing["clients"]:
+                entries.append({"at": at, "who": self.user, "action": "import",
+                                "kind": "client", "record_id": record.client.id,
+                                "after": plain_client(record.client)})
+        entries += [{"at": at, "who": self.user, "action": "import", "kind": "session",
+                     "record_id": s.id,
+                     "content_hash": content_hash(s) if s.is_signed else None}
+                    for s in sessions]
+        self.audit.append_many(entries)
 
     # --- rows -----------------------------------------------------------------------------
 

@@ -154,3 +154,40 @@ def history_indexes_and_settings(db: Database) -> None:
     # Clinic settings (name, address, practitioners, guideline tables) live with the records
     # so that a backup or a move to a new PC carries them along.
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@_step
+def audit_trail(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            who TEXT NOT NULL,
+            action TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            record_id TEXT,
+            before TEXT,
+            after TEXT,
+            content_hash TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX audit_by_record ON audit(record_id, seq)")
+    db.execute("""
+        CREATE TRIGGER audit_refuses_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be changed'); END""")
+    db.execute("""
+        CREATE TRIGGER audit_refuses_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be deleted'); END""")
+    # Seal what is already signed, so that from now on a change behind the program's back
+    # shows. (Earlier history cannot be reconstructed; the baseline says so.)
+    from datetime import datetime
+
+    from needledesk.store.audit import AuditLog, content_hash
+    from needledesk.store.repository import Repository
+
+    now = datetime.now().replace(microsecond=0)
+    signed = Repository(db)._load_sessions("signed_at IS NOT NULL", [])
+    AuditLog(db).append_many(
+        {"at": now, "who": "NeedleDesk upgrade", "action": "baseline", "kind": "session",
+         "record_id": s.id, "content_hash": content_hash(s)} for s in signed)

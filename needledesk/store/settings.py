@@ -55,3 +55,13 @@ def save_settings(db: Database, settings: ClinicSettings) -> None:
             value = json.dumps(_encode(f.name, getattr(settings, f.name)), ensure_ascii=False)
             db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [f.name, value])
+
+
+def settings_summary(settings: ClinicSettings) -> dict:
+    """Settings as the audit trail keeps them: the logo by its hash, not its bytes."""
+    import hashlib
+
+    plain = {f.name: _encode(f.name, getattr(settings, f.name)) for f in fields(ClinicSettings)}
+    if settings.logo is not None:
+        plain["logo"] = "sha256:" + hashlib.sha256(settings.logo).hexdigest()
+    return plain

@@ -1,0 +1,132 @@
+"""The audit trail: every write recorded, rows unchangeable, tampering found by `check`."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from factories import make_client, make_course, make_screening, make_session
+
+from needledesk.cli import main
+from needledesk.exchange import parse_json
+from needledesk.settings import ClinicSettings
+from needledesk.store.check import check_database
+from needledesk.store.database import open_database
+from needledesk.store.repository import Repository
+from needledesk.transfer import export_text, import_document
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-1.db"
+
+
+@pytest.fixture
+def signed(repo):
+    repo.user = "Jane Smith"
+    client = repo.add_client(make_client())
+    session = repo.save_draft(make_session(client.id))
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    return repo.get_session(session.id)
+
+
+def _tamper(db_path, *statements):
+    """What a curious person could do with the sqlite3 shell, triggers and all."""
+    conn = sqlite3.connect(db_path)
+    try:
+        for sql in statements:
+            conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_every_write_appends_a_row_with_who_and_what(repo):
+    repo.user = "Jane Smith"
+    client = repo.add_client(make_client())
+    repo.update_client(make_client(id=client.id, phone="+1 555 0199"))
+    repo.add_course(make_course(client.id))
+    repo.add_screening(make_screening(client.id))
+    session = repo.save_draft(make_session(client.id))
+    repo.save_draft(make_session(client.id, id=session.id, notes="changed"))
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    amended = repo.get_session(session.id)
+    amended.areas[0].depth_mm = 1.75
+    repo.amend_session(amended, by="Jane Smith", reason="misread")
+    repo.save_settings(ClinicSettings(clinic_name="Lumen", logo=b"\x89PNG fake"))
+    rows = repo.db.execute("SELECT action, kind, who FROM audit ORDER BY seq").fetchall()
+    assert rows == [("create", "client", "Jane Smith"), ("update", "client", "Jane Smith"),
+                    ("create", "course", "Jane Smith"), ("create", "screening", "Jane Smith"),
+                    ("create", "session", "Jane Smith"), ("update", "session", "Jane Smith"),
+                    ("sign", "session", "Jane Smith"), ("amend", "session", "Jane Smith"),
+                    ("update", "settings", "Jane Smith")]
+    history = repo.audit.history(client.id)
+    assert history[1].before["phone"] == "+1 555 0100"
+    assert history[1].after["phone"] == "+1 555 0199"
+    amend = repo.audit.history(session.id)[-1]
+    assert amend.before["areas"][0]["depth_mm"] == 1.5
+    assert amend.after["areas"][0]["depth_mm"] == 1.75
+    settings_row = repo.db.execute("SELECT after FROM audit WHERE kind='settings'").fetchone()
+    assert "sha256:" in settings_row[0] and "PNG fake" not in settings_row[0]
+    assert check_database(repo.db) == []
+
+
+def test_the_audit_table_refuses_update_and_delete(signed, db_path):
+    for sql in ("UPDATE audit SET who = 'someone else'", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.IntegrityError, match="audit trail cannot be"):
+            _tamper(db_path, sql)
+    assert signed.signed_at is not None
+
+
+def test_a_signed_depth_changed_behind_the_programs_back_is_reported(signed, db_path,
+                                                                       repo, capsys):
+    _tamper(db_path, "UPDATE treated_areas SET depth_mm = 2.5 "
+                     f"WHERE session_id = '{signed.id}' AND position = 0")
+    problems = check_database(repo.db)
+    assert len(problems) == 1
+    assert signed.id in problems[0] and "differs from what was signed" in problems[0]
+    assert main(["--db", str(db_path), "check"]) == 1
+    err = capsys.readouterr().err
+    assert "changed behind NeedleDesk's back" in err and "Traceback" not in err
+
+
+def test_rewriting_the_trail_after_dropping_the_triggers_breaks_the_chain(signed, db_path,
+                                                                         repo):
+    _tamper(db_path, "DROP TRIGGER audit_refuses_update",
+            "UPDATE treated_areas SET depth_mm = 2.5 WHERE position = 0",
+            "UPDATE audit SET content_hash = 'v1:forged' WHERE action = 'sign'")
+    problems = check_database(repo.db)
+    assert any("does not match the chain" in p for p in problems)
+
+
+def test_a_removed_row_is_found(signed, db_path, repo):
+    _tamper(db_path, "DROP TRIGGER audit_refuses_delete", "DELETE FROM audit WHERE seq = 2")
+    assert check_database(repo.db)[0].startswith("audit: row #2 is missing")
+
+
+def test_a_session_signed_outside_the_program_is_reported(repo, db_path):
+    client = repo.add_client(make_client())
+    session = repo.save_draft(make_session(client.id))
+    _tamper(db_path, f"UPDATE sessions SET signed_at = '2026-11-20T12:00' "
+                     f"WHERE id = '{session.id}'")
+    (problem,) = check_database(repo.db)
+    assert "no seal in the audit trail" in problem
+
+
+def test_import_seals_signed_sessions_and_check_stays_sound(signed, repo, tmp_path):
+    text = export_text(repo)
+    other = Repository(open_database(tmp_path / "other.db"), user="importer")
+    import_document(other, parse_json(text))
+    actions = other.db.execute("SELECT action, kind, content_hash IS NOT NULL FROM audit "
+                               "ORDER BY seq").fetchall()
+    assert actions == [("import", "client", 0), ("import", "session", 1)]
+    assert check_database(other.db) == []
+
+
+def test_upgrading_the_first_schema_seals_its_signed_sessions(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    repo = Repository(open_database(path))
+    rows = repo.db.execute("SELECT action, record_id FROM audit").fetchall()
+    assert rows == [("baseline", "44444444-4444-4444-8444-444444444444")]
+    assert check_database(repo.db) == []
