@@ -44,17 +44,30 @@ def _parser() -> argparse.ArgumentParser:
     js.add_argument("-o", "--output", type=Path, metavar="FILE",
                     help="write here instead of to standard output")
     js.add_argument("--client", metavar="ID", help="only this client")
+    summary = kinds.add_parser("summary", help="a session's one-page client handout (PDF)")
+    summary.add_argument("--session", required=True, metavar="ID", help="the session")
+    summary.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
+    course = kinds.add_parser("course", help="a client's full course record (PDF)")
+    course.add_argument("--client", required=True, metavar="ID", help="the client")
+    course.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
 
     sub.add_parser("check", help="check the file's integrity; exit 0 only when sound")
     return parser
 
 
-def _open(args):
+def _open(args, *, create: bool = True):
+    """The repository on the chosen file. Commands that only read refuse a missing file
+    rather than leave an empty database behind a mistyped path."""
+    import getpass
+
     from needledesk.paths import default_db_path
-    from needledesk.store.database import open_database
+    from needledesk.store.database import DatabaseError, open_database
     from needledesk.store.repository import Repository
 
-    return Repository(open_database(args.db or default_db_path()))
+    path = args.db or default_db_path()
+    if not create and not Path(path).exists():
+        raise DatabaseError(f"{path}: no such database")
+    return Repository(open_database(path), user=f"{getpass.getuser()} (command line)")
 
 
 def _say(text: str) -> None:
@@ -80,20 +93,33 @@ def _run(args) -> int:
               + (f" ({_counts('already present', report.result.skipped)})"
                  if report.result.skipped else ""))
         return 0
+    if args.command == "export" and args.kind in ("summary", "course"):
+        # reportlab loads only here: the other commands and the window start without it.
+        from needledesk.reports.build import course_record_pdf, session_summary_pdf
+        from needledesk.transfer import write_private
+
+        repo = _open(args, create=False)
+        pdf = (session_summary_pdf(repo, args.session) if args.kind == "summary"
+               else course_record_pdf(repo, args.client))
+        write_private(args.output, pdf)
+        return 0
     if args.command == "export":
         from needledesk.transfer import export_text, write_private
 
-        text = export_text(_open(args), args.client)
+        text = export_text(_open(args, create=False), args.client)
         if args.output:
             write_private(args.output, text)
         else:
             sys.stdout.write(text)
         return 0
     if args.command == "check":
+        from needledesk.paths import default_db_path
         from needledesk.store.check import check_database
+        from needledesk.store.database import open_readonly
 
-        repo = _open(args)
-        problems = check_database(repo.db)
+        # Read-only: a damaged file must not be written to, not even to migrate it.
+        db = open_readonly(args.db or default_db_path())
+        problems = check_database(db)
         for problem in problems:
             _say(problem)
         if problems:

@@ -32,12 +32,10 @@ DEFAULT_AFTERCARE: tuple[str, ...] = (
 )
 
 DEFAULT_AFTERCARE_TEXT = (
-    "Redness, tightness and mild sensitivity are normal and settle within hours to a few "
-    "days. Keep the skin clean and calm: no sweating, exercise, sauna or direct sun for 48 "
-    "hours, sunscreen every day (the skin is sensitive to light for weeks), a gentle "
-    "cleanser and at most the few products listed. Make-up only after the first day. "
-    "Call the clinic if you notice swelling that grows, pus, fever or anything that worries "
-    "you."
+    "For 48 hours: no sweating, exercise, sauna or direct sun, and no make-up on the first "
+    "day. Every day: sunscreen (the skin stays sensitive to light for weeks) and a gentle "
+    "cleanser, with at most the few products listed below. Call the clinic if swelling "
+    "grows, or you notice pus, fever or anything that worries you."
 )
 
 
@@ -58,6 +56,10 @@ class ClinicSettings:
     area_depths: dict[str, DepthRange] = field(default_factory=lambda: dict(DEFAULT_AREA_DEPTHS))
     #: Default weeks between sessions when a session belongs to no course.
     default_interval_weeks: int = 6
+    #: The app lock: an argon2id hash of the password or PIN (None: no lock), and the idle
+    #: minutes after which the window locks itself.
+    lock_hash: str | None = None
+    idle_lock_minutes: int = 10
 
     @classmethod
     def names(cls) -> list[str]:
@@ -104,6 +106,9 @@ def validate_settings(settings: ClinicSettings) -> list[Problem]:
     if settings.page_size not in PAGE_SIZES:
         problems.append(Problem("page_size", f"{settings.page_size!r} is not one of "
                                 + ", ".join(PAGE_SIZES)))
+    if not 1 <= settings.idle_lock_minutes <= 240:
+        problems.append(Problem("idle_lock_minutes",
+                                f"{settings.idle_lock_minutes} is outside 1–240 minutes"))
     if not 1 <= settings.default_interval_weeks <= 52:
         problems.append(Problem("default_interval_weeks",
                                 f"{settings.default_interval_weeks} is outside 1–52 weeks"))

@@ -16,6 +16,7 @@ import pytest
 
 import needledesk
 from needledesk.cli import main
+from needledesk.store.database import open_database
 
 RECORD_TABLES = ("clients", "courses", "screenings", "sessions", "treated_areas", "serums",
                  "reactions", "acknowledged_warnings", "amendments")
@@ -307,9 +308,16 @@ def test_export_json_of_an_unknown_client_is_one_clear_line(capsys, db, tmp_path
 
 
 def test_check_on_a_fresh_database_exits_0(capsys, db):
+    open_database(db).close()
     code, out, err = run(capsys, "--db", db, "check")
     assert (code, err) == (0, "")
     assert "sound" in out
+
+
+def test_check_on_a_missing_file_is_one_clear_line(capsys, db):
+    code, out, err = run(capsys, "--db", db, "check")
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [f"needledesk: {db}: no such database"]
 
 
 def test_check_after_an_import_exits_0(capsys, db, stocked):

@@ -31,6 +31,18 @@ class DatabaseError(NeedleDeskError):
     """The file cannot be opened as this NeedleDesk's database; it was not changed."""
 
 
+class DamagedDatabaseError(DatabaseError):
+    """SQLite's own check found damage; the file is left exactly as it is."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        more = len(problems) - 1
+        detail = problems[0] + (f" (and {more} more)" if more else "")
+        super().__init__(f"{path}: the records file is damaged ({detail}). It has not been "
+                         "changed. Restore the newest good backup.")
+
+
 def make_private(path: Path) -> None:
     """Readable and writable by the user only (records are health data)."""
     if os.name == "posix" and path.exists():
@@ -64,6 +76,36 @@ def _inspect(path: Path) -> tuple[int, int, set[str], int]:
         conn.close()
 
 
+def quick_check(path: str | os.PathLike) -> list[str]:
+    """SQLite's quick_check, read-only: [] when the file is sound, else what is wrong. A file
+    that is damaged is never opened for writing (writing can spread the damage)."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return [f"cannot be opened: {exc}"]
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        return [] if rows == ["ok"] else rows
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+
+
+def open_readonly(path: str | os.PathLike) -> Database:
+    """The file for reading only (checks, backups): nothing is migrated or written."""
+    path = Path(path)
+    if not path.exists():
+        raise DatabaseError(f"{path}: no such database")
+    _inspect(path)
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                           check_same_thread=False)
+    return Database(conn)
+
+
 def copy_database(source: sqlite3.Connection, target: Path) -> None:
     """A consistent copy through SQLite's online backup API (never a raw file copy)."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
@@ -82,6 +124,15 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def open_checked(path: str | os.PathLike) -> Database:
+    """What the window does at start: SQLite's quick_check read-only first, and only a sound
+    file is opened for writing."""
+    problems = quick_check(path)
+    if problems:
+        raise DamagedDatabaseError(Path(path), problems)
+    return open_database(path)
 
 
 def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -34,6 +35,7 @@ from needledesk.domain.rules import latest_screening
 from needledesk.errors import NeedleDeskError
 from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
+from needledesk.ui.lock import IdleWatcher, LockScreen
 from needledesk.ui.models import ClientListModel, HistoryModel, format_date
 from needledesk.ui.session_editor import SessionEditor
 
@@ -98,8 +100,13 @@ class MainWindow(QMainWindow):
         self.new_session_button.setToolTip("Ctrl+Shift+N")
         self.screening_button = QPushButton("Screening and &consent…")
         self.edit_client_button = QPushButton("&Edit client…")
+        self.course_print_button = QPushButton("Print &record…")
+        self.course_print_button.setToolTip("Preview and print the client's course record")
+        self.course_export_button = QPushButton("Export record…")
+        self.course_export_button.setToolTip("Save the client's course record as a PDF")
         for button in (self.new_session_button, self.screening_button,
-                       self.edit_client_button):
+                       self.edit_client_button, self.course_print_button,
+                       self.course_export_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -121,7 +128,14 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(card)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
-        self.setCentralWidget(self.splitter)
+        self.lock_screen = LockScreen(self._verify_secret)
+        self.lock_screen.unlocked.connect(self.unlock)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
+        self.idle = IdleWatcher(self.settings.idle_lock_minutes, self)
+        self.idle.idle.connect(self.lock)
         self.status_label = QLabel(db_label)
         self.statusBar().addPermanentWidget(self.status_label)
 
@@ -133,6 +147,8 @@ class MainWindow(QMainWindow):
         self.new_session_button.clicked.connect(self.new_session)
         self.screening_button.clicked.connect(self.record_screening)
         self.edit_client_button.clicked.connect(self.edit_client)
+        self.course_print_button.clicked.connect(self.print_course_record)
+        self.course_export_button.clicked.connect(self.export_course_record)
         self.history.doubleClicked.connect(lambda index: self.open_session(
             self.history_model.session(index.row()).id))
         self.history.activated.connect(lambda index: self.open_session(
@@ -155,6 +171,8 @@ class MainWindow(QMainWindow):
                                          "Ctrl+Shift+N")
         file_menu.addSeparator()
         action(file_menu, "Se&ttings…", self.edit_settings, "Ctrl+,")
+        action(file_menu, "App &lock…", self.set_app_lock)
+        self.lock_action = action(file_menu, "Loc&k now", self.lock, "Ctrl+L")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -211,7 +229,8 @@ class MainWindow(QMainWindow):
 
     def _show_client(self, client: Client | None) -> None:
         self.client = client
-        for widget in (self.new_session_button, self.screening_button, self.edit_client_button):
+        for widget in (self.new_session_button, self.screening_button, self.edit_client_button,
+                       self.course_print_button, self.course_export_button):
             widget.setEnabled(client is not None)
         self.new_session_action.setEnabled(client is not None)
         if client is None:
@@ -351,6 +370,27 @@ class MainWindow(QMainWindow):
         if self.client is not None:
             self.show_client(self.client.id)
 
+    def print_course_record(self) -> None:
+        from needledesk.reports.build import course_record_pdf
+        from needledesk.ui.printing import build_off_thread
+
+        if self.client is None:
+            return
+        client_id, title = self.client.id, f"Course record — {self.client.full_name}"
+        build_off_thread(self, self.repo, lambda reader: course_record_pdf(reader, client_id),
+                         lambda data: SessionEditor.show_preview(self, data, title),
+                         "Printing the course record")
+
+    def export_course_record(self) -> None:
+        from needledesk.reports.build import course_record_pdf, default_course_name
+        from needledesk.ui.printing import build_off_thread, save_pdf
+
+        if self.client is None:
+            return
+        client_id, name = self.client.id, default_course_name(self.client, self.today())
+        build_off_thread(self, self.repo, lambda reader: course_record_pdf(reader, client_id),
+                         lambda data: save_pdf(self, data, name), "Exporting the course record")
+
     def _select_client(self, client_id: str) -> None:
         row = self.client_model.row_of(client_id)
         if row is not None:
@@ -365,6 +405,78 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "NeedleDesk", str(exc))
             return None
         return True if result is None else result
+
+    # --- the app lock -------------------------------------------------------------------
+
+    @property
+    def is_locked(self) -> bool:
+        return self.pages.currentWidget() is self.lock_screen
+
+    def _verify_secret(self, secret: str) -> bool:
+        from needledesk.security import verify_secret
+
+        return self.settings.lock_hash is not None and \
+            verify_secret(self.settings.lock_hash, secret)
+
+    def lock(self) -> None:
+        """Hide every client detail (the card and any open session) until unlocked."""
+        if not self.settings.lock_hash or self.is_locked:
+            return
+        self.pages.setCurrentWidget(self.lock_screen)
+        self.menuBar().setEnabled(False)
+        if self.editor is not None and self.editor.isVisible():
+            self._hidden_editor = self.editor
+            self.editor.hide()
+        self.lock_screen.reset()
+
+    def unlock(self) -> None:
+        self.pages.setCurrentWidget(self.splitter)
+        self.menuBar().setEnabled(True)
+        editor, self._hidden_editor = getattr(self, "_hidden_editor", None), None
+        if editor is not None:
+            editor.show()
+        self.idle.timer.start()
+        self.search.setFocus()
+
+    def set_app_lock(self) -> None:
+        from dataclasses import replace
+
+        from needledesk.security import hash_secret
+
+        answer = self.ask_new_secret(self, self.settings.idle_lock_minutes)
+        if answer is None:
+            return
+        secret, minutes = answer
+        try:
+            lock_hash = hash_secret(secret) if secret else None
+        except NeedleDeskError as exc:
+            QMessageBox.warning(self, "App lock", str(exc))
+            return
+        settings = replace(self.settings, lock_hash=lock_hash, idle_lock_minutes=minutes)
+        if self._attempt(lambda: self.repo.save_settings(settings)) is None:
+            return
+        self.settings = settings
+        self.idle.set_interval_ms(minutes * 60_000)
+
+    @staticmethod
+    def ask_new_secret(parent, minutes: int) -> tuple[str, int] | None:
+        """(new secret or "" to remove the lock, idle minutes), or None if cancelled."""
+        from PySide6.QtWidgets import QInputDialog
+
+        first, ok = QInputDialog.getText(parent, "App lock", "New password or PIN (empty: no "
+                                         "lock):", QLineEdit.EchoMode.Password)
+        if not ok:
+            return None
+        if first:
+            again, ok = QInputDialog.getText(parent, "App lock", "The same again:",
+                                             QLineEdit.EchoMode.Password)
+            if not ok or again != first:
+                QMessageBox.warning(parent, "App lock", "The two entries differ; nothing "
+                                    "was changed.")
+                return None
+        minutes, ok = QInputDialog.getInt(parent, "App lock", "Lock after this many idle "
+                                          "minutes:", minutes, 1, 240)
+        return (first, minutes) if ok else None
 
     def about(self) -> None:
         QMessageBox.about(self, "About NeedleDesk",
@@ -388,6 +500,8 @@ class MainWindow(QMainWindow):
         if last:
             self._select_client(str(last))
         QTimer.singleShot(0, self.search.setFocus)
+        if self.settings.lock_hash:
+            self.lock()
 
     def save_state(self) -> None:
         self.state.setValue("geometry", self.saveGeometry())

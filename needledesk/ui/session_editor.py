@@ -488,8 +488,11 @@ class SessionEditor(QDialog):
         self.save_button.setToolTip("Ctrl+S")
         self.sign_button = QPushButton("Sign o&ff")
         self.amend_button = QPushButton("A&mend…")
+        self.print_button = QPushButton("&Print summary…")
+        self.print_button.setToolTip("Preview and print the client's one-page summary (Ctrl+P)")
+        self.export_button = QPushButton("E&xport PDF…")
         self.close_button = QPushButton("Close")
-        for button in (self.repeat_button,):
+        for button in (self.repeat_button, self.print_button, self.export_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         for button in (self.amend_button, self.save_button, self.sign_button, self.close_button):
@@ -503,6 +506,9 @@ class SessionEditor(QDialog):
         self.sign_button.clicked.connect(self.sign_off)
         self.amend_button.clicked.connect(self.start_amendment)
         self.close_button.clicked.connect(self.close)
+        self.print_button.clicked.connect(self.print_summary)
+        self.export_button.clicked.connect(self.export_summary)
+        QShortcut(QKeySequence.StandardKey.Print, self, activated=self.print_summary)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+R"), self, activated=self.repeat_last)
 
@@ -830,6 +836,44 @@ class SessionEditor(QDialog):
         self.stored = self.repo.get_session(self.session_id)
         self._saved()
         return True
+
+    # --- the client's summary ---------------------------------------------------------
+
+    def _ready_to_print(self) -> bool:
+        """The summary is made from what is saved: save an unsaved draft first."""
+        if self.signed_at and not self.amending:
+            return True
+        if self.amending:
+            return self.stored is not None
+        return self.save() if self.stored is None or self.is_dirty() else True
+
+    def print_summary(self) -> None:
+        from needledesk.reports.build import session_summary_pdf
+        from needledesk.ui.printing import build_off_thread
+
+        if not self._ready_to_print():
+            return
+        session_id, title = self.session_id, f"Summary — {self.client.full_name}"
+        build_off_thread(self, self.repo, lambda reader: session_summary_pdf(reader, session_id),
+                         lambda data: self.show_preview(self, data, title),
+                         "Printing the summary")
+
+    def export_summary(self) -> None:
+        from needledesk.reports.build import default_summary_name, session_summary_pdf
+        from needledesk.ui.printing import build_off_thread, save_pdf
+
+        if not self._ready_to_print():
+            return
+        session_id = self.session_id
+        name = default_summary_name(self.client, self.session()[0])
+        build_off_thread(self, self.repo, lambda reader: session_summary_pdf(reader, session_id),
+                         lambda data: save_pdf(self, data, name), "Exporting the summary")
+
+    @staticmethod
+    def show_preview(parent, data: bytes, title: str) -> None:
+        from needledesk.ui.printing import preview
+
+        preview(parent, data, title)
 
     def _write(self, action: Callable[[], object]):
         try:

@@ -1,0 +1,589 @@
+"""The course record: a client's whole clinical record, as many pages as it needs.
+
+Every session in order with everything recorded on it (device and lots, each area, the
+anaesthetic's contact time, serums, reactions, aftercare, notes, amendments), after an
+overview: the client, their courses and screenings, a depth-by-area table and a small chart
+of depth over time. Each page carries the client's name and "Page n of N".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from io import BytesIO
+
+from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from needledesk.domain.course import CourseProgress, course_progress, session_number
+from needledesk.domain.model import SCREENING_QUESTIONS, Client, Course, Screening, Session
+from needledesk.domain.text import fold
+from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
+from needledesk.reports.layout import (
+    ACCENT,
+    DRAFT_HEX,
+    INK,
+    MUTED,
+    RULE,
+    SHADE,
+    Styles,
+    grid_style,
+    page_size,
+    section,
+    styles,
+)
+from needledesk.reports.text import (
+    clean,
+    fmt_clock,
+    fmt_day,
+    fmt_depth,
+    fmt_moment,
+    markup,
+    observed_word,
+    paragraphs,
+    severity_word,
+)
+from needledesk.settings import ClinicSettings
+
+_MARGIN_X = 16 * mm
+_MARGIN_TOP = 20 * mm
+_MARGIN_BOTTOM = 16 * mm
+#: Areas per depth table: more would squeeze the columns; further areas get another table.
+_AREAS_PER_TABLE = 6
+_SERIES = [colors.HexColor(c) for c in (
+    "#1E5A66", "#D1793B", "#4C8C4A", "#8E4A8C", "#C2A23A", "#3F6FB5", "#B3403A", "#6B7D86")]
+#: Free text longer than this flows after its table instead of sitting in a cell.
+_CELL_MAX = 400
+#: Sessions with more text than this are not kept on one page.
+_KEEP_MAX = 4000
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
+
+
+def render_course_record(client: Client, sessions: list[Session], courses: list[Course],
+                         screenings: list[Screening], settings: ClinicSettings, *,
+                         today: date | None = None) -> bytes:
+    """The client's clinical record as PDF bytes, in `settings.page_size`."""
+    today = today or date.today()
+    st = styles()
+    width, height = page_size(settings)
+    frame_w = width - 2 * _MARGIN_X
+    ordered = sorted(sessions, key=lambda s: s.started_at)
+    by_id = {c.id: c for c in courses}
+
+    story: list = [Paragraph("Clinical record", st.title), Spacer(1, 2)]
+    story += _client_block(client, st, frame_w)
+    story += _courses_block(courses, ordered, settings, st, frame_w)
+    story += _screenings_block(screenings, st, frame_w)
+    if ordered:
+        story += _depth_overview(ordered, st, frame_w)
+    heading = section("Sessions", st)
+    if not ordered:
+        story += [*heading, Paragraph("No session recorded yet.", st.body)]
+    for session in ordered:
+        story += _session_block(session, ordered, by_id.get(session.course_id or ""), settings,
+                                st, frame_w, heading=heading)
+        heading = []
+
+    buffer = BytesIO()
+    doc = BaseDocTemplate(
+        buffer, pagesize=(width, height), leftMargin=_MARGIN_X, rightMargin=_MARGIN_X,
+        topMargin=_MARGIN_TOP, bottomMargin=_MARGIN_BOTTOM,
+        title=f"Clinical record — {client.full_name}", author=settings.clinic_name,
+        creator="NeedleDesk")
+    frame = Frame(_MARGIN_X, _MARGIN_BOTTOM, frame_w, height - _MARGIN_TOP - _MARGIN_BOTTOM,
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
+    doc.addPageTemplates([PageTemplate("record", [frame])])
+
+    def page_marks(canvas: Canvas, total: int, continued: str | None) -> None:
+        _draw_page_marks(canvas, client, settings, today, width, height, total, continued)
+
+    doc.build(story, canvasmaker=_numbered_canvas(page_marks))
+    return buffer.getvalue()
+
+
+def _numbered_canvas(page_marks):
+    """A canvas that holds its pages back until the end, so each can say "of N"."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._held: list[dict] = []
+
+        def showPage(self):  # noqa: N802 (reportlab's name)
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._held)
+            continued = None
+            for state in self._held:
+                self.__dict__.update(state)
+                page_marks(self, total, continued)
+                continued = state.get("needledesk_session")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _draw_page_marks(canvas: Canvas, client: Client, settings: ClinicSettings, today: date,
+                     width: float, height: float, total: int, continued: str | None) -> None:
+    canvas.saveState()
+    left, right = _MARGIN_X, width - _MARGIN_X
+    top = height - 11 * mm
+    canvas.setFillColor(MUTED)
+    used = draw_string(canvas, left, top, settings.clinic_name, REGULAR, 8)
+    if continued:
+        canvas.setFillColor(ACCENT)
+        draw_string(canvas, left + used, top, f"  ·  {continued} (continued)", REGULAR, 8)
+    name_w = string_width(client.full_name, BOLD, 8.5)
+    canvas.setFillColor(MUTED)
+    draw_string(canvas, right - name_w - 4, top, "Clinical record ·", REGULAR, 8, align="right")
+    canvas.setFillColor(INK)
+    draw_string(canvas, right - name_w, top, client.full_name, BOLD, 8.5)
+    canvas.setStrokeColor(ACCENT)
+    canvas.setLineWidth(0.8)
+    canvas.line(left, top - 4, right, top - 4)
+
+    bottom = 9 * mm
+    canvas.setStrokeColor(RULE)
+    canvas.setLineWidth(0.5)
+    canvas.line(left, bottom + 9, right, bottom + 9)
+    canvas.setFillColor(MUTED)
+    draw_string(canvas, left, bottom, f"Confidential health record · printed {fmt_day(today)}",
+                REGULAR, 7)
+    canvas.setFillColor(INK)
+    draw_string(canvas, right, bottom, f"Page {canvas.getPageNumber()} of {total}", REGULAR, 7.5,
+                align="right")
+    canvas.restoreState()
+
+
+# --- overview -----------------------------------------------------------------------------
+
+def _pairs(rows: list[tuple[str, str]], st: Styles, frame_w: float, *,
+           wide: list[tuple[str, str]] = (), label_w: float = 26 * mm) -> Table:
+    """Label/value pairs, two to a row, then the `wide` pairs one to a row across the page
+    (labels are plain text, values markup)."""
+    def value(text: str) -> Paragraph:
+        return Paragraph(text or "—", st.cell)
+
+    data = []
+    for i in range(0, len(rows), 2):
+        row = [x for label, text in rows[i:i + 2] for x in (label, value(text))]
+        data.append(row + ["", ""] * (2 - len(rows[i:i + 2])))
+    spans = []
+    for label, text in wide:
+        spans.append(("SPAN", (1, len(data)), (3, len(data))))
+        data.append([label, value(text), "", ""])
+    value_w = frame_w / 2 - label_w
+    table = Table(data, colWidths=[label_w, value_w] * 2, splitInRow=1)
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), BOLD, 7.5, 10),
+        ("TEXTCOLOR", (0, 0), (-1, -1), MUTED),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        *spans,
+    ]))
+    return table
+
+
+def _client_block(client: Client, st: Styles, frame_w: float) -> list:
+    name = ParagraphStyle("client_name", st.clinic, fontSize=14, leading=18)
+    rows = [
+        ("Date of birth", fmt_day(client.date_of_birth)),
+        ("Phone", markup(client.phone)),
+        ("Skin type", f"Fitzpatrick {_ROMAN.get(client.fitzpatrick, client.fitzpatrick)}"
+         if client.fitzpatrick else ""),
+        ("Email", markup(client.email)),
+        ("Concerns", ", ".join(markup(c) for c in client.concerns)),
+    ]
+    flowables = [Paragraph(markup(client.full_name), name), Spacer(1, 3),
+                 _pairs(rows, st, frame_w)]
+    if client.notes.strip():
+        flowables += [Spacer(1, 3), *paragraphs(client.notes, st.cell,
+                                                prefix='<font color="#66737A">Notes: </font>')]
+    return flowables
+
+
+def _courses_block(courses: list[Course], sessions: list[Session], settings: ClinicSettings,
+                   st: Styles, frame_w: float) -> list:
+    loose = [s for s in sessions if s.course_id is None]
+    if not courses and not loose:
+        return []
+    head = ["Course", "Started", "Planned", "Interval", "Progress"]
+    data = [list(head)]
+    notes = []
+    for course in courses:
+        progress = course_progress(course, sessions, settings.default_interval_weeks)
+        data.append([Paragraph(markup(course.concern), st.cell_bold),
+                     fmt_day(course.started_on), f"{course.planned_sessions} sessions",
+                     f"{course.interval_weeks} weeks",
+                     Paragraph(_progress(progress), st.cell)])
+        if course.notes.strip():
+            notes += [Spacer(1, 3), *paragraphs(
+                course.notes, st.cell,
+                prefix=f'<font color="#66737A">Notes on {markup(course.concern)}: </font>')]
+    if loose:
+        progress = course_progress(None, sessions, settings.default_interval_weeks)
+        data.append([Paragraph("Outside any course", st.cell_bold), "", "", "",
+                     Paragraph(_progress(progress), st.cell)])
+    table = Table(data, colWidths=[frame_w * 0.25, frame_w * 0.13, frame_w * 0.12,
+                                   frame_w * 0.10, None], repeatRows=1, splitInRow=1)
+    table.setStyle(grid_style())
+    return [*section("Courses", st), table, *notes]
+
+
+def _progress(progress: CourseProgress) -> str:
+    """`session 2 of 4 — next due 1 Jan 2027`, like `CourseProgress.describe` but with
+    English month names whatever the process locale (strftime follows the locale Qt sets)."""
+    if progress.done == 0:
+        return "no session yet"
+    count = (f"session {progress.done} of {progress.planned}" if progress.planned
+             else f"{progress.done} session{'s' if progress.done != 1 else ''}")
+    if progress.finished:
+        return f"{count} — course complete"
+    if progress.next_due is None:
+        return count
+    return f"{count} — next due {fmt_day(progress.next_due)}"
+
+
+def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float) -> list:
+    if not screenings:
+        return []
+    data = [["Date", "Consent", "Flagged answers"]]
+    below: list = []
+    for screening in sorted(screenings, key=lambda s: s.date):
+        flagged = "; ".join(SCREENING_QUESTIONS[k] for k in screening.flagged)
+        unanswered = sum(1 for k in SCREENING_QUESTIONS if screening.answers.get(k) is None)
+        text = (f'<font color="{DRAFT_HEX}">{markup(flagged)}</font>' if flagged
+                else "none")
+        if unanswered:
+            text += f" ({unanswered} unanswered)"
+        cell = [Paragraph(text, st.cell)]
+        if screening.notes.strip():
+            cell.append(_in_cell(screening.notes, f"Notes of {fmt_day(screening.date)}", below,
+                                 st))
+        data.append([fmt_day(screening.date),
+                     Paragraph("signed" if screening.consent_signed else
+                               f'<font color="{DRAFT_HEX}">not signed</font>', st.cell),
+                     cell])
+    table = Table(data, colWidths=[frame_w * 0.15, frame_w * 0.13, None], repeatRows=1,
+                  splitInRow=1)
+    table.setStyle(grid_style())
+    return [*section("Screenings", st), table, *below]
+
+
+def _area_columns(sessions: list[Session]) -> list[tuple[str, str]]:
+    """(key, label) of every area treated, in the order first treated; `Cheeks ` and
+    `cheeks` are one area."""
+    seen: dict[str, str] = {}
+    for session in sessions:
+        for area in session.areas:
+            seen.setdefault(fold(area.area.strip()), area.area.strip())
+    return list(seen.items())
+
+
+def _depths(session: Session) -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {}
+    for area in session.areas:
+        found.setdefault(fold(area.area.strip()), []).append(area.depth_mm)
+    return found
+
+
+def _depth_overview(sessions: list[Session], st: Styles, frame_w: float) -> list:
+    areas = _area_columns(sessions)
+    numbers = {s.id: i for i, s in enumerate(sessions, 1)}
+    flowables = section("Needle depth by area (mm)", st)
+    right_head = ParagraphStyle("num_head", st.head, alignment=TA_RIGHT)
+    for start in range(0, len(areas), _AREAS_PER_TABLE):
+        group = areas[start:start + _AREAS_PER_TABLE]
+        data = [["#", "Date"]
+                + [Paragraph(markup(label), right_head) for _key, label in group]]
+        for session in sessions:
+            depths = _depths(session)
+            data.append([str(numbers[session.id]), fmt_day(session.started_at.date())]
+                        + [" / ".join(f"{d:.2f}" for d in depths[key]) if key in depths
+                           else "–" for key, _ in group])
+        fixed = 8 * mm + 24 * mm
+        area_w = min((frame_w - fixed) / len(group), 30 * mm)
+        table = Table(data, colWidths=[8 * mm, 24 * mm] + [area_w] * len(group),
+                      repeatRows=1, hAlign="LEFT", splitInRow=1)
+        table.setStyle(grid_style())
+        table.setStyle([("ALIGN", (2, 1), (-1, -1), "RIGHT")])
+        flowables += [table, Spacer(1, 6)]
+    flowables.append(KeepTogether([Paragraph("Depth over time", st.label),
+                                   _depth_chart(sessions, areas, frame_w)]))
+    return flowables
+
+
+def _depth_chart(sessions: list[Session], areas: list[tuple[str, str]],
+                 frame_w: float) -> Drawing:
+    """Depth per area against the session dates: one line and colour per area."""
+    legend_w = 42 * mm
+    height = max(44 * mm, 12 * len(areas) + 18)
+    drawing = Drawing(frame_w, height)
+    x0, y0 = 26.0, 24.0
+    x1, y1 = frame_w - legend_w - 10, height - 6
+    days = [s.started_at.date() for s in sessions]
+    first, span = days[0], max((days[-1] - days[0]).days, 1)
+    deepest = max((a.depth_mm for s in sessions for a in s.areas), default=1.0)
+    top = max(0.5, -(-deepest // 0.5) * 0.5)
+
+    def x_of(day: date) -> float:
+        if days[-1] == first:
+            return (x0 + x1) / 2
+        return x0 + (x1 - x0) * (day - first).days / span
+
+    def y_of(depth: float) -> float:
+        return y0 + (y1 - y0) * depth / top
+
+    grid = colors.HexColor("#E3EAEC")
+    step = 0.5 if top <= 3 else 1.0
+    value = 0.0
+    while value <= top + 1e-9:
+        y = y_of(value)
+        drawing.add(Line(x0, y, x1, y, strokeColor=RULE if value == 0 else grid,
+                         strokeWidth=0.8 if value == 0 else 0.5))
+        drawing.add(String(x0 - 4, y - 2.5, f"{value:.1f}", fontName=REGULAR, fontSize=6.5,
+                           fillColor=MUTED, textAnchor="end"))
+        value += step
+    # Date labels, thinned so they never overlap; the year shows on the first and on change.
+    last_x, last_year = -1e9, None
+    for day in days:
+        x = x_of(day)
+        drawing.add(Line(x, y0, x, y0 - 3, strokeColor=RULE, strokeWidth=0.5))
+        if x - last_x < 34:
+            continue
+        label = f"{day.day} {fmt_day(day).split()[1]}"
+        drawing.add(String(x, y0 - 11, label, fontName=REGULAR, fontSize=6.5, fillColor=MUTED,
+                           textAnchor="middle"))
+        if day.year != last_year:
+            drawing.add(String(x, y0 - 19, str(day.year), fontName=REGULAR, fontSize=6.5,
+                               fillColor=MUTED, textAnchor="middle"))
+            last_year = day.year
+        last_x = x
+
+    for i, (key, label) in enumerate(areas):
+        colour = _SERIES[i % len(_SERIES)]
+        points = []
+        for session in sessions:
+            depths = _depths(session).get(key)
+            if depths:
+                points.append((x_of(session.started_at.date()), y_of(max(depths))))
+        if len(points) > 1:
+            drawing.add(PolyLine([c for p in points for c in p], strokeColor=colour,
+                                 strokeWidth=1.3))
+        for x, y in points:
+            drawing.add(Circle(x, y, 2.1, fillColor=colour, strokeColor=colors.white,
+                               strokeWidth=0.5))
+        ly = height - 10 - 12 * i
+        lx = frame_w - legend_w
+        drawing.add(Rect(lx, ly, 8, 3, fillColor=colour, strokeColor=None))
+        text = label if stringWidth(label, REGULAR, 7.5) < legend_w - 14 else (
+            _fit(label, legend_w - 14))
+        drawing.add(String(lx + 12, ly - 1, text, fontName=REGULAR, fontSize=7.5, fillColor=INK))
+    return drawing
+
+
+def _fit(label: str, width: float) -> str:
+    while label and stringWidth(label + "…", REGULAR, 7.5) > width:
+        label = label[:-1]
+    return label + "…"
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+def _session_block(session: Session, sessions: list[Session], course: Course | None,
+                   settings: ClinicSettings, st: Styles, frame_w: float, *,
+                   heading: list) -> list:
+    """One session in full; `heading` (the "Sessions" heading, before the first) is kept on
+    the same page as the session it introduces."""
+    n, of = session_number(session, sessions, course)
+    place = f"Session {n} of {of}" if of else f"Session {n}"
+    if course is not None:
+        place += f" · {markup(course.concern)}"
+    elif of is None:
+        place += " · outside any course"
+    status = (f"Signed off {fmt_moment(session.signed_at)}" if session.is_signed
+              else f'<font color="{DRAFT_HEX}"><b>Draft — not signed off</b></font>')
+    title = ParagraphStyle("session_title", st.body, fontName=BOLD, fontSize=10, leading=13,
+                           textColor=ACCENT)
+    status_style = ParagraphStyle("session_status", st.small, alignment=TA_RIGHT)
+    bar = Table([[Paragraph(f"{fmt_moment(session.started_at)} "
+                            f'<font name="{REGULAR}" size="8.5" color="#1F2528">'
+                            f"&nbsp;&nbsp;{place}</font>", title),
+                  Paragraph(status, status_style)]],
+                colWidths=[frame_w * 0.62, frame_w * 0.38])
+    bar.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), SHADE),
+        ("LINEABOVE", (0, 0), (-1, 0), 1.2, ACCENT),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
+        ("TOPPADDING", (0, 0), (-1, -1), 3.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4.5),
+    ]))
+
+    d = session.device
+    device = " · ".join(x for x in (str(d.type).capitalize(), markup(d.model),
+                                    markup(d.cartridge)) if x)
+    a = session.anaesthetic
+    anaesthetic = ""
+    if a is not None:
+        anaesthetic = f"{markup(a.product)}, applied {fmt_clock(a.applied_at)}"
+        if a.removed_at is not None:
+            anaesthetic += (f", removed {fmt_clock(a.removed_at)} — "
+                            f"<b>{a.contact_minutes} min</b> contact")
+    serums = "; ".join(markup(s.product) + (f" (lot {markup(s.lot)})" if s.lot else "")
+                       for s in session.serums)
+    fee = f"{session.fee.amount:,.2f} {markup(session.fee.currency)}" if session.fee else ""
+    rows = [
+        ("Practitioner", markup(session.practitioner)),
+        ("Device", device),
+        ("Fee", fee),
+        ("Cartridge lot", markup(d.cartridge_lot)),
+    ]
+    wide = [("Anaesthetic", anaesthetic), ("Serums", serums)]
+    if session.combined_with:
+        wide.append(("Combined with", ", ".join(markup(x) for x in session.combined_with)))
+    wide.append(("Aftercare", "; ".join(markup(x) for x in session.aftercare)))
+    mark = _Mark(f"Session {n}, {fmt_day(session.started_at.date())}")
+    mark.keepWithNext = bar.keepWithNext = True  # the bar stays with the details under it
+    details = _pairs(rows, st, frame_w, wide=wide)
+    details.spaceBefore = 4
+    flowables: list = [*heading, mark, bar, details]
+    flowables += _areas_table(session, st, frame_w)
+    flowables += _reactions_table(session, st, frame_w)
+    if session.acknowledged_warnings:
+        flowables += [Spacer(1, 4), Paragraph("Guidelines acknowledged", st.label)]
+    for ack in session.acknowledged_warnings:
+        flowables.append(Paragraph(
+            f"{markup(ack.warning)} — by {markup(ack.by)}, {fmt_moment(ack.at)}", st.cell))
+    if session.notes.strip():
+        flowables += [Spacer(1, 4), Paragraph("Notes", st.label),
+                      *paragraphs(session.notes, st.cell)]
+    for i, amendment in enumerate(session.amendments, 1):
+        flowables += _amendment_block(i, amendment, st, frame_w)
+    # A session that fits on a page is never cut in two; a longer one flows on, and the
+    # pages it continues on say so in their header. (Very long text skips the attempt: it
+    # cannot fit, and measuring it costs as much as laying it out.)
+    size = len(session.notes) + sum(len(a.notes) for a in session.areas) + sum(
+        len(r.notes) for r in session.reactions)
+    if size < _KEEP_MAX:
+        flowables = [KeepTogether(flowables)]
+    return [*flowables, _Mark(None), Spacer(1, 10)]
+
+
+class _Mark(Flowable):
+    """Takes no room; tells the canvas which session is being drawn, for "continued"."""
+
+    def __init__(self, label: str | None):
+        super().__init__()
+        self.label = label
+        self.width = self.height = 0
+
+    def wrap(self, avail_width, avail_height):
+        return 0, 0
+
+    def draw(self):
+        self.canv.needledesk_session = self.label
+
+
+def _areas_table(session: Session, st: Styles, frame_w: float) -> list:
+    head = ["Area", "Depth", "Passes", "Endpoint", "Notes"]
+    data = [list(head)]
+    below: list = []
+    for area in session.areas:
+        data.append([Paragraph(markup(area.area), st.cell_bold),
+                     fmt_depth(area.depth_mm),
+                     f"{area.passes} passes" if area.passes is not None else "—",
+                     Paragraph(markup(area.endpoint) or "—", st.cell),
+                     _in_cell(area.notes, markup(area.area), below, st)])
+    table = Table(data, colWidths=[frame_w * 0.22, frame_w * 0.14, frame_w * 0.14,
+                                   frame_w * 0.2, None], repeatRows=1, splitInRow=1)
+    table.setStyle(grid_style())
+    return [Spacer(1, 5), table, *below]
+
+
+def _reactions_table(session: Session, st: Styles, frame_w: float) -> list:
+    if not session.reactions:
+        return [Spacer(1, 3), Paragraph("No reactions recorded.", st.small)]
+    data = [["Reaction", "Severity", "Observed", "Notes"]]
+    below: list = []
+    for r in session.reactions:
+        data.append([Paragraph(markup(r.kind), st.cell_bold),
+                     f"{r.severity} {severity_word(r.severity)}", observed_word(r.observed),
+                     _in_cell(r.notes, markup(r.kind), below, st)])
+    table = Table(data, colWidths=[frame_w * 0.22, frame_w * 0.14, frame_w * 0.14, None],
+                  repeatRows=1, splitInRow=1)
+    table.setStyle(grid_style())
+    return [Spacer(1, 5), table, *below]
+
+
+def _change_path(path: str) -> str:
+    """`areas[0].depth_mm` -> `areas #1 › depth mm`."""
+    out = []
+    for part in path.replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        out.append(name.replace("_", " ") + (f" #{int(index) + 1}" if index.isdigit() else ""))
+    return " › ".join(out)
+
+
+def _change_value(value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {_change_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_change_value(v) for v in value)
+    return str(value)
+
+
+def _amendment_block(number: int, amendment, st: Styles, frame_w: float) -> list:
+    head = Paragraph(f'<font color="{DRAFT_HEX}"><b>Amendment {number}</b></font> — '
+                     f"{fmt_moment(amendment.at)} by <b>{markup(amendment.by)}</b>", st.cell)
+    reason = paragraphs(amendment.reason, st.cell, prefix="<b>Reason:</b> ")
+    data = [["Changed", "Before", "After"]]
+    below: list = []
+    for path, change in amendment.changes.items():
+        before, after = (change + [None, None])[:2] if isinstance(change, list) else (None,
+                                                                                     change)
+        field = markup(_change_path(path))
+        data.append([Paragraph(field, st.cell),
+                     _in_cell(_change_value(before), f"{field}, before", below, st),
+                     _in_cell(_change_value(after), f"{field}, after", below, st)])
+    table = Table(data, colWidths=[frame_w * 0.24, frame_w * 0.38, None], repeatRows=1,
+                  splitInRow=1)
+    table.setStyle(grid_style())
+    return [Spacer(1, 6), head, *reason, Spacer(1, 2), table, *below]
+
+
+def _in_cell(text: str, label: str, below: list, st: Styles):
+    """What goes in a table cell for free text: the text itself when short; when long, a
+    pointer, and the text flows after the table under `label` (markup) instead, because a
+    table row can only be split across pages slowly."""
+    text = clean(text)
+    if len(text) <= _CELL_MAX:
+        return paragraphs(text, st.cell) or ""
+    below += [Spacer(1, 3), *paragraphs(text, st.cell, prefix=f"<b>{label}:</b> ")]
+    return Paragraph("(in full below the table)", st.small)

@@ -1,0 +1,344 @@
+"""The session summary: the one-page handout the client takes home.
+
+Always one page: when a session holds more than a page can take (many areas, reactions,
+aftercare items), the whole body is scaled down to fit rather than spilling onto a second
+sheet. The practitioner's session notes are clinical and internal: they are in the course
+record, not on the client's handout.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import BytesIO
+
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    KeepInFrame,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from needledesk.domain.course import session_number
+from needledesk.domain.model import Client, Course, Session
+from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
+from needledesk.reports.layout import (
+    ACCENT,
+    DRAFT,
+    DRAFT_HEX,
+    DRAFT_SHADE,
+    INK,
+    MUTED,
+    RULE,
+    SHADE,
+    Logo,
+    Styles,
+    grid_style,
+    logo_image,
+    page_size,
+    section,
+    styles,
+)
+from needledesk.reports.text import (
+    fmt_clock,
+    fmt_day,
+    fmt_depth,
+    fmt_moment,
+    markup,
+    observed_word,
+    severity_word,
+    truncate,
+)
+from needledesk.settings import ClinicSettings
+
+DRAFT_MARK = "Draft — not signed off"
+WHAT_TO_EXPECT = (
+    "Redness, tightness and sensitivity are normal after microneedling, much like a mild "
+    "sunburn. They usually settle within hours and are largely gone within one to three "
+    "days. Some dryness or light flaking may follow for a few days. Results build gradually "
+    "over the next six to eight weeks as new collagen forms."
+)
+#: The handout is read by the client at home: a size up from the clinical record.
+SCALE = 10 / 9
+NOTE_LIMIT = 450
+REACTION_NOTE_LIMIT = 140
+SEE_RECORD = " … (see course record)"
+
+_MARGIN_X = 18 * mm
+_MARGIN_TOP = 14 * mm
+_FOOT = 30 * mm  # signature line and footer, drawn on the canvas below the frame
+
+
+class _Table(Table):
+    """A table that sizes its columns afresh for every width it is offered (reportlab's does it
+    once), so shrinking the page to fit scales the tables along with the text."""
+
+    def __init__(self, data, colWidths=None, **kwargs):  # noqa: N803 (reportlab's name)
+        super().__init__(data, colWidths=colWidths, **kwargs)
+        self._asked_widths = list(self._argW)
+        self._sized_for = None
+
+    def wrap(self, avail_width, avail_height):
+        if self._sized_for is not None and avail_width != self._sized_for:
+            self._argW = self._colWidths = list(self._asked_widths)
+            self._width_calculated_once = None
+        self._sized_for = avail_width
+        return super().wrap(avail_width, avail_height)
+
+
+def render_session_summary(client: Client, session: Session, sessions: list[Session],
+                           courses: list[Course], settings: ClinicSettings, *,
+                           today: date | None = None) -> bytes:
+    """The handout for `session` as PDF bytes: one page, `settings.page_size`."""
+    today = today or date.today()
+    st = styles(SCALE)
+    width, height = page_size(settings)
+    frame_w = width - 2 * _MARGIN_X
+    frame_h = height - _MARGIN_TOP - _FOOT
+    course = next((c for c in courses if c.id == session.course_id), None)
+
+    body = [*_header(settings, st), *_identity(client, session, sessions, course, st)]
+    body += _treatment(session, st)
+    body += _reactions(session, st)
+    body += section("What to expect", st) + [Paragraph(WHAT_TO_EXPECT, st.body)]
+    body += _aftercare(session, settings, st)
+    body += _next_session(session, sessions, course, settings, st)
+
+    buffer = BytesIO()
+    doc = BaseDocTemplate(
+        buffer, pagesize=(width, height), leftMargin=_MARGIN_X, rightMargin=_MARGIN_X,
+        topMargin=_MARGIN_TOP, bottomMargin=_FOOT, title=f"Session summary — {client.full_name}",
+        author=settings.clinic_name, creator="NeedleDesk")
+    frame = Frame(_MARGIN_X, _FOOT, frame_w, frame_h, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0, id="body")
+
+    def decorate(canvas, _doc) -> None:
+        _draw_foot(canvas, session, settings, today, width)
+
+    doc.addPageTemplates([PageTemplate("summary", [frame], onPage=decorate)])
+    doc.build([KeepInFrame(frame_w, frame_h, body, mode="shrink")])
+    return buffer.getvalue()
+
+
+def _initial_capital(text: str) -> str:
+    """`cheeks` -> `Cheeks` for the handout; anything typed with capitals stays as typed."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
+def _header(settings: ClinicSettings, st: Styles) -> list:
+    clinic = [Paragraph(markup(settings.clinic_name), st.clinic)]
+    contact = [line for line in (settings.address, settings.phone) if line and line.strip()]
+    clinic += [Paragraph(markup(line.strip()), st.small) for line in contact]
+    title = [Paragraph("Session summary", st.doc_title),
+             Paragraph("Your treatment and aftercare", st.doc_sub)]
+    image = logo_image(settings.logo) if settings.logo else None
+    if image is not None:
+        logo = Logo(image, 45 * mm, 20 * mm)
+        cells, widths = [[logo, clinic, title]], [logo.width + 5 * mm, None, 52 * mm]
+    else:
+        cells, widths = [[clinic, title]], [None, 52 * mm]
+    table = _Table(cells, colWidths=widths)
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
+    ]))
+    return [table, Spacer(1, 8)]
+
+
+def _identity(client: Client, session: Session, sessions: list[Session],
+              course: Course | None, st: Styles) -> list:
+    n, of = session_number(session, sessions, course)
+    number = f"Session {n} of {of}" if of else f"Session {n}"
+    if course is not None:
+        number += f" · {markup(course.concern)}"
+    rows = [
+        ("Client", f"<b>{markup(client.full_name)}</b>", "Session date",
+         fmt_moment(session.started_at)),
+        ("Date of birth", fmt_day(client.date_of_birth) or "—", "Practitioner",
+         markup(session.practitioner)),
+        ("Course", number, "Status", "Signed off" if session.is_signed else
+         f'<font color="{DRAFT_HEX}"><b>{DRAFT_MARK}</b></font>'),
+    ]
+    data = [[Paragraph(a, st.label), Paragraph(b, st.body), Paragraph(c, st.label),
+             Paragraph(d, st.body)] for a, b, c, d in rows]
+    table = _Table(data, colWidths=[24 * mm, None, 25 * mm, None])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("TOPPADDING", (0, 0), (-1, 0), 0),
+    ]))
+    flowables: list = []
+    if not session.is_signed:
+        banner = _Table([[Paragraph(
+            f'<font color="{DRAFT_HEX}"><b>{DRAFT_MARK}.</b></font> '
+            "The practitioner has not yet checked and signed off this record.", st.body)]])
+        banner.setStyle(TableStyle([
+            ("BACKGROUND", (0, 0), (-1, -1), DRAFT_SHADE),
+            ("BOX", (0, 0), (-1, -1), 0.8, DRAFT),
+            ("LEFTPADDING", (0, 0), (-1, -1), 6),
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+        ]))
+        flowables += [banner, Spacer(1, 6)]
+    return [*flowables, table]
+
+
+def _treatment(session: Session, st: Styles) -> list:
+    head = ["Treated area", "Needle depth", "Passes", "Endpoint reached"]
+    data = [[Paragraph(h, st.head) for h in head]]
+    for area in session.areas:
+        data.append([Paragraph(markup(_initial_capital(area.area)), st.cell),
+                     Paragraph(fmt_depth(area.depth_mm), st.cell),
+                     Paragraph(str(area.passes) if area.passes is not None else "—", st.cell),
+                     Paragraph(markup(area.endpoint) if area.endpoint else "—", st.cell)])
+    table = _Table(data, colWidths=["34%", "18%", "12%", None],
+                  repeatRows=1)
+    table.setStyle(grid_style())
+    lines = []
+    a = session.anaesthetic
+    if a is not None:
+        detail = markup(a.product)
+        if a.contact_minutes is not None:
+            detail += (f", on the skin for {a.contact_minutes} min "
+                       f"({fmt_clock(a.applied_at)}–{fmt_clock(a.removed_at)})")
+        else:
+            detail += f", applied at {fmt_clock(a.applied_at)}"
+        lines.append(("Numbing cream", detail))
+    if session.serums:
+        lines.append(("Serums applied", "; ".join(
+            markup(s.product) + (f" (lot {markup(s.lot)})" if s.lot else "")
+            for s in session.serums)))
+    if session.combined_with:
+        lines.append(("Combined with", ", ".join(markup(x) for x in session.combined_with)))
+    details = []
+    if lines:
+        rows = [[Paragraph(k, st.label), Paragraph(v, st.body)] for k, v in lines]
+        details_table = _Table(rows, colWidths=[30 * mm, None])
+        details_table.setStyle(TableStyle([
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ]))
+        details = [Spacer(1, 5), details_table]
+    return [*section("Today's treatment", st), table, *details]
+
+
+def _reactions(session: Session, st: Styles) -> list:
+    flowables = section("Reactions seen", st)
+    if not session.reactions:
+        return [*flowables, Paragraph("No reactions were recorded.", st.body)]
+    for r in session.reactions:
+        text = (f"<b>{markup(_initial_capital(r.kind))}</b> — {severity_word(r.severity)}, "
+                f"{observed_word(r.observed)}")
+        if r.notes.strip():
+            text += f": {markup(truncate(r.notes, REACTION_NOTE_LIMIT))}"
+        flowables.append(Paragraph(text, st.bullet, bulletText="•"))
+    return flowables
+
+
+def _aftercare(session: Session, settings: ClinicSettings, st: Styles) -> list:
+    flowables = section("Aftercare", st)
+    if settings.aftercare_text.strip():
+        flowables.append(Paragraph(markup(settings.aftercare_text.strip()), st.body))
+    if session.aftercare:
+        flowables += [Spacer(1, 4), Paragraph("Given to you today:", st.label)]
+        items = [Paragraph(markup(item), st.bullet, bulletText="•") for item in session.aftercare]
+        columns = 1 if len(items) <= 4 else 2 if len(items) <= 10 else 3
+        depth = -(-len(items) // columns)
+        rows = [[items[c * depth + r] if c * depth + r < len(items) else ""
+                 for c in range(columns)] for r in range(depth)]
+        table = _Table(rows, colWidths=[f"{100 / columns:.4f}%"] * columns)
+        table.setStyle(TableStyle([
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+        ]))
+        flowables.append(table)
+    return flowables
+
+
+def next_session_text(session: Session, sessions: list[Session], course: Course | None,
+                      settings: ClinicSettings) -> str:
+    """`Next recommended session: from 1 Jan 2027 (6–8 weeks)`, or the course is complete."""
+    n, of = session_number(session, sessions, course)
+    if of is not None and n >= of:
+        return (f"This completes your course of {of} session{'s' if of != 1 else ''}. "
+                "Results keep developing over the next six to eight weeks.")
+    weeks = course.interval_weeks if course else settings.default_interval_weeks
+    due = session.started_at.date() + timedelta(weeks=weeks)
+    return f"Next recommended session: from {fmt_day(due)} ({weeks}–{weeks + 2} weeks)"
+
+
+def _next_session(session: Session, sessions: list[Session], course: Course | None,
+                  settings: ClinicSettings, st: Styles) -> list:
+    text = next_session_text(session, sessions, course, settings)
+    box = _Table([[Paragraph(f"<b>{text}</b>", st.body)]], colWidths=["100%"])
+    box.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), SHADE),
+        ("LINEBEFORE", (0, 0), (0, -1), 2.5, ACCENT),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+    ]))
+    return [Spacer(1, 10), box]
+
+
+def _draw_foot(canvas, session: Session, settings: ClinicSettings, today: date,
+               width: float) -> None:
+    """The signature line and the footer, pinned to the bottom of the page; on a draft also
+    a faint diagonal mark across the page."""
+    canvas.saveState()
+    left, right = _MARGIN_X, width - _MARGIN_X
+    y = 19 * mm
+    signed = fmt_moment(session.signed_at) if session.is_signed else ""
+    # Left to right (so text extraction reads in order): the practitioner, the signature
+    # line, then "Signed off: <date>" (or a blank to fill in) flush right.
+    value_w = string_width(signed, REGULAR, 8.5) if signed else 30 * mm
+    label_w = string_width("Signed off: ", REGULAR, 8.5)
+    signed_x = right - value_w - label_w
+    canvas.setFillColor(MUTED)
+    used = draw_string(canvas, left, y, "Practitioner: ", REGULAR, 8.5)
+    canvas.setFillColor(INK)
+    draw_string(canvas, left + used, y, session.practitioner, BOLD, 8.5)
+    mid = left + (right - left) * 0.40
+    canvas.setFillColor(MUTED)
+    used = draw_string(canvas, mid, y, "Signature:", REGULAR, 8.5)
+    canvas.setStrokeColor(INK)
+    canvas.setLineWidth(0.5)
+    canvas.line(mid + used + 4, y - 2, signed_x - 12, y - 2)
+    draw_string(canvas, signed_x, y, "Signed off: ", REGULAR, 8.5)
+    if signed:
+        canvas.setFillColor(INK)
+        draw_string(canvas, right - value_w, y, signed, REGULAR, 8.5)
+    else:
+        canvas.line(right - value_w, y - 2, right, y - 2)
+
+    canvas.setStrokeColor(RULE)
+    canvas.line(left, 12 * mm, right, 12 * mm)
+    canvas.setFillColor(MUTED)
+    contact = " · ".join(x.strip().replace("\n", ", ") for x in
+                         (settings.clinic_name, settings.phone) if x and x.strip())
+    draw_string(canvas, left, 8 * mm, contact, REGULAR, 7)
+    draw_string(canvas, right, 8 * mm, f"Printed {fmt_day(today)}", REGULAR, 7, align="right")
+    if not session.is_signed:
+        canvas.setFillColor(DRAFT)
+        canvas.setFillAlpha(0.07)
+        canvas.translate(width / 2, 130 * mm)
+        canvas.rotate(35)
+        canvas.setFont(BOLD, 110)
+        canvas.drawCentredString(0, 0, "DRAFT")
+    canvas.restoreState()

@@ -1,0 +1,128 @@
+"""User text made safe for reportlab markup, and the date and number formats the PDFs share.
+
+Anything a person typed goes through `markup` (or `paragraphs`) before it meets a
+`Paragraph`: `AT&T` and `<script>` print as typed instead of breaking the parser, and
+characters DejaVu lacks switch to the fallback font when there is one. Long text is split on
+line breaks and then into chunks, so no single flowable outgrows a page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from datetime import date, datetime
+
+from reportlab.platypus import Flowable, Paragraph, Spacer
+
+from needledesk.domain.model import SEVERITY_LABELS, Observed
+from needledesk.reports.fonts import FALLBACK, runs
+
+#: Characters per paragraph for long text: about 30 lines across the page, well under a
+#: frame's height, so splitting a paragraph across pages stays cheap. (Free text goes into
+#: table cells only when short; see `course._in_cell`.)
+CHUNK = 3000
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+OBSERVED_LABELS: dict[str, str] = {
+    Observed.IMMEDIATE: "immediately",
+    Observed.NEXT_DAY: "next day",
+    Observed.FOLLOW_UP: "at follow-up",
+    Observed.NEXT_VISIT: "at the next visit",
+}
+
+
+def clean(text: str | None) -> str:
+    """Composed (NFC) text with Unix line breaks, tabs as spaces and no control characters."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text))
+
+
+def markup(text: str | None) -> str:
+    """Paragraph markup that prints `text` exactly as typed; line breaks become <br/>."""
+    out = []
+    for piece, fallback in runs(clean(text)):
+        escaped = html.escape(piece, quote=False)
+        out.append(f'<font name="{FALLBACK}">{escaped}</font>' if fallback else escaped)
+    return "".join(out).replace("\n", "<br/>")
+
+
+def chunks(line: str, size: int = CHUNK) -> list[str]:
+    """`line` cut into pieces of at most `size` characters, at a space where there is one in
+    the second half of the piece, never between a letter and its combining mark."""
+    if len(line) <= size:
+        return [line]
+    pieces, start = [], 0
+    while len(line) - start > size:
+        cut = line.rfind(" ", start + size // 2, start + size)
+        if cut <= start:
+            cut = start + size
+            while cut > start + 1 and unicodedata.combining(line[cut]):
+                cut -= 1
+        pieces.append(line[start:cut])
+        start = cut + 1 if line[cut] == " " else cut
+    pieces.append(line[start:])
+    return pieces
+
+
+def paragraphs(text: str | None, style, *, prefix: str = "") -> list[Flowable]:
+    """Flowing paragraphs for free text of any length: one per line (a long line cut into
+    chunks), a small gap for a blank line. `prefix` is trusted markup put before the first
+    line. (One plain paragraph per line lays out faster than lines joined by <br/>.)"""
+    flowables: list[Flowable] = []
+    gap = False
+    for line in clean(text).split("\n"):
+        if not line.strip():
+            gap = bool(flowables)
+            continue
+        if gap:
+            flowables.append(Spacer(1, style.leading * 0.4))
+            gap = False
+        for piece in chunks(line):
+            flowables.append(Paragraph(prefix + markup(piece), style))
+            prefix = ""
+    if not flowables and prefix:
+        flowables.append(Paragraph(prefix, style))
+    return flowables
+
+
+def truncate(text: str | None, limit: int, tail: str = "…") -> str:
+    """At most about `limit` characters of `text`, cut at a word and marked with `tail`."""
+    text = clean(text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[:cut if cut > 0 else limit].rstrip() + tail
+
+
+def fmt_day(day: date | None) -> str:
+    """`20 Nov 2026`, in English whatever the process locale (Qt sets it from the system)."""
+    if day is None:
+        return ""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def fmt_clock(moment: datetime | None) -> str:
+    return "" if moment is None else f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def fmt_moment(moment: datetime | None) -> str:
+    """`20 Nov 2026, 10:30`."""
+    return "" if moment is None else f"{fmt_day(moment.date())}, {fmt_clock(moment)}"
+
+
+def fmt_depth(depth_mm: float) -> str:
+    return f"{depth_mm:.2f} mm"
+
+
+def severity_word(severity: int) -> str:
+    return SEVERITY_LABELS.get(severity, str(severity))
+
+
+def observed_word(observed: str) -> str:
+    return OBSERVED_LABELS.get(observed, str(observed).replace("_", " "))

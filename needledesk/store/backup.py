@@ -1,0 +1,577 @@
+"""Backups of the clinic's file: consistent copies, rotated generations, and restore.
+
+A backup is taken through SQLite's online backup API from a connection of its own, inside
+one read transaction: the copy is the database exactly as it was when the backup began,
+and (in WAL mode) the window keeps writing meanwhile. It is written to a hidden temporary
+file, must pass `PRAGMA integrity_check`, is made a single self-contained file (journal
+mode DELETE), fsynced, and only then renamed to its real name. So a file named like a
+backup is always a whole, sound one. Every file written is readable by its user only.
+
+Restore checks the backup first, keeps the current database as a safety copy, and then
+replaces the file. It must run with every connection to the database closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from needledesk.errors import NeedleDeskError
+from needledesk.store.database import DatabaseError, companions
+from needledesk.store.schema import APPLICATION_ID, MIGRATION_SET, STEP_NAMES, schema_version
+
+log = logging.getLogger(__name__)
+
+#: Pages copied per step of the backup API: about 1 MB, so progress moves smoothly.
+PAGES_PER_STEP = 256
+KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 7, 4, 12
+#: How long restore waits for the database to be free before saying it is in use.
+LOCK_TIMEOUT = 2.0
+
+_STAMP = "%Y-%m-%dT%H%M"
+_NAME = re.compile(r"needledesk-(\d{4}-\d{2}-\d{2}T\d{4})\.db")
+#: A temporary file of a backup (and its SQLite side files) left by a crash mid-backup.
+_TEMP = re.compile(r"\.needledesk-\d{4}-\d{2}-\d{2}T\d{4}\.db\..+\.tmp(-journal|-wal|-shm)?")
+#: A temporary file older than this is a crash's leftover, not a backup being written.
+STALE_TEMP_SECONDS = 24 * 3600
+_PRIVATE_FILE, _PRIVATE_FOLDER = 0o600, 0o700
+# SQLite's primary result codes (the low byte of an extended code).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+Progress = Callable[[int, int], None]
+
+
+class BackupError(NeedleDeskError):
+    """A backup or restore could not be written; the database was not changed."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """What a backup holds, for the restore list. `problem` is None for a sound backup;
+    `list_backups` reports an unreadable one with the reason there and zero counts."""
+
+    path: Path
+    taken_at: datetime
+    clients: int
+    sessions: int
+    schema: int
+    size: int
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+# --- names and folders -------------------------------------------------------------------
+
+def backup_name(taken: datetime) -> str:
+    """`needledesk-2026-11-21T0930.db`: sorts by time, and has no colon (Windows-safe)."""
+    return f"needledesk-{taken.strftime(_STAMP)}.db"
+
+
+def _stamp_of(path: Path) -> datetime | None:
+    """The time in a backup's name, or None for a file not named like a backup."""
+    match = _NAME.fullmatch(path.name)
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match.group(1), _STAMP)
+    except ValueError:  # e.g. month 13: someone else's file
+        return None
+
+
+def _generations(folder: Path) -> list[tuple[datetime, Path]]:
+    """The backups in `folder` named like ours, newest first."""
+    try:
+        entries = list(Path(folder).iterdir())
+    except FileNotFoundError:
+        return []
+    stamped = [(stamp, path) for path in entries
+               if (stamp := _stamp_of(path)) is not None and path.is_file()]
+    return sorted(stamped, reverse=True)
+
+
+def default_backup_dir(db_path: str | os.PathLike) -> Path:
+    """A `backups` folder beside the database, created readable by its user only."""
+    folder = Path(db_path).parent / "backups"
+    _ensure_folder(folder, parents=True)
+    return folder
+
+
+def _ensure_folder(folder: Path, *, parents: bool = False) -> None:
+    """Create the backup folder (0700) if it is missing. Without `parents`, a missing parent
+    is an error: a USB stick that is not plugged in must not become a folder on this PC."""
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise BackupError(f"the backup folder {folder} is a file, not a folder")
+    if not parents and not folder.parent.is_dir():
+        raise BackupError(f"the backup folder {folder} cannot be reached ({folder.parent} is "
+                          "not there); is the USB stick or network drive connected?")
+    try:
+        folder.mkdir(mode=_PRIVATE_FOLDER, parents=parents, exist_ok=True)
+        if os.name == "posix":
+            os.chmod(folder, _PRIVATE_FOLDER)
+    except OSError as exc:
+        raise BackupError(f"cannot create the backup folder {folder}: {_reason(exc)}") from None
+
+
+# --- reading a backup --------------------------------------------------------------------
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                           isolation_level=None, check_same_thread=False)
+
+
+def _first_problem(conn: sqlite3.Connection, pragma: str) -> str | None:
+    rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}")]
+    return None if rows == ["ok"] else (rows[0] if rows else "no answer")
+
+
+def _facts(conn: sqlite3.Connection, path: Path) -> tuple[int, int, int, bool]:
+    """(clients, sessions, schema version, written by a newer NeedleDesk). Raises
+    DatabaseError for a SQLite file that is not NeedleDesk's."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master "
+                                             "WHERE type = 'table'")}
+    steps: set[str] = set()
+    if "_sqlite_migrations" in tables:
+        steps = {row[0] for row in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
+    # As `open_database`: id 0 is accepted from a file whose steps are NeedleDesk's.
+    if app_id != APPLICATION_ID and not (app_id == 0 and steps):
+        raise DatabaseError(f"{path}: is not a NeedleDesk database "
+                            f"(application id {app_id:#x})")
+    if not {"clients", "sessions"} <= tables:
+        raise DatabaseError(f"{path}: is not a NeedleDesk database (no client records)")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
+    sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+    newer = version > schema_version() or bool(steps - set(STEP_NAMES))
+    return clients, sessions, version, newer
+
+
+def _inspect(path: Path, check: str | None) -> tuple[BackupInfo, bool]:
+    path = Path(path)
+    if not path.is_file():
+        raise DatabaseError(f"{path}: no such backup file")
+    try:
+        conn = _read_only(path)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: cannot be opened ({exc})") from None
+    try:
+        clients, sessions, version, newer = _facts(conn, path)
+        problem = _first_problem(conn, check) if check else None
+        if problem is not None:
+            raise DatabaseError(f"{path}: is damaged and cannot be used as a backup "
+                                f"(SQLite reports: {problem})")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path}: is damaged or not a NeedleDesk database ({exc})") from None
+    finally:
+        conn.close()
+    stamp = _stamp_of(path) or datetime.fromtimestamp(path.stat().st_mtime)
+    return BackupInfo(path, stamp, clients, sessions, version, path.stat().st_size), newer
+
+
+def describe(path: str | os.PathLike, *, thorough: bool = False) -> BackupInfo:
+    """What the backup at `path` holds, read without changing it. Raises DatabaseError if
+    it is not a sound NeedleDesk database (`quick_check`; `thorough`: `integrity_check`)."""
+    return _inspect(Path(path), "integrity_check" if thorough else "quick_check")[0]
+
+
+def list_backups(folder: str | os.PathLike, *, check: bool = True) -> list[BackupInfo]:
+    """The backups in `folder` named like ours, newest first. One that cannot be read is
+    listed too, with zero counts and the reason in `problem`, so that a damaged backup is
+    seen rather than silently missing. `check=False` skips `quick_check` (which reads every
+    page: slow for many large backups on a USB stick); restore checks in full anyway."""
+    found = []
+    for stamp, path in _generations(Path(folder)):
+        try:
+            found.append(_inspect(path, "quick_check" if check else None)[0])
+        except (DatabaseError, OSError) as exc:
+            size = path.stat().st_size if path.exists() else 0
+            found.append(BackupInfo(path, stamp, 0, 0, 0, size, problem=str(exc)))
+    return found
+
+
+def due(folder: str | os.PathLike, now: datetime | None = None) -> bool:
+    """True when `folder` holds no backup taken today: time for the day's automatic one."""
+    today = (now or datetime.now()).date()
+    return not any(stamp.date() == today for stamp, _ in _generations(Path(folder)))
+
+
+# --- writing a copy ----------------------------------------------------------------------
+
+def _reason(exc: BaseException) -> str:
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_FULL:
+        return "the disk is full"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "the folder is read-only or not writable by this user"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+def _remove(path: Path) -> None:
+    for leftover in (*companions(path), path.with_name(path.name + "-journal")):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _begin_read(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the snapshot
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable. Windows cannot open a folder for this, and some filesystems
+    (network, FUSE) refuse it: the file's own data is already on disk, so only warn."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        log.warning("could not sync folder %s: %s", folder, exc)
+
+
+def _write_temp(source: sqlite3.Connection, target: Path, *, verify: bool,
+                on_progress: Progress | None = None
+                ) -> tuple[Path, tuple[int, int, int, bool] | None]:
+    """Copy `source` into a new hidden 0600 file beside `target`; the copy is one file in
+    journal mode DELETE. With `verify`, it must pass integrity_check and be NeedleDesk's.
+    Returns the temporary file and, with `verify`, its facts. Leaves nothing on failure."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise BackupError(f"cannot write {target.name}: the folder {folder} is not there")
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise BackupError(f"cannot write into {folder}: {_reason(exc)}") from None
+    os.close(fd)
+    temp = Path(name)
+
+    def progress(_status: int, remaining: int, total: int) -> None:
+        if on_progress is not None:
+            on_progress(total - remaining, total)
+
+    facts = None
+    try:
+        dest = sqlite3.connect(temp, isolation_level=None, check_same_thread=False)
+        try:
+            # A temporary file that a crash leaves half-written is thrown away, never used:
+            # one fsync before the rename (below) is all the durability it needs.
+            dest.execute("PRAGMA synchronous = OFF")
+            # One read transaction over every step: the steps copy one snapshot, so writes
+            # by other connections neither restart the copy nor tear it.
+            own = not source.in_transaction
+            if own:
+                _begin_read(source)
+            try:
+                source.backup(dest, pages=PAGES_PER_STEP, progress=progress)
+            finally:
+                if own:
+                    source.execute("COMMIT")
+            # The copied header says WAL; a backup is better as one self-contained file.
+            dest.execute("PRAGMA journal_mode = DELETE")
+            if verify:
+                problem = _first_problem(dest, "integrity_check")
+                if problem is not None:
+                    raise BackupError(f"the copy failed SQLite's integrity check ({problem}); "
+                                      "the database may be damaged: run `needledesk check`")
+                facts = _facts(dest, target)
+        finally:
+            dest.close()
+        _fsync(temp)
+    except sqlite3.DatabaseError as exc:
+        _remove(temp)
+        if exc.sqlite_errorcode & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            raise DatabaseError(f"the database is damaged and cannot be copied ({exc})"
+                                ) from None
+        raise BackupError(f"cannot write into {folder}: {_reason(exc)}") from None
+    except OSError as exc:
+        _remove(temp)
+        raise BackupError(f"cannot write into {folder}: {_reason(exc)}") from None
+    except BaseException:
+        _remove(temp)
+        raise
+    return temp, facts
+
+
+def _put_in_place(temp: Path, target: Path) -> None:
+    try:
+        os.replace(temp, target)
+    except OSError as exc:
+        _remove(temp)
+        raise BackupError(f"cannot write {target.name} into {target.parent}: {_reason(exc)}"
+                          ) from None
+    _fsync_folder(target.parent)
+
+
+def _source_path(source: str | os.PathLike | Database | sqlite3.Connection) -> Path:
+    if isinstance(source, Database):
+        source = source.conn
+    if isinstance(source, sqlite3.Connection):
+        # Only the file name is taken from it: the copy reads through a connection of its
+        # own, so a worker thread never shares the window's connection.
+        file = next((row[2] for row in source.execute("PRAGMA database_list")
+                     if row[1] == "main"), "")
+        if not file:
+            raise BackupError("an in-memory database has no file to back up")
+        return Path(file)
+    return Path(source)
+
+
+def backup_to(source: str | os.PathLike | Database | sqlite3.Connection,
+              target: str | os.PathLike, *, on_progress: Progress | None = None) -> BackupInfo:
+    """Write a verified backup of the database `source` (its path, or an open connection to
+    it) to `target`, replacing any file there. `on_progress(pages_done, pages_total)` is
+    called after each step, on the calling thread. Safe on a worker thread while the window
+    keeps writing; from a worker, pass the path rather than the window's connection."""
+    db_path, target = _source_path(source), Path(target)
+    if not db_path.is_file():
+        raise BackupError(f"{db_path}: no database there to back up")
+    if target.exists() and any(p.exists() and os.path.samefile(p, target)
+                               for p in companions(db_path)):
+        raise BackupError(f"{target}: is the database itself; choose another file")
+    started = datetime.now().replace(microsecond=0)
+    try:
+        conn = sqlite3.connect(db_path, timeout=10, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{db_path}: cannot be opened ({exc})") from None
+    try:
+        temp, facts = _write_temp(conn, target, verify=True, on_progress=on_progress)
+    finally:
+        conn.close()
+    _put_in_place(temp, target)
+    assert facts is not None
+    clients, sessions, version, _ = facts
+    return BackupInfo(target, _stamp_of(target) or started, clients, sessions, version,
+                      target.stat().st_size)
+
+
+# --- generations -------------------------------------------------------------------------
+
+def take_backup(db_path: str | os.PathLike, folder: str | os.PathLike, *,
+                now: datetime | None = None, on_progress: Progress | None = None) -> BackupInfo:
+    """Write a new generation into `folder` (created 0700 if missing), then `rotate` it.
+    A second backup within the same minute replaces the first."""
+    folder = Path(folder)
+    now = (now or datetime.now()).replace(second=0, microsecond=0)
+    _ensure_folder(folder)
+    info = backup_to(db_path, folder / backup_name(now), on_progress=on_progress)
+    rotate(folder, now)
+    return info
+
+
+def rotate(folder: str | os.PathLike, now: datetime | None = None) -> list[Path]:
+    """Delete the generations no rule keeps; return what was deleted.
+
+    Kept: the newest backup of each of the last 7 days that have backups, of the last 4
+    ISO weeks that have backups and of the last 12 months that have backups (a file kept by
+    any rule stays), and the newest backup of all. As in borg's prune, periods without a
+    backup (the clinic closed for a month) do not use up a rule's count. A backup stamped
+    after `now` (a clock that was wrong) is kept and counted by no rule. Only files named
+    like a backup are touched, and the hidden temporary files of one that a crash left
+    behind more than a day ago."""
+    now = now or datetime.now()
+    removed = _sweep_temps(Path(folder))
+    generations = _generations(Path(folder))
+    if not generations:
+        return removed
+    keep = {generations[0][1]} | {path for stamp, path in generations if stamp > now}
+    past = [(stamp, path) for stamp, path in generations if stamp <= now]
+    rules: list[tuple[Callable[[datetime], object], int]] = [
+        (lambda t: t.date(), KEEP_DAILY),
+        (lambda t: t.isocalendar()[:2], KEEP_WEEKLY),
+        (lambda t: (t.year, t.month), KEEP_MONTHLY),
+    ]
+    for period, count in rules:
+        seen: set[object] = set()
+        for stamp, path in past:  # newest first: the first of a period is its newest
+            key = period(stamp)
+            if key not in seen:
+                if len(seen) == count:
+                    break
+                seen.add(key)
+                keep.add(path)
+    for _, path in generations:
+        if path in keep:
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # a new backup was written; an old one lingering is no harm
+            log.warning("could not remove old backup %s: %s", path, exc)
+            continue
+        removed.append(path)
+    return removed
+
+
+def _sweep_temps(folder: Path) -> list[Path]:
+    """Remove the hidden temporary files a crash mid-backup left (they hold records too)."""
+    removed = []
+    limit = time.time() - STALE_TEMP_SECONDS
+    try:
+        entries = list(folder.iterdir())
+    except FileNotFoundError:
+        return []
+    for path in entries:
+        if _TEMP.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
+# --- restore -----------------------------------------------------------------------------
+
+def _claim(db_path: Path) -> sqlite3.Connection | None:
+    """A connection that has made sure no other connection has the database open, and that
+    keeps it so: leaving WAL mode needs every other connection closed (each holds a lock
+    while open), and the read transaction it then holds lets nobody write to the file or
+    switch it back to WAL. None when the file is too damaged for SQLite to read."""
+    conn = sqlite3.connect(db_path, timeout=LOCK_TIMEOUT, isolation_level=None,
+                           check_same_thread=False)
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        if mode.lower() != "delete":
+            raise _in_use(db_path)
+        _begin_read(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if exc.sqlite_errorcode & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            raise _in_use(db_path) from None
+        return None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _in_use(db_path: Path) -> BackupError:
+    return BackupError(f"{db_path}: is in use; close NeedleDesk (every window and command "
+                       "using this file) and try again. Nothing was changed.")
+
+
+def _safety_name(db_path: Path, now: datetime) -> Path:
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    candidate = db_path.with_name(f"{db_path.stem}.before-restore-{stamp}{db_path.suffix}")
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = db_path.with_name(
+            f"{db_path.stem}.before-restore-{stamp}-{number}{db_path.suffix}")
+    return candidate
+
+
+def _raw_copy(source: Path, target: Path) -> None:
+    """Byte copy, private, fsynced: only for a file SQLite cannot read, which no connection
+    can have open, so that a damaged database is kept as it was."""
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=".tmp")
+    except OSError as exc:
+        raise BackupError(f"cannot write into {target.parent}: {_reason(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        _remove(Path(name))
+        raise BackupError(f"cannot write into {target.parent}: {_reason(exc)}") from None
+    _put_in_place(Path(name), target)
+
+
+def _keep_safety_copy(claimed: sqlite3.Connection | None, db_path: Path, now: datetime
+                      ) -> Path:
+    target = _safety_name(db_path, now)
+    if claimed is not None:
+        try:
+            temp, _ = _write_temp(claimed, target, verify=False)
+        except DatabaseError:
+            pass  # unreadable pages: keep the bytes as they are, below
+        else:
+            _put_in_place(temp, target)
+            return target
+    wal = companions(db_path)[1]
+    _raw_copy(db_path, target)
+    if wal.exists():
+        _raw_copy(wal, companions(target)[1])
+    return target
+
+
+def restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
+            now: datetime | None = None) -> Path | None:
+    """Replace the database at `db_path` with the backup; return the safety copy of the
+    database as it was (`<name>.before-restore-<stamp>.db` beside it), or None when there
+    was no database.
+
+    Every connection to the database must be closed first (the window's included); if one
+    is open, BackupError is raised and nothing is changed. A damaged, foreign or newer
+    backup is refused with DatabaseError before anything is touched. Opening the database
+    afterwards with `open_database` upgrades an older backup as usual."""
+    backup, db_path = Path(backup), Path(db_path)
+    now = now or datetime.now()
+    info, newer = _inspect(backup, "integrity_check")
+    if newer:
+        raise DatabaseError(
+            f"{backup}: was written by a newer NeedleDesk (schema {info.schema}, this program "
+            f"knows {schema_version()}); update NeedleDesk to restore it. Nothing was changed.")
+    present = db_path.is_file()
+    if present and os.path.samefile(backup, db_path):
+        raise BackupError(f"{backup}: is the database itself; choose a backup")
+
+    claimed = _claim(db_path) if present else None
+    try:
+        safety = _keep_safety_copy(claimed, db_path, now) if present else None
+        source = _read_only(backup)
+        try:
+            temp, _ = _write_temp(source, db_path, verify=True)
+        finally:
+            source.close()
+        for stale in companions(db_path)[1:]:
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        if claimed is not None and os.name == "nt":
+            claimed.close()  # Windows cannot replace a file that is open
+            claimed = None
+        _put_in_place(temp, db_path)
+    except BackupError as exc:
+        raise BackupError(f"{exc}. Nothing was restored: the database is as it was.") from None
+    finally:
+        if claimed is not None:
+            claimed.close()
+    log.info("restored %s over %s (safety copy: %s)", backup, db_path, safety)
+    return safety

@@ -1,0 +1,151 @@
+"""Print, preview and export the PDFs that `reports` makes: one source of truth.
+
+The preview and the printer get the very bytes that "Export PDF…" writes; QtPdf renders
+each page and it is painted onto the printer's page. Building the PDF runs off the UI
+thread through `Tasks`; only painting (which Qt requires on the UI thread) happens here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRect, QSize, QSizeF, Qt
+from PySide6.QtGui import QPageLayout, QPageSize, QPainter
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from needledesk.errors import NeedleDeskError
+
+#: Pages are rasterised at this resolution at most: sharp on paper, kind to memory.
+MAX_DPI = 300
+
+
+class PdfPages:
+    """A loaded PDF whose pages can be painted onto any QPrinter."""
+
+    def __init__(self, data: bytes):
+        self._bytes = QByteArray(data)
+        self._buffer = QBuffer(self._bytes)
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document = QPdfDocument()
+        self.document.load(self._buffer)
+        if self.document.status() != QPdfDocument.Status.Ready:
+            raise NeedleDeskError(f"the PDF could not be read for printing "
+                                  f"({self.document.error().name})")
+
+    @property
+    def count(self) -> int:
+        return self.document.pageCount()
+
+    def page_size(self) -> QPageSize:
+        points = self.document.pagePointSize(0)
+        return QPageSize(QSizeF(points.width(), points.height()), QPageSize.Unit.Point, "",
+                         QPageSize.SizeMatchPolicy.FuzzyMatch)
+
+    def paint(self, printer: QPrinter) -> None:
+        """Paint every page onto `printer` (a preview's, a real one's or a PDF file's)."""
+        printer.setPageSize(self.page_size())
+        printer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point)
+        printer.setFullPage(True)
+        painter = QPainter()
+        if not painter.begin(printer):
+            raise NeedleDeskError("the printer could not be started")
+        try:
+            dpi = min(printer.resolution(), MAX_DPI)
+            for page in range(self.count):
+                if page:
+                    printer.newPage()
+                points = self.document.pagePointSize(page)
+                size = QSize(round(points.width() * dpi / 72), round(points.height() * dpi / 72))
+                image = self.document.render(page, size)
+                target = painter.viewport()
+                scaled = size.scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                painter.drawImage(QRect(target.topLeft(), scaled), image)
+        finally:
+            painter.end()
+
+
+def print_to_pdf_file(data: bytes, path: str) -> int:
+    """Send the PDF through the print path into a PDF file; returns the pages printed."""
+    pages = PdfPages(data)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(path)
+    printer.setResolution(MAX_DPI)
+    pages.paint(printer)
+    return pages.count
+
+
+def preview(parent: QWidget, data: bytes, title: str) -> None:
+    """The print preview, showing the very PDF that export writes."""
+    pages = PdfPages(data)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setWindowTitle(title)
+    dialog.paintRequested.connect(pages.paint)
+    dialog.resize(900, 1000)
+    dialog.exec()
+
+
+def print_now(parent: QWidget, data: bytes) -> bool:
+    pages = PdfPages(data)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dialog = QPrintDialog(printer, parent)
+    if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+        return False
+    pages.paint(printer)
+    return True
+
+
+def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[bytes], None],
+                     what: str) -> None:
+    """Build a PDF with `make(reader_repo)` on a worker thread, then call `then(pdf)` on
+    the UI thread. A busy cursor shows meanwhile; a failure becomes a message."""
+    from PySide6.QtWidgets import QApplication
+
+    from needledesk.ui.tasks import Tasks
+
+    def work() -> bytes:
+        reader = repo.reader()
+        try:
+            return make(reader)
+        finally:
+            reader.db.close()
+
+    def done(data: bytes) -> None:
+        QApplication.restoreOverrideCursor()
+        then(data)
+
+    def failed(exc: Exception) -> None:
+        QApplication.restoreOverrideCursor()
+        show_failure(parent, what)(exc)
+
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    Tasks.run(work, done, failed)
+
+
+def save_pdf(parent: QWidget, data: bytes, default_name: str) -> str | None:
+    """Ask where, then write the PDF (readable by the user only, atomically)."""
+    from needledesk.transfer import write_private
+
+    path = choose_save_path(parent, default_name)
+    if not path:
+        return None
+    try:
+        write_private(path, data)
+    except NeedleDeskError as exc:
+        show_failure(parent, "Saving the PDF")(exc)
+        return None
+    return path
+
+
+def choose_save_path(parent: QWidget, default_name: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, "Export PDF", default_name, "PDF (*.pdf)")
+    return path or None
+
+
+def show_failure(parent: QWidget, what: str) -> Callable[[Exception], None]:
+    def report(exc: Exception) -> None:
+        QMessageBox.warning(parent, "NeedleDesk", f"{what} failed: {exc}")
+    return report
