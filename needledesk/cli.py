@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -52,14 +53,20 @@ def _parser() -> argparse.ArgumentParser:
     course.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
 
     sub.add_parser("check", help="check the file's integrity; exit 0 only when sound")
+
+    bak = sub.add_parser("backup", help="write a checked backup of the database")
+    bak.add_argument("-o", "--output", type=Path, metavar="FILE",
+                     help="write here (default: a new generation in the `backups` folder "
+                          "beside the database; old generations are rotated)")
+    res = sub.add_parser("restore", help="replace the database with a backup; the current "
+                                         "one is kept beside it as a safety copy")
+    res.add_argument("file", type=Path, metavar="FILE")
     return parser
 
 
 def _open(args, *, create: bool = True):
     """The repository on the chosen file. Commands that only read refuse a missing file
     rather than leave an empty database behind a mistyped path."""
-    import getpass
-
     from needledesk.paths import default_db_path
     from needledesk.store.database import DatabaseError, open_database
     from needledesk.store.repository import Repository
@@ -67,7 +74,53 @@ def _open(args, *, create: bool = True):
     path = args.db or default_db_path()
     if not create and not Path(path).exists():
         raise DatabaseError(f"{path}: no such database")
-    return Repository(open_database(path), user=f"{getpass.getuser()} (command line)")
+    if create:
+        # A writing command holds the one-writer lock for the rest of this process.
+        from needledesk.store.lock import DatabaseLock
+
+        global _LOCK
+        _LOCK = DatabaseLock.acquire(path)
+    return Repository(open_database(path), user=_cli_user())
+
+
+_LOCK = None
+
+
+def _default_path() -> Path:
+    from needledesk.paths import default_db_path
+
+    return default_db_path()
+
+
+def _existing(args) -> Path:
+    from needledesk.store.database import DatabaseError
+
+    path = Path(args.db or _default_path())
+    if not path.exists():
+        raise DatabaseError(f"{path}: no such database")
+    return path
+
+
+def _cli_user() -> str:
+    import getpass
+
+    return f"{getpass.getuser()} (command line)"
+
+
+def restore_and_record(backup: Path, path: Path, *, who: str) -> Path | None:
+    """Restore, reopen as the window would (upgrading an old backup), and record the restore
+    in the audit trail of the restored database."""
+    from needledesk.store.backup import restore
+    from needledesk.store.database import open_database
+    from needledesk.store.repository import Repository
+
+    safety = restore(backup, path)
+    repo = Repository(open_database(path), user=who)
+    try:
+        repo.record_restore(str(backup), str(safety) if safety else None)
+    finally:
+        repo.db.close()
+    return safety
 
 
 def _say(text: str) -> None:
@@ -127,6 +180,27 @@ def _run(args) -> int:
             return EXIT_PROBLEM
         print("check: the database is sound")
         return 0
+    if args.command == "backup":
+        from needledesk.store.backup import backup_to, default_backup_dir, take_backup
+
+        path = _existing(args)
+        info = (backup_to(path, args.output) if args.output
+                else take_backup(path, default_backup_dir(path)))
+        print(f"backup: {info.path} ({info.clients} clients, {info.sessions} sessions)")
+        return 0
+    if args.command == "restore":
+        from needledesk.store.backup import describe
+        from needledesk.store.lock import DatabaseLock
+
+        path = args.db or _default_path()
+        with DatabaseLock.acquire(path):  # no window may have the file open meanwhile
+            info = describe(args.file)
+            safety = restore_and_record(args.file, path, who=_cli_user())
+        print(f"restored: {args.file} taken {info.taken_at:%Y-%m-%d %H:%M} "
+              f"({info.clients} clients, {info.sessions} sessions)")
+        if safety is not None:
+            print(f"the database as it was is kept in {safety}")
+        return 0
     from needledesk.ui.app import run_window
 
     return run_window(args.db)
@@ -140,6 +214,20 @@ def _counts(label: str, counts: dict[str, int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        return _guarded(args)
+    finally:
+        _release_lock()
+
+
+def _release_lock() -> None:
+    global _LOCK
+    if _LOCK is not None:
+        _LOCK.release()
+        _LOCK = None
+
+
+def _guarded(args) -> int:
+    try:
         return _run(args)
     except ValidationError as exc:
         _say(f"needledesk: nothing was written; {len(exc.problems)} problem(s):")
@@ -152,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("needledesk: interrupted")
         return 130
+    except sqlite3.OperationalError as exc:
+        _say(f"needledesk: {_storage_problem(exc)}")
+        return EXIT_PROBLEM
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _say(f"needledesk: {where}{exc.strerror or exc}")
@@ -178,3 +269,17 @@ def _log_crash() -> Path:
     with open(logfile, "a", encoding="utf-8") as handle:
         handle.write(traceback.format_exc() + "\n")
     return logfile
+
+
+def _storage_problem(exc: sqlite3.OperationalError) -> str:
+    """SQLite's own words, and what they mean for the practitioner."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR"):
+        return (f"the database could not be written ({exc}): the disk may be full or the "
+                "file too large; nothing was changed")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return (f"the database is busy ({exc}): another program is writing it; nothing was "
+                "changed")
+    if name.startswith("SQLITE_READONLY"):
+        return f"the database is read-only ({exc}); nothing was changed"
+    return f"the database could not be used ({exc}); nothing was changed"

@@ -458,6 +458,13 @@ class Repository:
                         on_progress(done, len(records))
         return result
 
+    def record_restore(self, backup: str, safety_copy: str | None) -> None:
+        """The audit row of a restore, written into the restored database (its own trail
+        ends at the backup; what came after is in the safety copy)."""
+        with self.db.atomic():
+            self._record("restore", "database", None, after={
+                "from_backup": backup, "previous_database_kept_in": safety_copy})
+
     def _seal_import(self, batch: list[ClientRecord], sessions: list[Session],
                      existing: dict[str, set[str]]) -> None:
         """One audit row per imported record. Sessions carry their content seal rather

@@ -233,8 +233,6 @@ def test_a_write_past_the_file_size_limit_leaves_the_file_as_it_was(import_past_
     assert _exported(db_path) == before  # all or nothing: none of the big import
 
 
-@pytest.mark.xfail(strict=True, reason="cli.main reports the failed COMMIT "
-                   "(sqlite3.OperationalError: disk I/O error) as an internal error, exit 70")
 def test_a_write_past_the_file_size_limit_is_one_clear_line(import_past_the_limit):
     _, failed, _ = import_past_the_limit
 
