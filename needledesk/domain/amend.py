@@ -16,17 +16,19 @@ FROZEN_KEYS = frozenset({"id", "signed_at", "amendments", "acknowledged_warnings
 _STEP = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
 
-def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
-    """Every leaf that differs. Lists of objects of equal length diff per item."""
+def diff(old: dict[str, Any], new: dict[str, Any], *,
+         skip: frozenset[str] = FROZEN_KEYS) -> dict[str, list]:
+    """Every leaf that differs, top-level keys in `skip` aside. Lists of objects of equal
+    length diff per item."""
     changes: dict[str, list] = {}
-    _diff(old, new, "", changes)
+    _diff(old, new, "", changes, skip)
     return changes
 
 
-def _diff(old: Any, new: Any, path: str, out: dict[str, list]) -> None:
+def _diff(old: Any, new: Any, path: str, out: dict[str, list], skip=frozenset()) -> None:
     if isinstance(old, dict) and isinstance(new, dict):
         for key in dict.fromkeys([*old, *new]):
-            if not path and key in FROZEN_KEYS:
+            if not path and key in skip:
                 continue
             _diff(old.get(key), new.get(key), f"{path}.{key}" if path else key, out)
     elif (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)

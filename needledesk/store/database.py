@@ -106,18 +106,6 @@ def open_readonly(path: str | os.PathLike) -> Database:
     return Database(conn)
 
 
-def copy_database(source: sqlite3.Connection, target: Path) -> None:
-    """A consistent copy through SQLite's online backup API (never a raw file copy)."""
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
-    os.close(fd)
-    dest = sqlite3.connect(target)
-    try:
-        source.backup(dest)
-    finally:
-        dest.close()
-    make_private(target)
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     # check_same_thread=False: the window hands reads to a worker thread; each thread
     # still gets its own connection from `open_database`, this only lifts Python's guard.
@@ -166,12 +154,14 @@ def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
         if migrate:
             pending = migrations.pending(db)
             if pending and not fresh and migrations.applied(db):
+                # A checked copy (temp file, integrity_check, fsync, rename) before upgrading.
+                from needledesk.store.backup import backup_to
+
                 stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-                copy_database(conn, path.with_name(
+                backup_to(path, path.with_name(
                     f"{path.stem}.before-schema-{schema_version()}-{stamp}{path.suffix}"))
             if pending:
                 migrations.apply(db)
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise DatabaseError(f"{path}: cannot be opened ({exc})") from None

@@ -26,7 +26,9 @@ def _step(func):
 
     def run(db: Database) -> None:
         func(db)
+        # In the step's own transaction: a crash leaves both stamps or neither.
         db.execute(f"PRAGMA user_version = {number}")
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     run.__name__ = name
     migrations(name=name)(run)

@@ -39,23 +39,78 @@ def _install_excepthook() -> None:
 
 
 def open_main_window(db_path: Path | None, state: QSettings | None = None):
-    """Open the database and build the main window; raises NeedleDeskError plainly."""
-    from needledesk.store.database import open_database
+    """Check the file (read-only), open it and build the main window. Raises
+    NeedleDeskError (DamagedDatabaseError for a damaged file) plainly."""
+    from needledesk.store.database import open_checked
     from needledesk.store.repository import Repository
     from needledesk.ui.main_window import MainWindow
 
     path = Path(db_path) if db_path else default_db_path()
-    repo = Repository(open_database(path))
-    return MainWindow(repo, repo.settings(), state or QSettings(), db_label=str(path))
+    state = state or QSettings()
+    user = str(state.value("last_practitioner", "") or "")
+    repo = Repository(open_checked(path), user=user)
+    return MainWindow(repo, repo.settings(), state, db_label=str(path))
+
+
+def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
+    """The file is damaged: offer the newest good backup. True when one was restored."""
+    from needledesk.cli import restore_and_record
+    from needledesk.store.backup import list_backups
+    from needledesk.ui.backups import backup_folder, describe_backup
+
+    folder = backup_folder(state, path)
+    good = [b for b in (list_backups(folder) if folder.exists() else []) if b.ok]
+    if not good:
+        QMessageBox.critical(None, "NeedleDesk: the records file is damaged",
+                             f"{problem}\n\nNo good backup was found in {folder}. The damaged "
+                             "file has not been touched; keep it for a specialist.")
+        return False
+    newest = good[0]
+    answer = QMessageBox.question(
+        None, "NeedleDesk: the records file is damaged",
+        f"{problem}\n\nRestore the newest good backup?\n{describe_backup(newest)}\n\nThe "
+        "damaged file is kept beside it, untouched.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    if answer != QMessageBox.StandardButton.Yes:
+        return False
+    try:
+        restore_and_record(newest.path, path, who="NeedleDesk start-up")
+    except NeedleDeskError as exc:
+        QMessageBox.critical(None, "NeedleDesk", f"The backup could not be restored: {exc}")
+        return False
+    return True
 
 
 def run_window(db_path: Path | None) -> int:
+    from needledesk.store.database import DamagedDatabaseError
+    from needledesk.store.lock import DatabaseLock, network_filesystem
+
     app = application()
     _install_excepthook()
+    path = Path(db_path) if db_path else default_db_path()
+    state = QSettings()
     try:
-        window = open_main_window(db_path)
+        lock = DatabaseLock.acquire(path)
     except NeedleDeskError as exc:
-        QMessageBox.critical(None, "NeedleDesk cannot open the records", str(exc))
+        QMessageBox.warning(None, "NeedleDesk", str(exc))
         return 1
-    window.show()
-    return app.exec()
+    try:
+        share = network_filesystem(path)
+        if share:
+            QMessageBox.warning(None, "NeedleDesk", f"The records are on a network share "
+                                f"({share}): {path}. SQLite databases can be damaged when used "
+                                "over a network. Keep them on this PC's own disk and back up "
+                                "to the share instead.")
+        try:
+            window = open_main_window(path, state)
+        except DamagedDatabaseError as exc:
+            if not offer_backup(path, state, str(exc)):
+                return 1
+            window = open_main_window(path, state)
+        except NeedleDeskError as exc:
+            QMessageBox.critical(None, "NeedleDesk cannot open the records", str(exc))
+            return 1
+        window.show()
+        return app.exec()
+    finally:
+        lock.release()

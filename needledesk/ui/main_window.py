@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -56,6 +57,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("NeedleDesk")
         self._build(db_label)
         self._restore()
+        self.backup_timer = QTimer(self)
+        self.backup_timer.timeout.connect(self._daily_backup)
+        self.backup_timer.start(60 * 60 * 1000)  # hourly look: one generation a day
+        QTimer.singleShot(60_000, self._daily_backup)
 
     # --- layout -------------------------------------------------------------------------
 
@@ -124,6 +129,12 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.history, 1)
+        trail = QHBoxLayout()
+        self.audit_button = QPushButton("&Audit trail of this session…")
+        self.audit_button.setToolTip("Every write recorded for the selected session")
+        trail.addWidget(self.audit_button)
+        trail.addStretch(1)
+        layout.addLayout(trail)
         self.card = card
         self.splitter.addWidget(card)
         self.splitter.setStretchFactor(0, 1)
@@ -148,6 +159,7 @@ class MainWindow(QMainWindow):
         self.screening_button.clicked.connect(self.record_screening)
         self.edit_client_button.clicked.connect(self.edit_client)
         self.course_print_button.clicked.connect(self.print_course_record)
+        self.audit_button.clicked.connect(self.show_audit_trail)
         self.course_export_button.clicked.connect(self.export_course_record)
         self.history.doubleClicked.connect(lambda index: self.open_session(
             self.history_model.session(index.row()).id))
@@ -171,6 +183,10 @@ class MainWindow(QMainWindow):
                                          "Ctrl+Shift+N")
         file_menu.addSeparator()
         action(file_menu, "Se&ttings…", self.edit_settings, "Ctrl+,")
+        action(file_menu, "&Back up now", self.back_up_now, "Ctrl+B")
+        action(file_menu, "&Restore a backup…", self.restore_backup)
+        action(file_menu, "Backup &folder…", self.choose_backup_folder)
+        file_menu.addSeparator()
         action(file_menu, "App &lock…", self.set_app_lock)
         self.lock_action = action(file_menu, "Loc&k now", self.lock, "Ctrl+L")
         file_menu.addSeparator()
@@ -406,6 +422,119 @@ class MainWindow(QMainWindow):
             return None
         return True if result is None else result
 
+    # --- backups ------------------------------------------------------------------------
+
+    @property
+    def db_path(self) -> str:
+        return self.repo.path
+
+    def _backup_folder(self):
+        from needledesk.ui.backups import backup_folder
+
+        return backup_folder(self.state, self.db_path)
+
+    def back_up_now(self, *, quietly: bool = False) -> None:
+        """A new generation in the backup folder, taken off the UI thread."""
+        from PySide6.QtWidgets import QApplication
+
+        from needledesk.store.backup import take_backup
+        from needledesk.ui.tasks import Tasks
+
+        path, folder = self.db_path, self._backup_folder()
+        self.statusBar().showMessage(f"Backing up to {folder}…")
+        if not quietly:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+
+        def done(info) -> None:
+            if not quietly:
+                QApplication.restoreOverrideCursor()
+            self.statusBar().showMessage(
+                f"Backed up: {info.clients:,} clients, {info.sessions:,} sessions to "
+                f"{info.path}", 10_000)
+
+        def failed(exc: Exception) -> None:
+            if not quietly:
+                QApplication.restoreOverrideCursor()
+            self.statusBar().showMessage(f"Backup failed: {exc}")
+            QMessageBox.warning(self, "Backup failed", f"{exc}\n\nThe records are "
+                                "unchanged. Check the backup folder (File > Backup folder…).")
+
+        Tasks.run(lambda: take_backup(path, folder), done, failed)
+
+    def _daily_backup(self) -> None:
+        from needledesk.store.backup import due
+
+        if due(self._backup_folder()):
+            self.back_up_now(quietly=True)
+
+    def choose_backup_folder(self) -> None:
+        from needledesk.ui.backups import choose_folder
+
+        folder = choose_folder(self, self._backup_folder())
+        if folder is not None:
+            self.state.setValue("backup_folder", str(folder))
+            self.statusBar().showMessage(f"Backups now go to {folder}", 10_000)
+
+    def restore_backup(self) -> bool:
+        from needledesk.cli import restore_and_record
+        from needledesk.store.backup import list_backups
+        from needledesk.store.database import open_checked
+        from needledesk.ui.backups import RestoreDialog
+
+        folder = self._backup_folder()
+        backups = list_backups(folder) if folder.exists() else []
+        if not backups:
+            QMessageBox.information(self, "Restore", f"There are no backups in {folder}.")
+            return False
+        chosen = RestoreDialog.ask(self, backups, folder)
+        if chosen is None:
+            return False
+        if self.editor is not None and self.editor.isVisible():
+            self.editor.close()
+            if self.editor is not None and self.editor.isVisible():
+                return False
+        path, user = self.db_path, self.repo.user
+        self.repo.db.close()  # restore replaces the file: no connection may stay open
+        try:
+            safety = restore_and_record(chosen.path, Path(path), who=user or "unknown")
+        except NeedleDeskError as exc:
+            QMessageBox.warning(self, "Restore failed", str(exc))
+            safety = None
+            restored = False
+        else:
+            restored = True
+        self.repo = Repository(open_checked(path), user=user)
+        self.settings = self.repo.settings()
+        self.find(self.search.text())
+        self.show_client(self.client.id if self.client else None)
+        if restored:
+            kept = f"\n\nThe records as they were are kept in {safety}." if safety else ""
+            QMessageBox.information(self, "Restored", f"Restored the backup of "
+                                    f"{chosen.taken_at:%d %b %Y %H:%M}.{kept}")
+        return restored
+
+    # --- audit trail ----------------------------------------------------------------------
+
+    def show_audit_trail(self) -> None:
+        index = self.history.currentIndex()
+        if not index.isValid():
+            QMessageBox.information(self, "Audit trail", "Select a session in the list first.")
+            return
+        session_id = self.history_model.session(index.row()).id
+        self.show_text("Audit trail", audit_trail_html(self.repo.audit.history(session_id)))
+
+    @staticmethod
+    def show_text(title: str, html: str) -> None:
+        from PySide6.QtWidgets import QDialog, QTextBrowser
+
+        dialog = QDialog()
+        dialog.setWindowTitle(title)
+        browser = QTextBrowser(dialog)
+        browser.setHtml(html)
+        QVBoxLayout(dialog).addWidget(browser)
+        dialog.resize(640, 480)
+        dialog.exec()
+
     # --- the app lock -------------------------------------------------------------------
 
     @property
@@ -515,7 +644,37 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.save_state()
+        self._backup_on_close()
         event.accept()
+
+    def _backup_on_close(self) -> None:
+        from needledesk.store.backup import take_backup
+
+        try:
+            take_backup(self.db_path, self._backup_folder())
+        except Exception as exc:  # a closing program must close; say why there was none
+            QMessageBox.warning(self, "Backup on closing failed",
+                                f"{exc}\n\nThe records themselves are saved.")
+
+
+def audit_trail_html(entries) -> str:
+    if not entries:
+        return "<p>No writes are recorded for this session.</p>"
+    rows = []
+    for e in entries:
+        changed = ""
+        if isinstance(e.before, dict) and isinstance(e.after, dict):
+            from needledesk.domain.amend import diff
+
+            changes = diff(e.before, e.after, skip=frozenset())
+            changed = "<br>".join(f"{escape(k)}: {escape(str(a))} → {escape(str(b))}"
+                                  for k, (a, b) in changes.items())
+        seal = " · sealed" if e.content_hash else ""
+        rows.append(f"<tr><td>#{e.seq}</td><td>{e.at:%d %b %Y %H:%M}</td>"
+                    f"<td>{escape(e.who)}</td><td>{escape(e.action)}{seal}</td>"
+                    f"<td>{changed}</td></tr>")
+    return ("<table cellpadding=4><tr><th>#</th><th>When</th><th>Who</th><th>What</th>"
+            "<th>Changed</th></tr>" + "".join(rows) + "</table>")
 
 
 def _age(born: date, today: date) -> int:

@@ -33,6 +33,15 @@ def no_real_modals(monkeypatch):
                         staticmethod(lambda parent, by: asked.append("amend") or None))
     monkeypatch.setattr(SessionEditor, "show_error",
                         staticmethod(lambda parent, title, text: asked.append(text)))
+    from PySide6.QtWidgets import QMessageBox
+
+    for name, answer in (("warning", QMessageBox.StandardButton.Ok),
+                         ("information", QMessageBox.StandardButton.Ok),
+                         ("critical", QMessageBox.StandardButton.Ok),
+                         ("question", QMessageBox.StandardButton.No)):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(
+            lambda *args, _name=name, _answer=answer, **kw: asked.append(
+                f"{_name}: {args[2] if len(args) > 2 else ''}") or _answer))
     return asked
 
 

@@ -1,0 +1,606 @@
+"""The performance budget: `python -m needledesk.bench [--json]`.
+
+Builds (once, cached) a demo clinic (`demo --clients 5000`, fixed seed), then measures on a
+copy of it, in one run:
+
+- startup_ratio: launch to the main window's first paint, over the same for a bare PySide6
+  window (QMainWindow with a label), both as fresh processes, alternated, medians;
+- search_p95_ms: `MainWindow.find(prefix)` plus the event loop turn that redraws the list,
+  95th percentile over 200 prefixes of real names (1-4 letters, folded or as written);
+- open_client_ms: `MainWindow.show_client(id)` for a client with 20 sessions until the card
+  and history are shown, median;
+- save_session_ms: `Repository.save_draft` of a new session with 5 areas, 2 serums and
+  3 reactions, median of 20 distinct sessions;
+- summary_pdf_ms, course_pdf_ms: a session's one-page summary and the course record of
+  the 20-session client, in-process, median after a warm-up;
+- rss_mb: peak resident memory of a fresh process that opens the window on the database,
+  shows that client and exports both PDFs the way the window does (worker thread, reader).
+
+The cached database is never written: every figure is taken on a copy in a temporary folder
+(where the 20-session client is topped up if the demo has none). Progress goes to stderr; the
+table (or with `--json` one JSON object of exactly the seven figures) to stdout. Timing is
+not part of the test suite; `tests/test_bench.py` only checks that this runs on a tiny clinic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+#: Figure -> (budget, unit). Every figure is "lower is better".
+BUDGETS: dict[str, tuple[float, str]] = {
+    "startup_ratio": (2.0, "×"),
+    "search_p95_ms": (20.0, "ms"),
+    "open_client_ms": (50.0, "ms"),
+    "save_session_ms": (20.0, "ms"),
+    "summary_pdf_ms": (100.0, "ms"),
+    "course_pdf_ms": (300.0, "ms"),
+    "rss_mb": (200.0, "MB"),
+}
+DEFAULT_CLIENTS = 5000
+DEFAULT_SEED = 1
+HISTORY_SESSIONS = 20
+SEARCH_PREFIXES = 200
+SAVES = 20
+PDF_RUNS = 5
+OPEN_RUNS = 7
+CHILD_TIMEOUT_S = 120
+PAINTED = "painted"
+
+# --- the child processes ----------------------------------------------------------------
+# Both start-up children print PAINTED one event-loop turn after the window's first Paint
+# event (so the whole first paint pass, children included, is done), then leave at once.
+
+_FIRST_PAINT = """
+import os
+from PySide6.QtCore import QEvent, QObject, QTimer
+
+class _FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
+            self.seen = True
+            QTimer.singleShot(0, self.report)
+        return False
+
+    def report(self):
+        print("painted", flush=True)
+        os._exit(0)
+
+def watch_first_paint(window):
+    watcher = _FirstPaint(window)
+    window.installEventFilter(watcher)
+    return watcher
+"""
+
+BARE_CHILD = _FIRST_PAINT + """
+import sys
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.setCentralWidget(QLabel("Hello"))
+window.resize(1200, 760)
+watcher = watch_first_paint(window)
+window.show()
+app.exec()
+"""
+
+NEEDLEDESK_CHILD = _FIRST_PAINT + """
+import sys
+from PySide6.QtCore import QSettings
+from needledesk.ui.app import application, open_main_window
+
+app = application()
+window = open_main_window(sys.argv[1], QSettings(sys.argv[2], QSettings.Format.IniFormat))
+watcher = watch_first_paint(window)
+window.show()
+app.exec()
+"""
+
+RSS_CHILD = """
+import json, sys, time
+from PySide6.QtCore import QSettings
+from needledesk.ui.app import application, open_main_window
+
+def peak_bytes():
+    try:
+        import resource
+    except ImportError:  # Windows: the peak working set
+        import ctypes
+        from ctypes import wintypes
+
+        class Counters(ctypes.Structure):
+            _fields_ = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD)] + [
+                (name, ctypes.c_size_t) for name in (
+                    "PeakWorkingSetSize", "WorkingSetSize", "QuotaPeakPagedPoolUsage",
+                    "QuotaPagedPoolUsage", "QuotaPeakNonPagedPoolUsage",
+                    "QuotaNonPagedPoolUsage", "PagefileUsage", "PeakPagefileUsage")]
+
+        counters = Counters()
+        counters.cb = ctypes.sizeof(counters)
+        process = ctypes.windll.kernel32.GetCurrentProcess
+        process.restype = wintypes.HANDLE
+        info = ctypes.windll.psapi.GetProcessMemoryInfo
+        info.argtypes = [wintypes.HANDLE, ctypes.POINTER(Counters), wintypes.DWORD]
+        info(process(), ctypes.byref(counters), counters.cb)
+        return counters.PeakWorkingSetSize
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+db, ini, client_id, session_id, out = sys.argv[1:6]
+app = application()
+window = open_main_window(db, QSettings(ini, QSettings.Format.IniFormat))
+window.show()
+app.processEvents()
+window.show_client(client_id)
+app.processEvents()
+
+# Exactly what "Export record…" and the session's export do, minus the file dialog.
+from needledesk.reports.build import course_record_pdf, session_summary_pdf
+from needledesk.ui.printing import build_off_thread
+
+made = {}
+
+def export(name, make):
+    def save(data):
+        with open(f"{out}-{name}.pdf", "wb") as file:
+            file.write(data)
+        made[name] = len(data)
+    build_off_thread(window, window.repo, make, save, f"Exporting the {name}")
+
+export("summary", lambda reader: session_summary_pdf(reader, session_id))
+export("course", lambda reader: course_record_pdf(reader, client_id))
+deadline = time.monotonic() + 120
+while len(made) < 2 and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.005)
+print(json.dumps({"peak_bytes": peak_bytes(), "pdf_bytes": made}), flush=True)
+"""
+
+
+# --- the cached demo clinic -------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """`bench-cache/` at the root of a source checkout, else the user's cache folder."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "needledesk").is_dir():
+        return root / "bench-cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("NeedleDesk", appauthor=False)) / "bench"
+
+
+def cache_name(clients: int, seed: int) -> str:
+    """Changes with the schema and with the demo generator, so a stale file is never used."""
+    from needledesk import demo
+    from needledesk.store.schema import schema_version
+
+    source = Path(demo.__file__).read_bytes()
+    digest = hashlib.sha256(source + str(demo.DEMO_AS_OF).encode()).hexdigest()[:10]
+    return f"demo-{clients}-seed{seed}-schema{schema_version()}-{digest}.db"
+
+
+def cached_demo(cache_dir: Path, clients: int, seed: int) -> Path:
+    """The demo database for (clients, seed), built on first use (into a temporary name,
+    renamed when complete, so an interrupted build is never taken for a cache)."""
+    path = cache_dir / cache_name(clients, seed)
+    wal = path.with_name(path.name + "-wal")
+    if path.is_file() and not wal.exists():
+        return path
+    from needledesk.demo import fill
+    from needledesk.store.database import companions, open_database
+    from needledesk.store.repository import Repository
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.partial.db")
+    for leftover in companions(partial) + companions(path):
+        leftover.unlink(missing_ok=True)
+    _say(f"building the benchmark clinic ({clients:,} clients, seed {seed}) in {path} "
+         "(once)…")
+    started = time.perf_counter()
+    db = open_database(partial)
+    try:
+        fill(Repository(db, user="benchmark"), clients=clients, seed=seed)
+    finally:
+        db.close()   # the last connection closing folds the WAL back into the file
+    os.replace(partial, path)
+    _say(f"  built in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0-100), linear between closest ranks."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = (len(ordered) - 1) * p / 100.0
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def _child_env(platform: str, pycache: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = platform
+    # Bytecode cached as on an installed PC (the warm-up run writes it), in the bench cache
+    # rather than beside the sources; PYTHONDONTWRITEBYTECODE would make every start compile.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    # The children must import this very package (a source checkout run without install).
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
+
+
+def time_to_paint(script: str, args: list[str], env: dict[str, str], log: Path) -> float:
+    """Seconds from just before the process is started to its PAINTED line."""
+    with open(log, "ab") as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-c", script, *args], env=env,
+                                 stdout=subprocess.PIPE, stderr=errors, text=True)
+        try:
+            for line in child.stdout:
+                if line.strip() == PAINTED:
+                    elapsed = time.perf_counter() - started
+                    break
+            else:
+                elapsed = None
+            child.wait(timeout=CHILD_TIMEOUT_S)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stdout.close()
+    if elapsed is None:
+        raise RuntimeError(f"a start-up child exited ({child.returncode}) without painting; "
+                           f"its errors: {log.read_text(errors='replace')[-2000:]}")
+    return elapsed
+
+
+# --- the working copy -------------------------------------------------------------------
+
+
+def _new_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _shifted(session, delta: timedelta, new_id: str):
+    """`session` moved by `delta` as a new unsigned draft outside any course."""
+    a = session.anaesthetic
+    if a is not None:
+        a = replace(a, applied_at=a.applied_at + delta,
+                    removed_at=None if a.removed_at is None else a.removed_at + delta)
+    return replace(
+        session, id=new_id, course_id=None, started_at=session.started_at + delta,
+        anaesthetic=a, areas=list(session.areas), serums=list(session.serums),
+        reactions=list(session.reactions), combined_with=list(session.combined_with),
+        aftercare=list(session.aftercare), signed_at=None, amendments=[],
+        acknowledged_warnings=[replace(w, at=w.at + delta)
+                               for w in session.acknowledged_warnings])
+
+
+def client_with_history(repo, sessions: int, rng: random.Random) -> tuple[str, int]:
+    """(id, sessions it had) of a client with exactly `sessions` sessions. When the demo has
+    none (its courses make at most 15), the client with the most is topped up with earlier
+    signed sessions like their first one. Only ever called on the working copy."""
+    rows = repo.db.execute(
+        "SELECT client_id, count(*) AS n FROM sessions GROUP BY client_id "
+        "ORDER BY (n = ?) DESC, (n < ?) DESC, n DESC, client_id LIMIT 1",
+        [sessions, sessions]).fetchone()
+    client_id, had = rows[0], rows[1]
+    if had < sessions:
+        first = repo.sessions(client_id)[0]
+        for k in range(1, sessions - had + 1):
+            draft = _shifted(first, timedelta(weeks=-7 * k), _new_id(rng))
+            repo.save_draft(draft)
+            repo.sign_session(draft.id, at=draft.started_at + timedelta(minutes=45))
+    return client_id, had
+
+
+def new_session(client_id: str, course_id: str | None, started_at: datetime,
+                rng: random.Random):
+    """A session of 5 areas, 2 serums and 3 reactions, like a busy face-and-neck visit."""
+    from needledesk.domain.model import (
+        Anaesthetic,
+        Device,
+        DeviceType,
+        Fee,
+        Reaction,
+        Serum,
+        Session,
+        TreatedArea,
+    )
+
+    areas = [TreatedArea("forehead", 0.5, 3, "even erythema"),
+             TreatedArea("cheeks", 1.5, 3, "pinpoint bleeding"),
+             TreatedArea("chin", 1.0, 2, "pinpoint bleeding"),
+             TreatedArea("jawline", 1.0, 2, "even erythema"),
+             TreatedArea("neck", 0.5, 2, "even erythema", "Light passes over the platysma.")]
+    return Session(
+        client_id=client_id, started_at=started_at, practitioner="Mei Tanaka", areas=areas,
+        id=_new_id(rng), course_id=course_id,
+        device=Device(DeviceType.PEN, "Dermapen 4", "16-pin", "L2609A"),
+        anaesthetic=Anaesthetic("LMX4", started_at - timedelta(minutes=40),
+                                started_at - timedelta(minutes=5)),
+        serums=[Serum("Hyaluronic acid 1%", "HA-2609C"), Serum("Growth factor serum",
+                                                               "GF-2608A")],
+        reactions=[Reaction("erythema", 2), Reaction("oedema", 1),
+                   Reaction("pinpoint bleeding", 1)],
+        aftercare=["SPF 50 sunscreen", "Gentle cleanser"],
+        fee=Fee(Decimal("390.00"), "USD"), notes="Benchmark session.")
+
+
+def search_prefixes(repo, count: int, rng: random.Random) -> list[str]:
+    """`count` prefixes (1-4 letters) of the clinic's first and last names, as a person
+    types them: half folded (`lo`, `ngu`), half as written (`Ló`, `Ngu`)."""
+    from needledesk.domain.text import fold
+
+    names = [(r[0], r[1]) for r in repo.db.execute(
+        "SELECT first_name, last_name FROM clients ORDER BY id")]
+    prefixes = []
+    while len(prefixes) < count:
+        first, last = names[rng.randrange(len(names))]
+        words = (first if rng.random() < 0.5 else last).split()
+        word = "".join(ch for ch in words[rng.randrange(len(words))] if ch.isalpha())
+        if not word:
+            continue
+        prefix = word[:rng.randint(1, 4)]
+        prefixes.append(fold(prefix) if rng.random() < 0.5 else prefix)
+    return prefixes
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, str]]:
+    """(the seven figures, notes on how each was taken)."""
+    cache = cached_demo(args.cache, args.clients, args.seed)
+    rng = random.Random(args.seed)
+    notes: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="needledesk-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        work = tmp / "clinic.db"
+        shutil.copyfile(cache, work)
+        os.chmod(work, 0o600)
+
+        from needledesk.demo import DEMO_AS_OF
+        from needledesk.store.database import open_database
+        from needledesk.store.repository import Repository
+
+        db = open_database(work)
+        repo = Repository(db, user="benchmark")
+        client_id, had = client_with_history(repo, HISTORY_SESSIONS, rng)
+        session_id = repo.latest_session(client_id).id
+        clients = repo.count_clients()
+        sessions = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        notes["clinic"] = (f"{clients:,} clients, {sessions:,} sessions (seed {args.seed}); "
+                           f"the history client had {had} sessions"
+                           + (f", topped up to {HISTORY_SESSIONS}" if had < HISTORY_SESSIONS
+                              else ""))
+        db.close()
+
+        figures: dict[str, float] = {}
+        env = _child_env(args.platform, args.cache / "pycache")
+
+        # Start-up first, while this process sits idle: bare and NeedleDesk alternate, after
+        # one unmeasured run of each (bytecode and disk caches warm, as on a used PC).
+        _say(f"start-up: {args.runs} runs each of a bare window and NeedleDesk…")
+        log = tmp / "children.log"
+        bare, nd = [], []
+        for run in range(args.runs + 1):
+            b = time_to_paint(BARE_CHILD, [], env, log)
+            n = time_to_paint(NEEDLEDESK_CHILD, [str(work), str(tmp / f"state{run}.ini")],
+                              env, log)
+            if run:
+                bare.append(b)
+                nd.append(n)
+        bare_ms, nd_ms = _ms(statistics.median(bare)), _ms(statistics.median(nd))
+        figures["startup_ratio"] = nd_ms / bare_ms
+        notes["startup_ratio"] = (f"NeedleDesk {nd_ms:.0f} ms / bare {bare_ms:.0f} ms, "
+                                  f"medians of {args.runs}, QT_QPA_PLATFORM={args.platform}")
+
+        _say("peak memory: a fresh process opens the window and exports both PDFs…")
+        rss_child = subprocess.run(
+            [sys.executable, "-c", RSS_CHILD, str(work), str(tmp / "rss.ini"), client_id,
+             session_id, str(tmp / "export")],
+            env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+        if rss_child.returncode != 0:
+            raise RuntimeError(f"the memory child failed: {rss_child.stderr[-2000:]}")
+        report = json.loads(rss_child.stdout.strip().splitlines()[-1])
+        if len(report["pdf_bytes"]) != 2:
+            raise RuntimeError(f"the memory child did not export both PDFs: {report}")
+        figures["rss_mb"] = report["peak_bytes"] / 2**20
+        notes["rss_mb"] = "peak RSS of a fresh process: window, 20-session card, both PDFs"
+
+        # The rest in this process, on the window as a person would use it.
+        os.environ.setdefault("QT_QPA_PLATFORM", args.platform)
+        from PySide6.QtCore import QSettings
+
+        from needledesk.ui.app import application, open_main_window
+
+        app = application()
+        window = open_main_window(work, QSettings(str(tmp / "in-process.ini"),
+                                                  QSettings.Format.IniFormat))
+        window.show()
+        app.processEvents()
+
+        _say(f"search: {SEARCH_PREFIXES} prefixes through MainWindow.find…")
+        prefixes = search_prefixes(window.repo, SEARCH_PREFIXES, rng)
+
+        def find(prefix: str) -> None:
+            window.find(prefix)
+            app.processEvents()
+
+        for prefix in prefixes[:10]:
+            find(prefix)
+        found = []
+        times = []
+        for prefix in prefixes:
+            times.append(_timed(lambda p=prefix: find(p)))
+            found.append(window.client_model.total())
+        find("")
+        figures["search_p95_ms"] = _ms(percentile(times, 95))
+        notes["search_p95_ms"] = (f"median {_ms(statistics.median(times)):.1f} ms, max "
+                                  f"{_ms(max(times)):.1f} ms; matches per prefix: median "
+                                  f"{statistics.median(found):.0f}, max {max(found):,}")
+
+        _say("open client: show_client until the card and history are shown…")
+        other = window.client_model.client(0).id
+        if other == client_id:
+            other = window.client_model.client(1).id if window.client_model.total() > 1 \
+                else None
+
+        def open_client() -> None:
+            window.show_client(client_id)
+            app.processEvents()
+            while window.history_model.rowCount() == 0:
+                app.processEvents()
+
+        opens = []
+        for run in range(OPEN_RUNS + 1):
+            window.show_client(other)
+            app.processEvents()
+            elapsed = _timed(open_client)
+            if run:
+                opens.append(elapsed)
+        rows = window.history_model.rowCount()
+        if rows != HISTORY_SESSIONS:
+            raise RuntimeError(f"the history shows {rows} sessions, not {HISTORY_SESSIONS}")
+        figures["open_client_ms"] = _ms(statistics.median(opens))
+        notes["open_client_ms"] = f"median of {OPEN_RUNS}, {rows} rows in the history"
+        window.close()
+        window.repo.db.close()
+        app.processEvents()
+
+        _say("PDFs: summary and course record, in-process…")
+        from needledesk.reports.build import course_record_pdf, session_summary_pdf
+
+        db = open_database(work)
+        repo = Repository(db, user="benchmark")
+        for name, make in (
+                ("summary_pdf_ms", lambda: session_summary_pdf(repo, session_id,
+                                                               today=DEMO_AS_OF)),
+                ("course_pdf_ms", lambda: course_record_pdf(repo, client_id,
+                                                            today=DEMO_AS_OF))):
+            size = len(make())   # warm-up: reportlab imported, fonts loaded
+            runs = [_timed(make) for _ in range(PDF_RUNS)]
+            figures[name] = _ms(statistics.median(runs))
+            notes[name] = f"median of {PDF_RUNS} after a warm-up, {size / 1024:.0f} KB"
+
+        _say(f"save: {SAVES} new sessions of 5 areas, 2 serums, 3 reactions…")
+        course = repo.courses(client_id)
+        course_id = course[-1].id if course else None
+        start = datetime.combine(DEMO_AS_OF, datetime.min.time()) + timedelta(hours=10)
+        drafts = [new_session(client_id, course_id, start + timedelta(days=k), rng)
+                  for k in range(SAVES + 2)]
+        saves = [_timed(lambda s=s: repo.save_draft(s)) for s in drafts]
+        figures["save_session_ms"] = _ms(statistics.median(saves[2:]))
+        notes["save_session_ms"] = (f"median of {SAVES} after 2 warm-ups, one transaction "
+                                    "each (synchronous=FULL)")
+        db.close()
+    return {key: figures[key] for key in BUDGETS}, notes
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        import platform
+
+        model = platform.processor() or platform.machine()
+    import platform
+
+    from PySide6 import __version__ as pyside
+
+    return (f"{os.cpu_count()} CPUs, {model or 'unknown CPU'}; {platform.system()} "
+            f"{platform.release()}; Python {platform.python_version()}; PySide6 {pyside}")
+
+
+def table(figures: dict[str, float], notes: dict[str, str]) -> str:
+    lines = [f"clinic: {notes['clinic']}", f"machine: {machine()}", "",
+             f"{'figure':<16} {'value':>9} {'budget':>9}  {'':4}  how",
+             f"{'-' * 16} {'-' * 9} {'-' * 9}  {'-' * 4}  {'-' * 40}"]
+    for key, (budget, unit) in BUDGETS.items():
+        value = figures[key]
+        verdict = "ok" if value <= budget else "OVER"
+        digits = 2 if unit == "×" else 1
+        lines.append(f"{key:<16} {value:>9.{digits}f} {'≤ ' + format(budget, 'g'):>9}  "
+                     f"{verdict:<4}  {notes.get(key, '')}")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m needledesk.bench",
+        description="Measure NeedleDesk against its performance budget on a demo clinic.")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object of the seven figures instead of a table")
+    parser.add_argument("--clients", type=int, default=DEFAULT_CLIENTS, metavar="N",
+                        help=f"clients in the demo clinic (default {DEFAULT_CLIENTS})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                        help=f"demo seed (default {DEFAULT_SEED})")
+    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                        help="where the demo database is kept between runs (default: "
+                             "bench-cache/ in a source checkout, else the user cache folder)")
+    parser.add_argument("--runs", type=int, default=5, metavar="N",
+                        help="start-up runs of each kind; the medians are compared "
+                             "(default 5)")
+    parser.add_argument("--platform", default="offscreen",
+                        help="QT_QPA_PLATFORM for every window (default offscreen; xcb under "
+                             "xvfb-run)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.clients < 1 or args.runs < 1:
+        _say("needledesk.bench: --clients and --runs must be 1 or more")
+        return 2
+    args.cache = args.cache or default_cache_dir()
+    figures, notes = measure(args)
+    if args.json:
+        print(json.dumps({key: round(value, 3) for key, value in figures.items()}))
+    else:
+        print(table(figures, notes))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
