@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -24,7 +23,14 @@ from PySide6.QtWidgets import (
 
 from needledesk.domain.model import COMMON_CONCERNS, Client, new_id
 from needledesk.domain.rules import Problem, validate_client
-from needledesk.ui.forms import FieldMessage, from_qdate, route, to_qdate, with_message
+from needledesk.ui.forms import (
+    FieldMessage,
+    from_qdate,
+    route,
+    save_cancel_buttons,
+    to_qdate,
+    with_message,
+)
 
 #: Fitzpatrick skin types with the usual one-line description, for the combo box.
 FITZPATRICK_CHOICES: tuple[tuple[str, int | None], ...] = (
@@ -154,12 +160,7 @@ class ClientDialog(QDialog):
             label.setBuddy(buddy)
             form.addRow(label, with_message(field, self.messages[path]) if path else field)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Save")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_cancel_buttons(self)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,7 +21,14 @@ from PySide6.QtWidgets import (
 
 from needledesk.domain.model import FLAGGED_ANSWER, SCREENING_QUESTIONS, Screening
 from needledesk.domain.rules import Problem, validate_screening
-from needledesk.ui.forms import ERROR_STYLE, FieldMessage, from_qdate, route, to_qdate
+from needledesk.ui.forms import (
+    ERROR_STYLE,
+    FieldMessage,
+    from_qdate,
+    route,
+    save_cancel_buttons,
+    to_qdate,
+)
 
 FLAG_TEXT = "flag"
 
@@ -113,12 +119,7 @@ class ScreeningDialog(QDialog):
         self.summary.setWordWrap(True)
         self.problems_message = FieldMessage()
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Save")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_cancel_buttons(self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -56,7 +55,7 @@ from needledesk.settings import (
     currency_problems,
     table_problems,
 )
-from needledesk.ui.forms import FieldMessage, route, with_message
+from needledesk.ui.forms import FieldMessage, route, save_cancel_buttons, with_message
 
 #: Bounds of the anaesthetic contact-time editor, in minutes.
 DEPTH_STEP_MM = 0.05
@@ -289,12 +288,7 @@ class SettingsDialog(QDialog):
         self._tab_of = {"currency": 0, "anaesthetics": 2, "area_depths": 2}
         self.summary = FieldMessage()
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Save")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_cancel_buttons(self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
