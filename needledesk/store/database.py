@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from needledesk.errors import NeedleDeskError
+from needledesk.store.integrity import quick_check
 from needledesk.store.schema import (
     APPLICATION_ID,
     MIGRATION_SET,
@@ -76,25 +77,6 @@ def _inspect(path: Path) -> tuple[int, int, set[str], int]:
         conn.close()
 
 
-def quick_check(path: str | os.PathLike) -> list[str]:
-    """SQLite's quick_check, read-only: [] when the file is sound, else what is wrong. A file
-    that is damaged is never opened for writing (writing can spread the damage)."""
-    path = Path(path)
-    if not path.exists() or path.stat().st_size == 0:
-        return []
-    try:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        return [f"cannot be opened: {exc}"]
-    try:
-        rows = [row[0] for row in conn.execute("PRAGMA quick_check")]
-        return [] if rows == ["ok"] else rows
-    except sqlite3.DatabaseError as exc:
-        return [str(exc)]
-    finally:
-        conn.close()
-
-
 def open_readonly(path: str | os.PathLike) -> Database:
     """The file for reading only (checks, backups): nothing is migrated or written."""
     path = Path(path)
@@ -103,7 +85,7 @@ def open_readonly(path: str | os.PathLike) -> Database:
     _inspect(path)
     conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
                            check_same_thread=False)
-    return Database(conn)
+    return Database(conn, execute_plugins=False)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -114,10 +96,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_checked(path: str | os.PathLike) -> Database:
+def open_checked(path: str | os.PathLike, *, checked: list[str] | None = None) -> Database:
     """What the window does at start: SQLite's quick_check read-only first, and only a sound
-    file is opened for writing."""
-    problems = quick_check(path)
+    file is opened for writing. `checked`: what `quick_check(path)` found, when the caller
+    ran it already (the window runs it on a thread while it imports)."""
+    problems = quick_check(path) if checked is None else checked
     if problems:
         raise DamagedDatabaseError(Path(path), problems)
     return open_database(path)
@@ -150,7 +133,7 @@ def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
         if mode.lower() != "wal":
             raise DatabaseError(f"{path}: cannot use write-ahead logging (got {mode})")
         conn.execute("PRAGMA synchronous = FULL")
-        db = Database(conn)
+        db = Database(conn, execute_plugins=False)
         if migrate:
             pending = migrations.pending(db)
             if pending and not fresh and migrations.applied(db):

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from needledesk.security import wait_after
 from needledesk.ui.forms import FieldMessage
 
 _ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
@@ -63,6 +62,8 @@ class LockScreen(QWidget):
             return True
         self.failures += 1
         self.secret.clear()
+        from needledesk.security import wait_after
+
         wait = wait_after(self.failures)
         if wait:
             self.secret.setEnabled(False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -38,7 +39,9 @@ from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
 from needledesk.ui.lock import IdleWatcher, LockScreen
 from needledesk.ui.models import ClientListModel, HistoryModel, format_date
-from needledesk.ui.session_editor import SessionEditor
+
+if TYPE_CHECKING:   # the editor (and its widgets) loads on first use, not at start-up
+    from needledesk.ui.session_editor import SessionEditor
 
 CONSENT_MAX_AGE = timedelta(days=365)
 FITZPATRICK = ("I", "II", "III", "IV", "V", "VI")
@@ -347,6 +350,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
 
     def new_session(self) -> SessionEditor | None:
+        from needledesk.ui.session_editor import SessionEditor
+
         if self.client is None:
             return None
         editor = SessionEditor(self.repo, self.settings, self.client, user=self._user(),
@@ -357,6 +362,8 @@ class MainWindow(QMainWindow):
         return self._open_editor(editor)
 
     def open_session(self, session_id: str) -> SessionEditor | None:
+        from needledesk.ui.session_editor import SessionEditor
+
         if self.client is None:
             return None
         session = self._attempt(lambda: self.repo.get_session(session_id))
@@ -389,6 +396,7 @@ class MainWindow(QMainWindow):
     def print_course_record(self) -> None:
         from needledesk.reports.build import course_record_pdf
         from needledesk.ui.printing import build_off_thread
+        from needledesk.ui.session_editor import SessionEditor
 
         if self.client is None:
             return

@@ -131,3 +131,11 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     with pytest.raises(DatabaseError, match="notes.db"):
         open_database(path)
     assert path.read_text().startswith("these are not records")
+
+
+def test_the_client_list_reads_in_index_order(db_path):
+    db = open_database(db_path)
+    plan = " ".join(str(r) for r in db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM clients WHERE search_key LIKE ? ORDER BY search_key",
+        ["% ana%"]))
+    assert "clients_by_search_key" in plan and "TEMP B-TREE" not in plan
