@@ -261,6 +261,7 @@ def _timed(action: Callable[[], object]) -> float:
 def _child_env(platform: str, pycache: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = platform
+    env.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")  # the offscreen plugin's chatter
     # Bytecode cached as on an installed PC (the warm-up run writes it), in the bench cache
     # rather than beside the sources; PYTHONDONTWRITEBYTECODE would make every start compile.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -458,6 +459,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, str]]
 
         # The rest in this process, on the window as a person would use it.
         os.environ["QT_QPA_PLATFORM"] = args.platform   # before the QApplication exists
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
         from PySide6.QtCore import QSettings
 
         from needledesk.ui.app import application, open_main_window
