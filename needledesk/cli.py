@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="needledesk",
         description="Microneedling session records. With no command, opens the window.")
     parser.add_argument("--version", action="version", version=f"NeedleDesk {__version__}")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="check that this installation works (demo records in a temporary "
+                             "database, the window, a PDF) and exit 0 only if it does")
     parser.add_argument("--db", metavar="PATH", type=Path,
                         help="the database file (default: $NEEDLEDESK_DB, else needledesk.db "
                              "in the user data folder)")
@@ -213,6 +216,10 @@ def _counts(label: str, counts: dict[str, int]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.smoke_test:  # touches no records; reports its own failures in one line
+        from needledesk.smoke import run as smoke_test
+
+        return smoke_test()
     try:
         return _guarded(args)
     finally:

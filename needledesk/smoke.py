@@ -1,10 +1,14 @@
 """`needledesk --smoke-test`: prove that this installation (above all the bundle) works.
 
-Fills a temporary database with demo records, opens the real main window on it and paints
-it, renders a session summary PDF to a temporary file and reads it back through QtPdf (the
-print preview's path), checks the resources are found, then closes everything. One line
-says the outcome: "smoke test passed: …" on stdout and exit 0, or "smoke test failed:
-<reason>" on stderr and exit 1. Needs no display: without one it uses Qt's offscreen
+Checks the resources are found; fills a temporary database with demo records and a JPEG
+logo (written by Qt's JPEG plugin); opens the real main window on it and paints it; renders
+a session summary PDF with the logo (decoded by Pillow) to a temporary file and reads it
+back through QtPdf (the print preview's path); loads the print plugin; hashes and checks an
+app-lock PIN (argon2); then closes everything. Each step loads a part of the bundle that
+could be missing from it. A dialog the window opens is closed and reported, never waited on.
+
+One line says the outcome: "smoke test passed: …" on stdout and exit 0, or "smoke test
+failed: <reason>" on stderr and exit 1. Needs no display: without one it uses Qt's offscreen
 platform, so `env -i ./needledesk --smoke-test` works on a headless build machine.
 """
 
@@ -74,20 +78,56 @@ def _check() -> list[str]:
     if missing:
         raise SmokeFailure(f"resources not found: {', '.join(missing)}")
 
+    from needledesk.ui.app import application
+
+    application()
+    logo = _logo_jpeg(resource_path("icons", "needledesk.png"))
     with tempfile.TemporaryDirectory(prefix="needledesk-smoke-",
                                      ignore_cleanup_errors=True) as folder:
         folder = Path(folder)
         db_path = folder / "smoke.db"
-        session_id = _fill(db_path)
+        session_id = _fill(db_path, logo)
         window_details = _open_window(db_path, folder / "window-state.ini")
         pdf_details = _summary_pdf(db_path, session_id, folder / "summary.pdf")
+    printing = _printing()
+    _app_lock()
     bundled = "bundle" if getattr(sys, "frozen", False) else "source"
-    return [f"NeedleDesk {__version__} ({bundled})", *window_details, *pdf_details,
-            f"{len(RESOURCES)} resources found"]
+    return [f"NeedleDesk {__version__} ({bundled})", f"{len(RESOURCES)} resources found",
+            *window_details, *pdf_details, printing, "app lock hashed and checked"]
 
 
-def _fill(db_path: Path) -> str:
-    """Demo records in a fresh file; returns the id of one signed session."""
+def _logo_jpeg(icon_path: Path) -> bytes:
+    """The icon on white as a JPEG, as a clinic's logo often is, written by Qt's JPEG plugin
+    and read back as the settings dialog reads a logo."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+    from PySide6.QtGui import QImage, QPainter
+
+    from needledesk.ui.settings_dialog import is_logo_image
+
+    icon = QImage(str(icon_path))
+    if icon.isNull():
+        raise SmokeFailure(f"Qt could not read the icon {icon_path}")
+    flat = QImage(icon.size(), QImage.Format.Format_RGB32)
+    flat.fill(Qt.GlobalColor.white)
+    painter = QPainter(flat)
+    painter.drawImage(0, 0, icon)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not flat.save(buffer, "JPEG"):
+        raise SmokeFailure("Qt cannot write JPEG (its imageformats/qjpeg plugin is missing)")
+    buffer.close()
+    jpeg = bytes(data)
+    if not is_logo_image(jpeg):
+        raise SmokeFailure("Qt cannot read a JPEG logo back (imageformats/qjpeg)")
+    return jpeg
+
+
+def _fill(db_path: Path, logo: bytes) -> str:
+    """Demo records and a logo in a fresh file; returns the id of one signed session."""
+    from dataclasses import replace
+
     from needledesk.demo import fill
     from needledesk.store.database import open_database
     from needledesk.store.repository import Repository
@@ -99,6 +139,7 @@ def _fill(db_path: Path) -> str:
         if added.get("clients") != DEMO_CLIENTS:
             raise SmokeFailure(f"demo wrote {added.get('clients')} clients, "
                                f"not {DEMO_CLIENTS}")
+        repo.save_settings(replace(repo.settings(), logo=logo))
         client = repo.search_clients("")[0]
         sessions = repo.sessions(client.id)
         if not sessions:
@@ -116,6 +157,7 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
     from needledesk.ui.app import application, open_main_window
 
     app = application()
+    modals = _NoModals()
     window = open_main_window(db_path, QSettings(str(state_path), QSettings.Format.IniFormat))
     try:
         window.show()
@@ -139,6 +181,9 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
         window.repo.db.close()
         window.deleteLater()
         app.processEvents()
+        modals.stop()
+    if modals.seen:
+        raise SmokeFailure(f"the window showed a message: {modals.seen[0]}")
     if not closed:
         raise SmokeFailure("the main window refused to close")
     return [f"window {size} painted on {QGuiApplication.platformName()}",
@@ -146,10 +191,11 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
 
 
 def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
-    """A session summary written to a file, read back, and rendered by QtPdf."""
+    """A session summary with the logo written to a file, read back, rendered by QtPdf."""
     from PySide6.QtCore import QSize, Qt
 
     from needledesk.reports.build import session_summary_pdf
+    from needledesk.reports.layout import logo_image
     from needledesk.store.database import open_database
     from needledesk.store.repository import Repository
     from needledesk.transfer import write_private
@@ -157,7 +203,10 @@ def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
 
     db = open_database(db_path)
     try:
-        write_private(pdf_path, session_summary_pdf(Repository(db), session_id))
+        repo = Repository(db)
+        if logo_image(repo.settings().logo) is None:   # the summary would leave it out
+            raise SmokeFailure("Pillow cannot decode the JPEG logo for the summary")
+        write_private(pdf_path, session_summary_pdf(repo, session_id))
     finally:
         db.close()
     data = pdf_path.read_bytes()
@@ -172,7 +221,63 @@ def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
                            Qt.TransformationMode.SmoothTransformation).pixelColor(0, 0)
     if average.lightness() >= 255:
         raise SmokeFailure("the summary's first page renders blank")
-    return [f"summary PDF {len(data):,} bytes, {pages.count} page(s) rendered by QtPdf"]
+    return [f"summary PDF with logo {len(data):,} bytes, {pages.count} page(s) rendered by "
+            "QtPdf"]
+
+
+def _printing() -> str:
+    """The print plugin loads: Windows' always must; on Linux the CUPS plugin needs CUPS from
+    the system, and without it Qt prints to PDF files only (macOS prints through its
+    platform plugin)."""
+    from PySide6.QtCore import QLibraryInfo, QPluginLoader
+
+    folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "printsupport"
+    plugins = sorted(folder.iterdir()) if folder.is_dir() else []
+    problems = []
+    for plugin in plugins:
+        loader = QPluginLoader(str(plugin))
+        if loader.load():
+            return f"print plugin {plugin.name} loaded"
+        problems.append(loader.errorString())
+    if sys.platform == "win32":
+        raise SmokeFailure("no print plugin loads, so nothing can be printed: "
+                           + ("; ".join(problems) or f"none in {folder}"))
+    return "no print plugin (PDF only)" + (f": {problems[0]}" if problems else "")
+
+
+def _app_lock() -> None:
+    from needledesk.security import hash_secret, verify_secret
+
+    stored = hash_secret("2468")
+    if not verify_secret(stored, "2468") or verify_secret(stored, "1357"):
+        raise SmokeFailure("the app lock's argon2 hash does not check PINs correctly")
+
+
+class _NoModals:
+    """Closes any modal dialog the window opens (a warning when the backup on closing fails,
+    say) and keeps its text as the failure's reason: a smoke test must never wait for a
+    click that will not come."""
+
+    def __init__(self):
+        from PySide6.QtCore import QTimer
+
+        self.seen: list[str] = []
+        self._timer = QTimer()
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._close_modal)
+        self._timer.start()
+
+    def _close_modal(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            text = getattr(dialog, "text", lambda: "")()
+            self.seen.append(_one_line(f"{dialog.windowTitle()}: {text}"))
+            dialog.close()
+
+    def stop(self) -> None:
+        self._timer.stop()
 
 
 class _QtMessages:

@@ -1,0 +1,69 @@
+"""`needledesk --smoke-test` from source, and the resources the bundle carries.
+
+The bundle itself is built and smoke-tested by scripts/build-bundle, not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from needledesk import smoke
+from needledesk.paths import resource_path
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+@pytest.fixture(autouse=True)
+def offscreen(monkeypatch):
+    # What CI sets; without it the smoke test would choose offscreen itself, when no display.
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+
+
+def test_smoke_test_passes_in_one_line(qapp, capsys):
+    assert smoke.run() == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("smoke test passed: NeedleDesk ")
+    assert out.count("\n") == 1
+    assert "(source)" in out and "50 clients listed" in out
+    assert "smoke test failed" not in err
+
+
+def test_a_failure_is_one_line_on_stderr_and_exit_1(qapp, capsys, monkeypatch):
+    monkeypatch.setattr(smoke, "RESOURCES", (("fonts", "missing.ttf"),))
+    assert smoke.run() == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("smoke test failed: resources not found: ")
+    assert "missing.ttf" in err and err.count("\n") == 1
+
+
+def test_every_resource_is_found_through_resource_path():
+    files = [p.relative_to(RESOURCES) for p in RESOURCES.rglob("*") if p.is_file()]
+    assert files, "resources/ is empty"
+    for relative in files:
+        found = resource_path(*relative.parts)
+        assert found.is_file(), f"{relative} not found as {found}"
+        assert found.read_bytes() == (RESOURCES / relative).read_bytes()
+
+
+def test_the_resources_the_program_looks_up_exist():
+    for parts in smoke.RESOURCES:
+        assert resource_path(*parts).is_file(), "/".join(parts)
+
+
+def test_the_icon_is_a_256_pixel_png_and_the_ico_holds_it():
+    png = (RESOURCES / "icons" / "needledesk.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (256, 256)
+    ico = (RESOURCES / "icons" / "needledesk.ico").read_bytes()
+    assert ico[:4] == b"\x00\x00\x01\x00" and png in ico
+    assert (RESOURCES / "icons" / "needledesk.icns").read_bytes()[:4] == b"icns"
+
+
+def test_the_bundle_spec_takes_the_version_from_the_package():
+    spec = (RESOURCES.parent / "build.spec").read_text(encoding="utf-8")
+    assert "from needledesk import __version__" in spec
+    assert "__version__ =" not in spec.replace("from needledesk import __version__", "")
