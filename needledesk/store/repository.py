@@ -68,6 +68,17 @@ class ClientSummary:
 
 
 @dataclass(frozen=True)
+class ClientSearch:
+    """The result of a client search: how many match, and the rows read on demand."""
+
+    total: int
+    #: (offset, limit) -> the clients at those rows of the list
+    fetch: Callable[[int, int], list[ClientSummary]]
+    #: a client's row in this list, or None when the search does not find them
+    position: Callable[[str], int | None]
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """One row of a client's history."""
 
@@ -183,31 +194,54 @@ class Repository:
     def count_clients(self) -> int:
         return self.db.execute("SELECT count(*) FROM clients").fetchone()[0]
 
+    @staticmethod
+    def _matching(tokens: list[str]) -> tuple[str, list[str]]:
+        """WHERE clause (or "1") for clients whose name words start with each typed word, or
+        whose phone holds the digits typed."""
+        where = " AND ".join("search_key LIKE ?" for _ in tokens) or "1"
+        params = [f"%{t}%" if t.isdigit() else f"% {t}%" for t in tokens]
+        return where, params
+
     def search_clients(self, query: str = "", limit: int | None = None) -> list[ClientSummary]:
         """Clients whose name words start with each typed word (or whose phone holds the
         digits typed), ignoring case and accents: `ana lo` finds `Ana López`."""
+        found = self.find_clients(query)
+        return found.fetch(0, found.total if limit is None else min(limit, found.total))
+
+    def find_clients(self, query: str = "") -> ClientSearch:
+        """A search whose rows are read a page at a time, in list order, so a clinic of
+        thousands draws its first page without reading every client."""
         tokens = _words(query).split()
-        where, params = [], []
-        for token in tokens:
-            if token.isdigit():
-                where.append("search_key LIKE ?")
-                params.append(f"%{token}%")
-            else:
-                where.append("search_key LIKE ?")
-                params.append(f"% {token}%")
-        sql = "SELECT id, first_name, last_name, date_of_birth, phone FROM clients"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY search_key"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        found = [ClientSummary(r[0], r[1], r[2], _day(r[3]), r[4])
-                 for r in self.db.execute(sql, params).fetchall()]
+        where, params = self._matching(tokens)
+        columns = "SELECT id, first_name, last_name, date_of_birth, phone FROM clients"
         if len(tokens) > 1:
             # "ana lo" should put Ana López before Lorenzo Anaya: rank the names that read
             # as typed (first then last, or last then first) ahead of scattered matches.
-            found.sort(key=lambda c: _name_rank(c, tokens))
-        return found
+            # Two words narrow the list to a handful, so ranking them all here is cheap.
+            rows = self.db.execute(f"{columns} WHERE {where} ORDER BY search_key, id",
+                                   params).fetchall()
+            found = sorted((_summary(r) for r in rows), key=lambda c: _name_rank(c, tokens))
+            order = {c.id: i for i, c in enumerate(found)}
+            return ClientSearch(len(found), lambda offset, limit: found[offset:offset + limit],
+                                order.get)
+        total = self.db.execute(f"SELECT count(*) FROM clients WHERE {where}",
+                                params).fetchone()[0]
+
+        def fetch(offset: int, limit: int) -> list[ClientSummary]:
+            return [_summary(r) for r in self.db.execute(
+                f"{columns} WHERE {where} ORDER BY search_key, id LIMIT ? OFFSET ?",
+                [*params, limit, offset])]
+
+        def position(client_id: str) -> int | None:
+            row = self.db.execute(f"SELECT search_key FROM clients WHERE id = ? AND {where}",
+                                  [client_id, *params]).fetchone()
+            if row is None:
+                return None
+            return self.db.execute(
+                f"SELECT count(*) FROM clients WHERE {where} AND (search_key, id) < (?, ?)",
+                [*params, row[0], client_id]).fetchone()[0]
+
+        return ClientSearch(total, fetch, position)
 
     # --- courses and screenings -----------------------------------------------------------
 
@@ -585,6 +619,10 @@ def _name_rank(client: ClientSummary, tokens: list[str]) -> int:
     if _reads_as(f"{client.last_name} {client.first_name}", tokens):
         return 1
     return 2
+
+
+def _summary(row) -> ClientSummary:
+    return ClientSummary(row[0], row[1], row[2], _day(row[3]), row[4])
 
 
 def _raise_if(problems: list[Problem]) -> None:

@@ -199,4 +199,4 @@ def audit_trail(db: Database) -> None:
 def client_list_order(db: Database) -> None:
     # The client list and every search are ordered by the folded name key; without this
     # index each one sorted 5,000 rows in a temporary b-tree.
-    db.execute("CREATE INDEX clients_by_search_key ON clients(search_key)")
+    db.execute("CREATE INDEX clients_by_search_key ON clients(search_key, id)")

@@ -207,11 +207,13 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def find(self, text: str = "") -> None:
-        found = self.repo.search_clients(text)
-        self.client_model.set_clients(found)
-        total = self.repo.count_clients() if text else len(found)
-        self.count_label.setText(f"{len(found):,} of {total:,} clients" if text
-                                 else f"{total:,} clients")
+        found = self.repo.find_clients(text)
+        self.client_model.set_search(found)
+        if text.strip():
+            self.count_label.setText(f"{found.total:,} of {self.repo.count_clients():,} "
+                                     "clients")
+        else:
+            self.count_label.setText(f"{found.total:,} clients")
         if self.client is not None:
             row = self.client_model.row_of(self.client.id)
             if row is not None:

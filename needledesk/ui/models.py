@@ -12,7 +12,7 @@ from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex,
 from PySide6.QtGui import QBrush, QColor
 
 from needledesk.domain.model import SEVERITY_LABELS
-from needledesk.store.repository import ClientSummary, SessionSummary
+from needledesk.store.repository import ClientSearch, ClientSummary, SessionSummary
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PAGE = 200
@@ -23,51 +23,62 @@ def format_date(day: date | None) -> str:
 
 
 class ClientListModel(QAbstractListModel):
+    """The client list. Rows come from a `ClientSearch` a page at a time (`fetchMore`), so
+    a clinic of thousands shows its first page without reading every client."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._all: list[ClientSummary] = []
-        self._shown = 0
+        self._search = ClientSearch(0, lambda offset, limit: [], lambda client_id: None)
+        self._rows: list[ClientSummary] = []
 
-    def set_clients(self, clients: list[ClientSummary]) -> None:
+    def set_search(self, search: ClientSearch) -> None:
         self.beginResetModel()
-        self._all = clients
-        self._shown = min(PAGE, len(clients))
+        self._search = search
+        self._rows = search.fetch(0, PAGE)
         self.endResetModel()
 
+    def set_clients(self, clients: list[ClientSummary]) -> None:
+        """A plain list as the source (tests, small lists)."""
+        order = {c.id: i for i, c in enumerate(clients)}
+        self.set_search(ClientSearch(len(clients),
+                                     lambda offset, limit: clients[offset:offset + limit],
+                                     order.get))
+
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else self._shown
+        return 0 if parent.isValid() else len(self._rows)
 
     def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._shown < len(self._all)
+        return not parent.isValid() and len(self._rows) < self._search.total
 
     def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid():
+        if not self.canFetchMore(parent):
             return
-        more = min(PAGE, len(self._all) - self._shown)
-        if more <= 0:
+        page = self._search.fetch(len(self._rows), PAGE)
+        if not page:
             return
-        self.beginInsertRows(QModelIndex(), self._shown, self._shown + more - 1)
-        self._shown += more
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
+        self._rows.extend(page)
         self.endInsertRows()
 
     def total(self) -> int:
-        return len(self._all)
+        return self._search.total
 
     def client(self, row: int) -> ClientSummary:
-        return self._all[row]
+        return self._rows[row]
 
     def row_of(self, client_id: str) -> int | None:
-        for row, client in enumerate(self._all):
-            if client.id == client_id:
-                while row >= self._shown and self.canFetchMore():
-                    self.fetchMore()
-                return row
-        return None
+        """The client's row, reading pages until it is loaded; None if not in the list."""
+        row = self._search.position(client_id)
+        if row is None:
+            return None
+        while row >= len(self._rows) and self.canFetchMore():
+            self.fetchMore()
+        return row if row < len(self._rows) else None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < self._shown:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        client = self._all[index.row()]
+        client = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{client.last_name}, {client.first_name}"
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -262,3 +262,19 @@ def test_invalid_settings_are_not_saved(repo):
         repo.save_settings(settings)
     assert [p.path for p in caught.value.problems] == ["currency", "area_depths[3]"]
     assert repo.settings() == ClinicSettings()
+
+
+def test_find_clients_reads_pages_in_list_order(repo):
+    for i in range(25):
+        repo.add_client(make_client(first_name=f"Ana{i:02d}", last_name="López"))
+    repo.add_client(make_client(first_name="Bea", last_name="Zamora"))
+    found = repo.find_clients("lopez")
+    assert found.total == 25
+    first, second = found.fetch(0, 10), found.fetch(10, 10)
+    assert [c.first_name for c in first + second] == [f"Ana{i:02d}" for i in range(20)]
+    assert found.fetch(20, 10)[-1].first_name == "Ana24"
+    target = next(c for c in found.fetch(0, 25) if c.first_name == "Ana17")
+    assert found.position(target.id) == 17
+    bea = repo.search_clients("zamora")[0]
+    assert found.position(bea.id) is None, "not in this search"
+    assert repo.find_clients("").position(bea.id) == 25

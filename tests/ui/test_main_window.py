@@ -158,6 +158,10 @@ def test_a_big_clinic_list_draws_a_page_at_a_time(qtbot, ui_repo, state):
     assert window.client_model.rowCount() == 200, "the list starts with one page"
     window.client_model.fetchMore()
     assert window.client_model.rowCount() == 400
+    last = ui_repo.search_clients("")[-1]
+    window.find("")
+    assert window.client_model.row_of(last.id) == 599, "pages are read up to the client"
+    assert window.client_model.rowCount() == 600
 
 
 def test_client_list_model_passes_the_model_tester(qtmodeltester, ui_repo):
