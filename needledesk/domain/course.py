@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from needledesk.domain.model import Course, Session
+from needledesk.domain.text import day_text
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class CourseProgress:
             return f"{count} — course complete"
         if self.next_due is None:
             return count
-        return f"{count} — next due {self.next_due.strftime('%d %b %Y').lstrip('0')}"
+        return f"{count} — next due {day_text(self.next_due)}"
 
 
 def course_progress(course: Course | None, sessions: list[Session],

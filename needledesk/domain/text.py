@@ -33,3 +33,12 @@ def fold(text: str) -> str:
 def digits(text: str | None) -> str:
     """The digits of a phone number, for matching `0100` against `+1 555 0100`."""
     return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day) -> str:
+    """`20 Nov 2026` whatever the process locale (strftime follows the one Qt sets), so the
+    window, the PDFs and the messages read the same on every PC."""
+    return "" if day is None else f"{day.day} {MONTHS[day.month - 1]} {day.year}"

@@ -30,7 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from needledesk.domain.course import CourseProgress, course_progress, session_number
+from needledesk.domain.course import course_progress, session_number
 from needledesk.domain.model import SCREENING_QUESTIONS, Client, Course, Screening, Session
 from needledesk.domain.text import fold
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
@@ -236,7 +236,7 @@ def _courses_block(courses: list[Course], sessions: list[Session], settings: Cli
         data.append([Paragraph(markup(course.concern), st.cell_bold),
                      fmt_day(course.started_on), f"{course.planned_sessions} sessions",
                      f"{course.interval_weeks} weeks",
-                     Paragraph(_progress(progress), st.cell)])
+                     Paragraph(progress.describe(), st.cell)])
         if course.notes.strip():
             notes += [Spacer(1, 3), *paragraphs(
                 course.notes, st.cell,
@@ -244,25 +244,11 @@ def _courses_block(courses: list[Course], sessions: list[Session], settings: Cli
     if loose:
         progress = course_progress(None, sessions, settings.default_interval_weeks)
         data.append([Paragraph("Outside any course", st.cell_bold), "", "", "",
-                     Paragraph(_progress(progress), st.cell)])
+                     Paragraph(progress.describe(), st.cell)])
     table = Table(data, colWidths=[frame_w * 0.25, frame_w * 0.13, frame_w * 0.12,
                                    frame_w * 0.10, None], repeatRows=1, splitInRow=1)
     table.setStyle(grid_style())
     return [*section("Courses", st), table, *notes]
-
-
-def _progress(progress: CourseProgress) -> str:
-    """`session 2 of 4 — next due 1 Jan 2027`, like `CourseProgress.describe` but with
-    English month names whatever the process locale (strftime follows the locale Qt sets)."""
-    if progress.done == 0:
-        return "no session yet"
-    count = (f"session {progress.done} of {progress.planned}" if progress.planned
-             else f"{progress.done} session{'s' if progress.done != 1 else ''}")
-    if progress.finished:
-        return f"{count} — course complete"
-    if progress.next_due is None:
-        return count
-    return f"{count} — next due {fmt_day(progress.next_due)}"
 
 
 def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float) -> list:

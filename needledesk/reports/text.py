@@ -16,6 +16,7 @@ from datetime import date, datetime
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from needledesk.domain.model import SEVERITY_LABELS, Observed
+from needledesk.domain.text import day_text
 from needledesk.reports.fonts import FALLBACK, runs
 
 #: Characters per paragraph for long text: about 30 lines across the page, well under a
@@ -25,7 +26,6 @@ CHUNK = 3000
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 OBSERVED_LABELS: dict[str, str] = {
     Observed.IMMEDIATE: "immediately",
@@ -102,9 +102,7 @@ def truncate(text: str | None, limit: int, tail: str = "…") -> str:
 
 def fmt_day(day: date | None) -> str:
     """`20 Nov 2026`, in English whatever the process locale (Qt sets it from the system)."""
-    if day is None:
-        return ""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return day_text(day)
 
 
 def fmt_clock(moment: datetime | None) -> str:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex,
 from PySide6.QtGui import QBrush, QColor
 
 from needledesk.domain.model import SEVERITY_LABELS
+from needledesk.domain.text import day_text
 from needledesk.store.repository import ClientSearch, ClientSummary, SessionSummary
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -19,7 +20,7 @@ PAGE = 200
 
 
 def format_date(day: date | None) -> str:
-    return day.strftime("%d %b %Y").lstrip("0") if day else ""
+    return day_text(day)
 
 
 class ClientListModel(QAbstractListModel):
@@ -127,7 +128,7 @@ class HistoryModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return s.started_at.strftime("%d %b %Y %H:%M").lstrip("0")
+                return f"{day_text(s.started_at)} {s.started_at:%H:%M}"
             if column == 1:
                 return ", ".join(s.areas)
             if column == 2:
