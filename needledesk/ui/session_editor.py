@@ -789,6 +789,7 @@ class SessionEditor(QDialog):
         session = self._acknowledge(session)
         if session is None:
             return False
+        self.repo.user = session.practitioner  # who the audit trail names
         if not self._write(lambda: self.repo.save_draft(session)):
             return False
         self.stored = session
@@ -800,6 +801,7 @@ class SessionEditor(QDialog):
             return False
         if (self.is_dirty() or self.stored is None) and not self.save():
             return False
+        self.repo.user = self.practitioner.currentText().strip() or self.repo.user
         signed = self._write(lambda: self.repo.sign_session(self.session_id, self.now()))
         if not signed:
             return False
@@ -827,6 +829,7 @@ class SessionEditor(QDialog):
         if answer is None:
             return False
         by, reason = answer
+        self.repo.user = by
         amendment = self._write(lambda: self.repo.amend_session(session, by=by, reason=reason,
                                                                 at=self.now()))
         if not amendment:

@@ -291,3 +291,14 @@ def test_invalid_fee_is_explained(qtbot, editor_for):
     assert not editor.save_button.isEnabled()
     editor.fee.setText("abc")
     assert "'abc' is not an amount" in editor.fee_message.text()
+
+
+def test_the_audit_trail_names_the_practitioner_in_the_editor(qtbot, editor_for, ui_repo):
+    editor = editor_for()
+    editor.practitioner.setCurrentText("Lucía Fernández")
+    _add_area(editor, qtbot, "cheeks", 1.0)
+    assert editor.save()
+    assert editor.sign_off()
+    rows = ui_repo.db.execute("SELECT action, who FROM audit WHERE record_id = ? ORDER BY seq",
+                              [editor.session_id]).fetchall()
+    assert rows == [("create", "Lucía Fernández"), ("sign", "Lucía Fernández")]
