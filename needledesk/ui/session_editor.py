@@ -321,8 +321,7 @@ class SessionEditor(QDialog):
             session = Session(client.id, self.now().replace(second=0),
                               user or (settings.practitioners[:1] or [""])[0], areas=[],
                               fee=None, aftercare=[])
-            if self.courses:
-                session.course_id = self.courses[-1].id
+            session.course_id = self._open_course()
         else:
             self.stored = session
         self.session_id = session.id
@@ -708,7 +707,7 @@ class SessionEditor(QDialog):
         self.cartridge_lot.setText(previous.device.cartridge_lot or "")
         self.practitioner.setCurrentText(self.practitioner.currentText() or
                                          previous.practitioner)
-        if previous.course_id and self.course.findData(previous.course_id) >= 0:
+        if previous.course_id and previous.course_id == self._open_course():
             self.course.setCurrentIndex(self.course.findData(previous.course_id))
             copied.append("course")
         if previous.anaesthetic:
@@ -735,6 +734,14 @@ class SessionEditor(QDialog):
         self.copied.show()
         self._refresh()
         return copied
+
+    def _open_course(self) -> str | None:
+        """The latest course still under way (a finished course takes no new session)."""
+        from needledesk.domain.course import course_progress
+
+        under_way = [c for c in self.courses
+                     if not course_progress(c, self.client_sessions).finished]
+        return under_way[-1].id if under_way else None
 
     def acknowledge_at_start(self) -> bool:
         """Before a new session: warn about the client's screening (a flagged answer, none

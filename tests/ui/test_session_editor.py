@@ -302,3 +302,18 @@ def test_the_audit_trail_names_the_practitioner_in_the_editor(qtbot, editor_for,
     rows = ui_repo.db.execute("SELECT action, who FROM audit WHERE record_id = ? ORDER BY seq",
                               [editor.session_id]).fetchall()
     assert rows == [("create", "Lucía Fernández"), ("sign", "Lucía Fernández")]
+
+
+def test_a_new_session_joins_the_course_under_way_not_a_finished_one(qtbot, editor_for,
+                                                                       ui_repo, client):
+    done = ui_repo.add_course(make_course(client.id, planned_sessions=1,
+                                          started_on=datetime(2026, 1, 5).date()))
+    ui_repo.save_draft(make_session(client.id, course_id=done.id, anaesthetic=None,
+                                    started_at=datetime(2026, 1, 5, 10, 0)))
+    assert editor_for().course.currentData() is None, "the only course is complete"
+    running = ui_repo.add_course(make_course(client.id, planned_sessions=3,
+                                             started_on=datetime(2026, 6, 1).date()))
+    assert editor_for().course.currentData() == running.id
+    editor = editor_for()
+    editor.repeat_last()  # the previous session belongs to the finished course
+    assert editor.course.currentData() == running.id
