@@ -42,3 +42,8 @@ def day_text(day) -> str:
     """`20 Nov 2026` whatever the process locale (strftime follows the one Qt sets), so the
     window, the PDFs and the messages read the same on every PC."""
     return "" if day is None else f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def moment_text(moment) -> str:
+    """`20 Nov 2026 10:30`, like `day_text`."""
+    return "" if moment is None else f"{day_text(moment)} {moment:%H:%M}"

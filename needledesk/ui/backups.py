@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from needledesk.domain.text import moment_text
 from needledesk.store.backup import BackupInfo, default_backup_dir
 
 
@@ -30,7 +31,7 @@ def backup_folder(state: QSettings, db_path: str | Path) -> Path:
 
 
 def describe_backup(info: BackupInfo) -> str:
-    when = info.taken_at.strftime("%d %b %Y %H:%M").lstrip("0")
+    when = moment_text(info.taken_at)
     if not info.ok:
         return f"{when} — cannot be used: {info.problem}"
     return (f"{when} — {info.clients:,} clients, {info.sessions:,} sessions, "

@@ -34,6 +34,7 @@ from needledesk import __version__
 from needledesk.domain.course import course_progress
 from needledesk.domain.model import SCREENING_QUESTIONS, Client, Screening
 from needledesk.domain.rules import latest_screening
+from needledesk.domain.text import moment_text
 from needledesk.errors import NeedleDeskError
 from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
@@ -520,7 +521,7 @@ class MainWindow(QMainWindow):
         if restored:
             kept = f"\n\nThe records as they were are kept in {safety}." if safety else ""
             QMessageBox.information(self, "Restored", f"Restored the backup of "
-                                    f"{chosen.taken_at:%d %b %Y %H:%M}.{kept}")
+                                    f"{moment_text(chosen.taken_at)}.{kept}")
         return restored
 
     # --- audit trail ----------------------------------------------------------------------
@@ -680,7 +681,7 @@ def audit_trail_html(entries) -> str:
             changed = "<br>".join(f"{escape(k)}: {escape(str(a))} → {escape(str(b))}"
                                   for k, (a, b) in changes.items())
         seal = " · sealed" if e.content_hash else ""
-        rows.append(f"<tr><td>#{e.seq}</td><td>{e.at:%d %b %Y %H:%M}</td>"
+        rows.append(f"<tr><td>#{e.seq}</td><td>{moment_text(e.at)}</td>"
                     f"<td>{escape(e.who)}</td><td>{escape(e.action)}{seal}</td>"
                     f"<td>{changed}</td></tr>")
     return ("<table cellpadding=4><tr><th>#</th><th>When</th><th>Who</th><th>What</th>"

@@ -70,6 +70,7 @@ from needledesk.domain.rules import (
     session_warnings,
     validate_session,
 )
+from needledesk.domain.text import day_text, moment_text
 from needledesk.errors import NeedleDeskError
 from needledesk.exchange import encode_session
 from needledesk.settings import ClinicSettings
@@ -373,7 +374,7 @@ class SessionEditor(QDialog):
         self.course.addItem("No course", None)
         for course in self.courses:
             self.course.addItem(f"{course.concern} — {course.planned_sessions} sessions from "
-                                f"{course.started_on:%d %b %Y}", course.id)
+                                f"{day_text(course.started_on)}", course.id)
         form.addRow("C&ourse", self.course)
         left.addWidget(when)
 
@@ -668,7 +669,7 @@ class SessionEditor(QDialog):
         n, of = session_number(session, self.client_sessions, course)
         place = f"session {n} of {of}" if of else f"session {n}"
         if self.signed_at:
-            state = f"Signed off {self.signed_at:%d %b %Y %H:%M} — read-only"
+            state = f"Signed off {moment_text(self.signed_at)} — read-only"
             if self.amending:
                 state = "Amending a signed session — the original values are kept"
         else:
@@ -728,7 +729,7 @@ class SessionEditor(QDialog):
         if previous.fee:
             self.fee.setText(f"{previous.fee.amount:.2f}")
             copied.append("fee")
-        self.copied.setText(f"Copied from {previous.started_at:%d %b %Y}: "
+        self.copied.setText(f"Copied from {day_text(previous.started_at)}: "
                             + ", ".join(copied) + ". Not copied: times, reactions, notes.")
         self.copied.setStyleSheet("color: #1d4f91;")
         self.copied.show()
@@ -958,7 +959,7 @@ def amendment_history_html(amendments) -> str:
     for a in amendments:
         changes = "".join(f"<li><code>{escape(path)}</code>: {escape(_show(old))} → "
                           f"{escape(_show(new))}</li>" for path, (old, new) in a.changes.items())
-        parts.append(f"<p><b>{a.at:%d %b %Y %H:%M}</b> by {escape(a.by)} — "
+        parts.append(f"<p><b>{moment_text(a.at)}</b> by {escape(a.by)} — "
                      f"{escape(a.reason)}<ul>{changes}</ul></p>")
     return "".join(parts)
 

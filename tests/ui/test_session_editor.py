@@ -219,7 +219,7 @@ def test_repeat_last_session_with_the_fewest_keystrokes(qtbot, editor_for, ui_re
 
     editor = editor_for()
     _press(qtbot, editor, Qt.Key.Key_R)   # repeat
-    assert "Copied from 02 Oct 2026" in editor.copied.text()
+    assert "Copied from 2 Oct 2026" in editor.copied.text()
     assert "Not copied: times, reactions, notes" in editor.copied.text()
     editor.clock["now"] = datetime(2026, 11, 20, 9, 40)
     editor.applied.button.click()                                             # applied now
