@@ -16,7 +16,6 @@ from needledesk import __version__
 from needledesk.errors import NeedleDeskError, ValidationError
 
 EXIT_PROBLEM = 1
-EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 
 log = logging.getLogger("needledesk")
@@ -110,22 +109,6 @@ def _cli_user() -> str:
     return f"{getpass.getuser()} (command line)"
 
 
-def restore_and_record(backup: Path, path: Path, *, who: str) -> Path | None:
-    """Restore, reopen as the window would (upgrading an old backup), and record the restore
-    in the audit trail of the restored database."""
-    from needledesk.store.backup import restore
-    from needledesk.store.database import open_database
-    from needledesk.store.repository import Repository
-
-    safety = restore(backup, path)
-    repo = Repository(open_database(path), user=who)
-    try:
-        repo.record_restore(str(backup), str(safety) if safety else None)
-    finally:
-        repo.db.close()
-    return safety
-
-
 def _say(text: str) -> None:
     print(text, file=sys.stderr)
 
@@ -192,7 +175,7 @@ def _run(args) -> int:
         print(f"backup: {info.path} ({info.clients} clients, {info.sessions} sessions)")
         return 0
     if args.command == "restore":
-        from needledesk.store.backup import describe
+        from needledesk.store.backup import describe, restore_and_record
         from needledesk.store.lock import DatabaseLock
 
         path = args.db or _default_path()

@@ -57,11 +57,6 @@ def register_fonts() -> None:
         _registered = True
 
 
-def has_fallback() -> bool:
-    register_fonts()
-    return _fallback is not None
-
-
 def runs(text: str) -> Iterator[tuple[str, bool]]:
     """Split `text` into (piece, use_fallback) runs: a piece is set in the fallback font
     only when DejaVu lacks its characters and the fallback has them."""

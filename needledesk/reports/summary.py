@@ -64,9 +64,7 @@ WHAT_TO_EXPECT = (
 )
 #: The handout is read by the client at home: a size up from the clinical record.
 SCALE = 10 / 9
-NOTE_LIMIT = 450
 REACTION_NOTE_LIMIT = 140
-SEE_RECORD = " … (see course record)"
 
 _MARGIN_X = 18 * mm
 _MARGIN_TOP = 14 * mm

@@ -575,3 +575,19 @@ def restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
             claimed.close()
     log.info("restored %s over %s (safety copy: %s)", backup, db_path, safety)
     return safety
+
+
+def restore_and_record(backup: str | os.PathLike, db_path: str | os.PathLike, *,
+                       who: str) -> Path | None:
+    """Restore, reopen as the window would (upgrading an old backup), and record the restore
+    in the audit trail of the restored database. Returns the safety copy, as `restore`."""
+    from needledesk.store.database import open_database
+    from needledesk.store.repository import Repository
+
+    safety = restore(backup, db_path)
+    repo = Repository(open_database(db_path), user=who)
+    try:
+        repo.record_restore(str(backup), str(safety) if safety else None)
+    finally:
+        repo.db.close()
+    return safety

@@ -64,8 +64,7 @@ def open_main_window(db_path: Path | None, state: QSettings | None = None):
 
 def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
     """The file is damaged: offer the newest good backup. True when one was restored."""
-    from needledesk.cli import restore_and_record
-    from needledesk.store.backup import list_backups
+    from needledesk.store.backup import list_backups, restore_and_record
     from needledesk.ui.backups import backup_folder, describe_backup
 
     folder = backup_folder(state, path)

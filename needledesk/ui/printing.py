@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRect, QSize, QSizeF, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from needledesk.errors import NeedleDeskError
@@ -86,16 +86,6 @@ def preview(parent: QWidget, data: bytes, title: str) -> None:
     dialog.paintRequested.connect(pages.paint)
     dialog.resize(900, 1000)
     dialog.exec()
-
-
-def print_now(parent: QWidget, data: bytes) -> bool:
-    pages = PdfPages(data)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    dialog = QPrintDialog(printer, parent)
-    if dialog.exec() != QPrintDialog.DialogCode.Accepted:
-        return False
-    pages.paint(printer)
-    return True
 
 
 def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[bytes], None],

@@ -66,7 +66,3 @@ class Tasks:
         relay.done.connect(lambda value: finish(on_done, value))
         relay.failed.connect(lambda exc: finish(on_error, exc))
         QThreadPool.globalInstance().start(_Job(work, relay))
-
-    @classmethod
-    def busy(cls) -> bool:
-        return bool(cls._relays)
