@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="fill the database with realistic made-up records")
     demo.add_argument("--clients", type=int, default=200, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
+    demo.add_argument("--force", action="store_true",
+                      help="add demo records even to a database that holds real ones")
 
     imp = sub.add_parser("import", help="import records from an exchange JSON file")
     imp.add_argument("file", type=Path, metavar="FILE.json")
@@ -75,12 +77,14 @@ def _open(args, *, create: bool = True):
 
     path = args.db or default_db_path()
     if not create and not Path(path).exists():
-        raise DatabaseError(f"{path}: no such database")
+        raise DatabaseError(_no_database(path))
     if create:
         # A writing command holds the one-writer lock for the rest of this process.
+        from needledesk.paths import prepare_db_folder
         from needledesk.store.lock import DatabaseLock
 
         global _LOCK
+        prepare_db_folder(path)  # a fresh machine: the data folder is made here (0700)
         _LOCK = DatabaseLock.acquire(path)
     return Repository(open_database(path), user=_cli_user())
 
@@ -99,8 +103,15 @@ def _existing(args) -> Path:
 
     path = Path(args.db or _default_path())
     if not path.exists():
-        raise DatabaseError(f"{path}: no such database")
+        raise DatabaseError(_no_database(path))
     return path
+
+
+def _no_database(path) -> str:
+    if Path(path) == _default_path():
+        return (f"there are no records on this PC yet ({path} does not exist); start "
+                "NeedleDesk once, or import an exchange file with `needledesk import FILE`")
+    return f"{path}: no such database"
 
 
 def _cli_user() -> str:
@@ -119,7 +130,7 @@ def _run(args) -> int:
 
         if args.clients < 1:
             raise NeedleDeskError(f"--clients: {args.clients} is not 1 or more")
-        result = fill(_open(args), clients=args.clients, seed=args.seed)
+        result = fill(_open(args), clients=args.clients, seed=args.seed, force=args.force)
         print(_counts("demo added", result.added))
         return 0
     if args.command == "import":
@@ -152,12 +163,11 @@ def _run(args) -> int:
             sys.stdout.write(text)
         return 0
     if args.command == "check":
-        from needledesk.paths import default_db_path
         from needledesk.store.check import check_database
         from needledesk.store.database import open_readonly
 
         # Read-only: a damaged file must not be written to, not even to migrate it.
-        db = open_readonly(args.db or default_db_path())
+        db = open_readonly(_existing(args))
         problems = check_database(db)
         for problem in problems:
             _say(problem)
@@ -175,10 +185,12 @@ def _run(args) -> int:
         print(f"backup: {info.path} ({info.clients} clients, {info.sessions} sessions)")
         return 0
     if args.command == "restore":
+        from needledesk.paths import prepare_db_folder
         from needledesk.store.backup import describe, restore_and_record
         from needledesk.store.lock import DatabaseLock
 
         path = args.db or _default_path()
+        prepare_db_folder(path)  # restoring onto a new PC: the data folder may not exist yet
         with DatabaseLock.acquire(path):  # no window may have the file open meanwhile
             info = describe(args.file)
             safety = restore_and_record(args.file, path, who=_cli_user())
@@ -199,6 +211,11 @@ def _counts(label: str, counts: dict[str, int]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from needledesk.logs import setup_logging
+
+    setup_logging()
+    log.info("NeedleDesk %s: %s", __version__, args.command or
+             ("smoke test" if args.smoke_test else "window"))
     if args.smoke_test:  # touches no records; reports its own failures in one line
         from needledesk.smoke import run as smoke_test
 
@@ -238,27 +255,12 @@ def _guarded(args) -> int:
         _say(f"needledesk: {where}{exc.strerror or exc}")
         return EXIT_PROBLEM
     except Exception as exc:  # the last resort: one line, never a traceback
-        logfile = _log_crash()
+        from needledesk.logs import log_file
+
+        log.exception("unexpected error in %s", args.command or "the window")
         _say(f"needledesk: internal error ({type(exc).__name__}: {exc}); "
-             f"details in {logfile}")
+             f"details are in the log: {log_file()}")
         return EXIT_INTERNAL
-
-
-def _log_crash() -> Path:
-    import tempfile
-    import traceback
-
-    try:
-        from needledesk.paths import data_dir
-
-        folder = data_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-    except Exception:
-        folder = Path(tempfile.gettempdir())
-    logfile = folder / "needledesk-errors.log"
-    with open(logfile, "a", encoding="utf-8") as handle:
-        handle.write(traceback.format_exc() + "\n")
-    return logfile
 
 
 def _storage_problem(exc: sqlite3.OperationalError) -> str:

@@ -46,6 +46,7 @@ from needledesk.domain.model import (
     TreatedArea,
 )
 from needledesk.domain.text import fold
+from needledesk.errors import NeedleDeskError
 from needledesk.exchange import encode_session
 from needledesk.settings import DEFAULT_AFTERCARE
 from needledesk.store.repository import ImportResult, Repository
@@ -580,8 +581,30 @@ def generate(clients: int, seed: int, as_of: date = DEMO_AS_OF) -> list[ClientRe
             gc.enable()
 
 
+#: Who the audit trail says wrote demonstration records: how the demo knows its own.
+DEMO_AUTHOR = "NeedleDesk demo"
+
+
+class RealRecordsError(NeedleDeskError):
+    """The database holds records the demo did not make: made-up clients must not mix in."""
+
+
 def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
-         on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    """Write `generate(clients, seed, as_of)` in one transaction. Records already stored
-    (same ids, from an earlier run with the same seed) are left as they are."""
-    return repo.write_records(generate(clients, seed, as_of), on_progress=on_progress)
+         on_progress: Callable[[int, int], None] | None = None,
+         force: bool = False) -> ImportResult:
+    """Write `generate(clients, seed, as_of)` in one transaction, credited to DEMO_AUTHOR, and
+    mark the file as a demonstration one. Records already stored (same ids, from an earlier
+    run with the same seed) are left as they are. Refuses (RealRecordsError, nothing written)
+    a database holding any client or session the demo did not write, unless `force`; clinic
+    settings do not count."""
+    others = repo.records_not_made_by(DEMO_AUTHOR)
+    if not force and any(others.values()):
+        raise RealRecordsError(
+            f"this database already holds {others['clients']} client(s) and "
+            f"{others['sessions']} session(s) that are not demonstration records ({repo.path});"
+            " demo records are made-up people and must not mix with a clinic's own. Use an "
+            "empty database (--db NEW.db), or add --force if you really mean this one")
+    demo = Repository(repo.db, clock=repo.clock, user=DEMO_AUTHOR)
+    result = demo.write_records(generate(clients, seed, as_of), on_progress=on_progress)
+    demo.mark_demo()
+    return result

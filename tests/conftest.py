@@ -8,6 +8,34 @@ from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory):
+    """No test reads or writes the data folder, log or Qt settings of whoever runs them: the
+    XDG folders point into a scratch folder for the whole run."""
+    import os
+
+    home = tmp_path_factory.mktemp("home")
+    saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "NEEDLEDESK_DB")}
+    os.environ["XDG_DATA_HOME"] = str(home / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ.pop("NEEDLEDESK_DB", None)
+    yield home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def _close_log():
+    """The log file a command opened is closed after each test."""
+    yield
+    from needledesk.logs import shutdown_logging
+
+    shutdown_logging()
+
+
 @pytest.fixture
 def db_path(tmp_path):
     return tmp_path / "clinic.db"

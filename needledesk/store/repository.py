@@ -431,6 +431,27 @@ class Repository:
         for c in clients:
             yield ClientRecord(c, courses[c.id], screenings[c.id], sessions[c.id])
 
+    # --- demonstration records -------------------------------------------------------------
+
+    def records_not_made_by(self, who: str) -> dict[str, int]:
+        """How many clients and sessions were first written by someone other than `who`,
+        by the audit trail (the demo checks it holds only its own records)."""
+        counts = {}
+        for table, kind in (("clients", "client"), ("sessions", "session")):
+            counts[table] = self.db.execute(
+                f"SELECT count(*) FROM {table} WHERE id NOT IN (SELECT record_id FROM audit "
+                "WHERE kind = ? AND who = ? AND record_id IS NOT NULL)", [kind, who]).fetchone()[0]
+        return counts
+
+    def mark_demo(self) -> None:
+        """Note in the file that it holds demonstration records (the window says so)."""
+        self.db.execute("INSERT INTO settings (key, value) VALUES ('demo_records', 'true') "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+
+    def is_demo(self) -> bool:
+        row = self.db.execute("SELECT value FROM settings WHERE key = 'demo_records'").fetchone()
+        return bool(row and row[0] == "true")
+
     def existing_ids(self, table: str, ids: Iterable[str]) -> set[str]:
         """Which of `ids` are already stored in `table`."""
         wanted = list(ids)

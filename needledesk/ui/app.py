@@ -30,10 +30,12 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 def _install_excepthook() -> None:
     """An unexpected error becomes a message and a log line, never a silent crash."""
+    from needledesk.logs import log_file
+
     def hook(kind, value, tb):
         log.error("unexpected error", exc_info=(kind, value, tb))
         QMessageBox.critical(None, "NeedleDesk", f"Something went wrong: {value}\n\n"
-                             "Your saved records are safe. Details are in the log.")
+                             f"Your saved records are safe. Details are in the log: {log_file()}")
 
     sys.excepthook = hook
 
@@ -91,6 +93,7 @@ def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
 
 
 def run_window(db_path: Path | None) -> int:
+    from needledesk.paths import prepare_db_folder
     from needledesk.store.database import DamagedDatabaseError
     from needledesk.store.lock import DatabaseLock, network_filesystem
 
@@ -99,6 +102,7 @@ def run_window(db_path: Path | None) -> int:
     path = Path(db_path) if db_path else default_db_path()
     state = QSettings()
     try:
+        prepare_db_folder(path)  # a fresh machine: the data folder is made here (0700)
         lock = DatabaseLock.acquire(path)
     except NeedleDeskError as exc:
         QMessageBox.warning(None, "NeedleDesk", str(exc))
