@@ -148,7 +148,23 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.splitter)
         self.pages.addWidget(self.lock_screen)
-        self.setCentralWidget(self.pages)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.demo_banner = QLabel(
+            "Demonstration records: every client here is made up. Keep real clients in "
+            "the clinic's own database.")
+        self.demo_banner.setObjectName("demo-banner")
+        self.demo_banner.setWordWrap(True)
+        self.demo_banner.setStyleSheet(
+            "background: #fff3cd; color: #5c4400; padding: 6px; font-weight: 600;")
+        demo = self.repo.is_demo()
+        self.demo_banner.setVisible(demo)
+        column.addWidget(self.demo_banner)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        if demo:
+            self.setWindowTitle("NeedleDesk — demonstration records")
         self.idle = IdleWatcher(self.settings.idle_lock_minutes, self)
         self.idle.idle.connect(self.lock)
         self.status_label = QLabel(db_label)
@@ -199,6 +215,7 @@ class MainWindow(QMainWindow):
         self.find_action = action(edit_menu, "&Find client", self.focus_search,
                                   QKeySequence.StandardKey.Find)
         help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Where the records are…", self.show_locations)
         action(help_menu, "&About NeedleDesk", self.about)
 
     # --- finding clients ----------------------------------------------------------------
@@ -616,6 +633,42 @@ class MainWindow(QMainWindow):
         minutes, ok = QInputDialog.getInt(parent, "App lock", "Lock after this many idle "
                                           "minutes:", minutes, 1, 240)
         return (first, minutes) if ok else None
+
+    def locations(self) -> list[tuple[str, Path]]:
+        """(what, where) of the records, their backups and the log on this PC."""
+        from needledesk.logs import log_file
+        from needledesk.ui.backups import backup_folder
+
+        database = Path(self.repo.path)
+        return [("Records (database)", database),
+                ("Backups", backup_folder(self.state, database)),
+                ("Log (details of any problem)", log_file())]
+
+    def show_locations(self) -> None:
+        """Help > Where the records are: each place, with a button that opens its folder."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout
+
+        dialog = QDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowTitle("Where the records are")
+        grid = QGridLayout(dialog)
+        for row, (what, where) in enumerate(self.locations()):
+            grid.addWidget(QLabel(f"<b>{what}</b>"), row, 0)
+            path_label = QLabel(str(where))
+            path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(path_label, row, 1)
+            folder = where if where.suffix == "" else where.parent
+            button = QPushButton("Open folder")
+            button.clicked.connect(
+                lambda _=False, f=folder: QDesktopServices.openUrl(QUrl.fromLocalFile(str(f))))
+            grid.addWidget(button, row, 2)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.reject)
+        grid.addWidget(close, len(self.locations()), 0, 1, 3)
+        dialog.open()
+        self.locations_dialog = dialog
 
     def about(self) -> None:
         QMessageBox.about(self, "About NeedleDesk",
