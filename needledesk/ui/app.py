@@ -25,7 +25,34 @@ def application(argv: list[str] | None = None) -> QApplication:
     icon = resource_path("icons", "needledesk.png")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    _log_qt_messages()
     return app
+
+
+_qt_logged = False
+
+
+def _log_qt_messages() -> None:
+    """Qt's own warnings go to the log too: the bundle has no console to print them on.
+    Installed once; Qt's previous handler (the console, or a test's) still gets them."""
+    global _qt_logged
+    if _qt_logged:
+        return
+    _qt_logged = True
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("needledesk.qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    previous = None
+
+    def handler(kind, context, message) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+        if previous is not None:
+            previous(kind, context, message)
+
+    previous = qInstallMessageHandler(handler)
 
 
 def _install_excepthook() -> None:
