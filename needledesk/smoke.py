@@ -3,7 +3,7 @@
 Checks the resources are found; fills a temporary database with demo records and a JPEG
 logo (written by Qt's JPEG plugin); opens the real main window on it and paints it; renders
 a session summary PDF with the logo (decoded by Pillow) to a temporary file and reads it
-back through QtPdf (the print preview's path); loads the print plugin; hashes and checks an
+back through QtPdf (the print preview's path); loads print support; hashes and checks an
 app-lock PIN (argon2); then closes everything. Each step loads a part of the bundle that
 could be missing from it. A dialog the window opens is closed and reported, never waited on.
 
@@ -226,9 +226,13 @@ def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
 
 
 def _printing() -> str:
-    """The print plugin loads: Windows' always must; on Linux the CUPS plugin needs CUPS from
-    the system, and without it Qt prints to PDF files only (macOS prints through its
-    platform plugin)."""
+    """Printing can work. On Windows print support is built into Qt6PrintSupport.dll (the
+    PySide6 6.10+ wheels have no printsupport plugin folder): QtPrintSupport must load and a
+    printer and a print dialog be made; no printer need be installed (a build machine or
+    Wine has none). On Linux the CUPS plugin loads if the system has CUPS, and without it
+    Qt prints to PDF files only (macOS prints through its platform plugin)."""
+    if sys.platform == "win32":
+        return _printing_windows()
     from PySide6.QtCore import QLibraryInfo, QPluginLoader
 
     folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "printsupport"
@@ -239,10 +243,26 @@ def _printing() -> str:
         if loader.load():
             return f"print plugin {plugin.name} loaded"
         problems.append(loader.errorString())
-    if sys.platform == "win32":
-        raise SmokeFailure("no print plugin loads, so nothing can be printed: "
-                           + ("; ".join(problems) or f"none in {folder}"))
     return "no print plugin (PDF only)" + (f": {problems[0]}" if problems else "")
+
+
+def _printing_windows() -> str:
+    try:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
+    except ImportError as exc:
+        raise SmokeFailure(f"QtPrintSupport does not load, so nothing can be printed: "
+                           f"{exc}") from exc
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dialog = QPrintDialog(printer)
+    try:
+        if dialog.printer() is None:
+            raise SmokeFailure("the print dialog has no printer")
+    finally:
+        dialog.deleteLater()
+    names = QPrinterInfo.availablePrinterNames()
+    default = QPrinterInfo.defaultPrinterName()
+    return (f"print support and dialog loaded, {len(names)} printer(s)"
+            + (f", default {default}" if default else ""))
 
 
 def _app_lock() -> None:

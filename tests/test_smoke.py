@@ -67,3 +67,12 @@ def test_the_bundle_spec_takes_the_version_from_the_package():
     spec = (RESOURCES.parent / "build.spec").read_text(encoding="utf-8")
     assert "from needledesk import __version__" in spec
     assert "__version__ =" not in spec.replace("from needledesk import __version__", "")
+
+
+def test_windows_printing_needs_qtprintsupport_not_a_plugin_file_nor_a_printer(qapp, monkeypatch):
+    # PySide6's Windows wheels build print support into Qt6PrintSupport.dll and have no
+    # printsupport/ plugin folder; a build machine (or Wine) has no printer.
+    monkeypatch.setattr(smoke.sys, "platform", "win32")
+    line = smoke._printing()
+    assert line.startswith("print support and dialog loaded, ")
+    assert "printer(s)" in line
