@@ -14,6 +14,7 @@ import ntpath
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -30,7 +31,14 @@ else:
 
 PRIVATE = 0o600
 #: O_BINARY: Windows would otherwise open in text mode and translate what is written.
-_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+#: O_NOFOLLOW (POSIX): a symbolic link at the lock's name is refused, never followed, so
+#: `ln -s ~/victim clinic.db.lock` can neither create nor truncate the victim.
+#: O_NONBLOCK: a FIFO planted there opens at once (and is refused) instead of hanging.
+#: Never O_TRUNC: the holder line is written only once the file is known to be the lock.
+_OPEN_FLAGS = (os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+               | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+#: A holder line is under 200 bytes: a bigger file at the lock's name is someone's data.
+_MAX_LOCK_SIZE = 4096
 #: Windows locks are mandatory: lock a byte far past the JSON so others can still read it.
 _WINDOWS_LOCK_OFFSET = 0x40000000
 
@@ -43,6 +51,16 @@ class AlreadyOpenError(NeedleDeskError):
         self.holder = holder
         super().__init__(f"NeedleDesk is already open on this database ({_describe(holder)}). "
                          "Close it there first.")
+
+
+class NotALockFileError(NeedleDeskError):
+    """Something other than NeedleDesk's lock file has the lock's name; it is left as is."""
+
+    def __init__(self, lock_path: Path, why: str):
+        self.lock_path = lock_path
+        super().__init__(f"{lock_path}: is not NeedleDesk's lock file ({why}); it was left "
+                         "untouched and nothing was written. Move it out of the way, then "
+                         "try again")
 
 
 def lock_path_for(db_path: str | os.PathLike) -> Path:
@@ -65,14 +83,18 @@ class DatabaseLock:
         # A releasing holder deletes the file while still holding it; whoever opened the
         # old file then locks a file nobody else will see, so check and try again.
         for _ in range(20):
+            _refuse_odd(path, _lstat(path))  # Windows has no O_NOFOLLOW: look first
             try:
                 fd = os.open(path, _OPEN_FLAGS, PRIVATE)
             except OSError as exc:
+                _refuse_odd(path, _lstat(path))  # O_NOFOLLOW met a link made meanwhile
                 raise NeedleDeskError(f"{path}: cannot be opened ({exc.strerror})") from None
             try:
+                _refuse_odd(path, os.fstat(fd))
                 if not _try_lock(fd):
                     raise AlreadyOpenError(path, _read_holder(fd))
                 if _same_file(fd, path):
+                    _refuse_odd(path, os.fstat(fd))  # again, just before writing to it
                     _write_holder(fd)
                     return cls(path, fd)
             except OSError as exc:
@@ -133,9 +155,33 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _same_file(fd: int, path: Path) -> bool:
+def _lstat(path: Path) -> os.stat_result | None:
     try:
-        on_disk = os.stat(path)
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def _refuse_odd(path: Path, info: os.stat_result | None) -> None:
+    """Raise `NotALockFileError` unless `info` (of the lock's name, not followed, or of the
+    opened file) is missing or a plain file with no other name and a lock's few bytes."""
+    if info is None:
+        return
+    reparse = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)
+    if stat.S_ISLNK(info.st_mode) or getattr(info, "st_file_attributes", 0) & reparse:
+        raise NotALockFileError(path, "it is a symbolic link or junction")
+    if not stat.S_ISREG(info.st_mode):
+        raise NotALockFileError(path, "it is not a regular file")
+    if info.st_nlink > 1:
+        raise NotALockFileError(path, "it is a hard link: the same file has another name")
+    if info.st_size > _MAX_LOCK_SIZE:
+        raise NotALockFileError(path, f"it holds {info.st_size:,} bytes, more than a lock")
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """The name leads to the opened file itself (not through a symbolic link)."""
+    try:
+        on_disk = os.lstat(path)
     except OSError:
         return False
     mine = os.fstat(fd)

@@ -146,6 +146,97 @@ def test_the_message_without_readable_holder_details_still_says_what_to_do(tmp_p
     assert "(pid 7 on host desk-2 since 2020-01-02 09:30)" in str(old)
 
 
+# --- whatever is at the lock's name is never written through ----------------------------------
+
+NOT_A_LOCK = r"clinic\.db\.lock: is not NeedleDesk's lock file \({}\); it was left untouched"
+
+
+@posix_only
+def test_a_symlink_at_the_lock_name_is_refused_and_its_target_untouched(db_path, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"a patient's letter\n" * 50)
+    before = victim.read_bytes()
+    lock_path_for(db_path).symlink_to(victim)
+    with pytest.raises(NeedleDeskError,
+                       match=NOT_A_LOCK.format("it is a symbolic link or junction")):
+        DatabaseLock.acquire(db_path)
+    assert victim.read_bytes() == before
+    assert lock_path_for(db_path).is_symlink()
+
+
+@posix_only
+def test_a_dangling_symlink_at_the_lock_name_creates_nothing(db_path, tmp_path):
+    victim = tmp_path / "created-by-the-lock.txt"
+    lock_path_for(db_path).symlink_to(victim)
+    with pytest.raises(NeedleDeskError, match="is not NeedleDesk's lock file"):
+        DatabaseLock.acquire(db_path)
+    assert not victim.exists()
+
+
+@posix_only
+def test_a_symlink_made_between_the_check_and_the_open_is_not_followed(db_path, tmp_path,
+                                                                       monkeypatch):
+    """O_NOFOLLOW: even if the look before opening saw nothing, the open does not follow."""
+    from needledesk.store import lock as lock_module
+
+    victim = tmp_path / "victim.txt"  # not there yet: following the link would create it
+    lock_path_for(db_path).symlink_to(victim)
+    real, calls = getattr(lock_module, "_lstat", None), []
+
+    def first_look_misses(path):
+        calls.append(path)
+        return None if len(calls) == 1 else real(path)
+
+    monkeypatch.setattr(lock_module, "_lstat", first_look_misses, raising=False)
+    with pytest.raises(NeedleDeskError, match="is not NeedleDesk's lock file"):
+        DatabaseLock.acquire(db_path)
+    assert not victim.exists()
+    assert lock_path_for(db_path).is_symlink()
+
+
+@posix_only
+def test_a_hard_link_at_the_lock_name_is_refused_and_untouched(db_path, tmp_path):
+    other = tmp_path / "notes.txt"
+    other.write_bytes(b"treatment notes\n" * 20)
+    os.link(other, lock_path_for(db_path))
+    with pytest.raises(NeedleDeskError, match=NOT_A_LOCK.format(
+            "it is a hard link: the same file has another name")):
+        DatabaseLock.acquire(db_path)
+    assert other.read_bytes() == b"treatment notes\n" * 20
+    assert os.path.samefile(other, lock_path_for(db_path))
+
+
+@posix_only
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_something_other_than_a_file_at_the_lock_name_is_refused(db_path, kind):
+    where = lock_path_for(db_path)
+    os.mkfifo(where) if kind == "fifo" else where.mkdir()
+    with pytest.raises(NeedleDeskError, match=NOT_A_LOCK.format("it is not a regular file")):
+        DatabaseLock.acquire(db_path)
+    assert where.exists()
+
+
+def test_a_big_file_at_the_lock_name_is_someones_data_and_is_not_truncated(db_path):
+    where = lock_path_for(db_path)
+    data = b'{"records": []}' + b" " * 10_000
+    where.write_bytes(data)
+    with pytest.raises(NeedleDeskError, match=NOT_A_LOCK.format(
+            "it holds 10,015 bytes, more than a lock")):
+        DatabaseLock.acquire(db_path)
+    assert where.read_bytes() == data
+
+
+def test_a_refused_lock_is_not_held_and_the_next_try_works_once_it_is_moved(db_path,
+                                                                            tmp_path):
+    where = lock_path_for(db_path)
+    where.write_bytes(b"x" * 5000)
+    with pytest.raises(NeedleDeskError, match="is not NeedleDesk's lock file"):
+        DatabaseLock.acquire(db_path)
+    where.rename(tmp_path / "moved-away")
+    with DatabaseLock.acquire(db_path):
+        assert holder_json(db_path)["pid"] == os.getpid()
+
+
 # --- network file systems -------------------------------------------------------------------
 
 
