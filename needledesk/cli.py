@@ -114,6 +114,15 @@ def _no_database(path) -> str:
     return f"{path}: no such database"
 
 
+def _refuse_output(args) -> None:
+    """`-o` must never name the database, its -wal/-shm/-journal, its lock or its backup
+    folder (by name, symlink or hard link): refused before anything is read or written."""
+    from needledesk.store.targets import refuse_protected_target
+
+    if getattr(args, "output", None) is not None:
+        refuse_protected_target(args.output, args.db or _default_path())
+
+
 def _cli_user() -> str:
     import getpass
 
@@ -148,6 +157,7 @@ def _run(args) -> int:
         from needledesk.reports.build import course_record_pdf, session_summary_pdf
         from needledesk.transfer import write_private
 
+        _refuse_output(args)
         repo = _open(args, create=False)
         pdf = (session_summary_pdf(repo, args.session) if args.kind == "summary"
                else course_record_pdf(repo, args.client))
@@ -156,6 +166,7 @@ def _run(args) -> int:
     if args.command == "export":
         from needledesk.transfer import export_text, write_private
 
+        _refuse_output(args)
         text = export_text(_open(args, create=False), args.client)
         if args.output:
             write_private(args.output, text)
@@ -180,24 +191,26 @@ def _run(args) -> int:
         from needledesk.store.backup import backup_to, default_backup_dir, take_backup
 
         path = _existing(args)
+        _refuse_output(args)
         info = (backup_to(path, args.output) if args.output
                 else take_backup(path, default_backup_dir(path)))
         print(f"backup: {info.path} ({info.clients} clients, {info.sessions} sessions)")
         return 0
     if args.command == "restore":
         from needledesk.paths import prepare_db_folder
-        from needledesk.store.backup import describe, restore_and_record
+        from needledesk.store.backup import restore_and_record
         from needledesk.store.lock import DatabaseLock
 
         path = args.db or _default_path()
         prepare_db_folder(path)  # restoring onto a new PC: the data folder may not exist yet
         with DatabaseLock.acquire(path):  # no window may have the file open meanwhile
-            info = describe(args.file)
-            safety = restore_and_record(args.file, path, who=_cli_user())
+            # Checked in full in a copy first; a refusal says "Nothing was changed".
+            restored = restore_and_record(args.file, path, who=_cli_user())
+        info = restored.backup
         print(f"restored: {args.file} taken {info.taken_at:%Y-%m-%d %H:%M} "
-              f"({info.clients} clients, {info.sessions} sessions)")
-        if safety is not None:
-            print(f"the database as it was is kept in {safety}")
+              f"({info.clients} clients, {info.sessions} sessions) into {restored.database}")
+        if restored.safety is not None:
+            print(f"the database as it was is kept in {restored.safety}")
         return 0
     from needledesk.ui.app import run_window
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,12 +36,44 @@ def import_document(repo: Repository, document, *, today: date | None = None,
     return ImportReport(result, decoded.warnings)
 
 
-def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportReport:
+#: The largest exchange file import reads: far above a clinic's export, far below memory.
+IMPORT_MAX_BYTES = 256 * 1024 * 1024
+
+
+def read_import_file(path: str | os.PathLike, limit: int = IMPORT_MAX_BYTES) -> bytes:
+    """The bytes of a file to import: a regular file of at most `limit` bytes. A FIFO, a
+    device (`/dev/zero`) or a folder is refused before reading, and so is a file too large,
+    so import never blocks or runs out of memory."""
     try:
-        raw = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise NeedleDeskError(f"{path}: cannot be read ({exc.strerror})") from None
-    return import_document(repo, parse_json(raw), **kwargs)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise NeedleDeskError(f"{path}: is {kind}, not a file; import reads an exchange "
+                                  "file (.json)")
+        if info.st_size > limit:
+            raise NeedleDeskError(f"{path}: is {_megabytes(info.st_size)}; an exchange file "
+                                  f"may be at most {_megabytes(limit)}")
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise NeedleDeskError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(raw) > limit:  # it grew while being read
+        raise NeedleDeskError(f"{path}: is over {_megabytes(limit)}; an exchange file may be "
+                              f"at most {_megabytes(limit)}")
+    return raw
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportReport:
+    return import_document(repo, parse_json(read_import_file(path)), **kwargs)
 
 
 def export_text(repo: Repository, client_id: str | None = None) -> str:
@@ -49,10 +82,16 @@ def export_text(repo: Repository, client_id: str | None = None) -> str:
 
 def write_private(path: str | os.PathLike, data: str | bytes) -> None:
     """Write a file readable by the user only, atomically: a crash or a full disk leaves
-    either the old file or the whole new one, never half of it."""
+    either the old file or the whole new one, never half of it. The new file is renamed
+    over the name, so a symbolic or hard link there is replaced, never written through.
+    Callers writing where a person chose refuse the database's own files first
+    (`needledesk.store.targets.refuse_protected_target`)."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise NeedleDeskError(f"{path}: cannot be written ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -64,3 +103,16 @@ def write_private(path: str | os.PathLike, data: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise NeedleDeskError(f"{path}: cannot be written ({exc.strerror})") from None
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; Windows cannot open a folder to sync it)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -31,6 +31,7 @@ from sqlite_utils import Database
 from needledesk.errors import NeedleDeskError
 from needledesk.store.database import DatabaseError, companions
 from needledesk.store.schema import APPLICATION_ID, MIGRATION_SET, STEP_NAMES, schema_version
+from needledesk.store.targets import refuse_protected_target
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +361,9 @@ def backup_to(source: str | os.PathLike | Database | sqlite3.Connection,
     if target.exists() and any(p.exists() and os.path.samefile(p, target)
                                for p in companions(db_path)):
         raise BackupError(f"{target}: is the database itself; choose another file")
+    # Nor over its journal or lock (by name, symlink or hard link). The generations go into
+    # the backup folder, so a caller taking a user's `-o` refuses that folder itself.
+    refuse_protected_target(target, db_path, backups=False)
     started = datetime.now().replace(microsecond=0)
     try:
         conn = sqlite3.connect(db_path, timeout=10, isolation_level=None,

@@ -871,14 +871,43 @@ class SessionEditor(QDialog):
 
     def export_summary(self) -> None:
         from needledesk.reports.build import default_summary_name, session_summary_pdf
-        from needledesk.ui.printing import build_off_thread, save_pdf
+        from needledesk.ui.printing import build_off_thread
 
         if not self._ready_to_print():
             return
         session_id = self.session_id
         name = default_summary_name(self.client, self.session()[0])
+        owner = self.parent()
+        folders = owner.protected_folders() if hasattr(owner, "protected_folders") else []
         build_off_thread(self, self.repo, lambda reader: session_summary_pdf(reader, session_id),
-                         lambda data: save_pdf(self, data, name), "Exporting the summary")
+                         lambda data: self.export_pdf(self, data, name, self.repo.path, folders),
+                         "Exporting the summary")
+
+    @staticmethod
+    def export_pdf(parent, data: bytes, default_name: str, db_path: str,
+                   backup_dirs=()) -> str | None:
+        """Ask where, then write the PDF (user-only, temporary file renamed into place).
+        The database's own files and its backup folders are refused with one plain message
+        and nothing is written."""
+        from needledesk.errors import NeedleDeskError
+        from needledesk.store.targets import refuse_protected_target
+        from needledesk.transfer import write_private
+        from needledesk.ui import printing
+
+        path = printing.choose_save_path(parent, default_name)
+        if not path:
+            return None
+        try:
+            refuse_protected_target(path, db_path, backup_dirs=backup_dirs)
+        except NeedleDeskError as exc:
+            QMessageBox.warning(parent, "NeedleDesk", str(exc))
+            return None
+        try:
+            write_private(path, data)
+        except NeedleDeskError as exc:
+            printing.show_failure(parent, "Saving the PDF")(exc)
+            return None
+        return path
 
     @staticmethod
     def show_preview(parent, data: bytes, title: str) -> None:
