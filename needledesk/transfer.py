@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,44 +35,12 @@ def import_document(repo: Repository, document, *, today: date | None = None,
     return ImportReport(result, decoded.warnings)
 
 
-#: The largest exchange file import reads: far above a clinic's export, far below memory.
-IMPORT_MAX_BYTES = 256 * 1024 * 1024
-
-
-def read_import_file(path: str | os.PathLike, limit: int = IMPORT_MAX_BYTES) -> bytes:
-    """The bytes of a file to import: a regular file of at most `limit` bytes. A FIFO, a
-    device (`/dev/zero`) or a folder is refused before reading, and so is a file too large,
-    so import never blocks or runs out of memory."""
+def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportReport:
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-                     | getattr(os, "O_BINARY", 0))
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise NeedleDeskError(f"{path}: cannot be read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
-            raise NeedleDeskError(f"{path}: is {kind}, not a file; import reads an exchange "
-                                  "file (.json)")
-        if info.st_size > limit:
-            raise NeedleDeskError(f"{path}: is {_megabytes(info.st_size)}; an exchange file "
-                                  f"may be at most {_megabytes(limit)}")
-        try:
-            raw = handle.read(limit + 1)
-        except OSError as exc:
-            raise NeedleDeskError(f"{path}: cannot be read ({exc.strerror})") from None
-    if len(raw) > limit:  # it grew while being read
-        raise NeedleDeskError(f"{path}: is over {_megabytes(limit)}; an exchange file may be "
-                              f"at most {_megabytes(limit)}")
-    return raw
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f} MB"
-
-
-def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportReport:
-    return import_document(repo, parse_json(read_import_file(path)), **kwargs)
+    return import_document(repo, parse_json(raw), **kwargs)
 
 
 def export_text(repo: Repository, client_id: str | None = None) -> str:
