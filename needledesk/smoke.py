@@ -228,9 +228,10 @@ def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
 def _printing() -> str:
     """Printing can work. On Windows print support is built into Qt6PrintSupport.dll (the
     PySide6 6.10+ wheels have no printsupport plugin folder): QtPrintSupport must load and a
-    printer and a print dialog be made; no printer need be installed (a build machine or
-    Wine has none). On Linux the CUPS plugin loads if the system has CUPS, and without it
-    Qt prints to PDF files only (macOS prints through its platform plugin)."""
+    QPrinter be made, and the print dialog too when a printer is installed (a build machine
+    or Wine has none, and Qt's Windows dialog serves installed printers only). On Linux the
+    CUPS plugin loads if the system has CUPS, and without it Qt prints to PDF files only
+    (macOS prints through its platform plugin)."""
     if sys.platform == "win32":
         return _printing_windows()
     from PySide6.QtCore import QLibraryInfo, QPluginLoader
@@ -253,16 +254,17 @@ def _printing_windows() -> str:
         raise SmokeFailure(f"QtPrintSupport does not load, so nothing can be printed: "
                            f"{exc}") from exc
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    names = QPrinterInfo.availablePrinterNames()
+    if not names:   # Qt's Windows print dialog is for installed printers only
+        return "print support loaded, no printer installed"
     dialog = QPrintDialog(printer)
     try:
         if dialog.printer() is None:
             raise SmokeFailure("the print dialog has no printer")
     finally:
         dialog.deleteLater()
-    names = QPrinterInfo.availablePrinterNames()
-    default = QPrinterInfo.defaultPrinterName()
-    return (f"print support and dialog loaded, {len(names)} printer(s)"
-            + (f", default {default}" if default else ""))
+    return (f"print support and dialog loaded, {len(names)} printer(s), default "
+            f"{QPrinterInfo.defaultPrinterName() or 'none'}")
 
 
 def _app_lock() -> None:
