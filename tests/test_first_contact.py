@@ -8,6 +8,7 @@ import os
 import stat
 
 import pytest
+from factories import make_client, make_session
 
 from needledesk.cli import main
 from needledesk.demo import DEMO_AUTHOR, fill
@@ -15,7 +16,6 @@ from needledesk.logs import BACKUP_COUNT, MAX_BYTES, log_file, setup_logging, sh
 from needledesk.paths import data_dir, default_db_path, log_path
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
-from tests.factories import make_client, make_session
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 

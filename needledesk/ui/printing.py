@@ -85,13 +85,19 @@ def preview(parent: QWidget, data: bytes, title: str) -> None:
     dialog.setWindowTitle(title)
     dialog.paintRequested.connect(pages.paint)
     dialog.resize(900, 1000)
-    dialog.exec()
+    try:
+        dialog.exec()
+    finally:
+        # The dialog holds every page image: free it now, not when its parent closes.
+        dialog.paintRequested.disconnect(pages.paint)
+        dialog.deleteLater()
 
 
 def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[bytes], None],
                      what: str) -> None:
     """Build a PDF with `make(reader_repo)` on a worker thread, then call `then(pdf)` on
-    the UI thread. A busy cursor shows meanwhile; a failure becomes a message."""
+    the UI thread, unless `parent` was closed and deleted meanwhile. A busy cursor shows
+    meanwhile; a failure becomes a message."""
     from PySide6.QtWidgets import QApplication
 
     from needledesk.ui.tasks import Tasks
@@ -103,31 +109,9 @@ def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[byte
         finally:
             reader.db.close()
 
-    def done(data: bytes) -> None:
-        QApplication.restoreOverrideCursor()
-        then(data)
-
-    def failed(exc: Exception) -> None:
-        QApplication.restoreOverrideCursor()
-        show_failure(parent, what)(exc)
-
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    Tasks.run(work, done, failed)
-
-
-def save_pdf(parent: QWidget, data: bytes, default_name: str) -> str | None:
-    """Ask where, then write the PDF (readable by the user only, atomically)."""
-    from needledesk.transfer import write_private
-
-    path = choose_save_path(parent, default_name)
-    if not path:
-        return None
-    try:
-        write_private(path, data)
-    except NeedleDeskError as exc:
-        show_failure(parent, "Saving the PDF")(exc)
-        return None
-    return path
+    Tasks.run(work, then, show_failure(parent, what), owner=parent,
+              on_finish=QApplication.restoreOverrideCursor)
 
 
 def choose_save_path(parent: QWidget, default_name: str) -> str | None:

@@ -1,7 +1,10 @@
 """Run slow work (PDFs, imports, backups) off the UI thread, with the result back on it.
 
-One small helper for everything slow, so tests can make it synchronous (`Tasks.synchronous
-= True`) and the window never touches widgets from a worker.
+One small helper for everything slow. Work that belongs to a widget names it as `owner`: if
+the widget is closed and deleted before the work ends, its callbacks are never called (a
+closed dialog is not touched), while `on_finish` (e.g. restoring the cursor) always runs.
+Tests may make it synchronous (`Tasks.synchronous = True`) for flows that are not about
+threads; the threaded path has tests of its own that run real threads.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -20,6 +24,10 @@ class _Relay(QObject):
 
     done = Signal(object)
     failed = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.owner_gone = False
 
 
 class _Job(QRunnable):
@@ -45,24 +53,41 @@ class Tasks:
 
     @classmethod
     def run(cls, work: Callable[[], Any], on_done: Callable[[Any], None],
-            on_error: Callable[[Exception], None]) -> None:
-        """Call `work()` on a worker thread; then `on_done(result)` or `on_error(exc)` on
-        the UI thread. `work` must not touch widgets."""
+            on_error: Callable[[Exception], None], *, owner: QObject | None = None,
+            on_finish: Callable[[], None] | None = None) -> None:
+        """Call `work()` on a worker thread; then, on the UI thread, `on_finish()` and
+        `on_done(result)` or `on_error(exc)`: the latter two only while `owner` (if given)
+        still exists. `work` must not touch widgets."""
         if cls.synchronous:
             try:
                 result = work()
             except Exception as exc:
-                on_error(exc)
+                outcome, value = on_error, exc
             else:
-                on_done(result)
+                outcome, value = on_done, result
+            if on_finish is not None:
+                on_finish()
+            outcome(value)
             return
         relay = _Relay()
         cls._relays.add(relay)  # kept alive until the job reports
+        if owner is not None:
+            owner.destroyed.connect(lambda *_: setattr(relay, "owner_gone", True))
 
-        def finish(callback, value):
+        def finish(callback, value) -> None:
             cls._relays.discard(relay)
+            if on_finish is not None:
+                on_finish()
+            if relay.owner_gone or (owner is not None and not shiboken6.isValid(owner)):
+                log.info("background task finished after its window closed; result dropped")
+                return
             callback(value)
 
         relay.done.connect(lambda value: finish(on_done, value))
         relay.failed.connect(lambda exc: finish(on_error, exc))
         QThreadPool.globalInstance().start(_Job(work, relay))
+
+    @classmethod
+    def pending(cls) -> int:
+        """Jobs started and not yet reported back (tests, and quitting)."""
+        return len(cls._relays)
