@@ -9,10 +9,11 @@ The clinical rules themselves live in `domain.rules`; this module only checks th
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from needledesk.domain.model import (
@@ -38,17 +39,23 @@ from needledesk.domain.rules import (
     Problem,
     join_path,
     latest_screening,
+    parse_amount,
     session_warnings,
 )
 from needledesk.domain.rules import validate_record as _validate_record
-from needledesk.errors import NeedleDeskError
+from needledesk.errors import NeedleDeskError, ValidationError
 
 FORMAT = "needledesk-exchange"
 VERSION = 1
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", re.ASCII)
+
+#: How deep a file may nest lists and objects (the format itself needs 6 levels); deeper is
+#: refused before the parser recurses into it.
+MAX_DEPTH = 64
+#: Digits a number in the file may have (a depth, a count); more is refused, not converted.
+NUMBER_DIGITS_MAX = 40
 
 
 class FormatError(NeedleDeskError):
@@ -159,7 +166,8 @@ class _Reader:
             return None
         for key in value:
             if key not in required and key not in optional:
-                self.fail(join_path(path, str(key)), "is not a known key (a typo would lose data)")
+                self.fail(join_path(path, _safe_key(key)),
+                          "is not a known key (a typo would lose data)")
         for key in required:
             if key not in value:
                 self.fail(join_path(path, key), "is missing")
@@ -207,12 +215,12 @@ class _Reader:
             return None
         where = join_path(path, key)
         if not _DATE.fullmatch(raw):
-            self.fail(where, f"{raw!r} is not a date in the form YYYY-MM-DD")
+            self.fail(where, f"{_show(raw)} is not a date in the form YYYY-MM-DD")
             return None
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            self.fail(where, f"{raw!r} is not a real date")
+            self.fail(where, f"{_show(raw)} is not a real date")
             return None
 
     def time(self, d: dict, key: str, path: str, *, required: bool = False) -> datetime | None:
@@ -221,12 +229,13 @@ class _Reader:
             return None
         where = join_path(path, key)
         if not _TIME.fullmatch(raw):
-            self.fail(where, f"{raw!r} is not a local time in the form YYYY-MM-DDTHH:MM[:SS]")
+            self.fail(where, f"{_show(raw)} is not a local time in the form "
+                      "YYYY-MM-DDTHH:MM[:SS]")
             return None
         try:
             return datetime.fromisoformat(raw)
         except ValueError:
-            self.fail(where, f"{raw!r} is not a real date and time")
+            self.fail(where, f"{_show(raw)} is not a real date and time")
             return None
 
     def each(self, d: dict, key: str, path: str):
@@ -370,14 +379,9 @@ def _decode_fee(r: _Reader, f: dict, path: str) -> Fee | None:
     currency = r.text(f, "currency", path, required=True)
     if raw is None or currency is None:
         return None
-    try:
-        if not _AMOUNT.fullmatch(raw):
-            raise InvalidOperation
-        amount = Decimal(raw)
-    except InvalidOperation:
-        r.fail(join_path(path, "amount"), f"{raw!r} is not a decimal amount such as \"250.00\"")
-        return None
-    return Fee(amount, currency)
+    amount, problems = parse_amount(raw, join_path(path, "amount"))
+    r.problems += problems
+    return None if amount is None else Fee(amount, currency)
 
 
 def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> ClientRecord | None:
@@ -444,11 +448,177 @@ class Decoded:
     warnings: list[GuidelineWarning] = field(default_factory=list)
 
 
-def parse_json(text: str | bytes) -> Any:
+class _Refused:
+    """Put by the parser where a value is refused (a number too long to convert, NaN), so the
+    refusal can name its place once the whole file is read."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class _Duplicated(dict):
+    """An object in which a key appears more than once (json keeps only the last value)."""
+
+    def __init__(self, pairs, duplicates: list[str]) -> None:
+        super().__init__(pairs)
+        self.duplicates = duplicates
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict[str, Any] = {}
+    duplicates = []
+    for key, value in pairs:
+        if key in seen and key not in duplicates:
+            duplicates.append(key)
+        seen[key] = value
+    return _Duplicated(seen, duplicates) if duplicates else seen
+
+
+def _int(text: str) -> int | _Refused:
+    digits = len(text.lstrip("-"))
+    if digits > NUMBER_DIGITS_MAX:
+        return _Refused(f"is a number of {digits:,} digits; at most {NUMBER_DIGITS_MAX} allowed")
+    return int(text)
+
+
+def _float(text: str) -> float | _Refused:
+    if len(text) > NUMBER_DIGITS_MAX + 8:
+        return _Refused(f"is a number {len(text):,} characters long; at most "
+                        f"{NUMBER_DIGITS_MAX} digits allowed")
+    value = float(text)
+    if not math.isfinite(value):
+        return _Refused(f"{text} is too large a number")
+    return value
+
+
+def _constant(text: str) -> _Refused:
+    return _Refused(f"{text} is not a number (JSON has no {text})")
+
+
+def _decode_text(raw: bytes) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), or UTF-16/32 as JSON allows."""
+    encoding = json.detect_encoding(raw)
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"not a JSON file ({exc})") from None
+        return raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if encoding == "utf-8" else encoding.upper()
+        raise FormatError(f"not a JSON file (byte {exc.start + 1:,} is not {name} text: "
+                          f"0x{raw[exc.start]:02X}; is it a binary file?)") from None
+
+
+def parse_json(text: str | bytes) -> Any:
+    """The parsed file, refusing what the `json` module would accept or choke on: a key twice
+    in one object, nesting past `MAX_DEPTH`, numbers past `NUMBER_DIGITS_MAX` digits, NaN and
+    Infinity, lone surrogates (`"\\ud800"`). Each refusal names its place in the file."""
+    if isinstance(text, bytes | bytearray):
+        text = _decode_text(bytes(text))
+    deep = _too_deep(text)
+    if deep is not None:
+        raise ValidationError([deep])
+    try:
+        document = json.loads(text, object_pairs_hook=_object, parse_int=_int,
+                              parse_float=_float, parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not a JSON file (line {exc.lineno}, column {exc.colno}: "
+                          f"{exc.msg.lower()})") from None
+    except RecursionError:  # a guard behind `_too_deep`; never expected
+        raise FormatError(f"not a JSON file (nested more than {MAX_DEPTH} levels deep)") \
+            from None
+    problems = _hostile(document)
+    if problems:
+        raise ValidationError(problems)
+    return document
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_OPEN_CLOSE = re.compile(r"[\[\]{}]")
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}:,]')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def _too_deep(text: str) -> Problem | None:
+    """The place where lists and objects nest past `MAX_DEPTH`, found without recursing."""
+    depth = deepest = 0
+    for mark in _OPEN_CLOSE.findall(_STRING.sub("", text)):
+        depth += 1 if mark in "[{" else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_DEPTH:
+                break
+    if deepest <= MAX_DEPTH:
+        return None
+    # Walk again, this time keeping the path, up to the level that goes too deep.
+    frames: list[list] = []  # [key or index, is_object, expecting_key]
+    for token in _TOKEN.finditer(text):
+        t = token.group()
+        if t in "[{":
+            frames.append([0 if t == "[" else None, t == "{", t == "{"])
+            if len(frames) > MAX_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                return Problem(_path_of(frames[:-1]), f"is nested more than {MAX_DEPTH} levels "
+                               f"deep (line {line:,}); the format needs 6")
+        elif t in "]}":
+            if frames:
+                frames.pop()
+        elif t == ",":
+            if frames and frames[-1][1]:
+                frames[-1][2] = True
+            elif frames:
+                frames[-1][0] += 1
+        elif t == ":":
+            pass
+        elif frames and frames[-1][1] and frames[-1][2]:
+            try:
+                frames[-1][0] = json.loads(t)
+            except ValueError:
+                frames[-1][0] = t[1:-1]
+            frames[-1][2] = False
+    return Problem("", f"nested more than {MAX_DEPTH} levels deep")
+
+
+def _path_of(frames: list[list], shown: int = 12) -> str:
+    path = ""
+    for key, is_object, _ in frames[:shown]:
+        path = join_path(path, _safe_key(key) if is_object else f"[{key}]")
+    return path + ("…" if len(frames) > shown else "")
+
+
+def _safe_key(key: Any) -> str:
+    """A key as it can be printed in one line: control, direction and broken characters
+    escaped, and at most 40 characters."""
+    text = _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(key))
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _hostile(document: Any) -> list[Problem]:
+    """What the parser let through but the file must not hold, with each place."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Refused):
+            problems.append(Problem(path, value.message))
+        elif isinstance(value, str):
+            broken = _SURROGATE.search(value)
+            if broken:
+                problems.append(Problem(path, f"has a broken character (a lone surrogate, "
+                                        f"U+{ord(broken.group()):04X}) at character "
+                                        f"{broken.start() + 1:,}"))
+        elif isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                problems.append(Problem(join_path(path, _safe_key(key)),
+                                        "appears twice in the same object; a second value "
+                                        "would silently replace the first"))
+            for key, item in reversed(value.items()):
+                where = join_path(path, _safe_key(key))
+                if _SURROGATE.search(key):
+                    problems.append(Problem(where, "is a key with a broken character (a lone "
+                                            "surrogate)"))
+                stack.append((item, where))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return problems
 
 
 def decode_document(document: Any, today: date | None = None) -> Decoded:

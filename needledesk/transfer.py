@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,13 @@ from pathlib import Path
 
 from needledesk.domain.rules import GuidelineWarning
 from needledesk.errors import NeedleDeskError, ValidationError
-from needledesk.exchange import decode_document, dumps, encode_document, parse_json
+from needledesk.exchange import (
+    FormatError,
+    decode_document,
+    dumps,
+    encode_document,
+    parse_json,
+)
 from needledesk.store.repository import ImportResult, Repository
 
 
@@ -35,12 +42,50 @@ def import_document(repo: Repository, document, *, today: date | None = None,
     return ImportReport(result, decoded.warnings)
 
 
-def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportReport:
+#: The largest exchange file import reads: far above a clinic's export, far below memory.
+IMPORT_MAX_BYTES = 256 * 1024 * 1024
+
+
+def read_import_file(path: str | os.PathLike, limit: int = IMPORT_MAX_BYTES) -> bytes:
+    """The bytes of a file to import: a regular file of at most `limit` bytes. A FIFO, a
+    device (`/dev/zero`) or a folder is refused before reading, and so is a file too large,
+    so import never blocks or runs out of memory."""
     try:
-        raw = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise NeedleDeskError(f"{path}: cannot be read ({exc.strerror})") from None
-    return import_document(repo, parse_json(raw), **kwargs)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise NeedleDeskError(f"{path}: is {kind}, not a file; import reads an exchange "
+                                  "file (.json)")
+        raise NeedleDeskError(f"{path}: is {_megabytes(info.st_size)}; an exchange file "
+                              f"may be at most {_megabytes(limit)}")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise NeedleDeskError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(raw) > limit:  # it grew while being read
+        raise NeedleDeskError(f"{path}: is over {_megabytes(limit)}; an exchange file may be "
+                              f"at most {_megabytes(limit)}")
+    return raw
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportReport:
+    raw = read_import_file(path)
+    try:
+        document = parse_json(raw)
+    except FormatError as exc:
+        raise FormatError(f"{path}: {exc}") from None
+    return import_document(repo, document, **kwargs)
 
 
 def export_text(repo: Repository, client_id: str | None = None) -> str:

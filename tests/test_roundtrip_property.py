@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -28,16 +29,20 @@ from needledesk.domain.model import (
     Session,
     TreatedArea,
 )
-from needledesk.domain.rules import validate_record
+from needledesk.domain.rules import ISO_4217, validate_record
 from needledesk.exchange import dumps, encode_document, parse_json
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 from needledesk.transfer import import_document
 
 TODAY = date(2026, 11, 21)
-chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
-free_text = st.text(chars, max_size=40)
-word = st.text(chars, min_size=1, max_size=30).map(str.strip).filter(bool)
+# Within the input limits (rules.limit_problems): no control characters (notes may break
+# lines), no direction overrides, and a one-line value shows something.
+chars = st.characters(exclude_categories=("Cs", "Cc"),
+                      exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+free_text = st.text(chars | st.sampled_from("\n\t"), max_size=40)
+word = st.text(chars, min_size=1, max_size=30).map(str.strip).filter(
+    lambda w: any(not c.isspace() and unicodedata.category(c) != "Cf" for c in w))
 optional_word = st.none() | word
 moments = st.datetimes(datetime(2015, 1, 1), datetime(2026, 11, 1)).map(
     lambda t: t.replace(microsecond=0, second=t.second if t.second % 2 else 0))
@@ -74,7 +79,7 @@ def sessions(draw, client_id: str, course_ids: list[str]) -> Session:
                                           st.sampled_from(Observed), free_text), max_size=3)),
         aftercare=draw(st.lists(word, max_size=3)),
         fee=draw(st.none() | st.builds(Fee, st.decimals(0, 9999, places=2),
-                                       st.from_regex(r"[A-Z]{3}", fullmatch=True))),
+                                       st.sampled_from(sorted(ISO_4217)))),
         notes=draw(free_text), signed_at=signed,
         acknowledged_warnings=draw(st.lists(st.builds(AcknowledgedWarning, word, word, moments),
                                             max_size=2)),

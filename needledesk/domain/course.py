@@ -40,9 +40,17 @@ def course_progress(course: Course | None, sessions: list[Session],
                  key=lambda s: s.started_at)
     last = own[-1].started_at.date() if own else None
     weeks = course.interval_weeks if course else default_interval_weeks
-    next_due = last + timedelta(weeks=weeks) if last else None
     return CourseProgress(course, len(own), course.planned_sessions if course else None, last,
-                          next_due)
+                          next_due(last, weeks) if last else None)
+
+
+def next_due(last: date, weeks: int) -> date | None:
+    """`weeks` after `last`, or None past the last date there is (a record stored before the
+    years were limited may be dated 9999): the caller then leaves the date out."""
+    try:
+        return last + timedelta(weeks=weeks)
+    except OverflowError:
+        return None
 
 
 def session_number(session: Session, sessions: list[Session],

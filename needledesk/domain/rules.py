@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from needledesk.domain.guidelines import (
     DEFAULT_ANAESTHETICS,
@@ -43,6 +44,30 @@ SEVERITY_MIN, SEVERITY_MAX = 0, 3
 PLANNED_SESSIONS_MIN, PLANNED_SESSIONS_MAX = 1, 20
 INTERVAL_WEEKS_MIN, INTERVAL_WEEKS_MAX = 1, 52
 _CURRENCY = re.compile(r"[A-Z]{3}")
+
+# --- input limits (`limit_problems`): what a hurried clinic or a hostile file may not write.
+# Records stored before these limits still load and export; they apply to every write.
+PRODUCT_MAX = 100  # a product, device model, cartridge or lot
+NOTE_MAX = 20_000
+YEAR_MIN, YEAR_MAX = 1900, 2100
+#: A signature or a screening is not dated more than this ahead of the PC's clock.
+FUTURE_SLACK = timedelta(hours=24)
+AMOUNT_DIGITS_MAX = 12  # before the decimal point: 999,999,999,999 in any currency
+_AMOUNT = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?", re.ASCII)
+
+#: The active ISO 4217 codes (list one, currencies and funds; 2025 edition). No library in
+#: NeedleDesk's dependencies carries the list; add a code when the agency publishes one.
+_ISO_4217_CODES = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP
+ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK
+JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB
+TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG
+XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
+"""
+ISO_4217: frozenset[str] = frozenset(_ISO_4217_CODES.split())
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,8 @@ def _int_range(problems: list[Problem], path: str, value, low: int, high: int, u
         problems.append(Problem(path, f"{value} is outside {low}–{high}{suffix}"))
 
 
-def validate_client(client: Client, today: date | None = None) -> list[Problem]:
+def validate_client(client: Client, today: date | None = None, *, limits: bool = True,
+                    now: datetime | None = None) -> list[Problem]:
     today = today or date.today()
     problems: list[Problem] = []
     _text(problems, "first_name", client.first_name, required=True, limit=NAME_MAX)
@@ -117,20 +143,21 @@ def validate_client(client: Client, today: date | None = None) -> list[Problem]:
                "(Fitzpatrick type I to VI)")
     for i, concern in enumerate(client.concerns):
         _text(problems, f"concerns[{i}]", concern, required=True)
-    return problems
+    return problems + (client_limits(client, now) if limits else [])
 
 
-def validate_course(course: Course) -> list[Problem]:
+def validate_course(course: Course, *, limits: bool = True) -> list[Problem]:
     problems: list[Problem] = []
     _text(problems, "concern", course.concern, required=True)
     _int_range(problems, "planned_sessions", course.planned_sessions,
                PLANNED_SESSIONS_MIN, PLANNED_SESSIONS_MAX, "sessions", required=True)
     _int_range(problems, "interval_weeks", course.interval_weeks,
                INTERVAL_WEEKS_MIN, INTERVAL_WEEKS_MAX, "weeks", required=True)
-    return problems
+    return problems + (course_limits(course) if limits else [])
 
 
-def validate_screening(screening: Screening) -> list[Problem]:
+def validate_screening(screening: Screening, *, limits: bool = True,
+                       now: datetime | None = None) -> list[Problem]:
     problems: list[Problem] = []
     for key, answer in screening.answers.items():
         if key not in SCREENING_QUESTIONS:
@@ -138,14 +165,15 @@ def validate_screening(screening: Screening) -> list[Problem]:
                                     f"known: {', '.join(SCREENING_QUESTIONS)}"))
         elif answer is not None and not isinstance(answer, bool):
             problems.append(Problem(f"answers.{key}", f"{answer!r} is not true, false or null"))
-    return problems
+    return problems + (screening_limits(screening, now) if limits else [])
 
 
 def _fmt_time(value: datetime) -> str:
     return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
 
 
-def validate_session(session: Session) -> list[Problem]:
+def validate_session(session: Session, *, limits: bool = True,
+                     now: datetime | None = None) -> list[Problem]:
     problems: list[Problem] = []
     _text(problems, "practitioner", session.practitioner, required=True)
     if session.device.type not in tuple(DeviceType):
@@ -216,7 +244,7 @@ def validate_session(session: Session) -> list[Problem]:
         _text(problems, f"acknowledged_warnings[{i}].warning", ack.warning, required=True,
               limit=2000)
         _text(problems, f"acknowledged_warnings[{i}].by", ack.by, required=True)
-    return problems
+    return problems + (session_limits(session, now) if limits else [])
 
 
 def _fee_problems(amount: Decimal, currency: str) -> list[Problem]:
@@ -229,18 +257,225 @@ def _fee_problems(amount: Decimal, currency: str) -> list[Problem]:
         exponent = amount.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
             problems.append(Problem("fee.amount", f"{amount} has more than 2 decimals"))
-    return problems + currency_problems(currency)
+    return problems + currency_problems(currency, iso=False)
 
 
-def currency_problems(code, path: str = "fee.currency") -> list[Problem]:
+def currency_problems(code, path: str = "fee.currency", *, iso: bool = True) -> list[Problem]:
+    """A currency code's problems; with `iso`, also one that is not an active ISO 4217 code."""
     if not isinstance(code, str) or not _CURRENCY.fullmatch(code):
         return [Problem(path, f"{code!r} is not a 3-letter currency code such as USD")]
+    if iso and code not in ISO_4217:
+        return [Problem(path, f"{code} is not an ISO 4217 currency code (such as USD, EUR or "
+                              "GBP)")]
     return []
 
 
-def validate_record(record: ClientRecord, today: date | None = None) -> list[Problem]:
-    """Every rule for one client and all their courses, screenings and sessions."""
-    problems = list(validate_client(record.client, today))
+# --- input limits ---------------------------------------------------------------------------
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_NOTE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Bidirectional embedding, override and isolate controls: they can make a name display in
+#: an order other than the one stored. (LRM, RLM, ZWNJ and ZWJ stay allowed: Arabic and
+#: Persian names need them.)
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _code(ch: str) -> str:
+    return f"U+{ord(ch):04X}"
+
+
+def _visible(value: str) -> bool:
+    """Whether `value` has a character that shows: not only spaces and zero-width or
+    direction marks (Unicode format characters)."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
+
+
+def text_limit_problems(path: str, value, *, kind: str = "line", limit: int | None = None,
+                        checked_up_to: int | None = None) -> list[Problem]:
+    """The input limits on one piece of text. `kind` is "line" (a name, an area, a product:
+    one line, no control characters, no direction overrides, something visible) or "note"
+    (free text: line breaks and tabs allowed). `checked_up_to` is a length the older rules
+    already refuse beyond, so one value never gets the same complaint twice."""
+    if not isinstance(value, str) or not value.strip():
+        return []  # blank: the older rules say whether the field is required
+    problems = []
+    length = len(value)
+    if limit is not None and length > limit and (checked_up_to is None
+                                                  or length <= checked_up_to):
+        problems.append(Problem(path, f"is {length:,} characters long; at most {limit:,} "
+                                "allowed"))
+    broken = _SURROGATE.search(value)
+    if broken:
+        problems.append(Problem(path, f"has a broken character (a lone surrogate, "
+                                f"{_code(broken.group())}) at character {broken.start() + 1}"))
+    control = (_LINE_CONTROL if kind == "line" else _NOTE_CONTROL).search(value)
+    if control:
+        allowed = "" if kind == "line" else " other than line breaks and tabs"
+        problems.append(Problem(path, f"has a control character ({_code(control.group())}) "
+                                f"at character {control.start() + 1}; no control "
+                                f"characters{allowed} are allowed"))
+    if kind == "line":
+        bidi = _BIDI.search(value)
+        if bidi:
+            problems.append(Problem(path, f"has a text-direction override "
+                                    f"({_code(bidi.group())}) at character {bidi.start() + 1}; "
+                                    "of the direction marks only LRM and RLM are allowed"))
+        if length <= 1000 and not _visible(value):
+            problems.append(Problem(path, "has no visible characters (only zero-width "
+                                    "characters or direction marks)"))
+    return problems
+
+
+def _year_problems(path: str, value: date | datetime | None) -> list[Problem]:
+    if value is None or YEAR_MIN <= value.year <= YEAR_MAX:
+        return []
+    shown = _fmt_time(value) if isinstance(value, datetime) else value.isoformat()
+    return [Problem(path, f"{shown} is outside the years {YEAR_MIN}–{YEAR_MAX}")]
+
+
+def _when_problems(path: str, value: date | datetime | None, now: datetime | None = None,
+                   *, not_ahead: bool = False) -> list[Problem]:
+    """A date or time within the allowed years and, with `not_ahead`, not more than 24 hours
+    ahead of the PC's clock (a signature or a screening is not dated in the future)."""
+    problems = _year_problems(path, value)
+    if problems or value is None or not not_ahead:
+        return problems
+    latest = (now or datetime.now()).replace(microsecond=0) + FUTURE_SLACK
+    if isinstance(value, datetime) and value > latest:
+        return [Problem(path, f"{_fmt_time(value)} is more than 24 hours ahead of this PC's "
+                              f"clock (at most {_fmt_time(latest)})")]
+    if not isinstance(value, datetime) and value > latest.date():
+        return [Problem(path, f"{value.isoformat()} is more than a day ahead of this PC's "
+                              f"clock (at most {latest.date().isoformat()})")]
+    return []
+
+
+def parse_amount(text: str, path: str = "fee.amount") -> tuple[Decimal | None, list[Problem]]:
+    """An amount as typed or as written in a file (`250.00`): digits 0–9 only, an optional
+    minus and point. Returns the amount, or None and the problem."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if not _AMOUNT.fullmatch(text):
+        if any(ch.isdigit() and not "0" <= ch <= "9" for ch in text):
+            return None, [Problem(path, f"\"{shown}\" uses digits other than 0–9; write "
+                                        "amounts such as \"250.00\"")]
+        return None, [Problem(path, f"\"{shown}\" is not a decimal amount such as "
+                                    "\"250.00\"")]
+    try:
+        return Decimal(text), []
+    except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
+        return None, [Problem(path, f"\"{shown}\" is not a decimal amount such as "
+                                    "\"250.00\"")]
+
+
+def amount_limit_problems(amount, path: str = "fee.amount") -> list[Problem]:
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        return []
+    if amount == 0 and amount.is_signed():
+        return [Problem(path, f"{amount} is a negative zero; a fee is 0 or more")]
+    digits = amount.adjusted() + 1
+    if digits > AMOUNT_DIGITS_MAX:
+        return [Problem(path, f"has {digits:,} digits before the decimal point; at most "
+                              f"{AMOUNT_DIGITS_MAX} allowed")]
+    return []
+
+
+def client_limits(client: Client, now: datetime | None = None) -> list[Problem]:
+    """The input limits on a client (see `limit_problems`)."""
+    problems = []
+    for name in ("first_name", "last_name"):
+        problems += text_limit_problems(name, getattr(client, name))
+    problems += text_limit_problems("phone", client.phone)
+    problems += text_limit_problems("email", client.email)
+    for i, concern in enumerate(client.concerns):
+        problems += text_limit_problems(f"concerns[{i}]", concern)
+    problems += text_limit_problems("notes", client.notes, kind="note", limit=NOTE_MAX)
+    problems += _when_problems("date_of_birth", client.date_of_birth)
+    return problems
+
+
+def course_limits(course: Course) -> list[Problem]:
+    return (text_limit_problems("concern", course.concern)
+            + text_limit_problems("notes", course.notes, kind="note", limit=NOTE_MAX)
+            + _when_problems("started_on", course.started_on))
+
+
+def screening_limits(screening: Screening, now: datetime | None = None) -> list[Problem]:
+    return (_when_problems("date", screening.date, now, not_ahead=True)
+            + text_limit_problems("notes", screening.notes, kind="note", limit=NOTE_MAX))
+
+
+def session_limits(session: Session, now: datetime | None = None) -> list[Problem]:
+    """The input limits on a session (see `limit_problems`)."""
+    def product(path: str, value) -> list[Problem]:
+        return text_limit_problems(path, value, limit=PRODUCT_MAX, checked_up_to=SHORT_TEXT_MAX)
+
+    problems = text_limit_problems("practitioner", session.practitioner)
+    problems += _when_problems("started_at", session.started_at)
+    for name in ("model", "cartridge", "cartridge_lot"):
+        problems += product(f"device.{name}", getattr(session.device, name))
+    if session.anaesthetic is not None:
+        problems += product("anaesthetic.product", session.anaesthetic.product)
+        problems += _when_problems("anaesthetic.applied_at", session.anaesthetic.applied_at)
+        problems += _when_problems("anaesthetic.removed_at", session.anaesthetic.removed_at)
+    for i, area in enumerate(session.areas):
+        problems += text_limit_problems(f"areas[{i}].area", area.area)
+        problems += text_limit_problems(f"areas[{i}].endpoint", area.endpoint)
+        problems += text_limit_problems(f"areas[{i}].notes", area.notes, kind="note",
+                                        limit=NOTE_MAX)
+    for i, serum in enumerate(session.serums):
+        problems += product(f"serums[{i}].product", serum.product)
+        problems += product(f"serums[{i}].lot", serum.lot)
+    for i, treatment in enumerate(session.combined_with):
+        problems += text_limit_problems(f"combined_with[{i}]", treatment)
+    for i, reaction in enumerate(session.reactions):
+        problems += text_limit_problems(f"reactions[{i}].kind", reaction.kind)
+        problems += text_limit_problems(f"reactions[{i}].notes", reaction.notes, kind="note",
+                                        limit=NOTE_MAX)
+    for i, item in enumerate(session.aftercare):
+        problems += text_limit_problems(f"aftercare[{i}]", item)
+    if session.fee is not None:
+        problems += amount_limit_problems(session.fee.amount)
+        if not currency_problems(session.fee.currency, iso=False):
+            problems += currency_problems(session.fee.currency)
+    problems += text_limit_problems("notes", session.notes, kind="note", limit=NOTE_MAX)
+    problems += _when_problems("signed_at", session.signed_at, now, not_ahead=True)
+    for i, ack in enumerate(session.acknowledged_warnings):
+        problems += text_limit_problems(f"acknowledged_warnings[{i}].warning", ack.warning)
+        problems += text_limit_problems(f"acknowledged_warnings[{i}].by", ack.by)
+        problems += _when_problems(f"acknowledged_warnings[{i}].at", ack.at)
+    for i, amendment in enumerate(session.amendments):
+        problems += _when_problems(f"amendments[{i}].at", amendment.at, now, not_ahead=True)
+        problems += text_limit_problems(f"amendments[{i}].by", amendment.by)
+        problems += text_limit_problems(f"amendments[{i}].reason", amendment.reason,
+                                        kind="note")
+    return problems
+
+
+def limit_problems(record: ClientRecord, now: datetime | None = None) -> list[Problem]:
+    """Every input limit a whole record breaks, placed like `validate_record`'s problems
+    (`sessions[0].notes: is 25,000 characters long; at most 20,000 allowed`).
+
+    The limits (text lengths, control and direction characters, years 1900–2100, no
+    signature or screening dated ahead, ISO 4217 currencies, plain amounts) apply whenever a
+    record is written or imported: `validate_*` include them. Records stored before them
+    still load and export; `check` reports these as warnings with
+    `validate_record(record, limits=False)` for the damage and this for the rest."""
+    problems = client_limits(record.client, now)
+    for i, course in enumerate(record.courses):
+        problems += [p.under(f"courses[{i}]") for p in course_limits(course)]
+    for i, screening in enumerate(record.screenings):
+        problems += [p.under(f"screenings[{i}]") for p in screening_limits(screening, now)]
+    for i, session in enumerate(record.sessions):
+        problems += [p.under(f"sessions[{i}]") for p in session_limits(session, now)]
+    return problems
+
+
+def validate_record(record: ClientRecord, today: date | None = None, *, limits: bool = True,
+                    now: datetime | None = None) -> list[Problem]:
+    """Every rule for one client and all their courses, screenings and sessions; with
+    `limits` (the default, for every write) also the input limits (`limit_problems`)."""
+    problems = list(validate_client(record.client, today, limits=limits, now=now))
     owner = record.client.id
     for kind, items in (("courses", record.courses), ("screenings", record.screenings),
                         ("sessions", record.sessions)):
@@ -249,11 +484,13 @@ def validate_record(record: ClientRecord, today: date | None = None) -> list[Pro
                      for i, item in enumerate(items) if item.client_id != owner]
     course_ids = {course.id for course in record.courses}
     for i, course in enumerate(record.courses):
-        problems += [p.under(f"courses[{i}]") for p in validate_course(course)]
+        problems += [p.under(f"courses[{i}]") for p in validate_course(course, limits=limits)]
     for i, screening in enumerate(record.screenings):
-        problems += [p.under(f"screenings[{i}]") for p in validate_screening(screening)]
+        problems += [p.under(f"screenings[{i}]")
+                     for p in validate_screening(screening, limits=limits, now=now)]
     for i, session in enumerate(record.sessions):
-        problems += [p.under(f"sessions[{i}]") for p in validate_session(session)]
+        problems += [p.under(f"sessions[{i}]")
+                     for p in validate_session(session, limits=limits, now=now)]
         if session.course_id is not None and session.course_id not in course_ids:
             problems.append(Problem(f"sessions[{i}].course_id",
                                     f"{session.course_id!r} is not a course of this client"))

@@ -41,6 +41,7 @@ from needledesk.reports.layout import (
     MUTED,
     RULE,
     SHADE,
+    FitTable,
     Styles,
     grid_style,
     page_size,
@@ -67,6 +68,9 @@ _MARGIN_BOTTOM = 16 * mm
 _AREAS_PER_TABLE = 6
 _SERIES = [colors.HexColor(c) for c in (
     "#1E5A66", "#D1793B", "#4C8C4A", "#8E4A8C", "#C2A23A", "#3F6FB5", "#B3403A", "#6B7D86")]
+#: Areas drawn in the depth chart (one line and legend entry each): more would not fit on a
+#: page; the depth tables above it list every area.
+_CHART_AREAS = 16
 #: Free text longer than this flows after its table instead of sitting in a cell.
 _CELL_MAX = 400
 #: Sessions with more text than this are not kept on one page.
@@ -245,7 +249,7 @@ def _courses_block(courses: list[Course], sessions: list[Session], settings: Cli
         progress = course_progress(None, sessions, settings.default_interval_weeks)
         data.append([Paragraph("Outside any course", st.cell_bold), "", "", "",
                      Paragraph(progress.describe(), st.cell)])
-    table = Table(data, colWidths=[frame_w * 0.25, frame_w * 0.13, frame_w * 0.12,
+    table = FitTable(data, colWidths=[frame_w * 0.25, frame_w * 0.13, frame_w * 0.12,
                                    frame_w * 0.10, None], repeatRows=1, splitInRow=1)
     table.setStyle(grid_style())
     return [*section("Courses", st), table, *notes]
@@ -271,7 +275,7 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float) -
                      Paragraph("signed" if screening.consent_signed else
                                f'<font color="{DRAFT_HEX}">not signed</font>', st.cell),
                      cell])
-    table = Table(data, colWidths=[frame_w * 0.15, frame_w * 0.13, None], repeatRows=1,
+    table = FitTable(data, colWidths=[frame_w * 0.15, frame_w * 0.13, None], repeatRows=1,
                   splitInRow=1)
     table.setStyle(grid_style())
     return [*section("Screenings", st), table, *below]
@@ -315,8 +319,12 @@ def _depth_overview(sessions: list[Session], st: Styles, frame_w: float) -> list
         table.setStyle(grid_style())
         table.setStyle([("ALIGN", (2, 1), (-1, -1), "RIGHT")])
         flowables += [table, Spacer(1, 6)]
-    flowables.append(KeepTogether([Paragraph("Depth over time", st.label),
-                                   _depth_chart(sessions, areas, frame_w)]))
+    label = "Depth over time"
+    if len(areas) > _CHART_AREAS:
+        label += (f" (the first {_CHART_AREAS} of {len(areas)} areas; the tables above list "
+                  "them all)")
+    flowables.append(KeepTogether([Paragraph(label, st.label),
+                                   _depth_chart(sessions, areas[:_CHART_AREAS], frame_w)]))
     return flowables
 
 
@@ -503,7 +511,7 @@ def _areas_table(session: Session, st: Styles, frame_w: float) -> list:
                      f"{area.passes} passes" if area.passes is not None else "—",
                      Paragraph(markup(area.endpoint) or "—", st.cell),
                      _in_cell(area.notes, markup(area.area), below, st)])
-    table = Table(data, colWidths=[frame_w * 0.22, frame_w * 0.14, frame_w * 0.14,
+    table = FitTable(data, colWidths=[frame_w * 0.22, frame_w * 0.14, frame_w * 0.14,
                                    frame_w * 0.2, None], repeatRows=1, splitInRow=1)
     table.setStyle(grid_style())
     return [Spacer(1, 5), table, *below]
@@ -518,7 +526,7 @@ def _reactions_table(session: Session, st: Styles, frame_w: float) -> list:
         data.append([Paragraph(markup(r.kind), st.cell_bold),
                      f"{r.severity} {severity_word(r.severity)}", observed_word(r.observed),
                      _in_cell(r.notes, markup(r.kind), below, st)])
-    table = Table(data, colWidths=[frame_w * 0.22, frame_w * 0.14, frame_w * 0.14, None],
+    table = FitTable(data, colWidths=[frame_w * 0.22, frame_w * 0.14, frame_w * 0.14, None],
                   repeatRows=1, splitInRow=1)
     table.setStyle(grid_style())
     return [Spacer(1, 5), table, *below]
@@ -558,7 +566,7 @@ def _amendment_block(number: int, amendment, st: Styles, frame_w: float) -> list
         data.append([Paragraph(field, st.cell),
                      _in_cell(_change_value(before), f"{field}, before", below, st),
                      _in_cell(_change_value(after), f"{field}, after", below, st)])
-    table = Table(data, colWidths=[frame_w * 0.24, frame_w * 0.38, None], repeatRows=1,
+    table = FitTable(data, colWidths=[frame_w * 0.24, frame_w * 0.38, None], repeatRows=1,
                   splitInRow=1)
     table.setStyle(grid_style())
     return [Spacer(1, 6), head, *reason, Spacer(1, 2), table, *below]

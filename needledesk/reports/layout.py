@@ -11,7 +11,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import Flowable, HRFlowable, Paragraph, TableStyle
+from reportlab.platypus import Flowable, HRFlowable, Paragraph, Table, TableStyle
 
 from needledesk.reports.fonts import BOLD, REGULAR, register_fonts
 from needledesk.settings import ClinicSettings
@@ -67,6 +67,42 @@ class Styles:
 @lru_cache(maxsize=4)
 def styles(scale: float = 1.0) -> Styles:
     return Styles(scale)
+
+
+#: The narrowest a column left to fill the rest of a table's width is made.
+_MIN_COLUMN = 24.0
+
+
+def fixed_widths(asked: list, avail_width: float) -> list[float]:
+    """Column widths in points for a table `avail_width` wide: percentages of it, fixed
+    widths as given, and the rest shared by the columns left open (None)."""
+    widths = [avail_width * float(w[:-1]) / 100 if isinstance(w, str) and w.endswith("%")
+              else None if w is None or w == "*" else float(w) for w in asked]
+    open_columns = widths.count(None)
+    if not open_columns:
+        return widths
+    rest = (avail_width - sum(w for w in widths if w is not None)) / open_columns
+    return [max(rest, _MIN_COLUMN) if w is None else w for w in widths]
+
+
+class FitTable(Table):
+    """A table whose columns are fixed for the width it is offered, never sized by its
+    content. Reportlab sizes open and percentage columns by their longest word, so one long
+    unbroken word (`WWWW…`, a pasted link) pushed a table off the page or squeezed a column
+    below nothing; a paragraph in a fixed column wraps such a word instead. The widths are
+    worked out afresh for every width offered, so a table shrunk to fit a page scales too."""
+
+    def __init__(self, data, colWidths=None, **kwargs):  # noqa: N803 (reportlab's name)
+        super().__init__(data, colWidths=colWidths, **kwargs)
+        self._asked_widths = list(self._argW)
+        self._sized_for: float | None = None
+
+    def wrap(self, avail_width, avail_height):
+        if avail_width != self._sized_for:
+            self._argW = self._colWidths = fixed_widths(self._asked_widths, avail_width)
+            self._width_calculated_once = None
+            self._sized_for = avail_width
+        return super().wrap(avail_width, avail_height)
 
 
 def section(title: str, st: Styles) -> list[Flowable]:

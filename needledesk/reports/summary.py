@@ -8,7 +8,7 @@ record, not on the client's handout.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from io import BytesIO
 
 from reportlab.lib.units import mm
@@ -19,11 +19,10 @@ from reportlab.platypus import (
     PageTemplate,
     Paragraph,
     Spacer,
-    Table,
     TableStyle,
 )
 
-from needledesk.domain.course import session_number
+from needledesk.domain.course import next_due, session_number
 from needledesk.domain.model import Client, Course, Session
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
 from needledesk.reports.layout import (
@@ -35,6 +34,7 @@ from needledesk.reports.layout import (
     MUTED,
     RULE,
     SHADE,
+    FitTable,
     Logo,
     Styles,
     grid_style,
@@ -71,21 +71,9 @@ _MARGIN_TOP = 14 * mm
 _FOOT = 30 * mm  # signature line and footer, drawn on the canvas below the frame
 
 
-class _Table(Table):
-    """A table that sizes its columns afresh for every width it is offered (reportlab's does it
-    once), so shrinking the page to fit scales the tables along with the text."""
-
-    def __init__(self, data, colWidths=None, **kwargs):  # noqa: N803 (reportlab's name)
-        super().__init__(data, colWidths=colWidths, **kwargs)
-        self._asked_widths = list(self._argW)
-        self._sized_for = None
-
-    def wrap(self, avail_width, avail_height):
-        if self._sized_for is not None and avail_width != self._sized_for:
-            self._argW = self._colWidths = list(self._asked_widths)
-            self._width_calculated_once = None
-        self._sized_for = avail_width
-        return super().wrap(avail_width, avail_height)
+#: Tables size their columns afresh for every width offered, so shrinking the page to fit
+#: scales them with the text, and never by a long word (see `FitTable`).
+_Table = FitTable
 
 
 def render_session_summary(client: Client, session: Session, sessions: list[Session],
@@ -277,7 +265,9 @@ def next_session_text(session: Session, sessions: list[Session], course: Course 
         return (f"This completes your course of {of} session{'s' if of != 1 else ''}. "
                 "Results keep developing over the next six to eight weeks.")
     weeks = course.interval_weeks if course else settings.default_interval_weeks
-    due = session.started_at.date() + timedelta(weeks=weeks)
+    due = next_due(session.started_at.date(), weeks)
+    if due is None:
+        return f"Next recommended session: in {weeks}–{weeks + 2} weeks"
     return f"Next recommended session: from {fmt_day(due)} ({weeks}–{weeks + 2} weeks)"
 
 

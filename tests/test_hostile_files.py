@@ -1,0 +1,141 @@
+"""Hostile files through the real command: `needledesk --db DB import FILE`.
+
+Each is refused with exit status 1 and a message naming the place (in the file, or the file
+itself), never "internal error" or a traceback, and the database keeps exactly what it held.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+from factories import make_client
+
+from needledesk.cli import main
+from needledesk.store.database import open_database
+from needledesk.store.repository import Repository
+
+HEAD = '{"format": "needledesk-exchange", "version": 1, "clients": ['
+CLIENT = '{"id": "c1", "first_name": "Ana", "last_name": "López"'
+SESSION = ('{"id": "s1", "started_at": "2026-11-20T10:30", "practitioner": "Jane Smith", '
+           '"device": {"type": "pen"}, "areas": [{"area": "cheeks", %s}]}')
+
+
+LATIN_1 = f"{HEAD}{CLIENT}}}]}}".encode("latin-1")  # "López" with ó as byte 0xF3
+
+
+def client_file(extra: str) -> str:
+    """A document with one client whose object continues with `extra` (JSON text)."""
+    return f"{HEAD}{CLIENT}, {extra}}}]}}"
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A database that already holds one client, so "unchanged" means something."""
+    path = tmp_path / "clinic.db"
+    database = open_database(path)
+    Repository(database).add_client(make_client())
+    database.close()
+    return path
+
+
+def snapshot(path) -> dict[str, list]:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+                for t in ("clients", "courses", "screenings", "sessions", "treated_areas",
+                          "audit")}
+    finally:
+        conn.close()
+
+
+def refused(capsys, db, path, *words: str) -> str:
+    before = snapshot(db)
+    code = main(["--db", str(db), "import", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    assert out == ""
+    assert "internal error" not in err and "Traceback" not in err
+    for word in words:
+        assert word in err, f"{word!r} not in {err!r}"
+    assert snapshot(db) == before
+    return err
+
+
+@pytest.mark.parametrize("text, words", [
+    pytest.param(client_file('"notes": ' + "[" * 100_000 + "]" * 100_000),
+                 ["clients[0].notes[0]", "nested more than 64 levels"], id="100k-nested"),
+    pytest.param(client_file('"notes": ' + "{\"a\": " * 70 + "1" + "}" * 70),
+                 ["clients[0].notes.a.a", "nested more than 64 levels"], id="70-nested-objects"),
+    pytest.param(client_file('"fitzpatrick": ' + "9" * 5000),
+                 ["clients[0].fitzpatrick: ", "5,000 digits"], id="5000-digit-int"),
+    pytest.param(client_file('"sessions": [' + SESSION % ('"depth_mm": 1.' + "5" * 5000) + "]"),
+                 ["clients[0].sessions[0].areas[0].depth_mm: ", "characters long"],
+                 id="5000-digit-float"),
+    pytest.param(client_file('"sessions": [' + SESSION % '"depth_mm": 1e999' + "]"),
+                 ["clients[0].sessions[0].areas[0].depth_mm: ", "too large"], id="1e999"),
+    pytest.param(client_file('"sessions": [' + SESSION % '"depth_mm": NaN' + "]"),
+                 ["clients[0].sessions[0].areas[0].depth_mm: ", "NaN is not a number"],
+                 id="NaN"),
+    pytest.param(client_file('"sessions": [' + SESSION % '"depth_mm": 3.5, "depth_mm": 1.0'
+                             + "]"),
+                 ["clients[0].sessions[0].areas[0].depth_mm: ", "appears twice"],
+                 id="duplicate-key"),
+    pytest.param(f'{HEAD}{{"id": "c1", "first_name": "\\ud800", "last_name": "B"}}]}}',
+                 ["clients[0].first_name: ", "lone surrogate"], id="lone-surrogate"),
+    pytest.param(f'{HEAD}{{"id": "c1", "first_name": "A", "last_name": "B", '
+                 f'"\\udfff\\u0000": 1}}]}}',
+                 ["clients[0].\\udfff\\u0000: ", "lone surrogate"], id="surrogate-key"),
+    pytest.param(client_file('"notes": "' + "n" * 200_000 + '"'),
+                 ["clients[0].notes: ", "200,000 characters", "at most 20,000"],
+                 id="huge-note"),
+    pytest.param(f'{HEAD}{{"id": "c1", "first_name": "Ana\\u0000", "last_name": "\\u001b[2J"}}]}}',
+                 ["clients[0].first_name: ", "U+0000", "clients[0].last_name: ", "U+001B"],
+                 id="nul-and-esc-in-names"),
+])
+def test_hostile_json_is_refused_by_place(capsys, db, tmp_path, text, words):
+    path = tmp_path / "hostile.json"
+    path.write_text(text, encoding="utf-8")
+    refused(capsys, db, path, *words)
+
+
+@pytest.mark.parametrize("content, words", [
+    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00", ["byte 1", "not UTF-8"],
+                 id="png"),
+    pytest.param(LATIN_1, [f"byte {LATIN_1.index(0xF3) + 1}", "0xF3", "not UTF-8"],
+                 id="latin-1"),
+    pytest.param(os.urandom(4096).replace(b"{", b"x").replace(b"[", b"x"),
+                 ["not a JSON file"], id="random-bytes"),
+    pytest.param(b'{"format": "needledesk-exchange", "version": 1, "clients": [}',
+                 ["not a JSON file", "line 1, column 61"], id="broken-json"),
+])
+def test_a_binary_or_non_utf8_file_is_refused_naming_the_file(capsys, db, tmp_path, content,
+                                                              words):
+    path = tmp_path / "records.json"
+    path.write_bytes(content)
+    err = refused(capsys, db, path, str(path), *words)
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_dev_zero_is_refused_without_reading_it(capsys, db):
+    refused(capsys, db, "/dev/zero", "/dev/zero: ", "not a file")
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(capsys, db, tmp_path):
+    fifo = tmp_path / "records.json"
+    os.mkfifo(fifo)
+    refused(capsys, db, fifo, str(fifo), "not a file")
+
+
+def test_a_folder_is_refused(capsys, db, tmp_path):
+    folder = tmp_path / "records.json"
+    folder.mkdir()
+    refused(capsys, db, folder, str(folder), "a folder")
+
+
+def test_an_oversized_file_is_refused_before_reading(capsys, db, tmp_path):
+    big = tmp_path / "huge.json"
+    with open(big, "wb") as handle:  # sparse: 300 MB long, next to nothing on disk
+        handle.truncate(300 * 1024 * 1024)
+    refused(capsys, db, big, str(big), "300 MB", "at most 256 MB")
