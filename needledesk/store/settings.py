@@ -65,3 +65,18 @@ def settings_summary(settings: ClinicSettings) -> dict:
     if settings.logo is not None:
         plain["logo"] = "sha256:" + hashlib.sha256(settings.logo).hexdigest()
     return plain
+
+
+def needs_first_run(db: Database) -> bool:
+    """True for a database nobody has set up yet: no clinic setting stored and no client.
+
+    Saving settings once (the first-run set-up's Finish or Skip, or Settings) stores every
+    clinic setting, and that is the mark that the set-up is done: nothing else is kept. A
+    file that already holds clients (an import, a restored backup, demonstration records)
+    counts as set up even if its settings were never saved, so it is never asked about;
+    keys that are not clinic settings (such as the demonstration mark) do not count.
+    """
+    names = [f.name for f in fields(ClinicSettings)]
+    stored = db.execute(f"SELECT 1 FROM settings WHERE key IN ({', '.join('?' * len(names))}) "
+                        "LIMIT 1", names).fetchone()
+    return stored is None and db.execute("SELECT 1 FROM clients LIMIT 1").fetchone() is None

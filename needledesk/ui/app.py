@@ -67,9 +67,11 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def open_main_window(db_path: Path | None, state: QSettings | None = None):
+def open_main_window(db_path: Path | None, state: QSettings | None = None, *, set_up=None):
     """Check the file (read-only), open it and build the main window. Raises
-    NeedleDeskError (DamagedDatabaseError for a damaged file) plainly."""
+    NeedleDeskError (DamagedDatabaseError for a damaged file) plainly. `set_up(repo)`, when
+    given, runs once the file is open and before the window reads the settings (the
+    first-run set-up; `run_window` passes it, the smoke test and scripts do not)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from needledesk.store.integrity import quick_check
@@ -88,7 +90,16 @@ def open_main_window(db_path: Path | None, state: QSettings | None = None):
     state = state or QSettings()
     user = str(state.value("last_practitioner", "") or "")
     repo = Repository(open_checked(path, checked=problems), user=user)
+    if set_up is not None:
+        set_up(repo)
     return MainWindow(repo, repo.settings(), state, db_label=str(path))
+
+
+def _first_run(repo) -> None:
+    """The first-run set-up; imported here so the file check still overlaps the imports."""
+    from needledesk.ui.first_run import set_up_if_needed
+
+    set_up_if_needed(repo)
 
 
 def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
@@ -142,11 +153,11 @@ def run_window(db_path: Path | None) -> int:
                                 "over a network. Keep them on this PC's own disk and back up "
                                 "to the share instead.")
         try:
-            window = open_main_window(path, state)
+            window = open_main_window(path, state, set_up=_first_run)
         except DamagedDatabaseError as exc:
             if not offer_backup(path, state, str(exc)):
                 return 1
-            window = open_main_window(path, state)
+            window = open_main_window(path, state, set_up=_first_run)
         except NeedleDeskError as exc:
             QMessageBox.critical(None, "NeedleDesk cannot open the records", str(exc))
             return 1
