@@ -1,7 +1,9 @@
 """Take the README's screenshots on a real X server: `xvfb-run -a python scripts/screenshots.py`.
 
 Builds a 2,000-client demo database in a temporary folder, opens the main window on a client
-with a course under way, then a new session filled by "Repeat last session".
+with a course under way, then a new session filled by "Repeat last session". Then the
+first-run set-up as a fresh database shows it (paper and currency from this PC's locale).
+`python scripts/screenshots.py first-run` takes only that one.
 """
 
 from __future__ import annotations
@@ -17,17 +19,53 @@ from needledesk.demo import fill
 from needledesk.domain.guidelines import lookup
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
+from needledesk.ui import app as app_module
 from needledesk.ui.app import application, open_main_window
 from needledesk.ui.session_editor import SessionEditor
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen" or not os.environ.get("DISPLAY"):
         print("run under a real X server: xvfb-run -a python scripts/screenshots.py",
               file=sys.stderr)
         return 2
+    if argv != ["first-run"]:
+        main_window_shots()
+    first_run_shot()
+    return 0
+
+
+def first_run_shot() -> None:
+    """The set-up on a new, empty database, through the start-up's own set-up step."""
+    from needledesk.ui.first_run import SKIP_SETUP_ENV, FirstRunDialog
+
+    os.environ.pop(SKIP_SETUP_ENV, None)
+    folder = Path(tempfile.mkdtemp())
+    app = application()
+    state = QSettings(str(folder / "state.ini"), QSettings.Format.IniFormat)
+    shots: list[Path] = []
+
+    def shoot() -> None:
+        dialog = app.activeModalWidget()
+        if not isinstance(dialog, FirstRunDialog):
+            QTimer.singleShot(100, shoot)
+            return
+        app.processEvents()
+        OUT.mkdir(parents=True, exist_ok=True)
+        dialog.grab().save(str(OUT / "first-run.png"))
+        shots.append(OUT / "first-run.png")
+        dialog.reject()
+
+    QTimer.singleShot(500, shoot)
+    window = open_main_window(folder / "clinic.db", state, set_up=app_module._first_run)
+    window.repo.db.close()
+    window.deleteLater()
+    print(f"saved {', '.join(map(str, shots)) or 'nothing: the set-up did not show'}")
+
+
+def main_window_shots() -> None:
     folder = Path(tempfile.mkdtemp())
     db_path = folder / "demo.db"
     repo = Repository(open_database(db_path))
@@ -80,8 +118,7 @@ def main() -> int:
     QTimer.singleShot(500, shoot)
     app.exec()
     print(f"saved {OUT / 'main-window.png'} and {OUT / 'session-editor.png'}")
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
