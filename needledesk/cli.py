@@ -174,18 +174,22 @@ def _run(args) -> int:
             sys.stdout.write(text)
         return 0
     if args.command == "check":
-        from needledesk.store.check import check_database
+        from needledesk.store.check import check_file
         from needledesk.store.database import open_readonly
 
         # Read-only: a damaged file must not be written to, not even to migrate it.
-        db = open_readonly(_existing(args))
-        problems = check_database(db)
-        for problem in problems:
+        path = _existing(args)
+        db = open_readonly(path)
+        report = check_file(db, db_path=path)
+        for problem in report.problems:
             _say(problem)
-        if problems:
-            _say(f"needledesk: check found {len(problems)} problem(s)")
+        for warning in report.warnings:
+            _say(f"warning: {warning}")
+        if report.problems:
+            _say(f"needledesk: check found {len(report.problems)} problem(s)")
             return EXIT_PROBLEM
-        print("check: the database is sound")
+        print("check: the database is sound"
+              + (f" ({len(report.warnings)} warning(s) above)" if report.warnings else ""))
         return 0
     if args.command == "backup":
         from needledesk.store.backup import backup_to, default_backup_dir, take_backup

@@ -201,7 +201,9 @@ def test_o_a_backup_generation_is_refused(clinic, generation, capsys, kind):
 def test_o_anything_in_the_backup_folder_is_refused(clinic, generation, capsys, name):
     target = generation.parent / name if name else generation.parent
     refused(capsys, export_args(clinic, "course", target), target)
-    assert sorted(p.name for p in generation.parent.iterdir()) == [generation.name]
+    # Only the backup and its manifest (written beside every backup: store.anchors).
+    assert sorted(p.name for p in generation.parent.iterdir()) == [
+        generation.name, generation.name + ".manifest.json"]
 
 
 @posix_only

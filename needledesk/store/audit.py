@@ -1,10 +1,14 @@
-"""The audit trail: every write appends a row; rows chain by hash; signed content is sealed.
+"""The audit trail: every write appends a row; rows chain by hash; every record is hashed.
 
 Each row's `hash` covers its own fields and the previous row's hash, so removing or editing
-a row breaks the chain from there on. Rows about signed sessions also carry `content_hash`,
-a hash of the session's signed content, so a session changed behind the program's back
-(say with the sqlite3 shell after dropping the triggers) no longer matches its last row.
-The table itself refuses UPDATE and DELETE through triggers (schema step 3).
+a row breaks the chain from there on. Each row about a record also carries `content_hash`,
+the record's hash as stored after that write (`store.seals`: frozen, versioned forms), so a
+record changed, deleted, unsigned or added behind the program's back (say with the sqlite3
+shell) no longer matches its last row. Rows of schema 3-4 carry v1 seals of signed sessions
+only; from schema 5 every record (drafts and settings too) has a v2 hash.
+The table itself refuses UPDATE and DELETE through triggers (schema step 3). Whoever can
+write the file could still append a forged row with a recomputed hash: `store.anchors`
+keeps the chain's head outside the file, and `check` compares the two.
 """
 
 from __future__ import annotations
@@ -17,29 +21,27 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from needledesk.domain.model import Session
-from needledesk.exchange import encode_session, fmt_time
+from needledesk.exchange import fmt_time
+from needledesk.store import seals
 
 GENESIS = "0" * 64
-CONTENT_VERSION = "v1"
+CONTENT_VERSION = seals.CURRENT
+#: Actions whose row seals a signed session (the window marks them "sealed").
+SEALING_ACTIONS = ("sign", "amend")
 
 
 def _canonical(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def content_hash(session: Session) -> str:
-    """A hash of everything a signed session says, amendments included. Versioned, so the
-    form hashed can grow without making old seals unreadable."""
-    plain = encode_session(session)
-    digest = hashlib.sha256(_canonical(plain).encode("utf-8")).hexdigest()
-    return f"{CONTENT_VERSION}:{digest}"
-
-
-def _row_hash(prev: str, row: dict) -> str:
+def chain_hash(prev: str, row: dict) -> str:
+    """A row's chain hash (frozen: every file's trail is made with it)."""
     fields = [row["seq"], row["at"], row["who"], row["action"], row["kind"], row["record_id"],
               row["before"], row["after"], row["content_hash"]]
     return hashlib.sha256((prev + _canonical(fields)).encode("utf-8")).hexdigest()
+
+
+_row_hash = chain_hash
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ class AuditEntry:
     after: object
     content_hash: str | None
 
+    @property
+    def seals(self) -> bool:
+        """True for the row that signed or amended a session."""
+        return self.action in SEALING_ACTIONS and self.kind == "session"
+
 
 class AuditLog:
     """Appends to the `audit` table; call inside the transaction of the write it records."""
@@ -64,6 +71,10 @@ class AuditLog:
     def _last(self) -> tuple[int, str]:
         row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return (row[0], row[1]) if row else (0, GENESIS)
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest row; (0, GENESIS) for an empty trail."""
+        return self._last()
 
     def append_many(self, entries: Iterable[dict]) -> None:
         """Each entry: at (datetime), who, action, kind, record_id, before, after (plain
@@ -115,26 +126,129 @@ class AuditLog:
             prev, expected_seq = row["hash"], expected_seq + 1
         return []
 
-    def sealed(self) -> dict[str, tuple[int, str]]:
-        """For each session with a sealed content: (seq, content hash) of its last seal."""
-        return {r[0]: (r[1], r[2]) for r in self.db.execute(
-            "SELECT record_id, max(seq), content_hash FROM audit "
-            "WHERE kind = 'session' AND content_hash IS NOT NULL GROUP BY record_id")}
+    def database_id(self) -> str | None:
+        """The database id the trail recorded when it was made (schema 5), or None."""
+        row = self.db.execute("SELECT record_id FROM audit WHERE kind = 'database' AND "
+                              "action = 'identify' ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else None
 
-    def verify_signed(self, sessions: Iterable[Session]) -> list[str]:
-        """Every signed session must match its last seal in the trail."""
-        seals = self.sealed()
-        problems = []
-        for session in sessions:
-            if not session.is_signed:
+    def latest(self) -> dict[tuple[str, str | None], dict]:
+        """Each record's latest row carrying its hash (or deleting it), by (kind, id)."""
+        found: dict[tuple[str, str | None], dict] = {}
+        for r in self.db.execute(
+                "SELECT seq, at, action, kind, record_id, content_hash, after FROM audit "
+                "WHERE content_hash IS NOT NULL OR action = 'delete' ORDER BY seq"):
+            found[(r[3], r[4])] = {"seq": r[0], "at": r[1], "action": r[2],
+                                   "content_hash": r[5], "after": r[6]}
+        return found
+
+    def verify_records(self) -> list[str]:
+        """Every record as stored must match its latest audit row. A file of schema 5 on
+        (the trail has an `identify` row) accounts for every record; an older one only for
+        its signed sessions (v1 seals)."""
+        latest = self.latest()
+        everything = self.database_id() is not None
+        problems: list[str] = []
+        for kind in seals.KINDS:
+            if not everything and kind != "session":
                 continue
-            seal = seals.get(session.id)
-            when = f"{session.started_at:%d %b %Y %H:%M}"
-            if seal is None:
-                problems.append(f"session {session.id} of {when} is signed but has no seal "
-                                "in the audit trail; it was written behind NeedleDesk's back")
-            elif content_hash(session) != seal[1]:
-                problems.append(f"session {session.id} of {when} (client {session.client_id})"
-                                f" differs from what was signed (audit row #{seal[0]}); it was "
-                                "changed behind NeedleDesk's back")
+            stored = seals.record_hashes(self.db, kind)
+            expected = {key[1]: row for key, row in latest.items() if key[0] == kind}
+            if kind == "settings":
+                problems += _settings_problems(self.db, stored[None], expected.get(None))
+                continue
+            v1 = None
+            for record_id in sorted(set(stored) | set(expected), key=str):
+                row = expected.get(record_id)
+                what = _describe(self.db, kind, record_id)
+                if record_id not in stored:
+                    if row is not None and row["action"] != "delete":
+                        problems.append(f"{what} was deleted behind NeedleDesk's back: audit "
+                                        f"row #{row['seq']} ({row['action']} on "
+                                        f"{_when(row['at'])}) records it, the file no longer "
+                                        "holds it")
+                    continue
+                if row is None or row["action"] == "delete":
+                    if everything or _signed(self.db, record_id):
+                        problems.append(f"{what} is not in the audit trail: it was written "
+                                        "behind NeedleDesk's back")
+                    continue
+                sealed = row["content_hash"]
+                if sealed.startswith(f"{seals.V1}:"):
+                    if v1 is None:
+                        v1 = seals.v1_seals(self.db)
+                    now = v1.get(record_id)
+                elif sealed.startswith(f"{seals.V2}:"):
+                    now = stored[record_id]
+                else:
+                    problems.append(f"{what}: audit row #{row['seq']} holds a seal of an "
+                                    "unknown kind; it was written behind NeedleDesk's back")
+                    continue
+                if now != sealed:
+                    problems.append(_changed(self.db, what, kind, record_id, row))
         return problems
+
+
+def _when(at: str) -> str:
+    try:
+        return f"{datetime.fromisoformat(at):%d %b %Y %H:%M}"
+    except (TypeError, ValueError):
+        return str(at)
+
+
+def _signed(db: Database, session_id: str) -> bool:
+    row = db.execute("SELECT signed_at FROM sessions WHERE id = ?", [session_id]).fetchone()
+    return bool(row and row[0] is not None)
+
+
+def _was_signed(db: Database, session_id: str) -> bool:
+    return db.execute("SELECT 1 FROM audit WHERE kind = 'session' AND record_id = ? AND "
+                      "(action IN ('sign', 'amend') OR content_hash LIKE 'v1:%') LIMIT 1",
+                      [session_id]).fetchone() is not None
+
+
+def _describe(db: Database, kind: str, record_id: str | None) -> str:
+    """`client <id> (Ana López)`, `session <id> of 20 Nov 2026 10:30 (client <id>)`."""
+    try:
+        if kind == "client":
+            row = db.execute("SELECT first_name, last_name FROM clients WHERE id = ?",
+                             [record_id]).fetchone()
+            if row:
+                return f"client {record_id} ({row[0]} {row[1]})"
+        if kind == "session":
+            row = db.execute("SELECT started_at, client_id FROM sessions WHERE id = ?",
+                             [record_id]).fetchone()
+            if row:
+                return f"session {record_id} of {_when(row[0])} (client {row[1]})"
+    except Exception:  # a tampered type: the plain description is enough
+        pass
+    return f"{kind} {record_id}"
+
+
+def _changed(db: Database, what: str, kind: str, record_id: str | None, row: dict) -> str:
+    if kind == "session" and not _signed(db, record_id) and _was_signed(db, record_id):
+        return (f"{what} was signed but is now an unsigned draft (its last audit row is "
+                f"#{row['seq']}, {row['action']} on {_when(row['at'])}): it was changed "
+                "behind NeedleDesk's back")
+    signed = " from what was signed" if row["action"] in SEALING_ACTIONS else ""
+    return (f"{what} differs{signed} (audit row #{row['seq']}, {row['action']} on "
+            f"{_when(row['at'])}); it was changed behind NeedleDesk's back")
+
+
+def _settings_problems(db: Database, stored: str, row: dict | None) -> list[str]:
+    if row is None or row["content_hash"] == stored:
+        return []
+    detail = ""
+    try:
+        before = json.loads(row["after"]) if row["after"] else {}
+        now = db.execute("SELECT value FROM settings WHERE key = 'lock_hash'").fetchone()
+        now_lock = json.loads(now[0]) if now else None
+        if before.get("lock_hash") and not now_lock:
+            detail = "; the app lock was removed"
+        elif before.get("lock_hash") != now_lock:
+            detail = "; the app lock was changed"
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return [f"settings: the clinic settings differ from audit row #{row['seq']} "
+            f"({row['action']} on {_when(row['at'])}){detail}; they were changed behind "
+            "NeedleDesk's back"]

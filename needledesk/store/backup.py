@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import os
 import re
@@ -374,11 +375,57 @@ def backup_to(source: str | os.PathLike | Database | sqlite3.Connection,
         temp, facts = _write_temp(conn, target, verify=True, on_progress=on_progress)
     finally:
         conn.close()
-    _put_in_place(temp, target)
+    manifest = _manifest_temp(temp, target)
+    try:
+        _put_in_place(temp, target)
+    except BaseException:
+        _remove(manifest)
+        raise
+    _put_manifest_in_place(manifest, target)
     assert facts is not None
     clients, sessions, version, _ = facts
     return BackupInfo(target, _stamp_of(target) or started, clients, sessions, version,
                       target.stat().st_size)
+
+
+def _manifest_temp(temp: Path, target: Path) -> Path:
+    """The manifest of the finished copy at `temp` (database id, the audit trail's head,
+    the restore epoch, the file's SHA-256: `store.anchors`), in a hidden 0600 temporary file
+    beside `target`. On failure the copy is removed too: nothing is left half-made."""
+    from needledesk.store import anchors
+
+    try:
+        manifest = anchors.manifest_for(temp, target.name)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.manifest.",
+                                    suffix=".tmp")
+    except (OSError, sqlite3.Error) as exc:
+        _remove(temp)
+        raise BackupError(f"cannot write the manifest of {target.name} into {target.parent}: "
+                          f"{_reason(exc)}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(manifest, out, ensure_ascii=False, indent=2)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        _remove(Path(name))
+        _remove(temp)
+        raise BackupError(f"cannot write the manifest of {target.name} into {target.parent}: "
+                          f"{_reason(exc)}") from None
+    return Path(name)
+
+
+def _put_manifest_in_place(manifest: Path, target: Path) -> None:
+    from needledesk.store.anchors import manifest_path
+
+    try:
+        os.replace(manifest, manifest_path(target))
+    except OSError as exc:
+        _remove(manifest)
+        raise BackupError(f"{target.name} was written, but not its manifest "
+                          f"({_reason(exc)}); take the backup again") from None
+    _fsync_folder(target.parent)
 
 
 # --- generations -------------------------------------------------------------------------
@@ -437,7 +484,15 @@ def rotate(folder: str | os.PathLike, now: datetime | None = None) -> list[Path]
             log.warning("could not remove old backup %s: %s", path, exc)
             continue
         removed.append(path)
+        _remove_manifest(path)
     return removed
+
+
+def _remove_manifest(backup: Path) -> None:
+    from needledesk.store.anchors import manifest_path
+
+    with contextlib.suppress(OSError):
+        manifest_path(backup).unlink()
 
 
 def _sweep_temps(folder: Path) -> list[Path]:

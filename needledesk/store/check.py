@@ -1,37 +1,150 @@
-"""`needledesk check`: is the file sound? SQLite's own checks, then every record's rules."""
+"""`needledesk check`: is the file sound, and does it hold what NeedleDesk wrote?
+
+In order: SQLite's own integrity check (a damaged file stops there); the schema objects
+against what the migrations make (`expected_schema`); foreign keys; the audit trail's chain;
+every record against its latest audit row (`AuditLog.verify_records`: edited, deleted,
+unsigned or added behind the program's back); the database id; every record's rules; and
+the trail against the anchors kept outside the file (`anchors.verify`).
+
+Problems are damage or tampering (exit 1). Warnings are not: records stored before today's
+input limits that break them, an anchor file that cannot be read, no anchor at all.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlite_utils import Database
 
 from needledesk.domain.rules import validate_record
+from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
+from needledesk.store.expected_schema import schema_problems
 from needledesk.store.repository import Repository
 
+try:  # the input limits: records stored before them are warned about, not damage
+    from needledesk.domain.rules import limit_problems
+except ImportError:  # pragma: no cover - an older rules module
+    limit_problems = None
 
-def check_database(db: Database) -> list[str]:
-    """Every problem found, one line each; an empty list means the file is sound."""
+
+#: What reading or validating a record whose stored values were tampered with can raise.
+_UNREADABLE = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, AttributeError,
+               IndexError)
+
+
+@dataclass
+class CheckReport:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def sound(self) -> bool:
+        return not self.problems
+
+
+def _db_path(db: Database) -> Path | None:
+    row = next((r for r in db.execute("PRAGMA database_list") if r[1] == "main"), None)
+    return Path(row[2]) if row and row[2] else None
+
+
+def _reading(what: str, exc: sqlite3.DatabaseError) -> str:
+    return f"{what}: cannot be read ({exc}); the file's schema was changed behind " \
+           "NeedleDesk's back"
+
+
+def check_file(db: Database, *, db_path: str | os.PathLike | None = None,
+               anchor_folder: str | os.PathLike | None = None,
+               backup_dirs: list[str | os.PathLike] | None = None) -> CheckReport:
+    """Everything `check` finds. `db_path` (default: the file `db` is open on) names where
+    to look for backup manifests (`backups` beside it, and `backup_dirs`); `anchor_folder`
+    overrides where the anchor files are (default: `anchors.anchor_dir()`)."""
+    report = CheckReport()
+    problems, warnings = report.problems, report.warnings
     try:
-        problems = [f"integrity: {row[0]}" for row in db.execute("PRAGMA integrity_check")
-                    if row[0] != "ok"]
+        problems += [f"integrity: {row[0]}" for row in db.execute("PRAGMA integrity_check")
+                     if row[0] != "ok"]
     except sqlite3.DatabaseError as exc:
-        return [f"integrity: {exc}"]
+        return CheckReport([f"integrity: {exc}"])
     if problems:
         # A damaged b-tree can make every later read fail or lie: stop at SQLite's verdict.
-        return problems
-    problems += [f"foreign key: {table} row {rowid} points to a missing {parent}"
-                 for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check")]
-    audited = db["audit"].exists()
+        return report
+    problems += schema_problems(db)
+    try:
+        problems += [f"foreign key: {table} row {rowid} points to a missing {parent}"
+                     for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check")]
+    except sqlite3.DatabaseError as exc:
+        problems.append(_reading("foreign keys", exc))
     audit = AuditLog(db)
+    audited = db["audit"].exists()
     if audited:
-        problems += audit.verify_chain()
-    records = list(Repository(db).load_records())
+        try:
+            problems += audit.verify_chain()
+            problems += _identity_problems(db, audit)
+        except sqlite3.DatabaseError as exc:
+            problems.append(_reading("audit", exc))
+    try:
+        records = list(Repository(db).load_records())
+    except _UNREADABLE:
+        problems.append("records: a stored value cannot be read as a record (a date, a "
+                        "number or a list of the wrong kind); the file was changed behind "
+                        "NeedleDesk's back")
+        records = []
     for record in records:
-        name = record.client.full_name
-        problems += [f"client {record.client.id} ({name}): {p}" for p in validate_record(record)]
+        name = f"client {record.client.id} ({record.client.full_name})"
+        try:
+            if limit_problems is None:
+                problems += [f"{name}: {p}" for p in validate_record(record)]
+            else:
+                problems += [f"{name}: {p}" for p in validate_record(record, limits=False)]
+                warnings += [f"{name}: {p} (stored before this limit; correct it when next "
+                             "edited)" for p in limit_problems(record)]
+        except _UNREADABLE:
+            problems.append(f"{name}: a stored value is not of its kind (a date, a number or "
+                            "a list); the file was changed behind NeedleDesk's back")
     if audited:
-        # (A file of an older schema has no trail yet; opening it in NeedleDesk seals it.)
-        problems += audit.verify_signed(s for record in records for s in record.sessions)
+        try:
+            problems += audit.verify_records()
+        except sqlite3.DatabaseError as exc:
+            problems.append(_reading("records", exc))
+        path = Path(db_path) if db_path is not None else _db_path(db)
+        folders = anchors.backup_folders(path, backup_dirs or []) if path else \
+            [Path(f) for f in backup_dirs or []]
+        try:
+            found, notes = anchors.verify(db, folder=anchor_folder, backup_dirs=folders,
+                                          db_path=path)
+        except sqlite3.DatabaseError as exc:
+            found, notes = [_reading("audit", exc)], []
+        problems += found
+        warnings += notes
+    return report
+
+
+def _identity_problems(db: Database, audit: AuditLog) -> list[str]:
+    """The database id in `meta` must be the one the trail recorded, and alone there."""
+    recorded = audit.database_id()
+    if recorded is None:
+        return []
+    try:
+        rows = db.execute("SELECT key, value FROM meta").fetchall()
+    except sqlite3.DatabaseError:
+        return []  # a missing meta table is a schema problem, reported there
+    stored = dict(rows)
+    problems = []
+    if stored.get("database_id") != recorded:
+        problems.append(f"meta: the database id is {stored.get('database_id')!s}, but the audit "
+                        f"trail recorded {recorded}; it was changed behind NeedleDesk's back")
+    extra = sorted(set(stored) - {"database_id"})
+    if extra:
+        problems.append(f"meta: unknown entries ({', '.join(map(str, extra))}) were added "
+                        "behind NeedleDesk's back")
     return problems
+
+
+def check_database(db: Database, **options) -> list[str]:
+    """Every problem found, one line each; an empty list means the file is sound (warnings
+    are left out: see `check_file`)."""
+    return check_file(db, **options).problems

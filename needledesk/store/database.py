@@ -144,7 +144,15 @@ def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
                 backup_to(path, path.with_name(
                     f"{path.stem}.before-schema-{schema_version()}-{stamp}{path.suffix}"))
             if pending:
+                from needledesk.store import anchors
+
+                before = anchors.database_id(conn)
                 migrations.apply(db)
+                made = anchors.database_id(conn)
+                if made is not None and made != before:
+                    # A new database, or one just given its id: its trail so far is the
+                    # baseline the anchors kept outside the file start from.
+                    anchors.note_baseline(made, *anchors.chain_head(conn), path=path)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise DatabaseError(f"{path}: cannot be opened ({exc})") from None

@@ -7,6 +7,7 @@ write is validated by `domain.rules` first: a record that breaks a rule is never
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -46,7 +47,8 @@ from needledesk.domain.text import digits, fold
 from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
 from needledesk.exchange import encode_record, encode_session, fmt_amount, fmt_date, fmt_time
 from needledesk.settings import ClinicSettings
-from needledesk.store.audit import AuditLog, content_hash
+from needledesk.store import anchors, seals
+from needledesk.store.audit import AuditLog
 from needledesk.store.settings import load_settings, save_settings, settings_summary
 
 _CHILD_TABLES = ("treated_areas", "serums", "reactions", "acknowledged_warnings", "amendments")
@@ -161,15 +163,41 @@ class Repository:
         }
 
     def _record(self, action: str, kind: str, record_id: str | None, *, before=None,
-                after=None, content: str | None = None) -> None:
+                after=None) -> None:
+        """The audit row of a write, with the record's hash as now stored (call inside the
+        write's transaction, after the write)."""
+        content = (seals.record_hash(self.db, kind, record_id) if kind in seals.KINDS
+                   else None)
         self.audit.append(at=self._now(), who=self.user, action=action, kind=kind,
                           record_id=record_id, before=before, after=after,
                           content_hash=content)
 
+    @contextlib.contextmanager
+    def _writing(self):
+        """One write's transaction; once committed, the trail's new head is noted in this
+        database's anchor file outside it (`store.anchors`). A note is also made just
+        before the commit, so a crash between the two leaves the rows accounted for."""
+        database_id = self._database_id()
+        with self.db.atomic():
+            start = self.audit.head() if database_id else None
+            yield
+            end = self.audit.head() if database_id else None
+            if start is not None and end is not None and end[0] > start[0]:
+                anchors.note_write(database_id, start[0] + 1, end[0], end[1], pending=True,
+                                   path=self.path)
+        if start is not None and end is not None and end[0] > start[0] \
+                and not self.db.conn.in_transaction:
+            anchors.note_write(database_id, start[0] + 1, end[0], end[1], path=self.path)
+
+    def _database_id(self) -> str | None:
+        if not hasattr(self, "_db_id"):
+            self._db_id = anchors.database_id(self.db) if self.path else None
+        return self._db_id
+
     def add_client(self, client: Client) -> Client:
         _raise_if(validate_client(client))
         now = fmt_time(self._now())
-        with self.db.atomic():
+        with self._writing():
             self.db["clients"].insert(self._client_row(client) | {"created_at": now,
                                                                   "updated_at": now})
             self._record("create", "client", client.id, after=plain_client(client))
@@ -179,7 +207,7 @@ class Repository:
         _raise_if(validate_client(client))
         old = self.get_client(client.id)
         row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
-        with self.db.atomic():
+        with self._writing():
             self.db["clients"].update(client.id, row)
             self._record("update", "client", client.id, before=plain_client(old),
                          after=plain_client(client))
@@ -248,7 +276,7 @@ class Repository:
     def add_course(self, course: Course) -> Course:
         _raise_if(validate_course(course))
         self.get_client(course.client_id)
-        with self.db.atomic():
+        with self._writing():
             self.db["courses"].insert(_course_row(course))
             self._record("create", "course", course.id, after=_course_row(course))
         return course
@@ -260,7 +288,7 @@ class Repository:
     def add_screening(self, screening: Screening) -> Screening:
         _raise_if(validate_screening(screening))
         self.get_client(screening.client_id)
-        with self.db.atomic():
+        with self._writing():
             self.db["screenings"].insert(_screening_row(screening))
             self._record("create", "screening", screening.id, after=_screening_row(screening))
         return screening
@@ -288,7 +316,7 @@ class Repository:
             raise SignedRecordError("a draft has no sign-off time or amendments; use "
                                     "sign_session and amend_session")
         self._check_session(session)
-        with self.db.atomic():
+        with self._writing():
             existing = self.db.execute("SELECT signed_at FROM sessions WHERE id = ?",
                                        [session.id]).fetchone()
             if existing is not None and existing[0] is not None:
@@ -309,11 +337,11 @@ class Repository:
             raise SignedRecordError("this session is already signed off")
         signed = replace(session, signed_at=at or self._now())
         self._check_session(signed)
-        with self.db.atomic():
+        with self._writing():
             self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? "
                             "AND signed_at IS NULL", [fmt_time(signed.signed_at), session_id])
             self._record("sign", "session", session_id, before=encode_session(session),
-                         after=encode_session(signed), content=content_hash(signed))
+                         after=encode_session(signed))
         return signed
 
     def amend_session(self, amended: Session, *, by: str, reason: str,
@@ -337,12 +365,12 @@ class Repository:
             raise ValidationError([Problem("", "the amendment changes nothing")])
         amendment = Amendment(at or self._now(), by.strip(), reason.strip(), changes)
         new.amendments = [*current.amendments, amendment]
-        with self.db.atomic():
+        with self._writing():
             self._delete_session_rows(current.id, keep_amendments=True)
             self._insert_sessions([new], amendments_from=len(current.amendments),
                                   update_row=True)
             self._record("amend", "session", current.id, before=encode_session(current),
-                         after=encode_session(new), content=content_hash(new))
+                         after=encode_session(new))
         return amendment
 
     def get_session(self, session_id: str) -> Session:
@@ -404,7 +432,7 @@ class Repository:
 
     def save_settings(self, settings: ClinicSettings) -> None:
         before = self.settings()
-        with self.db.atomic():
+        with self._writing():
             save_settings(self.db, settings)
             self._record("update", "settings", None, before=settings_summary(before),
                          after=settings_summary(settings))
@@ -445,8 +473,10 @@ class Repository:
 
     def mark_demo(self) -> None:
         """Note in the file that it holds demonstration records (the window says so)."""
-        self.db.execute("INSERT INTO settings (key, value) VALUES ('demo_records', 'true') "
-                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        with self._writing():
+            self.db.execute("INSERT INTO settings (key, value) VALUES ('demo_records', 'true') "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            self._record("update", "settings", None, after={"demo_records": True})
 
     def is_demo(self) -> bool:
         row = self.db.execute("SELECT value FROM settings WHERE key = 'demo_records'").fetchone()
@@ -490,7 +520,7 @@ class Repository:
                     result.added[kind] += 1
                     yield item
 
-        with self.db.atomic():
+        with self._writing():
             batch: list[ClientRecord] = []
             for done, record in enumerate(records, 1):
                 batch.append(record)
@@ -516,7 +546,10 @@ class Repository:
     def record_restore(self, backup: str, safety_copy: str | None) -> None:
         """The audit row of a restore, written into the restored database (its own trail
         ends at the backup; what came after is in the safety copy)."""
-        with self.db.atomic():
+        # A restore rewinds the trail to the backup's: a new epoch in the anchor file, so
+        # the anchors written after that backup read as a rewind, not as tampering.
+        anchors.record_restore_epoch(self.path, backup=backup)
+        with self._writing():
             self._record("restore", "database", None, after={
                 "from_backup": backup, "previous_database_kept_in": safety_copy})
 
@@ -525,15 +558,25 @@ class Repository:
         """One audit row per imported record. Sessions carry their content seal rather
         than a copy of themselves: the record is in the file, the seal proves it unchanged."""
         at = self._now()
-        entries = []
-        for record in batch:
-            if record.client.id not in existing["clients"]:
-                entries.append({"at": at, "who": self.user, "action": "import",
-                                "kind": "client", "record_id": record.client.id,
-                                "after": plain_client(record.client)})
+        new_clients = [r.client for r in batch if r.client.id not in existing["clients"]]
+        # Each imported record's hash as stored (read back in batches: names trimmed etc.).
+        hashes = {
+            "client": seals.record_hashes(self.db, "client", (c.id for c in new_clients)),
+            "course": seals.record_hashes(self.db, "course", (
+                c.id for r in batch for c in r.courses if c.id not in existing["courses"])),
+            "screening": seals.record_hashes(self.db, "screening", (
+                x.id for r in batch for x in r.screenings if x.id not in existing["screenings"])),
+            "session": seals.record_hashes(self.db, "session", (s.id for s in sessions)),
+        }
+        entries = [{"at": at, "who": self.user, "action": "import", "kind": "client",
+                    "record_id": c.id, "after": plain_client(c),
+                    "content_hash": hashes["client"].get(c.id)} for c in new_clients]
+        for kind in ("course", "screening"):
+            entries += [{"at": at, "who": self.user, "action": "import", "kind": kind,
+                         "record_id": record_id, "content_hash": digest}
+                        for record_id, digest in hashes[kind].items()]
         entries += [{"at": at, "who": self.user, "action": "import", "kind": "session",
-                     "record_id": s.id,
-                     "content_hash": content_hash(s) if s.is_signed else None}
+                     "record_id": s.id, "content_hash": hashes["session"].get(s.id)}
                     for s in sessions]
         self.audit.append_many(entries)
 

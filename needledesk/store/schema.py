@@ -7,6 +7,12 @@ NeedleDesk can be recognised and refused before anything touches it.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -16,6 +22,8 @@ APPLICATION_ID = 0x4E444B31
 
 migrations = Migrations(MIGRATION_SET)
 STEP_NAMES: list[str] = []
+#: Each step's function as registered (what `expected_schema` replays on an empty file).
+STEPS: list = []
 
 
 def _step(func):
@@ -32,11 +40,43 @@ def _step(func):
 
     run.__name__ = name
     migrations(name=name)(run)
+    STEPS.append(run)
     return func
 
 
 def schema_version() -> int:
     return len(STEP_NAMES)
+
+
+# --- frozen helpers of the steps (never change: released steps depend on them) ------------
+
+def _fmt_time_v1(value: datetime) -> str:
+    return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+
+
+def _chain_hash_v1(prev: str, row: dict) -> str:
+    fields = [row["seq"], row["at"], row["who"], row["action"], row["kind"], row["record_id"],
+              row["before"], row["after"], row["content_hash"]]
+    text = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev + text).encode("utf-8")).hexdigest()
+
+
+def _append_audit_v1(db: Database, entries: Iterable[dict]) -> None:
+    """Append audit rows (chain format 1) with plain SQL."""
+    last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0], last[1]) if last else (0, "0" * 64)
+    for entry in entries:
+        seq += 1
+        row = {"seq": seq, "at": _fmt_time_v1(entry["at"]), "who": entry["who"],
+               "action": entry["action"], "kind": entry["kind"],
+               "record_id": entry.get("record_id"), "before": None, "after": None,
+               "content_hash": entry.get("content_hash")}
+        row["prev_hash"] = prev
+        row["hash"] = prev = _chain_hash_v1(prev, row)
+        db.execute("INSERT INTO audit (seq, at, who, action, kind, record_id, before, after, "
+                   "content_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [row[k] for k in ("seq", "at", "who", "action", "kind", "record_id",
+                                     "before", "after", "content_hash", "prev_hash", "hash")])
 
 
 @_step
@@ -182,17 +222,17 @@ def audit_trail(db: Database) -> None:
         CREATE TRIGGER audit_refuses_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be deleted'); END""")
     # Seal what is already signed, so that from now on a change behind the program's back
-    # shows. (Earlier history cannot be reconstructed; the baseline says so.)
-    from datetime import datetime
-
-    from needledesk.store.audit import AuditLog, content_hash
-    from needledesk.store.repository import Repository
+    # shows. (Earlier history cannot be reconstructed; the baseline says so.) Frozen: plain
+    # SQL and this step's own helpers, never today's Repository.
+    from needledesk.store.seals import v1_seals
 
     now = datetime.now().replace(microsecond=0)
-    signed = Repository(db)._load_sessions("signed_at IS NOT NULL", [])
-    AuditLog(db).append_many(
-        {"at": now, "who": "NeedleDesk upgrade", "action": "baseline", "kind": "session",
-         "record_id": s.id, "content_hash": content_hash(s)} for s in signed)
+    signed = [r[0] for r in db.execute(
+        "SELECT id FROM sessions WHERE signed_at IS NOT NULL ORDER BY started_at, rowid")]
+    sealed = v1_seals(db, signed)
+    _append_audit_v1(db, ({"at": now, "who": "NeedleDesk upgrade", "action": "baseline",
+                           "kind": "session", "record_id": sid, "content_hash": sealed[sid]}
+                          for sid in signed))
 
 
 @_step
@@ -200,3 +240,37 @@ def client_list_order(db: Database) -> None:
     # The client list and every search are ordered by the folded name key; without this
     # index each one sorted 5,000 rows in a temporary b-tree.
     db.execute("CREATE INDEX clients_by_search_key ON clients(search_key, id)")
+
+
+@_step
+def record_hashes_and_database_id(db: Database) -> None:
+    # The database's own random id: the anchors kept outside the file (store.anchors) and
+    # the backup manifests name it. The trail records it too, so editing it shows.
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    database_id = str(uuid.uuid4())
+    db.execute("INSERT INTO meta (key, value) VALUES ('database_id', ?)", [database_id])
+    # A baseline hash (seal v2, frozen) of every record, so that from now on any record
+    # edited, deleted or added behind the program's back shows. A signed session that no
+    # longer matches its v1 seal, or is signed without one, gets no baseline: `check` keeps
+    # reporting it rather than this step blessing it.
+    from needledesk.store.seals import record_hashes, v1_seals
+
+    now = datetime.now().replace(microsecond=0)
+    who = "NeedleDesk upgrade"
+    sealed = {r[0]: r[1] for r in db.execute(
+        "SELECT record_id, content_hash FROM audit WHERE kind = 'session' AND "
+        "content_hash IS NOT NULL ORDER BY seq")}
+    signed = {r[0] for r in db.execute("SELECT id FROM sessions WHERE signed_at IS NOT NULL")}
+    current_v1 = v1_seals(db, sorted(sealed)) if sealed else {}
+    entries = [{"at": now, "who": who, "action": "identify", "kind": "database",
+                "record_id": database_id}]
+    for kind in ("client", "course", "screening", "session", "settings"):
+        hashes = record_hashes(db, kind)
+        for record_id in sorted(hashes, key=str):
+            if kind == "session" and (
+                    (record_id in sealed and current_v1.get(record_id) != sealed[record_id])
+                    or (record_id in signed and record_id not in sealed)):
+                continue
+            entries.append({"at": now, "who": who, "action": "baseline", "kind": kind,
+                            "record_id": record_id, "content_hash": hashes[record_id]})
+    _append_audit_v1(db, entries)

@@ -20,6 +20,7 @@ from factories import make_client, make_session
 
 from needledesk.errors import NeedleDeskError
 from needledesk.store import backup
+from needledesk.store.anchors import manifest_path
 from needledesk.store.backup import (
     BackupError,
     backup_name,
@@ -148,7 +149,9 @@ def test_backup_is_one_self_contained_file(tmp_path):
     (tmp_path / "out").mkdir()
     info = backup_to(db, tmp_path / "out" / "copy.db")
     db.close()
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["copy.db"]
+    # The copy and its manifest (the audit trail's head, outside the file: store.anchors).
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "copy.db", "copy.db.manifest.json"]
     conn = sqlite3.connect(info.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     conn.close()
@@ -188,7 +191,8 @@ def test_database_wal_backups_and_safety_copy_are_private_under_umask_022(tmp_pa
             assert _mode(file) == 0o600, file.name
         db.close()
         assert _mode(folder) == 0o700
-        assert list(folder.iterdir()) == [info.path]
+        assert _mode(manifest_path(info.path)) == 0o600
+        assert sorted(folder.iterdir()) == [info.path, manifest_path(info.path)]
     finally:
         os.umask(old)
 
@@ -213,7 +217,11 @@ def test_rotation_keeps_7_daily_4_weekly_12_monthly_generations(tmp_path):
     for when in sorted(times):
         take_backup(path, folder, now=when)
 
-    kept = sorted(p.name for p in folder.iterdir() if p.name not in others)
+    kept = sorted(p.name for p in folder.iterdir()
+                  if p.name not in others and not p.name.endswith(".manifest.json"))
+    # Each kept backup keeps its manifest; a rotated one's goes with it.
+    assert sorted(p.name.removesuffix(".manifest.json") for p in folder.iterdir()
+                  if p.name.endswith(".manifest.json")) == kept
     daily = [f"needledesk-2026-11-{day}T1730.db" for day in range(15, 22)]
     weekly = ["needledesk-2026-11-01T1730.db", "needledesk-2026-11-08T1730.db"]  # + 15, 21
     monthly = (["needledesk-2026-10-29T0900.db", "needledesk-2025-12-25T1200.db"]
@@ -238,7 +246,8 @@ def test_rotation_never_removes_the_newest_and_keeps_a_future_one(tmp_path):
     # A clock that was wrong once: the file from the future is kept.
     future = take_backup(path, folder, now=datetime(2030, 1, 1, 0, 0)).path
     assert rotate(folder, datetime(2026, 11, 21)) == []
-    assert sorted(folder.iterdir()) == sorted([old, future])
+    assert sorted(folder.iterdir()) == sorted([old, future, manifest_path(old),
+                                               manifest_path(future)])
 
 
 def test_backup_names_sort_by_time_and_have_no_colon():

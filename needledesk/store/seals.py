@@ -1,0 +1,203 @@
+"""Seals: frozen, versioned hashes of records exactly as they are stored.
+
+The audit trail keeps, in each row about a record, the hash of that record's content as it
+stood after the write (`content_hash`). `needledesk check` recomputes every record's hash
+from the file and compares it with the record's latest audit row, so a record edited,
+deleted, unsigned or added behind the program's back shows.
+
+A version's canonical form NEVER changes once released: files hold hashes made with it.
+When the stored form grows (a new column, a new kind of record), add a new version and keep
+the old one's function for the rows that carry it. `tests/store/test_seals.py` fixes literal
+digests for known records so a change to a released form cannot go unnoticed.
+
+- v1 (schema 3 and 4): signed sessions only, hashed in the exchange form of that time.
+  Kept here as a frozen copy (it no longer calls the exchange encoder), for verifying the
+  seals written by those versions.
+- v2 (schema 5): every record (client, course, screening, session with its areas, serums,
+  reactions, acknowledged warnings and amendments, and the settings table as one record),
+  hashed from its stored columns, in the column order fixed below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+V1 = "v1"
+V2 = "v2"
+CURRENT = V2
+
+#: kind -> (table, key column, columns hashed). Frozen for v2.
+V2_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "client": ("clients", "id", (
+        "id", "first_name", "last_name", "date_of_birth", "phone", "email", "fitzpatrick",
+        "concerns", "notes", "search_key", "created_at", "updated_at")),
+    "course": ("courses", "id", (
+        "id", "client_id", "concern", "planned_sessions", "interval_weeks", "started_on",
+        "notes")),
+    "screening": ("screenings", "id", (
+        "id", "client_id", "date", "answers", "consent_signed", "notes")),
+    "session": ("sessions", "id", (
+        "id", "client_id", "course_id", "started_at", "practitioner", "device_type",
+        "device_model", "cartridge", "cartridge_lot", "anaesthetic_product",
+        "anaesthetic_applied_at", "anaesthetic_removed_at", "combined_with", "aftercare",
+        "fee_amount", "fee_currency", "notes", "signed_at")),
+    "settings": ("settings", "key", ("key", "value")),
+}
+#: A session's child tables and their columns (each keyed by session_id, ordered by position).
+V2_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
+    "treated_areas": ("position", "area", "depth_mm", "passes", "endpoint", "notes"),
+    "serums": ("position", "product", "lot"),
+    "reactions": ("position", "kind", "severity", "observed", "notes"),
+    "acknowledged_warnings": ("position", "warning", "by", "at"),
+    "amendments": ("position", "at", "by", "reason", "changes"),
+}
+#: The record kinds that carry hashes, in the order `check` reports them.
+KINDS = ("client", "course", "screening", "session", "settings")
+
+
+def _plain(value):
+    """A stored value JSON cannot carry (a BLOB written behind the program's back)."""
+    if isinstance(value, bytes):
+        return {"blob": value.hex()}
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      default=_plain)
+
+
+def _digest(version: str, value) -> str:
+    return f"{version}:" + hashlib.sha256(_canonical(value).encode("utf-8")).hexdigest()
+
+
+# --- v1: signed sessions in the exchange form of schema 3-4 (frozen copy) -----------------
+
+def seal_v1(row: Mapping, children: Mapping[str, list[Mapping]]) -> str:
+    """The v1 seal of a session from its stored row and child rows (each list ordered by
+    position). Reproduces what schema 3-4 hashed: the session as the exchange format of that
+    time encoded it, the stored text of times and amounts being that encoding already."""
+    has_anaesthetic = row["anaesthetic_product"] is not None
+    plain = {
+        "id": row["id"],
+        "course_id": row["course_id"],
+        "started_at": row["started_at"],
+        "practitioner": row["practitioner"],
+        "device": {"type": row["device_type"], "model": row["device_model"],
+                   "cartridge": row["cartridge"], "cartridge_lot": row["cartridge_lot"]},
+        "anaesthetic": {"product": row["anaesthetic_product"],
+                        "applied_at": row["anaesthetic_applied_at"],
+                        "removed_at": row["anaesthetic_removed_at"]} if has_anaesthetic else None,
+        "areas": [{"area": x["area"], "depth_mm": x["depth_mm"], "passes": x["passes"],
+                   "endpoint": x["endpoint"], "notes": x["notes"]}
+                  for x in children.get("treated_areas", [])],
+        "serums": [{"product": x["product"], "lot": x["lot"]}
+                   for x in children.get("serums", [])],
+        "combined_with": json.loads(row["combined_with"]),
+        "reactions": [{"kind": x["kind"], "severity": x["severity"], "observed": x["observed"],
+                       "notes": x["notes"]} for x in children.get("reactions", [])],
+        "aftercare": json.loads(row["aftercare"]),
+        "fee": None if row["fee_amount"] is None else {"amount": row["fee_amount"],
+                                                       "currency": row["fee_currency"]},
+        "notes": row["notes"],
+        "signed_at": row["signed_at"],
+        "acknowledged_warnings": [{"warning": w["warning"], "by": w["by"], "at": w["at"]}
+                                  for w in children.get("acknowledged_warnings", [])],
+        "amendments": [{"at": m["at"], "by": m["by"], "reason": m["reason"],
+                        "changes": json.loads(m["changes"])}
+                       for m in children.get("amendments", [])],
+    }
+    return _digest(V1, plain)
+
+
+# --- v2: every record, from its stored columns ---------------------------------------------
+
+def seal_v2(kind: str, rows: list[Mapping], children: Mapping[str, list[Mapping]] | None = None
+            ) -> str:
+    """The v2 hash of one record: `rows` is its row (one; for "settings", every row of the
+    settings table, any order), `children` a session's child rows by table."""
+    columns = V2_RECORDS[kind][2]
+    # Rows in the order of their canonical text: deterministic whatever the values' types.
+    form: dict = {"form": "needledesk-record", "version": 2, "kind": kind,
+                  "rows": sorted(([r[c] for c in columns] for r in rows), key=_canonical)}
+    if kind == "session":
+        form["children"] = {
+            table: sorted(([r[c] for c in cols] for r in (children or {}).get(table, [])),
+                          key=_canonical)
+            for table, cols in V2_SESSION_CHILDREN.items()}
+    return _digest(V2, form)
+
+
+def _dicts(cursor) -> Iterable[dict]:
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        yield dict(zip(names, values, strict=True))
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _rows(conn, table: str, key: str, columns: Iterable[str], ids: list[str] | None
+          ) -> Iterable[dict]:
+    select = f"SELECT {', '.join(columns)} FROM {table}"
+    if ids is None:
+        yield from _dicts(conn.execute(select))
+        return
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        yield from _dicts(conn.execute(f"{select} WHERE {key} IN ({marks})", chunk))
+
+
+def _by_position(row: Mapping) -> tuple:
+    position = row["position"]
+    number = isinstance(position, int | float)
+    return (str(row["session_id"]), not number, position if number else str(position))
+
+
+def stored_session(conn, ids: list[str] | None = None
+                   ) -> tuple[dict[str, dict], dict[str, dict[str, list[dict]]]]:
+    """Sessions' stored rows and child rows (by session id, then table, by position)."""
+    _table, key, columns = V2_RECORDS["session"]
+    sessions = {r["id"]: r for r in _rows(conn, "sessions", key, columns, ids)}
+    children: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    wanted = None if ids is None else list(sessions)
+    for table, cols in V2_SESSION_CHILDREN.items():
+        rows = list(_rows(conn, table, "session_id", ("session_id", *cols), wanted))
+        rows.sort(key=_by_position)
+        for r in rows:
+            children[r["session_id"]][table].append(r)
+    return sessions, children
+
+
+def record_hashes(db_or_conn, kind: str, ids: Iterable[str] | None = None
+                  ) -> dict[str | None, str]:
+    """The v2 hash of each stored record of `kind` (`ids`: only these; absent ones are left
+    out). Settings are one record, keyed None. Reads in batches: cheap for an import."""
+    conn = getattr(db_or_conn, "conn", db_or_conn)
+    wanted = None if ids is None else list(dict.fromkeys(ids))
+    table, key, columns = V2_RECORDS[kind]
+    if kind == "settings":
+        return {None: seal_v2(kind, list(_rows(conn, table, key, columns, None)))}
+    if kind == "session":
+        sessions, children = stored_session(conn, wanted)
+        return {sid: seal_v2(kind, [row], children.get(sid, {}))
+                for sid, row in sessions.items()}
+    return {r[key]: seal_v2(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
+
+
+def record_hash(db_or_conn, kind: str, record_id: str | None) -> str | None:
+    """One record's v2 hash, or None when it is not stored."""
+    found = record_hashes(db_or_conn, kind, None if kind == "settings" else [record_id])
+    return found.get(None if kind == "settings" else record_id)
+
+
+def v1_seals(db_or_conn, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """The v1 seal of each stored session (for verifying seals written by schema 3-4)."""
+    conn = getattr(db_or_conn, "conn", db_or_conn)
+    sessions, children = stored_session(conn, None if ids is None else list(ids))
+    return {sid: seal_v1(row, children.get(sid, {})) for sid, row in sessions.items()}

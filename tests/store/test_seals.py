@@ -1,0 +1,165 @@
+"""Seals are frozen: known records hash to known digests, whatever the exchange format does.
+
+A released seal form never changes (files hold hashes made with it). These digests are
+literal: a change to `store.seals` that alters any of them breaks every stored seal, so it
+must be a new version instead.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from factories import make_client, make_session
+
+import needledesk.exchange
+from needledesk.store import seals
+from needledesk.store.check import check_database
+from needledesk.store.database import open_database
+from needledesk.store.repository import Repository
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-1.db"
+
+CLIENT = {"id": "11111111-1111-4111-8111-111111111111", "first_name": "Ana", "last_name": "López",
+          "date_of_birth": "1988-03-14", "phone": "+1 555 0100", "email": "ana@example.org",
+          "fitzpatrick": 3, "concerns": '["acne scars"]', "notes": "",
+          "search_key": " lopez ana 15550100", "created_at": "2026-11-20T10:00",
+          "updated_at": "2026-11-20T10:00"}
+COURSE = {"id": "22222222-2222-4222-8222-222222222222", "client_id": CLIENT["id"],
+          "concern": "acne scars", "planned_sessions": 4, "interval_weeks": 6,
+          "started_on": "2026-09-10", "notes": ""}
+SCREENING = {"id": "33333333-3333-4333-8333-333333333333", "client_id": CLIENT["id"],
+             "date": "2026-11-01", "answers": '{"pregnant": false, "retinoids_stopped": true}',
+             "consent_signed": 1, "notes": ""}
+SESSION = {"id": "44444444-4444-4444-8444-444444444444", "client_id": CLIENT["id"],
+           "course_id": COURSE["id"], "started_at": "2026-11-20T10:30",
+           "practitioner": "Jane Smith", "device_type": "pen", "device_model": "Dermapen 4",
+           "cartridge": "16-pin", "cartridge_lot": "L2311A", "anaesthetic_product": "LMX4",
+           "anaesthetic_applied_at": "2026-11-20T09:45",
+           "anaesthetic_removed_at": "2026-11-20T10:25", "combined_with": '["chemical peel"]',
+           "aftercare": '["SPF 50 sunscreen"]', "fee_amount": "250.00", "fee_currency": "USD",
+           "notes": "", "signed_at": "2026-11-20T11:10"}
+CHILDREN = {
+    "treated_areas": [{"position": 0, "area": "cheeks", "depth_mm": 1.5, "passes": 3,
+                       "endpoint": "pinpoint bleeding", "notes": ""},
+                      {"position": 1, "area": "forehead", "depth_mm": 0.5, "passes": 2,
+                       "endpoint": "even erythema", "notes": ""}],
+    "serums": [{"position": 0, "product": "Hyaluronic acid 1%", "lot": "HA-0923"}],
+    "reactions": [{"position": 0, "kind": "erythema", "severity": 2, "observed": "immediate",
+                   "notes": ""}],
+    "acknowledged_warnings": [{"position": 0, "warning": "depth above the guideline",
+                               "by": "Jane Smith", "at": "2026-11-20T10:31"}],
+    "amendments": [{"position": 0, "at": "2026-11-21T09:00", "by": "Jane Smith",
+                    "reason": "misread", "changes": '{"notes": ["", "checked"]}'}],
+}
+SETTINGS = [{"key": "clinic_name", "value": '"Lumen"'},
+            {"key": "lock_hash", "value": '"$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"'}]
+
+
+def test_v2_digests_of_known_records_are_fixed():
+    assert seals.seal_v2("client", [CLIENT]) == (
+        "v2:4932be6b6cb9d678568242554e6e49b77b3f45126cf61a9b60872e5e8c5f51a2")
+    assert seals.seal_v2("course", [COURSE]) == (
+        "v2:3a39bd51b585f544b12eab3bbdcefdab4481cc8966fde4aaf56f2979918f8750")
+    assert seals.seal_v2("screening", [SCREENING]) == (
+        "v2:8a936f83906b28758eb8378e72cbea2d94d1b398f41536836dfc6a0c296ce92f")
+    assert seals.seal_v2("session", [SESSION], CHILDREN) == (
+        "v2:22968a63f6b0b8042574dd67c80439b5f76879f4d15f1a150383f615758ef478")
+    assert seals.seal_v2("settings", SETTINGS) == (
+        "v2:04257b3c5cbbc80cb199a3321e888d971ad7fd816b0c875a9fdf2ea43de96991")
+
+
+def test_v2_digest_does_not_depend_on_row_order_but_on_every_value():
+    assert seals.seal_v2("settings", SETTINGS[::-1]) == seals.seal_v2("settings", SETTINGS)
+    shuffled = {table: rows[::-1] for table, rows in CHILDREN.items()}
+    assert seals.seal_v2("session", [SESSION], shuffled) == \
+        seals.seal_v2("session", [SESSION], CHILDREN)
+    base = seals.seal_v2("session", [SESSION], CHILDREN)
+    for column in seals.V2_RECORDS["session"][2]:
+        changed = dict(SESSION, **{column: "changed"})
+        assert seals.seal_v2("session", [changed], CHILDREN) != base, column
+    for table, columns in seals.V2_SESSION_CHILDREN.items():
+        for column in columns:
+            rows = [dict(CHILDREN[table][0], **{column: "changed"}), *CHILDREN[table][1:]]
+            assert seals.seal_v2("session", [SESSION], {**CHILDREN, table: rows}) != base, \
+                (table, column)
+
+
+def test_v1_digest_is_the_one_schema_3_wrote():
+    # What the exchange encoder of schema 3-4 hashed for this session; v1 must verify it.
+    assert seals.seal_v1(SESSION, CHILDREN) == (
+        "v1:aa99d6b3c8aadf3accaf63307bb1c6fb5b323204e2732dcbe9a80b3f73fcee50")
+
+
+def test_the_fixtures_v1_seal_still_verifies(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    conn = sqlite3.connect(path)
+    try:
+        sealed = seals.v1_seals(conn, ["44444444-4444-4444-8444-444444444444"])
+    finally:
+        conn.close()
+    assert sealed == {"44444444-4444-4444-8444-444444444444":
+                      "v1:85a25f33a2e8386dcf223a9c768bebd8f6399f4d4ee07b888050bb7b429a984f"}
+
+
+def test_a_stored_record_hashes_as_its_rows(repo):
+    client = repo.add_client(make_client())
+    session = repo.save_draft(make_session(client.id))
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    row = repo.db.execute("SELECT content_hash FROM audit WHERE action = 'sign'").fetchone()
+    assert row[0] == seals.record_hash(repo.db, "session", session.id)
+    assert row[0].startswith("v2:")
+
+
+def test_seals_do_not_go_through_the_exchange_encoder(repo, monkeypatch):
+    """Finding 5: a later change of the exchange format must not make every signed session
+    look tampered with. The seal has its own frozen form."""
+    client = repo.add_client(make_client())
+    session = repo.save_draft(make_session(client.id))
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    assert check_database(repo.db) == []
+
+    real = needledesk.exchange.encode_session
+
+    def a_later_format(s):
+        return real(s) | {"format_note": "a field a later exchange version adds"}
+
+    monkeypatch.setattr(needledesk.exchange, "encode_session", a_later_format)
+    # Wherever the store took the encoder from (the old seal did, in store.audit).
+    monkeypatch.setattr("needledesk.store.audit.encode_session", a_later_format,
+                        raising=False)
+    monkeypatch.setattr("needledesk.store.repository.encode_session", a_later_format)
+    assert check_database(repo.db) == []
+    amended = repo.get_session(session.id)
+    amended.notes = "checked again"
+    repo.amend_session(amended, by="Jane Smith", reason="follow-up")
+    assert check_database(repo.db) == []
+
+
+@pytest.mark.parametrize("kind", seals.KINDS)
+def test_record_hash_of_an_absent_record_is_none(repo, kind):
+    if kind == "settings":
+        assert seals.record_hash(repo.db, kind, None).startswith("v2:")
+    else:
+        assert seals.record_hash(repo.db, kind, "no-such-id") is None
+
+
+def test_upgrade_keeps_v1_seals_and_writes_v2_baselines(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    repo = Repository(open_database(path))
+    try:
+        rows = dict(repo.db.execute(
+            "SELECT content_hash, action FROM audit WHERE record_id = "
+            "'44444444-4444-4444-8444-444444444444'").fetchall())
+        assert rows["v1:85a25f33a2e8386dcf223a9c768bebd8f6399f4d4ee07b888050bb7b429a984f"] \
+            == "baseline"
+        assert seals.record_hash(repo.db, "session", "44444444-4444-4444-8444-444444444444") \
+            in rows
+        assert check_database(repo.db) == []
+    finally:
+        repo.db.close()
