@@ -846,7 +846,9 @@ def test_importing_the_same_file_twice_duplicates_nothing(repo):
     assert repo.db.execute("SELECT id, created_at, updated_at FROM clients").fetchall() == stamps
 
 
-def test_a_changed_record_with_a_known_id_keeps_its_stored_values(repo):
+def test_a_changed_record_with_a_known_id_is_refused_and_keeps_its_stored_values(repo):
+    """Same id, other content: a conflict, never a silent skip (tests/test_import_conflicts.py
+    covers each kind)."""
     original = valid_document()
     import_document(repo, original)
     before, counts = _exported(repo), row_counts(repo)
@@ -862,8 +864,13 @@ def test_a_changed_record_with_a_known_id_keeps_its_stored_values(repo):
                                    "notes": ""}),
         set_(f"{S}.amendments", []),
     ])
-    report = import_document(repo, changed)
-    assert dict(report.result.added) == {}
+    with pytest.raises(ValidationError) as refusal:
+        import_document(repo, changed)
+    places = [p.path for p in refusal.value.problems]
+    for place in (C, f"{C}.fitzpatrick", f"{C}.courses[0].planned_sessions",
+                  f"{C}.screenings[0].answers.pregnant", f"{S}.areas[0].depth_mm",
+                  f"{S}.fee.amount"):
+        assert place in places
     assert row_counts(repo) == counts
     assert _exported(repo) == before
     assert repo.get_client("client-0").first_name == "Ana"

@@ -37,13 +37,14 @@ from needledesk.domain.model import (
 )
 from needledesk.domain.rules import (
     Problem,
+    join_path,
     validate_client,
     validate_course,
     validate_record,
     validate_screening,
     validate_session,
 )
-from needledesk.domain.text import digits, fold
+from needledesk.domain.text import digits, fold, moment_text
 from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
 from needledesk.exchange import encode_record, encode_session, fmt_amount, fmt_date, fmt_time
 from needledesk.settings import ClinicSettings
@@ -99,6 +100,18 @@ class SessionSummary:
 class ImportResult:
     added: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    #: Stored sessions the file brought up to date: "sign-offs" and "amendments" applied.
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(frozen=True)
+class _CatchUp:
+    """A stored session the file carries further: the sign-off and/or the amendments made
+    elsewhere, to apply (in order) as they were made."""
+
+    stored: Session
+    incoming: Session
+    sign: bool
 
 
 def search_key(client: Client) -> str:
@@ -495,8 +508,14 @@ class Repository:
 
     def write_records(self, records: list[ClientRecord], *, today: date | None = None,
                       on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
-        """Write whole client records in one transaction. Records whose id is already
-        stored are left as they are (import is idempotent); the rest is validated first."""
+        """Write whole client records in one transaction, after validating all of them.
+
+        A record whose id is already stored must be that same record: identical, or an
+        earlier state of a stored session (an older export of a session amended since) is
+        left as it is (import is idempotent); a later state of a stored session (signed or
+        amended elsewhere) is brought up to date, each sign-off and amendment audited as
+        such. Anything else is a conflict: the whole import is refused, naming each one
+        with both sides (docs/exchange-format.md, "Import: same id, other content")."""
         problems = []
         for i, record in enumerate(records):
             problems += [p.under(f"clients[{i}]") for p in validate_record(record, today)]
@@ -509,11 +528,15 @@ class Repository:
             "sessions": self.existing_ids("sessions",
                                           (x.id for r in records for x in r.sessions)),
         }
+        catch_ups = self._match_stored(records, existing)
+        brought = {c.stored.id for c in catch_ups}
         result = ImportResult()
         now = fmt_time(self._now())
 
         def fresh(kind: str, items):
             for item in items:
+                if item.id in brought:
+                    continue
                 if item.id in existing[kind]:
                     result.skipped[kind] += 1
                 else:
@@ -541,7 +564,170 @@ class Repository:
                     batch = []
                     if on_progress:
                         on_progress(done, len(records))
+            for catch_up in catch_ups:
+                self._catch_up(catch_up, result)
         return result
+
+    # --- import: a stored id must be the same record ------------------------------------------
+
+    def _stored_rows(self, table: str, ids: Iterable[str]) -> list[dict]:
+        """The stored rows of `table` with these ids, read 500 at a time."""
+        wanted, rows = list(ids), []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self.db.query(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk)
+        return rows
+
+    def _stored_sessions(self, ids: Iterable[str]) -> dict[str, Session]:
+        wanted, found = list(ids), {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found |= {s.id: s for s in self._load_sessions(f"id IN ({marks})", chunk)}
+        return found
+
+    def _unchanged_sessions(self, sessions: list[Session]) -> set[str]:
+        """The ids of these sessions whose stored rows are exactly the rows the store would
+        write for them. SQLite compares them, both ways, with a temporary copy of those
+        rows (a TEMP table, never in the file), so the stored rows are not read into
+        Python one by one."""
+        if not sessions:
+            return set()
+        mine = self._session_rows(_session_as_stored(s) for s in sessions)
+        ids = {s.id for s in sessions}
+        differ: set[str] = set()
+        conn = self.db.conn
+        with self.db.atomic():
+            try:
+                conn.execute("CREATE TEMP TABLE import_ids (id TEXT PRIMARY KEY)")
+                conn.executemany("INSERT INTO temp.import_ids VALUES (?)", ((i,) for i in ids))
+                for table in ("sessions", *_CHILD_TABLES):
+                    key = "id" if table == "sessions" else "session_id"
+                    stored = (f"FROM main.{table} WHERE {key} IN "
+                              "(SELECT id FROM temp.import_ids)")
+                    if not mine.get(table):
+                        differ |= {r[0] for r in conn.execute(f"SELECT {key} {stored}")}
+                        continue
+                    names = list(mine[table][0])
+                    keys = [key] if table == "sessions" else [key, "position"]
+                    conn.execute(f"CREATE TEMP TABLE import_rows AS SELECT {', '.join(names)} "
+                                 f"FROM main.{table} WHERE 0")
+                    conn.executemany(
+                        f"INSERT INTO temp.import_rows VALUES ({','.join('?' * len(names))})",
+                        (tuple(row.values()) for row in mine[table]))
+                    conn.execute(f"CREATE INDEX temp.import_rows_key ON import_rows "
+                                 f"({', '.join(keys)})")
+                    joined = " AND ".join(f"m.{k} = t.{k}" for k in keys)
+                    unequal = " OR ".join(f"m.{n} IS NOT t.{n}" for n in names)
+                    # rows of the file missing or different here, and rows here it lacks
+                    differ |= {r[0] for r in conn.execute(
+                        f"SELECT t.{key} FROM temp.import_rows t LEFT JOIN main.{table} m "
+                        f"ON {joined} WHERE m.{key} IS NULL OR {unequal}")}
+                    differ |= {r[0] for r in conn.execute(
+                        f"SELECT m.{key} FROM main.{table} m WHERE m.{key} IN (SELECT id FROM "
+                        f"temp.import_ids) AND NOT EXISTS (SELECT 1 FROM temp.import_rows t "
+                        f"WHERE {joined})")}
+                    conn.execute("DROP TABLE temp.import_rows")
+            finally:
+                conn.execute("DROP TABLE IF EXISTS temp.import_rows")
+                conn.execute("DROP TABLE IF EXISTS temp.import_ids")
+        return ids - differ
+
+    def _match_stored(self, records: list[ClientRecord],
+                      existing: dict[str, set[str]]) -> list[_CatchUp]:
+        """Compare every record of the file whose id is stored with what is stored (read in
+        bulk). Raises ValidationError naming each conflict with both sides; returns the
+        stored sessions the file carries further (signed or amended elsewhere)."""
+        if not any(existing.values()):
+            return []
+        # Most records of a re-import are the very rows stored: compare rows first, and read
+        # the records themselves only for those that differ.
+        stored_rows = {table: {r["id"]: r for r in self._stored_rows(table, existing[table])}
+                       for table in ("clients", "courses", "screenings")}
+        written = {"clients": lambda c: self._client_row(_client_as_stored(c)),
+                   "courses": _course_row, "screenings": _screening_row}
+        differing: dict[str, set[str]] = {table: set() for table in stored_rows}
+        for record in records:
+            for table, items in (("clients", [record.client]), ("courses", record.courses),
+                                 ("screenings", record.screenings)):
+                for item in items:
+                    row = stored_rows[table].get(item.id)
+                    if row is not None and any(row[k] != v for k, v in
+                                               written[table](item).items()):
+                        differing[table].add(item.id)
+        clients = {i: _client(stored_rows["clients"][i]) for i in differing["clients"]}
+        courses = {i: _course(stored_rows["courses"][i]) for i in differing["courses"]}
+        screenings = {i: _screening(stored_rows["screenings"][i])
+                      for i in differing["screenings"]}
+        known = [s for r in records for s in r.sessions if s.id in existing["sessions"]]
+        same = self._unchanged_sessions(known)
+        sessions = self._stored_sessions(s.id for s in known if s.id not in same)
+        names: dict[str, str] = {c.id: c.full_name for c in clients.values()}
+
+        def name_of(client_id: str) -> str:
+            if client_id not in names:
+                row = self.db.execute("SELECT first_name, last_name FROM clients WHERE id = ?",
+                                      [client_id]).fetchone()
+                names[client_id] = f"{row[0]} {row[1]}" if row else "a client no longer here"
+            return names[client_id]
+
+        problems: list[Problem] = []
+        catch_ups: list[_CatchUp] = []
+        for i, record in enumerate(records):
+            place = f"clients[{i}]"
+            client = _client_as_stored(record.client)
+            if client.id in clients:
+                problems += _client_conflicts(place, clients[client.id], client)
+            for kind, word, items, stored, plain in (
+                    ("courses", "course", record.courses, courses, _plain_course),
+                    ("screenings", "screening", record.screenings, screenings,
+                     _plain_screening)):
+                for j, item in enumerate(items):
+                    if item.id not in stored:
+                        continue  # new, or its stored row is the same
+                    here, where = stored[item.id], f"{place}.{kind}[{j}]"
+                    if here.client_id != item.client_id:
+                        problems.append(_elsewhere(where, word, item.id,
+                                                   name_of(here.client_id), here.client_id,
+                                                   client.full_name))
+                    else:
+                        problems += _differences(where, f"{word} {item.id}", plain(here),
+                                                 plain(item))
+            for j, session in enumerate(record.sessions):
+                if session.id not in sessions:
+                    continue  # new, or its stored rows are the same
+                here, where = sessions[session.id], f"{place}.sessions[{j}]"
+                if here.client_id != session.client_id:
+                    problems.append(_elsewhere(where, "session", session.id,
+                                               name_of(here.client_id), here.client_id,
+                                               client.full_name))
+                    continue
+                outcome = _match_session(here, _session_as_stored(session))
+                if isinstance(outcome, _CatchUp):
+                    catch_ups.append(outcome)
+                elif outcome:
+                    problems += [p.under(where) for p in outcome]
+        _raise_if(problems)
+        return catch_ups
+
+    def _catch_up(self, step: _CatchUp, result: ImportResult) -> None:
+        """Bring a stored session to the file's later state: its sign-off, then each
+        amendment made elsewhere (with their own by, at and reason), one audit row each."""
+        stored, incoming = step.stored, step.incoming
+        known = len(stored.amendments)
+        self._delete_session_rows(stored.id, keep_amendments=True)
+        self._insert_sessions([incoming], amendments_from=known, update_row=True)
+        final = encode_session(incoming)
+        extra = len(incoming.amendments) - known
+        states = [_before(final, left) for left in range(extra, -1, -1)]
+        steps = [("amend", states[k], states[k + 1]) for k in range(extra)]
+        if step.sign:
+            steps.insert(0, ("sign", encode_session(stored), states[0]))
+            result.updated["sign-offs"] += 1
+        result.updated["amendments"] += extra
+        for action, before, after in steps:
+            self._record(action, "session", stored.id, before=before, after=after)
 
     def record_restore(self, backup: str, safety_copy: str | None) -> None:
         """The audit row of a restore, written into the restored database (its own trail
@@ -592,6 +778,19 @@ class Repository:
 
     def _insert_sessions(self, sessions: list[Session], amendments_from: int = 0,
                          update_row: bool = False) -> None:
+        rows = self._session_rows(sessions, amendments_from)
+        if update_row:
+            # An amendment rewrites the session row in place; its amendment rows stay.
+            row = rows.pop("sessions")[0]
+            self.db["sessions"].update(row["id"], row)
+        for table in ("sessions", *_CHILD_TABLES):
+            if rows.get(table):
+                self.db[table].insert_all(rows[table], batch_size=1000)
+
+    @staticmethod
+    def _session_rows(sessions: Iterable[Session], amendments_from: int = 0
+                      ) -> dict[str, list[dict]]:
+        """The rows the store writes for these sessions, by table, children by position."""
         rows = defaultdict(list)
         for s in sessions:
             a = s.anaesthetic
@@ -627,13 +826,7 @@ class Repository:
                 rows["amendments"].append({"session_id": s.id, "position": i,
                                            "at": fmt_time(x.at), "by": x.by,
                                            "reason": x.reason, "changes": _json(x.changes)})
-        if update_row:
-            # An amendment rewrites the session row in place; its amendment rows stay.
-            row = rows.pop("sessions")[0]
-            self.db["sessions"].update(row["id"], row)
-        for table in ("sessions", *_CHILD_TABLES):
-            if rows.get(table):
-                self.db[table].insert_all(rows[table], batch_size=1000)
+        return rows
 
     def _load_sessions(self, where: str, params: list) -> list[Session]:
         sessions = {r["id"]: _session(r) for r in self.db.query(
@@ -664,6 +857,134 @@ class Repository:
             sessions[r["session_id"]].amendments.append(Amendment(
                 datetime.fromisoformat(r["at"]), r["by"], r["reason"], json.loads(r["changes"])))
         return list(sessions.values())
+
+
+# --- import: what counts as the same record ---------------------------------------------------
+
+#: At most this many differences are listed for one record.
+_DIFFERENCES_SHOWN = 8
+_NOBODY = Client(first_name="", last_name="", id="")
+
+
+def _client_as_stored(client: Client) -> Client:
+    """The client as the store keeps it (names trimmed), so a re-import compares equal."""
+    return replace(client, first_name=client.first_name.strip(),
+                   last_name=client.last_name.strip())
+
+
+def _session_as_stored(session: Session) -> Session:
+    """The session as `_insert_sessions` keeps it (practitioner and areas trimmed, depths as
+    floats), so a re-import of the program's own export compares equal."""
+    if session.practitioner == session.practitioner.strip() and all(
+            a.area == a.area.strip() and type(a.depth_mm) is float for a in session.areas):
+        return session
+    return replace(session, practitioner=session.practitioner.strip(),
+                   areas=[replace(a, area=a.area.strip(), depth_mm=float(a.depth_mm))
+                          for a in session.areas])
+
+
+def _plain_course(course: Course) -> dict:
+    return encode_record(ClientRecord(_NOBODY, courses=[course]))["courses"][0]
+
+
+def _plain_screening(screening: Screening) -> dict:
+    return encode_record(ClientRecord(_NOBODY, screenings=[screening]))["screenings"][0]
+
+
+def _said(value) -> str:
+    """A value in a message: text in quotes, nothing as "nothing", yes/no, else as JSON."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = f'"{value}"' if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _differences(place: str, what: str, here: dict, there: dict, note: str = ""
+                 ) -> list[Problem]:
+    """One line per field that differs: what is stored here and what the file says."""
+    changes = amend.diff(here, there, skip=frozenset({"id"}))
+    problems = [Problem(join_path(place, path), f"{what} has {_said(old)} here{note}, the "
+                        f"file says {_said(new)}")
+                for path, (old, new) in list(changes.items())[:_DIFFERENCES_SHOWN]]
+    if len(changes) > _DIFFERENCES_SHOWN:
+        problems.append(Problem(place, f"{what}: and {len(changes) - _DIFFERENCES_SHOWN} "
+                                "more differences"))
+    if here != there and not problems:
+        problems.append(Problem(place, f"{what} differs from the one stored here"))
+    return problems
+
+
+def _client_conflicts(place: str, here: Client, there: Client) -> list[Problem]:
+    problems = []
+    if (here.first_name, here.last_name) != (there.first_name, there.last_name):
+        problems.append(Problem(place, f'id {here.id} exists as "{here.full_name}", the file '
+                                f'says "{there.full_name}"'))
+    return problems + _differences(
+        place, f'client {here.id} ("{here.full_name}")',
+        plain_client(here) | {"first_name": "", "last_name": ""},
+        plain_client(there) | {"first_name": "", "last_name": ""})
+
+
+def _elsewhere(place: str, word: str, record_id: str, owner: str, owner_id: str,
+               here: str) -> Problem:
+    return Problem(place, f'{word} id {record_id} belongs to another client, "{owner}" '
+                   f'({owner_id}); the file puts it under "{here}"')
+
+
+def _before(plain: dict, count: int) -> dict:
+    """A session (exchange form) as it was before its last `count` amendments."""
+    if count == 0:
+        return plain
+    earlier = amend.undo(plain, [a["changes"] for a in plain["amendments"][-count:]])
+    earlier["amendments"] = plain["amendments"][:-count]
+    return earlier
+
+
+def _amendments(count: int) -> str:
+    return f"{count} amendment" if count == 1 else f"{count} amendments"
+
+
+def _match_session(stored: Session, incoming: Session) -> _CatchUp | list[Problem] | None:
+    """None when the file's session is the stored one or an earlier state of it (an older
+    export); a `_CatchUp` when it is a later state (signed and/or amended elsewhere, the
+    stored one being the file's before those steps); else the differences, as problems."""
+    here, there = encode_session(stored), encode_session(incoming)
+    if here == there:
+        return None
+    what = f"session {stored.id} of {moment_text(stored.started_at)}"
+    have, has = len(stored.amendments), len(incoming.amendments)
+    try:
+        if not stored.is_signed and not incoming.is_signed:
+            return _differences("", what, here, there, " (a draft here and in the file)")
+        if not stored.is_signed:
+            first = _before(there, has) | {"signed_at": None}
+            if first == here:
+                return _CatchUp(stored, incoming, sign=True)
+            return _differences("", what, here, first, " (a draft here; the file's is signed, "
+                                "compared as it was before signing)")
+        if not incoming.is_signed:
+            first = _before(here, have) | {"signed_at": None}
+            if first == there:
+                return None
+            return _differences("", what, first, there, " (as first signed here; the file "
+                                "has it as an unsigned draft)")
+        if has <= have:
+            earlier = _before(here, have - has)
+            if earlier == there:
+                return None
+            note = (f" (as it was before the {_amendments(have - has)} made here since)"
+                    if have > has else "")
+            return _differences("", what, earlier, there, note)
+        later = _before(there, has - have)
+        if later == here:
+            return _CatchUp(stored, incoming, sign=False)
+        return _differences("", what, here, later, f" (compared with the file's version "
+                            f"before its {_amendments(has - have)} not made here)")
+    except (KeyError, IndexError, TypeError, ValueError):
+        return [Problem("amendments", f"{what} differs from the one stored here, and the "
+                        "amendments cannot be traced back to it")]
 
 
 def _words(text: str) -> str:
