@@ -50,6 +50,14 @@ def gated_summary(monkeypatch):
     return gate, started, threads
 
 
+def _close_and_delete(qtbot, widget) -> None:
+    gone = []
+    widget.destroyed.connect(lambda *_: gone.append(True))
+    widget.close()
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: bool(gone), timeout=5000)
+
+
 def test_a_result_comes_back_on_the_ui_thread(qtbot, real_threads):
     seen = []
     Tasks.run(lambda: QThread.currentThread(),
@@ -85,9 +93,7 @@ def test_closing_the_editor_while_its_pdf_builds_touches_nothing(
     editor.print_button.click()
     assert started.wait(5)
     assert threads[0] is not QApplication.instance().thread()
-    with qtbot.waitSignal(editor.destroyed, timeout=5000):
-        editor.close()
-        editor.deleteLater()
+    _close_and_delete(qtbot, editor)
     gate.set()
     qtbot.waitUntil(lambda: Tasks.pending() == 0, timeout=10_000)
     QApplication.processEvents()
@@ -135,9 +141,7 @@ def test_closing_the_main_window_while_the_course_record_builds(
     window.open_first_match()
     window.course_print_button.click()
     assert started.wait(5)
-    with qtbot.waitSignal(window.destroyed, timeout=5000):
-        window.close()
-        window.deleteLater()
+    _close_and_delete(qtbot, window)
     gate.set()
     qtbot.waitUntil(lambda: Tasks.pending() == 0, timeout=10_000)
     QApplication.processEvents()
