@@ -250,3 +250,21 @@ def test_a_stored_record_past_a_limit_loads_exports_and_is_refused_by_place_on_i
         "clients[0].sessions[0].fee.currency: ZZZ is not an ISO 4217 currency code (such as "
         "USD, EUR or GBP)"]
     assert_nothing_written(fresh)
+
+
+def test_an_amendment_by_or_reason_past_the_limits_is_refused(repo):
+    client = repo.add_client(make_client())
+    session = make_session(client.id, started_at=datetime(2026, 11, 20, 10, 0))
+    repo.save_draft(session)
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 0))
+    changed = repo.get_session(session.id)
+    changed.notes = "Corrected note"
+    for by, reason, place in (("Jane\u202eDoe", "typo", "amendments[0].by"),
+                              ("Jane Doe", "typo\x1b[2J", "amendments[0].reason"),
+                              ("x" * 201, "typo", "amendments[0].by")):
+        with pytest.raises(ValidationError) as refused:
+            repo.amend_session(changed, by=by, reason=reason)
+        assert place in str(refused.value)
+        assert repo.get_session(session.id).amendments == []
+    repo.amend_session(changed, by="Jane Doe", reason="typo")
+    assert len(repo.get_session(session.id).amendments) == 1

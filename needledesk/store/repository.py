@@ -372,12 +372,12 @@ class Repository:
         new = replace(amended, client_id=current.client_id, signed_at=current.signed_at,
                       acknowledged_warnings=current.acknowledged_warnings,
                       amendments=current.amendments)
-        self._check_session(new)
         changes = amend.diff(encode_session(current), encode_session(new))
         if not changes:
             raise ValidationError([Problem("", "the amendment changes nothing")])
         amendment = Amendment(at or self._now(), by.strip(), reason.strip(), changes)
         new.amendments = [*current.amendments, amendment]
+        self._check_session(new)  # the amendment's own name, reason and time included
         with self._writing():
             self._delete_session_rows(current.id, keep_amendments=True)
             self._insert_sessions([new], amendments_from=len(current.amendments),
