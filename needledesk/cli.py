@@ -202,18 +202,19 @@ def _run(args) -> int:
         return 0
     if args.command == "restore":
         from needledesk.paths import prepare_db_folder
-        from needledesk.store.backup import describe, restore_and_record
+        from needledesk.store.backup import restore_and_record
         from needledesk.store.lock import DatabaseLock
 
         path = args.db or _default_path()
         prepare_db_folder(path)  # restoring onto a new PC: the data folder may not exist yet
         with DatabaseLock.acquire(path):  # no window may have the file open meanwhile
-            info = describe(args.file)
-            safety = restore_and_record(args.file, path, who=_cli_user())
+            # Checked in full in a copy first; a refusal says "Nothing was changed".
+            restored = restore_and_record(args.file, path, who=_cli_user())
+        info = restored.backup
         print(f"restored: {args.file} taken {info.taken_at:%Y-%m-%d %H:%M} "
-              f"({info.clients} clients, {info.sessions} sessions)")
-        if safety is not None:
-            print(f"the database as it was is kept in {safety}")
+              f"({info.clients} clients, {info.sessions} sessions) into {restored.database}")
+        if restored.safety is not None:
+            print(f"the database as it was is kept in {restored.safety}")
         return 0
     from needledesk.ui.app import run_window
 

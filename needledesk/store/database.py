@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -54,23 +55,57 @@ def companions(path: Path) -> list[Path]:
     return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
 
-def _inspect(path: Path) -> tuple[int, int, set[str], int]:
-    """(application_id, user_version, applied step names, table count), read-only."""
+@dataclass(frozen=True)
+class FileIdentity:
+    """What a SQLite file says about itself: NeedleDesk's mark, schema version and steps."""
+
+    application_id: int
+    version: int
+    steps: frozenset[str]
+    tables: frozenset[str]
+
+    @property
+    def newer(self) -> bool:
+        """Written by a newer NeedleDesk: a schema version or a step this one does not know."""
+        return self.version > schema_version() or bool(self.steps - set(STEP_NAMES))
+
+
+def identify(conn: sqlite3.Connection, path: str | os.PathLike, *,
+             empty_ok: bool = False) -> FileIdentity:
+    """Is the file behind `conn` NeedleDesk's? The one check that opening the database,
+    reading a backup and restoring one all use. Reads only. Raises DatabaseError naming
+    `path` for a SQLite file of another program; a file with no tables at all only passes
+    with `empty_ok` (a database about to be made, never a backup). A newer NeedleDesk's
+    file passes: the caller refuses or describes it (`FileIdentity.newer`). SQLite's own
+    errors (not a database, damaged) reach the caller as sqlite3.DatabaseError."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = frozenset(row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"))
+    steps: frozenset[str] = frozenset()
+    if "_sqlite_migrations" in tables:
+        steps = frozenset(row[0] for row in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET]))
+    if not tables:
+        if app_id in (0, APPLICATION_ID) and empty_ok:
+            return FileIdentity(app_id, version, steps, tables)
+        raise DatabaseError(f"{path}: is not a NeedleDesk database (it holds no tables)")
+    # Id 0 with NeedleDesk's steps recorded: accepted, as it always was (the steps say whose).
+    if app_id not in (0, APPLICATION_ID) or not steps:
+        raise DatabaseError(f"{path}: is not a NeedleDesk database (a SQLite file of another "
+                            f"program, application id {app_id:#x})")
+    return FileIdentity(app_id, version, steps, tables)
+
+
+def _inspect(path: Path, *, empty_ok: bool = True) -> FileIdentity:
+    """`identify` on the file, read-only."""
     uri = path.resolve().as_uri() + "?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         raise DatabaseError(f"{path}: cannot be opened ({exc})") from None
     try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")}
-        names = set()
-        if "_sqlite_migrations" in tables:
-            names = {row[0] for row in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
-        return app_id, version, names, len(tables)
+        return identify(conn, path, empty_ok=empty_ok)
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path}: is not a NeedleDesk database ({exc})") from None
     finally:
@@ -115,16 +150,12 @@ def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
         with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
     else:
-        app_id, version, applied, tables = _inspect(path)
-        if app_id not in (0, APPLICATION_ID) or (tables and not applied):
-            raise DatabaseError(f"{path}: is a SQLite file of another program "
-                                f"(application id {app_id:#x}); not opened")
-        unknown = applied - set(STEP_NAMES)
-        if version > schema_version() or unknown:
+        found = _inspect(path)
+        if found.newer:
             raise DatabaseError(
-                f"{path}: was written by a newer NeedleDesk (schema {version}, this program "
-                f"knows {schema_version()}); update NeedleDesk to open it. The file was not "
-                "changed.")
+                f"{path}: was written by a newer NeedleDesk (schema {found.version}, this "
+                f"program knows {schema_version()}); update NeedleDesk to open it. The file was "
+                "not changed.")
     make_private(path)
 
     conn = _connect(path)

@@ -104,8 +104,8 @@ def _first_run(repo) -> None:
 
 def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
     """The file is damaged: offer the newest good backup. True when one was restored."""
-    from needledesk.store.backup import list_backups, restore_and_record
-    from needledesk.ui.backups import backup_folder, describe_backup
+    from needledesk.store.backup import RestoreIncomplete, list_backups, restore_and_record
+    from needledesk.ui.backups import backup_folder, describe_backup, restored_text
 
     folder = backup_folder(state, path)
     good = [b for b in (list_backups(folder) if folder.exists() else []) if b.ok]
@@ -123,10 +123,14 @@ def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
     if answer != QMessageBox.StandardButton.Yes:
         return False
     try:
-        restore_and_record(newest.path, path, who="NeedleDesk start-up")
+        restored = restore_and_record(newest.path, path, who="NeedleDesk start-up")
+    except RestoreIncomplete as exc:  # the backup is in place; a step after it failed
+        QMessageBox.warning(None, "NeedleDesk", str(exc))
+        return True
     except NeedleDeskError as exc:
         QMessageBox.critical(None, "NeedleDesk", f"The backup could not be restored: {exc}")
         return False
+    QMessageBox.information(None, "NeedleDesk", restored_text(restored))
     return True
 
 

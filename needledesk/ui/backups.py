@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk.domain.text import moment_text
-from needledesk.store.backup import BackupInfo, default_backup_dir
+from needledesk.store.backup import BackupInfo, Restored, default_backup_dir
 
 
 def backup_folder(state: QSettings, db_path: str | Path) -> Path:
@@ -36,6 +36,16 @@ def describe_backup(info: BackupInfo) -> str:
         return f"{when} — cannot be used: {info.problem}"
     return (f"{when} — {info.clients:,} clients, {info.sessions:,} sessions, "
             f"{info.size / 1_000_000:.1f} MB")
+
+
+def restored_text(restored: Restored) -> str:
+    """What the practitioner is told after a restore: which backup, and where the records as
+    they were before it are kept."""
+    info = restored.backup
+    kept = (f"\n\nThe records as they were are kept in {restored.safety}."
+            if restored.safety else "")
+    return (f"Restored the backup of {moment_text(info.taken_at)} ({info.clients:,} clients, "
+            f"{info.sessions:,} sessions).{kept}")
 
 
 class RestoreDialog(QDialog):

@@ -515,9 +515,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Backups now go to {folder}", 10_000)
 
     def restore_backup(self) -> bool:
-        from needledesk.store.backup import list_backups, restore_and_record
+        from needledesk.store.backup import RestoreIncomplete, list_backups, restore_and_record
         from needledesk.store.database import open_checked
-        from needledesk.ui.backups import RestoreDialog
+        from needledesk.ui.backups import RestoreDialog, restored_text
 
         folder = self._backup_folder()
         backups = list_backups(folder) if folder.exists() else []
@@ -533,23 +533,22 @@ class MainWindow(QMainWindow):
                 return False
         path, user = self.db_path, self.repo.user
         self.repo.db.close()  # restore replaces the file: no connection may stay open
+        restored, problem = None, None
         try:
-            safety = restore_and_record(chosen.path, Path(path), who=user or "unknown")
-        except NeedleDeskError as exc:
+            restored = restore_and_record(chosen.path, Path(path), who=user or "unknown")
+        except RestoreIncomplete as exc:  # the backup is in place; a step after it failed
+            restored, problem = exc.restored, str(exc)
+        except NeedleDeskError as exc:  # refused: the records are as they were
             QMessageBox.warning(self, "Restore failed", str(exc))
-            safety = None
-            restored = False
-        else:
-            restored = True
         self.repo = Repository(open_checked(path), user=user)
         self.settings = self.repo.settings()
         self.find(self.search.text())
         self.show_client(self.client.id if self.client else None)
-        if restored:
-            kept = f"\n\nThe records as they were are kept in {safety}." if safety else ""
-            QMessageBox.information(self, "Restored", f"Restored the backup of "
-                                    f"{moment_text(chosen.taken_at)}.{kept}")
-        return restored
+        if problem is not None:
+            QMessageBox.warning(self, "Restored, with a problem", problem)
+        elif restored is not None:
+            QMessageBox.information(self, "Restored", restored_text(restored))
+        return restored is not None
 
     # --- audit trail ----------------------------------------------------------------------
 
