@@ -151,6 +151,10 @@ def _run(args) -> int:
         print(_counts("imported", report.result.added)
               + (f" ({_counts('already present', report.result.skipped)})"
                  if report.result.skipped else ""))
+        updated = report.result.updated
+        if any(updated.values()):
+            print("brought up to date from the file: "
+                  + ", ".join(f"{n} {what}" for what, n in updated.items() if n))
         return 0
     if args.command == "export" and args.kind in ("summary", "course"):
         # reportlab loads only here: the other commands and the window start without it.

@@ -369,6 +369,7 @@ def test_a_newer_export_applies_the_amendments_made_elsewhere(capsys, stored, tm
     out = imported(capsys, stored, newer)
 
     assert out.startswith("imported: 0 clients, 0 courses, 0 screenings, 0 sessions")
+    assert "brought up to date from the file: 2 amendments" in out
     assert exported(capsys, stored) == exported(capsys, elsewhere)
     amendments = exported(capsys, stored)["clients"][0]["sessions"][0]["amendments"]
     assert [(a["at"], a["by"], a["reason"]) for a in amendments] == [

@@ -742,7 +742,7 @@ def audit_trail_html(entries) -> str:
             changes = diff(e.before, e.after, skip=frozenset())
             changed = "<br>".join(f"{escape(k)}: {escape(str(a))} → {escape(str(b))}"
                                   for k, (a, b) in changes.items())
-        seal = " · sealed" if e.content_hash else ""
+        seal = " · sealed" if e.seals else ""
         rows.append(f"<tr><td>#{e.seq}</td><td>{moment_text(e.at)}</td>"
                     f"<td>{escape(e.who)}</td><td>{escape(e.action)}{seal}</td>"
                     f"<td>{changed}</td></tr>")
