@@ -43,6 +43,7 @@ from needledesk.domain.rules import (
     session_warnings,
 )
 from needledesk.domain.rules import validate_record as _validate_record
+from needledesk.domain.text import compose_acknowledgement, read_acknowledgement
 from needledesk.errors import NeedleDeskError, ValidationError
 
 FORMAT = "needledesk-exchange"
@@ -102,7 +103,8 @@ def encode_session(s: Session) -> dict[str, Any]:
                                            "currency": s.fee.currency},
         "notes": s.notes,
         "signed_at": fmt_time(s.signed_at),
-        "acknowledged_warnings": [{"warning": w.warning, "by": w.by, "at": fmt_time(w.at)}
+        "acknowledged_warnings": [{"warning": compose_acknowledgement(w.code, w.reason),
+                                   "by": w.by, "at": fmt_time(w.at)}
                                   for w in s.acknowledged_warnings],
         "amendments": [{"at": fmt_time(m.at), "by": m.by, "reason": m.reason,
                         "changes": m.changes} for m in s.amendments],
@@ -345,9 +347,10 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
         a = r.obj(item, p, ("warning", "by", "at"))
         if a is not None:
             at = r.time(a, "at", p, required=True)
-            acknowledged.append(AcknowledgedWarning(r.text(a, "warning", p, required=True) or "",
+            code, reason = read_acknowledgement(r.text(a, "warning", p, required=True) or "")
+            acknowledged.append(AcknowledgedWarning(code,
                                                     r.text(a, "by", p, required=True) or "",
-                                                    at or datetime.min))
+                                                    at or datetime.min, reason))
     amendments = []
     for _, p, item in r.each(d, "amendments", path):
         a = r.obj(item, p, ("at", "by", "reason", "changes"))

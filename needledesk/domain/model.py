@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from needledesk.domain.text import compose_acknowledgement, read_acknowledgement
+
 
 def new_id() -> str:
     """A fresh text UUID: records made on two PCs can later be merged without key clashes."""
@@ -184,13 +186,34 @@ class Fee:
     currency: str
 
 
-@dataclass
+@dataclass(eq=False)
 class AcknowledgedWarning:
-    """A guideline the practitioner was warned about and chose to proceed past."""
+    """A guideline the practitioner was warned about and chose to proceed past: the
+    warning's `code`, who, when, and the reason they gave (may be empty).
 
-    warning: str
+    Stored and exchanged as one text, `warning` ("code — reason" or "code"); a text given as
+    the code alone is read back into its code and reason. Two acknowledgements are equal
+    when their texts, names and times are."""
+
+    code: str
     by: str
     at: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.reason:
+            self.code, self.reason = read_acknowledgement(self.code)
+
+    @property
+    def warning(self) -> str:
+        return compose_acknowledgement(self.code, self.reason)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AcknowledgedWarning):
+            return NotImplemented
+        return (self.warning, self.by, self.at) == (other.warning, other.by, other.at)
+
+    __hash__ = None  # mutable, like the other records
 
 
 @dataclass

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from needledesk.domain.consent import consent_age_text, consent_code, consent_expired
 from needledesk.domain.guidelines import (
     DEFAULT_ANAESTHETICS,
     DEFAULT_AREA_DEPTHS,
@@ -532,8 +533,10 @@ def anaesthetic_warnings(session: Session,
         f"contact time {minutes} min is {side} than the usual {usual} for {anaesthetic.product}")]
 
 
-def screening_warnings(latest: Screening | None) -> list[GuidelineWarning]:
-    """What to warn about before treating a client, given their latest screening."""
+def screening_warnings(latest: Screening | None, on: date | None = None,
+                       consent_max_days: int | None = None) -> list[GuidelineWarning]:
+    """What to warn about before treating a client, given their latest screening; with
+    `consent_max_days`, also a consent signed longer ago than that on the day `on`."""
     if latest is None:
         return [GuidelineWarning("screening: none", "", "no screening is on record")]
     warnings = [
@@ -546,6 +549,11 @@ def screening_warnings(latest: Screening | None) -> list[GuidelineWarning]:
         warnings.append(GuidelineWarning("screening: no consent", "consent_signed",
                                          f"screening of {latest.date.isoformat()}: "
                                          "consent is not signed"))
+    elif consent_max_days is not None and on is not None \
+            and consent_expired(latest, on, consent_max_days):
+        warnings.append(GuidelineWarning(consent_code(consent_max_days), "consent_signed",
+                                         f"screening of {latest.date.isoformat()}: "
+                                         + consent_age_text(latest, on, consent_max_days)))
     return warnings
 
 
@@ -558,8 +566,12 @@ def latest_screening(screenings: Iterable[Screening], on: date | None = None) ->
 def session_warnings(session: Session, screenings: Iterable[Screening] = (), *,
                      depths: dict[str, DepthRange] | None = None,
                      anaesthetics: dict[str, ContactTime] | None = None,
+                     consent_max_days: int | None = None,
                      ) -> list[GuidelineWarning]:
-    """Every guideline a session goes past, for the window and for import alike."""
-    latest = latest_screening(screenings, session.started_at.date())
-    return (screening_warnings(latest) + depth_warnings(session, depths)
+    """Every guideline a session goes past, for the window and for import alike. With
+    `consent_max_days` (the editor passes the clinic's limit), a consent older than that
+    on the session's day is one of them."""
+    day = session.started_at.date()
+    latest = latest_screening(screenings, day)
+    return (screening_warnings(latest, day, consent_max_days) + depth_warnings(session, depths)
             + anaesthetic_warnings(session, anaesthetics))

@@ -47,3 +47,21 @@ def day_text(day) -> str:
 def moment_text(moment) -> str:
     """`20 Nov 2026 10:30`, like `day_text`."""
     return "" if moment is None else f"{day_text(moment)} {moment:%H:%M}"
+
+
+#: Between a guideline's code and the practitioner's reason in an acknowledgement's text.
+ACK_SEPARATOR = " — "
+
+
+def compose_acknowledgement(code: str, reason: str = "") -> str:
+    """The stored and exchanged text of an acknowledgement: `code — reason`, or `code` when
+    no reason was given. `read_acknowledgement` turns it back into the two."""
+    return f"{code}{ACK_SEPARATOR}{reason}" if reason else code
+
+
+def read_acknowledgement(text: str) -> tuple[str, str]:
+    """(code, reason) from an acknowledgement's text. Split at the first separator with a
+    reason after it, so `compose_acknowledgement(*read_acknowledgement(t)) == t` for any
+    text, older free-form ones included."""
+    code, separator, reason = text.partition(ACK_SEPARATOR)
+    return (code, reason) if separator and reason else (text, "")

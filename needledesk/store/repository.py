@@ -44,7 +44,13 @@ from needledesk.domain.rules import (
     validate_screening,
     validate_session,
 )
-from needledesk.domain.text import digits, fold, moment_text
+from needledesk.domain.text import (
+    compose_acknowledgement,
+    digits,
+    fold,
+    moment_text,
+    read_acknowledgement,
+)
 from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
 from needledesk.exchange import encode_record, encode_session, fmt_amount, fmt_date, fmt_time
 from needledesk.settings import ClinicSettings
@@ -820,7 +826,8 @@ class Repository:
                                           "notes": x.notes})
             for i, x in enumerate(s.acknowledged_warnings):
                 rows["acknowledged_warnings"].append({"session_id": s.id, "position": i,
-                                                      "warning": x.warning, "by": x.by,
+                                                      "warning": compose_acknowledgement(
+                                                          x.code, x.reason), "by": x.by,
                                                       "at": fmt_time(x.at)})
             for i, x in enumerate(s.amendments[amendments_from:], amendments_from):
                 rows["amendments"].append({"session_id": s.id, "position": i,
@@ -851,8 +858,9 @@ class Repository:
             sessions[r["session_id"]].reactions.append(Reaction(
                 r["kind"], r["severity"], Observed(r["observed"]), r["notes"]))
         for r in children("acknowledged_warnings"):
+            code, reason = read_acknowledgement(r["warning"])
             sessions[r["session_id"]].acknowledged_warnings.append(AcknowledgedWarning(
-                r["warning"], r["by"], datetime.fromisoformat(r["at"])))
+                code, r["by"], datetime.fromisoformat(r["at"]), reason))
         for r in children("amendments"):
             sessions[r["session_id"]].amendments.append(Amendment(
                 datetime.fromisoformat(r["at"]), r["by"], r["reason"], json.loads(r["changes"])))
