@@ -121,8 +121,6 @@ def value_text(path: str, value: Any) -> str:
         return "; ".join(value_text(f"{path}[{i}]", v) for i, v in enumerate(value))
     if leaf == "depth_mm" and isinstance(value, int | float):
         return f"{value:g} mm"
-    if leaf == "passes" and isinstance(value, int):
-        return f"{value} passes"
     if leaf == "severity" and isinstance(value, int):
         return f"{value} {SEVERITY_LABELS.get(value, '')}".strip()
     if leaf == "observed" and isinstance(value, str):

@@ -30,9 +30,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from needledesk.domain.consent import consent_state
 from needledesk.domain.course import course_progress, session_number
+from needledesk.domain.labels import amendment_lines
 from needledesk.domain.model import SCREENING_QUESTIONS, Client, Course, Screening, Session
 from needledesk.domain.text import fold
+from needledesk.exchange import encode_session
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
 from needledesk.reports.layout import (
     ACCENT,
@@ -92,7 +95,7 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
     story: list = [Paragraph("Clinical record", st.title), Spacer(1, 2)]
     story += _client_block(client, st, frame_w)
     story += _courses_block(courses, ordered, settings, st, frame_w)
-    story += _screenings_block(screenings, st, frame_w)
+    story += _screenings_block(screenings, st, frame_w, today)
     if ordered:
         story += _depth_overview(ordered, st, frame_w)
     heading = section("Sessions", st)
@@ -255,12 +258,14 @@ def _courses_block(courses: list[Course], sessions: list[Session], settings: Cli
     return [*section("Courses", st), table, *notes]
 
 
-def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float) -> list:
+def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
+                      today: date) -> list:
     if not screenings:
         return []
     data = [["Date", "Consent", "Flagged answers"]]
     below: list = []
-    for screening in sorted(screenings, key=lambda s: s.date):
+    ordered = sorted(screenings, key=lambda s: s.date)
+    for screening in ordered:
         flagged = "; ".join(SCREENING_QUESTIONS[k] for k in screening.flagged)
         unanswered = sum(1 for k in SCREENING_QUESTIONS if screening.answers.get(k) is None)
         text = (f'<font color="{DRAFT_HEX}">{markup(flagged)}</font>' if flagged
@@ -271,10 +276,14 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float) -
         if screening.notes.strip():
             cell.append(_in_cell(screening.notes, f"Notes of {fmt_day(screening.date)}", below,
                                  st))
-        data.append([fmt_day(screening.date),
-                     Paragraph("signed" if screening.consent_signed else
-                               f'<font color="{DRAFT_HEX}">not signed</font>', st.cell),
-                     cell])
+        consent = ("signed" if screening.consent_signed else
+                   f'<font color="{DRAFT_HEX}">not signed</font>')
+        state = consent_state(screening, today)
+        if screening is ordered[-1] and state.expired:
+            # the consent in force is out of date: the same rule as the card and the editor
+            consent += (f'<br/><font color="{DRAFT_HEX}">over {state.max_days} days old '
+                        f"({state.age_days} days)</font>")
+        data.append([fmt_day(screening.date), Paragraph(consent, st.cell), cell])
     table = FitTable(data, colWidths=[frame_w * 0.15, frame_w * 0.13, None], repeatRows=1,
                   splitInRow=1)
     table.setStyle(grid_style())
@@ -474,13 +483,15 @@ def _session_block(session: Session, sessions: list[Session], course: Course | N
     if session.notes.strip():
         flowables += [Spacer(1, 4), Paragraph("Notes", st.label),
                       *paragraphs(session.notes, st.cell)]
+    plain = encode_session(session) if session.amendments else None
     for i, amendment in enumerate(session.amendments, 1):
-        flowables += _amendment_block(i, amendment, st, frame_w)
+        flowables += _amendment_block(i, amendment, st, plain)
     # A session that fits on a page is never cut in two; a longer one flows on, and the
     # pages it continues on say so in their header. (Very long text skips the attempt: it
     # cannot fit, and measuring it costs as much as laying it out.)
     size = len(session.notes) + sum(len(a.notes) for a in session.areas) + sum(
-        len(r.notes) for r in session.reactions)
+        len(r.notes) for r in session.reactions) + sum(
+        len(a.reason) + len(str(a.changes)) for a in session.amendments)
     if size < _KEEP_MAX:
         flowables = [KeepTogether(flowables)]
     return [*flowables, _Mark(None), Spacer(1, 10)]
@@ -532,44 +543,15 @@ def _reactions_table(session: Session, st: Styles, frame_w: float) -> list:
     return [Spacer(1, 5), table, *below]
 
 
-def _change_path(path: str) -> str:
-    """`areas[0].depth_mm` -> `areas #1 › depth mm`."""
-    out = []
-    for part in path.replace("]", "").split("."):
-        name, _, index = part.partition("[")
-        out.append(name.replace("_", " ") + (f" #{int(index) + 1}" if index.isdigit() else ""))
-    return " › ".join(out)
-
-
-def _change_value(value) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {_change_value(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_change_value(v) for v in value)
-    return str(value)
-
-
-def _amendment_block(number: int, amendment, st: Styles, frame_w: float) -> list:
+def _amendment_block(number: int, amendment, st: Styles, plain: dict | None) -> list:
     head = Paragraph(f'<font color="{DRAFT_HEX}"><b>Amendment {number}</b></font> — '
                      f"{fmt_moment(amendment.at)} by <b>{markup(amendment.by)}</b>", st.cell)
     reason = paragraphs(amendment.reason, st.cell, prefix="<b>Reason:</b> ")
-    data = [["Changed", "Before", "After"]]
-    below: list = []
-    for path, change in amendment.changes.items():
-        before, after = (change + [None, None])[:2] if isinstance(change, list) else (None,
-                                                                                     change)
-        field = markup(_change_path(path))
-        data.append([Paragraph(field, st.cell),
-                     _in_cell(_change_value(before), f"{field}, before", below, st),
-                     _in_cell(_change_value(after), f"{field}, after", below, st)])
-    table = FitTable(data, colWidths=[frame_w * 0.24, frame_w * 0.38, None], repeatRows=1,
-                  splitInRow=1)
-    table.setStyle(grid_style())
-    return [Spacer(1, 6), head, *reason, Spacer(1, 2), table, *below]
+    # the same lines as the editor's history and the audit view (domain.labels)
+    changes: list = []
+    for line in amendment_lines(amendment, plain):
+        changes += paragraphs(line, st.cell, prefix="• ")
+    return [Spacer(1, 6), head, *reason, Spacer(1, 2), *changes]
 
 
 def _in_cell(text: str, label: str, below: list, st: Styles):

@@ -23,7 +23,9 @@ from reportlab.platypus import (
 )
 
 from needledesk.domain.course import next_due, session_number
+from needledesk.domain.labels import amendment_lines
 from needledesk.domain.model import Client, Course, Session
+from needledesk.exchange import encode_session
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
 from needledesk.reports.layout import (
     ACCENT,
@@ -90,6 +92,7 @@ def render_session_summary(client: Client, session: Session, sessions: list[Sess
     body = [*_header(settings, st), *_identity(client, session, sessions, course, st)]
     body += _treatment(session, st)
     body += _reactions(session, st)
+    body += _corrections(session, st)
     body += section("What to expect", st) + [Paragraph(WHAT_TO_EXPECT, st.body)]
     body += _aftercare(session, settings, st)
     body += _next_session(session, sessions, course, settings, st)
@@ -232,6 +235,22 @@ def _reactions(session: Session, st: Styles) -> list:
         if r.notes.strip():
             text += f": {markup(truncate(r.notes, REACTION_NOTE_LIMIT))}"
         flowables.append(Paragraph(text, st.bullet, bulletText="•"))
+    return flowables
+
+
+def _corrections(session: Session, st: Styles) -> list:
+    """What was corrected after sign-off, in the same lines as the course record."""
+    if not session.amendments:
+        return []
+    plain = encode_session(session)
+    flowables = section("Corrected after sign-off", st)
+    for amendment in session.amendments:
+        flowables.append(Paragraph(f"<b>{fmt_moment(amendment.at)}</b> — "
+                                   f"{markup(truncate(amendment.reason, REACTION_NOTE_LIMIT))}",
+                                   st.body))
+        for line in amendment_lines(amendment, plain):
+            flowables.append(Paragraph(markup(truncate(line, REACTION_NOTE_LIMIT)), st.bullet,
+                                       bulletText="•"))
     return flowables
 
 

@@ -15,7 +15,8 @@ from datetime import date, datetime
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from needledesk.domain.model import SEVERITY_LABELS, Observed
+from needledesk.domain.labels import observed_label
+from needledesk.domain.model import SEVERITY_LABELS
 from needledesk.domain.text import day_text
 from needledesk.reports.fonts import FALLBACK, runs
 
@@ -25,14 +26,6 @@ from needledesk.reports.fonts import FALLBACK, runs
 CHUNK = 3000
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-OBSERVED_LABELS: dict[str, str] = {
-    Observed.IMMEDIATE: "immediately",
-    Observed.NEXT_DAY: "next day",
-    Observed.FOLLOW_UP: "at follow-up",
-    Observed.NEXT_VISIT: "at the next visit",
-}
 
 
 def clean(text: str | None) -> str:
@@ -123,4 +116,5 @@ def severity_word(severity: int) -> str:
 
 
 def observed_word(observed: str) -> str:
-    return OBSERVED_LABELS.get(observed, str(observed).replace("_", " "))
+    """When a reaction was seen, in the editor's words (`domain.labels`)."""
+    return observed_label(observed)

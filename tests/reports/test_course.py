@@ -44,7 +44,7 @@ def test_every_session_and_field_of_the_record(clinic, read_pdf, today):
         "First session of the course; tolerated well.",
         # its amendment: when, who, why, and what changed
         "Amendment 1 — 10 Oct 2026, 08:40 by Jane Smith", "Reason: lot number mistyped",
-        "device › cartridge lot L2309 L2309B",
+        "Cartridge lot: L2309 → L2309B",
         # session 2, in full
         "20 Nov 2026, 10:30 Session 2 of 4 · acne scars Signed off 20 Nov 2026, 11:10",
         "Practitioner Jane Smith", "Device Pen · Dermapen 4 · 16-pin", "Cartridge lot L2311A",
@@ -142,7 +142,7 @@ def test_long_text_inside_tables_moves_below_them_instead_of_failing(read_pdf, s
     text = " ".join(pages)
     assert "(in full below the table)" in text
     assert "cheeks: Long area note." in text
-    assert "areas #1 › passes 2 3" in text
+    assert "Passes (cheeks): 2 → 3" in text
 
 
 def test_a_client_without_sessions_still_gets_a_record(read_pdf, settings):
