@@ -192,10 +192,10 @@ def default_cache_dir() -> Path:
 
 def cache_name(clients: int, seed: int) -> str:
     """Changes with the schema and with the demo generator, so a stale file is never used."""
-    from needledesk import demo
+    from needledesk import demo, demo_data
     from needledesk.store.schema import schema_version
 
-    source = Path(demo.__file__).read_bytes()
+    source = Path(demo.__file__).read_bytes() + Path(demo_data.__file__).read_bytes()
     digest = hashlib.sha256(source + str(demo.DEMO_AS_OF).encode()).hexdigest()[:10]
     return f"demo-{clients}-seed{seed}-schema{schema_version()}-{digest}.db"
 
