@@ -50,10 +50,15 @@ def consent_expired(screening: Screening | None, on: date,
 
 
 def consent_age_text(screening: Screening, on: date, max_days: int = CONSENT_MAX_DAYS) -> str:
-    """`consent signed 400 days ago, more than the 365 days a consent lasts`: one wording
-    for the warning, the card and the course record."""
+    """`consent over a year old (signed 400 days ago)`: one wording for the editor's
+    warning, the card and the course record."""
     age = (on - screening.date).days
-    return f"consent signed {age} days ago, more than the {max_days} days a consent lasts"
+    return f"consent over {limit_text(max_days)} old (signed {age} days ago)"
+
+
+def limit_text(max_days: int = CONSENT_MAX_DAYS) -> str:
+    """`a year` for 365 days, else `200 days`."""
+    return "a year" if max_days == 365 else f"{max_days} days"
 
 
 def consent_code(max_days: int = CONSENT_MAX_DAYS) -> str:

@@ -30,7 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from needledesk.domain.consent import consent_state
+from needledesk.domain.consent import consent_age_text, consent_state
 from needledesk.domain.course import course_progress, session_number
 from needledesk.domain.labels import amendment_lines
 from needledesk.domain.model import SCREENING_QUESTIONS, Client, Course, Screening, Session
@@ -281,8 +281,8 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
         state = consent_state(screening, today)
         if screening is ordered[-1] and state.expired:
             # the consent in force is out of date: the same rule as the card and the editor
-            consent += (f'<br/><font color="{DRAFT_HEX}">over {state.max_days} days old '
-                        f"({state.age_days} days)</font>")
+            consent += (f'<br/><font color="{DRAFT_HEX}">'
+                        f"{consent_age_text(screening, today, state.max_days)}</font>")
         data.append([fmt_day(screening.date), Paragraph(consent, st.cell), cell])
     table = FitTable(data, colWidths=[frame_w * 0.15, frame_w * 0.13, None], repeatRows=1,
                   splitInRow=1)

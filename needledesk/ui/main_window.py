@@ -6,7 +6,7 @@ SQL. Window size, splitter positions and the last open client are kept in QSetti
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk import __version__
+from needledesk.domain.consent import consent_age_text, consent_expired
 from needledesk.domain.course import course_progress
 from needledesk.domain.model import SCREENING_QUESTIONS, Client, Screening
 from needledesk.domain.rules import latest_screening
@@ -44,7 +45,6 @@ from needledesk.ui.models import ClientListModel, HistoryModel, format_date
 if TYPE_CHECKING:   # the editor (and its widgets) loads on first use, not at start-up
     from needledesk.ui.session_editor import SessionEditor
 
-CONSENT_MAX_AGE = timedelta(days=365)
 FITZPATRICK = ("I", "II", "III", "IV", "V", "VI")
 
 
@@ -738,10 +738,14 @@ def audit_trail_html(entries) -> str:
         changed = ""
         if isinstance(e.before, dict) and isinstance(e.after, dict):
             from needledesk.domain.amend import diff
+            from needledesk.domain.labels import change_lines
 
             changes = diff(e.before, e.after, skip=frozenset())
-            changed = "<br>".join(f"{escape(k)}: {escape(str(a))} → {escape(str(b))}"
-                                  for k, (a, b) in changes.items())
+            if e.kind == "session":   # the same lines as the editor's history and the PDFs
+                changed = "<br>".join(escape(line) for line in change_lines(changes, e.after))
+            else:
+                changed = "<br>".join(f"{escape(k)}: {escape(str(a))} → {escape(str(b))}"
+                                      for k, (a, b) in changes.items())
         seal = " · sealed" if e.seals else ""
         rows.append(f"<tr><td>#{e.seq}</td><td>{moment_text(e.at)}</td>"
                     f"<td>{escape(e.who)}</td><td>{escape(e.action)}{seal}</td>"
@@ -766,8 +770,9 @@ def screening_summary_html(screening: Screening | None, today: date) -> str:
         parts.append("no flagged answers")
     if not screening.consent_signed:
         parts.append(f"<span style='{red}'>⚠ consent not signed</span>")
-    elif today - screening.date > CONSENT_MAX_AGE:
-        parts.append(f"<span style='{red}'>⚠ consent over a year old</span>")
+    elif consent_expired(screening, today):
+        parts.append(f"<span style='{red}'>⚠ {escape(consent_age_text(screening, today))}"
+                     "</span>")
     else:
         parts.append("consent signed")
     return " — ".join(parts)
