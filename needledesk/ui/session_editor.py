@@ -13,58 +13,29 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from html import escape
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QCompleter,
-    QDateTimeEdit,
     QDialog,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QTextBrowser,
-    QTimeEdit,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from needledesk.domain.acknowledgements import acknowledge, pending
+from needledesk.domain.consent import CONSENT_MAX_DAYS
 from needledesk.domain.course import session_number
-from needledesk.domain.guidelines import STANDARD_AREAS, lookup
-from needledesk.domain.model import (
-    REACTION_KINDS,
-    SEVERITY_LABELS,
-    AcknowledgedWarning,
-    Anaesthetic,
-    Client,
-    Device,
-    DeviceType,
-    Fee,
-    Observed,
-    Reaction,
-    Serum,
-    Session,
-    TreatedArea,
-)
+from needledesk.domain.guidelines import lookup
+from needledesk.domain.labels import amendment_heading, amendment_lines
+from needledesk.domain.model import Anaesthetic, Client, DeviceType, Session
 from needledesk.domain.rules import (
     GuidelineWarning,
-    Problem,
     anaesthetic_warnings,
     depth_warnings,
     session_warnings,
@@ -75,232 +46,14 @@ from needledesk.errors import NeedleDeskError
 from needledesk.exchange import encode_session
 from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
+from needledesk.ui import acknowledge as acknowledge_dialog
+from needledesk.ui.editor_form import SessionForm
 from needledesk.ui.forms import FieldMessage, route
-
-ENDPOINTS = ("even erythema", "pinpoint bleeding")
-OBSERVED_LABELS = {Observed.IMMEDIATE: "immediately", Observed.NEXT_DAY: "next day",
-                   Observed.FOLLOW_UP: "at follow-up", Observed.NEXT_VISIT: "at next visit"}
-
-
-def _qdatetime(value: datetime) -> QDateTime:
-    return QDateTime(QDate(value.year, value.month, value.day),
-                     QTime(value.hour, value.minute, value.second))
-
-
-def _combo(items, *, editable=True, current: str = "") -> QComboBox:
-    box = QComboBox()
-    box.setEditable(editable)
-    box.addItems(list(items))
-    if editable:
-        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        box.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        box.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        box.setCurrentText(current)
-    return box
-
-
-def _remembering(line: QLineEdit, entries: list[str]) -> QLineEdit:
-    completer = QCompleter(entries, line)
-    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    line.setCompleter(completer)
-    return line
-
-
-def _text_or_none(line: QLineEdit) -> str | None:
-    return line.text().strip() or None
-
-
-# --- rows of the repeating parts --------------------------------------------------------------
-
-
-class _Row(QWidget):
-    """One row of a repeating part (an area, a serum, a reaction) with its own message."""
-
-    removed = Signal(object)
-    changed = Signal()
-
-    def __init__(self, widgets: list[QWidget], stretch: list[int]):
-        super().__init__()
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for column, (widget, factor) in enumerate(zip(widgets, stretch, strict=True)):
-            grid.addWidget(widget, 0, column)
-            grid.setColumnStretch(column, factor)
-        self.remove_button = QToolButton()
-        self.remove_button.setText("✕")
-        self.remove_button.setToolTip("Remove this row")
-        self.remove_button.clicked.connect(lambda: self.removed.emit(self))
-        grid.addWidget(self.remove_button, 0, len(widgets))
-        self.message = FieldMessage()
-        grid.addWidget(self.message, 1, 0, 1, len(widgets) + 1)
-        for widget in widgets:
-            for signal in ("textChanged", "valueChanged", "currentTextChanged",
-                           "currentIndexChanged"):
-                if hasattr(widget, signal):
-                    getattr(widget, signal).connect(lambda *_: self.changed.emit())
-                    break
-
-
-class AreaRow(_Row):
-    def __init__(self, area: TreatedArea | None, areas: list[str], endpoints: list[str]):
-        self.area = _combo(areas, current=area.area if area else "")
-        self.area.lineEdit().setPlaceholderText("area")
-        self.depth = QDoubleSpinBox()
-        # Wider than the valid 0.1–3.0 so a wrong value is seen and explained, not clamped.
-        self.depth.setRange(0.0, 9.95)
-        self.depth.setSingleStep(0.05)
-        self.depth.setDecimals(2)
-        self.depth.setSuffix(" mm")
-        self.depth.setValue(area.depth_mm if area else 0.5)
-        self.depth.setAccessibleName("depth in mm")
-        self.passes = QSpinBox()
-        self.passes.setRange(0, 99)
-        self.passes.setSpecialValueText("passes —")
-        self.passes.setSuffix(" passes")
-        self.passes.setValue(area.passes or 0 if area else 3)
-        self.endpoint = _combo(endpoints, current=(area.endpoint or "") if area else "")
-        self.endpoint.lineEdit().setPlaceholderText("endpoint")
-        self.notes = area.notes if area else ""
-        super().__init__([self.area, self.depth, self.passes, self.endpoint], [3, 2, 2, 3])
-
-    def value(self) -> TreatedArea:
-        return TreatedArea(self.area.currentText().strip(), round(self.depth.value(), 2),
-                           self.passes.value() or None,
-                           self.endpoint.currentText().strip() or None, self.notes)
-
-
-class SerumRow(_Row):
-    def __init__(self, serum: Serum | None, products: list[str], lots: list[str]):
-        self.product = _remembering(QLineEdit(serum.product if serum else ""), products)
-        self.product.setPlaceholderText("serum or calming product")
-        self.lot = _remembering(QLineEdit((serum.lot or "") if serum else ""), lots)
-        self.lot.setPlaceholderText("lot")
-        super().__init__([self.product, self.lot], [3, 2])
-
-    def value(self) -> Serum:
-        return Serum(self.product.text().strip(), _text_or_none(self.lot))
-
-
-class ReactionRow(_Row):
-    def __init__(self, reaction: Reaction | None):
-        self.kind = _combo(REACTION_KINDS, current=reaction.kind if reaction else "erythema")
-        self.severity = QComboBox()
-        for level, label in SEVERITY_LABELS.items():
-            self.severity.addItem(f"{level} {label}", level)
-        self.severity.setCurrentIndex(reaction.severity if reaction else 1)
-        self.observed = QComboBox()
-        for observed, label in OBSERVED_LABELS.items():
-            self.observed.addItem(label, observed)
-        self.observed.setCurrentIndex(list(Observed).index(reaction.observed) if reaction else 0)
-        self.notes = QLineEdit(reaction.notes if reaction else "")
-        self.notes.setPlaceholderText("notes")
-        super().__init__([self.kind, self.severity, self.observed, self.notes], [3, 2, 2, 3])
-
-    def value(self) -> Reaction:
-        return Reaction(self.kind.currentText().strip(), self.severity.currentData(),
-                        self.observed.currentData(), self.notes.text())
-
-
-class _RowList(QWidget):
-    changed = Signal()
-
-    def __init__(self, make_row: Callable[[object], _Row], add_label: str):
-        super().__init__()
-        self.make_row = make_row
-        self.rows: list[_Row] = []
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.box = QVBoxLayout()
-        layout.addLayout(self.box)
-        self.add_button = QPushButton(add_label)
-        self.add_button.clicked.connect(lambda: self.add())
-        bar = QHBoxLayout()
-        bar.addWidget(self.add_button)
-        bar.addStretch(1)
-        layout.addLayout(bar)
-
-    def add(self, item=None) -> _Row:
-        row = self.make_row(item)
-        row.removed.connect(self.remove)
-        row.changed.connect(self.changed.emit)
-        self.rows.append(row)
-        self.box.addWidget(row)
-        row.setVisible(True)  # the layout would only show it on the next event loop turn
-        self.changed.emit()
-        return row
-
-    def remove(self, row: _Row) -> None:
-        self.rows.remove(row)
-        row.setParent(None)
-        row.deleteLater()
-        self.changed.emit()
-
-    def set_items(self, items) -> None:
-        for row in list(self.rows):
-            self.rows.remove(row)
-            row.setParent(None)
-            row.deleteLater()
-        for item in items:
-            self.add(item)
-        self.changed.emit()
-
-    def values(self) -> list:
-        return [row.value() for row in self.rows]
-
-    def setEnabled(self, enabled: bool) -> None:  # noqa: N802 (Qt name)
-        super().setEnabled(enabled)
-        self.add_button.setVisible(enabled)
-        for row in self.rows:
-            row.remove_button.setVisible(enabled)
-
-
-class _TimeStamp(QWidget):
-    """An optional time on the session's day, with a "… now" button that stamps it."""
-
-    changed = Signal()
-
-    def __init__(self, label: str, now: Callable[[], datetime]):
-        super().__init__()
-        self.now = now
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.check = QCheckBox(label)
-        self.time = QTimeEdit()
-        self.time.setDisplayFormat("HH:mm")
-        self.time.setEnabled(False)
-        self.button = QPushButton(f"{label.split(' ')[0]} now")
-        layout.addWidget(self.check)
-        layout.addWidget(self.time)
-        layout.addWidget(self.button)
-        layout.addStretch(1)
-        self.check.toggled.connect(self.time.setEnabled)
-        self.check.toggled.connect(lambda *_: self.changed.emit())
-        self.time.timeChanged.connect(lambda *_: self.changed.emit())
-        self.button.clicked.connect(self.stamp)
-
-    def stamp(self) -> None:
-        moment = self.now()
-        self.time.setTime(QTime(moment.hour, moment.minute))
-        self.check.setChecked(True)
-        self.changed.emit()
-
-    def set_value(self, value: datetime | None) -> None:
-        self.check.setChecked(value is not None)
-        if value is not None:
-            self.time.setTime(QTime(value.hour, value.minute, value.second))
-
-    def value(self, day: datetime) -> datetime | None:
-        if not self.check.isChecked():
-            return None
-        t = self.time.time().toPython()
-        return day.replace(hour=t.hour, minute=t.minute, second=t.second, microsecond=0)
-
 
 # --- the editor -------------------------------------------------------------------------------
 
 
-class SessionEditor(QDialog):
+class SessionEditor(SessionForm, QDialog):
     """Edit one session of one client. Emits `saved(session_id)` after every write."""
 
     saved = Signal(str)
@@ -326,7 +79,9 @@ class SessionEditor(QDialog):
         else:
             self.stored = session
         self.session_id = session.id
-        self.acknowledged: list[AcknowledgedWarning] = list(session.acknowledged_warnings)
+        self.acknowledged = list(session.acknowledged_warnings)
+        #: Days a consent lasts (a clinic setting for it is a later issue).
+        self.consent_max_days = getattr(settings, "consent_max_days", CONSENT_MAX_DAYS)
         self.amendments = list(session.amendments)
         self.signed_at = session.signed_at
         self.setWindowTitle(f"Session — {client.full_name}")
@@ -341,138 +96,12 @@ class SessionEditor(QDialog):
     # --- layout -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        repo = self.repo
         outer = QVBoxLayout(self)
         self.status = QLabel()
         self.status.setWordWrap(True)
         outer.addWidget(self.status)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        body = QWidget()
-        columns = QHBoxLayout(body)
-        left, right = QVBoxLayout(), QVBoxLayout()
-        columns.addLayout(left, 11)
-        columns.addLayout(right, 10)
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
-
-        # when, who, which course
-        when = QGroupBox("Session")
-        form = QFormLayout(when)
-        self.started = QDateTimeEdit()
-        self.started.setDisplayFormat("dd MMM yyyy  HH:mm")
-        self.started.setCalendarPopup(True)
-        form.addRow("&Started", self.started)
-        practitioners = list(dict.fromkeys(self.settings.practitioners
-                                           + repo.remembered("practitioner")))
-        self.practitioner = _combo(practitioners)
-        self.practitioner_message = FieldMessage()
-        form.addRow("&Practitioner", self.practitioner)
-        form.addRow("", self.practitioner_message)
-        self.course = QComboBox()
-        self.course.addItem("No course", None)
-        for course in self.courses:
-            self.course.addItem(f"{course.concern} — {course.planned_sessions} sessions from "
-                                f"{day_text(course.started_on)}", course.id)
-        form.addRow("C&ourse", self.course)
-        left.addWidget(when)
-
-        # device
-        device = QGroupBox("Device")
-        form = QFormLayout(device)
-        self.device_type = QComboBox()
-        self.device_type.addItem("Pen (motorised, cartridges)", DeviceType.PEN)
-        self.device_type.addItem("Roller", DeviceType.ROLLER)
-        form.addRow("&Type", self.device_type)
-        self.device_model = _remembering(QLineEdit(), repo.remembered("device_model"))
-        form.addRow("&Model", self.device_model)
-        self.cartridge = _remembering(QLineEdit(), repo.remembered("cartridge"))
-        self.cartridge.setPlaceholderText("e.g. 16-pin, 36-pin, nano")
-        form.addRow("&Cartridge", self.cartridge)
-        self.cartridge_lot = _remembering(QLineEdit(), repo.remembered("cartridge_lot"))
-        form.addRow("Cartridge &lot", self.cartridge_lot)
-        self.device_message = FieldMessage()
-        form.addRow("", self.device_message)
-        left.addWidget(device)
-
-        # topical anaesthetic
-        numbing = QGroupBox("Topical anaesthetic")
-        form = QFormLayout(numbing)
-        products = list(dict.fromkeys(list(self.settings.anaesthetics)
-                                      + repo.remembered("anaesthetic_product")))
-        self.anaesthetic = _combo(["", *products])
-        self.anaesthetic.lineEdit().setPlaceholderText("none used")
-        form.addRow("Pro&duct", self.anaesthetic)
-        self.applied = _TimeStamp("Applied at", self.now)
-        self.removed = _TimeStamp("Removed at", self.now)
-        form.addRow("", self.applied)
-        form.addRow("", self.removed)
-        self.contact = QLabel()
-        form.addRow("Contact", self.contact)
-        self.anaesthetic_message = FieldMessage()
-        form.addRow("", self.anaesthetic_message)
-        left.addWidget(numbing)
-
-        # treated areas
-        areas_box = QGroupBox("Treated areas")
-        layout = QVBoxLayout(areas_box)
-        area_names = list(dict.fromkeys([*STANDARD_AREAS, *self.settings.area_depths]))
-        self.areas = _RowList(lambda a: AreaRow(a, area_names, list(ENDPOINTS)), "Add &area")
-        layout.addWidget(self.areas)
-        self.areas_message = FieldMessage()
-        layout.addWidget(self.areas_message)
-        left.addWidget(areas_box)
-        left.addStretch(1)
-
-        # serums, combined treatments
-        serums_box = QGroupBox("Serums and calming products")
-        layout = QVBoxLayout(serums_box)
-        serum_products = repo.remembered("serum_product")
-        serum_lots = repo.remembered("serum_lot")
-        self.serums = _RowList(lambda s: SerumRow(s, serum_products, serum_lots), "Add s&erum")
-        layout.addWidget(self.serums)
-        self.combined = QLineEdit()
-        self.combined.setPlaceholderText("combined in this visit, e.g. chemical peel")
-        layout.addWidget(self.combined)
-        right.addWidget(serums_box)
-
-        reactions_box = QGroupBox("Reactions")
-        layout = QVBoxLayout(reactions_box)
-        self.reactions = _RowList(ReactionRow, "Add &reaction")
-        layout.addWidget(self.reactions)
-        right.addWidget(reactions_box)
-
-        aftercare_box = QGroupBox("Aftercare given")
-        layout = QVBoxLayout(aftercare_box)
-        self.aftercare = QListWidget()
-        self.aftercare.setMaximumHeight(130)
-        layout.addWidget(self.aftercare)
-        right.addWidget(aftercare_box)
-
-        other = QGroupBox("Fee and notes")
-        form = QFormLayout(other)
-        fee_row = QHBoxLayout()
-        self.fee = QLineEdit()
-        self.fee.setPlaceholderText("0.00")
-        self.fee.setMaximumWidth(120)
-        fee_row.addWidget(self.fee)
-        fee_row.addWidget(QLabel(self.settings.currency))
-        fee_row.addStretch(1)
-        form.addRow("Fee", fee_row)
-        self.fee_message = FieldMessage()
-        form.addRow("", self.fee_message)
-        self.notes = QPlainTextEdit()
-        self.notes.setMaximumHeight(90)
-        form.addRow("&Notes", self.notes)
-        right.addWidget(other)
-
-        self.history = QTextBrowser()
-        self.history.setMaximumHeight(140)
-        self.history_box = QGroupBox("Amendment history")
-        QVBoxLayout(self.history_box).addWidget(self.history)
-        right.addWidget(self.history_box)
-        right.addStretch(1)
+        self._build_form(outer)
 
         self.copied = QLabel()
         self.copied.setWordWrap(True)
@@ -512,113 +141,15 @@ class SessionEditor(QDialog):
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+R"), self, activated=self.repeat_last)
 
-        for signal in (self.started.dateTimeChanged, self.practitioner.currentTextChanged,
-                       self.course.currentIndexChanged, self.device_type.currentIndexChanged,
-                       self.device_model.textChanged, self.cartridge.textChanged,
-                       self.cartridge_lot.textChanged, self.anaesthetic.currentTextChanged,
-                       self.applied.changed, self.removed.changed, self.areas.changed,
-                       self.serums.changed, self.combined.textChanged, self.reactions.changed,
-                       self.aftercare.itemChanged, self.fee.textChanged,
-                       self.notes.textChanged):
+        for signal in self._form_signals():
             signal.connect(self._refresh)
-
-    # --- fields <-> session ---------------------------------------------------------------
-
-    def _fill(self, s: Session) -> None:
-        self.started.setDateTime(_qdatetime(s.started_at))
-        self.practitioner.setCurrentText(s.practitioner)
-        self.course.setCurrentIndex(max(0, self.course.findData(s.course_id)))
-        self.device_type.setCurrentIndex(list(DeviceType).index(s.device.type))
-        self.device_model.setText(s.device.model or "")
-        self.cartridge.setText(s.device.cartridge or "")
-        self.cartridge_lot.setText(s.device.cartridge_lot or "")
-        self._fill_anaesthetic(s.anaesthetic.product if s.anaesthetic else "",
-                               s.anaesthetic.applied_at if s.anaesthetic else None,
-                               s.anaesthetic.removed_at if s.anaesthetic else None)
-        self.areas.set_items(s.areas)
-        self.serums.set_items(s.serums)
-        self.combined.setText(", ".join(s.combined_with))
-        self.reactions.set_items(s.reactions)
-        self._fill_aftercare(s.aftercare)
-        self.fee.setText(f"{s.fee.amount:.2f}" if s.fee else "")
-        self.notes.setPlainText(s.notes)
-
-    def _fill_anaesthetic(self, product: str, applied, removed) -> None:
-        self.anaesthetic.setCurrentText(product)
-        self.applied.set_value(applied)
-        self.removed.set_value(removed)
-
-    def _fill_aftercare(self, given: list[str]) -> None:
-        # The items given come first, in their order, so re-reading them changes nothing.
-        self.aftercare.clear()
-        for item in dict.fromkeys([*given, *self.settings.aftercare]):
-            entry = QListWidgetItem(item)
-            entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            entry.setCheckState(Qt.CheckState.Checked if item in given
-                                else Qt.CheckState.Unchecked)
-            self.aftercare.addItem(entry)
-
-    def session(self) -> tuple[Session, list[Problem]]:
-        """The session as the fields describe it, and problems the fields alone show."""
-        problems: list[Problem] = []
-        started = self.started.dateTime().toPython().replace(microsecond=0)
-        anaesthetic = None
-        product = self.anaesthetic.currentText().strip()
-        applied = self.applied.value(started)
-        removed = self.removed.value(started)
-        if product or applied or removed:
-            if applied is None:
-                problems.append(Problem("anaesthetic.applied_at",
-                                        "when was the anaesthetic applied? (Applied now)"))
-            else:
-                anaesthetic = Anaesthetic(product, applied, removed)
-        fee = None
-        if self.fee.text().strip():
-            try:
-                fee = Fee(Decimal(self.fee.text().strip()), self.settings.currency)
-            except InvalidOperation:
-                problems.append(Problem("fee.amount", f"{self.fee.text().strip()!r} is not an "
-                                        "amount; type it like 250.00"))
-        aftercare = [self.aftercare.item(i).text() for i in range(self.aftercare.count())
-                     if self.aftercare.item(i).checkState() == Qt.CheckState.Checked]
-        session = Session(
-            client_id=self.client.id, started_at=started,
-            practitioner=self.practitioner.currentText().strip(), areas=self.areas.values(),
-            id=self.session_id, course_id=self.course.currentData(),
-            device=Device(self.device_type.currentData(), _text_or_none(self.device_model),
-                          _text_or_none(self.cartridge), _text_or_none(self.cartridge_lot)),
-            anaesthetic=anaesthetic, serums=self.serums.values(),
-            combined_with=[x.strip() for x in self.combined.text().split(",") if x.strip()],
-            reactions=self.reactions.values(), aftercare=aftercare, fee=fee,
-            notes=self.notes.toPlainText(), signed_at=self.signed_at,
-            acknowledged_warnings=list(self.acknowledged), amendments=list(self.amendments))
-        return session, problems
-
-    def _snapshot(self):
-        session, problems = self.session()
-        return encode_session(session), [str(p) for p in problems]
-
-    def is_dirty(self) -> bool:
-        return self._snapshot() != self._baseline
-
-    def problems(self) -> list[Problem]:
-        session, problems = self.session()
-        return problems + validate_session(session)
 
     # --- live state ---------------------------------------------------------------------
 
     def _refresh(self, *_args) -> None:
         session, problems = self.session()
         problems += validate_session(session)
-        messages = {"practitioner": self.practitioner_message,
-                    "device": self.device_message, "anaesthetic": self.anaesthetic_message,
-                    "fee": self.fee_message, "areas": self.areas_message}
-        for i, row in enumerate(self.areas.rows):
-            messages[f"areas[{i}]"] = row.message
-        for i, row in enumerate(self.serums.rows):
-            messages[f"serums[{i}]"] = row.message
-        for i, row in enumerate(self.reactions.rows):
-            messages[f"reactions[{i}]"] = row.message
+        messages = self._field_messages()
         route(problems, messages, self.general_message)
         for warning in depth_warnings(session, self.settings.area_depths):
             row = messages.get(warning.path.split(".")[0])
@@ -674,20 +205,15 @@ class SessionEditor(QDialog):
                 state = "Amending a signed session — the original values are kept"
         else:
             state = "Draft — not signed off" if self.stored else "New session — not saved yet"
-        acknowledged = "".join(f"<br>Acknowledged: {w.warning} ({w.by}, {w.at:%H:%M})"
+        acknowledged = "".join(f"<br>Acknowledged: {escape(w.code)}"
+                               + (f" — {escape(w.reason)}" if w.reason else "")
+                               + f" ({escape(w.by)}, {w.at:%H:%M})"
                                for w in self.acknowledged)
         self.status.setText(f"<b>{self.client.full_name}</b> — {place} — {state}{acknowledged}")
         self._set_editable(not self.signed_at or self.amending)
         self.history_box.setVisible(bool(self.amendments))
-        self.history.setHtml(amendment_history_html(self.amendments))
-
-    def _set_editable(self, editable: bool) -> None:
-        for widget in (self.started, self.practitioner, self.course, self.device_type,
-                       self.device_model, self.cartridge, self.cartridge_lot, self.anaesthetic,
-                       self.applied, self.removed, self.areas, self.serums, self.combined,
-                       self.reactions, self.aftercare, self.fee):
-            widget.setEnabled(editable)
-        self.notes.setReadOnly(not editable)
+        self.history.setHtml(amendment_history_html(self.amendments, encode_session(session))
+                             if self.amendments else "")
 
     # --- actions ------------------------------------------------------------------------
 
@@ -744,43 +270,43 @@ class SessionEditor(QDialog):
                      if not course_progress(c, self.client_sessions).finished]
         return under_way[-1].id if under_way else None
 
+    def _warnings(self, session: Session) -> list[GuidelineWarning]:
+        """Every guideline the session goes past: the screening (flags, consent missing or
+        older than the clinic's limit), depths and the anaesthetic's contact time."""
+        return session_warnings(session, self.repo.screenings(self.client.id),
+                                depths=self.settings.area_depths,
+                                anaesthetics=self.settings.anaesthetics,
+                                consent_max_days=self.consent_max_days)
+
     def acknowledge_at_start(self) -> bool:
         """Before a new session: warn about the client's screening (a flagged answer, none
-        on record, no consent). False when the practitioner stops; the acknowledgement is
-        recorded on the session."""
+        on record, no consent or an out-of-date one). False when the practitioner stops; the
+        acknowledgement is recorded on the session."""
         session, _ = self.session()
-        screening = [w for w in session_warnings(session, self.repo.screenings(self.client.id))
-                     if w.code.startswith("screening:")]
+        screening = pending([w for w in self._warnings(session)
+                             if w.code.startswith("screening:")], self.acknowledged)
         if not screening:
             return True
         reason = self.ask_acknowledgement(self, screening)
         if reason is None:
             return False
-        for warning in screening:
-            text = f"{warning.code} — {reason}" if reason else warning.code
-            self.acknowledged.append(AcknowledgedWarning(
-                text, session.practitioner or self.user or "unknown", self.now()))
+        self.acknowledged += acknowledge(screening, reason,
+                                         session.practitioner or self.user or "unknown",
+                                         self.now())
         self._baseline = self._snapshot()
         self._refresh()
         return True
 
     def _acknowledge(self, session: Session) -> Session | None:
         """Ask about guidelines not yet acknowledged; None when the practitioner stops."""
-        known = {w.warning.split(" — ")[0] for w in self.acknowledged}
-        pending = [w for w in session_warnings(session, self.repo.screenings(self.client.id),
-                                               depths=self.settings.area_depths,
-                                               anaesthetics=self.settings.anaesthetics)
-                   if w.code not in known]
-        if not pending:
+        asked = pending(self._warnings(session), self.acknowledged)
+        if not asked:
             return session
-        reason = self.ask_acknowledgement(self, pending)
+        reason = self.ask_acknowledgement(self, asked)
         if reason is None:
             return None
-        by = session.practitioner or self.user
-        at = self.now()
-        for warning in pending:
-            text = f"{warning.code} — {reason}" if reason else warning.code
-            self.acknowledged.append(AcknowledgedWarning(text, by, at))
+        self.acknowledged += acknowledge(asked, reason, session.practitioner or self.user,
+                                         self.now())
         return replace(session, acknowledged_warnings=list(self.acknowledged))
 
     def save(self) -> bool:
@@ -951,12 +477,7 @@ class SessionEditor(QDialog):
 
     @staticmethod
     def ask_acknowledgement(parent, warnings: list[GuidelineWarning]) -> str | None:
-        text = "\n".join(f"• {w.message}" for w in warnings)
-        reason, ok = QInputDialog.getText(
-            parent, "Guidelines exceeded",
-            f"{text}\n\nProceed as a qualified practitioner? The acknowledgement is recorded "
-            "on the session.\nReason (optional):")
-        return reason.strip() if ok else None
+        return acknowledge_dialog.ask_acknowledgement(parent, warnings)
 
     @staticmethod
     def ask_amendment(parent, by: str) -> tuple[str, str] | None:
@@ -981,23 +502,13 @@ class SessionEditor(QDialog):
         QMessageBox.warning(parent, title, text)
 
 
-def amendment_history_html(amendments) -> str:
+def amendment_history_html(amendments, plain: dict | None = None) -> str:
+    """The amendments as the course record lists them: when, who, why, and the renderer's
+    lines (`domain.labels`); `plain` is the session's exchange form, for item names."""
     from html import escape
 
     parts = []
     for a in amendments:
-        changes = "".join(f"<li><code>{escape(path)}</code>: {escape(_show(old))} → "
-                          f"{escape(_show(new))}</li>" for path, (old, new) in a.changes.items())
-        parts.append(f"<p><b>{moment_text(a.at)}</b> by {escape(a.by)} — "
-                     f"{escape(a.reason)}<ul>{changes}</ul></p>")
+        changes = "".join(f"<li>{escape(line)}</li>" for line in amendment_lines(a, plain))
+        parts.append(f"<p><b>{escape(amendment_heading(a))}</b><ul>{changes}</ul></p>")
     return "".join(parts)
-
-
-def _show(value) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    if isinstance(value, list):
-        return "; ".join(_show(v) for v in value) or "(none)"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_show(v)}" for k, v in value.items() if v not in (None, ""))
-    return str(value)

@@ -91,4 +91,4 @@ def test_audit_trail_of_a_session(qtbot, window, ui_repo, monkeypatch):
     window.audit_button.click()
     (html,) = shown
     assert "Jane Smith" in html and "create" in html and "sign · sealed" in html
-    assert "signed_at: None → 2026-11-20T11:10" in html
+    assert "Signed off: (empty) → 20 Nov 2026 11:10" in html

@@ -1,0 +1,301 @@
+"""The session editor's form: its fields, and the mapping between them and a `Session`.
+
+`SessionForm` is a mixin of `SessionEditor`: it builds the field groups (`_build_form`),
+fills them from a session (`_fill`) and reads them back (`session()`), with the problems
+the fields alone show (a fee that is not an amount). Saving, signing and amending are the
+editor's (`session_editor`); the rows are `editor_rows`'.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QScrollArea,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from needledesk.domain.guidelines import STANDARD_AREAS
+from needledesk.domain.model import Anaesthetic, Device, DeviceType, Fee, Session
+from needledesk.domain.rules import Problem, validate_session
+from needledesk.domain.text import day_text
+from needledesk.exchange import encode_session
+from needledesk.ui.editor_rows import (
+    ENDPOINTS,
+    AreaRow,
+    ReactionRow,
+    RowList,
+    SerumRow,
+    TimeStamp,
+    combo,
+    qdatetime,
+    remembering,
+    text_or_none,
+)
+from needledesk.ui.forms import FieldMessage
+
+
+class SessionForm:
+    """The fields of one session; mixed into `SessionEditor`, which supplies `repo`,
+    `settings`, `client`, `courses`, `now`, `session_id`, `signed_at`, `acknowledged` and
+    `amendments`."""
+
+    # --- the fields -------------------------------------------------------------------
+
+    def _build_form(self, outer: QVBoxLayout) -> None:
+        repo = self.repo
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        columns = QHBoxLayout(body)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        columns.addLayout(left, 11)
+        columns.addLayout(right, 10)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        # when, who, which course
+        when = QGroupBox("Session")
+        form = QFormLayout(when)
+        self.started = QDateTimeEdit()
+        self.started.setDisplayFormat("dd MMM yyyy  HH:mm")
+        self.started.setCalendarPopup(True)
+        form.addRow("&Started", self.started)
+        practitioners = list(dict.fromkeys(self.settings.practitioners
+                                           + repo.remembered("practitioner")))
+        self.practitioner = combo(practitioners)
+        self.practitioner_message = FieldMessage()
+        form.addRow("&Practitioner", self.practitioner)
+        form.addRow("", self.practitioner_message)
+        self.course = QComboBox()
+        self.course.addItem("No course", None)
+        for course in self.courses:
+            self.course.addItem(f"{course.concern} — {course.planned_sessions} sessions from "
+                                f"{day_text(course.started_on)}", course.id)
+        form.addRow("C&ourse", self.course)
+        left.addWidget(when)
+
+        # device
+        device = QGroupBox("Device")
+        form = QFormLayout(device)
+        self.device_type = QComboBox()
+        self.device_type.addItem("Pen (motorised, cartridges)", DeviceType.PEN)
+        self.device_type.addItem("Roller", DeviceType.ROLLER)
+        form.addRow("&Type", self.device_type)
+        self.device_model = remembering(QLineEdit(), repo.remembered("device_model"))
+        form.addRow("&Model", self.device_model)
+        self.cartridge = remembering(QLineEdit(), repo.remembered("cartridge"))
+        self.cartridge.setPlaceholderText("e.g. 16-pin, 36-pin, nano")
+        form.addRow("&Cartridge", self.cartridge)
+        self.cartridge_lot = remembering(QLineEdit(), repo.remembered("cartridge_lot"))
+        form.addRow("Cartridge &lot", self.cartridge_lot)
+        self.device_message = FieldMessage()
+        form.addRow("", self.device_message)
+        left.addWidget(device)
+
+        # topical anaesthetic
+        numbing = QGroupBox("Topical anaesthetic")
+        form = QFormLayout(numbing)
+        products = list(dict.fromkeys(list(self.settings.anaesthetics)
+                                      + repo.remembered("anaesthetic_product")))
+        self.anaesthetic = combo(["", *products])
+        self.anaesthetic.lineEdit().setPlaceholderText("none used")
+        form.addRow("Pro&duct", self.anaesthetic)
+        self.applied = TimeStamp("Applied at", self.now)
+        self.removed = TimeStamp("Removed at", self.now)
+        form.addRow("", self.applied)
+        form.addRow("", self.removed)
+        self.contact = QLabel()
+        form.addRow("Contact", self.contact)
+        self.anaesthetic_message = FieldMessage()
+        form.addRow("", self.anaesthetic_message)
+        left.addWidget(numbing)
+
+        # treated areas
+        areas_box = QGroupBox("Treated areas")
+        layout = QVBoxLayout(areas_box)
+        area_names = list(dict.fromkeys([*STANDARD_AREAS, *self.settings.area_depths]))
+        self.areas = RowList(lambda a: AreaRow(a, area_names, list(ENDPOINTS)), "Add &area")
+        layout.addWidget(self.areas)
+        self.areas_message = FieldMessage()
+        layout.addWidget(self.areas_message)
+        left.addWidget(areas_box)
+        left.addStretch(1)
+
+        # serums, combined treatments
+        serums_box = QGroupBox("Serums and calming products")
+        layout = QVBoxLayout(serums_box)
+        serum_products = repo.remembered("serum_product")
+        serum_lots = repo.remembered("serum_lot")
+        self.serums = RowList(lambda s: SerumRow(s, serum_products, serum_lots), "Add s&erum")
+        layout.addWidget(self.serums)
+        self.combined = QLineEdit()
+        self.combined.setPlaceholderText("combined in this visit, e.g. chemical peel")
+        layout.addWidget(self.combined)
+        right.addWidget(serums_box)
+
+        reactions_box = QGroupBox("Reactions")
+        layout = QVBoxLayout(reactions_box)
+        self.reactions = RowList(ReactionRow, "Add &reaction")
+        layout.addWidget(self.reactions)
+        right.addWidget(reactions_box)
+
+        aftercare_box = QGroupBox("Aftercare given")
+        layout = QVBoxLayout(aftercare_box)
+        self.aftercare = QListWidget()
+        self.aftercare.setMaximumHeight(130)
+        layout.addWidget(self.aftercare)
+        right.addWidget(aftercare_box)
+
+        other = QGroupBox("Fee and notes")
+        form = QFormLayout(other)
+        fee_row = QHBoxLayout()
+        self.fee = QLineEdit()
+        self.fee.setPlaceholderText("0.00")
+        self.fee.setMaximumWidth(120)
+        fee_row.addWidget(self.fee)
+        fee_row.addWidget(QLabel(self.settings.currency))
+        fee_row.addStretch(1)
+        form.addRow("Fee", fee_row)
+        self.fee_message = FieldMessage()
+        form.addRow("", self.fee_message)
+        self.notes = QPlainTextEdit()
+        self.notes.setMaximumHeight(90)
+        form.addRow("&Notes", self.notes)
+        right.addWidget(other)
+
+        self.history = QTextBrowser()
+        self.history.setMaximumHeight(140)
+        self.history_box = QGroupBox("Amendment history")
+        QVBoxLayout(self.history_box).addWidget(self.history)
+        right.addWidget(self.history_box)
+        right.addStretch(1)
+
+    def _form_signals(self) -> list:
+        """Every field's change signal: the editor re-reads the form on each."""
+        return [self.started.dateTimeChanged, self.practitioner.currentTextChanged,
+                self.course.currentIndexChanged, self.device_type.currentIndexChanged,
+                self.device_model.textChanged, self.cartridge.textChanged,
+                self.cartridge_lot.textChanged, self.anaesthetic.currentTextChanged,
+                self.applied.changed, self.removed.changed, self.areas.changed,
+                self.serums.changed, self.combined.textChanged, self.reactions.changed,
+                self.aftercare.itemChanged, self.fee.textChanged, self.notes.textChanged]
+
+    def _field_messages(self) -> dict[str, FieldMessage]:
+        """Where a problem with each place (`areas[1]`, `fee`) is shown."""
+        messages = {"practitioner": self.practitioner_message,
+                    "device": self.device_message, "anaesthetic": self.anaesthetic_message,
+                    "fee": self.fee_message, "areas": self.areas_message}
+        for i, row in enumerate(self.areas.rows):
+            messages[f"areas[{i}]"] = row.message
+        for i, row in enumerate(self.serums.rows):
+            messages[f"serums[{i}]"] = row.message
+        for i, row in enumerate(self.reactions.rows):
+            messages[f"reactions[{i}]"] = row.message
+        return messages
+
+    def _set_editable(self, editable: bool) -> None:
+        for widget in (self.started, self.practitioner, self.course, self.device_type,
+                       self.device_model, self.cartridge, self.cartridge_lot, self.anaesthetic,
+                       self.applied, self.removed, self.areas, self.serums, self.combined,
+                       self.reactions, self.aftercare, self.fee):
+            widget.setEnabled(editable)
+        self.notes.setReadOnly(not editable)
+
+
+    # --- fields <-> session ---------------------------------------------------------------
+
+    def _fill(self, s: Session) -> None:
+        self.started.setDateTime(qdatetime(s.started_at))
+        self.practitioner.setCurrentText(s.practitioner)
+        self.course.setCurrentIndex(max(0, self.course.findData(s.course_id)))
+        self.device_type.setCurrentIndex(list(DeviceType).index(s.device.type))
+        self.device_model.setText(s.device.model or "")
+        self.cartridge.setText(s.device.cartridge or "")
+        self.cartridge_lot.setText(s.device.cartridge_lot or "")
+        self._fill_anaesthetic(s.anaesthetic.product if s.anaesthetic else "",
+                               s.anaesthetic.applied_at if s.anaesthetic else None,
+                               s.anaesthetic.removed_at if s.anaesthetic else None)
+        self.areas.set_items(s.areas)
+        self.serums.set_items(s.serums)
+        self.combined.setText(", ".join(s.combined_with))
+        self.reactions.set_items(s.reactions)
+        self._fill_aftercare(s.aftercare)
+        self.fee.setText(f"{s.fee.amount:.2f}" if s.fee else "")
+        self.notes.setPlainText(s.notes)
+
+    def _fill_anaesthetic(self, product: str, applied, removed) -> None:
+        self.anaesthetic.setCurrentText(product)
+        self.applied.set_value(applied)
+        self.removed.set_value(removed)
+
+    def _fill_aftercare(self, given: list[str]) -> None:
+        # The items given come first, in their order, so re-reading them changes nothing.
+        self.aftercare.clear()
+        for item in dict.fromkeys([*given, *self.settings.aftercare]):
+            entry = QListWidgetItem(item)
+            entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            entry.setCheckState(Qt.CheckState.Checked if item in given
+                                else Qt.CheckState.Unchecked)
+            self.aftercare.addItem(entry)
+
+    def session(self) -> tuple[Session, list[Problem]]:
+        """The session as the fields describe it, and problems the fields alone show."""
+        problems: list[Problem] = []
+        started = self.started.dateTime().toPython().replace(microsecond=0)
+        anaesthetic = None
+        product = self.anaesthetic.currentText().strip()
+        applied = self.applied.value(started)
+        removed = self.removed.value(started)
+        if product or applied or removed:
+            if applied is None:
+                problems.append(Problem("anaesthetic.applied_at",
+                                        "when was the anaesthetic applied? (Applied now)"))
+            else:
+                anaesthetic = Anaesthetic(product, applied, removed)
+        fee = None
+        if self.fee.text().strip():
+            try:
+                fee = Fee(Decimal(self.fee.text().strip()), self.settings.currency)
+            except InvalidOperation:
+                problems.append(Problem("fee.amount", f"{self.fee.text().strip()!r} is not an "
+                                        "amount; type it like 250.00"))
+        aftercare = [self.aftercare.item(i).text() for i in range(self.aftercare.count())
+                     if self.aftercare.item(i).checkState() == Qt.CheckState.Checked]
+        session = Session(
+            client_id=self.client.id, started_at=started,
+            practitioner=self.practitioner.currentText().strip(), areas=self.areas.values(),
+            id=self.session_id, course_id=self.course.currentData(),
+            device=Device(self.device_type.currentData(), text_or_none(self.device_model),
+                          text_or_none(self.cartridge), text_or_none(self.cartridge_lot)),
+            anaesthetic=anaesthetic, serums=self.serums.values(),
+            combined_with=[x.strip() for x in self.combined.text().split(",") if x.strip()],
+            reactions=self.reactions.values(), aftercare=aftercare, fee=fee,
+            notes=self.notes.toPlainText(), signed_at=self.signed_at,
+            acknowledged_warnings=list(self.acknowledged), amendments=list(self.amendments))
+        return session, problems
+
+    def _snapshot(self):
+        session, problems = self.session()
+        return encode_session(session), [str(p) for p in problems]
+
+    def is_dirty(self) -> bool:
+        return self._snapshot() != self._baseline
+
+    def problems(self) -> list[Problem]:
+        session, problems = self.session()
+        return problems + validate_session(session)
+
