@@ -123,6 +123,30 @@ def open_readonly(path: str | os.PathLike) -> Database:
     return Database(conn, execute_plugins=False)
 
 
+def open_for_reading(path: str | os.PathLike) -> Database | None:
+    """The window's first connection, read-only, so it can paint and search while SQLite's
+    whole-file check runs: only for a NeedleDesk file already at this schema. None for
+    anything else (new, empty, needing an upgrade, a newer NeedleDesk's, another program's,
+    unreadable): the caller then waits for the check and `open_checked`, which opens,
+    upgrades or refuses it exactly as before. Writes nothing."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        found = _inspect(path)
+    except DatabaseError:
+        return None
+    if (not found.tables or found.newer or found.version < schema_version()
+            or set(STEP_NAMES) - found.steps):
+        return None
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=10,
+                               check_same_thread=False)
+    except sqlite3.Error:
+        return None
+    return Database(conn, execute_plugins=False)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # check_same_thread=False: the window hands reads to a worker thread; each thread
     # still gets its own connection from `open_database`, this only lifts Python's guard.

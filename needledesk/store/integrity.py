@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 
@@ -29,3 +32,20 @@ def quick_check(path: str | os.PathLike) -> list[str]:
         return [str(exc)]
     finally:
         conn.close()
+
+
+def check_in_background(path: str | os.PathLike,
+                        check: Callable[[Path], list[str]] = quick_check) -> Future:
+    """`check(path)` (quick_check) on a daemon thread; the Future holds what it found. A
+    check that cannot run counts as a problem, never as a pass."""
+    future: Future = Future()
+    future.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            future.set_result(list(check(Path(path))))
+        except Exception as exc:
+            future.set_result([f"the check could not run ({exc})"])
+
+    threading.Thread(target=run, name="quick_check", daemon=True).start()
+    return future

@@ -67,32 +67,73 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def open_main_window(db_path: Path | None, state: QSettings | None = None, *, set_up=None):
-    """Check the file (read-only), open it and build the main window. Raises
-    NeedleDeskError (DamagedDatabaseError for a damaged file) plainly. `set_up(repo)`, when
-    given, runs once the file is open and before the window reads the settings (the
-    first-run set-up; `run_window` passes it, the smoke test and scripts do not)."""
-    from concurrent.futures import ThreadPoolExecutor
+def open_main_window(db_path: Path | None, state: QSettings | None = None, *, set_up=None,
+                     check=None, on_damaged=None):
+    """Open the file and build the main window. Raises NeedleDeskError (DamagedDatabaseError
+    for a damaged file found before the window exists) plainly. `set_up(repo)`, when given,
+    runs once the file is open and before the window reads the settings (the first-run
+    set-up; `run_window` passes it, the smoke test and scripts do not).
 
-    from needledesk.store.integrity import quick_check
+    SQLite's whole-file check (`check`, quick_check by default) runs on a thread and is not
+    waited for: a file already at this schema is painted from a read-only connection, and
+    its writer opens only once the check has passed (`ui.startup.GatedRepository`: any write
+    before then waits for it). A check that fails after the window is shown runs
+    `on_damaged(window, problem)` (default `damaged_after_start`), and no writer is ever
+    opened. A new file, or one needing an upgrade, waits for the check before opening, as
+    before."""
+    from needledesk.store.integrity import check_in_background, quick_check
 
     path = Path(db_path) if db_path else default_db_path()
-    # The check reads the whole file (0.14 s at 5,000 clients from a warm cache, far longer
-    # from a cold disk) inside SQLite, without the GIL: it runs while the store and the
-    # window's modules import. The file is still opened for writing only once it is sound.
-    with ThreadPoolExecutor(1, thread_name_prefix="quick_check") as pool:
-        checking = pool.submit(quick_check, path)
-        from needledesk.store.database import open_checked
-        from needledesk.store.repository import Repository
-        from needledesk.ui.main_window import MainWindow
+    # The check reads the whole file inside SQLite, without the GIL: it runs while the
+    # store and the window's modules import, and on after the window is shown.
+    checking = check_in_background(path, check or quick_check)
+    from needledesk.store.database import open_checked, open_for_reading
+    from needledesk.store.repository import Repository
+    from needledesk.ui.main_window import MainWindow
+    from needledesk.ui.startup import FileCheck, GatedRepository
 
-        problems = checking.result()
     state = state or QSettings()
     user = str(state.value("last_practitioner", "") or "")
-    repo = Repository(open_checked(path, checked=problems), user=user)
+    reading = open_for_reading(path)
+    if reading is None:   # new, empty or older: written at once, so the check comes first
+        repo = Repository(open_checked(path, checked=checking.result()), user=user)
+    else:
+        gate = FileCheck(path, checking)
+        repo = GatedRepository(reading, gate, path, user=user)
     if set_up is not None:
         set_up(repo)
-    return MainWindow(repo, repo.settings(), state, db_label=str(path))
+    window = MainWindow(repo, repo.settings(), state, db_label=str(path))
+    if isinstance(repo, GatedRepository):
+        repo._status = window.statusBar().showMessage   # "" clears it
+        damaged = on_damaged or damaged_after_start
+        repo.on_damaged = lambda problem: damaged(window, problem)
+    return window
+
+
+_replacements: list = []   # a window opened on a restored backup, kept alive
+
+
+def damaged_after_start(window, problem: str) -> None:
+    """The check failed after the window was shown: nothing was written and no writer was
+    opened. Say so plainly and offer the newest good backup (`offer_backup`); restored, a
+    new window opens on it; otherwise the program ends, the damaged file untouched."""
+    path = Path(window.db_path)
+    state = window.state
+    window.repo.db.close()   # a restore replaces the file: no connection may stay open
+    window.hide()            # hide, not close: closing takes a backup of the file
+    window.deleteLater()
+    app = QApplication.instance()
+    if not offer_backup(path, state, problem):
+        app.exit(1)
+        return
+    try:
+        fresh = open_main_window(path, state, set_up=_first_run)
+    except NeedleDeskError as exc:
+        QMessageBox.critical(None, "NeedleDesk cannot open the records", str(exc))
+        app.exit(1)
+        return
+    _replacements.append(fresh)
+    fresh.show()
 
 
 def _first_run(repo) -> None:
