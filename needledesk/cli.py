@@ -206,8 +206,8 @@ def _run(args) -> int:
         return 0
     if args.command == "restore":
         from needledesk.paths import prepare_db_folder
-        from needledesk.store.backup import restore_and_record
         from needledesk.store.lock import DatabaseLock
+        from needledesk.store.restore import restore_and_record
 
         path = args.db or _default_path()
         prepare_db_folder(path)  # restoring onto a new PC: the data folder may not exist yet

@@ -1,4 +1,4 @@
-"""Backups of the clinic's file: consistent copies, rotated generations, and restore.
+"""Backups of the clinic's file: consistent copies and rotated generations.
 
 A backup is taken through SQLite's online backup API from a connection of its own, inside
 one read transaction: the copy is the database exactly as it was when the backup began,
@@ -7,10 +7,7 @@ file, must pass `PRAGMA integrity_check`, is made a single self-contained file (
 mode DELETE), fsynced, and only then renamed to its real name. So a file named like a
 backup is always a whole, sound one. Every file written is readable by its user only.
 
-Restore copies the backup beside the database and checks the copy in full (whose file,
-which schema, exactly NeedleDesk's schema objects, integrity, `check`) before the database is
-touched; only then does it keep the current database as a safety copy and rename the
-checked copy into place. It must run with every connection to the database closed.
+Restoring one is `store.restore` (above the Repository and `check`, which it uses).
 """
 
 from __future__ import annotations
@@ -32,9 +29,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from needledesk.errors import NeedleDeskError
-from needledesk.store.database import DatabaseError, companions, identify
-from needledesk.store.fileschema import foreign_schema_objects
-from needledesk.store.schema import STEP_NAMES, migrations, schema_version
+from needledesk.store import anchors
+from needledesk.store.identity import DatabaseError, companions, identify
 from needledesk.store.targets import refuse_protected_target
 
 log = logging.getLogger(__name__)
@@ -42,8 +38,6 @@ log = logging.getLogger(__name__)
 #: Pages copied per step of the backup API: about 1 MB, so progress moves smoothly.
 PAGES_PER_STEP = 256
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 7, 4, 12
-#: How long restore waits for the database to be free before saying it is in use.
-LOCK_TIMEOUT = 2.0
 
 _STAMP = "%Y-%m-%dT%H%M"
 _NAME = re.compile(r"needledesk-(\d{4}-\d{2}-\d{2}T\d{4})\.db")
@@ -383,8 +377,6 @@ def _manifest_temp(temp: Path, target: Path) -> Path:
     """The manifest of the finished copy at `temp` (database id, the audit trail's head,
     the restore epoch, the file's SHA-256: `store.anchors`), in a hidden 0600 temporary file
     beside `target`. On failure the copy is removed too: nothing is left half-made."""
-    from needledesk.store import anchors
-
     try:
         manifest = anchors.manifest_for(temp, target.name)
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.manifest.",
@@ -408,10 +400,8 @@ def _manifest_temp(temp: Path, target: Path) -> Path:
 
 
 def _put_manifest_in_place(manifest: Path, target: Path) -> None:
-    from needledesk.store.anchors import manifest_path
-
     try:
-        os.replace(manifest, manifest_path(target))
+        os.replace(manifest, anchors.manifest_path(target))
     except OSError as exc:
         _remove(manifest)
         raise BackupError(f"{target.name} was written, but not its manifest "
@@ -480,10 +470,8 @@ def rotate(folder: str | os.PathLike, now: datetime | None = None) -> list[Path]
 
 
 def _remove_manifest(backup: Path) -> None:
-    from needledesk.store.anchors import manifest_path
-
     with contextlib.suppress(OSError):
-        manifest_path(backup).unlink()
+        anchors.manifest_path(backup).unlink()
 
 
 def _sweep_temps(folder: Path) -> list[Path]:
@@ -501,344 +489,3 @@ def _sweep_temps(folder: Path) -> list[Path]:
                     path.unlink()
                     removed.append(path)
     return removed
-
-
-# --- restore -----------------------------------------------------------------------------
-
-def _claim(db_path: Path) -> sqlite3.Connection | None:
-    """A connection that has made sure no other connection has the database open, and that
-    keeps it so: leaving WAL mode needs every other connection closed (each holds a lock
-    while open), and the read transaction it then holds lets nobody write to the file or
-    switch it back to WAL. None when the file is too damaged for SQLite to read."""
-    conn = sqlite3.connect(db_path, timeout=LOCK_TIMEOUT, isolation_level=None,
-                           check_same_thread=False)
-    try:
-        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-        if mode.lower() != "delete":
-            raise _in_use(db_path)
-        _begin_read(conn)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        if exc.sqlite_errorcode & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
-            raise _in_use(db_path) from None
-        return None
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _in_use(db_path: Path) -> BackupError:
-    return BackupError(f"{db_path}: is in use; close NeedleDesk (every window and command "
-                       "using this file) and try again. Nothing was changed.")
-
-
-def _safety_name(db_path: Path, now: datetime) -> Path:
-    stamp = now.strftime("%Y%m%d-%H%M%S")
-    candidate = db_path.with_name(f"{db_path.stem}.before-restore-{stamp}{db_path.suffix}")
-    number = 1
-    while candidate.exists():
-        number += 1
-        candidate = db_path.with_name(
-            f"{db_path.stem}.before-restore-{stamp}-{number}{db_path.suffix}")
-    return candidate
-
-
-def _raw_copy(source: Path, target: Path) -> None:
-    """Byte copy, private, fsynced: only for a file SQLite cannot read, which no connection
-    can have open, so that a damaged database is kept as it was."""
-    try:
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                    suffix=".tmp")
-    except OSError as exc:
-        raise BackupError(f"cannot write into {target.parent}: {_reason(exc)}") from None
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            while chunk := src.read(1 << 20):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-    except OSError as exc:
-        _remove(Path(name))
-        raise BackupError(f"cannot write into {target.parent}: {_reason(exc)}") from None
-    _put_in_place(Path(name), target)
-
-
-def _keep_safety_copy(claimed: sqlite3.Connection | None, db_path: Path, target: Path
-                      ) -> Path:
-    if claimed is not None:
-        try:
-            temp, _ = _write_temp(claimed, target, verify=False)
-        except DatabaseError:
-            pass  # unreadable pages: keep the bytes as they are, below
-        else:
-            _put_in_place(temp, target)
-            return target
-    wal = companions(db_path)[1]
-    _raw_copy(db_path, target)
-    if wal.exists():
-        _raw_copy(wal, companions(target)[1])
-    return target
-
-
-class RestoreIncomplete(NeedleDeskError):
-    """The backup was put in place, but a step after that failed. The message says what
-    state the files are in and where the records as they were are kept."""
-
-    def __init__(self, restored: Restored, message: str):
-        super().__init__(message)
-        self.restored = restored
-
-
-@dataclass(frozen=True)
-class Restored:
-    """What a restore did."""
-
-    #: The file replaced: for a symlinked database, the link's target (the link stays).
-    database: Path
-    #: The backup restored: its date, and its counts as restored (after any upgrade).
-    backup: BackupInfo
-    #: The database as it was (`<name>.before-restore-<stamp>.db`), None if there was none.
-    safety: Path | None
-
-
-_NOTHING = "Nothing was changed."
-
-
-def _refused(backup: Path, why: str) -> DatabaseError:
-    return DatabaseError(f"{backup}: {why}. {_NOTHING}")
-
-
-def _some(problems: list[str], shown: int = 3) -> str:
-    more = len(problems) - shown
-    return "; ".join(problems[:shown]) + (f" (and {more} more)" if more > 0 else "")
-
-
-def _sweep_restore_copies(db_path: Path) -> None:
-    """Remove the hidden copies that a restore cut short by a crash left beside the database
-    more than a day ago (they hold records too)."""
-    limit = time.time() - STALE_TEMP_SECONDS
-    prefix = f".{db_path.name}.restore."
-    with contextlib.suppress(OSError):
-        for path in db_path.parent.iterdir():
-            if path.name.startswith(prefix) and ".tmp" in path.name and path.is_file():
-                with contextlib.suppress(OSError):
-                    if path.stat().st_mtime < limit:
-                        path.unlink()
-
-
-def _copy_beside(backup: Path, db_path: Path) -> Path:
-    """The backup, copied page by page through SQLite into a hidden 0600 file beside the
-    database (the same filesystem, so that putting it in place is one rename)."""
-    folder = db_path.parent
-    if not folder.is_dir():
-        raise BackupError(f"cannot restore into {folder}: the folder is not there. {_NOTHING}")
-    try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{db_path.name}.restore.",
-                                    suffix=".tmp")
-    except OSError as exc:
-        raise BackupError(f"cannot write into {folder}: {_reason(exc)}. {_NOTHING}") from None
-    os.close(fd)
-    temp = Path(name)
-    try:
-        source = _read_only(backup)
-        try:
-            dest = sqlite3.connect(temp, isolation_level=None, check_same_thread=False)
-            try:
-                dest.execute("PRAGMA synchronous = OFF")  # fsynced once, before the rename
-                source.backup(dest, pages=PAGES_PER_STEP)
-                dest.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                dest.close()
-        finally:
-            source.close()
-    except sqlite3.DatabaseError as exc:
-        _remove(temp)
-        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_FULL:
-            raise BackupError(f"cannot write into {folder}: the disk is full. {_NOTHING}"
-                              ) from None
-        raise _refused(backup, f"is damaged or not a NeedleDesk database ({exc})") from None
-    except OSError as exc:
-        _remove(temp)
-        raise BackupError(f"cannot write into {folder}: {_reason(exc)}. {_NOTHING}") from None
-    except BaseException:
-        _remove(temp)
-        raise
-    return temp
-
-
-def _refuse_foreign_schema(conn: sqlite3.Connection, backup: Path, version: int) -> None:
-    foreign = foreign_schema_objects(conn, version)
-    if foreign:
-        raise _refused(backup, f"is not a backup as NeedleDesk makes them: {_some(foreign)}")
-
-
-def _check_and_prepare(conn: sqlite3.Connection, backup: Path, stage: list[str]
-                       ) -> BackupInfo:
-    """Every check, on the copy: whose file, which schema, exactly NeedleDesk's schema
-    objects, SQLite's integrity check; then the upgrade of an older backup, and the full
-    `check` (foreign keys, the audit chain, every record's rules and seals)."""
-    from needledesk.store.check import check_database
-
-    found = identify(conn, backup)
-    if found.newer:
-        raise DatabaseError(
-            f"{backup}: was written by a newer NeedleDesk (schema {found.version}, this program "
-            f"knows {schema_version()}); update NeedleDesk to restore it. {_NOTHING}")
-    if found.version < 1 or found.steps != set(STEP_NAMES[:found.version]):
-        raise _refused(backup, f"is not a NeedleDesk database as it claims (schema "
-                               f"{found.version}, but the steps recorded in it differ)")
-    problem = _first_problem(conn, "integrity_check")
-    if problem is not None:
-        raise _refused(backup, f"is damaged and cannot be used as a backup "
-                               f"(SQLite reports: {problem})")
-    _refuse_foreign_schema(conn, backup, found.version)
-    db = Database(conn, execute_plugins=False)
-    if found.version < schema_version():
-        stage[0] = "upgrading it to this NeedleDesk's schema"
-        migrations.apply(db)
-        _refuse_foreign_schema(conn, backup, schema_version())
-    stage[0] = "checking it"
-    problems = check_database(db)
-    if problems:
-        raise _refused(backup, f"does not pass NeedleDesk's check: {_some(problems)}")
-    clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
-    sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
-    taken = _stamp_of(backup) or datetime.fromtimestamp(backup.stat().st_mtime)
-    return BackupInfo(backup, taken, clients, sessions, schema_version(),
-                      backup.stat().st_size)
-
-
-def _checked_copy(backup: Path, db_path: Path) -> tuple[Path, BackupInfo]:
-    """The backup copied beside the database and fully checked there (see
-    `_check_and_prepare`), fsynced. A refusal raises DatabaseError, a full disk BackupError;
-    either way the copy is gone and the database was not touched."""
-    temp = _copy_beside(backup, db_path)
-    stage = ["checking it"]
-    try:
-        conn = sqlite3.connect(temp, check_same_thread=False)
-        try:
-            info = _check_and_prepare(conn, backup, stage)
-            if conn.in_transaction:
-                conn.commit()
-        finally:
-            conn.close()
-        _fsync(temp)
-    except NeedleDeskError:
-        _remove(temp)
-        raise
-    except sqlite3.DatabaseError as exc:
-        _remove(temp)
-        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-            raise _refused(backup, f"is damaged or not a NeedleDesk database ({exc})"
-                           ) from None
-        if code == _SQLITE_FULL:
-            raise BackupError(f"cannot write into {db_path.parent}: the disk is full. "
-                              f"{_NOTHING}") from None
-        raise _refused(backup, f"cannot be restored: {stage[0]} failed ({exc})") from None
-    except OSError as exc:
-        _remove(temp)
-        raise BackupError(f"cannot write into {db_path.parent}: {_reason(exc)}. {_NOTHING}"
-                          ) from None
-    except BaseException:
-        _remove(temp)
-        raise
-    return temp, info
-
-
-def _restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
-             now: datetime | None) -> Restored:
-    backup = Path(backup)
-    # A symlinked database: its target is restored, and the link keeps pointing to it.
-    db_path = Path(os.path.realpath(db_path))
-    now = now or datetime.now()
-    if not backup.is_file():
-        raise DatabaseError(f"{backup}: no such backup file. {_NOTHING}")
-    present = db_path.is_file()
-    if present and os.path.samefile(backup, db_path):
-        raise BackupError(f"{backup}: is the database itself; choose a backup. {_NOTHING}")
-    safety = _safety_name(db_path, now) if present else None
-
-    # Everything about the backup is settled before the database is touched at all.
-    _sweep_restore_copies(db_path)
-    temp, info = _checked_copy(backup, db_path)
-    try:
-        claimed = _claim(db_path) if present else None
-    except BaseException:
-        _remove(temp)
-        raise
-    wal_moved = False
-    try:
-        if safety is not None:
-            _keep_safety_copy(claimed, db_path, safety)
-        # A log beside the new file would be replayed into it. With the file claimed there
-        # is none (leaving WAL mode folded it in); an unreadable file's is in the safety copy.
-        for stale in companions(db_path)[1:]:
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
-                wal_moved = wal_moved or stale.name.endswith("-wal")
-        if claimed is not None and os.name == "nt":
-            claimed.close()  # Windows cannot replace a file that is open
-            claimed = None
-        _put_in_place(temp, db_path)
-    except BackupError as exc:
-        _remove(temp)
-        kept = (f" (its write-ahead log is kept with the safety copy {safety}-wal)"
-                if wal_moved else "")
-        raise BackupError(f"{exc}. Nothing was restored: the records are as they were"
-                          f"{kept}.") from None
-    except BaseException:
-        _remove(temp)
-        raise
-    finally:
-        if claimed is not None:
-            claimed.close()
-    log.info("restored %s over %s (safety copy: %s)", backup, db_path, safety)
-    return Restored(db_path, info, safety)
-
-
-def restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
-            now: datetime | None = None) -> Path | None:
-    """Replace the database at `db_path` with the backup; return the safety copy of the
-    database as it was (`<name>.before-restore-<stamp>.db` beside it), or None when there
-    was no database. `restore_and_record` is what the window and the command use.
-
-    The backup is copied beside the database and checked there in full before the database
-    is touched: NeedleDesk's file, not newer than this program, schema objects exactly
-    NeedleDesk's (no extra trigger, view, index or table), SQLite's integrity check, and
-    `check` (foreign keys, the audit chain, the records' rules and seals). An older backup
-    is upgraded in the copy. A refused backup raises DatabaseError and leaves the database
-    byte for byte as it was. Every connection to the database must be closed first (the
-    window's included); if one is open, BackupError is raised and nothing is changed. A
-    symlinked `db_path` is followed: its target is replaced, the link stays."""
-    return _restore(backup, db_path, now=now).safety
-
-
-def restore_and_record(backup: str | os.PathLike, db_path: str | os.PathLike, *,
-                       who: str, now: datetime | None = None) -> Restored:
-    """`restore`, then the restore recorded in the restored database's audit trail, which
-    also starts a new epoch for the tamper anchors (`Repository.record_restore`: right after
-    the replacement, before anything else is written). Raises as `restore` while nothing has
-    been replaced; RestoreIncomplete when the backup is in place but a step after it failed,
-    saying so and where the records as they were are kept."""
-    from needledesk.store.database import open_database
-    from needledesk.store.repository import Repository
-
-    restored = _restore(backup, db_path, now=now)
-    try:
-        repo = Repository(open_database(restored.database), user=who)
-        try:
-            repo.record_restore(str(restored.backup.path),
-                                str(restored.safety) if restored.safety else None)
-        finally:
-            repo.db.close()
-    except (NeedleDeskError, OSError, sqlite3.Error) as exc:
-        kept = (f"The records as they were are kept in {restored.safety}."
-                if restored.safety else "There was no database before it.")
-        raise RestoreIncomplete(restored, (
-            f"{restored.backup.path} was restored into {restored.database} (it was checked in "
-            f"full first), but recording the restore in its audit trail failed ({exc}); the "
-            f"audit trail does not show this restore, and `needledesk check` may report it. "
-            f"{kept}")) from None
-    return restored

@@ -10,27 +10,24 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from needledesk.errors import NeedleDeskError
-from needledesk.store.integrity import quick_check
-from needledesk.store.schema import (
-    APPLICATION_ID,
-    MIGRATION_SET,
-    STEP_NAMES,
-    migrations,
-    schema_version,
+from needledesk.store import anchors
+from needledesk.store.backup import backup_to
+from needledesk.store.identity import (  # noqa: F401 - also this module's public names
+    PRIVATE,
+    DatabaseError,
+    FileIdentity,
+    companions,
+    identify,
+    make_private,
 )
-
-PRIVATE = 0o600
-
-
-class DatabaseError(NeedleDeskError):
-    """The file cannot be opened as this NeedleDesk's database; it was not changed."""
+from needledesk.store.identity import inspect_file as _inspect
+from needledesk.store.integrity import quick_check
+from needledesk.store.schema import STEP_NAMES, migrations, schema_version
 
 
 class DamagedDatabaseError(DatabaseError):
@@ -43,73 +40,6 @@ class DamagedDatabaseError(DatabaseError):
         detail = problems[0] + (f" (and {more} more)" if more else "")
         super().__init__(f"{path}: the records file is damaged ({detail}). It has not been "
                          "changed. Restore the newest good backup.")
-
-
-def make_private(path: Path) -> None:
-    """Readable and writable by the user only (records are health data)."""
-    if os.name == "posix" and path.exists():
-        os.chmod(path, PRIVATE)
-
-
-def companions(path: Path) -> list[Path]:
-    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
-
-
-@dataclass(frozen=True)
-class FileIdentity:
-    """What a SQLite file says about itself: NeedleDesk's mark, schema version and steps."""
-
-    application_id: int
-    version: int
-    steps: frozenset[str]
-    tables: frozenset[str]
-
-    @property
-    def newer(self) -> bool:
-        """Written by a newer NeedleDesk: a schema version or a step this one does not know."""
-        return self.version > schema_version() or bool(self.steps - set(STEP_NAMES))
-
-
-def identify(conn: sqlite3.Connection, path: str | os.PathLike, *,
-             empty_ok: bool = False) -> FileIdentity:
-    """Is the file behind `conn` NeedleDesk's? The one check that opening the database,
-    reading a backup and restoring one all use. Reads only. Raises DatabaseError naming
-    `path` for a SQLite file of another program; a file with no tables at all only passes
-    with `empty_ok` (a database about to be made, never a backup). A newer NeedleDesk's
-    file passes: the caller refuses or describes it (`FileIdentity.newer`). SQLite's own
-    errors (not a database, damaged) reach the caller as sqlite3.DatabaseError."""
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = frozenset(row[0] for row in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'"))
-    steps: frozenset[str] = frozenset()
-    if "_sqlite_migrations" in tables:
-        steps = frozenset(row[0] for row in conn.execute(
-            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET]))
-    if not tables:
-        if app_id in (0, APPLICATION_ID) and empty_ok:
-            return FileIdentity(app_id, version, steps, tables)
-        raise DatabaseError(f"{path}: is not a NeedleDesk database (it holds no tables)")
-    # Id 0 with NeedleDesk's steps recorded: accepted, as it always was (the steps say whose).
-    if app_id not in (0, APPLICATION_ID) or not steps:
-        raise DatabaseError(f"{path}: is not a NeedleDesk database (a SQLite file of another "
-                            f"program, application id {app_id:#x})")
-    return FileIdentity(app_id, version, steps, tables)
-
-
-def _inspect(path: Path, *, empty_ok: bool = True) -> FileIdentity:
-    """`identify` on the file, read-only."""
-    uri = path.resolve().as_uri() + "?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True)
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"{path}: cannot be opened ({exc})") from None
-    try:
-        return identify(conn, path, empty_ok=empty_ok)
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path}: is not a NeedleDesk database ({exc})") from None
-    finally:
-        conn.close()
 
 
 def open_readonly(path: str | os.PathLike) -> Database:
@@ -193,14 +123,10 @@ def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
             pending = migrations.pending(db)
             if pending and not fresh and migrations.applied(db):
                 # A checked copy (temp file, integrity_check, fsync, rename) before upgrading.
-                from needledesk.store.backup import backup_to
-
                 stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
                 backup_to(path, path.with_name(
                     f"{path.stem}.before-schema-{schema_version()}-{stamp}{path.suffix}"))
             if pending:
-                from needledesk.store import anchors
-
                 before = anchors.database_id(conn)
                 migrations.apply(db)
                 made = anchors.database_id(conn)

@@ -7,12 +7,16 @@ that set by their SQL, whitespace folded. Anything added, changed or dropped is 
 a dropped trigger lets the audit trail be edited, an added trigger or view can make the
 program read something other than what is stored.
 
-`schema_problems(db)` is what `check` calls, and what restore calls on a backup candidate.
+`schema_problems(db)` is what `check` calls (against the file's own schema version), and
+`schema_problems(conn, version)` what restore calls on a backup's copy: against the
+backup's version before the copy is upgraded, and against this program's after. (It is the
+one comparison; restore's own, `fileschema`, was merged into it.)
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 
 from sqlite_utils import Database
@@ -24,8 +28,20 @@ from needledesk.store.schema import MIGRATION_SET, STEP_NAMES, STEPS, schema_ver
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
 
+# A quoted string or identifier: kept exactly as written.
+_QUOTED = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\])""")
+
+
 def _normalised(sql: str | None) -> str | None:
-    return None if sql is None else " ".join(sql.split())
+    """The SQL with runs of whitespace outside quotes folded to one space: the same
+    statement however it was indented, while a quoted string must match exactly."""
+    if sql is None:
+        return None
+    parts = _QUOTED.split(sql)
+    # split() with one group: even positions are outside quotes, odd ones are quoted.
+    for at in range(0, len(parts), 2):
+        parts[at] = re.sub(r"\s+", " ", parts[at])
+    return "".join(parts).strip()
 
 
 def _ignored(kind: str, name: str, table: str) -> bool:
@@ -54,11 +70,13 @@ def expected_objects(version: int) -> dict[tuple[str, str], str | None]:
         conn.close()
 
 
-def schema_problems(db_or_conn) -> list[str]:
+def schema_problems(db_or_conn, version: int | None = None) -> list[str]:
     """Each schema object added, changed or dropped compared with what NeedleDesk's
-    migrations make for the file's schema version, one line each; [] when it matches."""
+    migrations make for schema `version` (default: the version the file says it is), and
+    the record of applied steps, one line each; [] when it matches."""
     conn = getattr(db_or_conn, "conn", db_or_conn)
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version is None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > schema_version():
         return [f"schema: the file is of schema {version}, newer than this NeedleDesk knows "
                 f"({schema_version()})"]

@@ -56,6 +56,7 @@ from needledesk.exchange import encode_record, encode_session, fmt_amount, fmt_d
 from needledesk.settings import ClinicSettings
 from needledesk.store import anchors, seals
 from needledesk.store.audit import AuditLog
+from needledesk.store.database import open_database
 from needledesk.store.settings import load_settings, save_settings, settings_summary
 
 _CHILD_TABLES = ("treated_areas", "serums", "reactions", "acknowledged_warnings", "amendments")
@@ -162,8 +163,6 @@ class Repository:
     def reader(self) -> Repository:
         """A second connection to the same file, for reading on a worker thread (WAL lets it
         read while this one writes). The caller closes it: `reader.db.close()`."""
-        from needledesk.store.database import open_database
-
         return Repository(open_database(self.path, migrate=False), clock=self.clock)
 
     def _now(self) -> datetime:

@@ -16,6 +16,10 @@ from datetime import datetime
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+# The frozen, versioned seals (v1, v2) that steps 3 and 5 write: below this module, never
+# today's Repository or the exchange encoder.
+from needledesk.store.seals import record_hashes, v1_seals
+
 MIGRATION_SET = "needledesk"
 #: "NDK1" in ASCII: marks the file as a NeedleDesk database for `file(1)` and for us.
 APPLICATION_ID = 0x4E444B31
@@ -224,8 +228,6 @@ def audit_trail(db: Database) -> None:
     # Seal what is already signed, so that from now on a change behind the program's back
     # shows. (Earlier history cannot be reconstructed; the baseline says so.) Frozen: plain
     # SQL and this step's own helpers, never today's Repository.
-    from needledesk.store.seals import v1_seals
-
     now = datetime.now().replace(microsecond=0)
     signed = [r[0] for r in db.execute(
         "SELECT id FROM sessions WHERE signed_at IS NOT NULL ORDER BY started_at, rowid")]
@@ -253,8 +255,6 @@ def record_hashes_and_database_id(db: Database) -> None:
     # edited, deleted or added behind the program's back shows. A signed session that no
     # longer matches its v1 seal, or is signed without one, gets no baseline: `check` keeps
     # reporting it rather than this step blessing it.
-    from needledesk.store.seals import record_hashes, v1_seals
-
     now = datetime.now().replace(microsecond=0)
     who = "NeedleDesk upgrade"
     sealed = {r[0]: r[1] for r in db.execute(

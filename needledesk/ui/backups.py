@@ -7,6 +7,7 @@ into place); here it runs off the UI thread and the practitioner chooses what to
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
@@ -21,7 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk.domain.text import moment_text
-from needledesk.store.backup import BackupInfo, Restored, default_backup_dir
+from needledesk.store.backup import BackupInfo, default_backup_dir
+
+if TYPE_CHECKING:  # only a type here; store.restore pulls in the Repository and check
+    from needledesk.store.restore import Restored
 
 
 def backup_folder(state: QSettings, db_path: str | Path) -> Path:

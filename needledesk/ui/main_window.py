@@ -515,7 +515,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Backups now go to {folder}", 10_000)
 
     def restore_backup(self) -> bool:
-        from needledesk.store.backup import RestoreIncomplete, list_backups, restore_and_record
+        from needledesk.store.backup import list_backups
+        from needledesk.store.restore import RestoreIncomplete, restore_and_record
         from needledesk.store.database import open_checked
         from needledesk.ui.backups import RestoreDialog, restored_text
 

@@ -16,11 +16,12 @@ from sqlite_utils import Database
 
 from needledesk.store import anchors
 from needledesk.store.anchors import ANCHOR_ENV, anchor_file, database_id, manifest_path
-from needledesk.store.backup import backup_to, restore, take_backup
+from needledesk.store.backup import backup_to, take_backup
 from needledesk.store.check import check_database, check_file
 from needledesk.store.database import open_database, open_readonly
 from needledesk.store.expected_schema import expected_objects, schema_problems
 from needledesk.store.repository import Repository
+from needledesk.store.restore import restore
 from needledesk.store.schema import MIGRATION_SET, STEP_NAMES, STEPS, schema_version
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-1.db"

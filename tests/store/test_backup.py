@@ -20,6 +20,7 @@ from factories import make_client, make_session
 
 from needledesk.errors import NeedleDeskError
 from needledesk.store import backup
+from needledesk.store import restore as store_restore
 from needledesk.store.anchors import manifest_path
 from needledesk.store.backup import (
     BackupError,
@@ -29,12 +30,12 @@ from needledesk.store.backup import (
     describe,
     due,
     list_backups,
-    restore,
     rotate,
     take_backup,
 )
 from needledesk.store.database import DatabaseError, open_database
 from needledesk.store.repository import Repository
+from needledesk.store.restore import restore
 from needledesk.store.schema import schema_version
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-1.db"
@@ -341,7 +342,7 @@ def test_restore_keeps_a_safety_copy_holding_the_records_before_it(tmp_path):
 
 
 def test_restore_refuses_while_the_database_is_open(tmp_path, monkeypatch):
-    monkeypatch.setattr(backup, "LOCK_TIMEOUT", 0.05)
+    monkeypatch.setattr(store_restore, "LOCK_TIMEOUT", 0.05)
     path = tmp_path / "clinic.db"
     _fill(path, 2)
     info = backup_to(path, tmp_path / "copy.db")

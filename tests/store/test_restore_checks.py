@@ -25,11 +25,12 @@ from needledesk.cli import main
 from needledesk.domain.model import TreatedArea
 from needledesk.errors import NeedleDeskError
 from needledesk.store import backup
-from needledesk.store.backup import backup_to, restore, restore_and_record
+from needledesk.store.backup import backup_to
 from needledesk.store.check import check_database
 from needledesk.store.database import open_database, open_readonly
-from needledesk.store.fileschema import foreign_schema_objects
+from needledesk.store.expected_schema import schema_problems
 from needledesk.store.repository import Repository
+from needledesk.store.restore import restore, restore_and_record
 from needledesk.store.schema import STEP_NAMES, schema_version
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -303,7 +304,7 @@ def test_a_good_backup_restores_with_the_safety_copy_printed(clinic, tmp_path, c
     assert "InTheWal" not in _first_names(path) and "Client29" in _first_names(path)
     assert _depth_saved_now(path) == 1.5
     assert check_database(open_readonly(path)) == []
-    assert foreign_schema_objects(sqlite3.connect(path)) == []
+    assert schema_problems(sqlite3.connect(path)) == []
 
 
 @posix_only
@@ -334,11 +335,11 @@ def test_foreign_schema_objects_names_each_difference(tmp_path):
     path = tmp_path / "clinic.db"
     _clinic(path, clients=1)
     conn = sqlite3.connect(path)
-    assert foreign_schema_objects(conn) == []
+    assert schema_problems(conn) == []
     conn.execute(SHALLOW)
     conn.execute("DROP INDEX clients_by_name")
     conn.execute("ALTER TABLE clients ADD COLUMN extra TEXT")
-    problems = foreign_schema_objects(conn)
+    problems = schema_problems(conn)
     conn.close()
     assert len(problems) == 3, problems
     assert any("trigger" in p and "shallow" in p for p in problems)
@@ -349,8 +350,8 @@ def test_foreign_schema_objects_names_each_difference(tmp_path):
 def test_an_older_file_is_compared_with_that_version_of_the_schema():
     conn = sqlite3.connect(FIXTURE.as_uri() + "?mode=ro", uri=True)
     try:
-        assert foreign_schema_objects(conn, version=1) == []
-        assert any("settings" in p for p in foreign_schema_objects(conn))
+        assert schema_problems(conn, version=1) == []
+        assert any("settings" in p for p in schema_problems(conn, schema_version()))
     finally:
         conn.close()
 
