@@ -8,6 +8,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,6 +121,7 @@ def _by_id(document: dict) -> dict:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(records(), min_size=1, max_size=3, unique_by=lambda r: r.client.id))
 def test_valid_records_round_trip_through_export_and_import(generated):

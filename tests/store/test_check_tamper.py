@@ -410,6 +410,7 @@ def _apply(conn, edit):
     return new != old or type(new) is not type(old)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edit=edits())

@@ -119,6 +119,7 @@ def _verify(db_path: Path, acked: dict[str, set[str]]) -> int:
         db.close()
 
 
+@pytest.mark.slow
 def test_acknowledged_records_survive_sigkill_at_random_moments(tmp_path):
     rng = random.Random(20261121)
     db_path = tmp_path / "clinic.db"
