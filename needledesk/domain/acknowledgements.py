@@ -18,7 +18,8 @@ def is_acknowledged(code: str, acknowledged: Iterable[AcknowledgedWarning]) -> b
     """True when one of `acknowledged` records the warning `code` (with or without a
     reason). Compared on the stored text, so a code that itself holds the separator (an
     area typed with a dash) still matches."""
-    return any(a.warning == code or a.warning.startswith(code + ACK_SEPARATOR)
+    return any(a.code == code or a.warning == code
+               or a.warning.startswith(code + ACK_SEPARATOR)
                for a in acknowledged)
 
 
