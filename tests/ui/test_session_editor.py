@@ -317,3 +317,121 @@ def test_a_new_session_joins_the_course_under_way_not_a_finished_one(qtbot, edit
     editor = editor_for()
     editor.repeat_last()  # the previous session belongs to the finished course
     assert editor.course.currentData() == running.id
+
+
+# --- the domain's rules and words, once (issue 12) --------------------------------------------
+
+
+@pytest.fixture
+def old_consent(ui_repo):
+    """A client whose only consent was signed well over a year before NOW."""
+    from datetime import date
+
+    client = ui_repo.add_client(make_client(first_name="Olga"))
+    ui_repo.add_screening(make_screening(client.id, date=date(2025, 6, 1)))
+    return client
+
+
+def test_consent_over_a_year_old_is_asked_at_start_and_recorded(qtbot, ui_repo, old_consent,
+                                                                monkeypatch):
+    editor = SessionEditor(ui_repo, ui_repo.settings(), old_consent, user="Jane Smith",
+                           now=lambda: NOW)
+    qtbot.addWidget(editor)
+    seen = []
+    monkeypatch.setattr(SessionEditor, "ask_acknowledgement", staticmethod(
+        lambda parent, warnings: seen.extend(warnings) or "re-consent booked"))
+    assert editor.acknowledge_at_start()
+    assert [w.code for w in seen] == ["screening: consent older than 365 days"]
+    assert "consent over a year old (signed 537 days ago)" in seen[0].message
+    _add_area(editor, qtbot, "cheeks", 1.0)
+    assert editor.save()
+    assert len(seen) == 1, "acknowledged once, not asked again on saving"
+    (ack,) = ui_repo.get_session(editor.session_id).acknowledged_warnings
+    assert (ack.code, ack.reason, ack.by) == ("screening: consent older than 365 days",
+                                              "re-consent booked", "Jane Smith")
+    assert ack.warning == "screening: consent older than 365 days — re-consent booked"
+
+
+def test_consent_over_a_year_old_is_acknowledged_when_saving(qtbot, ui_repo, old_consent,
+                                                             monkeypatch):
+    editor = SessionEditor(ui_repo, ui_repo.settings(), old_consent, user="Jane Smith",
+                           now=lambda: NOW)
+    qtbot.addWidget(editor)
+    _add_area(editor, qtbot, "cheeks", 1.0)
+    # declining writes nothing
+    assert not editor.save()
+    assert ui_repo.history(old_consent.id) == []
+    seen = []
+    monkeypatch.setattr(SessionEditor, "ask_acknowledgement", staticmethod(
+        lambda parent, warnings: seen.extend(w.code for w in warnings) or ""))
+    assert editor.save()
+    assert seen == ["screening: consent older than 365 days"]
+    (ack,) = ui_repo.get_session(editor.session_id).acknowledged_warnings
+    assert ack.warning == "screening: consent older than 365 days"
+
+
+def test_the_card_shows_the_old_consent(qtbot, window, ui_repo, old_consent):
+    window.find("")
+    window.open_first_match()
+    text = window.screening_label.text()
+    assert "consent over a year old (signed" in text and "consent signed" not in text
+
+
+def test_reaction_timing_reads_as_in_the_pdfs(qtbot, editor_for):
+    from needledesk.domain.labels import OBSERVED_LABELS
+    from needledesk.domain.model import Observed
+    from needledesk.reports.text import observed_word
+
+    editor = editor_for()
+    editor.reactions.add_button.click()
+    box = editor.reactions.rows[-1].observed
+    shown = [box.itemText(i) for i in range(box.count())]
+    assert shown == [observed_word(o) for o in Observed] == list(OBSERVED_LABELS.values())
+    assert "at the next visit" in shown
+
+
+def test_the_editor_the_audit_view_and_the_pdfs_show_the_same_amendment_lines(
+        qtbot, editor_for, ui_repo, client, window, monkeypatch):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from needledesk.reports.build import course_record_pdf, session_summary_pdf
+    from needledesk.ui.main_window import MainWindow
+
+    ui_repo.user = "Jane Smith"
+    ui_repo.save_draft(make_session(client.id))
+    editor = editor_for(ui_repo.get_session(ui_repo.history(client.id)[0].id))
+    editor.clock["now"] = datetime(2026, 11, 20, 11, 10)
+    editor.sign_button.click()
+    editor.amend_button.click()
+    editor.cartridge_lot.setText("L2311B")
+    editor.areas.rows[0].depth.setValue(1.25)
+    editor.fee.setText("280.00")
+    monkeypatch.setattr(SessionEditor, "ask_amendment",
+                        staticmethod(lambda parent, by: (by, "typed from the wrong sheet")))
+    editor.clock["now"] = datetime(2026, 11, 21, 8, 40)
+    editor.save_button.click()
+    expected = ["Cartridge lot: L2311A → L2311B", "Depth (cheeks): 1.5 mm → 1.25 mm",
+                "Fee: 250.00 → 280.00"]
+
+    history = editor.history.toPlainText()
+    assert all(line in history for line in expected), history
+    assert "device.cartridge_lot" not in history and "depth_mm" not in history
+
+    shown = []
+    monkeypatch.setattr(MainWindow, "show_text",
+                        staticmethod(lambda title, html: shown.append(html)))
+    window.find("")
+    window.open_first_match()
+    window.history.setCurrentIndex(window.history_model.index(0, 0))
+    window.audit_button.click()
+    (audit,) = shown
+    assert all(line in audit for line in expected), audit
+    assert "device.cartridge_lot" not in audit
+
+    for pdf in (course_record_pdf(ui_repo, client.id), session_summary_pdf(ui_repo,
+                                                                          editor.session_id)):
+        text = " ".join(" ".join(page.extract_text().split())
+                        for page in PdfReader(BytesIO(pdf)).pages)
+        assert all(line in text for line in expected), text
