@@ -132,7 +132,9 @@ def test_seals_do_not_go_through_the_exchange_encoder(repo, monkeypatch):
     # Wherever the store took the encoder from (the old seal did, in store.audit).
     monkeypatch.setattr("needledesk.store.audit.encode_session", a_later_format,
                         raising=False)
-    monkeypatch.setattr("needledesk.store.repository.encode_session", a_later_format)
+    for part in ("writes", "merge"):  # the repository's modules that encode sessions
+        monkeypatch.setattr(f"needledesk.store.repository.{part}.encode_session",
+                            a_later_format)
     assert check_database(repo.db) == []
     amended = repo.get_session(session.id)
     amended.notes = "checked again"

@@ -1,0 +1,178 @@
+"""Rows <-> dataclasses: how each record is laid out in its table, the client list's rows,
+and the search key. No queries and no writes here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from needledesk.domain.model import (
+    Anaesthetic,
+    Client,
+    ClientRecord,
+    Course,
+    Device,
+    DeviceType,
+    Fee,
+    Screening,
+    Session,
+)
+from needledesk.domain.rules import (
+    Problem,
+)
+from needledesk.domain.text import (
+    digits,
+    fold,
+)
+from needledesk.errors import ValidationError
+from needledesk.exchange import encode_record, fmt_date
+
+_CHILD_TABLES = ("treated_areas", "serums", "reactions", "acknowledged_warnings", "amendments")
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """One row of the client list: enough to find and tell clients apart."""
+
+    id: str
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    phone: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class ClientSearch:
+    """The result of a client search: how many match, and the rows read on demand."""
+
+    total: int
+    #: (offset, limit) -> the clients at those rows of the list
+    fetch: Callable[[int, int], list[ClientSummary]]
+    #: a client's row in this list, or None when the search does not find them
+    position: Callable[[str], int | None]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of a client's history."""
+
+    id: str
+    started_at: datetime
+    course_id: str | None
+    areas: tuple[str, ...]
+    deepest_mm: float | None
+    worst_reaction: int | None
+    reactions: tuple[str, ...]
+    signed: bool
+    amended: bool
+
+
+
+
+def search_key(client: Client) -> str:
+    """Folded words of the name (last name first, so the key also sorts) and phone digits."""
+    return f" {_words(f'{client.last_name} {client.first_name}')} {digits(client.phone)}"
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def plain_client(client: Client) -> dict:
+    """A client's own fields in exchange form (without their courses and sessions)."""
+    plain = encode_record(ClientRecord(client))
+    for key in ("courses", "screenings", "sessions"):
+        plain.pop(key)
+    return plain
+
+
+
+def _words(text: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in fold(text)).split())
+
+
+def _reads_as(name: str, tokens: list[str]) -> bool:
+    words = _words(name).split()
+    return len(words) >= len(tokens) and all(
+        word.startswith(token) for word, token in zip(words, tokens, strict=False))
+
+
+def _name_rank(client: ClientSummary, tokens: list[str]) -> int:
+    """0: typed as first then last name; 1: as last then first; 2: words scattered."""
+    if _reads_as(f"{client.first_name} {client.last_name}", tokens):
+        return 0
+    if _reads_as(f"{client.last_name} {client.first_name}", tokens):
+        return 1
+    return 2
+
+
+def _summary(row) -> ClientSummary:
+    return ClientSummary(row[0], row[1], row[2], _day(row[3]), row[4])
+
+
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise ValidationError(problems)
+
+
+def _client(r: dict) -> Client:
+    return Client(first_name=r["first_name"], last_name=r["last_name"], id=r["id"],
+                  date_of_birth=_day(r["date_of_birth"]), phone=r["phone"], email=r["email"],
+                  fitzpatrick=r["fitzpatrick"], concerns=json.loads(r["concerns"]),
+                  notes=r["notes"])
+
+
+def _course_row(c: Course) -> dict:
+    return {"id": c.id, "client_id": c.client_id, "concern": c.concern,
+            "planned_sessions": c.planned_sessions, "interval_weeks": c.interval_weeks,
+            "started_on": fmt_date(c.started_on), "notes": c.notes}
+
+
+def _course(r: dict) -> Course:
+    return Course(r["client_id"], r["concern"], r["planned_sessions"], r["interval_weeks"],
+                  date.fromisoformat(r["started_on"]), r["id"], r["notes"])
+
+
+def _screening_row(s: Screening) -> dict:
+    return {"id": s.id, "client_id": s.client_id, "date": fmt_date(s.date),
+            "answers": _json(s.answers), "consent_signed": int(s.consent_signed),
+            "notes": s.notes}
+
+
+def _screening(r: dict) -> Screening:
+    return Screening(r["client_id"], date.fromisoformat(r["date"]), json.loads(r["answers"]),
+                     bool(r["consent_signed"]), r["id"], r["notes"])
+
+
+def _session(r: dict) -> Session:
+    anaesthetic = None
+    if r["anaesthetic_product"] is not None:
+        anaesthetic = Anaesthetic(r["anaesthetic_product"],
+                                  datetime.fromisoformat(r["anaesthetic_applied_at"]),
+                                  _time(r["anaesthetic_removed_at"]))
+    fee = None
+    if r["fee_amount"] is not None:
+        fee = Fee(Decimal(r["fee_amount"]), r["fee_currency"])
+    return Session(
+        client_id=r["client_id"], started_at=datetime.fromisoformat(r["started_at"]),
+        practitioner=r["practitioner"], areas=[], id=r["id"], course_id=r["course_id"],
+        device=Device(DeviceType(r["device_type"]), r["device_model"], r["cartridge"],
+                      r["cartridge_lot"]),
+        anaesthetic=anaesthetic, combined_with=json.loads(r["combined_with"]),
+        aftercare=json.loads(r["aftercare"]), fee=fee, notes=r["notes"],
+        signed_at=_time(r["signed_at"]))

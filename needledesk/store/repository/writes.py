@@ -1,0 +1,282 @@
+"""Writing records: each write validated by `domain.rules`, in one transaction with its audit
+row (and who made it, `by`), its trail head noted in the anchors outside the file."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from needledesk.domain import amend
+from needledesk.domain.model import (
+    Amendment,
+    Client,
+    Course,
+    Screening,
+    Session,
+)
+from needledesk.domain.rules import (
+    Problem,
+    validate_client,
+    validate_course,
+    validate_screening,
+    validate_session,
+)
+from needledesk.domain.text import (
+    compose_acknowledgement,
+)
+from needledesk.errors import SignedRecordError, ValidationError
+from needledesk.exchange import encode_session, fmt_amount, fmt_date, fmt_time
+from needledesk.settings import ClinicSettings
+from needledesk.store import anchors, seals
+from needledesk.store.repository.mapping import (
+    _CHILD_TABLES,
+    _course_row,
+    _json,
+    _raise_if,
+    _screening_row,
+    plain_client,
+    search_key,
+)
+from needledesk.store.repository.queries import Queries
+from needledesk.store.settings import save_settings, settings_summary
+
+
+class Writes(Queries):
+    def _record(self, action: str, kind: str, record_id: str | None, *, before=None,
+                after=None) -> None:
+        """The audit row of a write, with the record's hash as now stored (call inside the
+        write's transaction, after the write)."""
+        content = (seals.record_hash(self.db, kind, record_id) if kind in seals.KINDS
+                   else None)
+        self.audit.append(at=self._now(), who=self.user, action=action, kind=kind,
+                          record_id=record_id, before=before, after=after,
+                          content_hash=content)
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """One write's transaction; once committed, the trail's new head is noted in this
+        database's anchor file outside it (`store.anchors`). A note is also made just
+        before the commit, so a crash between the two leaves the rows accounted for."""
+        database_id = self._database_id()
+        with self.db.atomic():
+            start = self.audit.head() if database_id else None
+            yield
+            end = self.audit.head() if database_id else None
+            if start is not None and end is not None and end[0] > start[0]:
+                anchors.note_write(database_id, start[0] + 1, end[0], end[1], pending=True,
+                                   path=self.path)
+        if start is not None and end is not None and end[0] > start[0] \
+                and not self.db.conn.in_transaction:
+            anchors.note_write(database_id, start[0] + 1, end[0], end[1], path=self.path)
+
+    def _database_id(self) -> str | None:
+        if not hasattr(self, "_db_id"):
+            self._db_id = anchors.database_id(self.db) if self.path else None
+        return self._db_id
+
+    def _client_row(self, client: Client) -> dict:
+        return {
+            "id": client.id, "first_name": client.first_name.strip(),
+            "last_name": client.last_name.strip(),
+            "date_of_birth": fmt_date(client.date_of_birth), "phone": client.phone,
+            "email": client.email, "fitzpatrick": client.fitzpatrick,
+            "concerns": _json(client.concerns), "notes": client.notes,
+            "search_key": search_key(client),
+        }
+
+    def add_client(self, client: Client) -> Client:
+        _raise_if(validate_client(client))
+        now = fmt_time(self._now())
+        with self._writing():
+            self.db["clients"].insert(self._client_row(client) | {"created_at": now,
+                                                                  "updated_at": now})
+            self._record("create", "client", client.id, after=plain_client(client))
+        return client
+
+    def update_client(self, client: Client) -> Client:
+        _raise_if(validate_client(client))
+        old = self.get_client(client.id)
+        row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
+        with self._writing():
+            self.db["clients"].update(client.id, row)
+            self._record("update", "client", client.id, before=plain_client(old),
+                         after=plain_client(client))
+        return client
+
+    def add_course(self, course: Course) -> Course:
+        _raise_if(validate_course(course))
+        self.get_client(course.client_id)
+        with self._writing():
+            self.db["courses"].insert(_course_row(course))
+            self._record("create", "course", course.id, after=_course_row(course))
+        return course
+
+    def add_screening(self, screening: Screening) -> Screening:
+        _raise_if(validate_screening(screening))
+        self.get_client(screening.client_id)
+        with self._writing():
+            self.db["screenings"].insert(_screening_row(screening))
+            self._record("create", "screening", screening.id, after=_screening_row(screening))
+        return screening
+
+    def _check_session(self, session: Session) -> None:
+        problems = validate_session(session)
+        if session.course_id is not None:
+            owner = self.db.execute("SELECT client_id FROM courses WHERE id = ?",
+                                    [session.course_id]).fetchone()
+            if owner is None or owner[0] != session.client_id:
+                problems.append(Problem("course_id", f"{session.course_id!r} is not a course "
+                                        "of this client"))
+        _raise_if(problems)
+        self.get_client(session.client_id)
+
+    def save_draft(self, session: Session) -> Session:
+        """Create or replace a draft. A signed session changes only by `amend_session`."""
+        if session.signed_at is not None or session.amendments:
+            raise SignedRecordError("a draft has no sign-off time or amendments; use "
+                                    "sign_session and amend_session")
+        self._check_session(session)
+        with self._writing():
+            existing = self.db.execute("SELECT signed_at FROM sessions WHERE id = ?",
+                                       [session.id]).fetchone()
+            if existing is not None and existing[0] is not None:
+                raise SignedRecordError("this session is signed off; correct it with an "
+                                        "amendment")
+            before = None
+            if existing is not None:
+                before = encode_session(self.get_session(session.id))
+                self._delete_session_rows(session.id)
+            self._insert_sessions([session])
+            self._record("update" if before else "create", "session", session.id,
+                         before=before, after=encode_session(session))
+        return session
+
+    def sign_session(self, session_id: str, at: datetime | None = None) -> Session:
+        session = self.get_session(session_id)
+        if session.is_signed:
+            raise SignedRecordError("this session is already signed off")
+        signed = replace(session, signed_at=at or self._now())
+        self._check_session(signed)
+        with self._writing():
+            self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? "
+                            "AND signed_at IS NULL", [fmt_time(signed.signed_at), session_id])
+            self._record("sign", "session", session_id, before=encode_session(session),
+                         after=encode_session(signed))
+        return signed
+
+    def amend_session(self, amended: Session, *, by: str, reason: str,
+                      at: datetime | None = None) -> Amendment:
+        """Correct a signed session. The old value of every changed field is kept."""
+        current = self.get_session(amended.id)
+        if not current.is_signed:
+            raise SignedRecordError("only a signed session is amended; edit the draft instead")
+        problems = []
+        if not reason.strip():
+            problems.append(Problem("reason", "an amendment needs a reason"))
+        if not by.strip():
+            problems.append(Problem("by", "an amendment needs the practitioner's name"))
+        _raise_if(problems)
+        new = replace(amended, client_id=current.client_id, signed_at=current.signed_at,
+                      acknowledged_warnings=current.acknowledged_warnings,
+                      amendments=current.amendments)
+        changes = amend.diff(encode_session(current), encode_session(new))
+        if not changes:
+            raise ValidationError([Problem("", "the amendment changes nothing")])
+        amendment = Amendment(at or self._now(), by.strip(), reason.strip(), changes)
+        new.amendments = [*current.amendments, amendment]
+        self._check_session(new)  # the amendment's own name, reason and time included
+        with self._writing():
+            self._delete_session_rows(current.id, keep_amendments=True)
+            self._insert_sessions([new], amendments_from=len(current.amendments),
+                                  update_row=True)
+            self._record("amend", "session", current.id, before=encode_session(current),
+                         after=encode_session(new))
+        return amendment
+
+    def save_settings(self, settings: ClinicSettings) -> None:
+        before = self.settings()
+        with self._writing():
+            save_settings(self.db, settings)
+            self._record("update", "settings", None, before=settings_summary(before),
+                         after=settings_summary(settings))
+
+    def mark_demo(self) -> None:
+        """Note in the file that it holds demonstration records (the window says so)."""
+        with self._writing():
+            self.db.execute("INSERT INTO settings (key, value) VALUES ('demo_records', 'true') "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            self._record("update", "settings", None, after={"demo_records": True})
+
+    def record_restore(self, backup: str, safety_copy: str | None) -> None:
+        """The audit row of a restore, written into the restored database (its own trail
+        ends at the backup; what came after is in the safety copy)."""
+        # A restore rewinds the trail to the backup's: a new epoch in the anchor file, so
+        # the anchors written after that backup read as a rewind, not as tampering.
+        anchors.record_restore_epoch(self.path, backup=backup)
+        with self._writing():
+            self._record("restore", "database", None, after={
+                "from_backup": backup, "previous_database_kept_in": safety_copy})
+
+    def _delete_session_rows(self, session_id: str, keep_amendments: bool = False) -> None:
+        for table in _CHILD_TABLES:
+            if keep_amendments and table == "amendments":
+                continue
+            self.db.execute(f"DELETE FROM {table} WHERE session_id = ?", [session_id])
+        if not keep_amendments:
+            self.db.execute("DELETE FROM sessions WHERE id = ?", [session_id])
+
+    def _insert_sessions(self, sessions: list[Session], amendments_from: int = 0,
+                         update_row: bool = False) -> None:
+        rows = self._session_rows(sessions, amendments_from)
+        if update_row:
+            # An amendment rewrites the session row in place; its amendment rows stay.
+            row = rows.pop("sessions")[0]
+            self.db["sessions"].update(row["id"], row)
+        for table in ("sessions", *_CHILD_TABLES):
+            if rows.get(table):
+                self.db[table].insert_all(rows[table], batch_size=1000)
+
+    @staticmethod
+    def _session_rows(sessions: Iterable[Session], amendments_from: int = 0
+                      ) -> dict[str, list[dict]]:
+        """The rows the store writes for these sessions, by table, children by position."""
+        rows = defaultdict(list)
+        for s in sessions:
+            a = s.anaesthetic
+            rows["sessions"].append({
+                "id": s.id, "client_id": s.client_id, "course_id": s.course_id,
+                "started_at": fmt_time(s.started_at), "practitioner": s.practitioner.strip(),
+                "device_type": str(s.device.type), "device_model": s.device.model,
+                "cartridge": s.device.cartridge, "cartridge_lot": s.device.cartridge_lot,
+                "anaesthetic_product": a.product if a else None,
+                "anaesthetic_applied_at": fmt_time(a.applied_at) if a else None,
+                "anaesthetic_removed_at": fmt_time(a.removed_at) if a else None,
+                "combined_with": _json(s.combined_with), "aftercare": _json(s.aftercare),
+                "fee_amount": fmt_amount(s.fee.amount) if s.fee else None,
+                "fee_currency": s.fee.currency if s.fee else None,
+                "notes": s.notes, "signed_at": fmt_time(s.signed_at)})
+            for i, x in enumerate(s.areas):
+                rows["treated_areas"].append({
+                    "session_id": s.id, "position": i, "area": x.area.strip(),
+                    "depth_mm": float(x.depth_mm), "passes": x.passes, "endpoint": x.endpoint,
+                    "notes": x.notes})
+            for i, x in enumerate(s.serums):
+                rows["serums"].append({"session_id": s.id, "position": i,
+                                       "product": x.product, "lot": x.lot})
+            for i, x in enumerate(s.reactions):
+                rows["reactions"].append({"session_id": s.id, "position": i, "kind": x.kind,
+                                          "severity": x.severity, "observed": str(x.observed),
+                                          "notes": x.notes})
+            for i, x in enumerate(s.acknowledged_warnings):
+                rows["acknowledged_warnings"].append({"session_id": s.id, "position": i,
+                                                      "warning": compose_acknowledgement(
+                                                          x.code, x.reason), "by": x.by,
+                                                      "at": fmt_time(x.at)})
+            for i, x in enumerate(s.amendments[amendments_from:], amendments_from):
+                rows["amendments"].append({"session_id": s.id, "position": i,
+                                           "at": fmt_time(x.at), "by": x.by,
+                                           "reason": x.reason, "changes": _json(x.changes)})
+        return rows
