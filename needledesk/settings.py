@@ -115,6 +115,12 @@ def validate_settings(settings: ClinicSettings) -> list[Problem]:
     problems += table_problems(
         "anaesthetics", [(k, v.low_min, v.high_min) for k, v in settings.anaesthetics.items()],
         what="product", unit="min", bounds=(CONTACT_MIN_MINUTES, CONTACT_MAX_MINUTES))
+    for i, (name, usual) in enumerate(settings.anaesthetics.items()):
+        # ContactTime holds whole minutes (the editor's spin box has no decimals).
+        for value in (usual.low_min, usual.high_min):
+            if isinstance(value, float) and not value.is_integer():
+                problems.append(Problem(f"anaesthetics[{i}]", f"Row {i + 1} ({name.strip()}): "
+                                        f"{value:g} min is not a whole number of minutes"))
     problems += table_problems(
         "area_depths", [(k, v.low_mm, v.high_mm) for k, v in settings.area_depths.items()],
         what="area", unit="mm", bounds=(rules.DEPTH_MIN_MM, rules.DEPTH_MAX_MM))

@@ -25,10 +25,20 @@ def _decode(name: str, value):
     if name == "logo":
         return None if value is None else base64.b64decode(value)
     if name == "anaesthetics":
-        return {key: ContactTime(*pair) for key, pair in value.items()}
+        return {key: ContactTime(*(_whole_minutes(v) for v in pair)) for key, pair in value.items()}
     if name == "area_depths":
         return {key: DepthRange(*pair) for key, pair in value.items()}
     return value
+
+
+def _whole_minutes(value: object) -> int:
+    """A stored contact time as the int ContactTime holds (30.0 from a hand-edited or older
+    file is 30); anything else is damaged (ValueError: the stored key is ignored)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{value!r} is not a number of minutes")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{value!r} is not a whole number of minutes")
+    return int(value)
 
 
 def load_settings(db: Database) -> ClinicSettings:

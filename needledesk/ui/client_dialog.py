@@ -187,8 +187,8 @@ class ClientDialog(QDialog):
         recorded = client.date_of_birth is not None
         self.birth_recorded.setChecked(recorded)
         self.date_of_birth.setEnabled(recorded)
-        self.date_of_birth.setDate(
-            to_qdate(client.date_of_birth) if recorded else _NO_BIRTH_DATE)
+        self.date_of_birth.setDate(to_qdate(client.date_of_birth)
+                                   if client.date_of_birth is not None else _NO_BIRTH_DATE)
         self.phone.setText(client.phone or "")
         self.email.setText(client.email or "")
         index = self.fitzpatrick.findData(client.fitzpatrick)

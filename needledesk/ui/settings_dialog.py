@@ -458,7 +458,8 @@ class SettingsDialog(QDialog):
             practitioners=self.practitioners.items(),
             aftercare=self.aftercare.items(),
             aftercare_text=self.aftercare_text.toPlainText().strip(),
-            anaesthetics={name: ContactTime(low, high)
+            # Whole minutes: the anaesthetics table edits with a QSpinBox (ints already).
+            anaesthetics={name: ContactTime(int(low), int(high))
                           for name, low, high in self.anaesthetics.rows()},
             area_depths={name: DepthRange(low, high)
                          for name, low, high in self.area_depths.rows()},
