@@ -6,10 +6,12 @@ into place); here it runs off the UI thread and the practitioner chooses what to
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,12 +19,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
 
 from needledesk.domain.text import moment_text
 from needledesk.store.backup import BackupInfo, default_backup_dir
+from needledesk.store.database import DatabaseError
 
 if TYPE_CHECKING:  # only a type here; store.restore pulls in the Repository and check
     from needledesk.store.restore import Restored
@@ -52,8 +56,26 @@ def restored_text(restored: Restored) -> str:
             f"{info.sessions:,} sessions).{kept}")
 
 
+class _Checked(QObject):
+    """Made on the UI thread; the worker reports each checked backup through it."""
+
+    row = Signal(int, object)
+
+
+def check_backup(info: BackupInfo) -> BackupInfo:
+    """`info` with SQLite's quick_check done (reads every page: run it on a worker)."""
+    from needledesk.store.backup import describe
+
+    try:
+        return describe(info.path)
+    except (DatabaseError, OSError) as exc:
+        return replace(info, problem=str(exc))
+
+
 class RestoreDialog(QDialog):
-    """Pick a backup to restore; each shows its date and record counts."""
+    """Pick a backup to restore. The list shows at once with each backup's date, counts and
+    size; each is then checked (quick_check) on a worker and its row filled in as it
+    finishes. Only a checked, sound backup can be chosen."""
 
     def __init__(self, backups: list[BackupInfo], folder: Path, parent: QWidget | None = None):
         super().__init__(parent)
@@ -63,13 +85,21 @@ class RestoreDialog(QDialog):
             f"Backups in {folder}. Restoring replaces the records with the chosen backup; the "
             "current records are kept beside them as a safety copy."))
         self.backups = QListWidget()
+        self.checked: list[bool] = []
         for info in backups:
-            item = QListWidgetItem(describe_backup(info))
+            item = QListWidgetItem(f"{describe_backup(info)} — checking…" if info.ok
+                                   else describe_backup(info))
             item.setData(Qt.ItemDataRole.UserRole, info)
+            self.checked.append(not info.ok)  # an unreadable one is settled already
             if not info.ok:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.backups.addItem(item)
         layout.addWidget(self.backups)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, len(backups))
+        self.progress.setValue(sum(self.checked))
+        self.progress.setFormat("Checked %v of %m backups")
+        layout.addWidget(self.progress)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.restore_button = self.buttons.addButton(
             "&Restore", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -77,25 +107,68 @@ class RestoreDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.backups.currentItemChanged.connect(lambda *_: self._update())
-        self.backups.itemDoubleClicked.connect(lambda *_: self.accept())
+        self.backups.itemDoubleClicked.connect(lambda *_: self._accept_if_chosen())
         first_ok = next((i for i, b in enumerate(backups) if b.ok), None)
         if first_ok is not None:
             self.backups.setCurrentRow(first_ok)
+        self._stop = threading.Event()
+        self.finished.connect(lambda *_: self._stop.set())
         self._update()
         self.resize(620, 360)
+
+    def start_checks(self) -> None:
+        """Check each backup on a worker; rows fill in as each check finishes."""
+        from needledesk.ui.tasks import Tasks
+
+        todo = [(row, self.backups.item(row).data(Qt.ItemDataRole.UserRole))
+                for row in range(self.backups.count()) if not self.checked[row]]
+        if not todo:
+            return
+        reports, stop = _Checked(), self._stop
+        reports.row.connect(self.show_checked)
+
+        def work() -> None:
+            for row, info in todo:
+                if stop.is_set():  # the dialog was closed: no more reading
+                    return
+                reports.row.emit(row, check_backup(info))
+
+        Tasks.run(work, lambda _: None, lambda _exc: None, owner=self,
+                  on_finish=lambda: reports.row.disconnect())
+
+    def show_checked(self, row: int, info: BackupInfo) -> None:
+        item = self.backups.item(row)
+        item.setData(Qt.ItemDataRole.UserRole, info)
+        item.setText(describe_backup(info))
+        if not info.ok:
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+        self.checked[row] = True
+        self.progress.setValue(sum(self.checked))
+        self._update()
 
     def chosen(self) -> BackupInfo | None:
         item = self.backups.currentItem()
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
-    def _update(self) -> None:
+    def _ready(self) -> bool:
         chosen = self.chosen()
-        self.restore_button.setEnabled(chosen is not None and chosen.ok)
+        return chosen is not None and chosen.ok and self.checked[self.backups.currentRow()]
+
+    def _accept_if_chosen(self) -> None:
+        if self._ready():
+            self.accept()
+
+    def _update(self) -> None:
+        self.restore_button.setEnabled(self._ready())
 
     @classmethod
     def ask(cls, parent, backups: list[BackupInfo], folder: Path) -> BackupInfo | None:
         dialog = cls(backups, folder, parent)
-        return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        try:
+            dialog.start_checks()
+            return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            dialog.deleteLater()
 
 
 def choose_folder(parent, current: Path) -> Path | None:

@@ -7,7 +7,6 @@ SQL. Window size, splitter positions and the last open client are kept in QSetti
 from __future__ import annotations
 
 from datetime import date
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,8 +14,6 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTime
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
@@ -25,27 +22,25 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from needledesk import __version__
-from needledesk.domain.consent import consent_age_text, consent_expired
-from needledesk.domain.course import course_progress
-from needledesk.domain.model import SCREENING_QUESTIONS, Client, Screening
+from needledesk.domain.model import Client
 from needledesk.domain.rules import latest_screening
-from needledesk.domain.text import moment_text
 from needledesk.errors import NeedleDeskError
 from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
+from needledesk.ui.audit_view import audit_trail_html
+from needledesk.ui.backup_controller import BackupController
+from needledesk.ui.client_card import ClientCard, screening_summary_html
 from needledesk.ui.lock import IdleWatcher, LockScreen
-from needledesk.ui.models import ClientListModel, HistoryModel, format_date
+from needledesk.ui.models import ClientListModel
 
 if TYPE_CHECKING:   # the editor (and its widgets) loads on first use, not at start-up
     from needledesk.ui.session_editor import SessionEditor
 
-FITZPATRICK = ("I", "II", "III", "IV", "V", "VI")
 
 
 class MainWindow(QMainWindow):
@@ -53,13 +48,18 @@ class MainWindow(QMainWindow):
                  db_label: str = "", today=date.today, parent=None):
         super().__init__(parent)
         self.repo = repo
+        self._db_path = repo.path
         self.settings = settings
         self.state = state
         self.today = today
         self.client: Client | None = None
         self.editor: SessionEditor | None = None
+        self.records_open = True   # False once a restore left them unopenable
+        self._closing = False      # the backup on closing is under way
+        self._may_close = False    # it has reported: the window may close
         self.setWindowTitle("NeedleDesk")
         self._build(db_label)
+        self.backups = BackupController(self)
         self._restore()
         self.backup_timer = QTimer(self)
         self.backup_timer.timeout.connect(self._daily_backup)
@@ -88,57 +88,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.count_label)
         self.splitter.addWidget(left)
 
-        card = QWidget()
-        layout = QVBoxLayout(card)
-        self.name_label = QLabel()
-        self.name_label.setStyleSheet("font-size: 18pt; font-weight: 600;")
-        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.name_label)
-        self.details_label = QLabel()
-        self.details_label.setWordWrap(True)
-        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.details_label)
-        self.screening_label = QLabel()
-        self.screening_label.setWordWrap(True)
-        layout.addWidget(self.screening_label)
-        self.course_label = QLabel()
-        self.course_label.setWordWrap(True)
-        layout.addWidget(self.course_label)
-        buttons = QHBoxLayout()
-        self.new_session_button = QPushButton("New &session")
-        self.new_session_button.setToolTip("Ctrl+Shift+N")
-        self.screening_button = QPushButton("Screening and &consent…")
-        self.edit_client_button = QPushButton("&Edit client…")
-        self.course_print_button = QPushButton("Print &record…")
-        self.course_print_button.setToolTip("Preview and print the client's course record")
-        self.course_export_button = QPushButton("Export record…")
-        self.course_export_button.setToolTip("Save the client's course record as a PDF")
-        for button in (self.new_session_button, self.screening_button,
-                       self.edit_client_button, self.course_print_button,
-                       self.course_export_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
-        layout.addWidget(QLabel("<b>Sessions</b>"))
-        self.history_model = HistoryModel(self)
-        self.history = QTableView()
-        self.history.setModel(self.history_model)
-        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.verticalHeader().hide()
-        self.history.setAlternatingRowColors(True)
-        header = self.history.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.history, 1)
-        trail = QHBoxLayout()
-        self.audit_button = QPushButton("&Audit trail of this session…")
-        self.audit_button.setToolTip("Every write recorded for the selected session")
-        trail.addWidget(self.audit_button)
-        trail.addStretch(1)
-        layout.addLayout(trail)
+        card = ClientCard()
+        for name in ("name_label", "details_label", "screening_label", "course_label",
+                     "new_session_button", "screening_button", "edit_client_button",
+                     "course_print_button", "course_export_button", "history_model",
+                     "history", "audit_button"):
+            setattr(self, name, getattr(card, name))  # the names the window has always had
         self.card = card
         self.splitter.addWidget(card)
         self.splitter.setStretchFactor(0, 1)
@@ -202,18 +157,23 @@ class MainWindow(QMainWindow):
         self.new_session_action = action(file_menu, "New &session…", self.new_session,
                                          "Ctrl+Shift+N")
         file_menu.addSeparator()
-        action(file_menu, "Se&ttings…", self.edit_settings, "Ctrl+,")
-        action(file_menu, "&Back up now", self.back_up_now, "Ctrl+B")
-        action(file_menu, "&Restore a backup…", self.restore_backup)
+        settings_action = action(file_menu, "Se&ttings…", self.edit_settings, "Ctrl+,")
+        self.back_up_action = action(file_menu, "&Back up now",
+                                     lambda: self.back_up_now(), "Ctrl+B")
+        self.restore_action = action(file_menu, "&Restore a backup…", self.restore_backup)
         action(file_menu, "Backup &folder…", self.choose_backup_folder)
         file_menu.addSeparator()
-        action(file_menu, "App &lock…", self.set_app_lock)
+        app_lock_action = action(file_menu, "App &lock…", self.set_app_lock)
         self.lock_action = action(file_menu, "Loc&k now", self.lock, "Ctrl+L")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
         self.find_action = action(edit_menu, "&Find client", self.focus_search,
                                   QKeySequence.StandardKey.Find)
+        #: What reads or writes the records: off while a restore runs or failed to reopen.
+        self.record_actions = (self.new_client_action, self.new_session_action,
+                               settings_action, self.back_up_action, self.restore_action,
+                               app_lock_action, self.lock_action, self.find_action)
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Where the records are…", self.show_locations)
         action(help_menu, "&About NeedleDesk", self.about)
@@ -268,59 +228,10 @@ class MainWindow(QMainWindow):
 
     def _show_client(self, client: Client | None) -> None:
         self.client = client
-        for widget in (self.new_session_button, self.screening_button, self.edit_client_button,
-                       self.course_print_button, self.course_export_button):
-            widget.setEnabled(client is not None)
         self.new_session_action.setEnabled(client is not None)
-        if client is None:
-            self.name_label.setText("No client selected")
-            self.details_label.setText("Type a name or phone number to find a client, or "
-                                       "press Ctrl+N to add one.")
-            self.screening_label.clear()
-            self.course_label.clear()
-            self.history_model.set_sessions([])
-            return
-        self.state.setValue("last_client", client.id)
-        self.name_label.setText(escape(client.full_name))
-        details = []
-        if client.date_of_birth:
-            details.append(f"born {format_date(client.date_of_birth)} "
-                           f"({_age(client.date_of_birth, self.today())})")
-        if client.phone:
-            details.append(escape(client.phone))
-        if client.email:
-            details.append(escape(client.email))
-        if client.fitzpatrick:
-            details.append(f"Fitzpatrick {FITZPATRICK[client.fitzpatrick - 1]}")
-        lines = [" · ".join(details)]
-        if client.concerns:
-            lines.append("Concerns: " + escape(", ".join(client.concerns)))
-        if client.notes:
-            lines.append(f"<i>{escape(client.notes)}</i>")
-        self.details_label.setText("<br>".join(lines))
-        self.screening_label.setText(screening_summary_html(
-            latest_screening(self.repo.screenings(client.id)), self.today()))
-        history = self.repo.history(client.id)
-        self.history_model.set_sessions(history)
-        self.history.resizeColumnToContents(0)
-        self.history.resizeColumnToContents(2)
-        self.history.resizeColumnToContents(4)
-        self.course_label.setText(self._courses_html(client, history))
-
-    def _courses_html(self, client: Client, history) -> str:
-        lines = []
-        for course in self.repo.courses(client.id):
-            progress = course_progress(course, history)
-            overdue = (progress.next_due is not None and not progress.finished
-                       and progress.next_due < self.today())
-            text = (f"<b>{escape(course.concern)}</b> (from {format_date(course.started_on)}): "
-                    f"{escape(progress.describe())}")
-            lines.append(f"<span style='color:#b3261e'>{text} (overdue)</span>" if overdue
-                         else text)
-        loose = course_progress(None, history, self.settings.default_interval_weeks)
-        if loose.done:
-            lines.append(f"<b>Outside a course</b>: {escape(loose.describe())}")
-        return "<br>".join(lines) or "No course planned."
+        if client is not None:
+            self.state.setValue("last_client", client.id)
+        self.card.show_client(client, self.repo, self.settings, self.today())
 
     # --- actions ------------------------------------------------------------------------
 
@@ -461,95 +372,63 @@ class MainWindow(QMainWindow):
             return None
         return True if result is None else result
 
-    # --- backups ------------------------------------------------------------------------
+    # --- backups (ui/backup_controller.py) -----------------------------------------------
 
     @property
     def db_path(self) -> str:
-        return self.repo.path
+        """The records' file (kept, so it is known while the connection is closed)."""
+        return self._db_path
 
     def _backup_folder(self):
-        from needledesk.ui.backups import backup_folder
-
-        return backup_folder(self.state, self.db_path)
+        return self.backups.folder()
 
     def back_up_now(self, *, quietly: bool = False) -> None:
         """A new generation in the backup folder, taken off the UI thread."""
-        from PySide6.QtWidgets import QApplication
-
-        from needledesk.store.backup import take_backup
-        from needledesk.ui.tasks import Tasks
-
-        path, folder = self.db_path, self._backup_folder()
-        self.statusBar().showMessage(f"Backing up to {folder}…")
-        if not quietly:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-
-        def done(info) -> None:
-            if not quietly:
-                QApplication.restoreOverrideCursor()
-            self.statusBar().showMessage(
-                f"Backed up: {info.clients:,} clients, {info.sessions:,} sessions to "
-                f"{info.path}", 10_000)
-
-        def failed(exc: Exception) -> None:
-            if not quietly:
-                QApplication.restoreOverrideCursor()
-            self.statusBar().showMessage(f"Backup failed: {exc}")
-            QMessageBox.warning(self, "Backup failed", f"{exc}\n\nThe records are "
-                                "unchanged. Check the backup folder (File > Backup folder…).")
-
-        Tasks.run(lambda: take_backup(path, folder), done, failed)
+        self.backups.back_up_now(quietly=quietly)
 
     def _daily_backup(self) -> None:
-        from needledesk.store.backup import due
-
-        if due(self._backup_folder()):
-            self.back_up_now(quietly=True)
+        self.backups.daily()
 
     def choose_backup_folder(self) -> None:
-        from needledesk.ui.backups import choose_folder
-
-        folder = choose_folder(self, self._backup_folder())
-        if folder is not None:
-            self.state.setValue("backup_folder", str(folder))
-            self.statusBar().showMessage(f"Backups now go to {folder}", 10_000)
+        self.backups.choose_folder()
 
     def restore_backup(self) -> bool:
-        from needledesk.store.backup import list_backups
-        from needledesk.store.restore import RestoreIncomplete, restore_and_record
-        from needledesk.store.database import open_checked
-        from needledesk.ui.backups import RestoreDialog, restored_text
+        return self.backups.restore()
 
-        folder = self._backup_folder()
-        backups = list_backups(folder) if folder.exists() else []
-        if not backups:
-            QMessageBox.information(self, "Restore", f"There are no backups in {folder}.")
-            return False
-        chosen = RestoreDialog.ask(self, backups, folder)
-        if chosen is None:
-            return False
-        if self.editor is not None and self.editor.isVisible():
-            self.editor.close()
-            if self.editor is not None and self.editor.isVisible():
-                return False
-        path, user = self.db_path, self.repo.user
-        self.repo.db.close()  # restore replaces the file: no connection may stay open
-        restored, problem = None, None
-        try:
-            restored = restore_and_record(chosen.path, Path(path), who=user or "unknown")
-        except RestoreIncomplete as exc:  # the backup is in place; a step after it failed
-            restored, problem = exc.restored, str(exc)
-        except NeedleDeskError as exc:  # refused: the records are as they were
-            QMessageBox.warning(self, "Restore failed", str(exc))
-        self.repo = Repository(open_checked(path), user=user)
-        self.settings = self.repo.settings()
+    def set_records_enabled(self, enabled: bool) -> None:
+        """While a restore runs (and after the records could not be reopened) nothing in
+        the window may read or write them: the card, the list and the record actions."""
+        self.splitter.setEnabled(enabled)
+        for act in self.record_actions:
+            act.setEnabled(enabled)
+        if enabled:
+            self.new_session_action.setEnabled(self.client is not None)
+
+    def records_reopened(self, repo: Repository, settings: ClinicSettings) -> None:
+        """After a restore: the window reads the restored records."""
+        self.repo = repo
+        self._db_path = repo.path
+        self.settings = settings
+        self.records_open = True
+        self.set_records_enabled(True)
         self.find(self.search.text())
         self.show_client(self.client.id if self.client else None)
-        if problem is not None:
-            QMessageBox.warning(self, "Restored, with a problem", problem)
-        elif restored is not None:
-            QMessageBox.information(self, "Restored", restored_text(restored))
-        return restored is not None
+
+    def records_unavailable(self, reason: str) -> None:
+        """The records could not be opened again after a restore: say so plainly, offer
+        nothing that would read or write them, and offer to quit."""
+        self.records_open = False
+        self.backup_timer.stop()
+        self.set_records_enabled(False)
+        self.client = None
+        self.statusBar().showMessage(f"The records are not open: {reason}")
+        answer = QMessageBox.question(
+            self, "The records could not be opened again",
+            f"After the restore the records could not be opened again: {reason}\n\n"
+            "Nothing can be recorded in this window. Quit NeedleDesk now and start it "
+            "again?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            QTimer.singleShot(0, self, self.close)
 
     # --- audit trail ----------------------------------------------------------------------
 
@@ -561,17 +440,10 @@ class MainWindow(QMainWindow):
         session_id = self.history_model.session(index.row()).id
         self.show_text("Audit trail", audit_trail_html(self.repo.audit.history(session_id)))
 
-    @staticmethod
-    def show_text(title: str, html: str) -> None:
-        from PySide6.QtWidgets import QDialog, QTextBrowser
+    def show_text(self, title: str, html: str) -> None:
+        from needledesk.ui.audit_view import show_text
 
-        dialog = QDialog()
-        dialog.setWindowTitle(title)
-        browser = QTextBrowser(dialog)
-        browser.setHtml(html)
-        QVBoxLayout(dialog).addWidget(browser)
-        dialog.resize(640, 480)
-        dialog.exec()
+        show_text(self, title, html)
 
     # --- the app lock -------------------------------------------------------------------
 
@@ -628,29 +500,24 @@ class MainWindow(QMainWindow):
     @staticmethod
     def ask_new_secret(parent, minutes: int) -> tuple[str, int] | None:
         """(new secret or "" to remove the lock, idle minutes), or None if cancelled."""
-        from PySide6.QtWidgets import QInputDialog
-
-        first, ok = QInputDialog.getText(parent, "App lock", "New password or PIN (empty: no "
-                                         "lock):", QLineEdit.EchoMode.Password)
-        if not ok:
+        first = _ask_input(parent, "New password or PIN (empty: no lock):", secret=True)
+        if first is None:
             return None
         if first:
-            again, ok = QInputDialog.getText(parent, "App lock", "The same again:",
-                                             QLineEdit.EchoMode.Password)
-            if not ok or again != first:
+            again = _ask_input(parent, "The same again:", secret=True)
+            if again is None or again != first:
                 QMessageBox.warning(parent, "App lock", "The two entries differ; nothing "
                                     "was changed.")
                 return None
-        minutes, ok = QInputDialog.getInt(parent, "App lock", "Lock after this many idle "
-                                          "minutes:", minutes, 1, 240)
-        return (first, minutes) if ok else None
+        answer = _ask_input(parent, "Lock after this many idle minutes:", number=minutes)
+        return None if answer is None else (first, answer)
 
     def locations(self) -> list[tuple[str, Path]]:
         """(what, where) of the records, their backups and the log on this PC."""
         from needledesk.logs import log_file
         from needledesk.ui.backups import backup_folder
 
-        database = Path(self.repo.path)
+        database = Path(self.db_path)
         return [("Records (database)", database),
                 ("Backups", backup_folder(self.state, database)),
                 ("Log (details of any problem)", log_file())]
@@ -712,68 +579,64 @@ class MainWindow(QMainWindow):
         self.state.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Closing takes a backup first, on a worker, with "Backing up…" shown; the window
+        stays responsive and closes when the backup reports (a failure is said, and the
+        window still closes)."""
+        if self._may_close:
+            event.accept()
+            return
+        if self.backups.restoring:
+            event.ignore()
+            self.statusBar().showMessage("A restore is under way: NeedleDesk closes once "
+                                         "it is finished.", 10_000)
+            return
         if self.editor is not None and self.editor.isVisible():
             self.editor.close()
             if self.editor.isVisible():
                 event.ignore()
                 return
         self.save_state()
-        self._backup_on_close()
-        event.accept()
-
-    def _backup_on_close(self) -> None:
-        from needledesk.store.backup import take_backup
-
+        if not self.records_open:  # nothing was written since the restore that failed
+            event.accept()
+            return
+        event.ignore()
+        if self._closing:
+            return  # the backup on closing is already under way
+        self._closing = True
+        self.backup_timer.stop()
         try:
-            take_backup(self.db_path, self._backup_folder())
-        except Exception as exc:  # a closing program must close; say why there was none
+            self.backups.back_up_on_close(self._backed_up_on_close)
+        except Exception as exc:  # noqa: BLE001 (a closing program must close; say why)
             QMessageBox.warning(self, "Backup on closing failed",
                                 f"{exc}\n\nThe records themselves are saved.")
+            self._may_close = True
+            event.accept()
+
+    def _backed_up_on_close(self) -> None:
+        self._may_close = True
+        QTimer.singleShot(0, self, self.close)
 
 
-def audit_trail_html(entries) -> str:
-    if not entries:
-        return "<p>No writes are recorded for this session.</p>"
-    rows = []
-    for e in entries:
-        changed = ""
-        if isinstance(e.before, dict) and isinstance(e.after, dict):
-            from needledesk.domain.amend import diff
-            from needledesk.domain.labels import change_lines
-
-            changes = diff(e.before, e.after, skip=frozenset())
-            if e.kind == "session":   # the same lines as the editor's history and the PDFs
-                changed = "<br>".join(escape(line) for line in change_lines(changes, e.after))
-            else:
-                changed = "<br>".join(f"{escape(k)}: {escape(str(a))} → {escape(str(b))}"
-                                      for k, (a, b) in changes.items())
-        seal = " · sealed" if e.seals else ""
-        rows.append(f"<tr><td>#{e.seq}</td><td>{moment_text(e.at)}</td>"
-                    f"<td>{escape(e.who)}</td><td>{escape(e.action)}{seal}</td>"
-                    f"<td>{changed}</td></tr>")
-    return ("<table cellpadding=4><tr><th>#</th><th>When</th><th>Who</th><th>What</th>"
-            "<th>Changed</th></tr>" + "".join(rows) + "</table>")
+__all__ = ["MainWindow", "audit_trail_html", "screening_summary_html"]  # moved; still here
 
 
-def _age(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+def _ask_input(parent, label: str, *, secret: bool = False, number: int | None = None):
+    """One App lock question in a dialog owned by `parent` and freed when answered: the text
+    (or the number of minutes, 1 to 240), or None when cancelled."""
+    from PySide6.QtWidgets import QDialog, QInputDialog
 
-
-def screening_summary_html(screening: Screening | None, today: date) -> str:
-    red = "color:#b3261e; font-weight:600"
-    if screening is None:
-        return f"<span style='{red}'>⚠ No screening on record</span>"
-    parts = [f"Screening of {format_date(screening.date)}"]
-    if screening.flagged:
-        flags = ", ".join(escape(SCREENING_QUESTIONS[key]) for key in screening.flagged)
-        parts.append(f"<span style='{red}'>⚠ flagged: {flags}</span>")
-    else:
-        parts.append("no flagged answers")
-    if not screening.consent_signed:
-        parts.append(f"<span style='{red}'>⚠ consent not signed</span>")
-    elif consent_expired(screening, today):
-        parts.append(f"<span style='{red}'>⚠ {escape(consent_age_text(screening, today))}"
-                     "</span>")
-    else:
-        parts.append("consent signed")
-    return " — ".join(parts)
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle("App lock")
+    dialog.setLabelText(label)
+    if number is not None:
+        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog.setIntRange(1, 240)
+        dialog.setIntValue(number)
+    elif secret:
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.intValue() if number is not None else dialog.textValue()
+    finally:
+        dialog.deleteLater()
