@@ -17,15 +17,16 @@ _STEP = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
 
 def diff(old: dict[str, Any], new: dict[str, Any], *,
-         skip: frozenset[str] = FROZEN_KEYS) -> dict[str, list]:
+         skip: frozenset[str] = FROZEN_KEYS) -> dict[str, list[Any]]:
     """Every leaf that differs, top-level keys in `skip` aside. Lists of objects of equal
     length diff per item."""
-    changes: dict[str, list] = {}
+    changes: dict[str, list[Any]] = {}
     _diff(old, new, "", changes, skip)
     return changes
 
 
-def _diff(old: Any, new: Any, path: str, out: dict[str, list], skip=frozenset()) -> None:
+def _diff(old: Any, new: Any, path: str, out: dict[str, list[Any]],
+          skip: frozenset[str] = frozenset()) -> None:
     if isinstance(old, dict) and isinstance(new, dict):
         for key in dict.fromkeys([*old, *new]):
             if not path and key in skip:
@@ -53,7 +54,7 @@ def set_path(document: Any, path: str, value: Any) -> None:
     target[steps[-1]] = copy.deepcopy(value)
 
 
-def undo(plain: dict[str, Any], amendments: list[dict[str, list]]) -> dict[str, Any]:
+def undo(plain: dict[str, Any], amendments: list[dict[str, list[Any]]]) -> dict[str, Any]:
     """The session as it was before the given amendments (newest undone first)."""
     original = copy.deepcopy(plain)
     for changes in reversed(amendments):

@@ -7,7 +7,9 @@ defaults the program ships with.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from needledesk.domain.text import fold
 
@@ -81,7 +83,10 @@ DEFAULT_ANAESTHETICS: dict[str, ContactTime] = {
 }
 
 
-def lookup(table: dict[str, object], name: str):
+_T = TypeVar("_T")
+
+
+def lookup(table: Mapping[str, _T], name: str) -> _T | None:
     """Find `name` in a guideline table, ignoring case and accents (`Decolletage`)."""
     key = fold(name.strip())
     for entry, value in table.items():

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from needledesk.domain.model import SEVERITY_LABELS, Observed
+from needledesk.domain.model import SEVERITY_LABELS, Amendment, Observed
 from needledesk.domain.text import moment_text
 
 #: When a reaction was seen, as the editor offers it and the PDFs print it.
@@ -130,7 +130,7 @@ def value_text(path: str, value: Any) -> str:
     return str(value)
 
 
-def change_lines(changes: dict[str, list], after: dict[str, Any] | None = None) -> list[str]:
+def change_lines(changes: dict[str, list[Any]], after: dict[str, Any] | None = None) -> list[str]:
     """One plain line per changed field: `Depth (cheeks): 1.5 mm → 1.25 mm`."""
     lines = []
     for path, change in changes.items():
@@ -141,11 +141,11 @@ def change_lines(changes: dict[str, list], after: dict[str, Any] | None = None) 
     return lines
 
 
-def amendment_lines(amendment, after: dict[str, Any] | None = None) -> list[str]:
+def amendment_lines(amendment: Amendment, after: dict[str, Any] | None = None) -> list[str]:
     """The lines of one `Amendment`; `after` is the session's plain form, for item names."""
     return change_lines(amendment.changes, after)
 
 
-def amendment_heading(amendment) -> str:
+def amendment_heading(amendment: Amendment) -> str:
     """`20 Nov 2026 10:30 by Jane Smith — reason`."""
     return f"{moment_text(amendment.at)} by {amendment.by} — {amendment.reason}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from needledesk.domain.text import compose_acknowledgement, read_acknowledgement
 
@@ -213,7 +214,7 @@ class AcknowledgedWarning:
             return NotImplemented
         return (self.warning, self.by, self.at) == (other.warning, other.by, other.at)
 
-    __hash__ = None  # mutable, like the other records
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the other records
 
 
 @dataclass
@@ -223,7 +224,7 @@ class Amendment:
     at: datetime
     by: str
     reason: str
-    changes: dict[str, list] = field(default_factory=dict)
+    changes: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from needledesk.domain.consent import consent_age_text, consent_code, consent_expired
 from needledesk.domain.guidelines import (
@@ -115,7 +116,7 @@ def _text(problems: list[Problem], path: str, value: str | None, *, required: bo
         problems.append(Problem(path, f"is {len(value)} characters long; at most {limit} allowed"))
 
 
-def _int_range(problems: list[Problem], path: str, value, low: int, high: int, unit: str = "",
+def _int_range(problems: list[Problem], path: str, value: Any, low: int, high: int, unit: str = "",
                *, required: bool = False) -> None:
     if value is None:
         if required:
@@ -261,7 +262,7 @@ def _fee_problems(amount: Decimal, currency: str) -> list[Problem]:
     return problems + currency_problems(currency, iso=False)
 
 
-def currency_problems(code, path: str = "fee.currency", *, iso: bool = True) -> list[Problem]:
+def currency_problems(code: Any, path: str = "fee.currency", *, iso: bool = True) -> list[Problem]:
     """A currency code's problems; with `iso`, also one that is not an active ISO 4217 code."""
     if not isinstance(code, str) or not _CURRENCY.fullmatch(code):
         return [Problem(path, f"{code!r} is not a 3-letter currency code such as USD")]
@@ -292,7 +293,7 @@ def _visible(value: str) -> bool:
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
 
 
-def text_limit_problems(path: str, value, *, kind: str = "line", limit: int | None = None,
+def text_limit_problems(path: str, value: Any, *, kind: str = "line", limit: int | None = None,
                         checked_up_to: int | None = None) -> list[Problem]:
     """The input limits on one piece of text. `kind` is "line" (a name, an area, a product:
     one line, no control characters, no direction overrides, something visible) or "note"
@@ -369,7 +370,7 @@ def parse_amount(text: str, path: str = "fee.amount") -> tuple[Decimal | None, l
                                     "\"250.00\"")]
 
 
-def amount_limit_problems(amount, path: str = "fee.amount") -> list[Problem]:
+def amount_limit_problems(amount: Any, path: str = "fee.amount") -> list[Problem]:
     if not isinstance(amount, Decimal) or not amount.is_finite():
         return []
     if amount == 0 and amount.is_signed():
@@ -408,7 +409,7 @@ def screening_limits(screening: Screening, now: datetime | None = None) -> list[
 
 def session_limits(session: Session, now: datetime | None = None) -> list[Problem]:
     """The input limits on a session (see `limit_problems`)."""
-    def product(path: str, value) -> list[Problem]:
+    def product(path: str, value: Any) -> list[Problem]:
         return text_limit_problems(path, value, limit=PRODUCT_MAX, checked_up_to=SHORT_TEXT_MAX)
 
     problems = text_limit_problems("practitioner", session.practitioner)
@@ -478,8 +479,10 @@ def validate_record(record: ClientRecord, today: date | None = None, *, limits: 
     `limits` (the default, for every write) also the input limits (`limit_problems`)."""
     problems = list(validate_client(record.client, today, limits=limits, now=now))
     owner = record.client.id
-    for kind, items in (("courses", record.courses), ("screenings", record.screenings),
-                        ("sessions", record.sessions)):
+    owned: tuple[tuple[str, Sequence[Course | Screening | Session]], ...] = (
+        ("courses", record.courses), ("screenings", record.screenings),
+        ("sessions", record.sessions))
+    for kind, items in owned:
         problems += [Problem(f"{kind}[{i}].client_id", f"{item.client_id!r} is not this "
                              f"client ({owner!r})")
                      for i, item in enumerate(items) if item.client_id != owner]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date, datetime
 
 # Letters that carry no combining mark to strip (NFKD leaves them whole).
 _EXTRA_FOLDS = str.maketrans(
@@ -38,13 +39,13 @@ def digits(text: str | None) -> str:
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def day_text(day) -> str:
+def day_text(day: date | None) -> str:
     """`20 Nov 2026` whatever the process locale (strftime follows the one Qt sets), so the
     window, the PDFs and the messages read the same on every PC."""
     return "" if day is None else f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def moment_text(moment) -> str:
+def moment_text(moment: datetime | None) -> str:
     """`20 Nov 2026 10:30`, like `day_text`."""
     return "" if moment is None else f"{day_text(moment)} {moment:%H:%M}"
 
