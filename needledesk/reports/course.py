@@ -24,11 +24,11 @@ from reportlab.platypus import (
     Frame,
     KeepTogether,
     PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
 )
+from reportlab.platypus import Paragraph as _Paragraph
 
 from needledesk.domain.consent import consent_age_text, consent_state
 from needledesk.domain.course import course_progress, session_number
@@ -79,6 +79,22 @@ _CELL_MAX = 400
 #: Sessions with more text than this are not kept on one page.
 _KEEP_MAX = 4000
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
+
+
+class Paragraph(_Paragraph):
+    """reportlab's Paragraph, laid out once per width. A record's paragraphs are measured
+    again and again at the same width (KeepTogether's trial fit, the frame, the table's row
+    heights, then its drawing), and breaking lines is most of a course record's time; the
+    lines depend only on the width, the text and the style, none of which change here."""
+
+    _wrapped_for: float | None = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 (reportlab's names)
+        if availWidth == self._wrapped_for:
+            return self.width, self.height
+        size = super().wrap(availWidth, availHeight)
+        self._wrapped_for = availWidth if hasattr(self, "blPara") else None
+        return size
 
 
 def render_course_record(client: Client, sessions: list[Session], courses: list[Course],
