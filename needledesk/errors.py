@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class NeedleDeskError(Exception):
     """An expected failure with a message fit for the practitioner or the command line."""
@@ -10,7 +12,7 @@ class NeedleDeskError(Exception):
 class ValidationError(NeedleDeskError):
     """A record breaks one or more rules; nothing was written."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: Iterable[object]) -> None:
         self.problems = list(problems)
         lines = [str(p) for p in self.problems]
         super().__init__("; ".join(lines) if len(lines) < 4 else

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -133,7 +134,8 @@ def encode_record(record: ClientRecord) -> dict[str, Any]:
     }
 
 
-def encode_document(records: list[ClientRecord], exported_at: datetime | None = None) -> dict:
+def encode_document(records: list[ClientRecord],
+                    exported_at: datetime | None = None) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -142,7 +144,7 @@ def encode_document(records: list[ClientRecord], exported_at: datetime | None = 
     }
 
 
-def dumps(document: dict) -> str:
+def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -162,7 +164,7 @@ class _Reader:
         self.problems.append(Problem(path, message))
 
     def obj(self, value: Any, path: str, required: tuple[str, ...],
-            optional: tuple[str, ...] = ()) -> dict | None:
+            optional: tuple[str, ...] = ()) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             self.fail(path, f"must be an object, not {_kind(value)}")
             return None
@@ -175,7 +177,7 @@ class _Reader:
                 self.fail(join_path(path, key), "is missing")
         return value
 
-    def get(self, d: dict, key: str, path: str, kind: str, *, required: bool = False,
+    def get(self, d: dict[str, Any], key: str, path: str, kind: str, *, required: bool = False,
             default: Any = None) -> Any:
         value = d.get(key, _MISSING)
         where = join_path(path, key)
@@ -198,10 +200,11 @@ class _Reader:
             return default
         return value
 
-    def text(self, d: dict, key: str, path: str, *, required: bool = False) -> str | None:
-        return self.get(d, key, path, "str", required=required)
+    def text(self, d: dict[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
+        text: str | None = self.get(d, key, path, "str", required=required)
+        return text
 
-    def strings(self, d: dict, key: str, path: str) -> list[str]:
+    def strings(self, d: dict[str, Any], key: str, path: str) -> list[str]:
         items = self.get(d, key, path, "list", default=[])
         out = []
         for i, item in enumerate(items):
@@ -211,7 +214,7 @@ class _Reader:
                 self.fail(f"{join_path(path, key)}[{i}]", f"{_show(item)} is not a string")
         return out
 
-    def day(self, d: dict, key: str, path: str, *, required: bool = False) -> date | None:
+    def day(self, d: dict[str, Any], key: str, path: str, *, required: bool = False) -> date | None:
         raw = self.text(d, key, path, required=required)
         if raw is None:
             return None
@@ -225,7 +228,8 @@ class _Reader:
             self.fail(where, f"{_show(raw)} is not a real date")
             return None
 
-    def time(self, d: dict, key: str, path: str, *, required: bool = False) -> datetime | None:
+    def time(self, d: dict[str, Any], key: str, path: str, *,
+             required: bool = False) -> datetime | None:
         raw = self.text(d, key, path, required=required)
         if raw is None:
             return None
@@ -240,7 +244,7 @@ class _Reader:
             self.fail(where, f"{_show(raw)} is not a real date and time")
             return None
 
-    def each(self, d: dict, key: str, path: str):
+    def each(self, d: dict[str, Any], key: str, path: str) -> Iterator[tuple[int, str, Any]]:
         """Yield (index, item path, item) for a list-valued key."""
         for i, item in enumerate(self.get(d, key, path, "list", default=[])):
             yield i, f"{join_path(path, key)}[{i}]", item
@@ -256,7 +260,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _id(r: _Reader, d: dict, path: str, ids: dict[str, str]) -> str:
+def _id(r: _Reader, d: dict[str, Any], path: str, ids: dict[str, str]) -> str:
     value = r.text(d, "id", path, required=True)
     where = join_path(path, "id")
     if value is None or not value.strip():
@@ -377,7 +381,7 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
         amendments=amendments)
 
 
-def _decode_fee(r: _Reader, f: dict, path: str) -> Fee | None:
+def _decode_fee(r: _Reader, f: dict[str, Any], path: str) -> Fee | None:
     raw = r.get(f, "amount", path, "str", required=True)
     currency = r.text(f, "currency", path, required=True)
     if raw is None or currency is None:
@@ -459,15 +463,15 @@ class _Refused:
         self.message = message
 
 
-class _Duplicated(dict):
+class _Duplicated(dict[str, Any]):
     """An object in which a key appears more than once (json keeps only the last value)."""
 
-    def __init__(self, pairs, duplicates: list[str]) -> None:
+    def __init__(self, pairs: dict[str, Any], duplicates: list[str]) -> None:
         super().__init__(pairs)
         self.duplicates = duplicates
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict:
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     duplicates = []
     for key, value in pairs:
@@ -552,7 +556,7 @@ def _too_deep(text: str) -> Problem | None:
     if deepest <= MAX_DEPTH:
         return None
     # Walk again, this time keeping the path, up to the level that goes too deep.
-    frames: list[list] = []  # [key or index, is_object, expecting_key]
+    frames: list[list[Any]] = []  # [key or index, is_object, expecting_key]
     for token in _TOKEN.finditer(text):
         t = token.group()
         if t in "[{":
@@ -580,7 +584,7 @@ def _too_deep(text: str) -> Problem | None:
     return Problem("", f"nested more than {MAX_DEPTH} levels deep")
 
 
-def _path_of(frames: list[list], shown: int = 12) -> str:
+def _path_of(frames: list[list[Any]], shown: int = 12) -> str:
     path = ""
     for key, is_object, _ in frames[:shown]:
         path = join_path(path, _safe_key(key) if is_object else f"[{key}]")
