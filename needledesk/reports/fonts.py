@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 
 from needledesk.paths import resource_path
 
@@ -88,7 +89,7 @@ def string_width(text: str, font: str, size: float) -> float:
                for piece, fallback in runs(text))
 
 
-def draw_string(canvas, x: float, y: float, text: str, font: str, size: float, *,
+def draw_string(canvas: Canvas, x: float, y: float, text: str, font: str, size: float, *,
                 align: str = "left") -> float:
     """Draw one line of plain (unescaped) text on a canvas, switching to the fallback font for
     the characters DejaVu lacks. Returns the width drawn."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from io import BytesIO
+from typing import Any
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -42,7 +43,7 @@ class Styles:
         register_fonts()
 
         def style(name: str, parent: ParagraphStyle | None, size: float, leading: float,
-                  **kwargs) -> ParagraphStyle:
+                  **kwargs: Any) -> ParagraphStyle:
             return ParagraphStyle(name, parent, fontSize=size * scale,
                                   leading=leading * scale, **kwargs)
 
@@ -73,15 +74,13 @@ def styles(scale: float = 1.0) -> Styles:
 _MIN_COLUMN = 24.0
 
 
-def fixed_widths(asked: list, avail_width: float) -> list[float]:
+def fixed_widths(asked: list[Any], avail_width: float) -> list[float]:
     """Column widths in points for a table `avail_width` wide: percentages of it, fixed
     widths as given, and the rest shared by the columns left open (None)."""
     widths = [avail_width * float(w[:-1]) / 100 if isinstance(w, str) and w.endswith("%")
               else None if w is None or w == "*" else float(w) for w in asked]
     open_columns = widths.count(None)
-    if not open_columns:
-        return widths
-    rest = (avail_width - sum(w for w in widths if w is not None)) / open_columns
+    rest = (avail_width - sum(w for w in widths if w is not None)) / (open_columns or 1)
     return [max(rest, _MIN_COLUMN) if w is None else w for w in widths]
 
 
@@ -92,12 +91,13 @@ class FitTable(Table):
     below nothing; a paragraph in a fixed column wraps such a word instead. The widths are
     worked out afresh for every width offered, so a table shrunk to fit a page scales too."""
 
-    def __init__(self, data, colWidths=None, **kwargs):  # noqa: N803 (reportlab's name)
+    def __init__(self, data: Any, colWidths: Any = None,  # noqa: N803 (reportlab's name)
+                 **kwargs: Any) -> None:
         super().__init__(data, colWidths=colWidths, **kwargs)
-        self._asked_widths = list(self._argW)
+        self._asked_widths: list[Any] = list(self._argW)
         self._sized_for: float | None = None
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         if avail_width != self._sized_for:
             self._argW = self._colWidths = fixed_widths(self._asked_widths, avail_width)
             self._width_calculated_once = None
@@ -114,7 +114,7 @@ def section(title: str, st: Styles) -> list[Flowable]:
 
 def grid_style(*, header: bool = True) -> TableStyle:
     """Light table lines: a shaded header row and hairlines between rows."""
-    commands = [
+    commands: list[Any] = [
         # Plain-string cells (fixed words, dates, numbers) are much cheaper than paragraphs.
         ("FONT", (0, 0), (-1, -1), REGULAR, 8.5, 10.5),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
@@ -142,7 +142,7 @@ def logo_image(data: bytes) -> ImageReader | None:
     try:
         from PIL import Image
 
-        image = Image.open(BytesIO(data))
+        image: Image.Image = Image.open(BytesIO(data))
         image.load()
         if image.mode not in ("RGB", "RGBA", "L"):
             has_alpha = image.mode in ("LA", "PA", "P") or "transparency" in image.info
@@ -165,8 +165,8 @@ class Logo(Flowable):
         self.image = image
         self.width, self.height = width * scale, height * scale
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return self.width, self.height
 
-    def draw(self):
+    def draw(self) -> None:
         self.canv.drawImage(self.image, 0, 0, self.width, self.height, mask="auto")

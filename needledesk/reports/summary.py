@@ -12,8 +12,10 @@ from datetime import date
 from io import BytesIO
 
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    Flowable,
     Frame,
     KeepInFrame,
     PageTemplate,
@@ -105,7 +107,7 @@ def render_session_summary(client: Client, session: Session, sessions: list[Sess
     frame = Frame(_MARGIN_X, _FOOT, frame_w, frame_h, leftPadding=0, rightPadding=0,
                   topPadding=0, bottomPadding=0, id="body")
 
-    def decorate(canvas, _doc) -> None:
+    def decorate(canvas: Canvas, _doc: object) -> None:
         _draw_foot(canvas, session, settings, today, width)
 
     doc.addPageTemplates([PageTemplate("summary", [frame], onPage=decorate)])
@@ -119,7 +121,7 @@ def _initial_capital(text: str) -> str:
     return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
-def _header(settings: ClinicSettings, st: Styles) -> list:
+def _header(settings: ClinicSettings, st: Styles) -> list[Flowable]:
     clinic = [Paragraph(markup(settings.clinic_name), st.clinic)]
     contact = [line for line in (settings.address, settings.phone) if line and line.strip()]
     clinic += [Paragraph(markup(line.strip()), st.small) for line in contact]
@@ -144,7 +146,7 @@ def _header(settings: ClinicSettings, st: Styles) -> list:
 
 
 def _identity(client: Client, session: Session, sessions: list[Session],
-              course: Course | None, st: Styles) -> list:
+              course: Course | None, st: Styles) -> list[Flowable]:
     n, of = session_number(session, sessions, course)
     number = f"Session {n} of {of}" if of else f"Session {n}"
     if course is not None:
@@ -168,7 +170,7 @@ def _identity(client: Client, session: Session, sessions: list[Session],
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
         ("TOPPADDING", (0, 0), (-1, 0), 0),
     ]))
-    flowables: list = []
+    flowables: list[Flowable] = []
     if not session.is_signed:
         banner = _Table([[Paragraph(
             f'<font color="{DRAFT_HEX}"><b>{DRAFT_MARK}.</b></font> '
@@ -184,7 +186,7 @@ def _identity(client: Client, session: Session, sessions: list[Session],
     return [*flowables, table]
 
 
-def _treatment(session: Session, st: Styles) -> list:
+def _treatment(session: Session, st: Styles) -> list[Flowable]:
     head = ["Treated area", "Needle depth", "Passes", "Endpoint reached"]
     data = [[Paragraph(h, st.head) for h in head]]
     for area in session.areas:
@@ -225,7 +227,7 @@ def _treatment(session: Session, st: Styles) -> list:
     return [*section("Today's treatment", st), table, *details]
 
 
-def _reactions(session: Session, st: Styles) -> list:
+def _reactions(session: Session, st: Styles) -> list[Flowable]:
     flowables = section("Reactions seen", st)
     if not session.reactions:
         return [*flowables, Paragraph("No reactions were recorded.", st.body)]
@@ -238,7 +240,7 @@ def _reactions(session: Session, st: Styles) -> list:
     return flowables
 
 
-def _corrections(session: Session, st: Styles) -> list:
+def _corrections(session: Session, st: Styles) -> list[Flowable]:
     """What was corrected after sign-off, in the same lines as the course record."""
     if not session.amendments:
         return []
@@ -254,7 +256,7 @@ def _corrections(session: Session, st: Styles) -> list:
     return flowables
 
 
-def _aftercare(session: Session, settings: ClinicSettings, st: Styles) -> list:
+def _aftercare(session: Session, settings: ClinicSettings, st: Styles) -> list[Flowable]:
     flowables = section("Aftercare", st)
     if settings.aftercare_text.strip():
         flowables.append(Paragraph(markup(settings.aftercare_text.strip()), st.body))
@@ -291,7 +293,7 @@ def next_session_text(session: Session, sessions: list[Session], course: Course 
 
 
 def _next_session(session: Session, sessions: list[Session], course: Course | None,
-                  settings: ClinicSettings, st: Styles) -> list:
+                  settings: ClinicSettings, st: Styles) -> list[Flowable]:
     text = next_session_text(session, sessions, course, settings)
     box = _Table([[Paragraph(f"<b>{text}</b>", st.body)]], colWidths=["100%"])
     box.setStyle(TableStyle([
@@ -304,7 +306,7 @@ def _next_session(session: Session, sessions: list[Session], course: Course | No
     return [Spacer(1, 10), box]
 
 
-def _draw_foot(canvas, session: Session, settings: ClinicSettings, today: date,
+def _draw_foot(canvas: Canvas, session: Session, settings: ClinicSettings, today: date,
                width: float) -> None:
     """The signature line and the footer, pinned to the bottom of the page; on a draft also
     a faint diagonal mark across the page."""

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from needledesk.domain.labels import observed_label
@@ -63,7 +64,7 @@ def chunks(line: str, size: int = CHUNK) -> list[str]:
     return pieces
 
 
-def paragraphs(text: str | None, style, *, prefix: str = "") -> list[Flowable]:
+def paragraphs(text: str | None, style: ParagraphStyle, *, prefix: str = "") -> list[Flowable]:
     """Flowing paragraphs for free text of any length: one per line (a long line cut into
     chunks), a small gap for a blank line. `prefix` is trusted markup put before the first
     line. (One plain paragraph per line lays out faster than lines joined by <br/>.)"""
