@@ -8,8 +8,10 @@ of depth over time. Each page carries the client's name and "Page n of N".
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from io import BytesIO
+from typing import Any
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
@@ -33,7 +35,14 @@ from reportlab.platypus import Paragraph as _Paragraph
 from needledesk.domain.consent import consent_age_text, consent_state
 from needledesk.domain.course import course_progress, session_number
 from needledesk.domain.labels import amendment_lines
-from needledesk.domain.model import SCREENING_QUESTIONS, Client, Course, Screening, Session
+from needledesk.domain.model import (
+    SCREENING_QUESTIONS,
+    Amendment,
+    Client,
+    Course,
+    Screening,
+    Session,
+)
 from needledesk.domain.text import fold
 from needledesk.exchange import encode_session
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
@@ -89,7 +98,8 @@ class Paragraph(_Paragraph):
 
     _wrapped_for: float | None = None
 
-    def wrap(self, availWidth, availHeight):  # noqa: N803 (reportlab's names)
+    def wrap(self, availWidth: float,  # noqa: N803 (reportlab's names)
+             availHeight: float) -> tuple[float, float]:  # noqa: N803
         if availWidth == self._wrapped_for:
             return self.width, self.height
         size = super().wrap(availWidth, availHeight)
@@ -108,7 +118,7 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
     ordered = sorted(sessions, key=lambda s: s.started_at)
     by_id = {c.id: c for c in courses}
 
-    story: list = [Paragraph("Clinical record", st.title), Spacer(1, 2)]
+    story: list[Flowable] = [Paragraph("Clinical record", st.title), Spacer(1, 2)]
     story += _client_block(client, st, frame_w)
     story += _courses_block(courses, ordered, settings, st, frame_w)
     story += _screenings_block(screenings, st, frame_w, today)
@@ -139,19 +149,20 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
     return buffer.getvalue()
 
 
-def _numbered_canvas(page_marks):
+def _numbered_canvas(
+        page_marks: Callable[[Canvas, int, str | None], None]) -> type[Canvas]:
     """A canvas that holds its pages back until the end, so each can say "of N"."""
 
     class NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._held: list[dict] = []
+            self._held: list[dict[str, Any]] = []
 
-        def showPage(self):  # noqa: N802 (reportlab's name)
+        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
             self._held.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's, not in its stubs
 
-        def save(self):
+        def save(self) -> None:
             total = len(self._held)
             continued = None
             for state in self._held:
@@ -199,7 +210,7 @@ def _draw_page_marks(canvas: Canvas, client: Client, settings: ClinicSettings, t
 # --- overview -----------------------------------------------------------------------------
 
 def _pairs(rows: list[tuple[str, str]], st: Styles, frame_w: float, *,
-           wide: list[tuple[str, str]] = (), label_w: float = 26 * mm) -> Table:
+           wide: Sequence[tuple[str, str]] = (), label_w: float = 26 * mm) -> Table:
     """Label/value pairs, two to a row, then the `wide` pairs one to a row across the page
     (labels are plain text, values markup)."""
     def value(text: str) -> Paragraph:
@@ -228,7 +239,7 @@ def _pairs(rows: list[tuple[str, str]], st: Styles, frame_w: float, *,
     return table
 
 
-def _client_block(client: Client, st: Styles, frame_w: float) -> list:
+def _client_block(client: Client, st: Styles, frame_w: float) -> list[Flowable]:
     name = ParagraphStyle("client_name", st.clinic, fontSize=14, leading=18)
     rows = [
         ("Date of birth", fmt_day(client.date_of_birth)),
@@ -247,12 +258,12 @@ def _client_block(client: Client, st: Styles, frame_w: float) -> list:
 
 
 def _courses_block(courses: list[Course], sessions: list[Session], settings: ClinicSettings,
-                   st: Styles, frame_w: float) -> list:
+                   st: Styles, frame_w: float) -> list[Flowable]:
     loose = [s for s in sessions if s.course_id is None]
     if not courses and not loose:
         return []
     head = ["Course", "Started", "Planned", "Interval", "Progress"]
-    data = [list(head)]
+    data: list[list[Any]] = [list(head)]
     notes = []
     for course in courses:
         progress = course_progress(course, sessions, settings.default_interval_weeks)
@@ -275,11 +286,11 @@ def _courses_block(courses: list[Course], sessions: list[Session], settings: Cli
 
 
 def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
-                      today: date) -> list:
+                      today: date) -> list[Flowable]:
     if not screenings:
         return []
-    data = [["Date", "Consent", "Flagged answers"]]
-    below: list = []
+    data: list[list[Any]] = [["Date", "Consent", "Flagged answers"]]
+    below: list[Flowable] = []
     ordered = sorted(screenings, key=lambda s: s.date)
     for screening in ordered:
         flagged = "; ".join(SCREENING_QUESTIONS[k] for k in screening.flagged)
@@ -288,7 +299,7 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
                 else "none")
         if unanswered:
             text += f" ({unanswered} unanswered)"
-        cell = [Paragraph(text, st.cell)]
+        cell: list[Any] = [Paragraph(text, st.cell)]
         if screening.notes.strip():
             cell.append(_in_cell(screening.notes, f"Notes of {fmt_day(screening.date)}", below,
                                  st))
@@ -323,15 +334,15 @@ def _depths(session: Session) -> dict[str, list[float]]:
     return found
 
 
-def _depth_overview(sessions: list[Session], st: Styles, frame_w: float) -> list:
+def _depth_overview(sessions: list[Session], st: Styles, frame_w: float) -> list[Flowable]:
     areas = _area_columns(sessions)
     numbers = {s.id: i for i, s in enumerate(sessions, 1)}
     flowables = section("Needle depth by area (mm)", st)
     right_head = ParagraphStyle("num_head", st.head, alignment=TA_RIGHT)
     for start in range(0, len(areas), _AREAS_PER_TABLE):
         group = areas[start:start + _AREAS_PER_TABLE]
-        data = [["#", "Date"]
-                + [Paragraph(markup(label), right_head) for _key, label in group]]
+        data: list[list[Any]] = [["#", "Date"]
+                                 + [Paragraph(markup(label), right_head) for _key, label in group]]
         for session in sessions:
             depths = _depths(session)
             data.append([str(numbers[session.id]), fmt_day(session.started_at.date())]
@@ -415,7 +426,9 @@ def _depth_chart(sessions: list[Session], areas: list[tuple[str, str]],
                                strokeWidth=0.5))
         ly = height - 10 - 12 * i
         lx = frame_w - legend_w
-        drawing.add(Rect(lx, ly, 8, 3, fillColor=colour, strokeColor=None))
+        # types-reportlab gives Rect's **kw the TypedDict itself (no Unpack): no keyword fits.
+        swatch: Any = {"fillColor": colour, "strokeColor": None}
+        drawing.add(Rect(lx, ly, 8, 3, **swatch))
         text = label if stringWidth(label, REGULAR, 7.5) < legend_w - 14 else (
             _fit(label, legend_w - 14))
         drawing.add(String(lx + 12, ly - 1, text, fontName=REGULAR, fontSize=7.5, fillColor=INK))
@@ -432,7 +445,7 @@ def _fit(label: str, width: float) -> str:
 
 def _session_block(session: Session, sessions: list[Session], course: Course | None,
                    settings: ClinicSettings, st: Styles, frame_w: float, *,
-                   heading: list) -> list:
+                   heading: list[Flowable]) -> list[Flowable]:
     """One session in full; `heading` (the "Sessions" heading, before the first) is kept on
     the same page as the session it introduces."""
     n, of = session_number(session, sessions, course)
@@ -488,7 +501,7 @@ def _session_block(session: Session, sessions: list[Session], course: Course | N
     mark.keepWithNext = bar.keepWithNext = True  # the bar stays with the details under it
     details = _pairs(rows, st, frame_w, wide=wide)
     details.spaceBefore = 4
-    flowables: list = [*heading, mark, bar, details]
+    flowables: list[Flowable] = [*heading, mark, bar, details]
     flowables += _areas_table(session, st, frame_w)
     flowables += _reactions_table(session, st, frame_w)
     if session.acknowledged_warnings:
@@ -521,17 +534,18 @@ class _Mark(Flowable):
         self.label = label
         self.width = self.height = 0
 
-    def wrap(self, avail_width, avail_height):
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return 0, 0
 
-    def draw(self):
-        self.canv.needledesk_session = self.label
+    def draw(self) -> None:
+        # An attribute of our own on reportlab's canvas (read back by NumberedCanvas.save).
+        setattr(self.canv, "needledesk_session", self.label)  # noqa: B010
 
 
-def _areas_table(session: Session, st: Styles, frame_w: float) -> list:
+def _areas_table(session: Session, st: Styles, frame_w: float) -> list[Flowable]:
     head = ["Area", "Depth", "Passes", "Endpoint", "Notes"]
-    data = [list(head)]
-    below: list = []
+    data: list[list[Any]] = [list(head)]
+    below: list[Flowable] = []
     for area in session.areas:
         data.append([Paragraph(markup(area.area), st.cell_bold),
                      fmt_depth(area.depth_mm),
@@ -544,11 +558,11 @@ def _areas_table(session: Session, st: Styles, frame_w: float) -> list:
     return [Spacer(1, 5), table, *below]
 
 
-def _reactions_table(session: Session, st: Styles, frame_w: float) -> list:
+def _reactions_table(session: Session, st: Styles, frame_w: float) -> list[Flowable]:
     if not session.reactions:
         return [Spacer(1, 3), Paragraph("No reactions recorded.", st.small)]
-    data = [["Reaction", "Severity", "Observed", "Notes"]]
-    below: list = []
+    data: list[list[Any]] = [["Reaction", "Severity", "Observed", "Notes"]]
+    below: list[Flowable] = []
     for r in session.reactions:
         data.append([Paragraph(markup(r.kind), st.cell_bold),
                      f"{r.severity} {severity_word(r.severity)}", observed_word(r.observed),
@@ -559,18 +573,20 @@ def _reactions_table(session: Session, st: Styles, frame_w: float) -> list:
     return [Spacer(1, 5), table, *below]
 
 
-def _amendment_block(number: int, amendment, st: Styles, plain: dict | None) -> list:
+def _amendment_block(number: int, amendment: Amendment, st: Styles,
+                     plain: dict[str, Any] | None) -> list[Flowable]:
     head = Paragraph(f'<font color="{DRAFT_HEX}"><b>Amendment {number}</b></font> — '
                      f"{fmt_moment(amendment.at)} by <b>{markup(amendment.by)}</b>", st.cell)
     reason = paragraphs(amendment.reason, st.cell, prefix="<b>Reason:</b> ")
     # the same lines as the editor's history and the audit view (domain.labels)
-    changes: list = []
+    changes: list[Flowable] = []
     for line in amendment_lines(amendment, plain):
         changes += paragraphs(line, st.cell, prefix="• ")
     return [Spacer(1, 6), head, *reason, Spacer(1, 2), *changes]
 
 
-def _in_cell(text: str, label: str, below: list, st: Styles):
+def _in_cell(text: str, label: str, below: list[Flowable],
+             st: Styles) -> Flowable | list[Flowable] | str:
     """What goes in a table cell for free text: the text itself when short; when long, a
     pointer, and the text flows after the table under `label` (markup) instead, because a
     table row can only be split across pages slowly."""
