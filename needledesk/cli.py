@@ -184,16 +184,16 @@ def _run(args) -> int:
         # Read-only: a damaged file must not be written to, not even to migrate it.
         path = _existing(args)
         db = open_readonly(path)
-        report = check_file(db, db_path=path)
-        for problem in report.problems:
+        checked = check_file(db, db_path=path)
+        for problem in checked.problems:
             _say(problem)
-        for warning in report.warnings:
-            _say(f"warning: {warning}")
-        if report.problems:
-            _say(f"needledesk: check found {len(report.problems)} problem(s)")
+        for note in checked.warnings:
+            _say(f"warning: {note}")
+        if checked.problems:
+            _say(f"needledesk: check found {len(checked.problems)} problem(s)")
             return EXIT_PROBLEM
         print("check: the database is sound"
-              + (f" ({len(report.warnings)} warning(s) above)" if report.warnings else ""))
+              + (f" ({len(checked.warnings)} warning(s) above)" if checked.warnings else ""))
         return 0
     if args.command == "backup":
         from needledesk.store.backup import backup_to, default_backup_dir, take_backup

@@ -259,7 +259,7 @@ def _client(rng: random.Random, as_of: date) -> ClientRecord:
     notes = _CLIENT_NOTES[rng.randrange(len(_CLIENT_NOTES))] if rng.random() < 0.12 else ""
     client = Client(first, last, client_id, dob, phone, email, fitzpatrick, concerns, notes)
 
-    courses = []
+    courses: list[Course] = []
     for plan in plans:
         note = "Maintenance course." if any(
             p.concern == plan.concern for p in plans[:len(courses)]) else ""
@@ -283,7 +283,7 @@ def _client(rng: random.Random, as_of: date) -> ClientRecord:
     codes = [[f"screening: {key}" for key in screening.flagged] for screening in screenings]
     next_screening, flags = 0, codes[0]
     primary = PRACTITIONERS[rng.randrange(len(PRACTITIONERS))]
-    sessions = []
+    sessions: list[Session] = []
     for plan, course in zip(plans, courses, strict=True):
         for day in plan.days:
             practitioner = primary if rng.random() < 0.75 else \
@@ -391,6 +391,7 @@ def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePl
             reason = f"Next-day check call: client reported {kind}."
         else:   # (also when three reactions are on record already)
             lot = device.cartridge_lot
+            assert lot is not None   # every demo device has its lot (above)
             typo = lot[:-1] + ("B" if lot[-1] != "B" else "C")
             changes = amend.diff({"device": {"cartridge_lot": typo}},
                                  {"device": {"cartridge_lot": lot}})

@@ -118,7 +118,8 @@ def validate_settings(settings: ClinicSettings) -> list[Problem]:
     for i, (name, usual) in enumerate(settings.anaesthetics.items()):
         # ContactTime holds whole minutes (the editor's spin box has no decimals).
         for value in (usual.low_min, usual.high_min):
-            if isinstance(value, float) and not value.is_integer():
+            number: object = value   # typed int; a caller may still hand a float
+            if isinstance(number, float) and not number.is_integer():
                 problems.append(Problem(f"anaesthetics[{i}]", f"Row {i + 1} ({name.strip()}): "
                                         f"{value:g} min is not a whole number of minutes"))
     problems += table_problems(
