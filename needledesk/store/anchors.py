@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ GENESIS = "0" * 64
 _PRIVATE_FILE, _PRIVATE_FOLDER = 0o600, 0o700
 
 
-def anchor_dir(folder: str | os.PathLike | None = None) -> Path:
+def anchor_dir(folder: str | os.PathLike[str] | None = None) -> Path:
     """`folder` if given, else $NEEDLEDESK_ANCHORS, else `anchors` in the data folder."""
     if folder is not None:
         return Path(folder)
@@ -55,11 +56,11 @@ def anchor_dir(folder: str | os.PathLike | None = None) -> Path:
     return data_dir() / "anchors"
 
 
-def anchor_file(database_id: str, folder: str | os.PathLike | None = None) -> Path:
+def anchor_file(database_id: str, folder: str | os.PathLike[str] | None = None) -> Path:
     return anchor_dir(folder) / f"{database_id}.jsonl"
 
 
-def manifest_path(backup: str | os.PathLike) -> Path:
+def manifest_path(backup: str | os.PathLike[str]) -> Path:
     backup = Path(backup)
     return backup.with_name(backup.name + MANIFEST_SUFFIX)
 
@@ -92,7 +93,7 @@ def _now() -> str:
     return datetime.now().replace(microsecond=0).isoformat()
 
 
-def _append(database_id: str, entry: dict, folder=None) -> bool:
+def _append(database_id: str, entry: dict[str, Any], folder=None) -> bool:
     """Append one line to the anchor file; False (and a warning in the log) if it cannot be
     written: the write it notes is already committed and must not fail for this."""
     path = anchor_file(database_id, folder)
@@ -116,12 +117,12 @@ def _append(database_id: str, entry: dict, folder=None) -> bool:
     return True
 
 
-def _where(path: str | os.PathLike | None) -> str | None:
+def _where(path: str | os.PathLike[str] | None) -> str | None:
     return None if not path else os.path.realpath(path)
 
 
 def note_write(database_id: str, first: int, last: int, head_hash: str, *,
-               pending: bool = False, path: str | os.PathLike | None = None,
+               pending: bool = False, path: str | os.PathLike[str] | None = None,
                folder=None) -> bool:
     """Rows `first`..`last` were written by NeedleDesk to the file at `path`; row `last` has
     `head_hash`. `pending`: noted just before the commit (counts only if the rows are there)."""
@@ -130,14 +131,15 @@ def note_write(database_id: str, first: int, last: int, head_hash: str, *,
 
 
 def note_baseline(database_id: str, seq: int, head_hash: str, *,
-                  path: str | os.PathLike | None = None, folder=None) -> bool:
+                  path: str | os.PathLike[str] | None = None, folder=None) -> bool:
     """The trail up to `seq` is taken as it is (a new database, or one just upgraded to
     schema 5: its earlier rows were written before anchors existed)."""
     return _append(database_id, {"kind": "baseline", "seq": seq, "hash": head_hash,
                                  "path": _where(path)}, folder)
 
 
-def record_restore_epoch(db_path: str | os.PathLike, *, backup: str | os.PathLike | None = None,
+def record_restore_epoch(db_path: str | os.PathLike[str], *,
+                         backup: str | os.PathLike[str] | None = None,
                          folder=None) -> str | None:
     """Call right after a backup replaced the database at `db_path`, before anything else is
     written to it: the trail now ends at the backup's head, and anchors written after that
@@ -159,7 +161,7 @@ def record_restore_epoch(db_path: str | os.PathLike, *, backup: str | os.PathLik
     return epoch
 
 
-def read_anchors(database_id: str, folder=None) -> tuple[list[dict], list[str]]:
+def read_anchors(database_id: str, folder=None) -> tuple[list[dict[str, Any]], list[str]]:
     """The anchor file's lines, and a warning for each line that cannot be read."""
     path = anchor_file(database_id, folder)
     lines, warnings = [], []
@@ -201,7 +203,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest_for(copy: str | os.PathLike, name: str, *, folder=None) -> dict:
+def manifest_for(copy: str | os.PathLike[str], name: str, *, folder=None) -> dict[str, Any]:
     """The manifest of a backup whose (finished, closed) copy is at `copy` and will be named
     `name`: the database's id, the trail's head in the copy, the epoch, the file's hash.
     `files` is keyed by kind so later kinds of data (photos) can be listed beside it."""
@@ -223,7 +225,7 @@ def manifest_for(copy: str | os.PathLike, name: str, *, folder=None) -> dict:
     }
 
 
-def read_manifests(folders: Iterable[str | os.PathLike]) -> tuple[list[tuple[Path, dict]],
+def read_manifests(folders: Iterable[str | os.PathLike[str]]) -> tuple[list[tuple[Path, dict]],
                                                                   list[str]]:
     """Every readable manifest in `folders` (missing folders are skipped)."""
     found, warnings = [], []
@@ -267,8 +269,8 @@ def _rows(first: int, last: int) -> str:
     return f"row #{first}" if first == last else f"rows #{first}–#{last}"
 
 
-def verify(db, *, folder=None, backup_dirs: Iterable[str | os.PathLike] = (),
-           db_path: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+def verify(db, *, folder=None, backup_dirs: Iterable[str | os.PathLike[str]] = (),
+           db_path: str | os.PathLike[str] | None = None) -> tuple[list[str], list[str]]:
     """(problems, warnings): the trail checked against the anchor file and the manifests in
     `backup_dirs`. A file without a database id (schema before 5) has nothing to check.
 
@@ -351,7 +353,7 @@ def verify(db, *, folder=None, backup_dirs: Iterable[str | os.PathLike] = (),
     return problems, warnings
 
 
-def backup_folders(db_path: str | os.PathLike, extra: Iterable[str | os.PathLike] = ()
+def backup_folders(db_path: str | os.PathLike[str], extra: Iterable[str | os.PathLike[str]] = ()
                    ) -> list[Path]:
     """Where `check` looks for manifests: the `backups` folder beside the database, the
     database's own folder (pre-upgrade copies) and any folder the caller names."""

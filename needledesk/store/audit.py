@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -34,7 +35,7 @@ def _canonical(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def chain_hash(prev: str, row: dict) -> str:
+def chain_hash(prev: str, row: dict[str, Any]) -> str:
     """A row's chain hash (frozen: every file's trail is made with it)."""
     fields = [row["seq"], row["at"], row["who"], row["action"], row["kind"], row["record_id"],
               row["before"], row["after"], row["content_hash"]]
@@ -76,7 +77,7 @@ class AuditLog:
         """(seq, hash) of the newest row; (0, GENESIS) for an empty trail."""
         return self._last()
 
-    def append_many(self, entries: Iterable[dict]) -> None:
+    def append_many(self, entries: Iterable[dict[str, Any]]) -> None:
         """Each entry: at (datetime), who, action, kind, record_id, before, after (plain
         values or None), content_hash (or None)."""
         seq, prev = self._last()
@@ -225,7 +226,7 @@ def _describe(db: Database, kind: str, record_id: str | None) -> str:
     return f"{kind} {record_id}"
 
 
-def _changed(db: Database, what: str, kind: str, record_id: str | None, row: dict) -> str:
+def _changed(db: Database, what: str, kind: str, record_id: str | None, row: dict[str, Any]) -> str:
     if kind == "session" and not _signed(db, record_id) and _was_signed(db, record_id):
         return (f"{what} was signed but is now an unsigned draft (its last audit row is "
                 f"#{row['seq']}, {row['action']} on {_when(row['at'])}): it was changed "
@@ -235,7 +236,7 @@ def _changed(db: Database, what: str, kind: str, record_id: str | None, row: dic
             f"{_when(row['at'])}); it was changed behind NeedleDesk's back")
 
 
-def _settings_problems(db: Database, stored: str, row: dict | None) -> list[str]:
+def _settings_problems(db: Database, stored: str, row: dict[str, Any] | None) -> list[str]:
     if row is None or row["content_hash"] == stored:
         return []
     detail = ""

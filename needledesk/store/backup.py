@@ -104,7 +104,7 @@ def _generations(folder: Path) -> list[tuple[datetime, Path]]:
     return sorted(stamped, reverse=True)
 
 
-def default_backup_dir(db_path: str | os.PathLike) -> Path:
+def default_backup_dir(db_path: str | os.PathLike[str]) -> Path:
     """A `backups` folder beside the database, created readable by its user only."""
     folder = Path(db_path).parent / "backups"
     _ensure_folder(folder, parents=True)
@@ -174,13 +174,13 @@ def _inspect(path: Path, check: str | None) -> tuple[BackupInfo, bool]:
     return BackupInfo(path, stamp, clients, sessions, version, path.stat().st_size), newer
 
 
-def describe(path: str | os.PathLike, *, thorough: bool = False) -> BackupInfo:
+def describe(path: str | os.PathLike[str], *, thorough: bool = False) -> BackupInfo:
     """What the backup at `path` holds, read without changing it. Raises DatabaseError if
     it is not a sound NeedleDesk database (`quick_check`; `thorough`: `integrity_check`)."""
     return _inspect(Path(path), "integrity_check" if thorough else "quick_check")[0]
 
 
-def list_backups(folder: str | os.PathLike, *, check: bool = True) -> list[BackupInfo]:
+def list_backups(folder: str | os.PathLike[str], *, check: bool = True) -> list[BackupInfo]:
     """The backups in `folder` named like ours, newest first. One that cannot be read is
     listed too, with zero counts and the reason in `problem`, so that a damaged backup is
     seen rather than silently missing. `check=False` skips `quick_check` (which reads every
@@ -195,7 +195,7 @@ def list_backups(folder: str | os.PathLike, *, check: bool = True) -> list[Backu
     return found
 
 
-def due(folder: str | os.PathLike, now: datetime | None = None) -> bool:
+def due(folder: str | os.PathLike[str], now: datetime | None = None) -> bool:
     """True when `folder` holds no backup taken today: time for the day's automatic one."""
     today = (now or datetime.now()).date()
     return not any(stamp.date() == today for stamp, _ in _generations(Path(folder)))
@@ -321,7 +321,7 @@ def _put_in_place(temp: Path, target: Path) -> None:
     _fsync_folder(target.parent)
 
 
-def _source_path(source: str | os.PathLike | Database | sqlite3.Connection) -> Path:
+def _source_path(source: str | os.PathLike[str] | Database | sqlite3.Connection) -> Path:
     if isinstance(source, Database):
         source = source.conn
     if isinstance(source, sqlite3.Connection):
@@ -335,8 +335,8 @@ def _source_path(source: str | os.PathLike | Database | sqlite3.Connection) -> P
     return Path(source)
 
 
-def backup_to(source: str | os.PathLike | Database | sqlite3.Connection,
-              target: str | os.PathLike, *, on_progress: Progress | None = None) -> BackupInfo:
+def backup_to(source: str | os.PathLike[str] | Database | sqlite3.Connection,
+              target: str | os.PathLike[str], *, on_progress: Progress | None = None) -> BackupInfo:
     """Write a verified backup of the database `source` (its path, or an open connection to
     it) to `target`, replacing any file there. `on_progress(pages_done, pages_total)` is
     called after each step, on the calling thread. Safe on a worker thread while the window
@@ -411,7 +411,7 @@ def _put_manifest_in_place(manifest: Path, target: Path) -> None:
 
 # --- generations -------------------------------------------------------------------------
 
-def take_backup(db_path: str | os.PathLike, folder: str | os.PathLike, *,
+def take_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str], *,
                 now: datetime | None = None, on_progress: Progress | None = None) -> BackupInfo:
     """Write a new generation into `folder` (created 0700 if missing), then `rotate` it.
     A second backup within the same minute replaces the first."""
@@ -423,7 +423,7 @@ def take_backup(db_path: str | os.PathLike, folder: str | os.PathLike, *,
     return info
 
 
-def rotate(folder: str | os.PathLike, now: datetime | None = None) -> list[Path]:
+def rotate(folder: str | os.PathLike[str], now: datetime | None = None) -> list[Path]:
     """Delete the generations no rule keeps; return what was deleted.
 
     Kept: the newest backup of each of the last 7 days that have backups, of the last 4

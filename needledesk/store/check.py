@@ -56,9 +56,9 @@ def _reading(what: str, exc: sqlite3.DatabaseError) -> str:
            "NeedleDesk's back"
 
 
-def check_file(db: Database, *, db_path: str | os.PathLike | None = None,
-               anchor_folder: str | os.PathLike | None = None,
-               backup_dirs: list[str | os.PathLike] | None = None) -> CheckReport:
+def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
+               anchor_folder: str | os.PathLike[str] | None = None,
+               backup_dirs: list[str | os.PathLike[str]] | None = None) -> CheckReport:
     """Everything `check` finds. `db_path` (default: the file `db` is open on) names where
     to look for backup manifests (`backups` beside it, and `backup_dirs`); `anchor_folder`
     overrides where the anchor files are (default: `anchors.anchor_dir()`)."""

@@ -47,7 +47,7 @@ class FileIdentity:
         return self.version > schema_version() or bool(self.steps - set(STEP_NAMES))
 
 
-def identify(conn: sqlite3.Connection, path: str | os.PathLike, *,
+def identify(conn: sqlite3.Connection, path: str | os.PathLike[str], *,
              empty_ok: bool = False) -> FileIdentity:
     """Is the file behind `conn` NeedleDesk's? The one check that opening the database,
     reading a backup and restoring one all use. Reads only. Raises DatabaseError naming

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 
-def quick_check(path: str | os.PathLike) -> list[str]:
+def quick_check(path: str | os.PathLike[str]) -> list[str]:
     """SQLite's quick_check, read-only: [] when the file is sound, else what is wrong. A file
     that is damaged is never opened for writing (writing can spread the damage)."""
     path = Path(path)
@@ -34,7 +34,7 @@ def quick_check(path: str | os.PathLike) -> list[str]:
         conn.close()
 
 
-def check_in_background(path: str | os.PathLike,
+def check_in_background(path: str | os.PathLike[str],
                         check: Callable[[Path], list[str]] = quick_check) -> Future:
     """`check(path)` (quick_check) on a daemon thread; the Future holds what it found. A
     check that cannot run counts as a problem, never as a pass."""

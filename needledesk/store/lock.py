@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from needledesk.errors import NeedleDeskError
 
@@ -46,7 +47,7 @@ _WINDOWS_LOCK_OFFSET = 0x40000000
 class AlreadyOpenError(NeedleDeskError):
     """Another NeedleDesk (here or on another computer) has this database open."""
 
-    def __init__(self, lock_path: Path, holder: dict):
+    def __init__(self, lock_path: Path, holder: dict[str, Any]):
         self.lock_path = lock_path
         self.holder = holder
         super().__init__(f"NeedleDesk is already open on this database ({_describe(holder)}). "
@@ -63,7 +64,7 @@ class NotALockFileError(NeedleDeskError):
                          "try again")
 
 
-def lock_path_for(db_path: str | os.PathLike) -> Path:
+def lock_path_for(db_path: str | os.PathLike[str]) -> Path:
     """`clinic.db.lock` beside `clinic.db`, whichever way (symlink, relative) it is reached."""
     path = Path(db_path).resolve()
     return path.with_name(path.name + ".lock")
@@ -77,7 +78,7 @@ class DatabaseLock:
         self._fd: int | None = fd
 
     @classmethod
-    def acquire(cls, db_path: str | os.PathLike) -> DatabaseLock:
+    def acquire(cls, db_path: str | os.PathLike[str]) -> DatabaseLock:
         """Lock `db_path` for this process, or raise `AlreadyOpenError` naming the holder."""
         path = lock_path_for(db_path)
         # A releasing holder deletes the file while still holding it; whoever opened the
@@ -201,7 +202,7 @@ def _write_holder(fd: int) -> None:
         os.write(fd, json.dumps(holder).encode("utf-8"))
 
 
-def _read_holder(fd: int) -> dict:
+def _read_holder(fd: int) -> dict[str, Any]:
     # The holder writes its JSON just after locking: give it a moment if it is mid-write.
     for attempt in range(5):
         with contextlib.suppress(OSError, ValueError):
@@ -221,7 +222,7 @@ def _user() -> str:
         return ""
 
 
-def _describe(holder: dict) -> str:
+def _describe(holder: dict[str, Any]) -> str:
     parts = []
     if isinstance(holder.get("pid"), int):
         parts.append(f"pid {holder['pid']}")
@@ -258,7 +259,7 @@ NETWORK_FUSE = frozenset({
 _DRIVE_REMOTE = 4
 
 
-def network_filesystem(path: str | os.PathLike, mounts: str | os.PathLike = "/proc/mounts"
+def network_filesystem(path: str | os.PathLike[str], mounts: str | os.PathLike[str] = "/proc/mounts"
                        ) -> str | None:
     """The network file system type `path` is on ("nfs", "cifs", "fuse.sshfs", …), or None
     when it is local or cannot be told. Never raises: this only decides a warning."""

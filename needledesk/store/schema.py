@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -58,14 +59,14 @@ def _fmt_time_v1(value: datetime) -> str:
     return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
 
 
-def _chain_hash_v1(prev: str, row: dict) -> str:
+def _chain_hash_v1(prev: str, row: dict[str, Any]) -> str:
     fields = [row["seq"], row["at"], row["who"], row["action"], row["kind"], row["record_id"],
               row["before"], row["after"], row["content_hash"]]
     text = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((prev + text).encode("utf-8")).hexdigest()
 
 
-def _append_audit_v1(db: Database, entries: Iterable[dict]) -> None:
+def _append_audit_v1(db: Database, entries: Iterable[dict[str, Any]]) -> None:
     """Append audit rows (chain format 1) with plain SQL."""
     last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, "0" * 64)

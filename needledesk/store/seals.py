@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 V1 = "v1"
 V2 = "v2"
@@ -121,7 +122,7 @@ def seal_v2(kind: str, rows: list[Mapping], children: Mapping[str, list[Mapping]
     settings table, any order), `children` a session's child rows by table."""
     columns = V2_RECORDS[kind][2]
     # Rows in the order of their canonical text: deterministic whatever the values' types.
-    form: dict = {"form": "needledesk-record", "version": 2, "kind": kind,
+    form: dict[str, Any] = {"form": "needledesk-record", "version": 2, "kind": kind,
                   "rows": sorted(([r[c] for c in columns] for r in rows), key=_canonical)}
     if kind == "session":
         form["children"] = {
@@ -131,7 +132,7 @@ def seal_v2(kind: str, rows: list[Mapping], children: Mapping[str, list[Mapping]
     return _digest(V2, form)
 
 
-def _dicts(cursor) -> Iterable[dict]:
+def _dicts(cursor) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for values in cursor:
         yield dict(zip(names, values, strict=True))
@@ -143,7 +144,7 @@ def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
 
 
 def _rows(conn, table: str, key: str, columns: Iterable[str], ids: list[str] | None
-          ) -> Iterable[dict]:
+          ) -> Iterable[dict[str, Any]]:
     select = f"SELECT {', '.join(columns)} FROM {table}"
     if ids is None:
         yield from _dicts(conn.execute(select))
@@ -160,11 +161,11 @@ def _by_position(row: Mapping) -> tuple:
 
 
 def stored_session(conn, ids: list[str] | None = None
-                   ) -> tuple[dict[str, dict], dict[str, dict[str, list[dict]]]]:
+                   ) -> tuple[dict[str, dict], dict[str, dict[str, list[dict[str, Any]]]]]:
     """Sessions' stored rows and child rows (by session id, then table, by position)."""
     _table, key, columns = V2_RECORDS["session"]
     sessions = {r["id"]: r for r in _rows(conn, "sessions", key, columns, ids)}
-    children: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    children: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     wanted = None if ids is None else list(sessions)
     for table, cols in V2_SESSION_CHILDREN.items():
         rows = list(_rows(conn, table, "session_id", ("session_id", *cols), wanted))

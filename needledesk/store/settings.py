@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict, fields
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -67,7 +68,7 @@ def save_settings(db: Database, settings: ClinicSettings) -> None:
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [f.name, value])
 
 
-def settings_summary(settings: ClinicSettings) -> dict:
+def settings_summary(settings: ClinicSettings) -> dict[str, Any]:
     """Settings as the audit trail keeps them: the logo by its hash, not its bytes."""
     import hashlib
 

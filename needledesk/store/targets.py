@@ -27,25 +27,25 @@ BACKUP_FOLDER = "backups"
 class ProtectedTargetError(NeedleDeskError):
     """The chosen file is one of the database's own files or inside its backup folder."""
 
-    def __init__(self, target: str | os.PathLike):
+    def __init__(self, target: str | os.PathLike[str]):
         self.target = Path(target)
         super().__init__(f"{target} is the clinic's database (or its lock/backup folder); "
                          "choose another file name — nothing was written")
 
 
-def _real(path: str | os.PathLike) -> str:
+def _real(path: str | os.PathLike[str]) -> str:
     """The absolute path with every symbolic link followed, spelled as the OS compares."""
     return os.path.normcase(os.path.realpath(os.path.abspath(path)))
 
 
-def _stat(path: str | os.PathLike) -> os.stat_result | None:
+def _stat(path: str | os.PathLike[str]) -> os.stat_result | None:
     try:
         return os.stat(path)
     except (OSError, ValueError):
         return None
 
 
-def database_files(db_path: str | os.PathLike) -> list[Path]:
+def database_files(db_path: str | os.PathLike[str]) -> list[Path]:
     """The database and its companions, beside the path as given and beside the file it
     leads to (SQLite and the lock name them after the resolved file)."""
     given = Path(os.path.abspath(db_path))
@@ -55,8 +55,8 @@ def database_files(db_path: str | os.PathLike) -> list[Path]:
     return files
 
 
-def backup_folders(db_path: str | os.PathLike,
-                   extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
+def backup_folders(db_path: str | os.PathLike[str],
+                   extra: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
     """The `backups` folder beside the database (as given and as resolved) and `extra`
     (the window's chosen backup folder)."""
     given = Path(os.path.abspath(db_path))
@@ -64,8 +64,8 @@ def backup_folders(db_path: str | os.PathLike,
             + [Path(os.path.abspath(folder)) for folder in extra if str(folder)])
 
 
-def is_protected_target(target: str | os.PathLike, db_path: str | os.PathLike, *,
-                        backup_dirs: Iterable[str | os.PathLike] = (),
+def is_protected_target(target: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
+                        backup_dirs: Iterable[str | os.PathLike[str]] = (),
                         backups: bool = True) -> bool:
     """True when writing `target` could replace or land among the database's own files.
     With `backups=False` the backup folders are not considered (the backup writer itself
@@ -91,7 +91,7 @@ def _same(a: os.stat_result | None, b: os.stat_result | None) -> bool:
     return a is not None and b is not None and os.path.samestat(a, b)
 
 
-def _inside(real: str, target: str | os.PathLike, folder: Path,
+def _inside(real: str, target: str | os.PathLike[str], folder: Path,
             target_stat: os.stat_result | None) -> bool:
     """`target` is the folder or anything below it: by resolved name, by the folder's
     identity on disk (another spelling of it), or as a hard link to a file in it."""
@@ -113,8 +113,8 @@ def _inside(real: str, target: str | os.PathLike, folder: Path,
     return False
 
 
-def refuse_protected_target(target: str | os.PathLike, db_path: str | os.PathLike, *,
-                            backup_dirs: Iterable[str | os.PathLike] = (),
+def refuse_protected_target(target: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
+                            backup_dirs: Iterable[str | os.PathLike[str]] = (),
                             backups: bool = True) -> None:
     """Raise `ProtectedTargetError` (one plain line) when `target` is the database at
     `db_path`, its `-wal`/`-shm`/`-journal`/`.lock`, or in its backup folder (the one beside
