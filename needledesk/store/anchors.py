@@ -44,7 +44,11 @@ GENESIS = "0" * 64
 _PRIVATE_FILE, _PRIVATE_FOLDER = 0o600, 0o700
 
 
-def anchor_dir(folder: str | os.PathLike[str] | None = None) -> Path:
+#: Where anchors go: a folder, or None for the default (see anchor_dir).
+_Folder = str | os.PathLike[str] | None
+
+
+def anchor_dir(folder: _Folder = None) -> Path:
     """`folder` if given, else $NEEDLEDESK_ANCHORS, else `anchors` in the data folder."""
     if folder is not None:
         return Path(folder)
@@ -65,11 +69,12 @@ def manifest_path(backup: str | os.PathLike[str]) -> Path:
     return backup.with_name(backup.name + MANIFEST_SUFFIX)
 
 
-def _conn(db_or_conn) -> sqlite3.Connection:
-    return getattr(db_or_conn, "conn", db_or_conn)
+def _conn(db_or_conn: Any) -> sqlite3.Connection:
+    conn: sqlite3.Connection = getattr(db_or_conn, "conn", db_or_conn)
+    return conn
 
 
-def database_id(db_or_conn) -> str | None:
+def database_id(db_or_conn: Any) -> str | None:
     """The database's random id (schema 5 on), or None for an older file."""
     try:
         row = _conn(db_or_conn).execute(
@@ -79,7 +84,7 @@ def database_id(db_or_conn) -> str | None:
     return row[0] if row else None
 
 
-def chain_head(db_or_conn) -> tuple[int, str]:
+def chain_head(db_or_conn: Any) -> tuple[int, str]:
     """(seq, hash) of the trail's newest row; (0, GENESIS) when there is none."""
     try:
         row = _conn(db_or_conn).execute(
@@ -93,7 +98,7 @@ def _now() -> str:
     return datetime.now().replace(microsecond=0).isoformat()
 
 
-def _append(database_id: str, entry: dict[str, Any], folder=None) -> bool:
+def _append(database_id: str, entry: dict[str, Any], folder: _Folder = None) -> bool:
     """Append one line to the anchor file; False (and a warning in the log) if it cannot be
     written: the write it notes is already committed and must not fail for this."""
     path = anchor_file(database_id, folder)
@@ -123,7 +128,7 @@ def _where(path: str | os.PathLike[str] | None) -> str | None:
 
 def note_write(database_id: str, first: int, last: int, head_hash: str, *,
                pending: bool = False, path: str | os.PathLike[str] | None = None,
-               folder=None) -> bool:
+               folder: _Folder = None) -> bool:
     """Rows `first`..`last` were written by NeedleDesk to the file at `path`; row `last` has
     `head_hash`. `pending`: noted just before the commit (counts only if the rows are there)."""
     return _append(database_id, {"kind": "pending" if pending else "write", "from": first,
@@ -131,7 +136,7 @@ def note_write(database_id: str, first: int, last: int, head_hash: str, *,
 
 
 def note_baseline(database_id: str, seq: int, head_hash: str, *,
-                  path: str | os.PathLike[str] | None = None, folder=None) -> bool:
+                  path: str | os.PathLike[str] | None = None, folder: _Folder = None) -> bool:
     """The trail up to `seq` is taken as it is (a new database, or one just upgraded to
     schema 5: its earlier rows were written before anchors existed)."""
     return _append(database_id, {"kind": "baseline", "seq": seq, "hash": head_hash,
@@ -140,7 +145,7 @@ def note_baseline(database_id: str, seq: int, head_hash: str, *,
 
 def record_restore_epoch(db_path: str | os.PathLike[str], *,
                          backup: str | os.PathLike[str] | None = None,
-                         folder=None) -> str | None:
+                         folder: _Folder = None) -> str | None:
     """Call right after a backup replaced the database at `db_path`, before anything else is
     written to it: the trail now ends at the backup's head, and anchors written after that
     backup was taken belong to the timeline the restore left (kept in the safety copy). A new
@@ -161,7 +166,8 @@ def record_restore_epoch(db_path: str | os.PathLike[str], *,
     return epoch
 
 
-def read_anchors(database_id: str, folder=None) -> tuple[list[dict[str, Any]], list[str]]:
+def read_anchors(database_id: str,
+                 folder: _Folder = None) -> tuple[list[dict[str, Any]], list[str]]:
     """The anchor file's lines, and a warning for each line that cannot be read."""
     path = anchor_file(database_id, folder)
     lines, warnings = [], []
@@ -186,7 +192,7 @@ def read_anchors(database_id: str, folder=None) -> tuple[list[dict[str, Any]], l
     return lines, warnings
 
 
-def current_epoch(database_id: str, folder=None) -> str | None:
+def current_epoch(database_id: str, folder: _Folder = None) -> str | None:
     """The id of the newest restore epoch in the anchor file (None: none yet)."""
     lines, _ = read_anchors(database_id, folder)
     epochs = [line.get("epoch") for line in lines if line["kind"] == "epoch"]
@@ -203,7 +209,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest_for(copy: str | os.PathLike[str], name: str, *, folder=None) -> dict[str, Any]:
+def manifest_for(copy: str | os.PathLike[str], name: str, *,
+                 folder: _Folder = None) -> dict[str, Any]:
     """The manifest of a backup whose (finished, closed) copy is at `copy` and will be named
     `name`: the database's id, the trail's head in the copy, the epoch, the file's hash.
     `files` is keyed by kind so later kinds of data (photos) can be listed beside it."""
@@ -225,7 +232,8 @@ def manifest_for(copy: str | os.PathLike[str], name: str, *, folder=None) -> dic
     }
 
 
-def read_manifests(folders: Iterable[str | os.PathLike[str]]) -> tuple[list[tuple[Path, dict]],
+def read_manifests(folders: Iterable[str | os.PathLike[str]],
+                   ) -> tuple[list[tuple[Path, dict[str, Any]]],
                                                                   list[str]]:
     """Every readable manifest in `folders` (missing folders are skipped)."""
     found, warnings = [], []
@@ -269,7 +277,7 @@ def _rows(first: int, last: int) -> str:
     return f"row #{first}" if first == last else f"rows #{first}–#{last}"
 
 
-def verify(db, *, folder=None, backup_dirs: Iterable[str | os.PathLike[str]] = (),
+def verify(db: Any, *, folder: _Folder = None, backup_dirs: Iterable[str | os.PathLike[str]] = (),
            db_path: str | os.PathLike[str] | None = None) -> tuple[list[str], list[str]]:
     """(problems, warnings): the trail checked against the anchor file and the manifests in
     `backup_dirs`. A file without a database id (schema before 5) has nothing to check.

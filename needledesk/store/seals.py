@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 V1 = "v1"
@@ -59,25 +60,25 @@ V2_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
 KINDS = ("client", "course", "screening", "session", "settings")
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A stored value JSON cannot carry (a BLOB written behind the program's back)."""
     if isinstance(value, bytes):
         return {"blob": value.hex()}
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
-def _canonical(value) -> str:
+def _canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                       default=_plain)
 
 
-def _digest(version: str, value) -> str:
+def _digest(version: str, value: Any) -> str:
     return f"{version}:" + hashlib.sha256(_canonical(value).encode("utf-8")).hexdigest()
 
 
 # --- v1: signed sessions in the exchange form of schema 3-4 (frozen copy) -----------------
 
-def seal_v1(row: Mapping, children: Mapping[str, list[Mapping]]) -> str:
+def seal_v1(row: Mapping[str, Any], children: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     """The v1 seal of a session from its stored row and child rows (each list ordered by
     position). Reproduces what schema 3-4 hashed: the session as the exchange format of that
     time encoded it, the stored text of times and amounts being that encoding already."""
@@ -116,7 +117,8 @@ def seal_v1(row: Mapping, children: Mapping[str, list[Mapping]]) -> str:
 
 # --- v2: every record, from its stored columns ---------------------------------------------
 
-def seal_v2(kind: str, rows: list[Mapping], children: Mapping[str, list[Mapping]] | None = None
+def seal_v2(kind: str, rows: Sequence[Mapping[str, Any]],
+            children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
             ) -> str:
     """The v2 hash of one record: `rows` is its row (one; for "settings", every row of the
     settings table, any order), `children` a session's child rows by table."""
@@ -132,7 +134,7 @@ def seal_v2(kind: str, rows: list[Mapping], children: Mapping[str, list[Mapping]
     return _digest(V2, form)
 
 
-def _dicts(cursor) -> Iterable[dict[str, Any]]:
+def _dicts(cursor: sqlite3.Cursor) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for values in cursor:
         yield dict(zip(names, values, strict=True))
@@ -143,8 +145,8 @@ def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
         yield ids[start:start + size]
 
 
-def _rows(conn, table: str, key: str, columns: Iterable[str], ids: list[str] | None
-          ) -> Iterable[dict[str, Any]]:
+def _rows(conn: sqlite3.Connection, table: str, key: str, columns: Iterable[str],
+          ids: list[str] | None) -> Iterable[dict[str, Any]]:
     select = f"SELECT {', '.join(columns)} FROM {table}"
     if ids is None:
         yield from _dicts(conn.execute(select))
@@ -154,14 +156,15 @@ def _rows(conn, table: str, key: str, columns: Iterable[str], ids: list[str] | N
         yield from _dicts(conn.execute(f"{select} WHERE {key} IN ({marks})", chunk))
 
 
-def _by_position(row: Mapping) -> tuple:
+def _by_position(row: Mapping[str, Any]) -> tuple[Any, ...]:
     position = row["position"]
     number = isinstance(position, int | float)
     return (str(row["session_id"]), not number, position if number else str(position))
 
 
-def stored_session(conn, ids: list[str] | None = None
-                   ) -> tuple[dict[str, dict], dict[str, dict[str, list[dict[str, Any]]]]]:
+def stored_session(conn: sqlite3.Connection, ids: list[str] | None = None
+                   ) -> tuple[dict[str, dict[str, Any]],
+                              dict[str, dict[str, list[dict[str, Any]]]]]:
     """Sessions' stored rows and child rows (by session id, then table, by position)."""
     _table, key, columns = V2_RECORDS["session"]
     sessions = {r["id"]: r for r in _rows(conn, "sessions", key, columns, ids)}
@@ -175,7 +178,7 @@ def stored_session(conn, ids: list[str] | None = None
     return sessions, children
 
 
-def record_hashes(db_or_conn, kind: str, ids: Iterable[str] | None = None
+def record_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None
                   ) -> dict[str | None, str]:
     """The v2 hash of each stored record of `kind` (`ids`: only these; absent ones are left
     out). Settings are one record, keyed None. Reads in batches: cheap for an import."""
@@ -191,13 +194,16 @@ def record_hashes(db_or_conn, kind: str, ids: Iterable[str] | None = None
     return {r[key]: seal_v2(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
 
 
-def record_hash(db_or_conn, kind: str, record_id: str | None) -> str | None:
+def record_hash(db_or_conn: Any, kind: str, record_id: str | None) -> str | None:
     """One record's v2 hash, or None when it is not stored."""
-    found = record_hashes(db_or_conn, kind, None if kind == "settings" else [record_id])
-    return found.get(None if kind == "settings" else record_id)
+    if kind == "settings":
+        return record_hashes(db_or_conn, kind, None).get(None)
+    if record_id is None:
+        return None   # no such record is stored
+    return record_hashes(db_or_conn, kind, [record_id]).get(record_id)
 
 
-def v1_seals(db_or_conn, ids: Iterable[str] | None = None) -> dict[str, str]:
+def v1_seals(db_or_conn: Any, ids: Iterable[str] | None = None) -> dict[str, str]:
     """The v1 seal of each stored session (for verifying seals written by schema 3-4)."""
     conn = getattr(db_or_conn, "conn", db_or_conn)
     sessions, children = stored_session(conn, None if ids is None else list(ids))
