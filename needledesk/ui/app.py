@@ -145,11 +145,17 @@ def _first_run(repo) -> None:
 
 def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
     """The file is damaged: offer the newest good backup. True when one was restored."""
-    from needledesk.store.backup import RestoreIncomplete, list_backups, restore_and_record
+    from needledesk.domain.text import moment_text
+    from needledesk.store.backup import list_backups
+    from needledesk.store.restore import RestoreIncomplete, restore_and_record
+    from needledesk.ui.backup_controller import run_with_progress
     from needledesk.ui.backups import backup_folder, describe_backup, restored_text
 
     folder = backup_folder(state, path)
-    good = [b for b in (list_backups(folder) if folder.exists() else []) if b.ok]
+    # Each backup is checked (every page read): seconds for many on a USB stick.
+    listed = run_with_progress(None, "NeedleDesk", f"Checking the backups in {folder}…",
+                               lambda: list_backups(folder) if folder.exists() else [])
+    good = [b for b in listed if b.ok]
     if not good:
         QMessageBox.critical(None, "NeedleDesk: the records file is damaged",
                              f"{problem}\n\nNo good backup was found in {folder}. The damaged "
@@ -164,7 +170,10 @@ def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
     if answer != QMessageBox.StandardButton.Yes:
         return False
     try:
-        restored = restore_and_record(newest.path, path, who="NeedleDesk start-up")
+        restored = run_with_progress(
+            None, "NeedleDesk", f"Restoring the backup of {moment_text(newest.taken_at)}: "
+            "checking it in full, then putting it in place…",
+            lambda: restore_and_record(newest.path, path, who="NeedleDesk start-up"))
     except RestoreIncomplete as exc:  # the backup is in place; a step after it failed
         QMessageBox.warning(None, "NeedleDesk", str(exc))
         return True

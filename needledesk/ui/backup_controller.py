@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressBar, QProgressDialog
 
 from needledesk.errors import NeedleDeskError
@@ -46,13 +46,37 @@ def progress_dialog(parent, title: str, text: str) -> QProgressDialog:
     dialog = QProgressDialog(text, "", 0, 0, parent)
     dialog.setCancelButton(None)
     dialog.setWindowTitle(title)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal if parent is not None
+                             else Qt.WindowModality.ApplicationModal)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)
     dialog.setMinimumDuration(0)
     dialog.show()
     return dialog
+
+
+def run_with_progress(parent, title: str, text: str, work: Callable[[], Any]) -> Any:
+    """`work()` on a worker while a progress dialog shows `text` and the event loop runs
+    (for the start-up, before there is a window); its result, or its exception raised."""
+    loop, outcome = QEventLoop(), {}
+    dialog = progress_dialog(parent, title, text)
+
+    def settle(key: str, value) -> None:
+        outcome[key] = value
+        loop.quit()
+
+    def finish() -> None:
+        if shiboken6.isValid(dialog):
+            dialog.close()
+
+    Tasks.run(work, lambda result: settle("result", result),
+              lambda exc: settle("error", exc), on_finish=finish)
+    if not outcome:  # a worker: wait for it with the event loop running
+        loop.exec()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def _show_pages(widget, done: int, total: int) -> None:

@@ -55,7 +55,7 @@ def _ui_thread():
 def test_back_up_now_runs_on_a_worker_with_a_progress_bar(qtbot, window, ui_repo, tmp_path,
                                                           gated_backup, real_threads):
     gate, started, threads = gated_backup
-    ui_repo.add_client(make_client())
+    ui_repo.add_client(make_client(), by="Jane Smith")
     window.back_up_now()
     assert started.wait(5)
     assert threads[0] is not _ui_thread()
@@ -86,7 +86,7 @@ class _Paints(QObject):
 def test_quitting_backs_up_on_a_worker_while_the_window_stays_responsive(
         qtbot, window, ui_repo, tmp_path, gated_backup, real_threads):
     gate, started, threads = gated_backup
-    ui_repo.add_client(make_client())
+    ui_repo.add_client(make_client(), by="Jane Smith")
     window.close()
     assert started.wait(5)
     assert threads[0] is not _ui_thread()
@@ -126,7 +126,7 @@ def test_a_failed_backup_on_closing_says_so_and_still_quits(qtbot, window, monke
 def test_the_restore_list_shows_at_once_and_the_checks_fill_in(
         qtbot, window, ui_repo, tmp_path, monkeypatch, real_threads):
     folder = tmp_path / "backups"
-    ui_repo.add_client(make_client())
+    ui_repo.add_client(make_client(), by="Jane Smith")
     take_backup(ui_repo.path, folder, now=datetime(2026, 11, 19, 9, 30))
     take_backup(ui_repo.path, folder, now=datetime(2026, 11, 20, 9, 30))
     gate, threads = threading.Event(), []
@@ -161,9 +161,9 @@ def test_the_restore_list_shows_at_once_and_the_checks_fill_in(
 
 def test_restore_runs_on_a_worker_with_the_connection_closed_meanwhile(
         qtbot, window, ui_repo, tmp_path, monkeypatch, real_threads):
-    ui_repo.add_client(make_client(first_name="Kept"))
+    ui_repo.add_client(make_client(first_name="Kept"), by="Jane Smith")
     take_backup(ui_repo.path, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
-    ui_repo.add_client(make_client(first_name="Lost"))
+    ui_repo.add_client(make_client(first_name="Lost"), by="Jane Smith")
     module = backup_controller._restore_module()
     gate, started, threads = threading.Event(), threading.Event(), []
     real = module.restore_and_record
@@ -200,7 +200,7 @@ def test_restore_runs_on_a_worker_with_the_connection_closed_meanwhile(
 
 def test_a_failed_reopen_after_restore_leaves_no_record_action(
         qtbot, window, ui_repo, tmp_path, monkeypatch, no_real_modals):
-    ui_repo.add_client(make_client(first_name="Kept"))
+    ui_repo.add_client(make_client(first_name="Kept"), by="Jane Smith")
     take_backup(ui_repo.path, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
     monkeypatch.setattr(RestoreDialog, "ask", classmethod(
         lambda cls, parent, backups, folder: backups[0]))
@@ -221,3 +221,61 @@ def test_a_failed_reopen_after_restore_leaves_no_record_action(
     window.close()  # quitting is still possible, and takes no backup of a closed file
     assert not window.isVisible()
     assert len(list((tmp_path / "backups").glob("needledesk-*.db"))) == 1
+
+
+def test_restoring_at_start_runs_on_a_worker_with_progress(qtbot, tmp_path, monkeypatch,
+                                                          real_threads):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox, QProgressDialog
+
+    from needledesk.store.database import open_database
+    from needledesk.store.repository import Repository
+    from needledesk.ui import app as app_module
+
+    db = tmp_path / "clinic.db"
+    repo = Repository(open_database(db))
+    repo.add_client(make_client())
+    take_backup(db, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
+    repo.db.close()
+    data = bytearray(db.read_bytes())
+    data[100:] = bytes(len(data) - 100)  # the tables are gone
+    db.write_bytes(bytes(data))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda *a: QMessageBox.StandardButton.Yes))
+    module = backup_controller._restore_module()
+    gate, started, threads = threading.Event(), threading.Event(), []
+    real = module.restore_and_record
+
+    def slow(backup, db_path, **kw):
+        threads.append(QThread.currentThread())
+        started.set()
+        assert gate.wait(10)
+        return real(backup, db_path, **kw)
+
+    monkeypatch.setattr(module, "restore_and_record", slow)
+    shown: list[str] = []
+    poll = QTimer()
+
+    def look() -> None:  # runs in the event loop that waits for the worker
+        if started.is_set():
+            poll.stop()
+            shown.extend(w.labelText() for w in QApplication.topLevelWidgets()
+                         if isinstance(w, QProgressDialog) and w.isVisible())
+            gate.set()
+
+    poll.timeout.connect(look)
+    poll.start(20)
+    state = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    try:
+        assert app_module.offer_backup(db, state, "the records file is damaged")
+    finally:
+        poll.stop()
+        gate.set()
+    assert threads[0] is not _ui_thread()
+    assert any(text.startswith("Restoring the backup of ") for text in shown), shown
+    QApplication.sendPostedEvents(None, 0)
+    assert not [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QProgressDialog) and w.isVisible()]
+    restored = Repository(open_database(db))
+    assert restored.count_clients() == 1
+    restored.db.close()
