@@ -16,6 +16,7 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -28,7 +29,7 @@ from needledesk.store.repository import Repository
 try:  # the input limits: records stored before them are warned about, not damage
     from needledesk.domain.rules import limit_problems
 except ImportError:  # pragma: no cover - an older rules module
-    limit_problems = None
+    limit_problems = None  # type: ignore[assignment]
 
 
 #: What reading or validating a record whose stored values were tampered with can raise.
@@ -144,7 +145,7 @@ def _identity_problems(db: Database, audit: AuditLog) -> list[str]:
     return problems
 
 
-def check_database(db: Database, **options) -> list[str]:
+def check_database(db: Database, **options: Any) -> list[str]:
     """Every problem found, one line each; an empty list means the file is sound (warnings
     are left out: see `check_file`)."""
     return check_file(db, **options).problems

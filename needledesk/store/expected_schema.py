@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -70,11 +71,11 @@ def expected_objects(version: int) -> dict[tuple[str, str], str | None]:
         conn.close()
 
 
-def schema_problems(db_or_conn, version: int | None = None) -> list[str]:
+def schema_problems(db_or_conn: Any, version: int | None = None) -> list[str]:
     """Each schema object added, changed or dropped compared with what NeedleDesk's
     migrations make for schema `version` (default: the version the file says it is), and
     the record of applied steps, one line each; [] when it matches."""
-    conn = getattr(db_or_conn, "conn", db_or_conn)
+    conn: sqlite3.Connection = getattr(db_or_conn, "conn", db_or_conn)
     if version is None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > schema_version():

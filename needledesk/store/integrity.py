@@ -35,10 +35,11 @@ def quick_check(path: str | os.PathLike[str]) -> list[str]:
 
 
 def check_in_background(path: str | os.PathLike[str],
-                        check: Callable[[Path], list[str]] = quick_check) -> Future:
+                        check: Callable[[Path], list[str]] = quick_check,
+                        ) -> Future[list[str]]:
     """`check(path)` (quick_check) on a daemon thread; the Future holds what it found. A
     check that cannot run counts as a problem, never as a pass."""
-    future: Future = Future()
+    future: Future[list[str]] = Future()
     future.set_running_or_notify_cancel()
 
     def run() -> None:

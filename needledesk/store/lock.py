@@ -25,7 +25,8 @@ from typing import Any
 
 from needledesk.errors import NeedleDeskError
 
-if os.name == "nt":
+# sys.platform rather than os.name: the same test, and the one type checkers follow.
+if sys.platform == "win32":
     import msvcrt
 else:
     import fcntl
@@ -115,7 +116,7 @@ class DatabaseLock:
         fd, self._fd = self._fd, None
         if fd is None:
             return
-        if os.name == "nt":
+        if sys.platform == "win32":
             with contextlib.suppress(OSError):
                 os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
                 msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
@@ -136,13 +137,13 @@ class DatabaseLock:
     def __enter__(self) -> DatabaseLock:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
 
 
 def _try_lock(fd: int) -> bool:
     """True when this process now holds the lock; False when another process does."""
-    if os.name == "nt":
+    if sys.platform == "win32":
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -234,7 +235,7 @@ def _describe(holder: dict[str, Any]) -> str:
     return " ".join(parts) or "in another window or on another computer"
 
 
-def _since(started) -> str:
+def _since(started: Any) -> str:
     try:
         when = datetime.fromisoformat(started)
     except (TypeError, ValueError):
@@ -327,7 +328,8 @@ def _mount_type(where: str, table: list[tuple[str, str]]) -> str | None:
 def _drive_type(root: str) -> int:
     import ctypes
 
-    return ctypes.windll.kernel32.GetDriveTypeW(root)
+    windll: Any = getattr(ctypes, "windll")  # noqa: B009 (typeshed has it on Windows only)
+    return int(windll.kernel32.GetDriveTypeW(root))
 
 
 def _windows_network(path: str, drive_type: Callable[[str], int]) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +28,10 @@ APPLICATION_ID = 0x4E444B31
 migrations = Migrations(MIGRATION_SET)
 STEP_NAMES: list[str] = []
 #: Each step's function as registered (what `expected_schema` replays on an empty file).
-STEPS: list = []
+STEPS: list[Callable[[Database], None]] = []
 
 
-def _step(func):
+def _step(func: Callable[[Database], None]) -> Callable[[Database], None]:
     """Register a migration step; it sets user_version to its 1-based position."""
     number = len(STEP_NAMES) + 1
     name = f"{number:04d}_{func.__name__}"
@@ -268,7 +268,7 @@ def record_hashes_and_database_id(db: Database) -> None:
     for kind in ("client", "course", "screening", "session", "settings"):
         hashes = record_hashes(db, kind)
         for record_id in sorted(hashes, key=str):
-            if kind == "session" and (
+            if kind == "session" and record_id is not None and (
                     (record_id in sealed and current_v1.get(record_id) != sealed[record_id])
                     or (record_id in signed and record_id not in sealed)):
                 continue
