@@ -31,7 +31,7 @@ CONTENT_VERSION = seals.CURRENT
 SEALING_ACTIONS = ("sign", "amend")
 
 
-def _canonical(value) -> str:
+def _canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -96,9 +96,10 @@ class AuditLog:
             row["hash"] = prev = _row_hash(prev, row)
             rows.append(row)
         if rows:
-            self.db["audit"].insert_all(rows, batch_size=1000)
+            audit: Any = self.db["audit"]   # a Table (a view of that name fails here)
+            audit.insert_all(rows, batch_size=1000)
 
-    def append(self, **entry) -> None:
+    def append(self, **entry: Any) -> None:
         self.append_many([entry])
 
     def history(self, record_id: str) -> list[AuditEntry]:
@@ -133,9 +134,9 @@ class AuditLog:
                               "action = 'identify' ORDER BY seq DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
-    def latest(self) -> dict[tuple[str, str | None], dict]:
+    def latest(self) -> dict[tuple[str, str | None], dict[str, Any]]:
         """Each record's latest row carrying its hash (or deleting it), by (kind, id)."""
-        found: dict[tuple[str, str | None], dict] = {}
+        found: dict[tuple[str, str | None], dict[str, Any]] = {}
         for r in self.db.execute(
                 "SELECT seq, at, action, kind, record_id, content_hash, after FROM audit "
                 "WHERE content_hash IS NOT NULL OR action = 'delete' ORDER BY seq"):
@@ -178,7 +179,7 @@ class AuditLog:
                 if sealed.startswith(f"{seals.V1}:"):
                     if v1 is None:
                         v1 = seals.v1_seals(self.db)
-                    now = v1.get(record_id)
+                    now = v1.get(record_id) if record_id is not None else None
                 elif sealed.startswith(f"{seals.V2}:"):
                     now = stored[record_id]
                 else:
@@ -197,12 +198,12 @@ def _when(at: str) -> str:
         return str(at)
 
 
-def _signed(db: Database, session_id: str) -> bool:
+def _signed(db: Database, session_id: str | None) -> bool:
     row = db.execute("SELECT signed_at FROM sessions WHERE id = ?", [session_id]).fetchone()
     return bool(row and row[0] is not None)
 
 
-def _was_signed(db: Database, session_id: str) -> bool:
+def _was_signed(db: Database, session_id: str | None) -> bool:
     return db.execute("SELECT 1 FROM audit WHERE kind = 'session' AND record_id = ? AND "
                       "(action IN ('sign', 'amend') OR content_hash LIKE 'v1:%') LIMIT 1",
                       [session_id]).fetchone() is not None

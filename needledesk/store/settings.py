@@ -14,7 +14,7 @@ from needledesk.errors import ValidationError
 from needledesk.settings import PAGE_SIZES, ClinicSettings, validate_settings
 
 
-def _encode(name: str, value):
+def _encode(name: str, value: Any) -> Any:
     if name == "logo":
         return None if value is None else base64.b64encode(value).decode("ascii")
     if name in ("anaesthetics", "area_depths"):
@@ -22,7 +22,7 @@ def _encode(name: str, value):
     return value
 
 
-def _decode(name: str, value):
+def _decode(name: str, value: Any) -> Any:
     if name == "logo":
         return None if value is None else base64.b64decode(value)
     if name == "anaesthetics":
