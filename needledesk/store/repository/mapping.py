@@ -4,10 +4,11 @@ and the search key. No queries and no writes here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from needledesk.domain.model import (
     Anaesthetic,
@@ -81,7 +82,7 @@ def search_key(client: Client) -> str:
     return f" {_words(f'{client.last_name} {client.first_name}')} {digits(client.phone)}"
 
 
-def _json(value) -> str:
+def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -93,7 +94,7 @@ def _time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def plain_client(client: Client) -> dict:
+def plain_client(client: Client) -> dict[str, Any]:
     """A client's own fields in exchange form (without their courses and sessions)."""
     plain = encode_record(ClientRecord(client))
     for key in ("courses", "screenings", "sessions"):
@@ -121,7 +122,7 @@ def _name_rank(client: ClientSummary, tokens: list[str]) -> int:
     return 2
 
 
-def _summary(row) -> ClientSummary:
+def _summary(row: Sequence[Any]) -> ClientSummary:
     return ClientSummary(row[0], row[1], row[2], _day(row[3]), row[4])
 
 
@@ -130,36 +131,36 @@ def _raise_if(problems: list[Problem]) -> None:
         raise ValidationError(problems)
 
 
-def _client(r: dict) -> Client:
+def _client(r: dict[str, Any]) -> Client:
     return Client(first_name=r["first_name"], last_name=r["last_name"], id=r["id"],
                   date_of_birth=_day(r["date_of_birth"]), phone=r["phone"], email=r["email"],
                   fitzpatrick=r["fitzpatrick"], concerns=json.loads(r["concerns"]),
                   notes=r["notes"])
 
 
-def _course_row(c: Course) -> dict:
+def _course_row(c: Course) -> dict[str, Any]:
     return {"id": c.id, "client_id": c.client_id, "concern": c.concern,
             "planned_sessions": c.planned_sessions, "interval_weeks": c.interval_weeks,
             "started_on": fmt_date(c.started_on), "notes": c.notes}
 
 
-def _course(r: dict) -> Course:
+def _course(r: dict[str, Any]) -> Course:
     return Course(r["client_id"], r["concern"], r["planned_sessions"], r["interval_weeks"],
                   date.fromisoformat(r["started_on"]), r["id"], r["notes"])
 
 
-def _screening_row(s: Screening) -> dict:
+def _screening_row(s: Screening) -> dict[str, Any]:
     return {"id": s.id, "client_id": s.client_id, "date": fmt_date(s.date),
             "answers": _json(s.answers), "consent_signed": int(s.consent_signed),
             "notes": s.notes}
 
 
-def _screening(r: dict) -> Screening:
+def _screening(r: dict[str, Any]) -> Screening:
     return Screening(r["client_id"], date.fromisoformat(r["date"]), json.loads(r["answers"]),
                      bool(r["consent_signed"]), r["id"], r["notes"])
 
 
-def _session(r: dict) -> Session:
+def _session(r: dict[str, Any]) -> Session:
     anaesthetic = None
     if r["anaesthetic_product"] is not None:
         anaesthetic = Anaesthetic(r["anaesthetic_product"],

@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from needledesk.domain.model import (
     AcknowledgedWarning,
@@ -49,7 +50,8 @@ class Queries(RepositoryBase):
         return _client(rows[0])
 
     def count_clients(self) -> int:
-        return self.db.execute("SELECT count(*) FROM clients").fetchone()[0]
+        count: int = self.db.execute("SELECT count(*) FROM clients").fetchone()[0]
+        return count
 
     @staticmethod
     def _matching(tokens: list[str]) -> tuple[str, list[str]]:
@@ -94,9 +96,10 @@ class Queries(RepositoryBase):
                                   [client_id, *params]).fetchone()
             if row is None:
                 return None
-            return self.db.execute(
+            before: int = self.db.execute(
                 f"SELECT count(*) FROM clients WHERE {where} AND (search_key, id) < (?, ?)",
                 [*params, row[0], client_id]).fetchone()[0]
+            return before
 
         return ClientSearch(total, fetch, position)
 
@@ -210,14 +213,14 @@ class Queries(RepositoryBase):
                 f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)}
         return found
 
-    def _load_sessions(self, where: str, params: list) -> list[Session]:
+    def _load_sessions(self, where: str, params: list[Any]) -> list[Session]:
         sessions = {r["id"]: _session(r) for r in self.db.query(
             f"SELECT * FROM sessions WHERE {where} ORDER BY started_at, rowid", params)}
         if not sessions:
             return []
         inner = f"SELECT id FROM sessions WHERE {where}"
 
-        def children(table: str):
+        def children(table: str) -> Iterator[dict[str, Any]]:
             if len(sessions) == 1:
                 sql, args = f"SELECT * FROM {table} WHERE session_id = ?", list(sessions)
             else:
