@@ -89,7 +89,8 @@ class _ConcernCompleter(QCompleter):
         return [path.rsplit(",", 1)[-1].strip()]
 
     def pathFromIndex(self, index) -> str:
-        typed = self.widget().text() if self.widget() is not None else ""
+        widget = self.widget()
+        typed = widget.text() if isinstance(widget, QLineEdit) else ""
         head, comma, _ = typed.rpartition(",")
         done = f"{head.rstrip()}, " if comma else ""
         return done + index.data()

@@ -92,7 +92,9 @@ class IdleWatcher(QObject):
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.idle.emit)
         self.set_interval_ms(minutes * 60_000)
-        QApplication.instance().installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
 
     def set_interval_ms(self, ms: int) -> None:
         self.timer.setInterval(ms)
@@ -105,4 +107,6 @@ class IdleWatcher(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
-        QApplication.instance().removeEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)

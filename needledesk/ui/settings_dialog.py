@@ -241,7 +241,9 @@ class GuidelineTable(QTableWidget):
         self._append("", *self._new_row)
         row = self.rowCount() - 1
         self.setCurrentCell(row, 0)
-        self.editItem(self.item(row, 0))
+        item = self.item(row, 0)
+        if item is not None:   # _append has just set it
+            self.editItem(item)
         return row
 
     def remove_selected(self) -> None:
