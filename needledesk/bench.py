@@ -243,7 +243,7 @@ def cached_demo(cache_dir: Path, clients: int, seed: int) -> Path:
     started = time.perf_counter()
     db = open_database(partial)
     try:
-        fill(Repository(db, user="benchmark"), clients=clients, seed=seed)
+        fill(Repository(db), clients=clients, seed=seed)
     finally:
         db.close()   # the last connection closing folds the WAL back into the file
     os.replace(partial, path)
@@ -374,8 +374,9 @@ def client_with_history(repo, sessions: int, rng: random.Random) -> tuple[str, i
         first = repo.sessions(client_id)[0]
         for k in range(1, sessions - had + 1):
             draft = _shifted(first, timedelta(weeks=-7 * k), _new_id(rng))
-            repo.save_draft(draft)
-            repo.sign_session(draft.id, at=draft.started_at + timedelta(minutes=45))
+            repo.save_draft(draft, by="benchmark")
+            repo.sign_session(draft.id, at=draft.started_at + timedelta(minutes=45),
+                              by="benchmark")
     return client_id, had
 
 
@@ -454,7 +455,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         from needledesk.store.repository import Repository
 
         db = open_database(work)
-        repo = Repository(db, user="benchmark")
+        repo = Repository(db)
         client_id, had = client_with_history(repo, HISTORY_SESSIONS, rng)
         session_id = repo.latest_session(client_id).id
         clients = repo.count_clients()
@@ -577,7 +578,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         from needledesk.reports.build import course_record_pdf, session_summary_pdf
 
         db = open_database(work)
-        repo = Repository(db, user="benchmark")
+        repo = Repository(db)
         for name, make in (
                 ("summary_pdf_ms", lambda: session_summary_pdf(repo, session_id,
                                                                today=DEMO_AS_OF)),
@@ -594,7 +595,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         start = datetime.combine(DEMO_AS_OF, datetime.min.time()) + timedelta(hours=10)
         drafts = [new_session(client_id, course_id, start + timedelta(days=k), rng)
                   for k in range(SAVES + 2)]
-        saves = [_timed(lambda s=s: repo.save_draft(s)) for s in drafts]
+        saves = [_timed(lambda s=s: repo.save_draft(s, by="benchmark")) for s in drafts]
         figures["save_session_ms"] = _ms(statistics.median(saves[2:]))
         notes["save_session_ms"] = (f"median of {SAVES} after 2 warm-ups, one transaction "
                                     "each (synchronous=FULL)")

@@ -86,7 +86,7 @@ def _open(args, *, create: bool = True):
         global _LOCK
         prepare_db_folder(path)  # a fresh machine: the data folder is made here (0700)
         _LOCK = DatabaseLock.acquire(path)
-    return Repository(open_database(path), user=_cli_user())
+    return Repository(open_database(path))
 
 
 _LOCK = None
@@ -145,7 +145,7 @@ def _run(args) -> int:
     if args.command == "import":
         from needledesk.transfer import import_file
 
-        report = import_file(_open(args), args.file)
+        report = import_file(_open(args), args.file, by=_cli_user())
         for warning in report.warnings:
             _say(f"warning: {warning}")
         print(_counts("imported", report.result.added)

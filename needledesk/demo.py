@@ -442,7 +442,7 @@ def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
             f"{others['sessions']} session(s) that are not demonstration records ({repo.path});"
             " demo records are made-up people and must not mix with a clinic's own. Use an "
             "empty database (--db NEW.db), or add --force if you really mean this one")
-    demo = Repository(repo.db, clock=repo.clock, user=DEMO_AUTHOR)
-    result = demo.write_records(generate(clients, seed, as_of), on_progress=on_progress)
-    demo.mark_demo()
+    result = repo.write_records(generate(clients, seed, as_of), by=DEMO_AUTHOR,
+                                on_progress=on_progress)
+    repo.mark_demo(by=DEMO_AUTHOR)
     return result

@@ -134,12 +134,12 @@ def _fill(db_path: Path, logo: bytes) -> str:
 
     db = open_database(db_path)
     try:
-        repo = Repository(db, user="smoke test")
+        repo = Repository(db)
         added = fill(repo, clients=DEMO_CLIENTS, seed=DEMO_SEED).added
         if added.get("clients") != DEMO_CLIENTS:
             raise SmokeFailure(f"demo wrote {added.get('clients')} clients, "
                                f"not {DEMO_CLIENTS}")
-        repo.save_settings(replace(repo.settings(), logo=logo))
+        repo.save_settings(replace(repo.settings(), logo=logo), by="smoke test")
         client = repo.search_clients("")[0]
         sessions = repo.sessions(client.id)
         if not sessions:

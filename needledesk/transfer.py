@@ -33,12 +33,13 @@ class ImportReport:
     warnings: list[GuidelineWarning] = field(default_factory=list)
 
 
-def import_document(repo: Repository, document, *, today: date | None = None,
+def import_document(repo: Repository, document, *, by: str, today: date | None = None,
                     on_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Import a decoded exchange document; `by` is who imports it (the audit trail's name)."""
     decoded = decode_document(document, today)
     if decoded.problems:
         raise ValidationError(decoded.problems)
-    result = repo.write_records(decoded.records, today=today, on_progress=on_progress)
+    result = repo.write_records(decoded.records, by=by, today=today, on_progress=on_progress)
     return ImportReport(result, decoded.warnings)
 
 

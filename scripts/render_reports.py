@@ -78,18 +78,20 @@ def fill(repo: Repository) -> tuple[str, str]:
     settings.phone = "+44 117 555 0100"
     settings.logo = logo_png()
     settings.practitioners = ["Jane Smith", "Lucía Fernández"]
-    repo.save_settings(settings)
+    repo.save_settings(settings, by="Jane Smith")
 
     client = repo.add_client(Client(
         "Camille", "Durand-Nguyễn", date_of_birth=date(1990, 5, 21), phone="+44 7700 900123",
         email="camille.durand@example.org", fitzpatrick=3,
         concerns=["acne scars", "enlarged pores"],
-        notes="Prefers morning appointments. Sensitive to fragrance in skincare."))
+        notes="Prefers morning appointments. Sensitive to fragrance in skincare."),
+        by="Jane Smith")
     course = repo.add_course(Course(client.id, "acne scars", 5, 6, date(2026, 5, 28),
-                                    notes="Rolling and boxcar scars on both cheeks."))
+                                    notes="Rolling and boxcar scars on both cheeks."),
+                            by="Jane Smith")
     answers = dict.fromkeys(SCREENING_QUESTIONS, False) | {"retinoids_stopped": True}
     repo.add_screening(Screening(client.id, date(2026, 5, 28), answers, True,
-                                 notes="Stopped tretinoin 10 days ago."))
+                                 notes="Stopped tretinoin 10 days ago."), by="Jane Smith")
 
     plan = [
         # (depth cheeks, depth forehead, chin?, practitioner, reactions, notes)
@@ -132,8 +134,8 @@ def fill(repo: Repository) -> tuple[str, str]:
         if forehead > 0.75:
             session.acknowledged_warnings = [AcknowledgedWarning(
                 f"depth: forehead {forehead:g} mm", practitioner, at - timedelta(minutes=2))]
-        repo.save_draft(session)
-        repo.sign_session(session.id, at + timedelta(hours=1, minutes=5))
+        repo.save_draft(session, by=practitioner)
+        repo.sign_session(session.id, at + timedelta(hours=1, minutes=5), by=practitioner)
         ids.append(session.id)
 
     # A correction after sign-off: the cartridge lot was mistyped in session 2.

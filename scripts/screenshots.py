@@ -73,7 +73,7 @@ def main_window_shots() -> None:
     settings = repo.settings()
     settings.clinic_name = "Lumen Skin Studio"
     settings.practitioners = ["Jane Smith", "Lucía Fernández"]
-    repo.save_settings(settings)
+    repo.save_settings(settings, by="Jane Smith")
     repo.db.close()
 
     # The script answers the questions a practitioner would be asked.

@@ -178,7 +178,7 @@ def refuse(repo: Repository, document, place: str, fragments=(), *, problems: in
            **kwargs) -> ValidationError:
     """Import must fail with a problem at `place` whose message holds every fragment."""
     with pytest.raises(ValidationError) as info:
-        import_document(repo, document, **kwargs)
+        import_document(repo, document, by="Jane Smith", **kwargs)
     found = info.value.problems
     shown = [str(p) for p in found]
     at_place = [p for p in found if p.path == place]
@@ -197,7 +197,7 @@ def refuse(repo: Repository, document, place: str, fragments=(), *, problems: in
 
 
 def test_the_valid_document_imports_whole_and_without_warnings(repo):
-    report = import_document(repo, valid_document())
+    report = import_document(repo, valid_document(), by="Jane Smith")
     assert report.warnings == []
     assert dict(report.result.added) == {"clients": 1, "courses": 1, "screenings": 1,
                                          "sessions": 1}
@@ -231,7 +231,7 @@ def test_the_valid_document_imports_whole_and_without_warnings(repo):
 ])
 def test_not_this_format_or_version_is_one_clear_line(repo, document, expected):
     with pytest.raises(FormatError) as info:
-        import_document(repo, document)
+        import_document(repo, document, by="Jane Smith")
     message = str(info.value)
     assert expected in message
     assert "\n" not in message
@@ -242,7 +242,7 @@ def test_another_version_is_refused_even_with_valid_records(repo):
     document = valid_document()
     document["version"] = 2
     with pytest.raises(FormatError, match=r"version 2 is not supported.*reads version 1"):
-        import_document(repo, document)
+        import_document(repo, document, by="Jane Smith")
     assert_nothing_written(repo)
 
 
@@ -256,7 +256,7 @@ def test_a_file_that_is_not_json_is_one_clear_line(repo, tmp_path, content):
     path = tmp_path / "records.json"
     path.write_bytes(content)
     with pytest.raises(FormatError) as info:
-        import_file(repo, path)
+        import_file(repo, path, by="Jane Smith")
     assert str(info.value).startswith(f"{path}: not a JSON file")
     assert "\n" not in str(info.value)
     assert_nothing_written(repo)
@@ -423,7 +423,7 @@ def test_names_are_non_blank_and_at_most_200_characters(repo, place, value, frag
 def test_any_unicode_name_of_200_characters_is_fine(repo, name):
     assert len(name) == 200
     document = build([set_(f"{C}.first_name", name), set_(f"{C}.last_name", name)])
-    import_document(repo, document)
+    import_document(repo, document, by="Jane Smith")
     client = repo.get_client("client-0")
     assert (client.first_name, client.last_name) == (name, name)
 
@@ -456,7 +456,7 @@ def test_date_of_birth_is_checked_against_the_given_day(repo):
 def test_date_of_birth_before_the_given_day_is_accepted(repo):
     later = date.today() + timedelta(days=400)
     dob = (date.today() + timedelta(days=30)).isoformat()
-    import_document(repo, build([set_(f"{C}.date_of_birth", dob)]), today=later)
+    import_document(repo, build([set_(f"{C}.date_of_birth", dob)]), today=later, by="Jane Smith")
     assert repo.get_client("client-0").date_of_birth.isoformat() == dob
 
 
@@ -471,7 +471,7 @@ def test_date_of_birth_before_the_given_day_is_accepted(repo):
     pytest.param([del_(f"{C}.fitzpatrick")], id="fitzpatrick-omitted"),
 ])
 def test_optional_client_fields_within_the_rules_are_accepted(repo, ops):
-    import_document(repo, build(ops))
+    import_document(repo, build(ops), by="Jane Smith")
     assert row_counts(repo)["clients"] == 1
 
 
@@ -503,7 +503,7 @@ def test_device_type_is_pen_or_roller(repo, value, fragment):
 
 
 def test_a_roller_is_accepted(repo):
-    import_document(repo, build([set_(f"{S}.device.type", "roller")]))
+    import_document(repo, build([set_(f"{S}.device.type", "roller")]), by="Jane Smith")
     assert repo.get_session("session-0").device.type == "roller"
 
 
@@ -541,14 +541,14 @@ def test_depth_is_a_number_from_0_1_to_3_0(repo, value, fragments):
 def test_depth_message_is_the_one_the_specification_shows(repo):
     document = build([set_(f"{S}.areas[0].depth_mm", 3.5)])
     with pytest.raises(ValidationError) as info:
-        import_document(repo, document)
+        import_document(repo, document, by="Jane Smith")
     assert [str(p) for p in info.value.problems] == [
         "clients[0].sessions[0].areas[0].depth_mm: 3.5 is outside 0.1–3.0 mm"]
 
 
 @pytest.mark.parametrize("depth", [0.1, 3.0, 3, 1, 2.25])
 def test_depth_boundaries_are_inclusive(repo, depth):
-    import_document(repo, build([set_(f"{S}.areas[0].depth_mm", depth)]))
+    import_document(repo, build([set_(f"{S}.areas[0].depth_mm", depth)]), by="Jane Smith")
     stored = repo.db.execute("SELECT depth_mm FROM treated_areas").fetchone()[0]
     assert stored == depth
 
@@ -571,7 +571,7 @@ def test_passes_is_an_integer_1_to_50(repo, value, fragments):
     pytest.param([del_(f"{S}.areas[0].passes")], id="passes-omitted"),
 ])
 def test_passes_is_optional_and_inclusive(repo, ops):
-    import_document(repo, build(ops))
+    import_document(repo, build(ops), by="Jane Smith")
     assert row_counts(repo)["treated_areas"] == 1
 
 
@@ -598,7 +598,7 @@ def test_anaesthetic_times_are_in_order(repo, ops, place, fragments):
                  id="applied-and-removed-at-start"),
 ])
 def test_anaesthetic_is_optional_as_a_whole(repo, ops):
-    report = import_document(repo, build(ops))
+    report = import_document(repo, build(ops), by="Jane Smith")
     assert report.result.added["sessions"] == 1
 
 
@@ -622,7 +622,7 @@ def test_reactions_severity_and_observed(repo, place, value, fragments):
 @pytest.mark.parametrize("observed", ["immediate", "next_day", "follow_up", "next_visit"])
 def test_every_observed_value_and_severity_bound_is_accepted(repo, severity, observed):
     import_document(repo, build([set_(f"{S}.reactions[0].severity", severity),
-                                 set_(f"{S}.reactions[0].observed", observed)]))
+                                 set_(f"{S}.reactions[0].observed", observed)]), by="Jane Smith")
     row = repo.db.execute("SELECT severity, observed FROM reactions").fetchone()
     assert tuple(row) == (severity, observed)
 
@@ -655,12 +655,12 @@ def test_fee_is_a_decimal_string_and_a_currency_code(repo, place, value, fragmen
     ("99999.99", "99999.99"),
 ])
 def test_fee_amounts_within_the_rules_are_accepted(repo, amount, stored):
-    import_document(repo, build([set_(f"{S}.fee.amount", amount)]))
+    import_document(repo, build([set_(f"{S}.fee.amount", amount)]), by="Jane Smith")
     assert repo.db.execute("SELECT fee_amount FROM sessions").fetchone()[0] == stored
 
 
 def test_fee_is_optional(repo):
-    import_document(repo, build([set_(f"{S}.fee", None)]))
+    import_document(repo, build([set_(f"{S}.fee", None)]), by="Jane Smith")
     assert repo.get_session("session-0").fee is None
 
 
@@ -680,7 +680,7 @@ def test_amendments_on_a_draft_are_refused(repo):
     pytest.param([set_(f"{S}.signed_at", "2026-11-20T10:30")], id="signed-at-start"),
 ])
 def test_drafts_and_signing_at_the_start_are_accepted(repo, ops):
-    import_document(repo, build(ops))
+    import_document(repo, build(ops), by="Jane Smith")
     assert row_counts(repo)["sessions"] == 1
 
 
@@ -706,7 +706,7 @@ def test_course_id_names_a_course_of_the_same_client(repo, ops, fragments):
     pytest.param([del_(f"{S}.course_id")], id="omitted"),
 ])
 def test_course_id_is_optional(repo, ops):
-    import_document(repo, build(ops))
+    import_document(repo, build(ops), by="Jane Smith")
     assert repo.get_session("session-0").course_id is None
 
 
@@ -727,7 +727,8 @@ def test_course_plan_is_within_range(repo, key, value, fragment):
 @pytest.mark.parametrize("planned, interval", [(1, 1), (20, 52)])
 def test_course_plan_bounds_are_inclusive(repo, planned, interval):
     import_document(repo, build([set_(f"{C}.courses[0].planned_sessions", planned),
-                                 set_(f"{C}.courses[0].interval_weeks", interval)]))
+                                 set_(f"{C}.courses[0].interval_weeks", interval)]),
+                    by="Jane Smith")
     course = repo.courses("client-0")[0]
     assert (course.planned_sessions, course.interval_weeks) == (planned, interval)
 
@@ -771,7 +772,7 @@ def test_times_and_dates_in_a_wrong_format_are_refused(repo, place, value, fragm
 
 def test_times_with_seconds_are_accepted(repo):
     import_document(repo, build([set_(f"{S}.started_at", "2026-11-20T10:30:15"),
-                                 set_(f"{S}.signed_at", "2026-11-20T11:10:00")]))
+                                 set_(f"{S}.signed_at", "2026-11-20T11:10:00")]), by="Jane Smith")
     session = repo.get_session("session-0")
     assert session.started_at.second == 15
 
@@ -789,7 +790,7 @@ def test_several_broken_rules_in_different_clients_are_all_reported(repo):
         set_("clients[3].date_of_birth", "2023-02-30"),
     ], clients=4)
     with pytest.raises(ValidationError) as info:
-        import_document(repo, document)
+        import_document(repo, document, by="Jane Smith")
     places = sorted(p.path for p in info.value.problems)
     assert places == sorted([
         "clients[0].sessions[0].areas[0].depth_mm",
@@ -810,7 +811,7 @@ def test_a_valid_client_is_not_written_when_another_is_broken(repo):
     assert all(p.path.startswith("clients[0].") for p in error.problems)
     # The broken client can then be fixed and the whole file imports.
     document["clients"][0]["sessions"][0]["areas"][0]["depth_mm"] = 0.5
-    import_document(repo, document)
+    import_document(repo, document, by="Jane Smith")
     assert row_counts(repo)["clients"] == 2
 
 
@@ -832,13 +833,13 @@ def _exported(repo: Repository) -> dict:
 
 def test_importing_the_same_file_twice_duplicates_nothing(repo):
     document = valid_document(clients=2)
-    first = import_document(repo, document)
+    first = import_document(repo, document, by="Jane Smith")
     assert dict(first.result.added) == {"clients": 2, "courses": 2, "screenings": 2,
                                         "sessions": 2}
     counts = row_counts(repo)
     stamps = repo.db.execute("SELECT id, created_at, updated_at FROM clients").fetchall()
 
-    second = import_document(repo, document)
+    second = import_document(repo, document, by="Jane Smith")
     assert dict(second.result.added) == {}
     assert dict(second.result.skipped) == {"clients": 2, "courses": 2, "screenings": 2,
                                            "sessions": 2}
@@ -850,7 +851,7 @@ def test_a_changed_record_with_a_known_id_is_refused_and_keeps_its_stored_values
     """Same id, other content: a conflict, never a silent skip (tests/test_import_conflicts.py
     covers each kind)."""
     original = valid_document()
-    import_document(repo, original)
+    import_document(repo, original, by="Jane Smith")
     before, counts = _exported(repo), row_counts(repo)
 
     changed = build([
@@ -865,7 +866,7 @@ def test_a_changed_record_with_a_known_id_is_refused_and_keeps_its_stored_values
         set_(f"{S}.amendments", []),
     ])
     with pytest.raises(ValidationError) as refusal:
-        import_document(repo, changed)
+        import_document(repo, changed, by="Jane Smith")
     places = [p.path for p in refusal.value.problems]
     for place in (C, f"{C}.fitzpatrick", f"{C}.courses[0].planned_sessions",
                   f"{C}.screenings[0].answers.pregnant", f"{S}.areas[0].depth_mm",
@@ -877,8 +878,8 @@ def test_a_changed_record_with_a_known_id_is_refused_and_keeps_its_stored_values
 
 
 def test_a_new_client_in_a_known_file_is_added_alone(repo):
-    import_document(repo, valid_document(clients=1))
-    report = import_document(repo, valid_document(clients=2))
+    import_document(repo, valid_document(clients=1), by="Jane Smith")
+    report = import_document(repo, valid_document(clients=2), by="Jane Smith")
     assert dict(report.result.added) == {"clients": 1, "courses": 1, "screenings": 1,
                                          "sessions": 1}
     assert row_counts(repo)["clients"] == 2
@@ -902,12 +903,12 @@ def _renamed(n: int, **ids) -> dict:
 ])
 def test_an_id_stored_for_another_kind_of_record_is_not_silently_lost(repo, kind, taken,
                                                                        place):
-    import_document(repo, valid_document())
+    import_document(repo, valid_document(), by="Jane Smith")
     counts = row_counts(repo)
     document = valid_document()
     document["clients"] = [_renamed(5, **{kind: taken})]
     try:
-        report = import_document(repo, document)
+        report = import_document(repo, document, by="Jane Smith")
     except ValidationError as error:  # refusing it, with its place, is fine
         assert place in [p.path for p in error.problems]
         assert row_counts(repo) == counts
@@ -930,7 +931,7 @@ def test_an_id_stored_for_another_kind_of_record_is_not_silently_lost(repo, kind
 ])
 def test_guideline_warnings_are_reported_and_the_records_written(repo, ops, place, code,
                                                                   fragment):
-    report = import_document(repo, build(ops))
+    report = import_document(repo, build(ops), by="Jane Smith")
     assert [(w.path, w.code) for w in report.warnings] == [(place, code)]
     assert fragment in report.warnings[0].message
     assert str(report.warnings[0]).startswith(f"{place}: ")
@@ -939,7 +940,8 @@ def test_guideline_warnings_are_reported_and_the_records_written(repo, ops, plac
 
 
 def test_a_flagged_screening_answer_is_a_warning_and_the_records_are_written(repo):
-    report = import_document(repo, build([set_(f"{C}.screenings[0].answers.pregnant", True)]))
+    report = import_document(repo, build([set_(f"{C}.screenings[0].answers.pregnant", True)]),
+                             by="Jane Smith")
     assert [w.code for w in report.warnings] == ["screening: pregnant"]
     assert "Pregnant" in report.warnings[0].message
     assert report.warnings[0].path.startswith("clients[0].")
@@ -948,13 +950,14 @@ def test_a_flagged_screening_answer_is_a_warning_and_the_records_are_written(rep
 
 
 def test_a_flagged_screening_answer_is_placed_at_the_answer(repo):
-    report = import_document(repo, build([set_(f"{C}.screenings[0].answers.pregnant", True)]))
+    report = import_document(repo, build([set_(f"{C}.screenings[0].answers.pregnant", True)]),
+                             by="Jane Smith")
     assert [w.path for w in report.warnings] == ["clients[0].screenings[0].answers.pregnant"]
 
 
 def test_an_acknowledged_warning_is_not_reported_again(repo):
     report = import_document(repo, build([
-        set_(f"{C}.screenings[0].answers.blood_thinners_or_nsaids", True)]))
+        set_(f"{C}.screenings[0].answers.blood_thinners_or_nsaids", True)]), by="Jane Smith")
     assert report.warnings == []
 
 
@@ -971,7 +974,7 @@ def test_amendments_and_acknowledged_warnings_are_carried_through_unchanged(repo
             "warning": "depth: cheeks 2.5 mm", "by": "Jo Brown", "at": "2026-11-20T10:29:05"}),
         set_(f"{S}.acknowledged_warnings[0].warning", "screening: blood_thinners_or_nsaids ✓ ñ"),
     ])
-    import_document(repo, document)
+    import_document(repo, document, by="Jane Smith")
     exported = encode_document(list(repo.load_records()))
     assert _without_exported_at(exported) == _without_exported_at(document)
     session = exported["clients"][0]["sessions"][0]
@@ -982,11 +985,11 @@ def test_amendments_and_acknowledged_warnings_are_carried_through_unchanged(repo
 
 def test_an_export_imports_back_to_the_same_document(repo, tmp_path):
     document = valid_document(clients=3)
-    import_document(repo, document)
+    import_document(repo, document, by="Jane Smith")
     exported = encode_document(list(repo.load_records()))
     other = Repository(open_database(tmp_path / "other.db"))
     try:
-        import_document(other, exported)
+        import_document(other, exported, by="Jane Smith")
         assert _exported(other) == _without_exported_at(exported)
     finally:
         other.db.conn.close()

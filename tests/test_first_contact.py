@@ -131,9 +131,9 @@ def test_a_log_that_cannot_be_written_does_not_stop_the_program(tmp_path):
 # --- demo records never mix with real ones ------------------------------------------------
 
 def _real_clinic(path) -> Repository:
-    repo = Repository(open_database(path), user="Jane Doe")
-    client = repo.add_client(make_client(first_name="Real", last_name="Client"))
-    repo.save_draft(make_session(client.id))
+    repo = Repository(open_database(path))
+    client = repo.add_client(make_client(first_name="Real", last_name="Client"), by="Jane Doe")
+    repo.save_draft(make_session(client.id), by="Jane Doe")
     return repo
 
 
@@ -163,7 +163,7 @@ def test_demo_with_force_adds_to_real_records_and_marks_the_file(tmp_path):
 def test_demo_adds_to_its_own_records_and_settings_do_not_count(repo):
     settings = repo.settings()
     settings.clinic_name = "Skin Studio"
-    repo.save_settings(settings)
+    repo.save_settings(settings, by="Jane Smith")
     fill(repo, clients=4, seed=1)
     fill(repo, clients=3, seed=2)  # a second run into a demonstration file is fine
     assert repo.count_clients() == 7
@@ -173,7 +173,7 @@ def test_demo_adds_to_its_own_records_and_settings_do_not_count(repo):
 
 def test_a_client_added_to_a_demo_file_counts_as_real(repo):
     fill(repo, clients=2, seed=1)
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     assert repo.records_not_made_by(DEMO_AUTHOR)["clients"] == 1
     with pytest.raises(Exception, match="not demonstration records"):
         fill(repo, clients=2, seed=9)

@@ -35,7 +35,7 @@ def db(tmp_path):
     """A database that already holds one client, so "unchanged" means something."""
     path = tmp_path / "clinic.db"
     database = open_database(path)
-    Repository(database).add_client(make_client())
+    Repository(database).add_client(make_client(), by="Jane Smith")
     database.close()
     return path
 

@@ -126,7 +126,7 @@ def refused(capsys, db, path) -> list[str]:
 
 def with_repo(db):
     database = open_database(db)
-    return database, Repository(database, user="Jane Smith")
+    return database, Repository(database)
 
 
 @pytest.fixture
@@ -292,11 +292,11 @@ def test_a_draft_in_the_file_unlike_the_session_signed_here_is_a_conflict(capsys
 
 def test_the_repository_refuses_a_course_of_another_client_and_writes_nothing(repo):
     decoded = decode_document(document(client_doc(0)))
-    repo.write_records(decoded.records)
+    repo.write_records(decoded.records, by="Jane Smith")
     before = {t: repo.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
     other = decode_document(document(client_doc(1), borrowing("courses")(None))).records
     with pytest.raises(ValidationError) as refusal:
-        repo.write_records(other)
+        repo.write_records(other, by="Jane Smith")
     assert [str(p) for p in refusal.value.problems] == [
         'clients[1].courses[0]: course id course-0 belongs to another client, "Ana López 0" '
         '(client-0); the file puts it under "Emre Arslan"']
@@ -335,7 +335,7 @@ def test_an_older_draft_of_a_session_signed_since_is_the_same(capsys, db, tmp_pa
     imported(capsys, db, write(tmp_path / "draft.json", document(client_doc(0, signed=False))))
     database, repo = with_repo(db)
     try:
-        repo.sign_session("session-0", at=datetime(2026, 11, 20, 11, 10))
+        repo.sign_session("session-0", at=datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     finally:
         database.close()
     before = state(capsys, db)
@@ -390,14 +390,14 @@ def test_a_newer_export_applies_the_amendments_made_elsewhere(capsys, stored, tm
 
 
 def test_a_repository_import_counts_what_it_brought_up_to_date(repo, tmp_path):
-    repo.write_records(decode_document(document(client_doc(0))).records)
+    repo.write_records(decode_document(document(client_doc(0))).records, by="Jane Smith")
     newer = client_doc(0)
     session = newer["sessions"][0]
     session["notes"] = "mild flaking on day 3"
     session["amendments"].append({"at": "2026-11-24T10:00", "by": "Li Wei",
                                   "reason": "follow-up call", "changes": {
                                       "notes": ["", "mild flaking on day 3"]}})
-    result = repo.write_records(decode_document(document(newer)).records)
+    result = repo.write_records(decode_document(document(newer)).records, by="Jane Smith")
     assert dict(result.updated) == {"amendments": 1}
     assert dict(result.added) == {}
     stored = repo.get_session("session-0")
@@ -427,7 +427,7 @@ def test_a_draft_here_signed_in_the_file_is_signed_off_and_amended(capsys, db, t
     imported(capsys, elsewhere, draft)
     database, repo = with_repo(elsewhere)
     try:
-        repo.sign_session("session-0", at=datetime(2026, 11, 20, 11, 10))
+        repo.sign_session("session-0", at=datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     finally:
         database.close()
     amend_here(elsewhere, depth=1.25, reason="depth misread", at=datetime(2026, 11, 22, 9, 0))

@@ -88,7 +88,7 @@ LIMITS = [
 
 @pytest.mark.parametrize("place, inside, outside, words", LIMITS)
 def test_each_limit_through_the_importer(repo, place, inside, outside, words):
-    import_document(repo, build([set_(place, inside)]))
+    import_document(repo, build([set_(place, inside)]), by="Jane Smith")
     assert repo.count_clients() == 1
 
     fresh = Repository(open_database(repo.path + ".other.db"))
@@ -107,7 +107,7 @@ def test_a_signature_more_than_a_day_ahead_is_refused(repo, ahead, refused):
            set_(f"{S}.amendments", []),
            set_(f"{S}.signed_at", _fmt(LATER + ahead))]
     if not refused:
-        import_document(repo, build(ops))
+        import_document(repo, build(ops), by="Jane Smith")
         assert repo.get_session("session-0").signed_at == LATER + ahead
         return
     refuse(repo, build(ops), f"{S}.signed_at", ["more than 24 hours ahead"])
@@ -123,7 +123,7 @@ def test_a_signature_in_2099_is_refused(repo):
 
 def test_the_refusal_is_one_plain_line_naming_the_place(repo):
     with pytest.raises(ValidationError) as info:
-        import_document(repo, build([set_(f"{S}.notes", "n" * 25_000)]))
+        import_document(repo, build([set_(f"{S}.notes", "n" * 25_000)]), by="Jane Smith")
     assert [str(p) for p in info.value.problems] == [
         f"{S}.notes: is 25,000 characters long; at most 20,000 allowed"]
     assert_nothing_written(repo)
@@ -135,17 +135,19 @@ def test_the_refusal_is_one_plain_line_naming_the_place(repo):
     pytest.param("\u200eAna", "Nguyễn\u200d", id="lrm-zwj"),
 ])
 def test_arabic_and_persian_names_keep_their_marks(repo, first, last):
-    import_document(repo, build([set_(f"{C}.first_name", first), set_(f"{C}.last_name", last)]))
+    import_document(repo, build([set_(f"{C}.first_name", first), set_(f"{C}.last_name", last)]),
+                    by="Jane Smith")
     client = repo.get_client("client-0")
     assert (client.first_name, client.last_name) == (first, last)
-    repo.add_client(make_client(first_name=first, last_name=last))
+    repo.add_client(make_client(first_name=first, last_name=last), by="Jane Smith")
 
 
 def test_every_problem_in_a_file_is_reported_at_once(repo):
     with pytest.raises(ValidationError) as info:
         import_document(repo, build([set_(f"{C}.first_name", "Ana\x00"),
                                      set_(f"{S}.fee.currency", "ZZZ"),
-                                     set_(f"{C}.courses[0].started_on", "9999-06-01")]))
+                                     set_(f"{C}.courses[0].started_on", "9999-06-01")]),
+                        by="Jane Smith")
     assert {p.path for p in info.value.problems} == {
         f"{C}.first_name", f"{S}.fee.currency", f"{C}.courses[0].started_on"}
     assert_nothing_written(repo)
@@ -171,33 +173,39 @@ def _refused(repo: Repository, write, place: str, words: list[str]) -> None:
 
 def test_client_limits_through_the_repository(repo):
     repo.add_client(make_client(first_name="A" * 200, notes="n" * 20_000,
-                                date_of_birth=date(1900, 1, 1)))
-    _refused(repo, lambda: repo.add_client(make_client(first_name="Ana\x1b")), "first_name",
+                                date_of_birth=date(1900, 1, 1)), by="Jane Smith")
+    _refused(repo, lambda: repo.add_client(make_client(first_name="Ana\x1b"),
+                                           by="Jane Smith"), "first_name",
              ["U+001B"])
-    _refused(repo, lambda: repo.add_client(make_client(last_name="\u200b")), "last_name",
+    _refused(repo, lambda: repo.add_client(make_client(last_name="\u200b"),
+                                           by="Jane Smith"), "last_name",
              ["no visible characters"])
-    _refused(repo, lambda: repo.add_client(make_client(notes="n" * 20_001)), "notes",
+    _refused(repo, lambda: repo.add_client(make_client(notes="n" * 20_001),
+                                           by="Jane Smith"), "notes",
              ["at most 20,000"])
-    _refused(repo, lambda: repo.add_client(make_client(date_of_birth=date(1899, 12, 31))),
+    _refused(repo, lambda: repo.add_client(make_client(date_of_birth=date(1899, 12, 31)),
+                                           by="Jane Smith"),
              "date_of_birth", ["1900–2100"])
 
 
 def test_course_and_screening_limits_through_the_repository(repo):
-    client = repo.add_client(make_client())
-    repo.add_course(make_course(client.id, started_on=date(2100, 12, 31)))
-    _refused(repo, lambda: repo.add_course(make_course(client.id, started_on=date(9999, 6, 1))),
+    client = repo.add_client(make_client(), by="Jane Smith")
+    repo.add_course(make_course(client.id, started_on=date(2100, 12, 31)), by="Jane Smith")
+    _refused(repo, lambda: repo.add_course(make_course(client.id, started_on=date(9999, 6, 1)),
+                                           by="Jane Smith"),
              "started_on", ["9999-06-01", "1900–2100"])
-    repo.add_screening(make_screening(client.id, date=date.today() + timedelta(days=1)))
+    repo.add_screening(make_screening(client.id, date=date.today() + timedelta(days=1)),
+                       by="Jane Smith")
     _refused(repo, lambda: repo.add_screening(
-        make_screening(client.id, date=date.today() + timedelta(days=2))),
+        make_screening(client.id, date=date.today() + timedelta(days=2)), by="Jane Smith"),
         "date", ["ahead of this PC's clock"])
 
 
 def test_session_limits_through_the_repository(repo):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     good = make_session(client.id, notes="n" * 20_000,
                         serums=[Serum("S" * 100, "L" * 100)], fee=Fee(Decimal("0.00"), "EUR"))
-    repo.save_draft(good)
+    repo.save_draft(good, by="Jane Smith")
     for change, place, words in [
         ({"notes": "n" * 20_001}, "notes", ["at most 20,000"]),
         ({"serums": [Serum("Hyaluronic acid", "L" * 101)]}, "serums[0].lot", ["at most 100"]),
@@ -206,13 +214,13 @@ def test_session_limits_through_the_repository(repo):
         ({"areas": [TreatedArea("x" * 100, 1.0), *[TreatedArea("a\u202db", 1.0)]]},
          "areas[1].area", ["U+202D"]),
     ]:
-        _refused(repo, lambda change=change: repo.save_draft(replace(good, **change)), place,
-                 words)
+        _refused(repo, lambda change=change: repo.save_draft(replace(good, **change),
+                                                             by="Jane Smith"), place, words)
     assert repo.get_session(good.id).notes == "n" * 20_000
-    _refused(repo, lambda: repo.sign_session(good.id, LATER + timedelta(hours=25)),
+    _refused(repo, lambda: repo.sign_session(good.id, LATER + timedelta(hours=25), by="Jane Smith"),
              "signed_at", ["more than 24 hours ahead"])
     assert not repo.get_session(good.id).is_signed
-    repo.sign_session(good.id, LATER + timedelta(hours=23))
+    repo.sign_session(good.id, LATER + timedelta(hours=23), by="Jane Smith")
 
 
 # --- records stored before the limits --------------------------------------------------------
@@ -220,9 +228,9 @@ def test_session_limits_through_the_repository(repo):
 
 def test_a_stored_record_past_a_limit_loads_exports_and_is_refused_by_place_on_import(
         repo, tmp_path):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     session = make_session(client.id)
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
     # As an older NeedleDesk would have stored them: a long note and a made-up currency.
     repo.db.execute("UPDATE clients SET notes = ?", ["n" * 25_000])
     repo.db.execute("UPDATE sessions SET fee_currency = 'ZZZ'")
@@ -244,7 +252,7 @@ def test_a_stored_record_past_a_limit_loads_exports_and_is_refused_by_place_on_i
 
     fresh = Repository(open_database(tmp_path / "new.db"))
     with pytest.raises(ValidationError) as info:
-        import_document(fresh, document)
+        import_document(fresh, document, by="Jane Smith")
     assert sorted(str(p) for p in info.value.problems) == [
         "clients[0].notes: is 25,000 characters long; at most 20,000 allowed",
         "clients[0].sessions[0].fee.currency: ZZZ is not an ISO 4217 currency code (such as "
@@ -253,10 +261,10 @@ def test_a_stored_record_past_a_limit_loads_exports_and_is_refused_by_place_on_i
 
 
 def test_an_amendment_by_or_reason_past_the_limits_is_refused(repo):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     session = make_session(client.id, started_at=datetime(2026, 11, 20, 10, 0))
-    repo.save_draft(session)
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 0))
+    repo.save_draft(session, by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 0), by="Jane Smith")
     changed = repo.get_session(session.id)
     changed.notes = "Corrected note"
     for by, reason, place in (("Jane\u202eDoe", "typo", "amendments[0].by"),

@@ -32,10 +32,10 @@ class Clinic:
 @pytest.fixture
 def clinic(db_path) -> Clinic:
     repo = Repository(open_database(db_path))
-    client = repo.add_client(make_client())
-    course = repo.add_course(make_course(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    course = repo.add_course(make_course(client.id), by="Jane Smith")
     session = make_session(client.id, course_id=course.id)
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
     repo.db.close()
     return Clinic(db_path, client.id, session.id)
 
@@ -107,7 +107,7 @@ def test_o_the_database_by_a_relative_name_is_refused(clinic, capsys, monkeypatc
 def test_o_the_wal_of_an_open_database_is_refused(clinic, capsys, kind):
     window = Repository(open_database(clinic.db))  # another program has the file open
     try:
-        window.add_client(make_client(first_name="Bea"))
+        window.add_client(make_client(first_name="Bea"), by="Jane Smith")
         wal = clinic.db.with_name("clinic.db-wal")
         assert wal.exists()
         before = digest(wal)

@@ -136,11 +136,11 @@ def test_valid_records_round_trip_through_export_and_import(generated):
 
     with tempfile.TemporaryDirectory() as folder:
         repo = Repository(open_database(Path(folder) / "empty.db"))
-        report = import_document(repo, parse_json(text), today=TODAY)
+        report = import_document(repo, parse_json(text), today=TODAY, by="Jane Smith")
         assert report.result.added["clients"] == len(generated)
         exported = encode_document(list(repo.load_records()))
         # and the second import of the same file writes nothing new
-        again = import_document(repo, parse_json(text), today=TODAY)
+        again = import_document(repo, parse_json(text), today=TODAY, by="Jane Smith")
         assert sum(again.result.added.values()) == 0
         repo.db.close()
 

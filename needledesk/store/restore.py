@@ -376,10 +376,10 @@ def restore_and_record(backup: str | os.PathLike, db_path: str | os.PathLike, *,
     saying so and where the records as they were are kept."""
     restored = _restore(backup, db_path, now=now)
     try:
-        repo = Repository(open_database(restored.database), user=who)
+        repo = Repository(open_database(restored.database))
         try:
             repo.record_restore(str(restored.backup.path),
-                                str(restored.safety) if restored.safety else None)
+                                str(restored.safety) if restored.safety else None, by=who)
         finally:
             repo.db.close()
     except (NeedleDeskError, OSError, sqlite3.Error) as exc:

@@ -93,13 +93,12 @@ def open_main_window(db_path: Path | None, state: QSettings | None = None, *, se
     from needledesk.ui.startup import FileCheck, GatedRepository
 
     state = state or QSettings()
-    user = str(state.value("last_practitioner", "") or "")
     reading = open_for_reading(path)
     if reading is None:   # new, empty or older: written at once, so the check comes first
-        repo = Repository(open_checked(path, checked=checking.result()), user=user)
+        repo = Repository(open_checked(path, checked=checking.result()))
     else:
         gate = FileCheck(path, checking)
-        repo = GatedRepository(reading, gate, path, user=user)
+        repo = GatedRepository(reading, gate, path)
     if set_up is not None:
         set_up(repo)
     window = MainWindow(repo, repo.settings(), state, db_label=str(path))

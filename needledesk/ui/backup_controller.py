@@ -243,7 +243,7 @@ class BackupController(QObject):
         from needledesk.store.integrity import quick_check
 
         window = self.window
-        path, user = window.db_path, window.repo.user
+        path, user = window.db_path, window.user
         self.restoring = True
         window.set_records_enabled(False)
         window.repo.db.close()  # restore replaces the file: no connection may stay open
@@ -303,7 +303,7 @@ class BackupController(QObject):
         from needledesk.store.repository import Repository
 
         try:
-            repo = Repository(open_checked(path, checked=checked), user=user)
+            repo = Repository(open_checked(path, checked=checked))
             settings = repo.settings()
         except (NeedleDeskError, OSError, sqlite3.Error) as exc:
             self.window.records_unavailable(str(exc))

@@ -289,14 +289,15 @@ def skip_requested() -> bool:
     return os.environ.get(SKIP_SETUP_ENV, "").strip() not in ("", "0")
 
 
-def set_up_if_needed(repo: Repository, parent: QWidget | None = None) -> str:
+def set_up_if_needed(repo: Repository, parent: QWidget | None = None, *, by: str = "") -> str:
     """Before the main window: on a database nobody has set up, ask, and save the answer
     (or, on Skip, the defaults). Returns what happened: "environment" (skipped by
-    NEEDLEDESK_SKIP_SETUP, nothing written), "not needed", "finished" or "skipped"."""
+    NEEDLEDESK_SKIP_SETUP, nothing written), "not needed", "finished" or "skipped". `by`:
+    who the audit trail credits the settings to (on a first run there is nobody yet)."""
     if skip_requested():
         return "environment"
     if not needs_first_run(repo.db):
         return "not needed"
     chosen = FirstRunDialog.ask(parent, starting_settings())
-    repo.save_settings(chosen if chosen is not None else skipped_settings())
+    repo.save_settings(chosen if chosen is not None else skipped_settings(), by=by)
     return "finished" if chosen is not None else "skipped"

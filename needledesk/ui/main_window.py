@@ -51,6 +51,10 @@ class MainWindow(QMainWindow):
         self._db_path = repo.path
         self.settings = settings
         self.state = state
+        #: Who the window's own writes (clients, screenings, settings, restores) are credited
+        #: to: the person at the PC, the last practitioner when it opened. A session is
+        #: credited to the practitioner chosen in its editor, which does not change this.
+        self.user = str(state.value("last_practitioner", "") or "")
         self.today = today
         self.client: Client | None = None
         self.editor: SessionEditor | None = None
@@ -244,7 +248,7 @@ class MainWindow(QMainWindow):
         client = ClientDialog.ask(self)
         if client is None:
             return
-        if self._attempt(lambda: self.repo.add_client(client)) is None:
+        if self._attempt(lambda: self.repo.add_client(client, by=self.user)) is None:
             return
         self.search.setText("")
         self.find("")
@@ -256,7 +260,8 @@ class MainWindow(QMainWindow):
         if self.client is None:
             return
         client = ClientDialog.ask(self, self.client)
-        if client is None or self._attempt(lambda: self.repo.update_client(client)) is None:
+        if client is None or self._attempt(
+                lambda: self.repo.update_client(client, by=self.user)) is None:
             return
         self.find(self.search.text())
         self.show_client(client.id)
@@ -268,7 +273,8 @@ class MainWindow(QMainWindow):
             return
         previous = latest_screening(self.repo.screenings(self.client.id))
         screening = ScreeningDialog.ask(self, self.client.id, previous)
-        if screening is None or self._attempt(lambda: self.repo.add_screening(screening)) is None:
+        if screening is None or self._attempt(
+                lambda: self.repo.add_screening(screening, by=self.user)) is None:
             return
         self.show_client(self.client.id)
 
@@ -276,7 +282,8 @@ class MainWindow(QMainWindow):
         from needledesk.ui.settings_dialog import SettingsDialog
 
         settings = SettingsDialog.ask(self, self.settings)
-        if settings is None or self._attempt(lambda: self.repo.save_settings(settings)) is None:
+        if settings is None or self._attempt(
+                lambda: self.repo.save_settings(settings, by=self.user)) is None:
             return
         self.settings = settings
 
@@ -492,7 +499,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "App lock", str(exc))
             return
         settings = replace(self.settings, lock_hash=lock_hash, idle_lock_minutes=minutes)
-        if self._attempt(lambda: self.repo.save_settings(settings)) is None:
+        if self._attempt(lambda: self.repo.save_settings(settings, by=self.user)) is None:
             return
         self.settings = settings
         self.idle.set_interval_ms(minutes * 60_000)

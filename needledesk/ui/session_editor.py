@@ -323,8 +323,9 @@ class SessionEditor(SessionForm, QDialog):
         session = self._acknowledge(session)
         if session is None:
             return False
-        self.repo.user = session.practitioner  # who the audit trail names
-        if not self._write(lambda: self.repo.save_draft(session)):
+        # The audit trail names the practitioner chosen here (passed with the write; the
+        # repository is shared with the main window, whose writes stay its own).
+        if not self._write(lambda: self.repo.save_draft(session, by=session.practitioner)):
             return False
         self.stored = session
         self._saved()
@@ -335,8 +336,9 @@ class SessionEditor(SessionForm, QDialog):
             return False
         if (self.is_dirty() or self.stored is None) and not self.save():
             return False
-        self.repo.user = self.practitioner.currentText().strip() or self.repo.user
-        signed = self._write(lambda: self.repo.sign_session(self.session_id, self.now()))
+        by = self.practitioner.currentText().strip() or self.user
+        signed = self._write(lambda: self.repo.sign_session(self.session_id, self.now(),
+                                                            by=by))
         if not signed:
             return False
         self.signed_at = signed.signed_at
@@ -363,7 +365,6 @@ class SessionEditor(SessionForm, QDialog):
         if answer is None:
             return False
         by, reason = answer
-        self.repo.user = by
         amendment = self._write(lambda: self.repo.amend_session(session, by=by, reason=reason,
                                                                 at=self.now()))
         if not amendment:

@@ -55,9 +55,9 @@ class GatedRepository(Repository):
     """A Repository that reads from a read-only connection until the file check passes, and
     writes only after it: `_writing` (every write's transaction) waits for the check."""
 
-    def __init__(self, db, check: FileCheck, path: Path, *, user: str = "",
+    def __init__(self, db, check: FileCheck, path: Path, *,
                  status: Callable[[str], None] | None = None):
-        super().__init__(db, user=user)
+        super().__init__(db)
         self._check = check
         self._file = Path(path)
         self._status = status

@@ -91,9 +91,10 @@ def test_the_course_record_marks_a_consent_over_the_limit(tmp_path):
     db = open_database(tmp_path / "clinic.db")
     try:
         repo = Repository(db)
-        client = repo.add_client(make_client())
-        repo.add_screening(make_screening(client.id, date=SIGNED))
-        repo.save_draft(make_session(client.id, started_at=datetime(2026, 11, 20, 10, 30)))
+        client = repo.add_client(make_client(), by="Jane Smith")
+        repo.add_screening(make_screening(client.id, date=SIGNED), by="Jane Smith")
+        repo.save_draft(make_session(client.id, started_at=datetime(2026, 11, 20, 10, 30)),
+                        by="Jane Smith")
         old = _pdf_text(course_record_pdf(repo, client.id, today=date(2026, 11, 21)))
         fresh = _pdf_text(course_record_pdf(repo, client.id, today=date(2026, 3, 1)))
     finally:

@@ -114,9 +114,9 @@ def test_the_store_and_the_exchange_keep_the_text(tmp_path):
     db = open_database(tmp_path / "clinic.db")
     try:
         repo = Repository(db)
-        client = repo.add_client(make_client())
+        client = repo.add_client(make_client(), by="Jane Smith")
         session.client_id = client.id
-        repo.save_draft(session)
+        repo.save_draft(session, by="Jane Smith")
         loaded = repo.get_session(session.id)
     finally:
         db.close()

@@ -53,11 +53,13 @@ def clinic(repo) -> Clinic:
     settings.address = "14 Harbour Street, Bristol BS1 4QA"
     settings.phone = "+44 117 555 0100"
     settings.logo = png_logo()
-    repo.save_settings(settings)
+    repo.save_settings(settings, by="Jane Smith")
 
-    client = repo.add_client(make_client())
-    course = repo.add_course(make_course(client.id, planned_sessions=4, interval_weeks=6))
-    repo.add_screening(make_screening(client.id, notes="No contraindications today."))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    course = repo.add_course(make_course(client.id, planned_sessions=4, interval_weeks=6),
+                             by="Jane Smith")
+    repo.add_screening(make_screening(client.id, notes="No contraindications today."),
+                       by="Jane Smith")
 
     first = make_session(
         client.id, course_id=course.id, started_at=datetime(2026, 10, 9, 10, 30),
@@ -71,8 +73,8 @@ def clinic(repo) -> Clinic:
         reactions=[Reaction("oedema", 1, Observed.NEXT_DAY, "settled by day two")],
         aftercare=["SPF 50 sunscreen every day", "No exercise for 48 hours"],
         notes="First session of the course; tolerated well.")
-    repo.save_draft(first)
-    repo.sign_session(first.id, datetime(2026, 10, 9, 11, 15))
+    repo.save_draft(first, by="Jane Smith")
+    repo.sign_session(first.id, datetime(2026, 10, 9, 11, 15), by="Jane Smith")
     corrected = replace(repo.get_session(first.id),
                         device=Device(DeviceType.PEN, "Dermapen 4", "12-pin", "L2309B"))
     repo.amend_session(corrected, by="Jane Smith", reason="lot number mistyped",
@@ -87,8 +89,8 @@ def clinic(repo) -> Clinic:
                                                      "around the chin")],
         aftercare=["SPF 50 sunscreen every day", "Gentle cleanser"],
         notes="Client asked about treating the neck next time.")
-    repo.save_draft(second)
-    repo.sign_session(second.id, datetime(2026, 11, 20, 11, 10))
+    repo.save_draft(second, by="Jane Smith")
+    repo.sign_session(second.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     return Clinic(repo, client.id, first.id, second.id)
 
 

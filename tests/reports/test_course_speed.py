@@ -19,14 +19,14 @@ SESSIONS = 20
 
 def test_a_20_session_record_breaks_each_paragraph_once(tmp_path, monkeypatch, read_pdf):
     repo = Repository(open_database(tmp_path / "clinic.db"))
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     start = datetime(2025, 1, 6, 10, 30)
     for k in range(SESSIONS):
         at = start + timedelta(weeks=3 * k)
         session = make_session(client.id, started_at=at, anaesthetic=None,
                                notes=f"Visit {k + 1}: tolerated well, no downtime to speak "
                                      "of; asked about the neck next time.")
-        repo.save_draft(session)
+        repo.save_draft(session, by="Jane Smith")
     made, broken = [], []
     real_init, real_break = rl_paragraph.Paragraph.__init__, rl_paragraph.Paragraph.breakLines
 

@@ -21,14 +21,14 @@ def squeezed(pages: list[str]) -> str:
 
 def test_long_unbroken_words_wrap_in_both_pdfs(repo, read_pdf, today):
     word = "W" * 200  # the widest letter, 200 of them: wider than any column
-    client = repo.add_client(make_client(first_name="X" * 200, last_name=word))
-    course = repo.add_course(make_course(client.id, concern="c" * 200))
+    client = repo.add_client(make_client(first_name="X" * 200, last_name=word), by="Jane Smith")
+    course = repo.add_course(make_course(client.id, concern="c" * 200), by="Jane Smith")
     session = make_session(client.id, course_id=course.id, practitioner="P" * 200,
                            areas=[TreatedArea(word, 1.0, 2, "E" * 200, "Ж" * 400)],
                            serums=[Serum("S" * 100, "L" * 100)], combined_with=["K" * 200],
                            reactions=[Reaction("R" * 200, 1, notes="Ю" * 400)],
                            aftercare=["A" * 200] * 12)
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
 
     summary = read_pdf(session_summary_pdf(repo, session.id, today=today))
     assert len(summary) == 1
@@ -42,10 +42,10 @@ def test_long_unbroken_words_wrap_in_both_pdfs(repo, read_pdf, today):
 
 
 def test_a_hundred_areas_flow_across_pages_in_the_course_record(repo, read_pdf, today):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     areas = [TreatedArea(f"area {i:03d}", 0.5 + (i % 5) * 0.25, 2) for i in range(100)]
     session = make_session(client.id, areas=areas)
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
 
     pages = read_pdf(course_record_pdf(repo, client.id, today=today))
     text = " ".join(pages)
@@ -60,13 +60,13 @@ def test_a_hundred_areas_flow_across_pages_in_the_course_record(repo, read_pdf, 
 
 
 def test_dates_at_the_edges_of_the_allowed_years(repo, read_pdf, today):
-    client = repo.add_client(make_client(date_of_birth=date(1900, 1, 1)))
-    course = repo.add_course(make_course(client.id, started_on=date(2100, 12, 31)))
+    client = repo.add_client(make_client(date_of_birth=date(1900, 1, 1)), by="Jane Smith")
+    course = repo.add_course(make_course(client.id, started_on=date(2100, 12, 31)), by="Jane Smith")
     session = make_session(client.id, course_id=course.id,
                            started_at=datetime(2100, 12, 31, 10, 30),
                            anaesthetic=Anaesthetic("LMX4", datetime(2100, 12, 31, 9, 30),
                                                    datetime(2100, 12, 31, 10, 20)))
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
 
     record = " ".join(read_pdf(course_record_pdf(repo, client.id, today=today)))
     assert "1 Jan 1900" in record and "31 Dec 2100" in record
@@ -76,10 +76,10 @@ def test_dates_at_the_edges_of_the_allowed_years(repo, read_pdf, today):
 
 
 def test_a_record_stored_in_year_9999_still_prints(repo, read_pdf, today):
-    client = repo.add_client(make_client())
-    course = repo.add_course(make_course(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    course = repo.add_course(make_course(client.id), by="Jane Smith")
     session = make_session(client.id, course_id=course.id)
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
     # As a NeedleDesk before the year limits could have stored it.
     repo.db.execute("UPDATE courses SET started_on = '9999-06-01'")
     repo.db.execute("UPDATE sessions SET started_at = '9999-12-20T10:30'")

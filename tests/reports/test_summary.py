@@ -69,14 +69,14 @@ def test_logo_is_drawn_and_a_broken_logo_is_left_out(clinic):
     assert images(session_summary_pdf(clinic.repo, clinic.second_id)) == 1
     settings = clinic.repo.settings()
     settings.logo = b"\x89PNG\r\n\x1a\n this is not really a png"
-    clinic.repo.save_settings(settings)
+    clinic.repo.save_settings(settings, by="Jane Smith")
     assert images(session_summary_pdf(clinic.repo, clinic.second_id)) == 0
 
 
 def test_a_draft_carries_a_visible_mark_and_a_blank_sign_off(clinic, read_pdf):
     repo = clinic.repo
     draft = make_session(clinic.client_id, started_at=datetime(2026, 12, 1, 9, 0))
-    repo.save_draft(draft)
+    repo.save_draft(draft, by="Jane Smith")
     text = read_pdf(session_summary_pdf(repo, draft.id))[0]
     assert DRAFT_MARK in text
     assert "Signed off:" in text
@@ -86,9 +86,9 @@ def test_a_draft_carries_a_visible_mark_and_a_blank_sign_off(clinic, read_pdf):
 def test_next_date_outside_a_course_uses_the_clinic_default(clinic, read_pdf):
     settings = clinic.repo.settings()
     settings.default_interval_weeks = 8
-    clinic.repo.save_settings(settings)
+    clinic.repo.save_settings(settings, by="Jane Smith")
     single = make_session(clinic.client_id, started_at=datetime(2026, 12, 1, 9, 0))
-    clinic.repo.save_draft(single)
+    clinic.repo.save_draft(single, by="Jane Smith")
     text = read_pdf(session_summary_pdf(clinic.repo, single.id))[0]
     assert "Next recommended session: from 26 Jan 2027 (8–10 weeks)" in text
     assert "Session 1" in text

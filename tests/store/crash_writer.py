@@ -81,12 +81,12 @@ def main(db_path: str, ack_path: str, seed: int) -> None:
     for n in range(MAX_WRITES):
         if time.monotonic() > deadline:
             break
-        repo.add_client(expected_client(seed, n))
+        repo.add_client(expected_client(seed, n), by="Jane Smith")
         acknowledge(f"client {client_id(seed, n)}")
-        repo.save_draft(expected_session(seed, n))
+        repo.save_draft(expected_session(seed, n), by="Jane Smith")
         acknowledge(f"session {session_id(seed, n)}")
         if is_signed_by_writer(n):
-            repo.sign_session(session_id(seed, n), at=signed_at(seed, n))
+            repo.sign_session(session_id(seed, n), at=signed_at(seed, n), by="Jane Smith")
             acknowledge(f"signed {session_id(seed, n)}")
     repo.db.close()
     os.close(ack)

@@ -55,8 +55,8 @@ def test_a_new_database_has_an_id_recorded_in_its_trail(repo):
 
 @posix_only
 def test_each_write_appends_the_trails_head_to_a_private_anchor_file(repo, tmp_path):
-    repo.add_client(make_client())
-    repo.add_client(make_client(first_name="Bea"))
+    repo.add_client(make_client(), by="Jane Smith")
+    repo.add_client(make_client(first_name="Bea"), by="Jane Smith")
     path = anchor_file(database_id(repo.db))
     assert path.parent == tmp_path / "anchors"
     assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
@@ -77,16 +77,16 @@ def test_an_explicit_folder_overrides_the_data_folder(tmp_path, monkeypatch):
 
 
 def test_a_write_that_fails_leaves_no_write_anchor(repo):
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     before = _lines(repo)
     with pytest.raises(Exception, match="UNIQUE"):
-        repo.add_client(make_client(id=repo.search_clients()[0].id))
+        repo.add_client(make_client(id=repo.search_clients()[0].id), by="Jane Smith")
     assert _lines(repo) == before
     assert check_database(repo.db) == []
 
 
 def test_a_backup_has_a_manifest_with_the_chain_head(repo, db_path, tmp_path):
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     info = take_backup(db_path, tmp_path / "backups")
     manifest = json.loads(manifest_path(info.path).read_text())
     seq, head = repo.audit.head()
@@ -101,14 +101,14 @@ def test_a_backup_has_a_manifest_with_the_chain_head(repo, db_path, tmp_path):
 
 def test_a_backup_checked_where_it_lies_is_not_a_rewind(repo, db_path, tmp_path):
     info = take_backup(db_path, tmp_path / "backups")
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     assert _check(info.path) == []
 
 
 def test_a_restore_starts_an_epoch_so_the_rewind_is_not_tampering(repo, db_path, tmp_path):
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     info = backup_to(db_path, tmp_path / "older.db")
-    repo.add_client(make_client(first_name="Later"))
+    repo.add_client(make_client(first_name="Later"), by="Jane Smith")
     repo.db.close()
     restore(info.path, db_path)
     assert _check(db_path) != []  # a rewind nobody recorded reads as tampering
@@ -116,7 +116,7 @@ def test_a_restore_starts_an_epoch_so_the_rewind_is_not_tampering(repo, db_path,
     assert epoch and _check(db_path) == []
     after = Repository(open_database(db_path))
     try:
-        after.add_client(make_client(first_name="After the restore"))
+        after.add_client(make_client(first_name="After the restore"), by="Jane Smith")
         assert check_database(after.db) == []
         assert anchors.current_epoch(database_id(after.db)) == epoch
     finally:
@@ -126,14 +126,14 @@ def test_a_restore_starts_an_epoch_so_the_rewind_is_not_tampering(repo, db_path,
 def test_record_restore_writes_the_epoch_itself(repo, db_path, tmp_path):
     """The restore's own audit row (Repository.record_restore) starts the epoch too, so a
     restore that records itself is never reported, whichever code path ran it."""
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     info = backup_to(db_path, tmp_path / "older.db")
-    repo.add_client(make_client(first_name="Later"))
+    repo.add_client(make_client(first_name="Later"), by="Jane Smith")
     repo.db.close()
     restore(info.path, db_path)
-    again = Repository(open_database(db_path), user="Jane Smith")
+    again = Repository(open_database(db_path))
     try:
-        again.record_restore(str(info.path), None)
+        again.record_restore(str(info.path), None, by="Jane Smith")
         assert check_database(again.db) == []
         assert [line["kind"] for line in _lines(again)][-3:] == ["epoch", "pending", "write"]
     finally:
@@ -141,7 +141,7 @@ def test_record_restore_writes_the_epoch_itself(repo, db_path, tmp_path):
 
 
 def test_a_damaged_anchor_line_is_a_warning_not_damage(repo, db_path):
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     with open(anchor_file(database_id(repo.db)), "a") as f:
         f.write("{not json\n")
     report = check_file(repo.db)

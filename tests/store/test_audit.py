@@ -23,10 +23,9 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-1.db"
 
 @pytest.fixture
 def signed(repo):
-    repo.user = "Jane Smith"
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     return repo.get_session(session.id)
 
 
@@ -42,18 +41,17 @@ def _tamper(db_path, *statements):
 
 
 def test_every_write_appends_a_row_with_who_and_what(repo):
-    repo.user = "Jane Smith"
-    client = repo.add_client(make_client())
-    repo.update_client(make_client(id=client.id, phone="+1 555 0199"))
-    repo.add_course(make_course(client.id))
-    repo.add_screening(make_screening(client.id))
-    session = repo.save_draft(make_session(client.id))
-    repo.save_draft(make_session(client.id, id=session.id, notes="changed"))
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    repo.update_client(make_client(id=client.id, phone="+1 555 0199"), by="Jane Smith")
+    repo.add_course(make_course(client.id), by="Jane Smith")
+    repo.add_screening(make_screening(client.id), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    repo.save_draft(make_session(client.id, id=session.id, notes="changed"), by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     amended = repo.get_session(session.id)
     amended.areas[0].depth_mm = 1.75
     repo.amend_session(amended, by="Jane Smith", reason="misread")
-    repo.save_settings(ClinicSettings(clinic_name="Lumen", logo=b"\x89PNG fake"))
+    repo.save_settings(ClinicSettings(clinic_name="Lumen", logo=b"\x89PNG fake"), by="Jane Smith")
     rows = repo.db.execute("SELECT action, kind, who FROM audit WHERE who != "
                            "'NeedleDesk upgrade' ORDER BY seq").fetchall()
     assert rows == [("create", "client", "Jane Smith"), ("update", "client", "Jane Smith"),
@@ -111,8 +109,8 @@ def test_a_removed_row_is_found(signed, db_path, repo):
 
 
 def test_a_session_signed_outside_the_program_is_reported(repo, db_path):
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
     _tamper(db_path, f"UPDATE sessions SET signed_at = '2026-11-20T12:00' "
                      f"WHERE id = '{session.id}'")
     (problem,) = check_database(repo.db)
@@ -121,8 +119,8 @@ def test_a_session_signed_outside_the_program_is_reported(repo, db_path):
 
 def test_import_seals_signed_sessions_and_check_stays_sound(signed, repo, tmp_path):
     text = export_text(repo)
-    other = Repository(open_database(tmp_path / "other.db"), user="importer")
-    import_document(other, parse_json(text))
+    other = Repository(open_database(tmp_path / "other.db"))
+    import_document(other, parse_json(text), by="importer")
     actions = other.db.execute("SELECT action, kind, content_hash IS NOT NULL FROM audit "
                                "WHERE action = 'import' ORDER BY seq").fetchall()
     assert actions == [("import", "client", 1), ("import", "session", 1)]

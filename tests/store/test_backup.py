@@ -48,8 +48,8 @@ def _fill(path: Path, clients: int, *, prefix: str = "Client") -> list[str]:
     repo = Repository(db)
     ids = []
     for number in range(clients):
-        client = repo.add_client(make_client(first_name=f"{prefix}{number}"))
-        repo.save_draft(make_session(client.id))
+        client = repo.add_client(make_client(first_name=f"{prefix}{number}"), by="Jane Smith")
+        repo.save_draft(make_session(client.id), by="Jane Smith")
         ids.append(client.id)
     db.close()
     return ids
@@ -103,8 +103,9 @@ def test_backup_while_another_thread_writes_holds_every_record_committed_before(
         try:
             while not stop.is_set():
                 late = copying.is_set()
-                client = repo.add_client(make_client(first_name=f"Writer{len(committed)}"))
-                repo.save_draft(make_session(client.id))
+                client = repo.add_client(make_client(first_name=f"Writer{len(committed)}"),
+                                         by="Jane Smith")
+                repo.save_draft(make_session(client.id), by="Jane Smith")
                 committed.append((client.id, late))
         except BaseException as exc:
             failures.append(exc)
@@ -177,7 +178,7 @@ def test_database_wal_backups_and_safety_copy_are_private_under_umask_022(tmp_pa
     try:
         path = tmp_path / "clinic.db"
         db = open_database(path)
-        Repository(db).add_client(make_client())
+        Repository(db).add_client(make_client(), by="Jane Smith")
         folder = default_backup_dir(path)
         info = take_backup(path, folder)
         extra = backup_to(db, tmp_path / "extra.db")
@@ -186,7 +187,7 @@ def test_database_wal_backups_and_safety_copy_are_private_under_umask_022(tmp_pa
         db.close()
         safety = restore(info.path, path)
         db = open_database(path)
-        Repository(db).add_client(make_client(first_name="After"))
+        Repository(db).add_client(make_client(first_name="After"), by="Jane Smith")
         for file in (path, tmp_path / "clinic.db-wal", tmp_path / "clinic.db-shm",
                      info.path, extra.path, safety):
             assert _mode(file) == 0o600, file.name
@@ -347,7 +348,7 @@ def test_restore_refuses_while_the_database_is_open(tmp_path, monkeypatch):
     _fill(path, 2)
     info = backup_to(path, tmp_path / "copy.db")
     db = open_database(path)
-    Repository(db).add_client(make_client(first_name="Unsaved"))
+    Repository(db).add_client(make_client(first_name="Unsaved"), by="Jane Smith")
     with pytest.raises(BackupError, match="in use"):
         restore(info.path, path)
     db.close()
@@ -468,7 +469,7 @@ def test_list_backups_shows_dates_and_counts_and_due_says_when_one_is_wanted(tmp
     take_backup(path, folder, now=datetime(2026, 11, 20, 9, 30))
     db = open_database(path)
     repo = Repository(db)
-    repo.add_client(make_client(first_name="Third"))
+    repo.add_client(make_client(first_name="Third"), by="Jane Smith")
     db.close()
     take_backup(path, folder, now=datetime(2026, 11, 21, 9, 30))
     (folder / "needledesk-2026-11-19T0930.db").write_bytes(os.urandom(8192))

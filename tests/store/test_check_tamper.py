@@ -41,21 +41,22 @@ def _anchors(tmp_path, monkeypatch):
 def clinic(repo):
     """A client with a course, a screening, a signed (and amended) session with an
     acknowledged warning, a draft, and an app lock."""
-    repo.user = "Jane Smith"
-    client = repo.add_client(make_client())
-    course = repo.add_course(make_course(client.id))
-    screening = repo.add_screening(make_screening(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    course = repo.add_course(make_course(client.id), by="Jane Smith")
+    screening = repo.add_screening(make_screening(client.id), by="Jane Smith")
     warned = make_session(client.id, course_id=course.id, acknowledged_warnings=[
         AcknowledgedWarning("depth above the guideline", "Jane Smith",
                             datetime(2026, 11, 20, 10, 31))])
-    signed = repo.save_draft(warned)
-    repo.sign_session(signed.id, SIGNED_AT)
+    signed = repo.save_draft(warned, by="Jane Smith")
+    repo.sign_session(signed.id, SIGNED_AT, by="Jane Smith")
     amended = repo.get_session(signed.id)
     amended.notes = "checked the next day"
     repo.amend_session(amended, by="Jane Smith", reason="follow-up")
-    draft = repo.save_draft(make_session(client.id, started_at=datetime(2026, 12, 1, 10, 0)))
+    draft = repo.save_draft(make_session(client.id, started_at=datetime(2026, 12, 1, 10, 0)),
+                            by="Jane Smith")
     repo.save_settings(replace(ClinicSettings(clinic_name="Lumen"),
-                               lock_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"))
+                               lock_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"),
+                       by="Jane Smith")
     assert check_database(repo.db) == []
     return {"client": client.id, "course": course.id, "screening": screening.id,
             "signed": signed.id, "draft": draft.id}
@@ -271,7 +272,7 @@ def test_the_file_replaced_by_an_older_copy_is_reported(clinic, repo, db_path, t
     """A rewind that did not go through Restore: the newest records vanish with it."""
     (tmp_path / "kept").mkdir()
     backup_to(db_path, tmp_path / "kept" / "older.db")
-    repo.add_client(make_client(first_name="Later"))
+    repo.add_client(make_client(first_name="Later"), by="Jane Smith")
     repo.db.close()
     for side in ("-wal", "-shm"):
         (db_path.parent / (db_path.name + side)).unlink(missing_ok=True)
@@ -287,7 +288,7 @@ def test_a_signed_session_imported_with_a_padded_name_checks_sound(repo):
     client = make_client()
     session = make_session(client.id, practitioner="Jane ", signed_at=SIGNED_AT)
     text = json.dumps(encode_document([ClientRecord(client, [], [], [session])]))
-    import_document(repo, parse_json(text))
+    import_document(repo, parse_json(text), by="Jane Smith")
     stored = repo.get_session(session.id)
     assert stored.practitioner == "Jane" and stored.is_signed
     assert check_database(repo.db) == []
@@ -348,20 +349,24 @@ def template(tmp_path_factory):
     os.environ[ANCHOR_ENV] = str(anchors)
     try:
         path = folder / "clinic.db"
-        repo = Repository(open_database(path), user="Jane Smith")
+        repo = Repository(open_database(path))
         for n in range(2):
-            client = repo.add_client(make_client(first_name=f"Ana{n}", phone=f"+1 555 010{n}"))
-            course = repo.add_course(make_course(client.id))
-            repo.add_screening(make_screening(client.id))
+            client = repo.add_client(make_client(first_name=f"Ana{n}", phone=f"+1 555 010{n}"),
+                                     by="Jane Smith")
+            course = repo.add_course(make_course(client.id), by="Jane Smith")
+            repo.add_screening(make_screening(client.id), by="Jane Smith")
             signed = repo.save_draft(make_session(client.id, course_id=course.id,
                                                   acknowledged_warnings=[AcknowledgedWarning(
-                                                      "deep", "Jane Smith", SIGNED_AT)]))
-            repo.sign_session(signed.id, SIGNED_AT)
+                                                      "deep", "Jane Smith", SIGNED_AT)]),
+                                     by="Jane Smith")
+            repo.sign_session(signed.id, SIGNED_AT, by="Jane Smith")
             amended = repo.get_session(signed.id)
             amended.notes = "checked"
             repo.amend_session(amended, by="Jane Smith", reason="follow-up")
-            repo.save_draft(make_session(client.id, started_at=datetime(2026, 12, 1, 10)))
-        repo.save_settings(replace(ClinicSettings(clinic_name="Lumen"), lock_hash="$argon2id$x"))
+            repo.save_draft(make_session(client.id, started_at=datetime(2026, 12, 1, 10)),
+                            by="Jane Smith")
+        repo.save_settings(replace(ClinicSettings(clinic_name="Lumen"), lock_hash="$argon2id$x"),
+                           by="Jane Smith")
         repo.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         repo.db.close()
     finally:

@@ -13,13 +13,13 @@ from needledesk.store.repository import Repository
 def test_backup_then_restore_brings_records_back_and_records_the_restore(tmp_path, capsys):
     db = tmp_path / "clinic.db"
     repo = Repository(open_database(db))
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     repo.db.close()
     assert main(["--db", str(db), "backup", "-o", str(tmp_path / "b.db")]) == 0
     assert "1 clients" in capsys.readouterr().out
 
     repo = Repository(open_database(db))
-    repo.add_client(make_client(first_name="Later"))
+    repo.add_client(make_client(first_name="Later"), by="Jane Smith")
     repo.db.close()
     assert main(["--db", str(db), "restore", str(tmp_path / "b.db")]) == 0
     out = capsys.readouterr().out

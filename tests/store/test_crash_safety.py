@@ -204,7 +204,7 @@ def import_past_the_limit(tmp_path_factory):
     db_path = tmp_path / "clinic.db"
     db = open_database(db_path)
     try:
-        Repository(db).write_records(_records("seeded", 5))
+        Repository(db).write_records(_records("seeded", 5), by="Jane Smith")
     finally:
         db.close()
     limit = db_path.stat().st_size + LIMIT_ABOVE_FILE
@@ -269,12 +269,12 @@ big = [ClientRecord(make_client(id=f"big-{n}"),
                     sessions=[make_session(f"big-{n}", notes="observed closely; " * 40)])
        for n in range(600)]
 try:
-    repo.write_records(big)
+    repo.write_records(big, by="Jane Smith")
 except sqlite3.OperationalError as exc:
     print("refused:", exc)
 else:
     sys.exit("the big write went through")
-repo.add_client(make_client(id="after-the-failure"))
+repo.add_client(make_client(id="after-the-failure"), by="Jane Smith")
 print("written after the failure")
 """
 

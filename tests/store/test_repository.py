@@ -25,7 +25,8 @@ def people(repo):
     names = [("Ana", "López", "+1 555 0100"), ("Anabel", "Smith", "+44 20 7946 0018"),
              ("Lorenzo", "Anaya", None), ("Nguyễn", "Thị Đào", "+84 28 3823 0100"),
              ("Мария", "Иванова", None), ("Zoë", "O'Brien-Núñez", None)]
-    return {first: repo.add_client(make_client(first_name=first, last_name=last, phone=phone))
+    return {first: repo.add_client(make_client(first_name=first, last_name=last, phone=phone),
+                                   by="Jane Smith")
             for first, last, phone in names}
 
 
@@ -61,14 +62,14 @@ def test_search_limit(repo, people):
 
 def test_update_client_changes_search(repo, people):
     ana = repo.get_client(people["Ana"].id)
-    repo.update_client(replace(ana, last_name="García"))
+    repo.update_client(replace(ana, last_name="García"), by="Jane Smith")
     assert repo.search_clients("lopez") == []
     assert repo.search_clients("garcia")[0].id == ana.id
 
 
 def test_invalid_client_is_not_written(repo):
     with pytest.raises(ValidationError) as caught:
-        repo.add_client(make_client(first_name="  ", fitzpatrick=7))
+        repo.add_client(make_client(first_name="  ", fitzpatrick=7), by="Jane Smith")
     paths = [p.path for p in caught.value.problems]
     assert paths == ["first_name", "fitzpatrick"]
     assert "1–6" in str(caught.value)
@@ -76,19 +77,19 @@ def test_invalid_client_is_not_written(repo):
 
 
 def test_draft_round_trips_every_field(repo):
-    client = repo.add_client(make_client())
-    course = repo.add_course(make_course(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    course = repo.add_course(make_course(client.id), by="Jane Smith")
     session = make_session(client.id, course_id=course.id)
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
     assert repo.get_session(session.id) == session
 
 
 def test_saving_a_draft_again_replaces_it(repo):
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
     session.areas = [TreatedArea("neck", 0.75, 2)]
     session.reactions = []
-    repo.save_draft(session)
+    repo.save_draft(session, by="Jane Smith")
     stored = repo.get_session(session.id)
     assert [a.area for a in stored.areas] == ["neck"]
     assert stored.reactions == []
@@ -96,38 +97,38 @@ def test_saving_a_draft_again_replaces_it(repo):
 
 
 def test_out_of_range_depth_names_field_and_range_and_writes_nothing(repo):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     session = make_session(client.id, areas=[TreatedArea("cheeks", 3.5)])
     with pytest.raises(ValidationError) as caught:
-        repo.save_draft(session)
+        repo.save_draft(session, by="Jane Smith")
     assert str(caught.value.problems[0]) == "areas[0].depth_mm: 3.5 is outside 0.1–3.0 mm"
     assert _counts(repo)["sessions"] == 0
 
 
 def test_course_of_another_client_is_refused(repo):
-    ana = repo.add_client(make_client())
-    bea = repo.add_client(make_client(first_name="Bea"))
-    course = repo.add_course(make_course(bea.id))
+    ana = repo.add_client(make_client(), by="Jane Smith")
+    bea = repo.add_client(make_client(first_name="Bea"), by="Jane Smith")
+    course = repo.add_course(make_course(bea.id), by="Jane Smith")
     with pytest.raises(ValidationError, match="course_id"):
-        repo.save_draft(make_session(ana.id, course_id=course.id))
+        repo.save_draft(make_session(ana.id, course_id=course.id), by="Jane Smith")
 
 
 def test_signed_session_is_read_only_except_by_amendment(repo):
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
-    signed = repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    signed = repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     assert signed.signed_at == datetime(2026, 11, 20, 11, 10)
     with pytest.raises(SignedRecordError):
-        repo.save_draft(replace(session, notes="quietly changed"))
+        repo.save_draft(replace(session, notes="quietly changed"), by="Jane Smith")
     with pytest.raises(SignedRecordError):
-        repo.sign_session(session.id)
+        repo.sign_session(session.id, by="Jane Smith")
     assert repo.get_session(session.id).notes == ""
 
 
 def test_amendment_needs_a_reason_and_keeps_the_original(repo):
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
 
     changed = repo.get_session(session.id)
     changed.areas[0].depth_mm = 1.75
@@ -148,9 +149,9 @@ def test_amendment_needs_a_reason_and_keeps_the_original(repo):
 
 
 def test_second_amendment_keeps_the_first(repo):
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     for lot in ("L1", "L2"):
         changed = repo.get_session(session.id)
         changed.device.cartridge_lot = lot
@@ -161,17 +162,17 @@ def test_second_amendment_keeps_the_first(repo):
 
 
 def test_amending_a_draft_or_changing_nothing_is_refused(repo):
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
     with pytest.raises(SignedRecordError):
         repo.amend_session(session, by="Jane Smith", reason="x")
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     with pytest.raises(ValidationError, match="changes nothing"):
         repo.amend_session(repo.get_session(session.id), by="Jane Smith", reason="x")
 
 
 def test_a_session_write_that_fails_midway_leaves_nothing(repo, monkeypatch):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     table_class = type(repo.db["reactions"])
     original = table_class.insert_all
 
@@ -182,19 +183,19 @@ def test_a_session_write_that_fails_midway_leaves_nothing(repo, monkeypatch):
 
     monkeypatch.setattr(table_class, "insert_all", insert_all)
     with pytest.raises(OSError):
-        repo.save_draft(make_session(client.id))
+        repo.save_draft(make_session(client.id), by="Jane Smith")
     monkeypatch.undo()
     assert _counts(repo)["sessions"] == 0
     assert _counts(repo)["treated_areas"] == 0
 
 
 def test_history_summarises_newest_first(repo):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     first = repo.save_draft(make_session(client.id, started_at=datetime(2026, 9, 10, 10, 0),
-                                         anaesthetic=None))
-    repo.sign_session(first.id, datetime(2026, 9, 10, 11, 0))
+                                         anaesthetic=None), by="Jane Smith")
+    repo.sign_session(first.id, datetime(2026, 9, 10, 11, 0), by="Jane Smith")
     repo.save_draft(make_session(client.id, reactions=[Reaction("erythema", 1),
-                                                       Reaction("oedema", 3)]))
+                                                       Reaction("oedema", 3)]), by="Jane Smith")
     newest, oldest = repo.history(client.id)
     assert newest.started_at == datetime(2026, 11, 20, 10, 30) and not newest.signed
     assert newest.worst_reaction == 3
@@ -204,11 +205,11 @@ def test_history_summarises_newest_first(repo):
 
 
 def test_screenings_and_latest_session(repo):
-    client = repo.add_client(make_client())
-    repo.add_screening(make_screening(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    repo.add_screening(make_screening(client.id), by="Jane Smith")
     assert repo.screenings(client.id)[0].answers["retinoids_stopped"] is True
     assert repo.latest_session(client.id) is None
-    session = repo.save_draft(make_session(client.id))
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
     assert repo.latest_session(client.id).id == session.id
 
 
@@ -221,20 +222,20 @@ def test_unknown_ids_are_clear(repo):
 
 def test_records_survive_reopening(db_path):
     repo = Repository(open_database(db_path))
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
     repo.db.close()
     again = Repository(open_database(db_path))
     assert again.get_session(session.id) == session
 
 
 def test_remembered_entries_most_recent_first(repo):
-    client = repo.add_client(make_client())
+    client = repo.add_client(make_client(), by="Jane Smith")
     repo.save_draft(make_session(client.id, started_at=datetime(2026, 9, 1, 10, 0),
-                                 anaesthetic=None))
+                                 anaesthetic=None), by="Jane Smith")
     later = make_session(client.id)
     later.device.model = "SkinPen Precision"
-    repo.save_draft(later)
+    repo.save_draft(later, by="Jane Smith")
     assert repo.remembered("device_model") == ["SkinPen Precision", "Dermapen 4"]
     assert repo.remembered("anaesthetic_product") == ["LMX4"]
     assert repo.remembered("serum_product") == ["Hyaluronic acid 1%"]
@@ -248,7 +249,7 @@ def test_settings_round_trip_with_defaults(repo):
     settings = ClinicSettings(clinic_name="Clínica Sol", logo=b"\x89PNG...", page_size="Letter",
                               practitioners=["Jane Smith"])
     settings.area_depths["cheeks"] = DepthRange(0.5, 2.5)
-    repo.save_settings(settings)
+    repo.save_settings(settings, by="Jane Smith")
     assert repo.settings() == settings
 
 
@@ -259,15 +260,15 @@ def test_invalid_settings_are_not_saved(repo):
     settings = ClinicSettings(currency="usd")
     settings.area_depths["cheeks"] = DepthRange(2.0, 0.5)
     with pytest.raises(ValidationError) as caught:
-        repo.save_settings(settings)
+        repo.save_settings(settings, by="Jane Smith")
     assert [p.path for p in caught.value.problems] == ["currency", "area_depths[3]"]
     assert repo.settings() == ClinicSettings()
 
 
 def test_find_clients_reads_pages_in_list_order(repo):
     for i in range(25):
-        repo.add_client(make_client(first_name=f"Ana{i:02d}", last_name="López"))
-    repo.add_client(make_client(first_name="Bea", last_name="Zamora"))
+        repo.add_client(make_client(first_name=f"Ana{i:02d}", last_name="López"), by="Jane Smith")
+    repo.add_client(make_client(first_name="Bea", last_name="Zamora"), by="Jane Smith")
     found = repo.find_clients("lopez")
     assert found.total == 25
     first, second = found.fetch(0, 10), found.fetch(10, 10)

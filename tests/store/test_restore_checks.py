@@ -9,6 +9,7 @@ the command line and through the store function.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -42,12 +43,12 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions an
 
 def _clinic(path: Path, clients: int = 30) -> None:
     """A database with clients, sessions (one signed) and an audit trail."""
-    repo = Repository(open_database(path), user="Jane Smith")
+    repo = Repository(open_database(path))
     for number in range(clients):
-        client = repo.add_client(make_client(first_name=f"Client{number}"))
-        session = repo.save_draft(make_session(client.id))
+        client = repo.add_client(make_client(first_name=f"Client{number}"), by="Jane Smith")
+        session = repo.save_draft(make_session(client.id), by="Jane Smith")
         if number == 0:
-            repo.sign_session(session.id)
+            repo.sign_session(session.id, by="Jane Smith")
     repo.db.close()
 
 
@@ -58,7 +59,7 @@ def _crash_leaving_a_wal(path: Path) -> None:
             "from needledesk.store.database import open_database\n"
             "from needledesk.store.repository import Repository\n"
             f"Repository(open_database({str(path)!r})).add_client("
-            "make_client(first_name='InTheWal'))\n"
+            "make_client(first_name='InTheWal'), by='Jane Smith')\n"
             "os._exit(0)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -191,11 +192,11 @@ CRAFTED = {
 
 def _depth_saved_now(path: Path) -> float:
     """Save a new session with a 1.5 mm area through the repository; read its depth back."""
-    repo = Repository(open_database(path), user="Jane Smith")
+    repo = Repository(open_database(path))
     try:
-        client = repo.add_client(make_client(first_name="After"))
+        client = repo.add_client(make_client(first_name="After"), by="Jane Smith")
         session = repo.save_draft(make_session(client.id, areas=[
-            TreatedArea("cheeks", 1.5, 3, "pinpoint bleeding")]))
+            TreatedArea("cheeks", 1.5, 3, "pinpoint bleeding")]), by="Jane Smith")
         return repo.get_session(session.id).areas[0].depth_mm
     finally:
         repo.db.close()
@@ -295,6 +296,26 @@ def test_an_older_good_backup_is_upgraded_in_the_copy_and_restored(clinic, tmp_p
     assert main(["--db", str(path), "check"]) == 0
 
 
+def test_an_older_backup_upgraded_in_the_copy_is_anchored_at_the_real_database(
+        clinic, tmp_path, monkeypatch):
+    """The anchors kept outside the file name the database restored into, never the hidden
+    copy the older backup was upgraded in (checked for issue 12: it already held)."""
+    monkeypatch.setenv("NEEDLEDESK_ANCHORS", str(tmp_path / "anchors"))
+    path, _ = clinic
+    old = tmp_path / "schema-1.db"
+    shutil.copy(FIXTURE, old)
+    restore_and_record(old, path, who="Jane Smith")
+    entries = [json.loads(line) for file in (tmp_path / "anchors").iterdir()
+               for line in file.read_text(encoding="utf-8").splitlines()]
+    assert entries and {e["kind"] for e in entries} >= {"epoch", "write"}
+    assert {e["path"] for e in entries} == {os.path.realpath(path)}
+    db = open_readonly(path)
+    try:
+        assert check_database(db) == []
+    finally:
+        db.close()
+
+
 def test_a_good_backup_restores_with_the_safety_copy_printed(clinic, tmp_path, capsys):
     path, good = clinic
     assert main(["--db", str(path), "restore", str(good)]) == 0
@@ -315,7 +336,7 @@ def test_a_symlinked_database_is_restored_through_the_link(tmp_path, capsys):
     _clinic(real, clients=2)
     good = backup_to(real, tmp_path / "good.db").path
     repo = Repository(open_database(real))
-    repo.add_client(make_client(first_name="Later"))
+    repo.add_client(make_client(first_name="Later"), by="Jane Smith")
     repo.db.close()
     link = tmp_path / "clinic-link.db"
     link.symlink_to(real)

@@ -107,9 +107,9 @@ def test_the_fixtures_v1_seal_still_verifies(tmp_path):
 
 
 def test_a_stored_record_hashes_as_its_rows(repo):
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     row = repo.db.execute("SELECT content_hash FROM audit WHERE action = 'sign'").fetchone()
     assert row[0] == seals.record_hash(repo.db, "session", session.id)
     assert row[0].startswith("v2:")
@@ -118,9 +118,9 @@ def test_a_stored_record_hashes_as_its_rows(repo):
 def test_seals_do_not_go_through_the_exchange_encoder(repo, monkeypatch):
     """Finding 5: a later change of the exchange format must not make every signed session
     look tampered with. The seal has its own frozen form."""
-    client = repo.add_client(make_client())
-    session = repo.save_draft(make_session(client.id))
-    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     assert check_database(repo.db) == []
 
     real = needledesk.exchange.encode_session

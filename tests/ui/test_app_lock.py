@@ -14,7 +14,7 @@ from needledesk.ui.main_window import MainWindow
 def _locked_window(qtbot, ui_repo, tmp_path, minutes=10):
     settings = replace(ui_repo.settings(), lock_hash=hash_secret("4711"),
                        idle_lock_minutes=minutes)
-    ui_repo.save_settings(settings)
+    ui_repo.save_settings(settings, by="Jane Smith")
     window = MainWindow(ui_repo, ui_repo.settings(),
                         QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
@@ -23,7 +23,7 @@ def _locked_window(qtbot, ui_repo, tmp_path, minutes=10):
 
 
 def test_the_lock_is_asked_at_start_and_hides_client_data(qtbot, ui_repo, tmp_path):
-    ui_repo.add_client(make_client())
+    ui_repo.add_client(make_client(), by="Jane Smith")
     window = _locked_window(qtbot, ui_repo, tmp_path)
     assert window.is_locked
     assert not window.splitter.isVisible() and not window.menuBar().isEnabled()
@@ -34,8 +34,8 @@ def test_the_lock_is_asked_at_start_and_hides_client_data(qtbot, ui_repo, tmp_pa
 
 def test_the_idle_lock_fires_and_hides_an_open_session(qtbot, ui_repo, tmp_path,
                                                        no_real_modals):
-    client = ui_repo.add_client(make_client())
-    ui_repo.add_screening(make_screening(client.id))
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
     window = _locked_window(qtbot, ui_repo, tmp_path)
     window.lock_screen.secret.setText("4711")
     window.lock_screen.try_unlock()

@@ -234,7 +234,7 @@ def test_restoring_at_start_runs_on_a_worker_with_progress(qtbot, tmp_path, monk
 
     db = tmp_path / "clinic.db"
     repo = Repository(open_database(db))
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     take_backup(db, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
     repo.db.close()
     data = bytearray(db.read_bytes())

@@ -18,7 +18,7 @@ from needledesk.ui.main_window import MainWindow
 
 
 def test_back_up_now_writes_a_generation(qtbot, window, ui_repo, tmp_path):
-    ui_repo.add_client(make_client())
+    ui_repo.add_client(make_client(), by="Jane Smith")
     window.back_up_now()
     (backup,) = (tmp_path / "backups").glob("needledesk-*.db")
     assert Repository(open_database(backup)).count_clients() == 1
@@ -34,9 +34,9 @@ def test_closing_the_window_takes_a_backup(qtbot, ui_repo, state, tmp_path):
 
 
 def test_restore_from_the_window(qtbot, window, ui_repo, tmp_path, monkeypatch):
-    ui_repo.add_client(make_client(first_name="Kept"))
+    ui_repo.add_client(make_client(first_name="Kept"), by="Jane Smith")
     take_backup(ui_repo.path, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
-    ui_repo.add_client(make_client(first_name="Lost"))
+    ui_repo.add_client(make_client(first_name="Lost"), by="Jane Smith")
     offered = []
     monkeypatch.setattr(RestoreDialog, "ask", classmethod(
         lambda cls, parent, backups, folder: offered.extend(backups) or backups[0]))
@@ -51,7 +51,7 @@ def test_restore_from_the_window(qtbot, window, ui_repo, tmp_path, monkeypatch):
 def test_a_damaged_file_at_start_offers_the_newest_good_backup(qtbot, tmp_path, monkeypatch):
     db = tmp_path / "clinic.db"
     repo = Repository(open_database(db))
-    repo.add_client(make_client())
+    repo.add_client(make_client(), by="Jane Smith")
     take_backup(db, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
     repo.db.close()
     data = bytearray(db.read_bytes())
@@ -78,10 +78,9 @@ def test_a_damaged_file_at_start_offers_the_newest_good_backup(qtbot, tmp_path, 
 
 
 def test_audit_trail_of_a_session(qtbot, window, ui_repo, monkeypatch):
-    ui_repo.user = "Jane Smith"
-    client = ui_repo.add_client(make_client())
-    session = ui_repo.save_draft(make_session(client.id))
-    ui_repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    session = ui_repo.save_draft(make_session(client.id), by="Jane Smith")
+    ui_repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     shown = []
     monkeypatch.setattr(MainWindow, "show_text",
                         staticmethod(lambda title, html: shown.append(html)))

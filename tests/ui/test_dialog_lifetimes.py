@@ -35,9 +35,9 @@ def opened(monkeypatch):
 
 @pytest.fixture
 def with_a_session(window, ui_repo, tmp_path):
-    client = ui_repo.add_client(make_client())
-    session = ui_repo.save_draft(make_session(client.id))
-    ui_repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10))
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    session = ui_repo.save_draft(make_session(client.id), by="Jane Smith")
+    ui_repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     take_backup(ui_repo.path, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
     window.find("")
     window.open_first_match()

@@ -105,15 +105,16 @@ def write_png(path):
 
 def test_an_empty_database_needs_the_set_up_and_a_used_one_does_not(repo, db_path):
     assert needs_first_run(repo.db)
-    repo.mark_demo()  # a key that is not a clinic setting does not count
+    repo.mark_demo(by="Jane Smith")  # a key that is not a clinic setting does not count
     assert needs_first_run(repo.db)
 
     imported = Repository(open_database(db_path.with_name("imported.db")))
-    imported.add_client(make_client())  # records but no settings: an import, not nagged
+    imported.add_client(make_client(),
+                        by="Jane Smith")  # records but no settings: an import, not nagged
     assert not needs_first_run(imported.db)
     imported.db.close()
 
-    repo.save_settings(ClinicSettings())
+    repo.save_settings(ClinicSettings(), by="Jane Smith")
     assert not needs_first_run(repo.db)
 
 
@@ -160,7 +161,7 @@ def test_the_set_up_shows_before_the_window_and_what_is_typed_is_saved(
 
 
 def test_a_database_already_set_up_is_not_asked(repo, monkeypatch):
-    repo.save_settings(ClinicSettings(clinic_name="Pre-seeded"))
+    repo.save_settings(ClinicSettings(clinic_name="Pre-seeded"), by="Jane Smith")
     never_asked(monkeypatch)
     assert set_up_if_needed(repo) == "not needed"
     assert repo.settings().clinic_name == "Pre-seeded"

@@ -42,7 +42,8 @@ def test_search_box_has_focus_on_start(qtbot, window):
 
 def test_create_a_client_and_find_them_by_an_accented_name(qtbot, window, ui_repo,
                                                            monkeypatch):
-    ui_repo.add_client(make_client(first_name="Lorenzo", last_name="Anaya", phone=None))
+    ui_repo.add_client(make_client(first_name="Lorenzo", last_name="Anaya", phone=None),
+                       by="Jane Smith")
     window.find("")
     _fill_client_dialog(monkeypatch, "Ana", "López", "+1 555 0100")
     window.new_client_action.trigger()
@@ -63,17 +64,18 @@ def test_create_a_client_and_find_them_by_an_accented_name(qtbot, window, ui_rep
 
 
 def test_card_shows_screening_course_progress_and_history(qtbot, ui_repo, state):
-    client = ui_repo.add_client(make_client())
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
     screening = make_screening(client.id)
     screening.answers["pregnant"] = True
-    ui_repo.add_screening(screening)
-    course = ui_repo.add_course(make_course(client.id, planned_sessions=4, interval_weeks=6))
+    ui_repo.add_screening(screening, by="Jane Smith")
+    course = ui_repo.add_course(make_course(client.id, planned_sessions=4, interval_weeks=6),
+                                by="Jane Smith")
     for month in (9, 10, 11):
         session = ui_repo.save_draft(make_session(
             client.id, course_id=course.id, started_at=datetime(2026, month, 1, 10, 0),
-            anaesthetic=None))
+            anaesthetic=None), by="Jane Smith")
         if month < 11:
-            ui_repo.sign_session(session.id, datetime(2026, month, 1, 11, 0))
+            ui_repo.sign_session(session.id, datetime(2026, month, 1, 11, 0), by="Jane Smith")
     window = MainWindow(ui_repo, ui_repo.settings(), state, today=lambda: date(2026, 11, 21))
     qtbot.addWidget(window)
     window.search.setText("lopez")
@@ -97,8 +99,8 @@ def test_screening_summary_says_what_is_missing():
 
 def test_new_session_shortcut_opens_the_editor_and_saving_refreshes_the_card(
         qtbot, window, ui_repo, state):
-    client = ui_repo.add_client(make_client())
-    ui_repo.add_screening(make_screening(client.id))
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
     window.find("")
     window.open_first_match()
     window.activateWindow()
@@ -119,7 +121,7 @@ def test_new_session_shortcut_opens_the_editor_and_saving_refreshes_the_card(
 def test_new_session_is_not_opened_when_the_screening_warning_is_declined(qtbot, window,
                                                                            ui_repo,
                                                                            no_real_modals):
-    ui_repo.add_client(make_client())  # no screening at all
+    ui_repo.add_client(make_client(), by="Jane Smith")  # no screening at all
     window.find("")
     window.open_first_match()
     assert window.new_session() is None
@@ -127,8 +129,8 @@ def test_new_session_is_not_opened_when_the_screening_warning_is_declined(qtbot,
 
 
 def test_window_state_and_last_client_are_remembered(qtbot, ui_repo, tmp_path):
-    ui_repo.add_client(make_client(first_name="Ana"))
-    bea = ui_repo.add_client(make_client(first_name="Bea", last_name="Zamora"))
+    ui_repo.add_client(make_client(first_name="Ana"), by="Jane Smith")
+    bea = ui_repo.add_client(make_client(first_name="Bea", last_name="Zamora"), by="Jane Smith")
     path = str(tmp_path / "remembered.ini")
     first = MainWindow(ui_repo, ui_repo.settings(), QSettings(path, QSettings.Format.IniFormat))
     qtbot.addWidget(first)
@@ -166,17 +168,17 @@ def test_a_big_clinic_list_draws_a_page_at_a_time(qtbot, ui_repo, state):
 
 def test_client_list_model_passes_the_model_tester(qtmodeltester, ui_repo):
     for first in ("Ana", "Bea", "Cleo"):
-        ui_repo.add_client(make_client(first_name=first))
+        ui_repo.add_client(make_client(first_name=first), by="Jane Smith")
     model = ClientListModel()
     model.set_clients(ui_repo.search_clients(""))
     qtmodeltester.check(model)
 
 
 def test_history_model_passes_the_model_tester(qtmodeltester, ui_repo):
-    client = ui_repo.add_client(make_client())
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
     for month in (9, 10, 11):
         ui_repo.save_draft(make_session(client.id, started_at=datetime(2026, month, 1, 10),
-                                        anaesthetic=None))
+                                        anaesthetic=None), by="Jane Smith")
     model = HistoryModel()
     model.set_sessions(ui_repo.history(client.id))
     qtmodeltester.check(model)

@@ -17,15 +17,15 @@ from needledesk.ui.session_editor import SessionEditor
 
 @pytest.fixture
 def client_with_history(ui_repo):
-    client = ui_repo.add_client(make_client())
-    ui_repo.add_screening(make_screening(client.id))
-    course = ui_repo.add_course(make_course(client.id))
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
+    course = ui_repo.add_course(make_course(client.id), by="Jane Smith")
     for day in range(1, 13):
         session = make_session(client.id, course_id=course.id, anaesthetic=None,
                                started_at=datetime(2026, 1 + (day - 1) % 11, day, 10, 0),
                                notes="Tolerated well. " * 40)
-        ui_repo.save_draft(session)
-        ui_repo.sign_session(session.id, session.started_at.replace(hour=11))
+        ui_repo.save_draft(session, by="Jane Smith")
+        ui_repo.sign_session(session.id, session.started_at.replace(hour=11), by="Jane Smith")
     return client
 
 

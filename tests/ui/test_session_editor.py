@@ -15,8 +15,8 @@ NOW = datetime(2026, 11, 20, 10, 30)
 
 @pytest.fixture
 def client(ui_repo):
-    client = ui_repo.add_client(make_client())
-    ui_repo.add_screening(make_screening(client.id))
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
     return client
 
 
@@ -95,7 +95,7 @@ def test_log_a_full_session_through_the_editor(qtbot, editor_for, ui_repo, clien
 
 def test_sign_off_then_amend_with_a_reason_keeps_the_original(qtbot, editor_for, ui_repo,
                                                               client, monkeypatch):
-    ui_repo.save_draft(make_session(client.id))
+    ui_repo.save_draft(make_session(client.id), by="Jane Smith")
     editor = editor_for(ui_repo.get_session(ui_repo.history(client.id)[0].id))
     editor.clock["now"] = datetime(2026, 11, 20, 11, 10)
     editor.sign_button.click()
@@ -126,8 +126,8 @@ def test_sign_off_then_amend_with_a_reason_keeps_the_original(qtbot, editor_for,
 
 def test_amendment_without_a_reason_changes_nothing(qtbot, editor_for, ui_repo, client,
                                                     monkeypatch):
-    session = ui_repo.save_draft(make_session(client.id))
-    ui_repo.sign_session(session.id, datetime(2026, 11, 20, 11, 0))
+    session = ui_repo.save_draft(make_session(client.id), by="Jane Smith")
+    ui_repo.sign_session(session.id, datetime(2026, 11, 20, 11, 0), by="Jane Smith")
     editor = editor_for(ui_repo.get_session(session.id))
     editor.amend_button.click()
     editor.notes.setPlainText("changed")
@@ -180,10 +180,10 @@ def test_declining_a_guideline_saves_nothing(qtbot, editor_for, ui_repo, client,
 
 def test_flagged_screening_is_acknowledged_at_start_and_recorded(qtbot, ui_repo, editor_for,
                                                                  monkeypatch):
-    flagged = ui_repo.add_client(make_client(first_name="Bea"))
+    flagged = ui_repo.add_client(make_client(first_name="Bea"), by="Jane Smith")
     screening = make_screening(flagged.id)
     screening.answers["blood_thinners_or_nsaids"] = True
-    ui_repo.add_screening(screening)
+    ui_repo.add_screening(screening, by="Jane Smith")
     editor = SessionEditor(ui_repo, ui_repo.settings(), flagged, user="Jane Smith",
                            now=lambda: NOW)
     qtbot.addWidget(editor)
@@ -200,7 +200,7 @@ def test_flagged_screening_is_acknowledged_at_start_and_recorded(qtbot, ui_repo,
 
 
 def test_no_screening_blocks_until_acknowledged(qtbot, ui_repo, monkeypatch):
-    new = ui_repo.add_client(make_client(first_name="Cleo"))
+    new = ui_repo.add_client(make_client(first_name="Cleo"), by="Jane Smith")
     editor = SessionEditor(ui_repo, ui_repo.settings(), new, user="Jane Smith", now=lambda: NOW)
     qtbot.addWidget(editor)
     monkeypatch.setattr(SessionEditor, "ask_acknowledgement",
@@ -209,13 +209,13 @@ def test_no_screening_blocks_until_acknowledged(qtbot, ui_repo, monkeypatch):
 
 
 def test_repeat_last_session_with_the_fewest_keystrokes(qtbot, editor_for, ui_repo, client):
-    course = ui_repo.add_course(make_course(client.id))
+    course = ui_repo.add_course(make_course(client.id), by="Jane Smith")
     previous = make_session(client.id, course_id=course.id,
                             started_at=datetime(2026, 10, 2, 14, 0), notes="first visit")
     previous.anaesthetic.applied_at = datetime(2026, 10, 2, 13, 0)
     previous.anaesthetic.removed_at = datetime(2026, 10, 2, 13, 50)
-    ui_repo.save_draft(previous)
-    ui_repo.sign_session(previous.id, datetime(2026, 10, 2, 15, 0))
+    ui_repo.save_draft(previous, by="Jane Smith")
+    ui_repo.sign_session(previous.id, datetime(2026, 10, 2, 15, 0), by="Jane Smith")
 
     editor = editor_for()
     _press(qtbot, editor, Qt.Key.Key_R)   # repeat
@@ -271,7 +271,7 @@ def test_a_failed_write_keeps_the_entries(qtbot, editor_for, ui_repo, client, mo
     monkeypatch.setattr(SessionEditor, "show_error",
                         staticmethod(lambda parent, title, text: shown.append(text)))
 
-    def full_disk(session):
+    def full_disk(session, *, by):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ui_repo, "save_draft", full_disk)
@@ -307,12 +307,13 @@ def test_the_audit_trail_names_the_practitioner_in_the_editor(qtbot, editor_for,
 def test_a_new_session_joins_the_course_under_way_not_a_finished_one(qtbot, editor_for,
                                                                        ui_repo, client):
     done = ui_repo.add_course(make_course(client.id, planned_sessions=1,
-                                          started_on=datetime(2026, 1, 5).date()))
+                                          started_on=datetime(2026, 1, 5).date()), by="Jane Smith")
     ui_repo.save_draft(make_session(client.id, course_id=done.id, anaesthetic=None,
-                                    started_at=datetime(2026, 1, 5, 10, 0)))
+                                    started_at=datetime(2026, 1, 5, 10, 0)), by="Jane Smith")
     assert editor_for().course.currentData() is None, "the only course is complete"
     running = ui_repo.add_course(make_course(client.id, planned_sessions=3,
-                                             started_on=datetime(2026, 6, 1).date()))
+                                             started_on=datetime(2026, 6, 1).date()),
+                                 by="Jane Smith")
     assert editor_for().course.currentData() == running.id
     editor = editor_for()
     editor.repeat_last()  # the previous session belongs to the finished course
@@ -327,8 +328,8 @@ def old_consent(ui_repo):
     """A client whose only consent was signed well over a year before NOW."""
     from datetime import date
 
-    client = ui_repo.add_client(make_client(first_name="Olga"))
-    ui_repo.add_screening(make_screening(client.id, date=date(2025, 6, 1)))
+    client = ui_repo.add_client(make_client(first_name="Olga"), by="Jane Smith")
+    ui_repo.add_screening(make_screening(client.id, date=date(2025, 6, 1)), by="Jane Smith")
     return client
 
 
@@ -400,7 +401,7 @@ def test_the_editor_the_audit_view_and_the_pdfs_show_the_same_amendment_lines(
     from needledesk.ui.main_window import MainWindow
 
     ui_repo.user = "Jane Smith"
-    ui_repo.save_draft(make_session(client.id))
+    ui_repo.save_draft(make_session(client.id), by="Jane Smith")
     editor = editor_for(ui_repo.get_session(ui_repo.history(client.id)[0].id))
     editor.clock["now"] = datetime(2026, 11, 20, 11, 10)
     editor.sign_button.click()

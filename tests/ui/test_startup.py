@@ -41,7 +41,8 @@ def clinic(tmp_path):
     path = tmp_path / "clinic.db"
     repo = Repository(open_database(path))
     for k in range(CLIENTS):
-        repo.add_client(make_client(first_name=f"Client{k:02d}", phone=f"+1 555 01{k:02d}"))
+        repo.add_client(make_client(first_name=f"Client{k:02d}", phone=f"+1 555 01{k:02d}"),
+                        by="Jane Smith")
     repo.db.close()   # the WAL folds back into the file
     return path
 
@@ -86,7 +87,7 @@ def test_a_write_waits_for_the_check(qtbot, clinic, state, gated):
     messages: list[str] = []
     window.statusBar().messageChanged.connect(messages.append)
     threading.Timer(0.3, gated.gate.set).start()
-    window.repo.add_client(make_client(first_name="Waited"))
+    window.repo.add_client(make_client(first_name="Waited"), by="Jane Smith")
     saved_at = time.monotonic()
     assert gated.ran_at is not None and gated.ran_at <= saved_at, "the check ran first"
     assert CHECKING in messages
@@ -139,6 +140,6 @@ def test_a_check_that_fails_after_the_window_is_shown_writes_nothing(
     assert not shiboken6.isValid(window) or not window.isVisible()
     assert not repo.writable
     with pytest.raises(DamagedDatabaseError):   # a late write is refused, not attempted
-        repo.add_client(make_client(first_name="Never"))
+        repo.add_client(make_client(first_name="Never"), by="Jane Smith")
     assert clinic.read_bytes() == damaged, "the damaged file is never written to"
     _no_log_written(clinic)

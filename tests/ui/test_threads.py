@@ -28,9 +28,9 @@ def real_threads():
 
 @pytest.fixture
 def signed_session(ui_repo):
-    client = ui_repo.add_client(make_client())
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
     session = make_session(client.id, started_at=datetime(2026, 11, 20, 10, 0))
-    ui_repo.save_draft(session)
+    ui_repo.save_draft(session, by="Jane Smith")
     return client, ui_repo.get_session(session.id)
 
 

@@ -11,12 +11,12 @@ from needledesk.store.audit import AuditLog
 
 
 class RepositoryBase:
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = datetime.now,
-                 user: str = ""):
+    # Who writes is not kept here: each write method takes `by` (the practitioner chosen in
+    # the editor, the person at the PC, the command's user), so a Repository shared by
+    # several windows never credits one person's write to another.
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = datetime.now):
         self.db = db
         self.clock = clock
-        #: Who is writing: the practitioner selected in the window, or the command's user.
-        self.user = user
         self.audit = AuditLog(db)
 
     @property

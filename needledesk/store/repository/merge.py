@@ -61,7 +61,7 @@ class _CatchUp:
 
 
 class ImportMerge(Writes):
-    def write_records(self, records: list[ClientRecord], *, today: date | None = None,
+    def write_records(self, records: list[ClientRecord], *, by: str, today: date | None = None,
                       on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
         """Write whole client records in one transaction, after validating all of them.
 
@@ -115,12 +115,12 @@ class ImportMerge(Writes):
                             s for b in batch for s in b.screenings))), batch_size=500)
                     sessions = list(fresh("sessions", (s for b in batch for s in b.sessions)))
                     self._insert_sessions(sessions)
-                    self._seal_import(batch, sessions, existing)
+                    self._seal_import(batch, sessions, existing, by)
                     batch = []
                     if on_progress:
                         on_progress(done, len(records))
             for catch_up in catch_ups:
-                self._catch_up(catch_up, result)
+                self._catch_up(catch_up, result, by)
         return result
 
     def _stored_rows(self, table: str, ids: Iterable[str]) -> list[dict]:
@@ -264,7 +264,7 @@ class ImportMerge(Writes):
         _raise_if(problems)
         return catch_ups
 
-    def _catch_up(self, step: _CatchUp, result: ImportResult) -> None:
+    def _catch_up(self, step: _CatchUp, result: ImportResult, by: str) -> None:
         """Bring a stored session to the file's later state: its sign-off, then each
         amendment made elsewhere (with their own by, at and reason), one audit row each."""
         stored, incoming = step.stored, step.incoming
@@ -280,10 +280,10 @@ class ImportMerge(Writes):
             result.updated["sign-offs"] += 1
         result.updated["amendments"] += extra
         for action, before, after in steps:
-            self._record(action, "session", stored.id, before=before, after=after)
+            self._record(action, "session", stored.id, by=by, before=before, after=after)
 
     def _seal_import(self, batch: list[ClientRecord], sessions: list[Session],
-                     existing: dict[str, set[str]]) -> None:
+                     existing: dict[str, set[str]], by: str) -> None:
         """One audit row per imported record. Sessions carry their content seal rather
         than a copy of themselves: the record is in the file, the seal proves it unchanged."""
         at = self._now()
@@ -297,14 +297,14 @@ class ImportMerge(Writes):
                 x.id for r in batch for x in r.screenings if x.id not in existing["screenings"])),
             "session": seals.record_hashes(self.db, "session", (s.id for s in sessions)),
         }
-        entries = [{"at": at, "who": self.user, "action": "import", "kind": "client",
+        entries = [{"at": at, "who": by, "action": "import", "kind": "client",
                     "record_id": c.id, "after": plain_client(c),
                     "content_hash": hashes["client"].get(c.id)} for c in new_clients]
         for kind in ("course", "screening"):
-            entries += [{"at": at, "who": self.user, "action": "import", "kind": kind,
+            entries += [{"at": at, "who": by, "action": "import", "kind": kind,
                          "record_id": record_id, "content_hash": digest}
                         for record_id, digest in hashes[kind].items()]
-        entries += [{"at": at, "who": self.user, "action": "import", "kind": "session",
+        entries += [{"at": at, "who": by, "action": "import", "kind": "session",
                      "record_id": s.id, "content_hash": hashes["session"].get(s.id)}
                     for s in sessions]
         self.audit.append_many(entries)

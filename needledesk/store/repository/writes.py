@@ -45,13 +45,13 @@ from needledesk.store.settings import save_settings, settings_summary
 
 
 class Writes(Queries):
-    def _record(self, action: str, kind: str, record_id: str | None, *, before=None,
-                after=None) -> None:
-        """The audit row of a write, with the record's hash as now stored (call inside the
-        write's transaction, after the write)."""
+    def _record(self, action: str, kind: str, record_id: str | None, *, by: str,
+                before=None, after=None) -> None:
+        """The audit row of a write by `by`, with the record's hash as now stored (call
+        inside the write's transaction, after the write)."""
         content = (seals.record_hash(self.db, kind, record_id) if kind in seals.KINDS
                    else None)
-        self.audit.append(at=self._now(), who=self.user, action=action, kind=kind,
+        self.audit.append(at=self._now(), who=by, action=action, kind=kind,
                           record_id=record_id, before=before, after=after,
                           content_hash=content)
 
@@ -87,39 +87,40 @@ class Writes(Queries):
             "search_key": search_key(client),
         }
 
-    def add_client(self, client: Client) -> Client:
+    def add_client(self, client: Client, *, by: str) -> Client:
         _raise_if(validate_client(client))
         now = fmt_time(self._now())
         with self._writing():
             self.db["clients"].insert(self._client_row(client) | {"created_at": now,
                                                                   "updated_at": now})
-            self._record("create", "client", client.id, after=plain_client(client))
+            self._record("create", "client", client.id, by=by, after=plain_client(client))
         return client
 
-    def update_client(self, client: Client) -> Client:
+    def update_client(self, client: Client, *, by: str) -> Client:
         _raise_if(validate_client(client))
         old = self.get_client(client.id)
         row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
         with self._writing():
             self.db["clients"].update(client.id, row)
-            self._record("update", "client", client.id, before=plain_client(old),
+            self._record("update", "client", client.id, by=by, before=plain_client(old),
                          after=plain_client(client))
         return client
 
-    def add_course(self, course: Course) -> Course:
+    def add_course(self, course: Course, *, by: str) -> Course:
         _raise_if(validate_course(course))
         self.get_client(course.client_id)
         with self._writing():
             self.db["courses"].insert(_course_row(course))
-            self._record("create", "course", course.id, after=_course_row(course))
+            self._record("create", "course", course.id, by=by, after=_course_row(course))
         return course
 
-    def add_screening(self, screening: Screening) -> Screening:
+    def add_screening(self, screening: Screening, *, by: str) -> Screening:
         _raise_if(validate_screening(screening))
         self.get_client(screening.client_id)
         with self._writing():
             self.db["screenings"].insert(_screening_row(screening))
-            self._record("create", "screening", screening.id, after=_screening_row(screening))
+            self._record("create", "screening", screening.id, by=by,
+                         after=_screening_row(screening))
         return screening
 
     def _check_session(self, session: Session) -> None:
@@ -133,7 +134,7 @@ class Writes(Queries):
         _raise_if(problems)
         self.get_client(session.client_id)
 
-    def save_draft(self, session: Session) -> Session:
+    def save_draft(self, session: Session, *, by: str) -> Session:
         """Create or replace a draft. A signed session changes only by `amend_session`."""
         if session.signed_at is not None or session.amendments:
             raise SignedRecordError("a draft has no sign-off time or amendments; use "
@@ -150,11 +151,12 @@ class Writes(Queries):
                 before = encode_session(self.get_session(session.id))
                 self._delete_session_rows(session.id)
             self._insert_sessions([session])
-            self._record("update" if before else "create", "session", session.id,
+            self._record("update" if before else "create", "session", session.id, by=by,
                          before=before, after=encode_session(session))
         return session
 
-    def sign_session(self, session_id: str, at: datetime | None = None) -> Session:
+    def sign_session(self, session_id: str, at: datetime | None = None, *, by: str
+                     ) -> Session:
         session = self.get_session(session_id)
         if session.is_signed:
             raise SignedRecordError("this session is already signed off")
@@ -163,13 +165,14 @@ class Writes(Queries):
         with self._writing():
             self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? "
                             "AND signed_at IS NULL", [fmt_time(signed.signed_at), session_id])
-            self._record("sign", "session", session_id, before=encode_session(session),
+            self._record("sign", "session", session_id, by=by, before=encode_session(session),
                          after=encode_session(signed))
         return signed
 
     def amend_session(self, amended: Session, *, by: str, reason: str,
                       at: datetime | None = None) -> Amendment:
-        """Correct a signed session. The old value of every changed field is kept."""
+        """Correct a signed session. The old value of every changed field is kept. `by`
+        makes the amendment and is the one the audit trail names."""
         current = self.get_session(amended.id)
         if not current.is_signed:
             raise SignedRecordError("only a signed session is amended; edit the draft instead")
@@ -192,32 +195,33 @@ class Writes(Queries):
             self._delete_session_rows(current.id, keep_amendments=True)
             self._insert_sessions([new], amendments_from=len(current.amendments),
                                   update_row=True)
-            self._record("amend", "session", current.id, before=encode_session(current),
+            self._record("amend", "session", current.id, by=by,
+                         before=encode_session(current),
                          after=encode_session(new))
         return amendment
 
-    def save_settings(self, settings: ClinicSettings) -> None:
+    def save_settings(self, settings: ClinicSettings, *, by: str) -> None:
         before = self.settings()
         with self._writing():
             save_settings(self.db, settings)
-            self._record("update", "settings", None, before=settings_summary(before),
+            self._record("update", "settings", None, by=by, before=settings_summary(before),
                          after=settings_summary(settings))
 
-    def mark_demo(self) -> None:
+    def mark_demo(self, *, by: str) -> None:
         """Note in the file that it holds demonstration records (the window says so)."""
         with self._writing():
             self.db.execute("INSERT INTO settings (key, value) VALUES ('demo_records', 'true') "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            self._record("update", "settings", None, after={"demo_records": True})
+            self._record("update", "settings", None, by=by, after={"demo_records": True})
 
-    def record_restore(self, backup: str, safety_copy: str | None) -> None:
+    def record_restore(self, backup: str, safety_copy: str | None, *, by: str) -> None:
         """The audit row of a restore, written into the restored database (its own trail
         ends at the backup; what came after is in the safety copy)."""
         # A restore rewinds the trail to the backup's: a new epoch in the anchor file, so
         # the anchors written after that backup read as a rewind, not as tampering.
         anchors.record_restore_epoch(self.path, backup=backup)
         with self._writing():
-            self._record("restore", "database", None, after={
+            self._record("restore", "database", None, by=by, after={
                 "from_backup": backup, "previous_database_kept_in": safety_copy})
 
     def _delete_session_rows(self, session_id: str, keep_amendments: bool = False) -> None:
