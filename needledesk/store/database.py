@@ -17,15 +17,15 @@ from sqlite_utils import Database
 
 from needledesk.store import anchors
 from needledesk.store.backup import backup_to
-from needledesk.store.identity import (  # noqa: F401 - also this module's public names
-    PRIVATE,
-    DatabaseError,
-    FileIdentity,
-    companions,
-    identify,
-    make_private,
-)
+
+# Also this module's public names, as before identity.py held them (`X as X`: re-exported).
+from needledesk.store.identity import PRIVATE as PRIVATE
+from needledesk.store.identity import DatabaseError as DatabaseError
+from needledesk.store.identity import FileIdentity as FileIdentity
+from needledesk.store.identity import companions as companions
+from needledesk.store.identity import identify as identify
 from needledesk.store.identity import inspect_file as _inspect
+from needledesk.store.identity import make_private as make_private
 from needledesk.store.integrity import quick_check
 from needledesk.store.schema import STEP_NAMES, migrations, schema_version
 
