@@ -40,6 +40,21 @@ def _tamper(db_path, *statements):
         conn.close()
 
 
+def test_who_writes_is_said_with_each_write_not_kept_in_the_repository(repo):
+    """Issue 12: no "current user" one window could change under another. A write without
+    `by` is refused before anything is written; two writers on one Repository stay apart."""
+    with pytest.raises(TypeError, match="by"):
+        repo.add_client(make_client())
+    assert repo.count_clients() == 0
+    with pytest.raises(TypeError):
+        Repository(repo.db, user="Jane Smith")
+    first = repo.add_client(make_client(), by="Lucía Fernández")
+    second = repo.add_client(make_client(first_name="Bea"), by="Jane Smith")
+    assert [r[0] for r in repo.db.execute(
+        "SELECT who FROM audit WHERE action = 'create' AND record_id IN (?, ?) ORDER BY seq",
+        [first.id, second.id])] == ["Lucía Fernández", "Jane Smith"]
+
+
 def test_every_write_appends_a_row_with_who_and_what(repo):
     client = repo.add_client(make_client(), by="Jane Smith")
     repo.update_client(make_client(id=client.id, phone="+1 555 0199"), by="Jane Smith")

@@ -400,7 +400,6 @@ def test_the_editor_the_audit_view_and_the_pdfs_show_the_same_amendment_lines(
     from needledesk.reports.build import course_record_pdf, session_summary_pdf
     from needledesk.ui.main_window import MainWindow
 
-    ui_repo.user = "Jane Smith"
     ui_repo.save_draft(make_session(client.id), by="Jane Smith")
     editor = editor_for(ui_repo.get_session(ui_repo.history(client.id)[0].id))
     editor.clock["now"] = datetime(2026, 11, 20, 11, 10)
