@@ -177,6 +177,25 @@ def test_a_fresh_file_has_exactly_the_expected_objects(repo):
             "clients_by_search_key"} <= names
 
 
+def test_the_schema_comparison_folds_layout_but_not_quoted_text(repo):
+    """One comparison for check and restore (issue 12): an object re-indented is the same
+    object; one whose quoted text differs, even by a space, is not."""
+    conn = repo.db.conn
+    conn.execute("DROP TRIGGER audit_refuses_update")
+    conn.execute("CREATE TRIGGER audit_refuses_update   BEFORE UPDATE ON audit\n"
+                 "  BEGIN\n    SELECT RAISE(ABORT, 'the audit trail cannot be changed');\n"
+                 "  END")
+    conn.commit()
+    assert schema_problems(repo.db) == []
+    conn.execute("DROP TRIGGER audit_refuses_update")
+    conn.execute("CREATE TRIGGER audit_refuses_update BEFORE UPDATE ON audit BEGIN "
+                 "SELECT RAISE(ABORT, 'the audit  trail cannot be changed'); END")
+    conn.commit()
+    assert schema_problems(repo.db) == [
+        f"schema: the trigger audit_refuses_update differs from NeedleDesk's schema "
+        f"{schema_version()}; it was changed behind NeedleDesk's back"]
+
+
 @pytest.mark.parametrize("version", range(1, len(STEPS) + 1))
 def test_each_schema_version_matches_its_own_expected_set(tmp_path, version):
     conn = sqlite3.connect(tmp_path / f"v{version}.db")
