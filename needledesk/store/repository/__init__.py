@@ -27,6 +27,9 @@ __all__ = ["ClientSearch", "ClientSummary", "ImportResult", "Repository", "Sessi
 
 
 class Repository(ImportMerge):
+    """The records of one database file. Reads return dataclasses; every write method takes
+    `by=` (required), the name its audit row gives: nobody is remembered between writes."""
+
     def reader(self) -> Repository:
         """A second connection to the same file, for reading on a worker thread (WAL lets it
         read while this one writes). The caller closes it: `reader.db.close()`."""
