@@ -7,8 +7,10 @@ a PC with two cores or more the check costs the start-up nothing while the impor
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -43,6 +45,9 @@ def check_in_background(path: str | os.PathLike[str],
     future.set_running_or_notify_cancel()
 
     def run() -> None:
+        if sys.platform.startswith("linux"):   # a thread's nice value is its own there
+            with contextlib.suppress(OSError):   # the window's thread comes first
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         try:
             future.set_result(list(check(Path(path))))
         except Exception as exc:
