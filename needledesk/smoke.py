@@ -177,7 +177,14 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
             raise SmokeFailure(f"the client list shows {rows} rows, not {DEMO_CLIENTS}")
         size = f"{window.width()}x{window.height()}"
     finally:
-        closed = window.close()
+        # Closing takes the on-close backup on a worker ("Backing up…") and the window
+        # closes itself when it reports: wait for that, as a person would.
+        window.close()
+        deadline = time.monotonic() + EXPOSE_SECONDS
+        while window.isVisible() and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        closed = not window.isVisible()
         window.repo.db.close()
         window.deleteLater()
         app.processEvents()
@@ -185,9 +192,12 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
     if modals.seen:
         raise SmokeFailure(f"the window showed a message: {modals.seen[0]}")
     if not closed:
-        raise SmokeFailure("the main window refused to close")
+        raise SmokeFailure(f"the main window did not close within {EXPOSE_SECONDS:.0f} s")
+    backups = sorted((db_path.parent / "backups").glob("*.db"))
+    if not backups:
+        raise SmokeFailure("closing the window took no backup")
     return [f"window {size} painted on {QGuiApplication.platformName()}",
-            f"{rows} clients listed"]
+            f"{rows} clients listed", "backup on closing taken"]
 
 
 def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
@@ -290,9 +300,11 @@ class _NoModals:
         self._timer.start()
 
     def _close_modal(self) -> None:
-        from PySide6.QtWidgets import QApplication
+        from PySide6.QtWidgets import QApplication, QProgressDialog
 
         dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QProgressDialog):
+            return  # "Backing up…" asks nothing: it closes itself when the work reports
         if dialog is not None:
             text = getattr(dialog, "text", lambda: "")()
             self.seen.append(_one_line(f"{dialog.windowTitle()}: {text}"))
