@@ -42,7 +42,7 @@ class DamagedDatabaseError(DatabaseError):
                          "changed. Restore the newest good backup.")
 
 
-def open_readonly(path: str | os.PathLike) -> Database:
+def open_readonly(path: str | os.PathLike[str]) -> Database:
     """The file for reading only (checks, backups): nothing is migrated or written."""
     path = Path(path)
     if not path.exists():
@@ -53,7 +53,7 @@ def open_readonly(path: str | os.PathLike) -> Database:
     return Database(conn, execute_plugins=False)
 
 
-def open_for_reading(path: str | os.PathLike) -> Database | None:
+def open_for_reading(path: str | os.PathLike[str]) -> Database | None:
     """The window's first connection, read-only, so it can paint and search while SQLite's
     whole-file check runs: only for a NeedleDesk file already at this schema. None for
     anything else (new, empty, needing an upgrade, a newer NeedleDesk's, another program's,
@@ -85,7 +85,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_checked(path: str | os.PathLike, *, checked: list[str] | None = None) -> Database:
+def open_checked(path: str | os.PathLike[str], *, checked: list[str] | None = None) -> Database:
     """What the window does at start: SQLite's quick_check read-only first, and only a sound
     file is opened for writing. `checked`: what `quick_check(path)` found, when the caller
     ran it already (the window runs it on a thread while it imports)."""
@@ -95,7 +95,7 @@ def open_checked(path: str | os.PathLike, *, checked: list[str] | None = None) -
     return open_database(path)
 
 
-def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
+def open_database(path: str | os.PathLike[str], *, migrate: bool = True) -> Database:
     """Open (creating if needed) the database at `path`, upgraded to this schema."""
     path = Path(path)
     fresh = not path.exists() or path.stat().st_size == 0

@@ -299,7 +299,7 @@ def _checked_copy(backup: Path, db_path: Path) -> tuple[Path, BackupInfo]:
     return temp, info
 
 
-def _restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
+def _restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
              now: datetime | None) -> Restored:
     backup = Path(backup)
     # A symlinked database: its target is restored, and the link keeps pointing to it.
@@ -350,7 +350,7 @@ def _restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
     return Restored(db_path, info, safety)
 
 
-def restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
+def restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
             now: datetime | None = None) -> Path | None:
     """Replace the database at `db_path` with the backup; return the safety copy of the
     database as it was (`<name>.before-restore-<stamp>.db` beside it), or None when there
@@ -367,7 +367,7 @@ def restore(backup: str | os.PathLike, db_path: str | os.PathLike, *,
     return _restore(backup, db_path, now=now).safety
 
 
-def restore_and_record(backup: str | os.PathLike, db_path: str | os.PathLike, *,
+def restore_and_record(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
                        who: str, now: datetime | None = None) -> Restored:
     """`restore`, then the restore recorded in the restored database's audit trail, which
     also starts a new epoch for the tamper anchors (`Repository.record_restore`: right after

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 
 from needledesk.store.audit import AuditLog
 
@@ -22,7 +24,12 @@ class RepositoryBase:
     @property
     def path(self) -> str:
         """The database file this repository reads and writes."""
-        return self.db.execute("PRAGMA database_list").fetchone()[2]
+        path: str = self.db.execute("PRAGMA database_list").fetchone()[2]
+        return path
+
+    def _table(self, name: str) -> Table:
+        """`db[name]` as the Table it is (NeedleDesk's schema has no view of these names)."""
+        return cast(Table, self.db[name])
 
     def _now(self) -> datetime:
         return self.clock().replace(microsecond=0)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from needledesk.domain import amend
 from needledesk.domain.model import (
@@ -46,7 +47,7 @@ from needledesk.store.settings import save_settings, settings_summary
 
 class Writes(Queries):
     def _record(self, action: str, kind: str, record_id: str | None, *, by: str,
-                before=None, after=None) -> None:
+                before: Any = None, after: Any = None) -> None:
         """The audit row of a write by `by`, with the record's hash as now stored (call
         inside the write's transaction, after the write)."""
         content = (seals.record_hash(self.db, kind, record_id) if kind in seals.KINDS
@@ -56,7 +57,7 @@ class Writes(Queries):
                           content_hash=content)
 
     @contextlib.contextmanager
-    def _writing(self):
+    def _writing(self) -> Iterator[None]:
         """One write's transaction; once committed, the trail's new head is noted in this
         database's anchor file outside it (`store.anchors`). A note is also made just
         before the commit, so a crash between the two leaves the rows accounted for."""
@@ -77,7 +78,7 @@ class Writes(Queries):
             self._db_id = anchors.database_id(self.db) if self.path else None
         return self._db_id
 
-    def _client_row(self, client: Client) -> dict:
+    def _client_row(self, client: Client) -> dict[str, Any]:
         return {
             "id": client.id, "first_name": client.first_name.strip(),
             "last_name": client.last_name.strip(),
@@ -91,7 +92,7 @@ class Writes(Queries):
         _raise_if(validate_client(client))
         now = fmt_time(self._now())
         with self._writing():
-            self.db["clients"].insert(self._client_row(client) | {"created_at": now,
+            self._table("clients").insert(self._client_row(client) | {"created_at": now,
                                                                   "updated_at": now})
             self._record("create", "client", client.id, by=by, after=plain_client(client))
         return client
@@ -101,7 +102,7 @@ class Writes(Queries):
         old = self.get_client(client.id)
         row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
         with self._writing():
-            self.db["clients"].update(client.id, row)
+            self._table("clients").update(client.id, row)
             self._record("update", "client", client.id, by=by, before=plain_client(old),
                          after=plain_client(client))
         return client
@@ -110,7 +111,7 @@ class Writes(Queries):
         _raise_if(validate_course(course))
         self.get_client(course.client_id)
         with self._writing():
-            self.db["courses"].insert(_course_row(course))
+            self._table("courses").insert(_course_row(course))
             self._record("create", "course", course.id, by=by, after=_course_row(course))
         return course
 
@@ -118,7 +119,7 @@ class Writes(Queries):
         _raise_if(validate_screening(screening))
         self.get_client(screening.client_id)
         with self._writing():
-            self.db["screenings"].insert(_screening_row(screening))
+            self._table("screenings").insert(_screening_row(screening))
             self._record("create", "screening", screening.id, by=by,
                          after=_screening_row(screening))
         return screening
@@ -238,16 +239,16 @@ class Writes(Queries):
         if update_row:
             # An amendment rewrites the session row in place; its amendment rows stay.
             row = rows.pop("sessions")[0]
-            self.db["sessions"].update(row["id"], row)
+            self._table("sessions").update(row["id"], row)
         for table in ("sessions", *_CHILD_TABLES):
             if rows.get(table):
-                self.db[table].insert_all(rows[table], batch_size=1000)
+                self._table(table).insert_all(rows[table], batch_size=1000)
 
     @staticmethod
     def _session_rows(sessions: Iterable[Session], amendments_from: int = 0
-                      ) -> dict[str, list[dict]]:
+                      ) -> dict[str, list[dict[str, Any]]]:
         """The rows the store writes for these sessions, by table, children by position."""
-        rows = defaultdict(list)
+        rows: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         for s in sessions:
             a = s.anaesthetic
             rows["sessions"].append({
@@ -267,20 +268,20 @@ class Writes(Queries):
                     "session_id": s.id, "position": i, "area": x.area.strip(),
                     "depth_mm": float(x.depth_mm), "passes": x.passes, "endpoint": x.endpoint,
                     "notes": x.notes})
-            for i, x in enumerate(s.serums):
+            for i, serum in enumerate(s.serums):
                 rows["serums"].append({"session_id": s.id, "position": i,
-                                       "product": x.product, "lot": x.lot})
-            for i, x in enumerate(s.reactions):
-                rows["reactions"].append({"session_id": s.id, "position": i, "kind": x.kind,
-                                          "severity": x.severity, "observed": str(x.observed),
-                                          "notes": x.notes})
-            for i, x in enumerate(s.acknowledged_warnings):
+                                       "product": serum.product, "lot": serum.lot})
+            for i, r in enumerate(s.reactions):
+                rows["reactions"].append({"session_id": s.id, "position": i, "kind": r.kind,
+                                          "severity": r.severity, "observed": str(r.observed),
+                                          "notes": r.notes})
+            for i, w in enumerate(s.acknowledged_warnings):
                 rows["acknowledged_warnings"].append({"session_id": s.id, "position": i,
                                                       "warning": compose_acknowledgement(
-                                                          x.code, x.reason), "by": x.by,
-                                                      "at": fmt_time(x.at)})
-            for i, x in enumerate(s.amendments[amendments_from:], amendments_from):
+                                                          w.code, w.reason), "by": w.by,
+                                                      "at": fmt_time(w.at)})
+            for i, m in enumerate(s.amendments[amendments_from:], amendments_from):
                 rows["amendments"].append({"session_id": s.id, "position": i,
-                                           "at": fmt_time(x.at), "by": x.by,
-                                           "reason": x.reason, "changes": _json(x.changes)})
+                                           "at": fmt_time(m.at), "by": m.by,
+                                           "reason": m.reason, "changes": _json(m.changes)})
         return rows
