@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from needledesk.domain import amend
 from needledesk.domain.model import (
@@ -88,7 +89,7 @@ class ImportMerge(Writes):
         result = ImportResult()
         now = fmt_time(self._now())
 
-        def fresh(kind: str, items):
+        def fresh(kind: str, items: Iterable[Any]) -> Iterator[Any]:
             for item in items:
                 if item.id in brought:
                     continue
@@ -103,14 +104,14 @@ class ImportMerge(Writes):
             for done, record in enumerate(records, 1):
                 batch.append(record)
                 if len(batch) == 500 or done == len(records):
-                    self.db["clients"].insert_all(
+                    self._table("clients").insert_all(
                         (self._client_row(c) | {"created_at": now, "updated_at": now}
                          for c in fresh("clients", (b.client for b in batch))), batch_size=500)
-                    self.db["courses"].insert_all(
+                    self._table("courses").insert_all(
                         (_course_row(c) for c in fresh("courses",
                                                        (c for b in batch for c in b.courses))),
                         batch_size=500)
-                    self.db["screenings"].insert_all(
+                    self._table("screenings").insert_all(
                         (_screening_row(s) for s in fresh("screenings", (
                             s for b in batch for s in b.screenings))), batch_size=500)
                     sessions = list(fresh("sessions", (s for b in batch for s in b.sessions)))
@@ -123,9 +124,9 @@ class ImportMerge(Writes):
                 self._catch_up(catch_up, result, by)
         return result
 
-    def _stored_rows(self, table: str, ids: Iterable[str]) -> list[dict]:
+    def _stored_rows(self, table: str, ids: Iterable[str]) -> list[dict[str, Any]]:
         """The stored rows of `table` with these ids, read 500 at a time."""
-        wanted, rows = list(ids), []
+        wanted, rows = list(ids), list[dict[str, Any]]()
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -133,7 +134,7 @@ class ImportMerge(Writes):
         return rows
 
     def _stored_sessions(self, ids: Iterable[str]) -> dict[str, Session]:
-        wanted, found = list(ids), {}
+        wanted, found = list(ids), dict[str, Session]()
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -194,12 +195,19 @@ class ImportMerge(Writes):
         stored sessions the file carries further (signed or amended elsewhere)."""
         if not any(existing.values()):
             return []
+        # The records of three kinds go through the same loops below.
+        item: Any
+        here: Any
+        items: Sequence[Any]
+        stored: Mapping[str, Any]
+        plain: Callable[[Any], dict[str, Any]]
         # Most records of a re-import are the very rows stored: compare rows first, and read
         # the records themselves only for those that differ.
         stored_rows = {table: {r["id"]: r for r in self._stored_rows(table, existing[table])}
                        for table in ("clients", "courses", "screenings")}
-        written = {"clients": lambda c: self._client_row(_client_as_stored(c)),
-                   "courses": _course_row, "screenings": _screening_row}
+        written: dict[str, Callable[[Any], dict[str, Any]]] = {
+            "clients": lambda c: self._client_row(_client_as_stored(c)),
+            "courses": _course_row, "screenings": _screening_row}
         differing: dict[str, set[str]] = {table: set() for table in stored_rows}
         for record in records:
             for table, items in (("clients", [record.client]), ("courses", record.courses),
@@ -334,15 +342,18 @@ def _session_as_stored(session: Session) -> Session:
                           for a in session.areas])
 
 
-def _plain_course(course: Course) -> dict:
-    return encode_record(ClientRecord(_NOBODY, courses=[course]))["courses"][0]
+def _plain_course(course: Course) -> dict[str, Any]:
+    plain: dict[str, Any] = encode_record(ClientRecord(_NOBODY, courses=[course]))["courses"][0]
+    return plain
 
 
-def _plain_screening(screening: Screening) -> dict:
-    return encode_record(ClientRecord(_NOBODY, screenings=[screening]))["screenings"][0]
+def _plain_screening(screening: Screening) -> dict[str, Any]:
+    plain: dict[str, Any] = encode_record(
+        ClientRecord(_NOBODY, screenings=[screening]))["screenings"][0]
+    return plain
 
 
-def _said(value) -> str:
+def _said(value: Any) -> str:
     """A value in a message: text in quotes, nothing as "nothing", yes/no, else as JSON."""
     if value is None:
         return "nothing"
@@ -352,8 +363,8 @@ def _said(value) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _differences(place: str, what: str, here: dict, there: dict, note: str = ""
-                 ) -> list[Problem]:
+def _differences(place: str, what: str, here: dict[str, Any], there: dict[str, Any],
+                 note: str = "") -> list[Problem]:
     """One line per field that differs: what is stored here and what the file says."""
     changes = amend.diff(here, there, skip=frozenset({"id"}))
     problems = [Problem(join_path(place, path), f"{what} has {_said(old)} here{note}, the "
@@ -384,7 +395,7 @@ def _elsewhere(place: str, word: str, record_id: str, owner: str, owner_id: str,
                    f'({owner_id}); the file puts it under "{here}"')
 
 
-def _before(plain: dict, count: int) -> dict:
+def _before(plain: dict[str, Any], count: int) -> dict[str, Any]:
     """A session (exchange form) as it was before its last `count` amendments."""
     if count == 0:
         return plain
