@@ -83,8 +83,8 @@ def _check() -> list[str]:
     application()
     logo = _logo_jpeg(resource_path("icons", "needledesk.png"))
     with tempfile.TemporaryDirectory(prefix="needledesk-smoke-",
-                                     ignore_cleanup_errors=True) as folder:
-        folder = Path(folder)
+                                     ignore_cleanup_errors=True) as folder_name:
+        folder = Path(folder_name)
         db_path = folder / "smoke.db"
         session_id = _fill(db_path, logo)
         window_details = _open_window(db_path, folder / "window-state.ini")
@@ -115,10 +115,11 @@ def _logo_jpeg(icon_path: Path) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not flat.save(buffer, "JPEG"):
+    # PySide6 takes the format as str here (its stubs say bytes, which it refuses at run time).
+    if not flat.save(buffer, "JPEG"):  # type: ignore[call-overload]
         raise SmokeFailure("Qt cannot write JPEG (its imageformats/qjpeg plugin is missing)")
     buffer.close()
-    jpeg = bytes(data)
+    jpeg = data.data()
     if not is_logo_image(jpeg):
         raise SmokeFailure("Qt cannot read a JPEG logo back (imageformats/qjpeg)")
     return jpeg
