@@ -32,6 +32,7 @@ tiny clinic.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import math
@@ -301,6 +302,7 @@ def time_to_paint(script: str, args: list[str], env: dict[str, str], log: Path) 
         started = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-c", script, *args], env=env,
                                  stdout=subprocess.PIPE, stderr=errors, text=True)
+        assert child.stdout is not None   # stdout=PIPE
         try:
             for line in child.stdout:
                 if line.strip() == PAINTED:
@@ -420,7 +422,7 @@ def search_prefixes(repo, count: int, rng: random.Random) -> list[str]:
 
     names = [(r[0], r[1]) for r in repo.db.execute(
         "SELECT first_name, last_name FROM clients ORDER BY id")]
-    prefixes = []
+    prefixes: list[str] = []
     while len(prefixes) < count:
         first, last = names[rng.randrange(len(names))]
         words = (first if rng.random() < 0.5 else last).split()
@@ -457,7 +459,10 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         db = open_database(work)
         repo = Repository(db)
         client_id, had = client_with_history(repo, HISTORY_SESSIONS, rng)
-        session_id = repo.latest_session(client_id).id
+        latest = repo.latest_session(client_id)
+        if latest is None:
+            raise RuntimeError(f"the demo client {client_id} has no session")
+        session_id = latest.id
         clients = repo.count_clients()
         sessions = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
         notes["clinic"] = (f"{clients:,} clients, {sessions:,} sessions (seed {args.seed}); "
@@ -538,7 +543,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         found = []
         times = []
         for prefix in prefixes:
-            times.append(_timed(lambda p=prefix: find(p)))
+            times.append(_timed(functools.partial(find, prefix)))
             found.append(window.client_model.total())
         find("")
         figures["search_p95_ms"] = _ms(percentile(times, 95))
@@ -584,10 +589,10 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
                                                                today=DEMO_AS_OF)),
                 ("course_pdf_ms", lambda: course_record_pdf(repo, client_id,
                                                             today=DEMO_AS_OF))):
-            size = len(make())   # warm-up: reportlab imported, fonts loaded
+            pdf_size = len(make())   # warm-up: reportlab imported, fonts loaded
             runs = [_timed(make) for _ in range(PDF_RUNS)]
             figures[name] = _ms(statistics.median(runs))
-            notes[name] = f"median of {PDF_RUNS} after a warm-up, {size / 1024:.0f} KB"
+            notes[name] = f"median of {PDF_RUNS} after a warm-up, {pdf_size / 1024:.0f} KB"
 
         _say(f"save: {SAVES} new sessions of 5 areas, 2 serums, 3 reactions…")
         course = repo.courses(client_id)
@@ -595,7 +600,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         start = datetime.combine(DEMO_AS_OF, datetime.min.time()) + timedelta(hours=10)
         drafts = [new_session(client_id, course_id, start + timedelta(days=k), rng)
                   for k in range(SAVES + 2)]
-        saves = [_timed(lambda s=s: repo.save_draft(s, by="benchmark")) for s in drafts]
+        saves = [_timed(functools.partial(repo.save_draft, s, by="benchmark")) for s in drafts]
         figures["save_session_ms"] = _ms(statistics.median(saves[2:]))
         notes["save_session_ms"] = (f"median of {SAVES} after 2 warm-ups, one transaction "
                                     "each (synchronous=FULL)")
@@ -622,7 +627,7 @@ def machine() -> str:
             f"{platform.release()}; Python {platform.python_version()}; PySide6 {pyside}")
 
 
-def table(figures: dict[str, float], notes: dict[str, str]) -> str:
+def table(figures: dict[str, float | None], notes: dict[str, str]) -> str:
     lines = [f"clinic: {notes['clinic']}", f"machine: {machine()}", "",
              f"{'figure':<19} {'value':>9} {'budget':>9}  {'':4}  how",
              f"{'-' * 19} {'-' * 9} {'-' * 9}  {'-' * 4}  {'-' * 40}"]
