@@ -103,6 +103,7 @@ class ClientCard(QWidget):
             self.course_label.clear()
             self.history_model.set_sessions([])
             return
+        today = today or date.today()   # ages and due dates need a day, whoever calls
         self.name_label.setText(escape(client.full_name))
         self.details_label.setText(client_details_html(client, today))
         self.screening_label.setText(screening_summary_html(
