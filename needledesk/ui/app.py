@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 
 def application(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    existing = QApplication.instance()
+    app = (existing if isinstance(existing, QApplication)
+           else QApplication(argv or sys.argv[:1]))
     app.setOrganizationName("NeedleDesk")
     app.setApplicationName("NeedleDesk")
     app.setApplicationVersion(__version__)
@@ -121,15 +123,14 @@ def damaged_after_start(window, problem: str) -> None:
     window.repo.db.close()   # a restore replaces the file: no connection may stay open
     window.hide()            # hide, not close: closing takes a backup of the file
     window.deleteLater()
-    app = QApplication.instance()
     if not offer_backup(path, state, problem):
-        app.exit(1)
+        QApplication.exit(1)
         return
     try:
         fresh = open_main_window(path, state, set_up=_first_run)
     except NeedleDeskError as exc:
         QMessageBox.critical(None, "NeedleDesk cannot open the records", str(exc))
-        app.exit(1)
+        QApplication.exit(1)
         return
     _replacements.append(fresh)
     fresh.show()

@@ -94,7 +94,7 @@ class BackupController(QObject):
         self.window = window
         self.running = False       # a backup is being taken
         self.restoring = False     # a restore is under way: the connection is closed
-        self._after_backup: list[Callable[[], None]] = []
+        self._after_backup: list[Callable[[], object]] = []
         self.status_bar_progress = QProgressBar()
         self.status_bar_progress.setMaximumWidth(160)
         self.status_bar_progress.setTextVisible(True)
