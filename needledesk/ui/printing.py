@@ -93,7 +93,7 @@ def preview(parent: QWidget, data: bytes, title: str) -> None:
         dialog.deleteLater()
 
 
-def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[bytes], None],
+def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[bytes], object],
                      what: str) -> None:
     """Build a PDF with `make(reader_repo)` on a worker thread, then call `then(pdf)` on
     the UI thread, unless `parent` was closed and deleted meanwhile. A busy cursor shows

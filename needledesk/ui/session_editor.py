@@ -137,9 +137,9 @@ class SessionEditor(SessionForm, QDialog):
         self.close_button.clicked.connect(self.close)
         self.print_button.clicked.connect(self.print_summary)
         self.export_button.clicked.connect(self.export_summary)
-        QShortcut(QKeySequence.StandardKey.Print, self, activated=self.print_summary)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
-        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.repeat_last)
+        QShortcut(QKeySequence.StandardKey.Print, self).activated.connect(self.print_summary)
+        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
+        QShortcut(QKeySequence("Ctrl+R"), self).activated.connect(self.repeat_last)
 
         for signal in self._form_signals():
             signal.connect(self._refresh)
@@ -189,7 +189,8 @@ class SessionEditor(SessionForm, QDialog):
         self.contact.setText(text)
         warnings = anaesthetic_warnings(replace(session, anaesthetic=Anaesthetic(
             a.product, a.applied_at, end)), self.settings.anaesthetics)
-        if warnings and (a.removed_at or minutes > usual.high_min) \
+        # (warnings come only from a product with a usual contact time)
+        if warnings and (a.removed_at or (usual is not None and minutes > usual.high_min)) \
                 and self.anaesthetic_message.kind != "error":
             self.anaesthetic_message.show_warning(f"⚠ {warnings[0].message}")
         elif self.anaesthetic_message.kind == "warning":
@@ -320,9 +321,10 @@ class SessionEditor(SessionForm, QDialog):
         if problems:
             self._refresh()
             return False
-        session = self._acknowledge(session)
-        if session is None:
+        acknowledged = self._acknowledge(session)
+        if acknowledged is None:
             return False
+        session = acknowledged
         # The audit trail names the practitioner chosen here (passed with the write; the
         # repository is shared with the main window, whose writes stay its own).
         if not self._write(lambda: self.repo.save_draft(session, by=session.practitioner)):
@@ -404,8 +406,8 @@ class SessionEditor(SessionForm, QDialog):
             return
         session_id = self.session_id
         name = default_summary_name(self.client, self.session()[0])
-        owner = self.parent()
-        folders = owner.protected_folders() if hasattr(owner, "protected_folders") else []
+        protected = getattr(self.parent(), "protected_folders", None)
+        folders = protected() if protected is not None else []
         build_off_thread(self, self.repo, lambda reader: session_summary_pdf(reader, session_id),
                          lambda data: self.export_pdf(self, data, name, self.repo.path, folders),
                          "Exporting the summary")

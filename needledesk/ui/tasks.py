@@ -52,13 +52,14 @@ class Tasks:
     _relays: set[_Relay] = set()
 
     @classmethod
-    def run(cls, work: Callable[[], Any], on_done: Callable[[Any], None],
-            on_error: Callable[[Exception], None], *, owner: QObject | None = None,
+    def run(cls, work: Callable[[], Any], on_done: Callable[[Any], object],
+            on_error: Callable[[Exception], object], *, owner: QObject | None = None,
             on_finish: Callable[[], object] | None = None) -> None:
         """Call `work()` on a worker thread; then, on the UI thread, `on_finish()` and
         `on_done(result)` or `on_error(exc)`: the latter two only while `owner` (if given)
         still exists. `work` must not touch widgets."""
         if cls.synchronous:
+            outcome: Callable[[Any], object]
             try:
                 result = work()
             except Exception as exc:
