@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +37,7 @@ from needledesk.ui.audit_view import audit_trail_html
 from needledesk.ui.backup_controller import BackupController
 from needledesk.ui.client_card import ClientCard, screening_summary_html
 from needledesk.ui.lock import IdleWatcher, LockScreen
-from needledesk.ui.models import ClientListModel
+from needledesk.ui.models import ClientListModel, HistoryModel
 
 if TYPE_CHECKING:   # the editor (and its widgets) loads on first use, not at start-up
     from needledesk.ui.session_editor import SessionEditor
@@ -44,6 +45,22 @@ if TYPE_CHECKING:   # the editor (and its widgets) loads on first use, not at st
 
 
 class MainWindow(QMainWindow):
+    # The client card's widgets, under the names the window has always had (set in __init__).
+    name_label: QLabel
+    details_label: QLabel
+    screening_label: QLabel
+    course_label: QLabel
+    new_session_button: QPushButton
+    screening_button: QPushButton
+    edit_client_button: QPushButton
+    course_print_button: QPushButton
+    course_export_button: QPushButton
+    audit_button: QPushButton
+    history_model: HistoryModel
+    history: QTableView
+    # The editor hidden while the window is locked (unset until then).
+    _hidden_editor: SessionEditor | None
+
     def __init__(self, repo: Repository, settings: ClinicSettings, state: QSettings, *,
                  db_label: str = "", today=date.today, parent=None):
         super().__init__(parent)
@@ -188,7 +205,7 @@ class MainWindow(QMainWindow):
         self.search.setFocus()
         self.search.selectAll()
 
-    def find(self, text: str = "") -> None:
+    def find(self, text: str = "") -> None:  # type: ignore[override]  # not QWidget.find(id)
         found = self.repo.find_clients(text)
         self.client_model.set_search(found)
         if text.strip():
