@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -126,7 +127,9 @@ class FirstRunDialog(QDialog):
         self.currency_hint.setStyleSheet("color: palette(placeholder-text);")
         self.currency_hint.setVisible(not settings.currency)
         currency_cell = with_message(self.currency, self.currency_message)
-        currency_cell.layout().insertWidget(1, self.currency_hint)
+        cell_layout = currency_cell.layout()
+        assert isinstance(cell_layout, QBoxLayout)   # with_message's QVBoxLayout
+        cell_layout.insertWidget(1, self.currency_hint)
 
         self.page_size = QComboBox()
         self.page_size.addItems(PAGE_SIZES)
@@ -251,10 +254,12 @@ class FirstRunDialog(QDialog):
         self.currency_hint.setVisible(not self.currency.text().strip()
                                       and not self.currency_message.text())
         # Wrapped messages need more height than the layout grows the dialog by itself.
-        self.layout().activate()
-        needed = self.layout().totalHeightForWidth(self.width())
-        if needed > self.height():
-            self.resize(self.width(), needed)
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+            needed = layout.totalHeightForWidth(self.width())
+            if needed > self.height():
+                self.resize(self.width(), needed)
         return not problems
 
     def _revalidate_after_finish(self) -> None:
