@@ -66,10 +66,10 @@ class Writes(Queries):
             start = self.audit.head() if database_id else None
             yield
             end = self.audit.head() if database_id else None
-            if start is not None and end is not None and end[0] > start[0]:
+            if database_id and start is not None and end is not None and end[0] > start[0]:
                 anchors.note_write(database_id, start[0] + 1, end[0], end[1], pending=True,
                                    path=self.path)
-        if start is not None and end is not None and end[0] > start[0] \
+        if database_id and start is not None and end is not None and end[0] > start[0] \
                 and not self.db.conn.in_transaction:
             anchors.note_write(database_id, start[0] + 1, end[0], end[1], path=self.path)
 
