@@ -8,7 +8,10 @@ editor's (`session_editor`); the rows are `editor_rows`'.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -29,7 +32,17 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk.domain.guidelines import STANDARD_AREAS
-from needledesk.domain.model import Anaesthetic, Device, DeviceType, Fee, Session
+from needledesk.domain.model import (
+    AcknowledgedWarning,
+    Amendment,
+    Anaesthetic,
+    Client,
+    Course,
+    Device,
+    DeviceType,
+    Fee,
+    Session,
+)
 from needledesk.domain.rules import Problem, validate_session
 from needledesk.domain.text import day_text
 from needledesk.exchange import encode_session
@@ -41,17 +54,34 @@ from needledesk.ui.editor_rows import (
     SerumRow,
     TimeStamp,
     combo,
+    placeholder,
     qdatetime,
     remembering,
     text_or_none,
 )
 from needledesk.ui.forms import FieldMessage
 
+if TYPE_CHECKING:
+    from needledesk.settings import ClinicSettings
+    from needledesk.store.repository import Repository
+
 
 class SessionForm:
     """The fields of one session; mixed into `SessionEditor`, which supplies `repo`,
     `settings`, `client`, `courses`, `now`, `session_id`, `signed_at`, `acknowledged` and
     `amendments`."""
+
+    # Supplied by SessionEditor (declared here for the type checker).
+    repo: Repository
+    settings: ClinicSettings
+    client: Client
+    courses: list[Course]
+    now: Callable[[], datetime]
+    session_id: str
+    signed_at: datetime | None
+    acknowledged: list[AcknowledgedWarning]
+    amendments: list[Amendment]
+    _baseline: tuple[dict[str, Any], list[str]]
 
     # --- the fields -------------------------------------------------------------------
 
@@ -112,7 +142,7 @@ class SessionForm:
         products = list(dict.fromkeys(list(self.settings.anaesthetics)
                                       + repo.remembered("anaesthetic_product")))
         self.anaesthetic = combo(["", *products])
-        self.anaesthetic.lineEdit().setPlaceholderText("none used")
+        placeholder(self.anaesthetic, "none used")
         form.addRow("Pro&duct", self.anaesthetic)
         self.applied = TimeStamp("Applied at", self.now)
         self.removed = TimeStamp("Removed at", self.now)
@@ -255,7 +285,9 @@ class SessionForm:
     def session(self) -> tuple[Session, list[Problem]]:
         """The session as the fields describe it, and problems the fields alone show."""
         problems: list[Problem] = []
-        started = self.started.dateTime().toPython().replace(microsecond=0)
+        picked = self.started.dateTime().toPython()
+        assert isinstance(picked, datetime)
+        started = picked.replace(microsecond=0)
         anaesthetic = None
         product = self.anaesthetic.currentText().strip()
         applied = self.applied.value(started)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from datetime import time as clock_time
+from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (
@@ -51,10 +53,19 @@ def combo(items, *, editable=True, current: str = "") -> QComboBox:
     box.addItems(list(items))
     if editable:
         box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        box.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        box.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer = box.completer()   # an editable box has one
+        if completer is not None:
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         box.setCurrentText(current)
     return box
+
+
+def placeholder(box: QComboBox, text: str) -> None:
+    """The grey hint in an editable combo box's line."""
+    line = box.lineEdit()
+    if line is not None:
+        line.setPlaceholderText(text)
 
 
 def remembering(line: QLineEdit, entries: list[str]) -> QLineEdit:
@@ -74,6 +85,9 @@ def text_or_none(line: QLineEdit) -> str | None:
 
 class Row(QWidget):
     """One row of a repeating part (an area, a serum, a reaction) with its own message."""
+
+    #: The record the row describes (each kind of row defines it).
+    value: Callable[[], Any]
 
     removed = Signal(object)
     changed = Signal()
@@ -101,9 +115,13 @@ class Row(QWidget):
 
 
 class AreaRow(Row):
+    # The depth's spin box, under the name the editor and its tests use; it hides
+    # QPaintDevice.depth() (colour depth), which nothing calls on a row.
+    depth: QDoubleSpinBox  # type: ignore[assignment]
+
     def __init__(self, area: TreatedArea | None, areas: list[str], endpoints: list[str]):
         self.area = combo(areas, current=area.area if area else "")
-        self.area.lineEdit().setPlaceholderText("area")
+        placeholder(self.area, "area")
         self.depth = QDoubleSpinBox()
         # Wider than the valid 0.1–3.0 so a wrong value is seen and explained, not clamped.
         self.depth.setRange(0.0, 9.95)
@@ -118,7 +136,7 @@ class AreaRow(Row):
         self.passes.setSuffix(" passes")
         self.passes.setValue(area.passes or 0 if area else 3)
         self.endpoint = combo(endpoints, current=(area.endpoint or "") if area else "")
-        self.endpoint.lineEdit().setPlaceholderText("endpoint")
+        placeholder(self.endpoint, "endpoint")
         self.notes = area.notes if area else ""
         super().__init__([self.area, self.depth, self.passes, self.endpoint], [3, 2, 2, 3])
 
@@ -163,7 +181,7 @@ class ReactionRow(Row):
 class RowList(QWidget):
     changed = Signal()
 
-    def __init__(self, make_row: Callable[[object], Row], add_label: str):
+    def __init__(self, make_row: Callable[[Any], Row], add_label: str):
         super().__init__()
         self.make_row = make_row
         self.rows: list[Row] = []
@@ -252,4 +270,5 @@ class TimeStamp(QWidget):
         if not self.check.isChecked():
             return None
         t = self.time.time().toPython()
+        assert isinstance(t, clock_time)
         return day.replace(hour=t.hour, minute=t.minute, second=t.second, microsecond=0)
