@@ -40,7 +40,12 @@ from needledesk.settings import PAGE_SIZES, ClinicSettings, validate_settings
 from needledesk.store.repository import Repository
 from needledesk.store.settings import needs_first_run
 from needledesk.ui.forms import FieldMessage, route, with_message
-from needledesk.ui.settings_dialog import LOGO_PREVIEW_SIZE, SettingsDialog, _add_row, merged
+from needledesk.ui.settings_dialog import (
+    LOGO_PREVIEW_SIZE,
+    LogoAndCurrencyFields,
+    _add_row,
+    merged,
+)
 
 #: Set to 1 (any value but empty or 0) and the window starts without the set-up.
 SKIP_SETUP_ENV = "NEEDLEDESK_SKIP_SETUP"
@@ -79,16 +84,11 @@ def skipped_settings(locale: QLocale | None = None) -> ClinicSettings:
                    currency=currency or ClinicSettings.currency)
 
 
-class FirstRunDialog(QDialog):
-    """Clinic name, address, phone, currency, paper size, first practitioner and a logo."""
+class FirstRunDialog(LogoAndCurrencyFields, QDialog):
+    """Clinic name, address, phone, currency, paper size, first practitioner and a logo.
 
-    # The logo and currency fields work exactly as on the Settings dialog's Clinic tab: the
-    # same methods, over widgets of the same names.
-    choose_logo_file = SettingsDialog.choose_logo_file
-    _choose_logo = SettingsDialog._choose_logo
-    load_logo_file = SettingsDialog.load_logo_file
-    set_logo = SettingsDialog.set_logo
-    _currency_in_capitals = SettingsDialog._currency_in_capitals
+    The logo and currency fields work exactly as on the Settings dialog's Clinic tab: the
+    same methods (LogoAndCurrencyFields), over widgets of the same names."""
 
     def __init__(self, settings: ClinicSettings, parent: QWidget | None = None):
         super().__init__(parent)

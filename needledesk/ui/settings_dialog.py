@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -270,7 +271,66 @@ class GuidelineTable(QTableWidget):
         return self._number(value) if isinstance(value, int | float) else self._number(0)
 
 
-class SettingsDialog(QDialog):
+class LogoAndCurrencyFields:
+    """The logo and currency fields' behaviour, shared by the Settings dialog's Clinic tab and
+    the first-run set-up (mixed into both, whose widgets have these names)."""
+
+    currency: QLineEdit
+    logo_message: FieldMessage
+    logo_preview: QLabel
+    remove_logo_button: QPushButton
+    _logo: bytes | None
+
+    def _currency_in_capitals(self, text: str) -> None:
+        # Codes are capitals; typing `eur` is accepted and shown as the code it becomes.
+        if text != text.upper():
+            position = self.currency.cursorPosition()
+            self.currency.setText(text.upper())
+            self.currency.setCursorPosition(position)
+
+    # --- logo -------------------------------------------------------------------------------
+
+    def choose_logo_file(self) -> str | None:
+        """Ask for a PNG or JPEG file; its path, or None. Tests replace this."""
+        path, _ = QFileDialog.getOpenFileName(
+            cast(QWidget, self), "Choose the clinic logo", "",
+            "PNG or JPEG images (*.png *.jpg *.jpeg)")
+        return path or None
+
+    def _choose_logo(self) -> None:
+        path = self.choose_logo_file()
+        if path:
+            self.load_logo_file(Path(path))
+
+    def load_logo_file(self, path: Path) -> bool:
+        """Take the logo from a file; on failure say why beside the logo and keep the old one."""
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            self.logo_message.show_error(f"Could not read {path.name}: {error.strerror}")
+            return False
+        if not is_logo_image(data):
+            self.logo_message.show_error(f"{path.name} is not a PNG or JPEG image")
+            return False
+        self.set_logo(data)
+        return True
+
+    def set_logo(self, data: bytes | None) -> None:
+        self._logo = data
+        self.logo_message.clear_message()
+        pixmap = QPixmap()
+        if data is not None and pixmap.loadFromData(data):
+            width, height = LOGO_PREVIEW_SIZE
+            self.logo_preview.setPixmap(pixmap.scaled(
+                width - 4, height - 4, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+        else:
+            self.logo_preview.setPixmap(QPixmap())
+            self.logo_preview.setText("No logo" if data is None else "Cannot show this logo")
+        self.remove_logo_button.setEnabled(data is not None)
+
+
+class SettingsDialog(LogoAndCurrencyFields, QDialog):
     """Every clinic setting, on three tabs; `load()` fills the fields, `settings()` reads them."""
 
     def __init__(self, settings: ClinicSettings, parent: QWidget | None = None):
@@ -475,53 +535,6 @@ class SettingsDialog(QDialog):
         self.anaesthetics.set_rows((name, t.low_min, t.high_min)
                                    for name, t in anaesthetics.items())
         self.area_depths.set_rows((name, d.low_mm, d.high_mm) for name, d in area_depths.items())
-
-    def _currency_in_capitals(self, text: str) -> None:
-        # Codes are capitals; typing `eur` is accepted and shown as the code it becomes.
-        if text != text.upper():
-            position = self.currency.cursorPosition()
-            self.currency.setText(text.upper())
-            self.currency.setCursorPosition(position)
-
-    # --- logo -------------------------------------------------------------------------------
-
-    def choose_logo_file(self) -> str | None:
-        """Ask for a PNG or JPEG file; its path, or None. Tests replace this."""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose the clinic logo", "", "PNG or JPEG images (*.png *.jpg *.jpeg)")
-        return path or None
-
-    def _choose_logo(self) -> None:
-        path = self.choose_logo_file()
-        if path:
-            self.load_logo_file(Path(path))
-
-    def load_logo_file(self, path: Path) -> bool:
-        """Take the logo from a file; on failure say why beside the logo and keep the old one."""
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            self.logo_message.show_error(f"Could not read {path.name}: {error.strerror}")
-            return False
-        if not is_logo_image(data):
-            self.logo_message.show_error(f"{path.name} is not a PNG or JPEG image")
-            return False
-        self.set_logo(data)
-        return True
-
-    def set_logo(self, data: bytes | None) -> None:
-        self._logo = data
-        self.logo_message.clear_message()
-        pixmap = QPixmap()
-        if data is not None and pixmap.loadFromData(data):
-            width, height = LOGO_PREVIEW_SIZE
-            self.logo_preview.setPixmap(pixmap.scaled(
-                width - 4, height - 4, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation))
-        else:
-            self.logo_preview.setPixmap(QPixmap())
-            self.logo_preview.setText("No logo" if data is None else "Cannot show this logo")
-        self.remove_logo_button.setEnabled(data is not None)
 
     # --- validation -------------------------------------------------------------------------
 
