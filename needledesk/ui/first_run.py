@@ -19,18 +19,16 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +39,6 @@ from needledesk.store.repository import Repository
 from needledesk.store.settings import needs_first_run
 from needledesk.ui.forms import FieldMessage, route, with_message
 from needledesk.ui.settings_dialog import (
-    LOGO_PREVIEW_SIZE,
     LogoAndCurrencyFields,
     _add_row,
     merged,
@@ -137,23 +134,7 @@ class FirstRunDialog(LogoAndCurrencyFields, QDialog):
         self.practitioner = QLineEdit()
         self.practitioner.setPlaceholderText("Optional: more can be added in Settings")
 
-        self.logo_preview = QLabel()
-        self.logo_preview.setFixedSize(*LOGO_PREVIEW_SIZE)
-        self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.logo_preview.setStyleSheet("border: 1px solid palette(mid);")
-        self.choose_logo_button = QPushButton("Choose…")
-        self.remove_logo_button = QPushButton("Remove")
-        self.logo_message = FieldMessage()
-        self.choose_logo_button.clicked.connect(self._choose_logo)
-        self.remove_logo_button.clicked.connect(lambda: self.set_logo(None))
-        logo_buttons = QVBoxLayout()
-        logo_buttons.addWidget(self.choose_logo_button)
-        logo_buttons.addWidget(self.remove_logo_button)
-        logo_row = QHBoxLayout()
-        logo_row.addWidget(self.logo_preview, 0, Qt.AlignmentFlag.AlignTop)
-        logo_row.addLayout(logo_buttons)
-        logo_row.setAlignment(logo_buttons, Qt.AlignmentFlag.AlignTop)
-        logo_row.addStretch(1)
+        logo_row = self._logo_row()
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)

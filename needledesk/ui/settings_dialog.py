@@ -279,7 +279,29 @@ class LogoAndCurrencyFields:
     logo_message: FieldMessage
     logo_preview: QLabel
     remove_logo_button: QPushButton
+    choose_logo_button: QPushButton
     _logo: bytes | None
+
+    def _logo_row(self) -> QHBoxLayout:
+        """The logo's preview with Choose…/Remove beside it; makes the logo widgets."""
+        self.logo_preview = QLabel()
+        self.logo_preview.setFixedSize(*LOGO_PREVIEW_SIZE)
+        self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.logo_preview.setStyleSheet("border: 1px solid palette(mid);")
+        self.choose_logo_button = QPushButton("Choose…")
+        self.remove_logo_button = QPushButton("Remove")
+        self.logo_message = FieldMessage()
+        self.choose_logo_button.clicked.connect(self._choose_logo)
+        self.remove_logo_button.clicked.connect(lambda: self.set_logo(None))
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.choose_logo_button)
+        buttons.addWidget(self.remove_logo_button)
+        row = QHBoxLayout()
+        row.addWidget(self.logo_preview, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(buttons)
+        row.setAlignment(buttons, Qt.AlignmentFlag.AlignTop)
+        row.addStretch(1)
+        return row
 
     def _currency_in_capitals(self, text: str) -> None:
         # Codes are capitals; typing `eur` is accepted and shown as the code it becomes.
@@ -377,23 +399,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.address.setFixedHeight(self.address.fontMetrics().lineSpacing() * 4 + 12)
         self.phone = QLineEdit()
 
-        self.logo_preview = QLabel()
-        self.logo_preview.setFixedSize(*LOGO_PREVIEW_SIZE)
-        self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.logo_preview.setStyleSheet("border: 1px solid palette(mid);")
-        self.choose_logo_button = QPushButton("Choose…")
-        self.remove_logo_button = QPushButton("Remove")
-        self.logo_message = FieldMessage()
-        self.choose_logo_button.clicked.connect(self._choose_logo)
-        self.remove_logo_button.clicked.connect(lambda: self.set_logo(None))
-        logo_buttons = QVBoxLayout()
-        logo_buttons.addWidget(self.choose_logo_button)
-        logo_buttons.addWidget(self.remove_logo_button)
-        logo_row = QHBoxLayout()
-        logo_row.addWidget(self.logo_preview, 0, Qt.AlignmentFlag.AlignTop)
-        logo_row.addLayout(logo_buttons)
-        logo_row.setAlignment(logo_buttons, Qt.AlignmentFlag.AlignTop)
-        logo_row.addStretch(1)
+        logo_row = self._logo_row()
 
         self.currency = QLineEdit()
         self.currency.setMaxLength(10)
