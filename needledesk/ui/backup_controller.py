@@ -25,16 +25,6 @@ if TYPE_CHECKING:
     from needledesk.ui.main_window import MainWindow
 
 
-def _restore_module():
-    """Where restore lives: `store.restore` (the store is being split; before that it was
-    `store.backup`)."""
-    try:
-        from needledesk.store import restore
-    except ImportError:
-        from needledesk.store import backup as restore
-    return restore
-
-
 class _Progress(QObject):
     """Made on the UI thread; the worker emits, the UI thread shows (a queued signal)."""
 
