@@ -203,6 +203,8 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
 
 def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
     """A session summary with the logo written to a file, read back, rendered by QtPdf."""
+    import importlib
+
     from PySide6.QtCore import QSize, Qt
 
     from needledesk.reports.build import session_summary_pdf
@@ -212,6 +214,10 @@ def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
     from needledesk.transfer import write_private
     from needledesk.ui.printing import PdfPages
 
+    try:  # reportlab only tries it: a bundle without it prints, three times slower
+        importlib.import_module("_rl_accel")
+    except ImportError:
+        raise SmokeFailure("reportlab's C accelerator (_rl_accel) is missing") from None
     db = open_database(db_path)
     try:
         repo = Repository(db)
