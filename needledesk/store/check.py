@@ -59,17 +59,21 @@ def _reading(what: str, exc: sqlite3.DatabaseError) -> str:
 
 def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
                anchor_folder: str | os.PathLike[str] | None = None,
-               backup_dirs: list[str | os.PathLike[str]] | None = None) -> CheckReport:
+               backup_dirs: list[str | os.PathLike[str]] | None = None,
+               integrity: bool = True) -> CheckReport:
     """Everything `check` finds. `db_path` (default: the file `db` is open on) names where
     to look for backup manifests (`backups` beside it, and `backup_dirs`); `anchor_folder`
-    overrides where the anchor files are (default: `anchors.anchor_dir()`)."""
+    overrides where the anchor files are (default: `anchors.anchor_dir()`). `integrity=False`
+    skips SQLite's integrity check (a pass over the whole file), for a caller that has just
+    run it on this connection and written nothing since."""
     report = CheckReport()
     problems, warnings = report.problems, report.warnings
-    try:
-        problems += [f"integrity: {row[0]}" for row in db.execute("PRAGMA integrity_check")
-                     if row[0] != "ok"]
-    except sqlite3.DatabaseError as exc:
-        return CheckReport([f"integrity: {exc}"])
+    if integrity:
+        try:
+            problems += [f"integrity: {row[0]}"
+                         for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        except sqlite3.DatabaseError as exc:
+            return CheckReport([f"integrity: {exc}"])
     if problems:
         # A damaged b-tree can make every later read fail or lie: stop at SQLite's verdict.
         return report

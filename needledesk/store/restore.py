@@ -246,12 +246,14 @@ def _check_and_prepare(conn: sqlite3.Connection, backup: Path, stage: list[str]
                                f"(SQLite reports: {problem})")
     _refuse_foreign_schema(conn, backup, found.version)
     db = Database(conn, execute_plugins=False)
-    if found.version < schema_version():
+    upgrade = found.version < schema_version()
+    if upgrade:
         stage[0] = "upgrading it to this NeedleDesk's schema"
         migrations.apply(db)
         _refuse_foreign_schema(conn, backup, schema_version())
     stage[0] = "checking it"
-    problems = check_database(db)
+    # SQLite's integrity check just passed; it runs again only over what the upgrade wrote.
+    problems = check_database(db, integrity=upgrade)
     if problems:
         raise _refused(backup, f"does not pass NeedleDesk's check: {_some(problems)}")
     clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
