@@ -12,6 +12,7 @@ input limits that break them, an anchor file that cannot be read, no anchor at a
 
 from __future__ import annotations
 
+import decimal
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ except ImportError:  # pragma: no cover - an older rules module
 
 #: What reading or validating a record whose stored values were tampered with can raise.
 _UNREADABLE = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, AttributeError,
-               IndexError)
+               IndexError, decimal.InvalidOperation)
 
 
 @dataclass
