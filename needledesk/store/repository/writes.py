@@ -62,16 +62,19 @@ class Writes(Queries):
         database's anchor file outside it (`store.anchors`). A note is also made just
         before the commit, so a crash between the two leaves the rows accounted for."""
         database_id = self._database_id()
+        if not database_id:
+            with self.db.atomic():
+                yield
+            return
         with self.db.atomic():
-            start = self.audit.head() if database_id else None
+            first = self.audit.head()[0] + 1
             yield
-            end = self.audit.head() if database_id else None
-            if database_id and start is not None and end is not None and end[0] > start[0]:
-                anchors.note_write(database_id, start[0] + 1, end[0], end[1], pending=True,
+            last, head_hash = self.audit.head()
+            if last >= first:
+                anchors.note_write(database_id, first, last, head_hash, pending=True,
                                    path=self.path)
-        if database_id and start is not None and end is not None and end[0] > start[0] \
-                and not self.db.conn.in_transaction:
-            anchors.note_write(database_id, start[0] + 1, end[0], end[1], path=self.path)
+        if last >= first and not self.db.conn.in_transaction:
+            anchors.note_write(database_id, first, last, head_hash, path=self.path)
 
     def _database_id(self) -> str | None:
         if not hasattr(self, "_db_id"):
