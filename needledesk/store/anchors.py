@@ -32,6 +32,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from needledesk.domain.text import moment_text
+
 log = logging.getLogger(__name__)
 
 #: Overrides where the anchor files are kept (tests; a clinic that wants them elsewhere).
@@ -273,6 +275,15 @@ def _gaps(intervals: list[tuple[int, int]], low: int, high: int) -> list[tuple[i
     return [(a, b) for a, b in gaps if a <= b]
 
 
+def when_text(at: Any) -> str:
+    """A stored ISO time as the messages show times (`20 Nov 2026 10:30`, `moment_text`);
+    anything else as it is."""
+    try:
+        return moment_text(datetime.fromisoformat(at))
+    except (TypeError, ValueError):
+        return str(at)
+
+
 def _rows(first: int, last: int) -> str:
     return f"row #{first}" if first == last else f"rows #{first}–#{last}"
 
@@ -344,14 +355,15 @@ def verify(db: Any, *, folder: _Folder = None, backup_dirs: Iterable[str | os.Pa
     if rewritten:
         seq, at, where = min(rewritten)
         more = len(rewritten) - 1
-        problems.append(f"audit: row #{seq} is not the row {where} recorded on {at}"
+        problems.append(f"audit: row #{seq} is not the row {where} recorded on "
+                        f"{when_text(at)}"
                         + (f" (and {more} more anchors disagree)" if more else "")
                         + "; the trail was rewritten behind NeedleDesk's back")
     if removed:
         seq, at, where = max(removed)
         problems.append(f"audit: the trail ends at row #{head}, but {where} recorded row #{seq} "
-                        f"on {at}; rows were removed, or the file was replaced by an older copy "
-                        "without NeedleDesk's Restore")
+                        f"on {when_text(at)}; rows were removed, or the file was replaced by an "
+                        "older copy without NeedleDesk's Restore")
     if covered and not rewritten:
         low = min(start for start, _ in covered)
         for first, last in _gaps(covered, low, head):

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from needledesk.exchange import fmt_time
 from needledesk.store import seals
+from needledesk.store.anchors import when_text as _when
 
 GENESIS = "0" * 64
 CONTENT_VERSION = seals.CURRENT
@@ -189,13 +190,6 @@ class AuditLog:
                 if now != sealed:
                     problems.append(_changed(self.db, what, kind, record_id, row))
         return problems
-
-
-def _when(at: str) -> str:
-    try:
-        return f"{datetime.fromisoformat(at):%d %b %Y %H:%M}"
-    except (TypeError, ValueError):
-        return str(at)
 
 
 def _signed(db: Database, session_id: str | None) -> bool:
