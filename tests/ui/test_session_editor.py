@@ -435,3 +435,13 @@ def test_the_editor_the_audit_view_and_the_pdfs_show_the_same_amendment_lines(
         text = " ".join(" ".join(page.extract_text().split())
                         for page in PdfReader(BytesIO(pdf)).pages)
         assert all(line in text for line in expected), text
+
+
+def test_a_new_session_without_a_remembered_practitioner_starts_with_the_first_one(
+        qtbot, ui_repo, client):
+    """The first-run set-up's practitioner is chosen when no last practitioner is remembered."""
+    settings = ui_repo.settings()
+    settings.practitioners = ["Ama Mensah", "Jane Smith"]
+    editor = SessionEditor(ui_repo, settings, client, user="", now=lambda: NOW)
+    qtbot.addWidget(editor)
+    assert editor.practitioner.currentText() == "Ama Mensah"
