@@ -105,7 +105,7 @@ def open_main_window(db_path: Path | None, state: QSettings | None = None, *, se
         set_up(repo)
     window = MainWindow(repo, repo.settings(), state, db_label=str(path))
     if isinstance(repo, GatedRepository):
-        repo._status = window.statusBar().showMessage   # "" clears it
+        repo.on_status = window.statusBar().showMessage   # "" clears it
         damaged = on_damaged or damaged_after_start
         repo.on_damaged = lambda problem: damaged(window, problem)
     return window

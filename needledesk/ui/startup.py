@@ -55,14 +55,14 @@ class GatedRepository(Repository):
     """A Repository that reads from a read-only connection until the file check passes, and
     writes only after it: `_writing` (every write's transaction) waits for the check."""
 
-    def __init__(self, db, check: FileCheck, path: Path, *,
-                 status: Callable[[str], None] | None = None):
+    def __init__(self, db, check: FileCheck, path: Path):
         super().__init__(db)
         self._check = check
         self._file = Path(path)
-        self._status = status
         self._writer = False
         self._problems: list[str] | None = None
+        #: Shows a line in the window's status bar ("" clears it), set once the window is.
+        self.on_status: Callable[[str], None] | None = None
         self.on_damaged: Callable[[str], None] | None = None
         check.finished.connect(self._checked)
         if check.done():   # ended before the connection: settle on the next loop turn
@@ -102,9 +102,9 @@ class GatedRepository(Repository):
         self._say("")
 
     def _say(self, text: str) -> None:
-        if self._status is not None:
+        if self.on_status is not None:
             with contextlib.suppress(RuntimeError):
-                self._status(text)
+                self.on_status(text)
 
     def wait_for_check(self) -> None:
         """Block until the check has ended and the writer is open; raises
