@@ -163,9 +163,9 @@ class AuditLog:
             v1 = None
             for record_id in sorted(set(stored) | set(expected), key=str):
                 row = expected.get(record_id)
-                what = _describe(self.db, kind, record_id)
                 if record_id not in stored:
                     if row is not None and row["action"] != "delete":
+                        what = _describe(self.db, kind, record_id)  # a query: only for a problem
                         problems.append(f"{what} was deleted behind NeedleDesk's back: audit "
                                         f"row #{row['seq']} ({row['action']} on "
                                         f"{_when(row['at'])}) records it, the file no longer "
@@ -173,6 +173,7 @@ class AuditLog:
                     continue
                 if row is None or row["action"] == "delete":
                     if everything or _signed(self.db, record_id):
+                        what = _describe(self.db, kind, record_id)  # a query: only for a problem
                         problems.append(f"{what} is not in the audit trail: it was written "
                                         "behind NeedleDesk's back")
                     continue
@@ -184,11 +185,12 @@ class AuditLog:
                 elif sealed.startswith(f"{seals.V2}:"):
                     now = stored[record_id]
                 else:
+                    what = _describe(self.db, kind, record_id)  # a query: only for a problem
                     problems.append(f"{what}: audit row #{row['seq']} holds a seal of an "
                                     "unknown kind; it was written behind NeedleDesk's back")
                     continue
                 if now != sealed:
-                    problems.append(_changed(self.db, what, kind, record_id, row))
+                    problems.append(_changed(self.db, kind, record_id, row))
         return problems
 
 
@@ -221,7 +223,8 @@ def _describe(db: Database, kind: str, record_id: str | None) -> str:
     return f"{kind} {record_id}"
 
 
-def _changed(db: Database, what: str, kind: str, record_id: str | None, row: dict[str, Any]) -> str:
+def _changed(db: Database, kind: str, record_id: str | None, row: dict[str, Any]) -> str:
+    what = _describe(db, kind, record_id)
     if kind == "session" and not _signed(db, record_id) and _was_signed(db, record_id):
         return (f"{what} was signed but is now an unsigned draft (its last audit row is "
                 f"#{row['seq']}, {row['action']} on {_when(row['at'])}): it was changed "
