@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from needledesk.domain.acknowledgements import pending
 from needledesk.domain.model import (
     SCREENING_QUESTIONS,
     AcknowledgedWarning,
@@ -653,11 +654,9 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
             if placed.path not in shape_problems:
                 out.problems.append(placed)
         for j, session in enumerate(record.sessions):
-            acknowledged = {w.warning for w in session.acknowledged_warnings}
             latest = latest_screening(record.screenings, session.started_at.date())
-            for w in session_warnings(session, record.screenings):
-                if w.code in acknowledged:
-                    continue
+            for w in pending(session_warnings(session, record.screenings),
+                             session.acknowledged_warnings):
                 if w.code.startswith("screening:") and latest is not None:
                     # the answer lives on the screening; say which session it concerns
                     k = record.screenings.index(latest)

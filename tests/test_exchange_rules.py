@@ -961,6 +961,15 @@ def test_an_acknowledged_warning_is_not_reported_again(repo):
     assert report.warnings == []
 
 
+def test_an_acknowledgement_with_a_reason_is_not_reported_again(repo):
+    report = import_document(repo, build([
+        set_(f"{C}.screenings[0].answers.blood_thinners_or_nsaids", True),
+        set_(f"{S}.acknowledged_warnings[0].warning",
+             "screening: blood_thinners_or_nsaids — stopped aspirin a week ago"),
+    ]), by="Jane Smith")
+    assert report.warnings == []
+
+
 # --- amendments and acknowledged warnings carried through unchanged ----------------------------
 
 
