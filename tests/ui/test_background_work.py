@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QApplication
 
 from needledesk.store import backup as store_backup
 from needledesk.store import database as store_database
+from needledesk.store import restore as store_restore
 from needledesk.store.backup import list_backups, take_backup
 from needledesk.store.database import DatabaseError
-from needledesk.ui import backup_controller
 from needledesk.ui.backups import RestoreDialog
 from needledesk.ui.tasks import Tasks
 
@@ -164,7 +164,7 @@ def test_restore_runs_on_a_worker_with_the_connection_closed_meanwhile(
     ui_repo.add_client(make_client(first_name="Kept"), by="Jane Smith")
     take_backup(ui_repo.path, tmp_path / "backups", now=datetime(2026, 11, 20, 9, 30))
     ui_repo.add_client(make_client(first_name="Lost"), by="Jane Smith")
-    module = backup_controller._restore_module()
+    module = store_restore
     gate, started, threads = threading.Event(), threading.Event(), []
     real = module.restore_and_record
 
@@ -242,7 +242,7 @@ def test_restoring_at_start_runs_on_a_worker_with_progress(qtbot, tmp_path, monk
     db.write_bytes(bytes(data))
     monkeypatch.setattr(QMessageBox, "question", staticmethod(
         lambda *a: QMessageBox.StandardButton.Yes))
-    module = backup_controller._restore_module()
+    module = store_restore
     gate, started, threads = threading.Event(), threading.Event(), []
     real = module.restore_and_record
 
