@@ -18,6 +18,15 @@ def synchronous_tasks():
     Tasks.synchronous = False
 
 
+@pytest.fixture
+def real_threads():
+    """For the tests of the threaded paths themselves: the real thread pool, not the
+    synchronous shortcut the other window tests use."""
+    Tasks.synchronous = False
+    yield
+    Tasks.synchronous = True
+
+
 @pytest.fixture(autouse=True)
 def no_real_modals(monkeypatch):
     """A modal box would block the test run: every question gets a recorded default answer

@@ -19,14 +19,6 @@ from needledesk.store import restore as store_restore
 from needledesk.store.backup import list_backups, take_backup
 from needledesk.store.database import DatabaseError
 from needledesk.ui.backups import RestoreDialog
-from needledesk.ui.tasks import Tasks
-
-
-@pytest.fixture
-def real_threads():
-    Tasks.synchronous = False
-    yield
-    Tasks.synchronous = True
 
 
 @pytest.fixture

@@ -20,13 +20,6 @@ from needledesk.ui.tasks import Tasks
 
 
 @pytest.fixture
-def real_threads():
-    Tasks.synchronous = False
-    yield
-    Tasks.synchronous = True
-
-
-@pytest.fixture
 def signed_session(ui_repo):
     client = ui_repo.add_client(make_client(), by="Jane Smith")
     session = make_session(client.id, started_at=datetime(2026, 11, 20, 10, 0))
