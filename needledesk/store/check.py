@@ -21,17 +21,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from needledesk.domain.rules import validate_record
+from needledesk.domain.rules import limit_problems, validate_record
 from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
 from needledesk.store.expected_schema import schema_problems
 from needledesk.store.repository import Repository
-
-try:  # the input limits: records stored before them are warned about, not damage
-    from needledesk.domain.rules import limit_problems
-except ImportError:  # pragma: no cover - an older rules module
-    limit_problems = None  # type: ignore[assignment]
-
 
 #: What reading or validating a record whose stored values were tampered with can raise.
 _UNREADABLE = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, AttributeError,
@@ -102,12 +96,10 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
     for record in records:
         name = f"client {record.client.id} ({record.client.full_name})"
         try:
-            if limit_problems is None:
-                problems += [f"{name}: {p}" for p in validate_record(record)]
-            else:
-                problems += [f"{name}: {p}" for p in validate_record(record, limits=False)]
-                warnings += [f"{name}: {p} (stored before this limit; correct it when next "
-                             "edited)" for p in limit_problems(record)]
+            # The input limits: a record stored before them is warned about, not damage.
+            problems += [f"{name}: {p}" for p in validate_record(record, limits=False)]
+            warnings += [f"{name}: {p} (stored before this limit; correct it when next "
+                         "edited)" for p in limit_problems(record)]
         except _UNREADABLE:
             problems.append(f"{name}: a stored value is not of its kind (a date, a number or "
                             "a list); the file was changed behind NeedleDesk's back")
