@@ -4,7 +4,7 @@ and the search key. No queries and no writes here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,34 +30,11 @@ from needledesk.domain.text import (
 )
 from needledesk.errors import ValidationError
 from needledesk.exchange import encode_record, fmt_date
+from needledesk.store.first_page import ClientSearch as ClientSearch
+from needledesk.store.first_page import ClientSummary as ClientSummary
+from needledesk.store.first_page import summary as _first_page_summary
 
 _CHILD_TABLES = ("treated_areas", "serums", "reactions", "acknowledged_warnings", "amendments")
-
-
-@dataclass(frozen=True)
-class ClientSummary:
-    """One row of the client list: enough to find and tell clients apart."""
-
-    id: str
-    first_name: str
-    last_name: str
-    date_of_birth: date | None
-    phone: str | None
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-
-@dataclass(frozen=True)
-class ClientSearch:
-    """The result of a client search: how many match, and the rows read on demand."""
-
-    total: int
-    #: (offset, limit) -> the clients at those rows of the list
-    fetch: Callable[[int, int], list[ClientSummary]]
-    #: a client's row in this list, or None when the search does not find them
-    position: Callable[[str], int | None]
 
 
 @dataclass(frozen=True)
@@ -123,7 +100,7 @@ def _name_rank(client: ClientSummary, tokens: list[str]) -> int:
 
 
 def _summary(row: Sequence[Any]) -> ClientSummary:
-    return ClientSummary(row[0], row[1], row[2], _day(row[3]), row[4])
+    return _first_page_summary(tuple(row))
 
 
 def _raise_if(problems: list[Problem]) -> None:
