@@ -113,6 +113,21 @@ def encode_session(s: Session) -> dict[str, Any]:
     }
 
 
+def encode_course(x: Course) -> dict[str, Any]:
+    """A course; `areas_planned`, `ended_on` and `end_reason` (newer keys) are written only
+    when they hold something, so a course without them reads as files before them did."""
+    plain: dict[str, Any] = {
+        "id": x.id, "concern": x.concern, "planned_sessions": x.planned_sessions,
+        "interval_weeks": x.interval_weeks, "started_on": fmt_date(x.started_on),
+        "notes": x.notes}
+    if x.areas_planned:
+        plain["areas_planned"] = list(x.areas_planned)
+    if x.ended_on is not None or x.end_reason:
+        plain["ended_on"] = fmt_date(x.ended_on)
+        plain["end_reason"] = x.end_reason
+    return plain
+
+
 def encode_record(record: ClientRecord) -> dict[str, Any]:
     c = record.client
     return {
@@ -125,9 +140,7 @@ def encode_record(record: ClientRecord) -> dict[str, Any]:
         "fitzpatrick": c.fitzpatrick,
         "concerns": list(c.concerns),
         "notes": c.notes,
-        "courses": [{"id": x.id, "concern": x.concern, "planned_sessions": x.planned_sessions,
-                     "interval_weeks": x.interval_weeks, "started_on": fmt_date(x.started_on),
-                     "notes": x.notes} for x in record.courses],
+        "courses": [encode_course(x) for x in record.courses],
         "screenings": [{"id": x.id, "date": fmt_date(x.date), "answers": dict(x.answers),
                         "consent_signed": x.consent_signed, "notes": x.notes}
                        for x in record.screenings],
@@ -408,7 +421,7 @@ def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> Clie
     record = ClientRecord(client)
     for _, p, item in r.each(d, "courses", path):
         c = r.obj(item, p, ("id", "concern", "planned_sessions", "interval_weeks", "started_on"),
-                  ("notes",))
+                  ("notes", "areas_planned", "ended_on", "end_reason"))
         if c is None:
             continue
         course_id = _id(r, c, p, ids)
@@ -418,7 +431,10 @@ def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> Clie
         if started is not None and planned is not None and interval is not None:
             record.courses.append(Course(client.id, r.text(c, "concern", p, required=True) or "",
                                          planned, interval, started, course_id,
-                                         r.text(c, "notes", p) or ""))
+                                         r.text(c, "notes", p) or "",
+                                         r.strings(c, "areas_planned", p),
+                                         r.day(c, "ended_on", p),
+                                         r.text(c, "end_reason", p) or ""))
     for _, p, item in r.each(d, "screenings", path):
         s = r.obj(item, p, ("id", "date"), ("answers", "consent_signed", "notes"))
         if s is None:

@@ -1,4 +1,8 @@
-"""Where a client is in their course: "session 3 of 4 — next due 12 Jan 2027"."""
+"""Where a client is in their course: "session 3 of 4 — next due 12 Jan 2027"; which
+course a new session belongs to; and the card's line for a course.
+
+A course ended early (`Course.ended_on`, with its reason) is over: it has no next due date
+and takes no new session. So does a course whose planned sessions are all done."""
 
 from __future__ import annotations
 
@@ -21,11 +25,27 @@ class CourseProgress:
     def finished(self) -> bool:
         return self.planned is not None and self.done >= self.planned
 
-    def describe(self) -> str:
+    @property
+    def ended(self) -> bool:
+        return self.course is not None and self.course.ended_on is not None
+
+    @property
+    def under_way(self) -> bool:
+        """A course that still takes sessions: neither ended early nor complete."""
+        return self.course is not None and not self.ended and not self.finished
+
+    def _count(self) -> str:
         if self.done == 0:
             return "no session yet"
-        count = (f"session {self.done} of {self.planned}" if self.planned
-                 else f"{self.done} session{'s' if self.done != 1 else ''}")
+        return (f"session {self.done} of {self.planned}" if self.planned
+                else f"{self.done} session{'s' if self.done != 1 else ''}")
+
+    def describe(self) -> str:
+        if self.course is not None and self.course.ended_on is not None:
+            return f"{self._count()} — ended early on {day_text(self.course.ended_on)}"
+        if self.done == 0:
+            return "no session yet"
+        count = self._count()
         if self.finished:
             return f"{count} — course complete"
         if self.next_due is None:
@@ -40,8 +60,43 @@ def course_progress(course: Course | None, sessions: list[Session],
                  key=lambda s: s.started_at)
     last = own[-1].started_at.date() if own else None
     weeks = course.interval_weeks if course else default_interval_weeks
+    due = next_due(last, weeks) if last and not (course and course.ended_on) else None
     return CourseProgress(course, len(own), course.planned_sessions if course else None, last,
-                          next_due(last, weeks) if last else None)
+                          due)
+
+
+def course_line(course: Course, sessions: list[Session]) -> str:
+    """The card's line: "Course: acne scars — session 3 of 4, next due 14 Dec 2026"."""
+    progress = course_progress(course, sessions)
+    where = progress._count()
+    if course.ended_on is not None:
+        why = f": {course.end_reason.strip()}" if course.end_reason.strip() else ""
+        state = f"ended early on {day_text(course.ended_on)}{why}"
+    elif progress.finished:
+        state = "course complete"
+    elif progress.done == 0:
+        state = f"first due {day_text(course.started_on)}"
+    elif progress.next_due is not None:
+        state = f"next due {day_text(progress.next_due)}"
+    else:
+        return f"Course: {course.concern} — {where}"
+    return f"Course: {course.concern} — {where}, {state}"
+
+
+def course_under_way(courses: list[Course], sessions: list[Session]) -> Course | None:
+    """The course a new session belongs to: the latest started that is neither ended early
+    nor complete, or None."""
+    under_way = [c for c in courses if course_progress(c, sessions).under_way]
+    return max(under_way, key=lambda c: c.started_on, default=None)
+
+
+def courses_offered(courses: list[Course], sessions: list[Session],
+                    keep: str | None = None) -> list[Course]:
+    """The courses a session may be put in: those under way, and the course `keep` (the
+    session's own) whatever its state, in the order they started."""
+    return sorted((c for c in courses
+                   if c.id == keep or course_progress(c, sessions).under_way),
+                  key=lambda c: c.started_on)
 
 
 def next_due(last: date, weeks: int) -> date | None:

@@ -113,6 +113,15 @@ class Course:
     started_on: date
     id: str = field(default_factory=new_id)
     notes: str = ""
+    #: The areas the course is planned to treat (e.g. "cheeks", "forehead"); may be empty.
+    areas_planned: list[str] = field(default_factory=list)
+    #: Set when the course was ended before its planned sessions were done, with the reason.
+    ended_on: date | None = None
+    end_reason: str = ""
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_on is not None
 
 
 @dataclass

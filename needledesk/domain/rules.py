@@ -35,6 +35,7 @@ from needledesk.domain.model import (
     Screening,
     Session,
 )
+from needledesk.domain.text import day_text
 
 NAME_MAX = 200
 SHORT_TEXT_MAX = 200
@@ -155,7 +156,29 @@ def validate_course(course: Course, *, limits: bool = True) -> list[Problem]:
                PLANNED_SESSIONS_MIN, PLANNED_SESSIONS_MAX, "sessions", required=True)
     _int_range(problems, "interval_weeks", course.interval_weeks,
                INTERVAL_WEEKS_MIN, INTERVAL_WEEKS_MAX, "weeks", required=True)
+    for i, area in enumerate(course.areas_planned):
+        _text(problems, f"areas_planned[{i}]", area, required=True)
+    problems += _course_end_problems(course)
     return problems + (course_limits(course) if limits else [])
+
+
+def _course_end_problems(course: Course) -> list[Problem]:
+    """A course ended early has the day it ended, on or after its start, and a reason."""
+    reason = (course.end_reason or "").strip()
+    if course.ended_on is None:
+        return [Problem("ended_on", "is needed with a reason for ending: give the day the "
+                        "course ended")] if reason else []
+    problems = []
+    if not reason:
+        problems.append(Problem("end_reason", "is needed to end a course early: say why "
+                                f"(up to {SHORT_TEXT_MAX} characters)"))
+    elif len(reason) > SHORT_TEXT_MAX:
+        problems.append(Problem("end_reason", f"is {len(reason)} characters long; at most "
+                                f"{SHORT_TEXT_MAX} allowed"))
+    if course.ended_on < course.started_on:
+        problems.append(Problem("ended_on", f"{day_text(course.ended_on)} is before the "
+                                f"course's start, {day_text(course.started_on)}"))
+    return problems
 
 
 def validate_screening(screening: Screening, *, limits: bool = True,
@@ -399,7 +422,11 @@ def client_limits(client: Client, now: datetime | None = None) -> list[Problem]:
 def course_limits(course: Course) -> list[Problem]:
     return (text_limit_problems("concern", course.concern)
             + text_limit_problems("notes", course.notes, kind="note", limit=NOTE_MAX)
-            + _when_problems("started_on", course.started_on))
+            + _when_problems("started_on", course.started_on)
+            + _when_problems("ended_on", course.ended_on)
+            + text_limit_problems("end_reason", course.end_reason)
+            + [p for i, area in enumerate(course.areas_planned)
+               for p in text_limit_problems(f"areas_planned[{i}]", area)])
 
 
 def screening_limits(screening: Screening, now: datetime | None = None) -> list[Problem]:

@@ -156,6 +156,8 @@ class AuditLog:
             if not everything and kind != "session":
                 continue
             stored = seals.record_hashes(self.db, kind)
+            v3 = seals.v3_hashes(self.db, kind) if kind in seals.V3_RECORDS else {}
+            past_v2 = seals.beyond_v2(self.db, kind)
             expected = {key[1]: row for key, row in latest.items() if key[0] == kind}
             if kind == "settings":
                 problems += _settings_problems(self.db, stored[None], expected.get(None))
@@ -183,7 +185,10 @@ class AuditLog:
                         v1 = seals.v1_seals(self.db)
                     now = v1.get(record_id) if record_id is not None else None
                 elif sealed.startswith(f"{seals.V2}:"):
-                    now = stored[record_id]
+                    # A record sealed before v3's columns existed holds nothing in them.
+                    now = None if record_id in past_v2 else stored[record_id]
+                elif sealed.startswith(f"{seals.V3}:") and kind in seals.V3_RECORDS:
+                    now = v3.get(record_id) if record_id is not None else None
                 else:
                     what = _describe(self.db, kind, record_id)  # a query: only for a problem
                     problems.append(f"{what}: audit row #{row['seq']} holds a seal of an "

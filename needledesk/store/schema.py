@@ -275,3 +275,14 @@ def record_hashes_and_database_id(db: Database) -> None:
             entries.append({"at": now, "who": who, "action": "baseline", "kind": kind,
                             "record_id": record_id, "content_hash": hashes[record_id]})
     _append_audit_v1(db, entries)
+
+
+@_step
+def course_plans(db: Database) -> None:
+    # A course's planned areas (a JSON list of text) and, for a course ended before its
+    # planned sessions were done, the day and the reason. Courses sealed before this step
+    # keep their v2 seals, which cannot cover these columns: `check` requires them empty for
+    # such a course (store.seals, v3).
+    db.execute("ALTER TABLE courses ADD COLUMN areas_planned TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE courses ADD COLUMN ended_on TEXT")
+    db.execute("ALTER TABLE courses ADD COLUMN end_reason TEXT NOT NULL DEFAULT ''")

@@ -16,6 +16,10 @@ digests for known records so a change to a released form cannot go unnoticed.
 - v2 (schema 5): every record (client, course, screening, session with its areas, serums,
   reactions, acknowledged warnings and amendments, and the settings table as one record),
   hashed from its stored columns, in the column order fixed below.
+- v3 (schema 6, `course_plans`): courses, with their planned areas and early ending
+  (`V3_RECORDS`). Every other kind is still written with v2. A course sealed with v2 was
+  sealed before those columns existed: it matches its seal only while they are empty
+  (`beyond_v2`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 V1 = "v1"
 V2 = "v2"
+V3 = "v3"
 CURRENT = V2
 
 #: kind -> (table, key column, columns hashed). Frozen for v2.
@@ -58,6 +63,18 @@ V2_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
 }
 #: The record kinds that carry hashes, in the order `check` reports them.
 KINDS = ("client", "course", "screening", "session", "settings")
+
+#: kind -> (table, key column, columns hashed). Frozen for v3: courses only.
+V3_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "course": ("courses", "id", (
+        *V2_RECORDS["course"][2], "areas_planned", "ended_on", "end_reason")),
+}
+#: The columns v3 added, and the value each holds for a record written before them.
+V3_ADDED_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "course": {"areas_planned": "[]", "ended_on": None, "end_reason": ""},
+}
+#: The version each kind is sealed with when written today.
+WRITTEN: Mapping[str, str] = {kind: V3 if kind in V3_RECORDS else V2 for kind in KINDS}
 
 
 def _plain(value: Any) -> Any:
@@ -134,6 +151,17 @@ def seal_v2(kind: str, rows: Sequence[Mapping[str, Any]],
     return _digest(V2, form)
 
 
+# --- v3: courses with their plan and early ending ------------------------------------------
+
+def seal_v3(kind: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The v3 hash of one course from its stored row (the columns of `V3_RECORDS`)."""
+    columns = V3_RECORDS[kind][2]
+    form: dict[str, Any] = {"form": "needledesk-record", "version": 3, "kind": kind,
+                            "rows": sorted(([r[c] for c in columns] for r in rows),
+                                           key=_canonical)}
+    return _digest(V3, form)
+
+
 def _dicts(cursor: sqlite3.Cursor) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for values in cursor:
@@ -194,13 +222,51 @@ def record_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None
     return {r[key]: seal_v2(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
 
 
+def v3_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """The v3 hash of each stored record of `kind` (a kind of `V3_RECORDS`)."""
+    conn = getattr(db_or_conn, "conn", db_or_conn)
+    wanted = None if ids is None else list(dict.fromkeys(ids))
+    table, key, columns = V3_RECORDS[kind]
+    if not _has_columns(conn, table, columns):
+        return {}   # a file older than v3, read without upgrading: no record has a v3 seal
+    return {r[key]: seal_v3(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
+
+
+def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> bool:
+    present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    return set(columns) <= present
+
+
+def written_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None
+                   ) -> dict[str | None, str]:
+    """Each stored record's hash in the version a write seals it with today (`WRITTEN`)."""
+    if WRITTEN[kind] == V3:
+        return {key: digest for key, digest in v3_hashes(db_or_conn, kind, ids).items()}
+    return record_hashes(db_or_conn, kind, ids)
+
+
+def beyond_v2(db_or_conn: Any, kind: str) -> set[str]:
+    """The records of `kind` holding something in a column v2 did not hash (v3's added
+    columns away from their defaults): a v2 seal cannot have covered them."""
+    added = V3_ADDED_DEFAULTS.get(kind)
+    if not added:
+        return set()
+    conn = getattr(db_or_conn, "conn", db_or_conn)
+    table, key, _columns = V3_RECORDS[kind]
+    if not _has_columns(conn, table, added):
+        return set()
+    return {r[key] for r in _rows(conn, table, key, (key, *added), None)
+            if any(r[c] != default for c, default in added.items())}
+
+
 def record_hash(db_or_conn: Any, kind: str, record_id: str | None) -> str | None:
-    """One record's v2 hash, or None when it is not stored."""
+    """One record's hash as a write seals it today (`WRITTEN`), or None when it is not
+    stored."""
     if kind == "settings":
         return record_hashes(db_or_conn, kind, None).get(None)
     if record_id is None:
         return None   # no such record is stored
-    return record_hashes(db_or_conn, kind, [record_id]).get(record_id)
+    return written_hashes(db_or_conn, kind, [record_id]).get(record_id)
 
 
 def v1_seals(db_or_conn: Any, ids: Iterable[str] | None = None) -> dict[str, str]:

@@ -27,6 +27,7 @@ from needledesk.store.backup import backup_to, take_backup
 from needledesk.store.check import check_database, check_file
 from needledesk.store.database import open_database, open_readonly
 from needledesk.store.repository import Repository
+from needledesk.store.schema import schema_version
 from needledesk.transfer import import_document
 
 SIGNED_AT = datetime(2026, 11, 20, 11, 10)
@@ -173,9 +174,10 @@ def test_an_added_trigger_or_view_is_reported(clinic, db_path):
             "CREATE TRIGGER quiet AFTER INSERT ON clients BEGIN SELECT 1; END")
     problems = _problems(db_path)
     assert problems == [
-        "schema: the trigger quiet is not part of NeedleDesk's schema 5; it was added behind "
-        "NeedleDesk's back",
-        "schema: the view everyone is not part of NeedleDesk's schema 5; it was added behind "
+        f"schema: the trigger quiet is not part of NeedleDesk's schema {schema_version()}; it "
+        "was added behind NeedleDesk's back",
+        f"schema: the view everyone is not part of NeedleDesk's schema {schema_version()}; it "
+        "was added behind "
         "NeedleDesk's back"]
 
 

@@ -118,12 +118,17 @@ def _client(r: dict[str, Any]) -> Client:
 def _course_row(c: Course) -> dict[str, Any]:
     return {"id": c.id, "client_id": c.client_id, "concern": c.concern,
             "planned_sessions": c.planned_sessions, "interval_weeks": c.interval_weeks,
-            "started_on": fmt_date(c.started_on), "notes": c.notes}
+            "started_on": fmt_date(c.started_on), "notes": c.notes,
+            "areas_planned": _json(c.areas_planned), "ended_on": fmt_date(c.ended_on),
+            "end_reason": c.end_reason}
 
 
 def _course(r: dict[str, Any]) -> Course:
     return Course(r["client_id"], r["concern"], r["planned_sessions"], r["interval_weeks"],
-                  date.fromisoformat(r["started_on"]), r["id"], r["notes"])
+                  date.fromisoformat(r["started_on"]), r["id"], r["notes"],
+                  # (a file of schema 5 or older, checked read-only, has no such columns)
+                  json.loads(r.get("areas_planned", "[]")), _day(r.get("ended_on")),
+                  r.get("end_reason", ""))
 
 
 def _screening_row(s: Screening) -> dict[str, Any]:

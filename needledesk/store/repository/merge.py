@@ -299,7 +299,7 @@ class ImportMerge(Writes):
         # Each imported record's hash as stored (read back in batches: names trimmed etc.).
         hashes = {
             "client": seals.record_hashes(self.db, "client", (c.id for c in new_clients)),
-            "course": seals.record_hashes(self.db, "course", (
+            "course": seals.written_hashes(self.db, "course", (
                 c.id for r in batch for c in r.courses if c.id not in existing["courses"])),
             "screening": seals.record_hashes(self.db, "screening", (
                 x.id for r in batch for x in r.screenings if x.id not in existing["screenings"])),

@@ -107,6 +107,12 @@ class Queries(RepositoryBase):
         return [_course(r) for r in self.db.query(
             "SELECT * FROM courses WHERE client_id = ? ORDER BY started_on, rowid", [client_id])]
 
+    def get_course(self, course_id: str) -> Course:
+        rows = list(self.db.query("SELECT * FROM courses WHERE id = ?", [course_id]))
+        if not rows:
+            raise NotFoundError("this course is no longer on record")
+        return _course(rows[0])
+
     def screenings(self, client_id: str) -> list[Screening]:
         return [_screening(r) for r in self.db.query(
             "SELECT * FROM screenings WHERE client_id = ? ORDER BY date, rowid", [client_id])]

@@ -7,7 +7,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from needledesk.domain import amend
@@ -27,6 +27,7 @@ from needledesk.domain.rules import (
 )
 from needledesk.domain.text import (
     compose_acknowledgement,
+    day_text,
 )
 from needledesk.errors import SignedRecordError, ValidationError
 from needledesk.exchange import encode_session, fmt_amount, fmt_date, fmt_time
@@ -117,6 +118,32 @@ class Writes(Queries):
             self._table("courses").insert(_course_row(course))
             self._record("create", "course", course.id, by=by, after=_course_row(course))
         return course
+
+    def update_course(self, course: Course, *, by: str) -> Course:
+        """Change a course's plan (concern, sessions, interval, areas, start, notes), or
+        its ending; it stays with its client. Audited with the values before and after."""
+        _raise_if(validate_course(course))
+        old = self.get_course(course.id)
+        if old.client_id != course.client_id:
+            raise ValidationError([Problem("", "a course stays with the client it was "
+                                              "planned for")])
+        before, after = _course_row(old), _course_row(course)
+        if before == after:
+            raise ValidationError([Problem("", "nothing was changed in the course")])
+        action = "end" if old.ended_on is None and course.ended_on is not None else "update"
+        with self._writing():
+            self._table("courses").update(course.id, after)
+            self._record(action, "course", course.id, by=by, before=before, after=after)
+        return course
+
+    def end_course(self, course_id: str, ended_on: date, reason: str, *, by: str) -> Course:
+        """End a course before its planned sessions are done, on `ended_on`, saying why."""
+        course = self.get_course(course_id)
+        if course.ended_on is not None:
+            raise ValidationError([Problem("ended_on", "this course has already ended, on "
+                                           f"{day_text(course.ended_on)}")])
+        return self.update_course(replace(course, ended_on=ended_on,
+                                          end_reason=reason.strip()), by=by)
 
     def add_screening(self, screening: Screening, *, by: str) -> Screening:
         _raise_if(validate_screening(screening))
