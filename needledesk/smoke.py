@@ -173,6 +173,12 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
         if picture.isNull() or picture.width() < 100 or picture.height() < 100:
             raise SmokeFailure(f"the main window painted as {picture.width()}x"
                                f"{picture.height()} pixels")
+        while not window.attached:   # the records load one loop turn after the first paint
+            if time.monotonic() > deadline:
+                raise SmokeFailure("the records did not load after the window's first paint "
+                                   f"within {EXPOSE_SECONDS:.0f} s")
+            app.processEvents()
+            time.sleep(0.01)
         rows = window.client_model.rowCount()
         if rows != DEMO_CLIENTS:
             raise SmokeFailure(f"the client list shows {rows} rows, not {DEMO_CLIENTS}")
@@ -186,7 +192,8 @@ def _open_window(db_path: Path, state_path: Path) -> list[str]:
             app.processEvents()
             time.sleep(0.01)
         closed = not window.isVisible()
-        window.repo.db.close()
+        if window.attached:
+            window.repo.db.close()
         window.deleteLater()
         app.processEvents()
         modals.stop()

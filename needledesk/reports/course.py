@@ -30,12 +30,13 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus import Paragraph as _Paragraph
 
 from needledesk.domain.consent import consent_age_text, consent_state
 from needledesk.domain.course import course_progress, session_number
 from needledesk.domain.labels import amendment_lines
 from needledesk.domain.model import (
+    ANSWER_TEXT,
+    NOT_APPLICABLE,
     SCREENING_QUESTIONS,
     Amendment,
     Client,
@@ -60,6 +61,7 @@ from needledesk.reports.layout import (
     section,
     styles,
 )
+from needledesk.reports.text import Paragraph as _Paragraph
 from needledesk.reports.text import (
     clean,
     fmt_clock,
@@ -299,6 +301,8 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
                 else "none")
         if unanswered:
             text += f" ({unanswered} unanswered)"
+        for key in screening.not_applicable:
+            text += f"<br/>{markup(SCREENING_QUESTIONS[key])}: {ANSWER_TEXT[NOT_APPLICABLE]}"
         cell: list[Any] = [Paragraph(text, st.cell)]
         if screening.notes.strip():
             cell.append(_in_cell(screening.notes, f"Notes of {fmt_day(screening.date)}", below,

@@ -19,7 +19,6 @@ from reportlab.platypus import (
     Frame,
     KeepInFrame,
     PageTemplate,
-    Paragraph,
     Spacer,
     TableStyle,
 )
@@ -48,6 +47,7 @@ from needledesk.reports.layout import (
     styles,
 )
 from needledesk.reports.text import (
+    Paragraph,
     fmt_clock,
     fmt_day,
     fmt_depth,

@@ -3,7 +3,9 @@
 Anything a person typed goes through `markup` (or `paragraphs`) before it meets a
 `Paragraph`: `AT&T` and `<script>` print as typed instead of breaking the parser, and
 characters DejaVu lacks switch to the fallback font when there is one. Long text is split on
-line breaks and then into chunks, so no single flowable outgrows a page.
+line breaks and then into chunks, so no single flowable outgrows a page. `Paragraph` shapes text
+in Arabic, Hebrew and the like (reportlab then lays a run of right-to-left words out from the
+right).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import unicodedata
 from datetime import date, datetime
 
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import Paragraph as _Paragraph
 
 from needledesk.domain.labels import observed_label
 from needledesk.domain.model import SEVERITY_LABELS
 from needledesk.domain.text import day_text
-from needledesk.reports.fonts import FALLBACK, runs
+from needledesk.reports.fonts import needs_shaping, runs
 
 #: Characters per paragraph for long text: about 30 lines across the page, well under a
 #: frame's height, so splitting a paragraph across pages stays cheap. (Free text goes into
@@ -40,10 +43,37 @@ def clean(text: str | None) -> str:
 def markup(text: str | None) -> str:
     """Paragraph markup that prints `text` exactly as typed; line breaks become <br/>."""
     out = []
-    for piece, fallback in runs(clean(text)):
-        escaped = html.escape(piece, quote=False)
-        out.append(f'<font name="{FALLBACK}">{escaped}</font>' if fallback else escaped)
-    return "".join(out).replace("\n", "<br/>")
+    for line in clean(text).split("\n"):
+        pieces = []
+        for piece, font in runs(line):
+            escaped = html.escape(piece, quote=False)
+            pieces.append(f'<font name="{font}">{escaped}</font>' if font else escaped)
+        out.append("".join(pieces))
+    return "<br/>".join(out)
+
+
+_shaped_styles: dict[int, tuple[ParagraphStyle, ParagraphStyle]] = {}
+
+
+def shaped_style(style: ParagraphStyle) -> ParagraphStyle:
+    """`style` with HarfBuzz shaping on (made once per style)."""
+    known = _shaped_styles.get(id(style))
+    if known is None or known[0] is not style:
+        known = (style, ParagraphStyle(f"{style.name}-shaped", style, shaping=1))
+        _shaped_styles[id(style)] = known
+    return known[1]
+
+
+class Paragraph(_Paragraph):
+    """reportlab's Paragraph, shaped by HarfBuzz when its text holds Arabic, Hebrew, an Indic
+    script or Thai (joined letters, marks in place). Latin text is laid out as before:
+    shaping every word would cost a course record a good part of its time."""
+
+    def __init__(self, text: object, style: ParagraphStyle | None = None, *args: object,
+                 **kwargs: object) -> None:
+        if isinstance(text, str) and style is not None and needs_shaping(text):
+            style = shaped_style(style)
+        super().__init__(text, style, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def chunks(line: str, size: int = CHUNK) -> list[str]:

@@ -13,7 +13,6 @@ from pypdf import PdfReader
 
 from needledesk.domain.guidelines import STANDARD_AREAS
 from needledesk.domain.model import REACTION_KINDS, Observed, Reaction, TreatedArea
-from needledesk.reports import fonts
 from needledesk.reports.build import default_course_name, default_summary_name, session_summary_pdf
 from needledesk.reports.summary import DRAFT_MARK, WHAT_TO_EXPECT, render_session_summary
 from needledesk.reports.text import chunks, markup
@@ -194,15 +193,6 @@ def test_markup_escapes_and_long_lines_split_into_bounded_chunks():
     pieces = chunks(decomposed, 501)
     assert len(pieces) > 2 and "".join(pieces) == decomposed
     assert not any(p.startswith("\u0301") for p in pieces)
-
-
-def test_characters_dejavu_lacks_switch_to_the_fallback_font_when_there_is_one(monkeypatch):
-    fonts.register_fonts()
-    assert list(fonts.runs("Ana 王芳")) == [("Ana 王芳", False)]  # no fallback shipped: boxes
-    monkeypatch.setattr(fonts, "_fallback", frozenset(map(ord, "王芳 ")))
-    assert list(fonts.runs("Ana 王芳 López")) == [("Ana ", False), ("王芳 ", True),
-                                                   ("López", False)]
-    assert markup("A<王") == f'A&lt;<font name="{fonts.FALLBACK}">王</font>'
 
 
 def test_a_name_in_a_script_dejavu_lacks_still_renders(read_pdf, settings):
