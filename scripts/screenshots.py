@@ -82,6 +82,7 @@ def main_window_shots() -> None:
     app = application()
     state = QSettings(str(folder / "state.ini"), QSettings.Format.IniFormat)
     window = open_main_window(db_path, state)
+    window.finish_loading()   # the card and search, loaded right after the first paint
     window.resize(1280, 800)
     window.show()
 

@@ -76,39 +76,90 @@ def open_main_window(db_path: Path | None, state: QSettings | None = None, *, se
     runs once the file is open and before the window reads the settings (the first-run
     set-up; `run_window` passes it, the smoke test and scripts do not).
 
+    A file at this schema with clients in it is painted first and loaded after
+    (`store.first_page`): the window shows the list's first page (or the lock screen) read
+    with plain sqlite3, and the store, the domain rules and the card are imported and
+    attached one loop turn after that first paint (`MainWindow.finish_loading` does it at
+    once for a window that is not shown). Anything else (new, empty, older, newer, another
+    program's) is opened before the window is built, as it always was.
+
     SQLite's whole-file check (`check`, quick_check by default) runs on a thread and is not
-    waited for: a file already at this schema is painted from a read-only connection, and
+    waited for: a file already at this schema is read from a read-only connection, and
     its writer opens only once the check has passed (`ui.startup.GatedRepository`: any write
     before then waits for it). A check that fails after the window is shown runs
     `on_damaged(window, problem)` (default `damaged_after_start`), and no writer is ever
-    opened. A new file, or one needing an upgrade, waits for the check before opening, as
-    before."""
+    opened. A new file, or one needing an upgrade, waits for the check before opening."""
+    from needledesk.store.first_page import read_first_page
     from needledesk.store.integrity import check_in_background, quick_check
 
     path = Path(db_path) if db_path else default_db_path()
     # The check reads the whole file inside SQLite, without the GIL: it runs while the
-    # store and the window's modules import, and on after the window is shown.
+    # window paints and the store's modules import, and on after that.
     checking = check_in_background(path, check or quick_check)
+    state = state or QSettings()
+    first = read_first_page(path)
+    from needledesk.ui.main_window import MainWindow
+
+    if first is None:
+        repo = _open_records(path, checking)
+        if set_up is not None:
+            set_up(repo)
+        window = MainWindow(repo, repo.settings(), state, db_label=str(path))
+        _watch_check(window, repo, on_damaged)
+        return window
+    window = MainWindow(None, None, state, db_label=str(path), first=first)
+
+    def load() -> None:
+        try:
+            repo = _open_records(path, checking)
+            if set_up is not None:
+                set_up(repo)
+            window.attach(repo, repo.settings())
+        except NeedleDeskError as exc:   # the file changed under the first paint
+            _could_not_load(window, exc)
+            return
+        _watch_check(window, repo, on_damaged)
+
+    window.load_after_first_paint(load)
+    return window
+
+
+def _open_records(path: Path, checking):
+    """The repository: read-only until the file check passes when the file is at this
+    schema (writes wait for the check), else opened once the check has passed."""
     from needledesk.store.database import open_checked, open_for_reading
     from needledesk.store.repository import Repository
-    from needledesk.ui.main_window import MainWindow
     from needledesk.ui.startup import FileCheck, GatedRepository
 
-    state = state or QSettings()
     reading = open_for_reading(path)
     if reading is None:   # new, empty or older: written at once, so the check comes first
-        repo = Repository(open_checked(path, checked=checking.result()))
-    else:
-        gate = FileCheck(path, checking)
-        repo = GatedRepository(reading, gate, path)
-    if set_up is not None:
-        set_up(repo)
-    window = MainWindow(repo, repo.settings(), state, db_label=str(path))
+        return Repository(open_checked(path, checked=checking.result()))
+    return GatedRepository(reading, FileCheck(path, checking), path)
+
+
+def _watch_check(window, repo, on_damaged) -> None:
+    """The window's status line says when a write waits for the check; a failed check
+    starts the damaged-file flow."""
+    from needledesk.ui.startup import GatedRepository
+
     if isinstance(repo, GatedRepository):
         repo.on_status = window.statusBar().showMessage   # "" clears it
         damaged = on_damaged or damaged_after_start
         repo.on_damaged = lambda problem: damaged(window, problem)
-    return window
+
+
+def _could_not_load(window, exc: NeedleDeskError) -> None:
+    """Loading after the first paint failed: a damaged file goes to the damaged-file flow,
+    anything else is said plainly and the program ends; nothing was written."""
+    from needledesk.store.database import DamagedDatabaseError
+
+    if isinstance(exc, DamagedDatabaseError):
+        damaged_after_start(window, str(exc))
+        return
+    window.hide()
+    window.deleteLater()
+    QMessageBox.critical(None, "NeedleDesk cannot open the records", str(exc))
+    QApplication.exit(1)
 
 
 _replacements: list = []   # a window opened on a restored backup, kept alive
@@ -120,7 +171,8 @@ def damaged_after_start(window, problem: str) -> None:
     new window opens on it; otherwise the program ends, the damaged file untouched."""
     path = Path(window.db_path)
     state = window.state
-    window.repo.db.close()   # a restore replaces the file: no connection may stay open
+    if window.attached:
+        window.repo.db.close()   # a restore replaces the file: no connection may stay open
     window.hide()            # hide, not close: closing takes a backup of the file
     window.deleteLater()
     if not offer_backup(path, state, problem):

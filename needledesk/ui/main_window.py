@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,24 +28,53 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk import __version__
-from needledesk.domain.model import Client
-from needledesk.domain.rules import latest_screening
 from needledesk.errors import NeedleDeskError
-from needledesk.settings import ClinicSettings
-from needledesk.store.repository import Repository
-from needledesk.ui.audit_view import audit_trail_html
-from needledesk.ui.backup_controller import BackupController
-from needledesk.ui.client_card import ClientCard, screening_summary_html
-from needledesk.ui.lock import IdleWatcher, LockScreen
-from needledesk.ui.models import ClientListModel, HistoryModel
+from needledesk.ui.lock import LockScreen
+from needledesk.ui.models import ClientListModel
 
-if TYPE_CHECKING:   # the editor (and its widgets) loads on first use, not at start-up
+# The first paint needs only the list: the card, the backups, the store and the domain
+# rules load right after it (`MainWindow.attach`), and the editor on first use.
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from needledesk.domain.model import Client
+    from needledesk.settings import ClinicSettings
+    from needledesk.store.first_page import FirstPage
+    from needledesk.store.repository import Repository
+    from needledesk.ui.backup_controller import BackupController
+    from needledesk.ui.client_card import ClientCard
+    from needledesk.ui.lock import IdleWatcher
+    from needledesk.ui.models import HistoryModel
     from needledesk.ui.session_editor import SessionEditor
 
 
+class _FirstPaint(QObject):
+    """Runs `then` two event-loop turns after the window's first Paint event: after the
+    paint pass and whatever it queued (a timer set at show() could fire before the window
+    is drawn, and work queued in the paint's own turn would hold the paint pass's
+    followers back)."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None]):
+        super().__init__(window)
+        self._then = then
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(0, self, self._then))
+        return False
+
 
 class MainWindow(QMainWindow):
-    # The client card's widgets, under the names the window has always had (set in __init__).
+    # Set by `attach` (at once when the window is built on a repository).
+    repo: Repository
+    settings: ClinicSettings
+    backups: BackupController
+    card: ClientCard
+    idle: IdleWatcher
+    backup_timer: QTimer
+    # The client card's widgets, under the names the window has always had (set by attach).
     name_label: QLabel
     details_label: QLabel
     screening_label: QLabel
@@ -61,12 +90,16 @@ class MainWindow(QMainWindow):
     # The editor hidden while the window is locked (unset until then).
     _hidden_editor: SessionEditor | None
 
-    def __init__(self, repo: Repository, settings: ClinicSettings, state: QSettings, *,
-                 db_label: str = "", today=date.today, parent=None):
+    def __init__(self, repo: Repository | None, settings: ClinicSettings | None,
+                 state: QSettings, *, db_label: str = "", today=date.today, parent=None,
+                 first: FirstPage | None = None):
+        """A window on `repo`, or (repo None) a first paint of `first`: the list's first
+        page, the demo banner or the lock screen, until `attach(repo, settings)` (which
+        `open_main_window` calls right after the first paint)."""
         super().__init__(parent)
-        self.repo = repo
-        self._db_path = repo.path
-        self.settings = settings
+        if repo is None and first is None:
+            raise ValueError("a window needs its records or their first page")
+        self._db_path = repo.path if repo is not None else str(first.path)  # type: ignore[union-attr]
         self.state = state
         #: Who the window's own writes (clients, screenings, settings, restores) are credited
         #: to: the person at the PC, the last practitioner when it opened. A session is
@@ -75,21 +108,96 @@ class MainWindow(QMainWindow):
         self.today = today
         self.client: Client | None = None
         self.editor: SessionEditor | None = None
+        self.attached = False      # the records, the card and the backups are in place
+        self._pending_load: Callable[[], None] | None = None
         self.records_open = True   # False once a restore left them unopenable
         self._closing = False      # the backup on closing is under way
         self._may_close = False    # it has reported: the window may close
         self.setWindowTitle("NeedleDesk")
-        self._build(db_label)
+        demo = first.demo if first is not None else repo.is_demo()  # type: ignore[union-attr]
+        self._build(db_label, demo)
+        self._restore_layout()
+        if repo is not None:
+            self.attach(repo, settings if settings is not None else repo.settings())
+        else:
+            assert first is not None
+            self.set_records_enabled(False)
+            if first.locked:   # the first paint of a locked clinic is the lock screen
+                self._show_lock_screen()
+            else:
+                self.client_model.set_search(first.search())
+                self.count_label.setText(_clients_text(first.total))
+            QTimer.singleShot(0, self.search.setFocus)
+
+    def attach(self, repo: Repository, settings: ClinicSettings) -> None:
+        """The records are open: build the card and the backups, list from the repository
+        (the same rows as the first page), show the last client, lock if the clinic locks."""
+        from needledesk.ui.backup_controller import BackupController
+        from needledesk.ui.client_card import ClientCard
+        from needledesk.ui.lock import IdleWatcher
+
+        self.repo = repo
+        self._db_path = repo.path
+        self.settings = settings
+        card = ClientCard()
+        for name in ("name_label", "details_label", "screening_label", "course_label",
+                     "new_session_button", "screening_button", "edit_client_button",
+                     "course_print_button", "course_export_button", "history_model",
+                     "history", "audit_button"):
+            setattr(self, name, getattr(card, name))  # the names the window has always had
+        self.card = card
+        placeholder = self.splitter.replaceWidget(1, card)
+        if placeholder is not None:
+            placeholder.deleteLater()
+        self.idle = IdleWatcher(self.settings.idle_lock_minutes, self)
+        self.idle.idle.connect(self.lock)
+        self.search.textChanged.connect(self.find)
+        self.search.returnPressed.connect(self.open_first_match)
+        self.client_list.selectionModel().currentChanged.connect(self._client_chosen)
+        self.client_list.activated.connect(lambda _index: self.history.setFocus())
+        self.new_session_button.clicked.connect(self.new_session)
+        self.screening_button.clicked.connect(self.record_screening)
+        self.edit_client_button.clicked.connect(self.edit_client)
+        self.course_print_button.clicked.connect(self.print_course_record)
+        self.audit_button.clicked.connect(self.show_audit_trail)
+        self.course_export_button.clicked.connect(self.export_course_record)
+        self.history.doubleClicked.connect(lambda index: self.open_session(
+            self.history_model.session(index.row()).id))
+        self.history.activated.connect(lambda index: self.open_session(
+            self.history_model.session(index.row()).id))
         self.backups = BackupController(self)
-        self._restore()
+        self.attached = True
+        self.set_records_enabled(True)
+        self._show_client(None)
+        self.find(self.search.text())
+        last = self.state.value("last_client")
+        if last:
+            self._select_client(str(last))
+        if self.settings.lock_hash:
+            self.lock()
+        elif self.is_locked:   # the first page saw a lock that the settings do not hold
+            self.unlock()
         self.backup_timer = QTimer(self)
         self.backup_timer.timeout.connect(self._daily_backup)
         self.backup_timer.start(60 * 60 * 1000)  # hourly look: one generation a day
         QTimer.singleShot(60_000, self._daily_backup)
 
+    def load_after_first_paint(self, load: Callable[[], None]) -> None:
+        """Run `load` (which attaches the records) one loop turn after the first paint, or
+        at `finish_loading`, whichever comes first."""
+        self._pending_load = load
+        _FirstPaint(self, self.finish_loading)
+
+    def finish_loading(self) -> None:
+        """Attach now if it has not happened yet (a window that is not shown: scripts and
+        tests). Nothing to do once attached."""
+        load, self._pending_load = self._pending_load, None
+        if load is not None:
+            load()
+
     # --- layout -------------------------------------------------------------------------
 
-    def _build(self, db_label: str) -> None:
+    def _build(self, db_label: str, demo: bool) -> None:
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main-splitter")
 
@@ -108,15 +216,7 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel()
         layout.addWidget(self.count_label)
         self.splitter.addWidget(left)
-
-        card = ClientCard()
-        for name in ("name_label", "details_label", "screening_label", "course_label",
-                     "new_session_button", "screening_button", "edit_client_button",
-                     "course_print_button", "course_export_button", "history_model",
-                     "history", "audit_button"):
-            setattr(self, name, getattr(card, name))  # the names the window has always had
-        self.card = card
-        self.splitter.addWidget(card)
+        self.splitter.addWidget(QWidget())   # the client card's place (`attach`)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         self.lock_screen = LockScreen(self._verify_secret)
@@ -134,34 +234,15 @@ class MainWindow(QMainWindow):
         self.demo_banner.setWordWrap(True)
         self.demo_banner.setStyleSheet(
             "background: #fff3cd; color: #5c4400; padding: 6px; font-weight: 600;")
-        demo = self.repo.is_demo()
         self.demo_banner.setVisible(demo)
         column.addWidget(self.demo_banner)
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         if demo:
             self.setWindowTitle("NeedleDesk — demonstration records")
-        self.idle = IdleWatcher(self.settings.idle_lock_minutes, self)
-        self.idle.idle.connect(self.lock)
         self.status_label = QLabel(db_label)
         self.statusBar().addPermanentWidget(self.status_label)
-
         self._actions()
-        self.search.textChanged.connect(self.find)
-        self.search.returnPressed.connect(self.open_first_match)
-        self.client_list.selectionModel().currentChanged.connect(self._client_chosen)
-        self.client_list.activated.connect(lambda _index: self.history.setFocus())
-        self.new_session_button.clicked.connect(self.new_session)
-        self.screening_button.clicked.connect(self.record_screening)
-        self.edit_client_button.clicked.connect(self.edit_client)
-        self.course_print_button.clicked.connect(self.print_course_record)
-        self.audit_button.clicked.connect(self.show_audit_trail)
-        self.course_export_button.clicked.connect(self.export_course_record)
-        self.history.doubleClicked.connect(lambda index: self.open_session(
-            self.history_model.session(index.row()).id))
-        self.history.activated.connect(lambda index: self.open_session(
-            self.history_model.session(index.row()).id))
-        self._show_client(None)
 
     def _actions(self) -> None:
         def action(menu, text, slot, shortcut=None):
@@ -209,10 +290,10 @@ class MainWindow(QMainWindow):
         found = self.repo.find_clients(text)
         self.client_model.set_search(found)
         if text.strip():
-            self.count_label.setText(f"{found.total:,} of {self.repo.count_clients():,} "
-                                     "clients")
+            self.count_label.setText(f"{found.total:,} of "
+                                     f"{_clients_text(self.repo.count_clients())}")
         else:
-            self.count_label.setText(f"{found.total:,} clients")
+            self.count_label.setText(_clients_text(found.total))
         if self.client is not None:
             row = self.client_model.row_of(self.client.id)
             if row is not None:
@@ -288,6 +369,8 @@ class MainWindow(QMainWindow):
 
         if self.client is None:
             return
+        from needledesk.domain.rules import latest_screening
+
         previous = latest_screening(self.repo.screenings(self.client.id))
         screening = ScreeningDialog.ask(self, self.client.id, previous)
         if screening is None or self._attempt(
@@ -461,6 +544,8 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             QMessageBox.information(self, "Audit trail", "Select a session in the list first.")
             return
+        from needledesk.ui.audit_view import audit_trail_html
+
         session_id = self.history_model.session(index.row()).id
         self.show_text("Audit trail", audit_trail_html(self.repo.audit.history(session_id)))
 
@@ -478,13 +563,17 @@ class MainWindow(QMainWindow):
     def _verify_secret(self, secret: str) -> bool:
         from needledesk.security import verify_secret
 
-        return self.settings.lock_hash is not None and \
+        self.finish_loading()   # a secret typed during the first paint waits for it
+        return self.attached and self.settings.lock_hash is not None and \
             verify_secret(self.settings.lock_hash, secret)
 
     def lock(self) -> None:
         """Hide every client detail (the card and any open session) until unlocked."""
         if not self.settings.lock_hash or self.is_locked:
             return
+        self._show_lock_screen()
+
+    def _show_lock_screen(self) -> None:
         self.pages.setCurrentWidget(self.lock_screen)
         self.menuBar().setEnabled(False)
         if self.editor is not None and self.editor.isVisible():
@@ -498,7 +587,8 @@ class MainWindow(QMainWindow):
         editor, self._hidden_editor = getattr(self, "_hidden_editor", None), None
         if editor is not None:
             editor.show()
-        self.idle.timer.start()
+        if self.attached:
+            self.idle.timer.start()
         self.search.setFocus()
 
     def set_app_lock(self) -> None:
@@ -578,7 +668,7 @@ class MainWindow(QMainWindow):
 
     # --- window state -------------------------------------------------------------------
 
-    def _restore(self) -> None:
+    def _restore_layout(self) -> None:
         geometry = self.state.value("geometry")
         if isinstance(geometry, QByteArray | bytes) and geometry:
             self.restoreGeometry(geometry)
@@ -589,13 +679,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         else:
             self.splitter.setSizes([320, 880])
-        self.find("")
-        last = self.state.value("last_client")
-        if last:
-            self._select_client(str(last))
         QTimer.singleShot(0, self.search.setFocus)
-        if self.settings.lock_hash:
-            self.lock()
 
     def save_state(self) -> None:
         self.state.setValue("geometry", self.saveGeometry())
@@ -606,7 +690,7 @@ class MainWindow(QMainWindow):
         """Closing takes a backup first, on a worker, with "Backing up…" shown; the window
         stays responsive and closes when the backup reports (a failure is said, and the
         window still closes)."""
-        if self._may_close:
+        if self._may_close or not self.attached:   # nothing can have been written yet
             event.accept()
             return
         if self.backups.restoring:
@@ -641,7 +725,8 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, self.close)
 
 
-__all__ = ["MainWindow", "audit_trail_html", "screening_summary_html"]  # moved; still here
+def _clients_text(count: int) -> str:
+    return "1 client" if count == 1 else f"{count:,} clients"
 
 
 def _ask_input(parent, label: str, *, secret: bool = False, number: int | None = None):

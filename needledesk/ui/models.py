@@ -7,6 +7,7 @@ pages (`canFetchMore`/`fetchMore`) so a clinic of thousands draws at once.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -17,12 +18,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from needledesk.domain.model import SEVERITY_LABELS
 from needledesk.domain.text import day_text
-from needledesk.store.repository import ClientSearch, ClientSummary, SessionSummary
+from needledesk.store.first_page import PAGE, ClientSearch, ClientSummary
+
+if TYPE_CHECKING:   # the history's types; the client list is drawn before the store loads
+    from needledesk.store.repository import SessionSummary
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-PAGE = 200
 
 
 def format_date(day: date | None) -> str:
@@ -157,6 +159,8 @@ class HistoryModel(QAbstractTableModel):
 
 def _reaction_text(stored: str) -> str:
     """`erythema 2` -> `erythema (moderate)`."""
+    from needledesk.domain.model import SEVERITY_LABELS
+
     kind, _, severity = stored.rpartition(" ")
     label = SEVERITY_LABELS.get(int(severity)) if severity.isdigit() else None
     return f"{kind} ({label})" if label else stored

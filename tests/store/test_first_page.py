@@ -8,13 +8,13 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from factories import make_client
 
 from needledesk.security import hash_secret
 from needledesk.store import first_page, schema
 from needledesk.store.database import open_database
 from needledesk.store.first_page import read_first_page
 from needledesk.store.repository import Repository
-from tests.factories import make_client
 
 NAMES = ["Ana López", "Ana Lopez", "Ángel Álvarez", "Zoë Ng", "Фёдор Фёдорова",
          "Γιάννης Παπαδόπουλος", "李 小龍", "Mary O'Neill", "jo de la Cruz", "Émile Zola"]

@@ -9,8 +9,9 @@ from factories import make_client, make_course, make_screening, make_session
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
+from needledesk.ui.client_card import screening_summary_html
 from needledesk.ui.client_dialog import ClientDialog
-from needledesk.ui.main_window import MainWindow, screening_summary_html
+from needledesk.ui.main_window import MainWindow
 from needledesk.ui.models import ClientListModel, HistoryModel
 from needledesk.ui.session_editor import SessionEditor
 

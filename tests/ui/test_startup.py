@@ -59,6 +59,7 @@ def _open(qtbot, clinic, state, check, **kw):
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.attached, timeout=5000)
     return window
 
 
@@ -127,6 +128,7 @@ def test_a_check_that_fails_after_the_window_is_shown_writes_nothing(
     window = app_module.open_main_window(clinic, state, check=gated)
     window.show()   # not qtbot.addWidget: the damaged-file flow deletes the window
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.attached, timeout=5000)
     repo = window.repo
     assert window.client_model.total() == CLIENTS
     _damage(clinic)
