@@ -97,20 +97,32 @@ def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[byte
                      what: str) -> None:
     """Build a PDF with `make(reader_repo)` on a worker thread, then call `then(pdf)` on
     the UI thread, unless `parent` was closed and deleted meanwhile. A busy cursor shows
-    meanwhile; a failure becomes a message."""
+    meanwhile; a failure becomes a message. When some text of the PDF (a name in a script
+    no font of this PC has) would print as empty boxes, a message says so first, naming
+    the text and what to install."""
     from PySide6.QtWidgets import QApplication
 
     from needledesk.ui.tasks import Tasks
 
-    def work() -> bytes:
+    def work() -> tuple[bytes, str | None]:
+        from needledesk.reports.fonts import missing_characters, unprintable
+
         reader = repo.reader()
         try:
-            return make(reader)
+            with missing_characters() as missing:
+                data = make(reader)
         finally:
             reader.db.close()
+        return data, next(filter(None, map(unprintable, missing)), None)
+
+    def done(result: tuple[bytes, str | None]) -> None:
+        data, note = result
+        if note:  # say so before the preview or the export shows the empty boxes
+            QMessageBox.warning(parent, "NeedleDesk", note)
+        then(data)
 
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    Tasks.run(work, then, show_failure(parent, what), owner=parent,
+    Tasks.run(work, done, show_failure(parent, what), owner=parent,
               on_finish=QApplication.restoreOverrideCursor)
 
 
