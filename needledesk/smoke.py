@@ -90,10 +90,11 @@ def _check() -> list[str]:
         window_details = _open_window(db_path, folder / "window-state.ini")
         pdf_details = _summary_pdf(db_path, session_id, folder / "summary.pdf")
     printing = _printing()
+    fonts = _shaping_and_fonts()
     _app_lock()
     bundled = "bundle" if getattr(sys, "frozen", False) else "source"
     return [f"NeedleDesk {__version__} ({bundled})", f"{len(RESOURCES)} resources found",
-            *window_details, *pdf_details, printing, "app lock hashed and checked"]
+            *window_details, *pdf_details, printing, *fonts, "app lock hashed and checked"]
 
 
 def _logo_jpeg(icon_path: Path) -> bytes:
@@ -247,6 +248,37 @@ def _summary_pdf(db_path: Path, session_id: str, pdf_path: Path) -> list[str]:
         raise SmokeFailure("the summary's first page renders blank")
     return [f"summary PDF with logo {len(data):,} bytes, {pages.count} page(s) rendered by "
             "QtPdf"]
+
+
+def _shaping_and_fonts() -> list[str]:
+    """HarfBuzz (uharfbuzz) loads and joins Arabic letters; a font of this PC for Chinese,
+    Japanese and Korean names is found, or the line says plainly that there is none (the
+    bundle ships no CJK font: it would not fit the size budget)."""
+    import importlib
+
+    try:  # reportlab only tries it: without it, Arabic would print unjoined
+        importlib.import_module("uharfbuzz")
+    except ImportError as exc:
+        raise SmokeFailure(f"the shaping library uharfbuzz cannot be loaded ({exc})") from None
+    from reportlab.pdfbase.ttfonts import shapeStr
+
+    from needledesk.reports import fonts
+
+    fonts.register_fonts()
+    word = "\u0645\u062d\u0645\u062f"  # an Arabic name, four letters that join
+    shaped = shapeStr(word, fonts.REGULAR, 10, force=True)
+    if str(shaped) == word:
+        raise SmokeFailure("HarfBuzz loaded but left Arabic letters unjoined")
+    found = {fonts.font_for(ord(ch)) for ch in "\u4e2d\u3042\ud55c"}  # 中 あ 한
+    names = sorted(n for n in found if n)
+    if not names:
+        cjk = ("no font for Chinese, Japanese or Korean on this PC: such names would print "
+               "as empty boxes")
+    else:
+        cjk = "CJK fallback font " + "; ".join(fonts.files[n] for n in names)
+        if None in found:
+            cjk += " (not every one of Chinese, Japanese and Korean)"
+    return ["HarfBuzz shapes Arabic", cjk]
 
 
 def _printing() -> str:
