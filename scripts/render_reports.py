@@ -4,7 +4,10 @@ Builds a small clinic in a temporary database (clinic "Lumen Skin Studio" with a
 one client with a five-session course four sessions in, notes, a guideline acknowledgement
 and an amendment), writes the session summary and the course record as PDFs through the same
 code as `needledesk export`, and turns them into PNGs with poppler's `pdftoppm` at 80 dpi:
-docs/screenshots/summary.png and course-record-1.png, -2, -3. Needs no display.
+docs/screenshots/summary.png and course-record-1.png, -2, -3. Then the summaries of two more
+clients, one with an Arabic name (shaped by HarfBuzz, read from the right) and one with a
+Chinese name (set in a font of this PC: Debian's fonts-droid-fallback), at 60 dpi:
+summary-arabic.png and summary-chinese.png. Needs no display.
 """
 
 from __future__ import annotations
@@ -146,8 +149,28 @@ def fill(repo: Repository) -> tuple[str, str]:
     return client.id, ids[-1]
 
 
-def to_png(pdf: Path, page: int, target: Path) -> None:
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page),
+def named_summary(repo: Repository, first: str, last: str, practitioner: str) -> str:
+    """A client named in another script with one signed session; returns the session's id."""
+    client = repo.add_client(Client(first, last, date_of_birth=date(1987, 3, 14),
+                                    phone="+44 7700 900456", concerns=["fine lines"]),
+                             by="Jane Smith")
+    at = datetime(2026, 10, 1, 10, 0)
+    session = Session(
+        client.id, at, practitioner,
+        [TreatedArea("cheeks", 1.0, 3, "even erythema"),
+         TreatedArea("forehead", 0.5, 2, "even erythema")],
+        device=Device(DeviceType.PEN, "Dermapen 4", "16-pin", "L2610A"),
+        anaesthetic=Anaesthetic("LMX4", at - timedelta(minutes=55), at - timedelta(minutes=5)),
+        serums=[Serum("Hyaluronic acid 1%", "HA-2412")],
+        reactions=[Reaction("erythema", 1)],
+        aftercare=["SPF 50 sunscreen every day", "Gentle cleanser"])
+    repo.save_draft(session, by="Jane Smith")
+    repo.sign_session(session.id, at + timedelta(hours=1), by="Jane Smith")
+    return session.id
+
+
+def to_png(pdf: Path, page: int, target: Path, dpi: int = 80) -> None:
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
                     "-singlefile", str(pdf), str(target.with_suffix(""))], check=True)
 
 
@@ -162,12 +185,19 @@ def main() -> int:
     record = folder / "course-record.pdf"
     summary.write_bytes(session_summary_pdf(repo, session_id, today=TODAY))
     record.write_bytes(course_record_pdf(repo, client_id, today=TODAY))
+    named = {"arabic": named_summary(repo, "ليلى", "حداد", "سارة منصور"),
+             "chinese": named_summary(repo, "静怡", "李", "Jane Smith")}
+    for script, named_id in named.items():
+        (folder / f"summary-{script}.pdf").write_bytes(
+            session_summary_pdf(repo, named_id, today=TODAY))
     repo.db.close()
 
     OUT.mkdir(parents=True, exist_ok=True)
     to_png(summary, 1, OUT / "summary.png")
     for page in range(1, COURSE_PAGES + 1):
         to_png(record, page, OUT / f"course-record-{page}.png")
+    for script in named:
+        to_png(folder / f"summary-{script}.pdf", 1, OUT / f"summary-{script}.png", dpi=60)
     print(f"PDFs in {folder}; PNGs in {OUT}")
     return 0
 
