@@ -22,7 +22,6 @@ Writes nothing; imports nothing above the standard library.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,7 +114,7 @@ def read_first_page(path: str | Path, limit: int = PAGE) -> FirstPage | None:
         return None
     try:
         return _read(conn, path, limit)
-    except (sqlite3.Error, ValueError, TypeError):
+    except (sqlite3.Error, ValueError):
         return None
     finally:
         conn.close()
@@ -136,8 +135,9 @@ def _read(conn: sqlite3.Connection, path: Path, limit: int) -> FirstPage | None:
     settings = dict(conn.execute(
         "SELECT key, value FROM settings WHERE key IN ('demo_records', 'lock_hash')"))
     demo = settings.get("demo_records") == "true"
-    lock = settings.get("lock_hash")
-    locked = lock is not None and bool(json.loads(lock))
+    # The lock is stored as JSON: a hash string, or null / "" for none. Anything else,
+    # even a damaged value, paints the lock screen (the settings decide once loaded).
+    locked = settings.get("lock_hash") not in (None, "null", '""')
     rows: tuple[ClientSummary, ...] = ()
     if not locked:   # a locked window paints the lock screen: no name is even read
         rows = tuple(summary(r) for r in conn.execute(

@@ -107,8 +107,18 @@ def test_anything_unsure_takes_the_full_path(tmp_path, case):
     assert read_first_page(path) is None
 
 
-def test_a_damaged_lock_setting_takes_the_full_path(repo, db_path):
+def test_a_damaged_lock_setting_paints_the_lock_screen(repo, db_path):
     fill(repo, 2)
     repo.db.execute("INSERT INTO settings (key, value) VALUES ('lock_hash', '{not json')")
     repo.db.conn.commit()
-    assert read_first_page(db_path) is None
+    page = read_first_page(db_path)
+    assert page is not None and page.locked and page.rows == ()
+
+
+@pytest.mark.parametrize("stored", ["null", '""'])
+def test_no_lock_stored_as_json(repo, db_path, stored):
+    fill(repo, 2)
+    repo.db.execute("INSERT INTO settings (key, value) VALUES ('lock_hash', ?)", [stored])
+    repo.db.conn.commit()
+    page = read_first_page(db_path)
+    assert page is not None and not page.locked and len(page.rows) == 2

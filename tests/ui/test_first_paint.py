@@ -156,3 +156,17 @@ def test_the_first_paint_imports_neither_the_store_nor_the_rules(clinic, tmp_pat
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["rows"] == PAGE
     assert seen["loaded"] == [], f"loaded before the first paint: {seen['loaded']}"
+
+
+def test_a_lock_the_settings_do_not_hold_is_lifted_once_loaded(qtbot, clinic, state):
+    """A damaged stored lock paints the lock screen (no name shown on a doubt); the loaded
+    settings ignore the damaged value, so the window unlocks itself once loaded."""
+    repo = Repository(open_database(clinic))
+    repo.db.execute("INSERT INTO settings (key, value) VALUES ('lock_hash', '{damaged')")
+    repo.db.conn.commit()
+    repo.db.close()
+    window = app_module.open_main_window(clinic, state)
+    qtbot.addWidget(window)
+    assert window.is_locked and window.client_model.rowCount() == 0
+    window.finish_loading()
+    assert not window.is_locked and window.client_model.rowCount() == PAGE
