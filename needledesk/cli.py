@@ -202,7 +202,7 @@ def _run(args) -> int:
         _refuse_output(args)
         info = (backup_to(path, args.output) if args.output
                 else take_backup(path, default_backup_dir(path)))
-        print(f"backup: {info.path} ({info.clients} clients, {info.sessions} sessions)")
+        print(f"backup: {info.path} ({_records(info)})")
         return 0
     if args.command == "restore":
         from needledesk.paths import prepare_db_folder
@@ -216,7 +216,7 @@ def _run(args) -> int:
             restored = restore_and_record(args.file, path, who=_cli_user())
         info = restored.backup
         print(f"restored: {args.file} taken {info.taken_at:%Y-%m-%d %H:%M} "
-              f"({info.clients} clients, {info.sessions} sessions) into {restored.database}")
+              f"({_records(info)}) into {restored.database}")
         if restored.safety is not None:
             print(f"the database as it was is kept in {restored.safety}")
         return 0
@@ -225,8 +225,18 @@ def _run(args) -> int:
     return run_window(args.db)
 
 
+def _records(info) -> str:
+    """"1 client, 12 sessions": what a backup holds."""
+    from needledesk.domain.text import count_text
+
+    return f"{count_text(info.clients, 'client')}, {count_text(info.sessions, 'session')}"
+
+
 def _counts(label: str, counts: dict[str, int]) -> str:
-    parts = [f"{counts.get(k, 0)} {k}" for k in ("clients", "courses", "screenings", "sessions")]
+    from needledesk.domain.text import count_text
+
+    parts = [count_text(counts.get(k, 0), k[:-1])
+             for k in ("clients", "courses", "screenings", "sessions")]
     return f"{label}: " + ", ".join(parts)
 
 

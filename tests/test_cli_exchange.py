@@ -225,7 +225,7 @@ def test_import_prints_guideline_warnings_and_keeps_the_records(capsys, db, tmp_
     code, out, err = run(capsys, "--db", db, "import", path)
 
     assert code == 0
-    assert out.startswith("imported: 1 clients")
+    assert out.startswith("imported: 1 client, ")
     warnings = err.splitlines()
     assert len(warnings) == 2
     assert any(w.startswith("warning: clients[0].sessions[0].areas[1].depth_mm: ")

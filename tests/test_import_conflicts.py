@@ -150,7 +150,7 @@ def test_reimport_of_the_programs_own_export_is_skipped(capsys, stored, tmp_path
     before = state(capsys, stored)
     out = imported(capsys, stored, path)
     assert out == ("imported: 0 clients, 0 courses, 0 screenings, 0 sessions (already present: "
-                   "1 clients, 1 courses, 1 screenings, 1 sessions)")
+                   "1 client, 1 course, 1 screening, 1 session)")
     assert state(capsys, stored) == before
     assert_sound(capsys, stored)
 
@@ -163,7 +163,7 @@ def test_names_with_spaces_around_compare_as_stored(capsys, stored, tmp_path):
     doc["sessions"][0]["areas"][0]["area"] = "cheeks  "
     doc["sessions"][0]["areas"][0]["depth_mm"] = 1.5
     before = state(capsys, stored)
-    assert "already present: 1 clients" in imported(capsys, stored,
+    assert "already present: 1 client, " in imported(capsys, stored,
                                                      write(tmp_path / "s.json", document(doc)))
     assert state(capsys, stored) == before
 
@@ -325,7 +325,7 @@ def test_an_older_export_of_a_session_amended_since_is_the_same(capsys, stored, 
     amend_here(stored, depth=1.0, reason="depth misread again", at=datetime(2026, 11, 23, 9, 0))
     before = state(capsys, stored)
     out = imported(capsys, stored, older)
-    assert out.endswith("(already present: 1 clients, 1 courses, 1 screenings, 1 sessions)")
+    assert out.endswith("(already present: 1 client, 1 course, 1 screening, 1 session)")
     assert state(capsys, stored) == before
     assert len(before[0]["clients"][0]["sessions"][0]["amendments"]) == 3
     assert_sound(capsys, stored)
@@ -340,7 +340,7 @@ def test_an_older_draft_of_a_session_signed_since_is_the_same(capsys, db, tmp_pa
         database.close()
     before = state(capsys, db)
     out = imported(capsys, db, str(tmp_path / "draft.json"))
-    assert "already present: 1 clients, 1 courses, 1 screenings, 1 sessions" in out
+    assert "already present: 1 client, 1 course, 1 screening, 1 session" in out
     assert state(capsys, db) == before
     assert_sound(capsys, db)
 
@@ -384,7 +384,7 @@ def test_a_newer_export_applies_the_amendments_made_elsewhere(capsys, stored, tm
     assert_sound(capsys, stored)
     # and the same file again changes nothing more
     before = state(capsys, stored)
-    assert "already present: 1 clients, 1 courses, 1 screenings, 1 sessions" in imported(
+    assert "already present: 1 client, 1 course, 1 screening, 1 session" in imported(
         capsys, stored, newer)
     assert state(capsys, stored) == before
 

@@ -66,3 +66,8 @@ def read_acknowledgement(text: str) -> tuple[str, str]:
     text, older free-form ones included."""
     code, separator, reason = text.partition(ACK_SEPARATOR)
     return (code, reason) if separator and reason else (text, "")
+
+
+def count_text(count: int, noun: str) -> str:
+    """"1 client", "2 clients", "5,000 clients": a count as people say it."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")

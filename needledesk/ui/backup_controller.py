@@ -147,9 +147,11 @@ class BackupController(QObject):
 
         def done(info) -> None:
             bar.hide()
+            from needledesk.domain.text import count_text
+
             status.showMessage(
-                f"Backed up: {info.clients:,} clients, {info.sessions:,} sessions to "
-                f"{info.path}", 10_000)
+                f"Backed up: {count_text(info.clients, 'client')}, "
+                f"{count_text(info.sessions, 'session')} to {info.path}", 10_000)
 
         def failed(exc: Exception) -> None:
             bar.hide()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from needledesk.domain.text import moment_text
+from needledesk.domain.text import count_text, moment_text
 from needledesk.store.backup import BackupInfo, default_backup_dir
 from needledesk.store.database import DatabaseError
 
@@ -42,8 +42,8 @@ def describe_backup(info: BackupInfo) -> str:
     when = moment_text(info.taken_at)
     if not info.ok:
         return f"{when} — cannot be used: {info.problem}"
-    return (f"{when} — {info.clients:,} clients, {info.sessions:,} sessions, "
-            f"{info.size / 1_000_000:.1f} MB")
+    return (f"{when} — {count_text(info.clients, 'client')}, "
+            f"{count_text(info.sessions, 'session')}, {info.size / 1_000_000:.1f} MB")
 
 
 def restored_text(restored: Restored) -> str:
@@ -52,8 +52,9 @@ def restored_text(restored: Restored) -> str:
     info = restored.backup
     kept = (f"\n\nThe records as they were are kept in {restored.safety}."
             if restored.safety else "")
-    return (f"Restored the backup of {moment_text(info.taken_at)} ({info.clients:,} clients, "
-            f"{info.sessions:,} sessions).{kept}")
+    return (f"Restored the backup of {moment_text(info.taken_at)} "
+            f"({count_text(info.clients, 'client')}, "
+            f"{count_text(info.sessions, 'session')}).{kept}")
 
 
 class _Checked(QObject):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -266,7 +267,7 @@ class MainWindow(QMainWindow):
         action(file_menu, "Backup &folder…", self.choose_backup_folder)
         file_menu.addSeparator()
         app_lock_action = action(file_menu, "App &lock…", self.set_app_lock)
-        self.lock_action = action(file_menu, "Loc&k now", self.lock, "Ctrl+L")
+        self.lock_action = action(file_menu, "Loc&k now", self.lock_now, "Ctrl+L")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -277,6 +278,8 @@ class MainWindow(QMainWindow):
                                settings_action, self.back_up_action, self.restore_action,
                                app_lock_action, self.lock_action, self.find_action)
         help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Keyboard shortcuts…", self.show_shortcuts, "F1")
+        action(help_menu, "A short &guide…", self.show_guide)
         action(help_menu, "&Where the records are…", self.show_locations)
         action(help_menu, "&About NeedleDesk", self.about)
 
@@ -567,6 +570,15 @@ class MainWindow(QMainWindow):
         return self.attached and self.settings.lock_hash is not None and \
             verify_secret(self.settings.lock_hash, secret)
 
+    def lock_now(self) -> None:
+        """Ctrl+L: lock, or say why it cannot (no app lock set)."""
+        if not self.settings.lock_hash:
+            self.statusBar().showMessage(
+                "There is no app lock to lock with: set a password or PIN with "
+                "File › App lock… first.", 10_000)
+            return
+        self.lock()
+
     def lock(self) -> None:
         """Hide every client detail (the card and any open session) until unlocked."""
         if not self.settings.lock_hash or self.is_locked:
@@ -662,6 +674,17 @@ class MainWindow(QMainWindow):
         dialog.open()
         self.locations_dialog = dialog
 
+    def show_shortcuts(self) -> None:
+        from needledesk.ui.help import shortcuts_html, show_page
+
+        actions = [a for menu in self.menuBar().findChildren(QMenu) for a in menu.actions()]
+        self.help_page = show_page(self, "Keyboard shortcuts", shortcuts_html(actions))
+
+    def show_guide(self) -> None:
+        from needledesk.ui.help import GUIDE, show_page
+
+        self.help_page = show_page(self, "NeedleDesk: a short guide", GUIDE)
+
     def about(self) -> None:
         QMessageBox.about(self, "About NeedleDesk",
                           f"NeedleDesk {__version__}\nMicroneedling session records, offline.")
@@ -726,7 +749,9 @@ class MainWindow(QMainWindow):
 
 
 def _clients_text(count: int) -> str:
-    return "1 client" if count == 1 else f"{count:,} clients"
+    from needledesk.domain.text import count_text  # light: no other domain module
+
+    return count_text(count, "client")
 
 
 def _ask_input(parent, label: str, *, secret: bool = False, number: int | None = None):

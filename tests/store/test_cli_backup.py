@@ -16,7 +16,7 @@ def test_backup_then_restore_brings_records_back_and_records_the_restore(tmp_pat
     repo.add_client(make_client(), by="Jane Smith")
     repo.db.close()
     assert main(["--db", str(db), "backup", "-o", str(tmp_path / "b.db")]) == 0
-    assert "1 clients" in capsys.readouterr().out
+    assert "(1 client, 0 sessions)" in capsys.readouterr().out
 
     repo = Repository(open_database(db))
     repo.add_client(make_client(first_name="Later"), by="Jane Smith")

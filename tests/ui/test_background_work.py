@@ -56,7 +56,7 @@ def test_back_up_now_runs_on_a_worker_with_a_progress_bar(qtbot, window, ui_repo
     assert window.statusBar().currentMessage().startswith("Backing up to ")
     qtbot.waitUntil(lambda: bar.maximum() == 4 and bar.value() == 1, timeout=5000)
     gate.set()
-    qtbot.waitUntil(lambda: "Backed up: 1 clients" in window.statusBar().currentMessage(),
+    qtbot.waitUntil(lambda: "Backed up: 1 client, " in window.statusBar().currentMessage(),
                     timeout=10_000)
     assert not bar.isVisible()
     assert len(list((tmp_path / "backups").glob("needledesk-*.db"))) == 1
@@ -144,7 +144,7 @@ def test_the_restore_list_shows_at_once_and_the_checks_fill_in(
     qtbot.waitUntil(lambda: dialog.progress.value() == 2, timeout=10_000)
     assert threads and all(thread is not _ui_thread() for thread in threads)
     newest, older = (dialog.backups.item(row) for row in range(2))
-    assert "1 clients" in newest.text() and "checking" not in newest.text()
+    assert "1 client, " in newest.text() and "checking" not in newest.text()
     assert "cannot be used: " in older.text() and "malformed" in older.text()
     assert not older.flags() & older.flags().ItemIsEnabled
     dialog.backups.setCurrentRow(0)

@@ -22,7 +22,7 @@ def test_back_up_now_writes_a_generation(qtbot, window, ui_repo, tmp_path):
     window.back_up_now()
     (backup,) = (tmp_path / "backups").glob("needledesk-*.db")
     assert Repository(open_database(backup)).count_clients() == 1
-    assert "Backed up: 1 clients" in window.statusBar().currentMessage()
+    assert "Backed up: 1 client, 0 sessions" in window.statusBar().currentMessage()
 
 
 def test_closing_the_window_takes_a_backup(qtbot, ui_repo, state, tmp_path):
@@ -70,7 +70,7 @@ def test_a_damaged_file_at_start_offers_the_newest_good_backup(qtbot, tmp_path, 
         assert "damaged" in str(exc)
     assert db.read_bytes() == damaged_copy.read_bytes(), "nothing written to the damaged file"
     assert app_module.offer_backup(db, state, "the records file is damaged")
-    assert "1 clients" in asked[0]
+    assert "1 client, 0 sessions" in asked[0]
     window = app_module.open_main_window(db, state)
     qtbot.addWidget(window)
     assert window.client_model.total() == 1

@@ -1,0 +1,98 @@
+"""The Help menu's pages: the keyboard shortcuts and a short guide.
+
+The window's own shortcuts are read from its actions, so the list never says a key does
+something it does not; the session editor's come from `EDITOR_KEYS`, which a test checks
+against the editor's real shortcuts.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+#: The session editor's keys: (key as typed, what it does).
+EDITOR_KEYS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+S", "Save the session"),
+    ("Ctrl+P", "Preview and print the client's one-page summary"),
+    ("Ctrl+R", "Fill from this client's previous session"),
+)
+#: Keys that work everywhere.
+GENERAL_KEYS: tuple[tuple[str, str], ...] = (
+    ("Tab / Shift+Tab", "Next / previous field, row by row"),
+    ("Alt + underlined letter", "The button or field with that letter"),
+    ("Enter in the search box", "Open the first client found"),
+    ("Esc", "Close a dialog (it asks first if something was changed)"),
+)
+
+GUIDE = """
+<h3>A session in about a minute</h3>
+<ol>
+<li><b>Find the client</b>: type a few letters of the name, or digits of the phone, in the
+search box (Ctrl+F). Enter opens the first one found. A new client: Ctrl+N.</li>
+<li><b>Screening and consent</b>: before the first session, and again when the card says
+it is due, record the answers and the consent (Screening and consent… on the card).</li>
+<li><b>New session</b> (Ctrl+Shift+N): the areas treated with the needle depth of each,
+the anaesthetic and when it was applied and removed, the serums with their lots, the
+skin's reactions and the aftercare given. Repeat last (Ctrl+R) copies the previous session;
+check the lots it copied. Save (Ctrl+S) as often as you like.</li>
+<li><b>Sign off</b> when the session is complete. A signed session cannot be changed;
+a correction is an amendment with a reason, kept in the audit trail.</li>
+<li><b>Print</b> the one-page summary for the client (Ctrl+P): aftercare and the next
+date are on it.</li>
+</ol>
+<h3>Courses</h3>
+<p>Plan a course on the client's card: the concern, how many sessions, the weeks between
+them and the areas planned. The card and the printed record then show "session 3 of 4" and
+the next date due.</p>
+<h3>Keeping the records safe</h3>
+<p>Everything is kept on this PC in one file. NeedleDesk backs it up every day and on
+closing (File › Back up now, Ctrl+B, at any time), into the backup folder (File › Backup
+folder…): choose a USB stick or a second disk so a backup survives the PC.
+File › Restore a backup… puts one back, keeping the current file beside it. Help › Where
+the records are shows each place.</p>
+<h3>When you step away</h3>
+<p>File › App lock… sets a password or PIN; the window then locks itself after the idle
+minutes you choose, and Ctrl+L locks it at once.</p>
+"""
+
+
+def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
+    """(key, what) for each of the window's actions that has a shortcut, as the menus say
+    it (the & of the mnemonic and any "…" removed)."""
+    rows = []
+    for act in actions:
+        key = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if key:
+            rows.append((key, act.text().replace("&", "").rstrip("…")))
+    return rows
+
+
+def shortcuts_html(actions: list[QAction]) -> str:
+    def table(title: str, rows) -> str:
+        body = "".join(f"<tr><td><b>{escape(key)}</b></td><td>{escape(what)}</td></tr>"
+                       for key, what in rows)
+        return f"<h3>{escape(title)}</h3><table cellpadding=3>{body}</table>"
+
+    return (table("Main window", shortcut_rows(actions)) + table("Session", EDITOR_KEYS)
+            + table("Everywhere", GENERAL_KEYS))
+
+
+def show_page(parent: QWidget, title: str, html: str) -> QDialog:
+    """A closable page of text, parented and freed when closed."""
+    dialog = QDialog(parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.setWindowTitle(title)
+    dialog.resize(620, 560)
+    layout = QVBoxLayout(dialog)
+    text = QTextBrowser()
+    text.setObjectName("help-text")
+    text.setHtml(html)
+    layout.addWidget(text)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    dialog.open()
+    return dialog
