@@ -8,6 +8,7 @@ thread through `Tasks`; only painting (which Qt requires on the UI thread) happe
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRect, QSize, QSizeF, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter
@@ -126,9 +127,52 @@ def build_off_thread(parent: QWidget, repo, make: Callable, then: Callable[[byte
               on_finish=QApplication.restoreOverrideCursor)
 
 
+#: QSettings key: the folder the last PDF was exported to (per PC).
+EXPORT_FOLDER_KEY = "export_folder"
+
+
+def export_folder() -> Path:
+    """Where the next export is offered: the folder of the last one, while it exists, else
+    the user's Documents folder (else their home folder), never the program's own folder."""
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    last = str(QSettings().value(EXPORT_FOLDER_KEY, "") or "")
+    if last and Path(last).is_dir():
+        return Path(last)
+    documents = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation)
+    if documents and Path(documents).is_dir():
+        return Path(documents)
+    return Path.home()
+
+
 def choose_save_path(parent: QWidget, default_name: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, "Export PDF", default_name, "PDF (*.pdf)")
-    return path or None
+    """Ask where to save, starting in `export_folder()`; the folder chosen is remembered."""
+    from PySide6.QtCore import QSettings
+
+    start = export_folder() / Path(default_name).name
+    path, _ = QFileDialog.getSaveFileName(parent, "Export PDF", str(start), "PDF (*.pdf)")
+    if not path:
+        return None
+    QSettings().setValue(EXPORT_FOLDER_KEY, str(Path(path).parent))
+    return path
+
+
+def confirm_saved(parent: QWidget, path: str | Path, what: str = "The PDF") -> QMessageBox:
+    """Say where the file went, with a button that opens its folder (non-blocking)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    path = Path(path)
+    box = QMessageBox(QMessageBox.Icon.Information, "Saved",
+                      f"{what} was saved as {path.name} in {path.parent}.", parent=parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    opener = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Ok)
+    opener.clicked.connect(
+        lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent))))
+    box.open()
+    return box
 
 
 def show_failure(parent: QWidget, what: str) -> Callable[[Exception], None]:

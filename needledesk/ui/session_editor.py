@@ -436,6 +436,7 @@ class SessionEditor(SessionForm, QDialog):
         except NeedleDeskError as exc:
             printing.show_failure(parent, "Saving the PDF")(exc)
             return None
+        printing.confirm_saved(parent, path)
         return path
 
     @staticmethod
