@@ -60,10 +60,54 @@ class ClinicSettings:
     #: minutes after which the window locks itself.
     lock_hash: str | None = None
     idle_lock_minutes: int = 10
+    #: The clinic's country (ISO 3166 code, "GB"): the rules phone numbers written without
+    #: their country code are read by, so `+44 7700 900123` finds `07700 900 123`. A new
+    #: clinic starts with this PC's locale's; "" (a file from before the setting) reads
+    #: only numbers written internationally.
+    country: str = field(default_factory=lambda: default_country())
 
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+#: The clinic's country when this PC's locale names none.
+FALLBACK_COUNTRY = "GB"
+
+
+def default_country() -> str:
+    """The country of this PC's locale (`en_GB.UTF-8` -> "GB"), or FALLBACK_COUNTRY (the C
+    and POSIX locales name none)."""
+    import locale
+    import os
+    import sys
+
+    names = [os.environ.get(key, "") for key in ("LC_ALL", "LC_TELEPHONE", "LANG")]
+    if sys.platform == "win32":
+        import ctypes
+
+        lcid = ctypes.windll.kernel32.GetUserDefaultLCID()  # type: ignore[attr-defined,unused-ignore]
+        names.insert(0, locale.windows_locale.get(lcid, ""))
+    for name in names:
+        region = name.split(".")[0].split("@")[0].replace("-", "_").partition("_")[2]
+        if len(region) == 2 and region.isalpha() and region.upper() in phone_regions():
+            return region.upper()
+    return FALLBACK_COUNTRY
+
+
+def phone_regions() -> frozenset[str]:
+    """The countries whose phone numbering `phonenumbers` knows (ISO 3166 codes)."""
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+def country_problems(code: str) -> list[Problem]:
+    """A country must be one whose phone numbers can be read (or "" for none chosen)."""
+    if code == "" or code in phone_regions():
+        return []
+    return [Problem("country", f"Clinic's country: “{code}” is not a country code such as "
+                               "GB, US or DE")]
 
 
 def currency_problems(code: str) -> list[Problem]:
@@ -103,6 +147,7 @@ def table_problems(path: str, rows: list[tuple[str, float, float]], *, what: str
 def validate_settings(settings: ClinicSettings) -> list[Problem]:
     """Every rule a stored ClinicSettings must keep, for the dialog and the store alike."""
     problems = currency_problems(settings.currency)
+    problems += country_problems(settings.country)
     if settings.page_size not in PAGE_SIZES:
         problems.append(Problem("page_size", f"{settings.page_size!r} is not one of "
                                 + ", ".join(PAGE_SIZES)))

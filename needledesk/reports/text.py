@@ -13,11 +13,17 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import weakref
 from datetime import date, datetime
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Spacer
 from reportlab.platypus import Paragraph as _Paragraph
+from reportlab.platypus.paragraph import (  # type: ignore[attr-defined]
+    cleanBlockQuotedText,
+    textTransformFrags,
+)
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
 from needledesk.domain.labels import observed_label
 from needledesk.domain.model import SEVERITY_LABELS
@@ -64,15 +70,51 @@ def shaped_style(style: ParagraphStyle) -> ParagraphStyle:
     return known[1]
 
 
+#: Per style, the fragment reportlab's parser makes of a plain word in it (a weak mapping:
+#: a style that is gone takes its entry along).
+_plain_frag: weakref.WeakKeyDictionary[ParagraphStyle, ParaFrag | None] = (
+    weakref.WeakKeyDictionary())
+
+
+def _plain_frags(text: str, style: ParagraphStyle) -> list[ParaFrag] | None:
+    """What reportlab's parser would make of `text` in `style` when the text holds no markup
+    at all (no tag, no entity): one fragment, the style's, with the text cleaned as the
+    parser cleans it. None when the text has markup (the parser then reads it). A course
+    record has hundreds of such cells; parsing each with a new HTML parser was a fifth of
+    its time. Same fragments, same PDF (tests/reports/test_plain_paragraphs.py)."""
+    if "<" in text or "&" in text:
+        return None
+    cleaned = cleanBlockQuotedText(text)
+    if not cleaned:
+        return None
+    if style not in _plain_frag:
+        parsed_style, frags, bullet = ParaParser().parse("x", style)  # type: ignore[no-untyped-call]
+        usable = parsed_style is style and frags is not None and len(frags) == 1 and not bullet
+        _plain_frag[style] = frags[0] if usable else None
+    template = _plain_frag[style]
+    if template is None:
+        return None
+    frags = [template.clone(text=cleaned)]
+    textTransformFrags(frags, style)
+    return frags
+
+
 class Paragraph(_Paragraph):
     """reportlab's Paragraph, shaped by HarfBuzz when its text holds Arabic, Hebrew, an Indic
     script or Thai (joined letters, marks in place). Latin text is laid out as before:
-    shaping every word would cost a course record a good part of its time."""
+    shaping every word would cost a course record a good part of its time. Text without
+    markup skips the parser (`_plain_frags`)."""
 
     def __init__(self, text: object, style: ParagraphStyle | None = None, *args: object,
                  **kwargs: object) -> None:
         if isinstance(text, str) and style is not None and needs_shaping(text):
             style = shaped_style(style)
+        if (isinstance(text, str) and style is not None and not args and not kwargs
+                and not getattr(style, "bulletText", None)):
+            frags = _plain_frags(text, style)
+            if frags is not None:
+                super().__init__(text, style, frags=frags)
+                return
         super().__init__(text, style, *args, **kwargs)  # type: ignore[arg-type]
 
 

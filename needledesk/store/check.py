@@ -26,6 +26,7 @@ from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
 from needledesk.store.expected_schema import schema_problems
 from needledesk.store.repository import Repository
+from needledesk.store.search import search_text_problems
 
 #: What reading or validating a record whose stored values were tampered with can raise.
 _UNREADABLE = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, AttributeError,
@@ -118,6 +119,10 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
             found, notes = [_reading("audit", exc)], []
         problems += found
         warnings += notes
+    try:
+        problems += search_text_problems(db)
+    except sqlite3.DatabaseError as exc:
+        problems.append(_reading("clients' search words", exc))
     return report
 
 

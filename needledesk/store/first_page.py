@@ -40,6 +40,7 @@ SCHEMA_STEPS: tuple[str, ...] = (
     "0004_client_list_order",
     "0005_record_hashes_and_database_id",
     "0006_course_plans",
+    "0007_client_search_text",
 )
 #: How many rows the client list reads at a time (`ui.models.PAGE` uses the same).
 PAGE = 200

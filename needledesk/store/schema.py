@@ -8,12 +8,15 @@ NeedleDesk can be recognised and refused before anything touches it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from anyascii import anyascii
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -286,3 +289,106 @@ def course_plans(db: Database) -> None:
     db.execute("ALTER TABLE courses ADD COLUMN areas_planned TEXT NOT NULL DEFAULT '[]'")
     db.execute("ALTER TABLE courses ADD COLUMN ended_on TEXT")
     db.execute("ALTER TABLE courses ADD COLUMN end_reason TEXT NOT NULL DEFAULT ''")
+
+
+# --- frozen helpers of step `client_search_text` (a copy of domain.search as it stood) -----
+
+_SPELLINGS_V1: dict[str, tuple[str, ...]] = {
+    "ё": ("e", "yo", "jo"), "й": ("y", "i", "j"), "х": ("kh", "h"), "ц": ("ts", "c", "tz"),
+    "ж": ("zh", "j"), "щ": ("shch", "sch"), "я": ("ya", "ia", "ja"), "ю": ("yu", "iu", "ju"),
+    "ы": ("y", "i"), "ъ": ("",), "ь": ("",), "є": ("ye", "ie"), "ї": ("yi", "i"),
+    "ου": ("ou",), "αι": ("ai", "e"), "ει": ("ei", "i"), "οι": ("oi", "i"), "αυ": ("av", "af"),
+    "ευ": ("ev", "ef"), "μπ": ("mp", "b"), "ντ": ("nt", "d"), "γγ": ("ng", "gg"),
+    "γκ": ("gk", "g"), "β": ("v", "b"), "η": ("i", "e"), "υ": ("y", "i"),
+    "χ": ("ch", "h", "kh"), "φ": ("f", "ph"), "ξ": ("x", "ks"), "ω": ("o",),
+}
+_EXTRA_FOLDS_V1 = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "æ": "ae",
+                                 "œ": "oe", "ı": "i", "þ": "th"})
+
+
+def _fold_v1(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed
+                   if not unicodedata.combining(ch)).translate(_EXTRA_FOLDS_V1)
+
+
+def _digits_v1(text: str | None) -> str:
+    return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+def _spellings_v1(word: str) -> list[str]:
+    letters = "".join(ch if ch in "ёйї" else _fold_v1(ch) for ch in word)
+    parts: list[tuple[str, ...]] = []
+    at = 0
+    while at < len(letters):
+        pair = letters[at:at + 2]
+        if len(pair) == 2 and pair in _SPELLINGS_V1:
+            parts.append(_SPELLINGS_V1[pair])
+            at += 2
+            continue
+        parts.append(_SPELLINGS_V1.get(letters[at]) or (_fold_v1(anyascii(letters[at])),))
+        at += 1
+    found: list[str] = []
+    firsts = "".join(p[0] for p in parts)
+    seconds = "".join(p[min(1, len(p) - 1)] for p in parts)
+    for candidate in itertools.chain((firsts, seconds, _fold_v1(anyascii(word))),
+                                     ("".join(c) for c in itertools.product(*parts))):
+        spelt = "".join(ch for ch in candidate if ch.isalnum())
+        if spelt and spelt not in found:
+            found.append(spelt)
+        if len(found) >= 8:
+            break
+    return found
+
+
+def _phone_digits_v1(phone: str | None, country: str) -> list[str]:
+    # Imported here: start-up never needs it once the file is at this schema.
+    import phonenumbers
+
+    written = _digits_v1(phone)
+    if not written:
+        return []
+    found = [written]
+    try:
+        number = phonenumbers.parse(phone or "", country or None)
+    except phonenumbers.NumberParseException:
+        return found
+    if phonenumbers.is_possible_number(number):
+        for form in (phonenumbers.PhoneNumberFormat.E164, phonenumbers.PhoneNumberFormat.NATIONAL):
+            run = _digits_v1(phonenumbers.format_number(number, form))
+            if run and run not in found:
+                found.append(run)
+    return found
+
+
+def _search_text_v1(first_name: str, last_name: str, phone: str | None, country: str) -> str:
+    lowered = unicodedata.normalize("NFC", f"{last_name} {first_name}".casefold())
+    found: list[str] = []
+    for word in "".join(ch if ch.isalnum() else " " for ch in lowered).split():
+        for spelt in (_fold_v1(word), *_spellings_v1(word)):
+            if spelt not in found:
+                found.append(spelt)
+    return "".join(f" {w}" for w in (*found, *_phone_digits_v1(phone, country)))
+
+
+def _clinic_country_v1(db: Database) -> str:
+    """The clinic's country as stored (a JSON string), or "" when none is."""
+    row = db.execute("SELECT value FROM settings WHERE key = 'country'").fetchone()
+    try:
+        value = json.loads(row[0]) if row else ""
+    except ValueError:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+@_step
+def client_search_text(db: Database) -> None:
+    # What a client is found by beside the sort key: Latin spellings of names in other
+    # scripts and the phone's international and national digits (domain.search). Derived,
+    # not sealed: `check` recomputes it (store.search). Frozen copy above, never today's.
+    db.execute("ALTER TABLE clients ADD COLUMN search_text TEXT NOT NULL DEFAULT ''")
+    country = _clinic_country_v1(db)
+    rows = db.execute("SELECT id, first_name, last_name, phone FROM clients").fetchall()
+    for client_id, first_name, last_name, phone in rows:
+        db.execute("UPDATE clients SET search_text = ? WHERE id = ?",
+                   [_search_text_v1(first_name, last_name, phone, country), client_id])

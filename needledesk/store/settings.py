@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from needledesk.domain.guidelines import ContactTime, DepthRange
 from needledesk.errors import ValidationError
 from needledesk.settings import PAGE_SIZES, ClinicSettings, validate_settings
+from needledesk.store.search import clinic_country, refresh_search_texts
 
 
 def _encode(name: str, value: Any) -> Any:
@@ -46,7 +47,9 @@ def load_settings(db: Database) -> ClinicSettings:
     """Stored values over the declared defaults; unknown or damaged keys are ignored."""
     settings = ClinicSettings()
     known = {f.name for f in fields(ClinicSettings)}
+    stored = set()
     for key, raw in db.execute("SELECT key, value FROM settings").fetchall():
+        stored.add(key)
         if key in known:
             try:
                 setattr(settings, key, _decode(key, json.loads(raw)))
@@ -54,6 +57,10 @@ def load_settings(db: Database) -> ClinicSettings:
                 continue
     if settings.page_size not in PAGE_SIZES:
         settings.page_size = "A4"
+    if stored & known and "country" not in stored:
+        # Settings saved before this one existed: "" (none chosen) rather than this PC's
+        # locale, as the clients' search digits were made (`store.search.clinic_country`).
+        settings.country = ""
     return settings
 
 
@@ -62,10 +69,14 @@ def save_settings(db: Database, settings: ClinicSettings) -> None:
     if problems:
         raise ValidationError(problems)
     with db.atomic():
+        country_before = clinic_country(db)
         for f in fields(ClinicSettings):
             value = json.dumps(_encode(f.name, getattr(settings, f.name)), ensure_ascii=False)
             db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [f.name, value])
+        if settings.country != country_before:
+            # Numbers written nationally read differently in another country's rules.
+            refresh_search_texts(db, settings.country)
 
 
 def settings_summary(settings: ClinicSettings) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from needledesk.domain.contact import contact_problems
 from needledesk.domain.model import COMMON_CONCERNS, Client, new_id
 from needledesk.domain.rules import Problem, validate_client
 from needledesk.ui.forms import (
@@ -222,7 +223,9 @@ class ClientDialog(QDialog):
         return Client(id=self._client_id, **values)
 
     def problems(self) -> list[Problem]:
-        return [named(p, FIELD_NAMES) for p in validate_client(self.client())]
+        client = self.client()
+        return [named(p, FIELD_NAMES) for p in
+                validate_client(client) + contact_problems(client, self._original)]
 
     def revalidate(self) -> bool:
         """Show each problem beside its field; Save is enabled only when there are none."""

@@ -31,6 +31,23 @@ def format_date(day: date | None) -> str:
     return day_text(day)
 
 
+#: How many of the phone's last digits the list shows beside a name.
+PHONE_TAIL = 3
+
+
+def list_text(client: ClientSummary) -> str:
+    """A row of the client list: the name, then what tells namesakes apart, the date of
+    birth as the card writes it and the phone's last digits: `López, Ana · 14 Jul 1990 ·
+    …123`."""
+    parts = [f"{client.last_name}, {client.first_name}"]
+    if client.date_of_birth:
+        parts.append(format_date(client.date_of_birth))
+    tail = "".join(ch for ch in client.phone or "" if ch.isdigit())[-PHONE_TAIL:]
+    if tail:
+        parts.append(f"…{tail}")
+    return " · ".join(parts)
+
+
 class ClientListModel(QAbstractListModel):
     """The client list. Rows come from a `ClientSearch` a page at a time (`fetchMore`), so
     a clinic of thousands shows its first page without reading every client."""
@@ -90,7 +107,7 @@ class ClientListModel(QAbstractListModel):
             return None
         client = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{client.last_name}, {client.first_name}"
+            return list_text(client)
         if role == Qt.ItemDataRole.ToolTipRole:
             parts = [client.full_name]
             if client.date_of_birth:

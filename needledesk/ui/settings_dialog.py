@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,9 +51,12 @@ from needledesk.domain.text import fold
 from needledesk.settings import (
     CONTACT_MAX_MINUTES,
     CONTACT_MIN_MINUTES,
+    FALLBACK_COUNTRY,
     PAGE_SIZES,
     ClinicSettings,
     currency_problems,
+    default_country,
+    phone_regions,
     table_problems,
 )
 from needledesk.ui.forms import FieldMessage, route, save_cancel_buttons, with_message
@@ -413,6 +416,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.interval.setRange(INTERVAL_WEEKS_MIN, INTERVAL_WEEKS_MAX)
         self.interval.setSuffix(" weeks")
         self.interval.setToolTip("Between sessions that belong to no course")
+        self.country = country_box()
 
         page = QWidget()
         form = QFormLayout()
@@ -429,6 +433,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                  buddy=self.currency)
         _add_row(form, "Page si&ze:", self.page_size)
         _add_row(form, "Default &interval:", self.interval)
+        _add_row(form, "Clinic's c&ountry:", self.country)
         return page
 
     def _people_page(self) -> QWidget:
@@ -507,6 +512,8 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.currency.setText(settings.currency)
         self.page_size.setCurrentIndex(max(self.page_size.findText(settings.page_size), 0))
         self.interval.setValue(settings.default_interval_weeks)
+        # A file from before the setting has none: this PC's country is offered.
+        set_country(self.country, settings.country or default_country())
         self.practitioners.set_items(settings.practitioners)
         self.aftercare.set_items(settings.aftercare)
         self.aftercare_text.setPlainText(settings.aftercare_text)
@@ -523,6 +530,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
             currency=self.currency.text().strip().upper(),
             page_size=self.page_size.currentText(),
             default_interval_weeks=self.interval.value(),
+            country=self.country.currentData() or "",
             practitioners=self.practitioners.items(),
             aftercare=self.aftercare.items(),
             aftercare_text=self.aftercare_text.toPlainText().strip(),
@@ -580,6 +588,30 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
             return dialog.settings() if accepted else None
         finally:
             dialog.deleteLater()
+
+
+def country_box() -> QComboBox:
+    """The clinic's country, by name with its calling code ("United Kingdom (+44)"): the
+    rules phone numbers written without a country code are read by when searching."""
+    import phonenumbers
+
+    box = QComboBox()
+    names = []
+    for code in phone_regions():
+        territory = QLocale.codeToTerritory(code)
+        name = QLocale.territoryToString(territory) \
+            if territory != QLocale.Country.AnyTerritory else code
+        names.append((fold(name), name, code))
+    for _key, name, code in sorted(names):
+        box.addItem(f"{name} (+{phonenumbers.country_code_for_region(code)})", code)
+    box.setToolTip("Phone numbers written without their country code are read by this "
+                   "country's rules: +44 7700 900123 then finds 07700 900 123")
+    return box
+
+
+def set_country(box: QComboBox, code: str) -> None:
+    index = box.findData(code)
+    box.setCurrentIndex(index if index >= 0 else max(box.findData(FALLBACK_COUNTRY), 0))
 
 
 def _add_row(form: QFormLayout, text: str, field: QWidget, *,

@@ -28,6 +28,7 @@ from needledesk.store.check import check_database, check_file
 from needledesk.store.database import open_database, open_readonly
 from needledesk.store.repository import Repository
 from needledesk.store.schema import schema_version
+from needledesk.store.search import clinic_country, refresh_search_texts
 from needledesk.transfer import import_document
 
 SIGNED_AT = datetime(2026, 11, 20, 11, 10)
@@ -213,6 +214,8 @@ def _rewrite_trail(db_path, edit_sql):
     conn = sqlite3.connect(db_path)
     try:
         conn.execute(edit_sql)
+        # What is derived from the records is made to agree too (the search words).
+        refresh_search_texts(conn, clinic_country(conn))
         conn.execute("DROP TRIGGER audit_refuses_update")
         conn.execute("DROP TRIGGER audit_refuses_delete")
         rows = [dict(zip([d[0] for d in conn.execute("SELECT * FROM audit").description], r,

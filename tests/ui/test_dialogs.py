@@ -304,7 +304,8 @@ def test_load_then_settings_gives_the_same_back(qtbot, tmp_path):
         anaesthetics={"Numbit": ContactTime(15, 40)},
         area_depths={"décolletage": DepthRange(0.25, 0.5)}, default_interval_weeks=8,
         # set through File > App lock…, not this dialog: carried through unchanged
-        lock_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", idle_lock_minutes=5)
+        lock_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", idle_lock_minutes=5,
+        country="ES")
     defaults = ClinicSettings()
     # Every setting is set away from its default, so a field the dialog forgot would show.
     assert [f.name for f in fields(ClinicSettings)

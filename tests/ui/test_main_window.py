@@ -54,7 +54,7 @@ def test_create_a_client_and_find_them_by_an_accented_name(qtbot, window, ui_rep
     window.find_action.trigger()
     _type(qtbot, window.search, "lope")
     assert window.client_model.rowCount() == 1
-    assert window.client_model.data(window.client_model.index(0, 0)) == "López, Ana"
+    assert window.client_model.data(window.client_model.index(0, 0)) == "López, Ana · …100"
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
     assert window.client.full_name == "Ana López"
     _type(qtbot, window.search, "ana lo")

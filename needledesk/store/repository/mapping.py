@@ -24,6 +24,7 @@ from needledesk.domain.model import (
 from needledesk.domain.rules import (
     Problem,
 )
+from needledesk.domain.search import reads_as
 from needledesk.domain.text import (
     digits,
     fold,
@@ -85,9 +86,8 @@ def _words(text: str) -> str:
 
 
 def _reads_as(name: str, tokens: list[str]) -> bool:
-    words = _words(name).split()
-    return len(words) >= len(tokens) and all(
-        word.startswith(token) for word, token in zip(words, tokens, strict=False))
+    """The name's words start with the typed words in order (in any of their spellings)."""
+    return reads_as(name, tokens)
 
 
 def _name_rank(client: ClientSummary, tokens: list[str]) -> int:

@@ -21,6 +21,7 @@ from needledesk.domain.model import (
     Session,
     TreatedArea,
 )
+from needledesk.domain.search import Term, query_terms
 from needledesk.domain.text import (
     read_acknowledgement,
 )
@@ -37,9 +38,14 @@ from needledesk.store.repository.mapping import (
     _screening,
     _session,
     _summary,
-    _words,
 )
+from needledesk.store.search import clinic_country
 from needledesk.store.settings import load_settings
+
+
+def _like(text: str) -> str:
+    """Typed text as a LIKE pattern's literal part (search texts hold no % or _)."""
+    return text.replace("%", "").replace("_", "")
 
 
 class Queries(RepositoryBase):
@@ -54,12 +60,17 @@ class Queries(RepositoryBase):
         return count
 
     @staticmethod
-    def _matching(tokens: list[str]) -> tuple[str, list[str]]:
-        """WHERE clause (or "1") for clients whose name words start with each typed word, or
-        whose phone holds the digits typed."""
-        where = " AND ".join("search_key LIKE ?" for _ in tokens) or "1"
-        params = [f"%{t}%" if t.isdigit() else f"% {t}%" for t in tokens]
-        return where, params
+    def _matching(terms: list[Term]) -> tuple[str, list[str]]:
+        """WHERE clause (or "1") for clients whose name words (or their Latin spellings)
+        start with each typed word, or whose phone holds the digits typed, as written or as
+        the number reads in the clinic's country (`domain.search`)."""
+        clauses, params = [], []
+        for term in terms:
+            clauses.append("(" + " OR ".join("search_text LIKE ?"
+                                             for _ in term.alternatives) + ")")
+            params += [f"% {_like(a)}%" if term.word else f"%{_like(a)}%"
+                       for a in term.alternatives]
+        return " AND ".join(clauses) or "1", params
 
     def search_clients(self, query: str = "", limit: int | None = None) -> list[ClientSummary]:
         """Clients whose name words start with each typed word (or whose phone holds the
@@ -70,10 +81,11 @@ class Queries(RepositoryBase):
     def find_clients(self, query: str = "") -> ClientSearch:
         """A search whose rows are read a page at a time, in list order, so a clinic of
         thousands draws its first page without reading every client."""
-        tokens = _words(query).split()
-        where, params = self._matching(tokens)
+        terms = query_terms(query, clinic_country(self.db))
+        tokens = [t.alternatives[0] for t in terms if t.word]
+        where, params = self._matching(terms)
         columns = "SELECT id, first_name, last_name, date_of_birth, phone FROM clients"
-        if len(tokens) > 1:
+        if len(terms) > 1:
             # "ana lo" should put Ana López before Lorenzo Anaya: rank the names that read
             # as typed (first then last, or last then first) ahead of scattered matches.
             # Two words narrow the list to a handful, so ranking them all here is cheap.

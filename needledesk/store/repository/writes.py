@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from needledesk.domain import amend
+from needledesk.domain.contact import contact_problems
 from needledesk.domain.model import (
     Amendment,
     Client,
@@ -25,6 +26,7 @@ from needledesk.domain.rules import (
     validate_screening,
     validate_session,
 )
+from needledesk.domain.search import search_text
 from needledesk.domain.text import (
     compose_acknowledgement,
     day_text,
@@ -43,6 +45,7 @@ from needledesk.store.repository.mapping import (
     search_key,
 )
 from needledesk.store.repository.queries import Queries
+from needledesk.store.search import clinic_country
 from needledesk.store.settings import save_settings, settings_summary
 
 
@@ -90,10 +93,12 @@ class Writes(Queries):
             "email": client.email, "fitzpatrick": client.fitzpatrick,
             "concerns": _json(client.concerns), "notes": client.notes,
             "search_key": search_key(client),
+            "search_text": search_text(client.first_name, client.last_name, client.phone,
+                                       clinic_country(self.db)),
         }
 
     def add_client(self, client: Client, *, by: str) -> Client:
-        _raise_if(validate_client(client))
+        _raise_if(validate_client(client) + contact_problems(client))
         now = fmt_time(self._now())
         with self._writing():
             self._table("clients").insert(self._client_row(client) | {"created_at": now,
@@ -102,8 +107,9 @@ class Writes(Queries):
         return client
 
     def update_client(self, client: Client, *, by: str) -> Client:
-        _raise_if(validate_client(client))
         old = self.get_client(client.id)
+        # A phone or email already stored was accepted then: only a changed one is checked.
+        _raise_if(validate_client(client) + contact_problems(client, old))
         row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
         with self._writing():
             self._table("clients").update(client.id, row)
