@@ -23,6 +23,7 @@ them: a change here needs a new step that recomputes the stored texts).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
 from dataclasses import dataclass
@@ -90,6 +91,16 @@ def words(text: str) -> list[str]:
 def spellings(word: str) -> list[str]:
     """The ASCII spellings of one word, most usual first (`фёдорова` -> `fedorova`,
     `fyodorova`, ...); a Latin word gives its folded self."""
+    return list(_spellings(word))
+
+
+@functools.lru_cache(maxsize=8192)
+def _spellings(word: str) -> tuple[str, ...]:
+    folded = fold(word)
+    if folded.isascii():
+        # Latin letters: every spelling below would be this one (a shortcut, same result).
+        plain = "".join(ch for ch in folded if ch.isalnum())
+        return (plain,) if plain else ()
     letters = _letters(word)
     parts: list[tuple[str, ...]] = []
     at = 0
@@ -113,7 +124,7 @@ def spellings(word: str) -> list[str]:
             found.append(spelt)
         if len(found) >= MAX_SPELLINGS:
             break
-    return found
+    return tuple(found)
 
 
 def _number(text: str, country: str) -> Any:
@@ -152,7 +163,7 @@ def search_text(first_name: str, last_name: str, phone: str | None, country: str
     name_words = words(f"{last_name} {first_name}")
     found: list[str] = []
     for word in name_words:
-        for spelt in (fold(word), *spellings(word)):
+        for spelt in (fold(word), *_spellings(word)):
             if spelt not in found:
                 found.append(spelt)
     return "".join(f" {w}" for w in (*found, *phone_digits(phone, country)))
@@ -200,6 +211,6 @@ def reads_as(name: str, typed: list[str]) -> bool:
     if len(name_words) < len(typed):
         return False
     for word, token in zip(name_words, typed, strict=False):
-        if not any(s.startswith(token) for s in (fold(word), *spellings(word))):
+        if not any(s.startswith(token) for s in (fold(word), *_spellings(word))):
             return False
     return True

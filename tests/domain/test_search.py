@@ -86,6 +86,9 @@ def test_reads_as_in_latin_spellings():
     ("Ιωάννης", "Χατζηγεωργίου", "(555) 010-0100", "US"),
     ("李", "小龍", None, "GB"),
     ("Mary", "O'Neill", "call me", "IE"),
+    ("Jürgen", "Weiß-Sørensen", "+49 30 1234567", "DE"),
+    ("Łukasz", "Þórsson Æbelø", "0049 (30) 123 45 67", "PL"),
+    ("Zoë", "Nguyễn Đức", "+84 28 3823 0100", "VN"),
     ("Юлия", "Щукина-Хабибуллина", "8 (912) 345-67-89", "RU"),
 ])
 def test_the_migrations_frozen_copy_gives_the_same_text(first, last, phone, country):

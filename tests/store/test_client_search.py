@@ -4,6 +4,7 @@ and recomputed (schema step `client_search_text`)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from dataclasses import replace
@@ -13,12 +14,14 @@ import pytest
 from factories import make_client
 
 from needledesk.errors import ValidationError
+from needledesk.exchange import parse_json
 from needledesk.settings import ClinicSettings
 from needledesk.store import schema
 from needledesk.store.check import check_database
 from needledesk.store.database import open_database
 from needledesk.store.expected_schema import schema_problems
 from needledesk.store.repository import Repository
+from needledesk.transfer import import_document
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-1.db"
 
@@ -169,3 +172,18 @@ def test_the_first_schemas_file_upgrades_sound_and_searchable(tmp_path):
         assert check_database(repo.db) == []
     finally:
         repo.db.close()
+
+
+def test_a_file_from_another_system_with_odd_contact_details_still_imports(repo):
+    """The exchange format always took any text as a phone or email: an import keeps it
+    (the check is on entry); the client is found by name and by the digits there are."""
+    text = json.dumps({"format": "needledesk-exchange", "version": 1, "clients": [{
+        "id": "6f1c0c5e-6d1e-4d5e-9a51-0d3c3b1f0a11", "first_name": "Софія",
+        "last_name": "Коваль", "date_of_birth": None, "phone": "ask reception, ext 12",
+        "email": "sofia@", "fitzpatrick": None, "concerns": [], "notes": "",
+        "courses": [], "screenings": [], "sessions": []}]})
+    import_document(repo, parse_json(text), by="Jane Smith")
+    stored = repo.get_client("6f1c0c5e-6d1e-4d5e-9a51-0d3c3b1f0a11")
+    assert (stored.phone, stored.email) == ("ask reception, ext 12", "sofia@")
+    assert _names(repo, "koval") == ["Софія Коваль"]
+    assert check_database(repo.db) == []
