@@ -46,3 +46,21 @@ def repo(db_path):
     db = open_database(db_path)
     yield Repository(db)
     db.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_dialog_left_open():
+    """A non-blocking message a test caused (such as "Saved … Open folder") is closed after
+    it, so that no later test finds another test's dialog still open and modal."""
+    yield
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    if QApplication.instance() is None:
+        return
+    for widget in QApplication.allWidgets():
+        if isinstance(widget, QDialog) and widget.isWindow() and widget.isVisible():
+            widget.close()

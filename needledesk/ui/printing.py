@@ -168,7 +168,7 @@ def confirm_saved(parent: QWidget, path: str | Path, what: str = "The PDF") -> Q
                       f"{what} was saved as {path.name} in {path.parent}.", parent=parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     opener = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
-    box.addButton(QMessageBox.StandardButton.Ok)
+    box.setEscapeButton(box.addButton(QMessageBox.StandardButton.Ok))   # Esc closes it
     opener.clicked.connect(
         lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent))))
     box.open()

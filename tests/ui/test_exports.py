@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -85,3 +85,6 @@ def test_an_export_says_where_it_went_and_opens_the_folder(qtbot, home, offered,
     (button,) = [b for b in box.buttons() if b.text() == "Open folder"]
     button.click()
     assert opened == [str(target.parent)]
+    assert box.isVisible(), "opening the folder leaves the message to be read"
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert not box.isVisible(), "Escape closes it"
