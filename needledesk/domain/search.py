@@ -206,7 +206,7 @@ def query_terms(query: str, country: str) -> list[Term]:
 
 def reads_as(name: str, typed: list[str]) -> bool:
     """True when the words of `name` start with the typed words in order, in any of their
-    spellings (`ana fedo` reads as `Анна Фёдорова`... by its Latin spellings)."""
+    spellings: `anna fyo` reads as `Анна Фёдорова`."""
     name_words = words(name)
     if len(name_words) < len(typed):
         return False
