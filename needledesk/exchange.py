@@ -19,10 +19,13 @@ from typing import Any
 
 from needledesk.domain.acknowledgements import pending
 from needledesk.domain.model import (
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_ALLOWED,
     SCREENING_QUESTIONS,
     AcknowledgedWarning,
     Amendment,
     Anaesthetic,
+    Answer,
     Client,
     ClientRecord,
     Course,
@@ -41,6 +44,7 @@ from needledesk.domain.rules import (
     Problem,
     join_path,
     latest_screening,
+    not_applicable_refused,
     parse_amount,
     session_warnings,
 )
@@ -442,14 +446,21 @@ def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> Clie
         screening_id = _id(r, s, p, ids)
         day = r.day(s, "date", p, required=True)
         answers_raw = r.get(s, "answers", p, "dict", default={})
-        answers: dict[str, bool | None] = {}
+        answers: dict[str, Answer] = {}
         for key, value in answers_raw.items():
             where = f"{join_path(p, 'answers')}.{key}"
             if key not in SCREENING_QUESTIONS:
                 r.fail(where, "is not a screening question; known: "
                        + ", ".join(SCREENING_QUESTIONS))
+            elif value == NOT_APPLICABLE:
+                # new in this format's screening answers; files from before never carry it
+                if key in NOT_APPLICABLE_ALLOWED:
+                    answers[key] = NOT_APPLICABLE
+                else:
+                    r.fail(where, not_applicable_refused(key))
             elif value is not None and not isinstance(value, bool):
-                r.fail(where, f"{_show(value)} is not true, false or null")
+                r.fail(where, f"{_show(value)} is not true, false or null"
+                       + (f' (or "{NOT_APPLICABLE}")' if key in NOT_APPLICABLE_ALLOWED else ""))
             else:
                 answers[key] = value
         consent = r.get(s, "consent_signed", p, "bool", default=False)

@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from needledesk.domain.model import (
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_ALLOWED,
     SCREENING_QUESTIONS,
     AcknowledgedWarning,
     Amendment,
@@ -98,8 +100,10 @@ def records(draw) -> ClientRecord:
     courses = draw(st.lists(st.builds(Course, st.just(client.id), word, st.integers(1, 20),
                                       st.integers(1, 52), st.dates(date(2015, 1, 1), TODAY),
                                       ids, free_text), max_size=2))
-    answers = st.fixed_dictionaries({}, optional={k: st.none() | st.booleans()
-                                                  for k in SCREENING_QUESTIONS})
+    answers = st.fixed_dictionaries({}, optional={
+        k: st.none() | st.booleans() | (st.just(NOT_APPLICABLE) if k in NOT_APPLICABLE_ALLOWED
+                                        else st.nothing())
+        for k in SCREENING_QUESTIONS})
     screenings = draw(st.lists(st.builds(Screening, st.just(client.id),
                                          st.dates(date(2015, 1, 1), TODAY), answers,
                                          st.booleans(), ids, free_text), max_size=2))

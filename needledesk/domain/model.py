@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final, Literal
 
 from needledesk.domain.text import compose_acknowledgement, read_acknowledgement
 
@@ -54,6 +54,25 @@ SCREENING_QUESTIONS: dict[str, str] = {
 FLAGGED_ANSWER: dict[str, bool] = {key: True for key in SCREENING_QUESTIONS} | {
     "retinoids_stopped": False
 }
+
+#: The answer "not applicable", stored and exchanged beside true (yes), false (no) and null
+#: (not asked). Records and files from before it never carry it, so their answers, and the
+#: seals over them, are unchanged.
+NOT_APPLICABLE: Final = "not_applicable"
+
+#: A screening answer: True (yes), False (no), None (not asked) or NOT_APPLICABLE.
+Answer = bool | Literal["not_applicable"] | None
+
+#: The questions that may be answered "not applicable": those whose safe answer assumes
+#: something the client may never have done, so a truthful "no" would be a false flag
+#: ("Topical retinoids stopped ahead of treatment" for a client who never used retinoids).
+#: Every other question flags "yes", and "no" is true of anyone it does not concern (a client
+#: who takes no blood thinners, has never been pregnant, has no keloid history).
+NOT_APPLICABLE_ALLOWED: frozenset[str] = frozenset({"retinoids_stopped"})
+
+#: How each answer reads on screen and in print.
+ANSWER_TEXT: dict[Answer, str] = {True: "Yes", False: "No", NOT_APPLICABLE: "Not applicable",
+                                  None: "Not asked"}
 
 REACTION_KINDS: tuple[str, ...] = (
     "erythema",
@@ -130,19 +149,26 @@ class Screening:
 
     client_id: str
     date: date
-    answers: dict[str, bool | None] = field(default_factory=dict)
+    answers: dict[str, Answer] = field(default_factory=dict)
     consent_signed: bool = False
     id: str = field(default_factory=new_id)
     notes: str = ""
 
     @property
     def flagged(self) -> list[str]:
-        """The questions whose answer is the risky one, in questionnaire order."""
+        """The questions whose answer is the risky one, in questionnaire order. Only a yes or
+        a no can be; "not applicable" and "not asked" never are."""
         return [
             key
             for key in SCREENING_QUESTIONS
-            if self.answers.get(key) is not None and self.answers.get(key) == FLAGGED_ANSWER[key]
+            if isinstance(self.answers.get(key), bool)
+            and self.answers.get(key) == FLAGGED_ANSWER[key]
         ]
+
+    @property
+    def not_applicable(self) -> list[str]:
+        """The questions answered "not applicable", in questionnaire order."""
+        return [key for key in SCREENING_QUESTIONS if self.answers.get(key) == NOT_APPLICABLE]
 
 
 @dataclass

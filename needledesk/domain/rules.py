@@ -26,6 +26,8 @@ from needledesk.domain.guidelines import (
     lookup,
 )
 from needledesk.domain.model import (
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_ALLOWED,
     SCREENING_QUESTIONS,
     Client,
     ClientRecord,
@@ -181,6 +183,14 @@ def _course_end_problems(course: Course) -> list[Problem]:
     return problems
 
 
+def not_applicable_refused(key: str) -> str:
+    """Why a question may not be answered "not applicable", naming the ones that may."""
+    allowed = ", ".join(f"“{SCREENING_QUESTIONS[k]}”" for k in SCREENING_QUESTIONS
+                        if k in NOT_APPLICABLE_ALLOWED)
+    return (f"“{SCREENING_QUESTIONS[key]}” cannot be answered Not applicable: only {allowed} "
+            "can (answer Yes or No)")
+
+
 def validate_screening(screening: Screening, *, limits: bool = True,
                        now: datetime | None = None) -> list[Problem]:
     problems: list[Problem] = []
@@ -188,6 +198,9 @@ def validate_screening(screening: Screening, *, limits: bool = True,
         if key not in SCREENING_QUESTIONS:
             problems.append(Problem(f"answers.{key}", "is not a screening question; "
                                     f"known: {', '.join(SCREENING_QUESTIONS)}"))
+        elif answer == NOT_APPLICABLE:
+            if key not in NOT_APPLICABLE_ALLOWED:
+                problems.append(Problem(f"answers.{key}", not_applicable_refused(key)))
         elif answer is not None and not isinstance(answer, bool):
             problems.append(Problem(f"answers.{key}", f"{answer!r} is not true, false or null"))
     return problems + (screening_limits(screening, now) if limits else [])

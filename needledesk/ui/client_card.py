@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
 
 from needledesk.domain.consent import consent_age_text, consent_expired
 from needledesk.domain.course import course_progress
-from needledesk.domain.model import SCREENING_QUESTIONS, Client, Screening
+from needledesk.domain.model import (
+    ANSWER_TEXT,
+    NOT_APPLICABLE,
+    SCREENING_QUESTIONS,
+    Client,
+    Screening,
+)
 from needledesk.domain.rules import latest_screening
 from needledesk.ui.models import HistoryModel, format_date
 
@@ -167,6 +173,8 @@ def screening_summary_html(screening: Screening | None, today: date) -> str:
         parts.append(f"<span style='{red}'>⚠ flagged: {flags}</span>")
     else:
         parts.append("no flagged answers")
+    parts += [f"{escape(SCREENING_QUESTIONS[key])}: {ANSWER_TEXT[NOT_APPLICABLE]}"
+              for key in screening.not_applicable]
     if not screening.consent_signed:
         parts.append(f"<span style='{red}'>⚠ consent not signed</span>")
     elif consent_expired(screening, today):

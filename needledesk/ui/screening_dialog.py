@@ -1,9 +1,13 @@
-"""The screening questionnaire and consent; flagged answers are shown, never blocked here."""
+"""The screening questionnaire and consent; flagged answers are shown, never blocked here.
+
+Escape, Cancel or closing a dialog with changes asks before discarding them.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -13,14 +17,24 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
-from needledesk.domain.model import FLAGGED_ANSWER, SCREENING_QUESTIONS, Screening
+from needledesk.domain.model import (
+    ANSWER_TEXT,
+    FLAGGED_ANSWER,
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_ALLOWED,
+    SCREENING_QUESTIONS,
+    Answer,
+    Screening,
+)
 from needledesk.domain.rules import Problem, validate_screening
+from needledesk.domain.text import day_text
 from needledesk.ui.forms import (
     ERROR_STYLE,
     FieldMessage,
@@ -31,6 +45,11 @@ from needledesk.ui.forms import (
 )
 
 FLAG_TEXT = "flag"
+
+#: The consent date editor's format: `9 Jan 2025`, as `domain.text.day_text` writes dates
+#: everywhere else (with English month names whatever the PC's language, as day_text has).
+DATE_FORMAT = "d MMM yyyy"
+DATE_LOCALE = QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
 
 
 def flag_name(key: str) -> str:
@@ -48,7 +67,8 @@ def flag_summary(screening: Screening) -> str:
 
 
 class ScreeningDialog(QDialog):
-    """One Yes / No row per screening question, the consent and its date, and notes."""
+    """One Yes / No row per screening question (with Not applicable where a truthful No
+    would be a false flag), the consent and its date, and notes."""
 
     def __init__(self, client_id: str, previous: Screening | None = None,
                  today: date | None = None, parent: QWidget | None = None):
@@ -59,7 +79,7 @@ class ScreeningDialog(QDialog):
 
         intro = QLabel("Ask each question and record the client's answer.")
         if previous is not None:
-            intro.setText(f"Answers from the screening of {previous.date.isoformat()}: "
+            intro.setText(f"Answers from the screening of {day_text(previous.date)}: "
                           "confirm each one with the client again.")
         intro.setWordWrap(True)
 
@@ -70,6 +90,7 @@ class ScreeningDialog(QDialog):
         self.answer_groups: dict[str, QButtonGroup] = {}
         self.yes_buttons: dict[str, QRadioButton] = {}
         self.no_buttons: dict[str, QRadioButton] = {}
+        self.not_applicable_buttons: dict[str, QRadioButton] = {}
         self.flag_labels: dict[str, QLabel] = {}
         for row, (key, question) in enumerate(SCREENING_QUESTIONS.items()):
             label = QLabel(question)
@@ -82,20 +103,28 @@ class ScreeningDialog(QDialog):
             flag = QLabel()
             flag.setStyleSheet(ERROR_STYLE + " font-weight: bold;")
             flag.setMinimumWidth(flag.fontMetrics().horizontalAdvance(FLAG_TEXT) + 12)
-            for column, widget in enumerate((label, yes, no, flag)):
+            for column, widget in enumerate((label, yes, no)):
                 grid.addWidget(widget, row, column)
+            if key in NOT_APPLICABLE_ALLOWED:
+                not_applicable = QRadioButton(ANSWER_TEXT[NOT_APPLICABLE])
+                not_applicable.setAccessibleName(f"{question}: not applicable")
+                group.addButton(not_applicable)
+                grid.addWidget(not_applicable, row, 3)
+                self.not_applicable_buttons[key] = not_applicable
+            grid.addWidget(flag, row, 4)
             self.answer_groups[key] = group
             self.yes_buttons[key] = yes
             self.no_buttons[key] = no
             self.flag_labels[key] = flag
             if previous is not None:
-                answer = previous.answers.get(key)
-                if answer is not None:
-                    (yes if answer else no).setChecked(True)
+                button = self._button(key, previous.answers.get(key))
+                if button is not None:
+                    button.setChecked(True)
 
         self.consent = QCheckBox("&Consent signed")
         self.consent_date = QDateEdit(to_qdate(self._today))
-        self.consent_date.setDisplayFormat("yyyy-MM-dd")
+        self.consent_date.setLocale(DATE_LOCALE)
+        self.consent_date.setDisplayFormat(DATE_FORMAT)
         self.consent_date.setCalendarPopup(True)
         self.consent_date.setMaximumDate(to_qdate(self._today))
         self.consent_date.setEnabled(False)
@@ -136,11 +165,28 @@ class ScreeningDialog(QDialog):
         for group in self.answer_groups.values():
             group.buttonToggled.connect(self.revalidate)
         self.revalidate()
+        #: What the dialog held when it opened: closing it unchanged asks nothing.
+        self._baseline = self._state()
 
-    def answers(self) -> dict[str, bool | None]:
-        return {key: True if self.yes_buttons[key].isChecked()
-                else False if self.no_buttons[key].isChecked() else None
-                for key in SCREENING_QUESTIONS}
+    def _button(self, key: str, answer: Answer) -> QRadioButton | None:
+        """The radio button that records `answer` to the question `key` (None: not asked,
+        or a "not applicable" the question does not offer)."""
+        if answer == NOT_APPLICABLE:
+            return self.not_applicable_buttons.get(key)
+        if answer is None:
+            return None
+        return self.yes_buttons[key] if answer else self.no_buttons[key]
+
+    def answer(self, key: str) -> Answer:
+        if self.yes_buttons[key].isChecked():
+            return True
+        if self.no_buttons[key].isChecked():
+            return False
+        button = self.not_applicable_buttons.get(key)
+        return NOT_APPLICABLE if button is not None and button.isChecked() else None
+
+    def answers(self) -> dict[str, Answer]:
+        return {key: self.answer(key) for key in SCREENING_QUESTIONS}
 
     def screening(self) -> Screening:
         """The screening as answered; dated the day consent was signed, else today."""
@@ -172,6 +218,38 @@ class ScreeningDialog(QDialog):
     def accept(self) -> None:
         if self.revalidate():
             super().accept()
+
+    def _state(self) -> tuple[object, ...]:
+        return (self.answers(), self.consent.isChecked(), self.consent_date.date(),
+                self.notes.toPlainText())
+
+    def is_dirty(self) -> bool:
+        """True when anything was answered, ticked or typed since the dialog opened."""
+        return self._state() != self._baseline
+
+    def reject(self) -> None:
+        """Escape, Cancel and the window's close button: a changed screening is discarded
+        only once the practitioner says so."""
+        if self.is_dirty() and not self.ask_discard(self):
+            return
+        super().reject()
+
+    # --- questions; tests replace these -------------------------------------------------
+
+    @staticmethod
+    def ask_discard(parent: QWidget) -> bool:
+        """True to discard the changed screening, False to go back to it."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard this screening?",
+                          "The answers, consent or notes were changed and are not saved.",
+                          QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                          parent)
+        box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        try:
+            return box.exec() == QMessageBox.StandardButton.Discard
+        finally:
+            box.deleteLater()
 
     @classmethod
     def ask(cls, parent: QWidget | None, client_id: str,

@@ -42,6 +42,10 @@ def no_real_modals(monkeypatch):
                         staticmethod(lambda parent, by: asked.append("amend") or None))
     monkeypatch.setattr(SessionEditor, "show_error",
                         staticmethod(lambda parent, title, text: asked.append(text)))
+    from needledesk.ui.screening_dialog import ScreeningDialog
+
+    monkeypatch.setattr(ScreeningDialog, "ask_discard",
+                        staticmethod(lambda parent: asked.append("discard screening") or True))
     from PySide6.QtWidgets import QMessageBox
 
     for name, answer in (("warning", QMessageBox.StandardButton.Ok),
