@@ -584,18 +584,18 @@ def screening_warnings(latest: Screening | None, on: date | None = None,
         return [GuidelineWarning("screening: none", "", "no screening is on record")]
     warnings = [
         GuidelineWarning(f"screening: {key}", f"answers.{key}",
-                         f"screening of {latest.date.isoformat()}: "
+                         f"screening of {day_text(latest.date)}: "
                          f"{SCREENING_QUESTIONS[key]}: {'yes' if latest.answers[key] else 'no'}")
         for key in latest.flagged
     ]
     if not latest.consent_signed:
         warnings.append(GuidelineWarning("screening: no consent", "consent_signed",
-                                         f"screening of {latest.date.isoformat()}: "
+                                         f"screening of {day_text(latest.date)}: "
                                          "consent is not signed"))
     elif consent_max_days is not None and on is not None \
             and consent_expired(latest, on, consent_max_days):
         warnings.append(GuidelineWarning(consent_code(consent_max_days), "consent_signed",
-                                         f"screening of {latest.date.isoformat()}: "
+                                         f"screening of {day_text(latest.date)}: "
                                          + consent_age_text(latest, on, consent_max_days)))
     return warnings
 

@@ -59,7 +59,7 @@ def test_session_warnings_name_an_old_consent_when_given_the_limit():
     codes = [w.code for w in session_warnings(late, [screening], consent_max_days=365)]
     assert codes == ["screening: consent older than 365 days"]
     (warning,) = session_warnings(late, [screening], consent_max_days=365)
-    assert warning.message == ("screening of 2025-11-01: consent over a year old "
+    assert warning.message == ("screening of 1 Nov 2025: consent over a year old "
                                "(signed 384 days ago)")
     assert warning.path == "consent_signed"
     # within the year: nothing; an unsigned consent keeps its own warning only

@@ -16,7 +16,7 @@ from needledesk.domain.model import (
     SCREENING_QUESTIONS,
     Screening,
 )
-from needledesk.domain.rules import validate_screening
+from needledesk.domain.rules import screening_warnings, validate_screening
 
 TAKE_NOT_APPLICABLE = sorted(NOT_APPLICABLE_ALLOWED)
 REFUSE_NOT_APPLICABLE = [k for k in SCREENING_QUESTIONS if k not in NOT_APPLICABLE_ALLOWED]
@@ -79,3 +79,14 @@ def test_other_values_are_still_refused(value):
 def test_every_answer_has_words_for_the_screen():
     assert [ANSWER_TEXT[a] for a in (True, False, NOT_APPLICABLE, None)] == [
         "Yes", "No", "Not applicable", "Not asked"]
+
+
+def test_the_warnings_before_a_session_date_the_screening_as_the_window_does():
+    # what the acknowledgement question and the import report say (issue 13 items 3 and 9)
+    screening = make_screening("c", date=date(2025, 1, 9), consent_signed=False)
+    screening.answers["pregnant"] = True
+    messages = [w.message for w in screening_warnings(screening)]
+    assert messages == ["screening of 9 Jan 2025: Pregnant: yes",
+                        "screening of 9 Jan 2025: consent is not signed"]
+    screening.answers["retinoids_stopped"] = NOT_APPLICABLE
+    assert [w.message for w in screening_warnings(screening)] == messages  # never a warning
