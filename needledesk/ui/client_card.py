@@ -13,6 +13,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -23,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk.domain.consent import consent_age_text, consent_expired
-from needledesk.domain.course import course_progress
+from needledesk.domain.course import course_line, course_progress, course_under_way
 from needledesk.domain.model import (
     ANSWER_TEXT,
     NOT_APPLICABLE,
     SCREENING_QUESTIONS,
     Client,
+    Course,
     Screening,
 )
 from needledesk.domain.rules import latest_screening
@@ -57,6 +59,7 @@ class ClientCard(QWidget):
         self.course_label = QLabel()
         self.course_label.setWordWrap(True)
         layout.addWidget(self.course_label)
+        layout.addLayout(self._course_row())
         buttons = QHBoxLayout()
         self.new_session_button = QPushButton("New &session")
         self.new_session_button.setToolTip("Ctrl+Shift+N")
@@ -91,6 +94,69 @@ class ClientCard(QWidget):
         trail.addStretch(1)
         layout.addLayout(trail)
 
+    def _course_row(self) -> QHBoxLayout:
+        """The course section's controls: which course, change it, end it, plan one
+        (`ui/course_controller.py` acts on them)."""
+        row = QHBoxLayout()
+        self.course_choice_label = QLabel("Co&urse:")
+        self.course_choice = QComboBox()
+        # A long concern is elided, never widening the card past the window.
+        self.course_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.course_choice.setMinimumContentsLength(16)
+        self.course_choice_label.setBuddy(self.course_choice)
+        self.change_course_button = QPushButton("Chan&ge…")
+        self.change_course_button.setToolTip("Change the chosen course's plan")
+        self.end_course_button = QPushButton("E&nd early…")
+        self.end_course_button.setToolTip("End the chosen course before its planned "
+                                          "sessions are done, saying why")
+        self.plan_course_button = QPushButton("&Plan a course…")
+        self.plan_course_button.setToolTip("Plan a course of sessions for this client")
+        for widget in (self.course_choice_label, self.course_choice,
+                       self.change_course_button, self.end_course_button,
+                       self.plan_course_button):
+            row.addWidget(widget)
+        row.addStretch(1)
+        self.course_choice.currentIndexChanged.connect(self._course_chosen)
+        self._course_chosen()
+        return row
+
+    def chosen_course(self) -> Course | None:
+        """The course chosen in the card's course list (the one under way at first)."""
+        chosen: Course | None = self.course_choice.currentData()
+        return chosen
+
+    def _course_chosen(self, _index: int = -1) -> None:
+        course = self.chosen_course()
+        self.change_course_button.setEnabled(course is not None)
+        self.end_course_button.setEnabled(course is not None and course.ended_on is None)
+
+    def _show_courses(self, courses: list[Course], history, chosen: str | None) -> None:
+        """Fill the course list: every course, the one under way (or `chosen`) current."""
+        self.course_choice.blockSignals(True)
+        self.course_choice.clear()
+        for course in courses:
+            state = (" (ended)" if course.ended_on is not None else
+                     " (complete)" if course_progress(course, history).finished else "")
+            self.course_choice.addItem(f"{course.concern} from "
+                                       f"{format_date(course.started_on)}{state}", course)
+        under_way = course_under_way(courses, history)
+        current = chosen if any(c.id == chosen for c in courses) else (
+            under_way.id if under_way else None)
+        index = next((i for i, c in enumerate(courses) if c.id == current), len(courses) - 1)
+        self.course_choice.setCurrentIndex(index)
+        self.course_choice.blockSignals(False)
+        for widget in (self.course_choice_label, self.course_choice,
+                       self.change_course_button, self.end_course_button):
+            widget.setVisible(bool(courses))
+        self._course_chosen()
+
+    def _session_chosen(self, *_args) -> None:
+        chosen = self.history.currentIndex().isValid()
+        self.audit_button.setEnabled(chosen)
+        self.audit_button.setToolTip("Every write recorded for the selected session" if chosen
+                                     else "Select a session in the list to see its audit trail")
+
     def client_buttons(self) -> tuple[QPushButton, ...]:
         """The buttons that need a client."""
         return (self.new_session_button, self.screening_button, self.edit_client_button,
@@ -107,6 +173,8 @@ class ClientCard(QWidget):
                                        "press Ctrl+N to add one.")
             self.screening_label.clear()
             self.course_label.clear()
+            self.plan_course_button.setEnabled(False)
+            self._show_courses([], [], None)
             self.history_model.set_sessions([])
             return
         today = today or date.today()   # ages and due dates need a day, whoever calls
@@ -119,8 +187,11 @@ class ClientCard(QWidget):
         self.history.resizeColumnToContents(0)
         self.history.resizeColumnToContents(2)
         self.history.resizeColumnToContents(4)
-        self.course_label.setText(courses_html(repo.courses(client.id), history, settings,
-                                               today))
+        courses = repo.courses(client.id)
+        self.plan_course_button.setEnabled(True)
+        self.course_label.setText(courses_html(courses, history, settings, today))
+        chosen = self.chosen_course()
+        self._show_courses(courses, history, chosen.id if chosen else None)
 
 
 def client_details_html(client: Client, today: date) -> str:
@@ -146,10 +217,11 @@ def courses_html(courses, history, settings, today: date) -> str:
     lines = []
     for course in courses:
         progress = course_progress(course, history)
-        overdue = (progress.next_due is not None and not progress.finished
-                   and progress.next_due < today)
-        text = (f"<b>{escape(course.concern)}</b> (from {format_date(course.started_on)}): "
-                f"{escape(progress.describe())}")
+        due = progress.next_due if progress.done else course.started_on
+        overdue = progress.under_way and due is not None and due < today
+        text = escape(course_line(course, history))
+        if course.areas_planned:
+            text += f"<br>&nbsp;&nbsp;Areas planned: {escape(', '.join(course.areas_planned))}"
         lines.append(f"<span style='color:#b3261e'>{text} (overdue)</span>" if overdue
                      else text)
     loose = course_progress(None, history, settings.default_interval_weeks)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from needledesk.domain.acknowledgements import acknowledge, pending
 from needledesk.domain.consent import CONSENT_MAX_DAYS
-from needledesk.domain.course import session_number
+from needledesk.domain.course import course_under_way, courses_offered, session_number
 from needledesk.domain.guidelines import lookup
 from needledesk.domain.labels import amendment_heading, amendment_lines
 from needledesk.domain.model import Anaesthetic, Client, DeviceType, Session
@@ -68,8 +68,10 @@ class SessionEditor(SessionForm, QDialog):
         self.user = user
         self.now = lambda: now().replace(microsecond=0)
         self.amending = False
-        self.courses = repo.courses(client.id)
         self.client_sessions = repo.sessions(client.id)
+        #: The courses the session may be put in: those under way and its own (ended or not).
+        self.courses = courses_offered(repo.courses(client.id), self.client_sessions,
+                                       session.course_id if session else None)
         self.stored: Session | None = None
         if session is None:
             session = Session(client.id, self.now().replace(second=0),
@@ -264,12 +266,10 @@ class SessionEditor(SessionForm, QDialog):
         return copied
 
     def _open_course(self) -> str | None:
-        """The latest course still under way (a finished course takes no new session)."""
-        from needledesk.domain.course import course_progress
-
-        under_way = [c for c in self.courses
-                     if not course_progress(c, self.client_sessions).finished]
-        return under_way[-1].id if under_way else None
+        """The latest course still under way (a finished or ended course takes no new
+        session)."""
+        under_way = course_under_way(self.courses, self.client_sessions)
+        return under_way.id if under_way else None
 
     def _warnings(self, session: Session) -> list[GuidelineWarning]:
         """Every guideline the session goes past: the screening (flags, consent missing or

@@ -82,7 +82,8 @@ def test_card_shows_screening_course_progress_and_history(qtbot, ui_repo, state)
     window.search.setText("lopez")
     window.open_first_match()
     assert "flagged: Pregnant" in window.screening_label.text()
-    assert "session 3 of 4 — next due 13 Dec 2026" in window.course_label.text()
+    assert "Course: acne scars — session 3 of 4, next due 13 Dec 2026" in \
+        window.course_label.text()
     assert window.history_model.rowCount() == 3
     first = [window.history_model.data(window.history_model.index(0, c)) for c in range(5)]
     assert first == ["1 Nov 2026 10:00", "cheeks, forehead", "1.50 mm", "erythema (moderate)",
