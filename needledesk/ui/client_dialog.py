@@ -5,31 +5,30 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QCompleter,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from needledesk.domain.contact import contact_problems
+from needledesk.domain.labels import CLIENT_LABELS, problem_text
 from needledesk.domain.model import COMMON_CONCERNS, Client, new_id
 from needledesk.domain.rules import Problem, validate_client
 from needledesk.ui.forms import (
+    DateField,
     FieldMessage,
-    from_qdate,
     route,
     save_cancel_buttons,
-    to_qdate,
     with_message,
 )
 
@@ -44,22 +43,11 @@ FITZPATRICK_CHOICES: tuple[tuple[str, int | None], ...] = (
     ("VI — never burns", 6),
 )
 
-#: How each validated field is named in a message (problem paths come from `validate_client`).
-FIELD_NAMES = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "date_of_birth": "Date of birth",
-    "phone": "Phone",
-    "email": "Email",
-    "fitzpatrick": "Fitzpatrick type",
-    "concerns": "Concerns",
-}
+#: The validated fields, each with its message line, by the path `validate_client` gives;
+#: each is named by its label from domain.labels (the one place labels live).
+FIELD_NAMES = {path: CLIENT_LABELS[path] for path in (
+    "first_name", "last_name", "date_of_birth", "phone", "email", "fitzpatrick", "concerns")}
 
-# Where the date-of-birth editor starts once "known" is ticked: near the middle of the usual
-# clientele's ages, so the year is a few steps away rather than a scroll from 1900.
-_FIRST_BIRTH_DATE = QDate(1985, 1, 1)
-# The editor's minimum, shown as "not recorded" while no date of birth is known.
-_NO_BIRTH_DATE = QDate(1899, 12, 31)
 
 
 def parse_concerns(text: str) -> list[str]:
@@ -72,15 +60,10 @@ def parse_concerns(text: str) -> list[str]:
     return concerns
 
 
-def named(problem: Problem, names: dict[str, str]) -> Problem:
-    """The problem with its field named in the message, and a list item's path (`concerns[2]`)
-    folded onto the list's one field."""
-    path = problem.path.split("[", 1)[0]
-    name = names.get(path)
-    if name is None:
-        return Problem(path, problem.message)
-    joiner = " " if problem.message.startswith("is ") else ": "
-    return Problem(path, f"{name}{joiner}{problem.message}")
+def named(problem: Problem, names: dict[str, str] = FIELD_NAMES) -> Problem:
+    """The problem as a sentence naming its field by label (`Last name is required`), and a
+    list item's path (`concerns[2]`) folded onto the list's one field."""
+    return Problem(problem.path.split("[", 1)[0], problem_text(problem, kind="client"))
 
 
 class _ConcernCompleter(QCompleter):
@@ -111,15 +94,10 @@ class ClientDialog(QDialog):
         for edit in (self.first_name, self.last_name):
             edit.setPlaceholderText("required")
 
-        self.birth_recorded = QCheckBox("known")
-        self.birth_recorded.setToolTip("Tick when the date of birth is known")
-        self.date_of_birth = QDateEdit()
-        self.date_of_birth.setDisplayFormat("yyyy-MM-dd")
-        self.date_of_birth.setCalendarPopup(True)
-        self.date_of_birth.setMinimumDate(_NO_BIRTH_DATE)
-        self.date_of_birth.setSpecialValueText("not recorded")
-        self.date_of_birth.setDate(_NO_BIRTH_DATE)
-        self.date_of_birth.setEnabled(False)
+        # Typed as text (1990-07-14, the locale's 14/07/1990, 14 Jul 1990); empty is "not
+        # recorded". A date spin box took 1990-07-14 as 1990-01-07 and let digits spill
+        # into Phone.
+        self.date_of_birth = DateField("Date of birth")
 
         self.phone = QLineEdit()
         self.email = QLineEdit()
@@ -139,18 +117,19 @@ class ClientDialog(QDialog):
         self.notes.setMinimumHeight(70)
 
         self.messages = {path: FieldMessage() for path in FIELD_NAMES}
+        # A field's problem shows once the field was changed, or everything once Save was
+        # pressed (or for a client already on record): an empty form is not all red.
+        self.touched: set[str] = set()
+        self.show_all = client is not None
         self.other_problems = FieldMessage()
 
-        birth_row = QHBoxLayout()
-        birth_row.addWidget(self.birth_recorded)
-        birth_row.addWidget(self.date_of_birth, 1)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         rows: list[tuple[str, QWidget, QWidget | QHBoxLayout, str | None]] = [
             ("&First name:", self.first_name, self.first_name, "first_name"),
             ("&Last name:", self.last_name, self.last_name, "last_name"),
-            ("Date of &birth:", self.birth_recorded, birth_row, "date_of_birth"),
+            ("Date of &birth:", self.date_of_birth, self.date_of_birth, "date_of_birth"),
             ("&Phone:", self.phone, self.phone, "phone"),
             ("&Email:", self.email, self.email, "email"),
             ("Fitzpatrick &type:", self.fitzpatrick, self.fitzpatrick, "fitzpatrick"),
@@ -174,23 +153,23 @@ class ClientDialog(QDialog):
 
         if client is not None:
             self.load(client)
-        self.birth_recorded.toggled.connect(self._birth_date_known)
-        for edit in (self.first_name, self.last_name, self.phone, self.email, self.concerns):
-            edit.textChanged.connect(self.revalidate)
-        self.birth_recorded.toggled.connect(self.revalidate)
-        self.date_of_birth.dateChanged.connect(self.revalidate)
-        self.fitzpatrick.currentIndexChanged.connect(self.revalidate)
+        for path, signal in (("first_name", self.first_name.textChanged),
+                             ("last_name", self.last_name.textChanged),
+                             ("phone", self.phone.textChanged),
+                             ("email", self.email.textChanged),
+                             ("concerns", self.concerns.textChanged),
+                             ("date_of_birth", self.date_of_birth.textChanged),
+                             ("fitzpatrick", self.fitzpatrick.currentIndexChanged)):
+            signal.connect(lambda *_args, path=path: self._touch(path))
         self.revalidate()
         self.first_name.setFocus()
+        # What Escape compares with: the details as loaded (or empty, for a new client).
+        self._as_opened = self._typed()
 
     def load(self, client: Client) -> None:
         self.first_name.setText(client.first_name)
         self.last_name.setText(client.last_name)
-        recorded = client.date_of_birth is not None
-        self.birth_recorded.setChecked(recorded)
-        self.date_of_birth.setEnabled(recorded)
-        self.date_of_birth.setDate(to_qdate(client.date_of_birth)
-                                   if client.date_of_birth is not None else _NO_BIRTH_DATE)
+        self.date_of_birth.set_value(client.date_of_birth)
         self.phone.setText(client.phone or "")
         self.email.setText(client.email or "")
         index = self.fitzpatrick.findData(client.fitzpatrick)
@@ -198,20 +177,12 @@ class ClientDialog(QDialog):
         self.concerns.setText(", ".join(client.concerns))
         self.notes.setPlainText(client.notes)
 
-    def _birth_date_known(self, known: bool) -> None:
-        self.date_of_birth.setEnabled(known)
-        if not known:
-            self.date_of_birth.setDate(_NO_BIRTH_DATE)
-        elif self.date_of_birth.date() == _NO_BIRTH_DATE:
-            self.date_of_birth.setDate(_FIRST_BIRTH_DATE)
-
     def client(self) -> Client:
         """The client as the fields now describe it (an edited client keeps its id)."""
         values = {
             "first_name": _name(self.first_name.text()),
             "last_name": _name(self.last_name.text()),
-            "date_of_birth": from_qdate(self.date_of_birth.date())
-            if self.birth_recorded.isChecked() else None,
+            "date_of_birth": self.date_of_birth.value(),
             "phone": self.phone.text().strip() or None,
             "email": self.email.text().strip() or None,
             "fitzpatrick": self.fitzpatrick.currentData(),
@@ -224,19 +195,49 @@ class ClientDialog(QDialog):
 
     def problems(self) -> list[Problem]:
         client = self.client()
+        typed = self.date_of_birth.problem()  # text that is not a date (value() is None)
+        unread = [Problem("date_of_birth", typed)] if typed else []
         return [named(p, FIELD_NAMES) for p in
-                validate_client(client) + contact_problems(client, self._original)]
+                unread + validate_client(client) + contact_problems(client, self._original)]
+
+    def _touch(self, path: str) -> None:
+        self.touched.add(path)
+        self.revalidate()
 
     def revalidate(self) -> bool:
-        """Show each problem beside its field; Save is enabled only when there are none."""
+        """Show each problem beside its field once the field was touched (all of them once
+        Save was pressed); Save is enabled only when there are none, and its tooltip says
+        what is still needed."""
         problems = self.problems()
-        route(problems, self.messages, self.other_problems)
+        route([p for p in problems if self.show_all or p.path in self.touched],
+              self.messages, self.other_problems)
         self.save_button.setEnabled(not problems)
+        self.save_button.setToolTip("\n".join(p.message for p in problems))
         return not problems
 
     def accept(self) -> None:
+        self.show_all = True
         if self.revalidate():
             super().accept()
+
+    def _typed(self) -> tuple[Client, str]:
+        return self.client(), self.date_of_birth.text().strip()
+
+    def reject(self) -> None:
+        """Escape or Cancel: changed details are discarded only once the practitioner says
+        so."""
+        if self._typed() != self._as_opened and not self.ask_discard(self):
+            return
+        super().reject()
+
+    @staticmethod
+    def ask_discard(parent: QWidget) -> bool:
+        answer = QMessageBox.question(
+            parent, "Discard changes?",
+            "The changes to this client's details are not saved. Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
 
     @classmethod
     def ask(cls, parent: QWidget | None, client: Client | None = None) -> Client | None:

@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -49,11 +49,14 @@ from needledesk.exchange import encode_session
 from needledesk.ui.editor_rows import (
     ENDPOINTS,
     AreaRow,
+    CopiedMark,
+    DateTimeField,
     ReactionRow,
     RowList,
     SerumRow,
     TimeStamp,
     combo,
+    narrow,
     placeholder,
     qdatetime,
     remembering,
@@ -87,8 +90,12 @@ class SessionForm:
 
     def _build_form(self, outer: QVBoxLayout) -> None:
         repo = self.repo
-        scroll = QScrollArea()
+        # The fields scroll up and down, never sideways: every row fits the width it is given
+        # (see test_session_editor_layout) and a long list of rows just scrolls.
+        self.fields_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the cursor starts in the first field
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         columns = QHBoxLayout(body)
         left, right = QVBoxLayout(), QVBoxLayout()
@@ -100,10 +107,12 @@ class SessionForm:
         # when, who, which course
         when = QGroupBox("Session")
         form = QFormLayout(when)
-        self.started = QDateTimeEdit()
-        self.started.setDisplayFormat("dd MMM yyyy  HH:mm")
-        self.started.setCalendarPopup(True)
-        form.addRow("&Started", self.started)
+        self.started = DateTimeField("Started")
+        started_label = QLabel("&Started")
+        started_label.setBuddy(self.started.date)
+        form.addRow(started_label, self.started)
+        self.started_message = FieldMessage()
+        form.addRow("", self.started_message)
         practitioners = list(dict.fromkeys(self.settings.practitioners
                                            + repo.remembered("practitioner")))
         self.practitioner = combo(practitioners)
@@ -121,7 +130,7 @@ class SessionForm:
         # device
         device = QGroupBox("Device")
         form = QFormLayout(device)
-        self.device_type = QComboBox()
+        self.device_type = narrow(QComboBox())
         self.device_type.addItem("Pen (motorised, cartridges)", DeviceType.PEN)
         self.device_type.addItem("Roller", DeviceType.ROLLER)
         form.addRow("&Type", self.device_type)
@@ -132,6 +141,8 @@ class SessionForm:
         form.addRow("&Cartridge", self.cartridge)
         self.cartridge_lot = remembering(QLineEdit(), repo.remembered("cartridge_lot"))
         form.addRow("Cartridge &lot", self.cartridge_lot)
+        self.cartridge_lot_copied = CopiedMark(self.cartridge_lot, "Lot checked")
+        form.addRow("", self.cartridge_lot_copied)
         self.device_message = FieldMessage()
         form.addRow("", self.device_message)
         left.addWidget(device)
@@ -141,7 +152,7 @@ class SessionForm:
         form = QFormLayout(numbing)
         products = list(dict.fromkeys(list(self.settings.anaesthetics)
                                       + repo.remembered("anaesthetic_product")))
-        self.anaesthetic = combo(["", *products])
+        self.anaesthetic = combo(["", *products])  # (narrow, as every combo())
         placeholder(self.anaesthetic, "none used")
         form.addRow("Pro&duct", self.anaesthetic)
         self.applied = TimeStamp("Applied at", self.now)
@@ -202,7 +213,7 @@ class SessionForm:
         form.addRow("Fee", fee_row)
         self.fee_message = FieldMessage()
         form.addRow("", self.fee_message)
-        self.notes = QPlainTextEdit()
+        self.notes = NotesEdit()
         self.notes.setMaximumHeight(90)
         form.addRow("&Notes", self.notes)
         right.addWidget(other)
@@ -214,6 +225,16 @@ class SessionForm:
         right.addWidget(self.history_box)
         right.addStretch(1)
 
+    def _form_tab_chain(self) -> list[QWidget]:
+        """The fields in the order they are seen, top to bottom, left column first: Tab
+        follows it, through every row added since (`RowList.tab_chain`)."""
+        return [*self.started.tab_chain(), self.practitioner, self.course, self.device_type,
+                self.device_model, self.cartridge, self.cartridge_lot,
+                self.cartridge_lot_copied.confirm, self.anaesthetic,
+                *self.applied.tab_chain(), *self.removed.tab_chain(),
+                *self.areas.tab_chain(), *self.serums.tab_chain(), self.combined,
+                *self.reactions.tab_chain(), self.aftercare, self.fee, self.notes]
+
     def _form_signals(self) -> list:
         """Every field's change signal: the editor re-reads the form on each."""
         return [self.started.dateTimeChanged, self.practitioner.currentTextChanged,
@@ -224,9 +245,28 @@ class SessionForm:
                 self.serums.changed, self.combined.textChanged, self.reactions.changed,
                 self.aftercare.itemChanged, self.fee.textChanged, self.notes.textChanged]
 
+    def _touch_signals(self) -> list:
+        """(the session's field, its change signals): which problems a change lets show."""
+        return [("started_at", self.started.dateTimeChanged),
+                ("anaesthetic", self.started.dateTimeChanged),
+                ("signed_at", self.started.dateTimeChanged),
+                ("practitioner", self.practitioner.currentTextChanged),
+                ("device", self.device_type.currentIndexChanged),
+                ("device", self.device_model.textChanged),
+                ("device", self.cartridge.textChanged),
+                ("device", self.cartridge_lot.textChanged),
+                ("anaesthetic", self.anaesthetic.currentTextChanged),
+                ("anaesthetic", self.applied.changed), ("anaesthetic", self.removed.changed),
+                ("areas", self.areas.changed), ("serums", self.serums.changed),
+                ("combined_with", self.combined.textChanged),
+                ("reactions", self.reactions.changed),
+                ("aftercare", self.aftercare.itemChanged), ("fee", self.fee.textChanged),
+                ("notes", self.notes.textChanged)]
+
     def _field_messages(self) -> dict[str, FieldMessage]:
         """Where a problem with each place (`areas[1]`, `fee`) is shown."""
-        messages = {"practitioner": self.practitioner_message,
+        messages = {"started_at": self.started_message,
+                    "practitioner": self.practitioner_message,
                     "device": self.device_message, "anaesthetic": self.anaesthetic_message,
                     "fee": self.fee_message, "areas": self.areas_message}
         for i, row in enumerate(self.areas.rows):
@@ -285,6 +325,9 @@ class SessionForm:
     def session(self) -> tuple[Session, list[Problem]]:
         """The session as the fields describe it, and problems the fields alone show."""
         problems: list[Problem] = []
+        unread = self.started.problem()
+        if unread:
+            problems.append(Problem("started_at", unread))
         picked = self.started.dateTime().toPython()
         assert isinstance(picked, datetime)
         started = picked.replace(microsecond=0)
@@ -331,3 +374,20 @@ class SessionForm:
         session, problems = self.session()
         return problems + validate_session(session)
 
+
+
+class NotesEdit(QPlainTextEdit):
+    """The session's notes: Tab and Shift+Tab move on to the next field, as everywhere else
+    in the form; Ctrl+Tab types a tab character for whoever wants one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTabChangesFocus(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.key() == Qt.Key.Key_Tab and \
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.insertPlainText("\t")
+            event.accept()
+            return
+        super().keyPressEvent(event)

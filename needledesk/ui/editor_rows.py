@@ -12,13 +12,18 @@ from datetime import time as clock_time
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtGui import QFocusEvent, QMouseEvent
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QCompleter,
+    QDateTimeEdit,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -37,7 +42,7 @@ from needledesk.domain.model import (
     Serum,
     TreatedArea,
 )
-from needledesk.ui.forms import FieldMessage
+from needledesk.ui.forms import WARNING_STYLE, DateField, FieldMessage
 
 ENDPOINTS = ("even erythema", "pinpoint bleeding")
 
@@ -49,6 +54,7 @@ def qdatetime(value: datetime) -> QDateTime:
 
 def combo(items, *, editable=True, current: str = "") -> QComboBox:
     box = QComboBox()
+    narrow(box)
     box.setEditable(editable)
     box.addItems(list(items))
     if editable:
@@ -58,6 +64,14 @@ def combo(items, *, editable=True, current: str = "") -> QComboBox:
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
             completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         box.setCurrentText(current)
+    return box
+
+
+def narrow(box: QComboBox, letters: int = 8) -> QComboBox:
+    """A combo box whose width follows its column, not its longest item: a long item (a
+    course, a remembered practitioner) must not widen the editor past the screen."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(letters)
     return box
 
 
@@ -92,7 +106,10 @@ class Row(QWidget):
     removed = Signal(object)
     changed = Signal()
 
-    def __init__(self, widgets: list[QWidget], stretch: list[int]):
+    def __init__(self, widgets: list[QWidget], stretch: list[int],
+                 below: list[QWidget] = ()):  # type: ignore[assignment]
+        """`widgets` side by side on the row's first line, then each of `below` on a line
+        of its own (a reaction's notes keep the row's whole width)."""
         super().__init__()
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -102,16 +119,26 @@ class Row(QWidget):
         self.remove_button = QToolButton()
         self.remove_button.setText("✕")
         self.remove_button.setToolTip("Remove this row")
+        self.remove_button.setAccessibleName("Remove this row")
+        self.remove_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.remove_button.clicked.connect(lambda: self.removed.emit(self))
         grid.addWidget(self.remove_button, 0, len(widgets))
+        for line, widget in enumerate(below, start=1):
+            grid.addWidget(widget, line, 0, 1, len(widgets))
         self.message = FieldMessage()
-        grid.addWidget(self.message, 1, 0, 1, len(widgets) + 1)
-        for widget in widgets:
+        grid.addWidget(self.message, len(below) + 1, 0, 1, len(widgets) + 1)
+        #: The row's fields in the order Tab visits them (the remove button last).
+        self.fields: list[QWidget] = [*widgets, *below]
+        for widget in [*widgets, *below]:
             for signal in ("textChanged", "valueChanged", "currentTextChanged",
                            "currentIndexChanged"):
                 if hasattr(widget, signal):
                     getattr(widget, signal).connect(lambda *_: self.changed.emit())
                     break
+
+    def tab_chain(self) -> list[QWidget]:
+        """The row's focusable parts in the order Tab visits them."""
+        return [*self.fields, self.remove_button]
 
 
 class AreaRow(Row):
@@ -152,7 +179,9 @@ class SerumRow(Row):
         self.product.setPlaceholderText("serum or calming product")
         self.lot = remembering(QLineEdit((serum.lot or "") if serum else ""), lots)
         self.lot.setPlaceholderText("lot")
-        super().__init__([self.product, self.lot], [3, 2])
+        self.lot_copied = CopiedMark(self.lot, "Lot checked")
+        super().__init__([self.product, self.lot], [3, 2], [self.lot_copied])
+        self.fields = [self.product, self.lot, self.lot_copied.confirm]
 
     def value(self) -> Serum:
         return Serum(self.product.text().strip(), text_or_none(self.lot))
@@ -161,17 +190,21 @@ class SerumRow(Row):
 class ReactionRow(Row):
     def __init__(self, reaction: Reaction | None):
         self.kind = combo(REACTION_KINDS, current=reaction.kind if reaction else "erythema")
-        self.severity = QComboBox()
+        self.severity = narrow(QComboBox())
         for level, label in SEVERITY_LABELS.items():
             self.severity.addItem(f"{level} {label}", level)
         self.severity.setCurrentIndex(reaction.severity if reaction else 1)
-        self.observed = QComboBox()
+        self.observed = narrow(QComboBox())
         for observed, label in OBSERVED_LABELS.items():
             self.observed.addItem(label, observed)
         self.observed.setCurrentIndex(list(Observed).index(reaction.observed) if reaction else 0)
         self.notes = QLineEdit(reaction.notes if reaction else "")
-        self.notes.setPlaceholderText("notes")
-        super().__init__([self.kind, self.severity, self.observed, self.notes], [3, 2, 2, 3])
+        self.notes.setPlaceholderText("notes on this reaction")
+        super().__init__([self.kind, self.severity, self.observed], [3, 2, 3], [self.notes])
+
+    def tab_chain(self) -> list[QWidget]:
+        # visual order: the first line, its remove button, then the notes line
+        return [self.kind, self.severity, self.observed, self.remove_button, self.notes]
 
     def value(self) -> Reaction:
         return Reaction(self.kind.currentText().strip(), self.severity.currentData(),
@@ -180,6 +213,8 @@ class ReactionRow(Row):
 
 class RowList(QWidget):
     changed = Signal()
+    #: A row was added or removed: the form puts the rows back in its Tab order.
+    rows_changed = Signal()
 
     def __init__(self, make_row: Callable[[Any], Row], add_label: str):
         super().__init__()
@@ -190,7 +225,7 @@ class RowList(QWidget):
         self.box = QVBoxLayout()
         layout.addLayout(self.box)
         self.add_button = QPushButton(add_label)
-        self.add_button.clicked.connect(lambda: self.add())
+        self.add_button.clicked.connect(self.add_and_focus)
         bar = QHBoxLayout()
         bar.addWidget(self.add_button)
         bar.addStretch(1)
@@ -203,13 +238,28 @@ class RowList(QWidget):
         self.rows.append(row)
         self.box.addWidget(row)
         row.setVisible(True)  # the layout would only show it on the next event loop turn
+        self.rows_changed.emit()
         self.changed.emit()
         return row
 
+    def add_and_focus(self) -> Row:
+        """The "Add …" button: a new row, with the cursor in its first field."""
+        row = self.add()
+        row.fields[0].setFocus(Qt.FocusReason.TabFocusReason)
+        return row
+
     def remove(self, row: Row) -> None:
+        index = self.rows.index(row)
+        focused = QApplication.focusWidget()
+        had_focus = focused is not None and row.isAncestorOf(focused)
         self.rows.remove(row)
         row.setParent(None)
         row.deleteLater()
+        self.rows_changed.emit()
+        if had_focus:  # the cursor goes to the row below (or above, or the Add button)
+            rest = self.rows[index:index + 1] or self.rows[index - 1:index]
+            target = rest[0].fields[0] if rest else self.add_button
+            target.setFocus(Qt.FocusReason.TabFocusReason)
         self.changed.emit()
 
     def set_items(self, items) -> None:
@@ -219,7 +269,12 @@ class RowList(QWidget):
             row.deleteLater()
         for item in items:
             self.add(item)
+        self.rows_changed.emit()
         self.changed.emit()
+
+    def tab_chain(self) -> list[QWidget]:
+        """Every row's fields in visual order, then the Add button."""
+        return [w for row in self.rows for w in row.tab_chain()] + [self.add_button]
 
     def values(self) -> list:
         return [row.value() for row in self.rows]
@@ -231,8 +286,91 @@ class RowList(QWidget):
             row.remove_button.setVisible(enabled)
 
 
+class TimeField(QTimeEdit):
+    """A time typed as HH:mm. A click that brings the cursor into the field selects the
+    hours, so typing "15:50" straight after the click gives 15:50 (a plain QTimeEdit puts
+    the cursor where the click fell and the digits go nowhere)."""
+
+    edited = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDisplayFormat("HH:mm")
+        self.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
+        self.setKeyboardTracking(True)
+        self._clicked_in = False
+        self.timeChanged.connect(self._changed)
+
+    def _changed(self, *_args) -> None:
+        if self.hasFocus():  # typed or stepped by the practitioner, not set by the program
+            self.edited.emit()
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 (Qt names)
+        # Tab leaves the field (QTimeEdit would step from hours to minutes; ":" does that)
+        return QWidget.focusNextPrevChild(self, next)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt name)
+        super().focusInEvent(event)
+        self._clicked_in = event.reason() == Qt.FocusReason.MouseFocusReason
+        self.setSelectedSection(QDateTimeEdit.Section.HourSection)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+        super().mouseReleaseEvent(event)
+        if self._clicked_in:  # the click that brought the cursor in: ready for "15:50"
+            self._clicked_in = False
+            self.setSelectedSection(QDateTimeEdit.Section.HourSection)
+
+
+class DateTimeField(QWidget):
+    """A day typed as text (`20 Nov 2026`, `2026-11-20`, the locale's `20/11/2026`) and a
+    time (`10:30`), side by side: one Tab each, nothing spills from one into the other."""
+
+    dateTimeChanged = Signal()  # noqa: N815 (named as QDateTimeEdit's, which it replaces)
+
+    def __init__(self, label: str):
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.date = DateField(label)
+        self.date.setPlaceholderText("e.g. 20 Nov 2026 or 2026-11-20")
+        self.time = TimeField()
+        self.time.setAccessibleName(f"{label}, time")
+        layout.addWidget(self.date, 3)
+        layout.addWidget(self.time, 1)
+        self.setFocusProxy(self.date)
+        self._day = QDate.currentDate()
+        self.date.textChanged.connect(self._date_typed)
+        self.time.timeChanged.connect(lambda *_: self.dateTimeChanged.emit())
+
+    def _date_typed(self, *_args) -> None:
+        value = self.date.value()
+        if value is not None:
+            self._day = QDate(value.year, value.month, value.day)
+        self.dateTimeChanged.emit()
+
+    def tab_chain(self) -> list[QWidget]:
+        return [self.date, self.time]
+
+    def problem(self) -> str | None:
+        """Plain words when the day typed is not a date."""
+        return self.date.problem() if self.date.text().strip() else \
+            "is required: type the day, e.g. 20 Nov 2026"
+
+    def dateTime(self) -> QDateTime:  # noqa: N802 (as QDateTimeEdit)
+        """The day typed (the last one understood, while the text is not a date) and time."""
+        return QDateTime(self._day, self.time.time())
+
+    def setDateTime(self, value: QDateTime) -> None:  # noqa: N802 (as QDateTimeEdit)
+        day = value.date()
+        self._day = day
+        self.date.set_value(day.toPython())  # type: ignore[arg-type]
+        self.time.setTime(value.time())
+
+
 class TimeStamp(QWidget):
-    """An optional time on the session's day, with a "… now" button that stamps it."""
+    """An optional time on the session's day: a tick box saying it was recorded, the time,
+    and a "… now" button that stamps it. Ticking the box (or typing a time) records it; the
+    time shown before then is the current one, so ticking means "now", never 00:00."""
 
     changed = Signal()
 
@@ -242,29 +380,62 @@ class TimeStamp(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.check = QCheckBox(label)
-        self.time = QTimeEdit()
-        self.time.setDisplayFormat("HH:mm")
-        self.time.setEnabled(False)
+        self.time = TimeField()
+        self.time.setAccessibleName(label)
         self.button = QPushButton(f"{label.split(' ')[0]} now")
         layout.addWidget(self.check)
         layout.addWidget(self.time)
         layout.addWidget(self.button)
         layout.addStretch(1)
-        self.check.toggled.connect(self.time.setEnabled)
-        self.check.toggled.connect(lambda *_: self.changed.emit())
+        self._show_now()
+        self._grey()
+        self.check.toggled.connect(self._ticked)
+        self.time.edited.connect(self._typed)
         self.time.timeChanged.connect(lambda *_: self.changed.emit())
         self.button.clicked.connect(self.stamp)
+
+    def tab_chain(self) -> list[QWidget]:
+        return [self.check, self.time, self.button]
+
+    def _show_now(self) -> None:
+        moment = self.now()
+        self.time.setTime(QTime(moment.hour, moment.minute))
+
+    def _grey(self) -> None:
+        """An unticked time is only a suggestion (now): shown grey until it is recorded."""
+        self.time.setStyleSheet("" if self.check.isChecked() else "color: #8a8a8a;")
+
+    def _ticked(self, checked: bool) -> None:
+        if checked and not self.time.hasFocus():
+            self._show_now()  # ticked by itself: the time is now, not what was shown
+        self._grey()
+        self.changed.emit()
+
+    def _record(self, recorded: bool) -> None:
+        """Tick (or untick) the box without taking the time now."""
+        self.check.blockSignals(True)
+        self.check.setChecked(recorded)
+        self.check.blockSignals(False)
+        self._grey()
+
+    def _typed(self) -> None:
+        if not self.check.isChecked():
+            self._record(True)
+        self.changed.emit()
 
     def stamp(self) -> None:
         moment = self.now()
         self.time.setTime(QTime(moment.hour, moment.minute))
-        self.check.setChecked(True)
+        self._record(True)
         self.changed.emit()
 
     def set_value(self, value: datetime | None) -> None:
-        self.check.setChecked(value is not None)
+        self._record(value is not None)
         if value is not None:
             self.time.setTime(QTime(value.hour, value.minute, value.second))
+        else:
+            self._show_now()
+        self.changed.emit()
 
     def value(self, day: datetime) -> datetime | None:
         if not self.check.isChecked():
@@ -272,3 +443,45 @@ class TimeStamp(QWidget):
         t = self.time.time().toPython()
         assert isinstance(t, clock_time)
         return day.replace(hour=t.hour, minute=t.minute, second=t.second, microsecond=0)
+
+
+class CopiedMark(QWidget):
+    """Under a field that "Repeat last session" filled but that usually changes from one
+    session to the next (a lot number): "copied from last session — check the lot", and the
+    field itself in amber, until the practitioner edits it or presses the confirm button."""
+
+    def __init__(self, field: QLineEdit, confirm_text: str):
+        super().__init__()
+        self.field = field
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel("⚠ copied from last session — check the lot")
+        self.label.setStyleSheet(WARNING_STYLE)
+        self.label.setWordWrap(True)
+        self.confirm = QPushButton(confirm_text)
+        self.confirm.setToolTip("The lot is the one in use today")
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.confirm)
+        self.confirm.clicked.connect(self.clear)
+        field.textEdited.connect(lambda *_: self.clear())
+        self.setVisible(False)
+
+    @property
+    def marked(self) -> bool:
+        return not self.isHidden()
+
+    def mark(self) -> None:
+        """Only a field with something copied into it is marked."""
+        if not self.field.text().strip():
+            return
+        self.field.setStyleSheet("QLineEdit { background: #fff4d6; }")
+        self.field.setToolTip("Copied from the last session: check the lot")
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        had_focus = self.confirm.hasFocus()
+        self.field.setStyleSheet("")
+        self.field.setToolTip("")
+        self.setVisible(False)
+        if had_focus:
+            self.field.setFocus(Qt.FocusReason.TabFocusReason)

@@ -18,6 +18,7 @@ from needledesk.domain.guidelines import (
     DepthRange,
 )
 from needledesk.domain.model import SCREENING_QUESTIONS
+from needledesk.domain.text import day_text
 from needledesk.settings import ClinicSettings
 from needledesk.ui.client_dialog import ClientDialog
 from needledesk.ui.screening_dialog import ScreeningDialog
@@ -57,8 +58,7 @@ def test_new_client_with_unicode_names_and_every_field(client_dialog, qtbot):
     # QTest types ASCII only: the accented and Cyrillic names are set, the phone is typed.
     dialog.first_name.setText("Zoë")
     dialog.last_name.setText(" Ковалёва-Núñez ")
-    dialog.birth_recorded.setChecked(True)
-    dialog.date_of_birth.setDate(QDate(1990, 5, 17))
+    dialog.date_of_birth.setText("1990-05-17")
     qtbot.keyClicks(dialog.phone, "+44 20 7946 0000")
     dialog.email.setText("zoe@example.org")
     dialog.fitzpatrick.setCurrentIndex(2)
@@ -82,7 +82,7 @@ def test_blank_last_name_is_named_beside_the_field_and_save_is_off(client_dialog
     dialog.first_name.setText("Ana")
     dialog.last_name.setText("   ")
     message = dialog.messages["last_name"]
-    assert message.text() == "Last name is required and must not be blank"
+    assert message.text() == "Last name is required"
     assert not message.isHidden()
     assert dialog.messages["first_name"].isHidden()
     assert not dialog.save_button.isEnabled()
@@ -99,13 +99,12 @@ def test_date_of_birth_in_the_future_shows_a_message(client_dialog):
     dialog.first_name.setText("Ana")
     dialog.last_name.setText("López")
     tomorrow = date.today() + timedelta(days=1)
-    dialog.birth_recorded.setChecked(True)
-    dialog.date_of_birth.setDate(qdate(tomorrow))
+    dialog.date_of_birth.set_value(tomorrow)
     assert dialog.messages["date_of_birth"].text() == \
-        f"Date of birth: {tomorrow.isoformat()} is in the future"
+        f"Date of birth {day_text(tomorrow)} is in the future"
     assert not dialog.save_button.isEnabled()
 
-    dialog.birth_recorded.setChecked(False)  # "not recorded" is always allowed
+    dialog.date_of_birth.clear()  # "not recorded" is always allowed
     assert dialog.client().date_of_birth is None
     assert dialog.messages["date_of_birth"].isHidden()
     assert dialog.save_button.isEnabled()
@@ -125,7 +124,8 @@ def test_editing_keeps_the_id_and_shows_the_name_in_the_title(qtbot):
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Edit client — Ана Петрова"
     assert dialog.client() == original  # loading and reading back changes nothing
-    assert dialog.date_of_birth.text() == "not recorded"
+    assert dialog.date_of_birth.text() == ""
+    assert dialog.date_of_birth.placeholderText().startswith("not recorded")
 
     dialog.phone.setText("+7 495 000 00 00")
     edited = dialog.client()
