@@ -9,18 +9,18 @@ last saved one, never tracked by hand.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from html import escape
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -32,10 +32,11 @@ from needledesk.domain.acknowledgements import acknowledge, pending
 from needledesk.domain.consent import CONSENT_MAX_DAYS
 from needledesk.domain.course import course_under_way, courses_offered, session_number
 from needledesk.domain.guidelines import lookup
-from needledesk.domain.labels import amendment_heading, amendment_lines
+from needledesk.domain.labels import amendment_heading, amendment_lines, problem_text
 from needledesk.domain.model import Anaesthetic, Client, DeviceType, Session
 from needledesk.domain.rules import (
     GuidelineWarning,
+    Problem,
     anaesthetic_warnings,
     depth_warnings,
     session_warnings,
@@ -48,7 +49,13 @@ from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
 from needledesk.ui import acknowledge as acknowledge_dialog
 from needledesk.ui.editor_form import SessionForm
+from needledesk.ui.editor_rows import narrow
 from needledesk.ui.forms import FieldMessage, route
+
+#: The editor's size the first time, inside a 1280×800 screen with its title bar and taskbar.
+DEFAULT_SIZE = QSize(1240, 720)
+#: Where the editor's size is remembered in the window's QSettings.
+GEOMETRY_KEY = "editor/geometry"
 
 # --- the editor -------------------------------------------------------------------------------
 
@@ -60,14 +67,21 @@ class SessionEditor(SessionForm, QDialog):
 
     def __init__(self, repo: Repository, settings: ClinicSettings, client: Client,
                  session: Session | None = None, *, user: str = "",
-                 now: Callable[[], datetime] = datetime.now, parent: QWidget | None = None):
+                 now: Callable[[], datetime] = datetime.now, parent: QWidget | None = None,
+                 state: QSettings | None = None):
         super().__init__(parent)
+        # The window's own QSettings (where it keeps its size), unless one is given.
+        parent_state = getattr(parent, "state", None)
+        self.state = state if state is not None else (
+            parent_state if isinstance(parent_state, QSettings) else None)
         self.repo = repo
         self.settings = settings
         self.client = client
         self.user = user
         self.now = lambda: now().replace(microsecond=0)
         self.amending = False
+        #: Why the last save was refused (empty when it was not), in plain words.
+        self.refusal = ""
         self.client_sessions = repo.sessions(client.id)
         #: The courses the session may be put in: those under way and its own (ended or not).
         self.courses = courses_offered(repo.courses(client.id), self.client_sessions,
@@ -86,10 +100,16 @@ class SessionEditor(SessionForm, QDialog):
         self.consent_max_days = getattr(settings, "consent_max_days", CONSENT_MAX_DAYS)
         self.amendments = list(session.amendments)
         self.signed_at = session.signed_at
+        # A field's problem shows once the field was changed, or all once Save or Sign off
+        # was pressed (or for a session already saved): a new session is not all red.
+        self.touched: set[str] = set()
+        self.show_all = self.stored is not None
         self.setWindowTitle(f"Session — {client.full_name}")
         self._build()
+        self._restore_size()
         self._fill(session)
         self._baseline = self._snapshot()
+        self.touched.clear()  # filling the form is not the practitioner's typing
         self._refresh()
         self._ticker = QTimer(self)
         self._ticker.timeout.connect(self._refresh_contact)
@@ -130,7 +150,8 @@ class SessionEditor(SessionForm, QDialog):
             buttons.addWidget(button)
         outer.addLayout(buttons)
         self.save_button.setDefault(False)
-        self.setMinimumSize(1000, 700)
+        self.setMinimumSize(900, 600)
+        narrow(self.course)  # a long course name must not widen the form past the screen
 
         self.repeat_button.clicked.connect(self.repeat_last)
         self.save_button.clicked.connect(self.save)
@@ -143,8 +164,38 @@ class SessionEditor(SessionForm, QDialog):
         QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
         QShortcut(QKeySequence("Ctrl+R"), self).activated.connect(self.repeat_last)
 
+        for name, signal in self._touch_signals():  # before _refresh, which reads them
+            signal.connect(lambda *_args, name=name: self.touched.add(name))
         for signal in self._form_signals():
             signal.connect(self._refresh)
+        for rows in (self.areas, self.serums, self.reactions):
+            rows.rows_changed.connect(self._order_tabs)
+        self._order_tabs()
+
+    def _order_tabs(self) -> None:
+        """Tab visits the fields as they are seen, rows added since included, then the
+        buttons along the bottom."""
+        chain = [*self._form_tab_chain(), self.repeat_button, self.print_button,
+                 self.export_button, self.amend_button, self.save_button, self.sign_button,
+                 self.close_button]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def _restore_size(self) -> None:
+        geometry = self.state.value(GEOMETRY_KEY) if self.state is not None else None
+        if isinstance(geometry, QByteArray | bytes) and geometry and \
+                self.restoreGeometry(geometry):
+            return
+        size = QSize(DEFAULT_SIZE)
+        screen = self.screen()
+        if screen is not None:  # a smaller screen than 1280×800: as much as it has
+            size = size.boundedTo(screen.availableGeometry().size() - QSize(40, 80))
+        self.resize(size.expandedTo(self.minimumSize()))
+
+    def _remember_size(self) -> None:
+        if self.state is not None:
+            self.state.setValue(GEOMETRY_KEY, self.saveGeometry())
+            self.state.sync()
 
     # --- live state ---------------------------------------------------------------------
 
@@ -152,7 +203,10 @@ class SessionEditor(SessionForm, QDialog):
         session, problems = self.session()
         problems += validate_session(session)
         messages = self._field_messages()
-        route(problems, messages, self.general_message)
+        plain = encode_session(session)
+        route([Problem(p.path, problem_text(p, plain)) for p in problems
+               if self.show_all or _top(p.path) in self.touched],
+              messages, self.general_message)
         for warning in depth_warnings(session, self.settings.area_depths):
             row = messages.get(warning.path.split(".")[0])
             if row is not None and not row.text():
@@ -258,12 +312,25 @@ class SessionEditor(SessionForm, QDialog):
         if previous.fee:
             self.fee.setText(f"{previous.fee.amount:.2f}")
             copied.append("fee")
+        # Lots usually change from one session to the next: each copied one is marked
+        # until it is edited or confirmed.
+        self.cartridge_lot_copied.mark()
+        for row in self.serums.rows:
+            row.lot_copied.mark()  # type: ignore[attr-defined]
         self.copied.setText(f"Copied from {day_text(previous.started_at)}: "
-                            + ", ".join(copied) + ". Not copied: times, reactions, notes.")
+                            + ", ".join(copied) + ". Not copied: times, reactions, notes."
+                            + (" Check the lots marked below: they usually change."
+                               if self.unchecked_lots() else ""))
         self.copied.setStyleSheet("color: #1d4f91;")
         self.copied.show()
         self._refresh()
         return copied
+
+    def unchecked_lots(self) -> list[QWidget]:
+        """The lot fields still marked "copied from last session"."""
+        marks = [self.cartridge_lot_copied,
+                 *(row.lot_copied for row in self.serums.rows)]  # type: ignore[attr-defined]
+        return [mark.field for mark in marks if mark.marked]
 
     def _open_course(self) -> str | None:
         """The latest course still under way (a finished or ended course takes no new
@@ -319,7 +386,7 @@ class SessionEditor(SessionForm, QDialog):
         session, problems = self.session()
         problems += validate_session(session)
         if problems:
-            self._refresh()
+            self._refuse(session, problems)
             return False
         acknowledged = self._acknowledge(session)
         if acknowledged is None:
@@ -333,8 +400,27 @@ class SessionEditor(SessionForm, QDialog):
         self._saved()
         return True
 
+    def _refuse(self, session: Session, problems: list[Problem]) -> None:
+        """Not saved: say what is wrong, under the form and in `refusal` for a caller that
+        must say it louder (closing, signing off)."""
+        self.show_all = True
+        self._refresh()
+        plain = encode_session(session)
+        lines = list(dict.fromkeys(problem_sentence(p, plain) for p in problems))
+        self.refusal = "Not saved — fix this first:\n" + "\n".join(f"• {x}" for x in lines)
+        self.general_message.show_error(self.refusal)
+
     def sign_off(self) -> bool:
+        """Asks once, showing what will be sealed; saves unsaved changes, then signs."""
         if self.signed_at:
+            return False
+        session, problems = self.session()
+        problems += validate_session(session)
+        if problems:
+            self._refuse(session, problems)
+            self.show_error(self, "The session was not signed off", self.refusal)
+            return False
+        if not self.ask_sign_off(self, sign_off_text(self.client, session)):
             return False
         if (self.is_dirty() or self.stored is None) and not self.save():
             return False
@@ -358,7 +444,7 @@ class SessionEditor(SessionForm, QDialog):
         session, problems = self.session()
         problems += validate_session(session)
         if problems:
-            self._refresh()
+            self._refuse(session, problems)
             return False
         if not self.is_dirty():
             self.general_message.show_error("Nothing was changed: there is nothing to amend.")
@@ -465,13 +551,18 @@ class SessionEditor(SessionForm, QDialog):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.is_dirty():
             choice = self.ask_unsaved(self)
-            if choice == "save" and not self.save():
-                event.ignore()
-                return
+            if choice == "save":
+                self.refusal = ""
+                if not self.save():
+                    if self.refusal:  # invalid: say what, and stay open to fix it
+                        self.show_error(self, "The session was not saved", self.refusal)
+                    event.ignore()
+                    return
             if choice == "cancel":
                 event.ignore()
                 return
         self._ticker.stop()
+        self._remember_size()
         event.accept()
 
     def reject(self) -> None:
@@ -485,12 +576,12 @@ class SessionEditor(SessionForm, QDialog):
 
     @staticmethod
     def ask_amendment(parent, by: str) -> tuple[str, str] | None:
-        reason, ok = QInputDialog.getText(parent, "Amend a signed session",
-                                          "Why is this signed session being corrected?\n"
-                                          "(The original values stay in the history.)")
-        if not ok or not reason.strip():
-            return None
-        return by, reason.strip()
+        reason = acknowledge_dialog.ask_amendment_reason(parent)
+        return None if reason is None else (by, reason)
+
+    @staticmethod
+    def ask_sign_off(parent, text: str) -> bool:
+        return acknowledge_dialog.ask_sign_off(parent, text)
 
     @staticmethod
     def ask_unsaved(parent) -> str:
@@ -504,6 +595,28 @@ class SessionEditor(SessionForm, QDialog):
     @staticmethod
     def show_error(parent, title: str, text: str) -> None:
         QMessageBox.warning(parent, title, text)
+
+
+def problem_sentence(problem: Problem, plain: dict | None = None) -> str:
+    """`Depth (cheeks): 3.5 is outside 0.1–3.0 mm`, `Practitioner is required …`."""
+    return problem_text(problem, plain)
+
+
+def _top(path: str) -> str:
+    """The record's own field a problem's path starts with: `areas[0].depth_mm` -> `areas`."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
+def sign_off_text(client: Client, session: Session) -> str:
+    """What signing off seals, for the one question asked before it."""
+    areas = ", ".join(f"{a.area} {a.depth_mm:g} mm" for a in session.areas) or "none"
+    return (f"Sign off this session?\n\n"
+            f"Client: {client.full_name}\n"
+            f"Date: {moment_text(session.started_at)}\n"
+            f"Practitioner: {session.practitioner}\n"
+            f"Areas and depths: {areas}\n\n"
+            "Once signed off, the session is sealed: it cannot be changed, only corrected "
+            "by an amendment with a reason, which is kept in its history.")
 
 
 def amendment_history_html(amendments, plain: dict | None = None) -> str:

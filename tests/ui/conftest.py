@@ -40,6 +40,14 @@ def no_real_modals(monkeypatch):
                         staticmethod(lambda parent, warnings: asked.append("ack") or None))
     monkeypatch.setattr(SessionEditor, "ask_amendment",
                         staticmethod(lambda parent, by: asked.append("amend") or None))
+    # Signing off is asked once, in a box of its own; a test that pressed Sign off means it
+    # (a test of the question itself replaces the answer).
+    monkeypatch.setattr(SessionEditor, "ask_sign_off",
+                        staticmethod(lambda parent, text: asked.append("sign off") or True))
+    from needledesk.ui.client_dialog import ClientDialog
+
+    monkeypatch.setattr(ClientDialog, "ask_discard",
+                        staticmethod(lambda parent: asked.append("discard client") or True))
     monkeypatch.setattr(SessionEditor, "show_error",
                         staticmethod(lambda parent, title, text: asked.append(text)))
     from needledesk.ui.screening_dialog import ScreeningDialog
