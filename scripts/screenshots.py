@@ -3,7 +3,9 @@
 Builds a 2,000-client demo database in a temporary folder, opens the main window on a client
 with a course under way, then a new session filled by "Repeat last session". Then the
 first-run set-up as a fresh database shows it (paper and currency from this PC's locale).
-`python scripts/screenshots.py first-run` takes only that one.
+`python scripts/screenshots.py first-run` takes only that one; `… editor-1280x800` only the
+session editor at its own size on a 1280×800 screen, with 8 treated areas and 3 reactions
+(`xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshots.py editor-1280x800`).
 """
 
 from __future__ import annotations
@@ -31,10 +33,51 @@ def main(argv: list[str]) -> int:
         print("run under a real X server: xvfb-run -a python scripts/screenshots.py",
               file=sys.stderr)
         return 2
+    if argv == ["editor-1280x800"]:
+        editor_shot()
+        return 0
     if argv != ["first-run"]:
         main_window_shots()
     first_run_shot()
     return 0
+
+
+def editor_shot() -> None:
+    """The session editor as it first opens on a 1280×800 screen: a new session filled by
+    "Repeat last session" (its copied lots marked), 8 treated areas and 3 reactions."""
+    from needledesk.domain.model import Reaction, TreatedArea
+
+    folder = Path(tempfile.mkdtemp())
+    repo = Repository(open_database(folder / "demo.db"))
+    fill(repo, clients=60, seed=11)
+    settings = repo.settings()
+    settings.clinic_name = "Lumen Skin Studio"
+    settings.practitioners = ["Jane Smith", "Lucía Fernández"]
+    repo.save_settings(settings, by="Jane Smith")
+    client = next(c for c in (repo.get_client(s.id) for s in repo.search_clients(""))
+                  if any(s.serums and s.device.cartridge_lot for s in repo.sessions(c.id)))
+    app = application()
+    editor = SessionEditor(repo, settings, client, user="Jane Smith")
+    editor.show()
+    editor.repeat_last()
+    editor.applied.button.click()
+    areas = ["forehead", "cheeks", "nose", "chin", "upper lip", "neck", "periorbital",
+             "décolletage"]
+    depths = [0.5, 1.5, 0.5, 1.0, 0.5, 0.75, 0.25, 0.5]
+    editor.areas.set_items([TreatedArea(a, d, 3, "even erythema")
+                            for a, d in zip(areas, depths, strict=True)])
+    editor.reactions.set_items([
+        Reaction("erythema", 1, notes="even redness over the treated areas, as expected"),
+        Reaction("oedema (swelling)", 1, notes="mild, under the eyes"),
+        Reaction("pinpoint bleeding", 1, notes="stopped within minutes")])
+    for _ in range(5):
+        app.processEvents()
+    OUT.mkdir(parents=True, exist_ok=True)
+    editor.grab().save(str(OUT / "editor-1280x800.png"))
+    print(f"saved {OUT / 'editor-1280x800.png'} ({editor.width()}×{editor.height()})")
+    editor._baseline = editor._snapshot()  # nothing to ask on closing
+    editor.close()
+    repo.db.close()
 
 
 def first_run_shot() -> None:
