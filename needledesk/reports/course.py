@@ -269,10 +269,17 @@ def _courses_block(courses: list[Course], sessions: list[Session], settings: Cli
     notes = []
     for course in courses:
         progress = course_progress(course, sessions, settings.default_interval_weeks)
-        data.append([Paragraph(markup(course.concern), st.cell_bold),
+        concern = markup(course.concern)
+        if course.areas_planned:
+            concern += (f'<br/><font color="#66737A">Areas planned: '
+                        f'{markup(", ".join(course.areas_planned))}</font>')
+        described = markup(progress.describe())
+        if course.ended_on is not None and course.end_reason.strip():
+            described += f" — {markup(course.end_reason.strip())}"
+        data.append([Paragraph(concern, st.cell_bold),
                      fmt_day(course.started_on), f"{course.planned_sessions} sessions",
                      f"{course.interval_weeks} weeks",
-                     Paragraph(progress.describe(), st.cell)])
+                     Paragraph(described, st.cell)])
         if course.notes.strip():
             notes += [Spacer(1, 3), *paragraphs(
                 course.notes, st.cell,

@@ -151,6 +151,8 @@ def _identity(client: Client, session: Session, sessions: list[Session],
     number = f"Session {n} of {of}" if of else f"Session {n}"
     if course is not None:
         number += f" · {markup(course.concern)}"
+        if course.ended_on is not None:
+            number += f" · ended early on {fmt_day(course.ended_on)}"
     rows = [
         ("Client", f"<b>{markup(client.full_name)}</b>", "Session date",
          fmt_moment(session.started_at)),
@@ -282,6 +284,10 @@ def next_session_text(session: Session, sessions: list[Session], course: Course 
                       settings: ClinicSettings) -> str:
     """`Next recommended session: from 1 Jan 2027 (6–8 weeks)`, or the course is complete."""
     n, of = session_number(session, sessions, course)
+    if course is not None and course.ended_on is not None and \
+            session.started_at.date() <= course.ended_on:
+        return (f"Your course ended on {fmt_day(course.ended_on)} after session {n}"
+                + (f" of {of}" if of else "") + ": no further session is planned in it.")
     if of is not None and n >= of:
         return (f"This completes your course of {of} session{'s' if of != 1 else ''}. "
                 "Results keep developing over the next six to eight weeks.")
