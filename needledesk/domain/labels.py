@@ -1,19 +1,27 @@
-"""Words the window and the PDFs share: when a reaction was seen, and a session's fields as
-an amendment or the audit trail names them.
+"""Words the window and the PDFs share: every field's on-screen label, values written as the
+card shows them, and the lines that say what changed.
 
-`change_lines` turns an amendment's changes (`{"areas[0].depth_mm": [1.5, 1.25]}`, paths
-of the exchange format, see `amend.diff`) into plain lines, `Depth (cheeks): 1.5 mm →
-1.25 mm`, so the editor's history, the audit view and the PDFs read the same.
+This is the one place that maps a field's path (the exchange format's own, `areas[0].depth_mm`,
+`device.cartridge_lot`) to the label the practitioner sees. The rules' messages, the
+editor's and the client dialog's field messages, the amendment history, the audit trail
+and the PDFs all name fields through it, so nothing on screen shows a dotted path, an ISO
+timestamp or a Python repr.
+
+`change_lines` turns an amendment's changes (`{"areas[0].depth_mm": [1.5, 1.25]}`, see
+`amend.diff`) into plain lines, `Depth (cheeks): 1.5 mm → 1.25 mm`; `problem_text` turns a
+rule's problem into a sentence, `Removed at 00:00 is before Applied at 16:00`.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
-from needledesk.domain.model import SEVERITY_LABELS, Amendment, Observed
-from needledesk.domain.text import moment_text
+from needledesk.domain.amend import diff
+from needledesk.domain.model import SCREENING_QUESTIONS, SEVERITY_LABELS, Amendment, Observed
+from needledesk.domain.text import day_text, moment_text
 
 #: When a reaction was seen, as the editor offers it and the PDFs print it.
 OBSERVED_LABELS: dict[str, str] = {
@@ -22,6 +30,15 @@ OBSERVED_LABELS: dict[str, str] = {
     Observed.FOLLOW_UP: "at follow-up",
     Observed.NEXT_VISIT: "at the next visit",
 }
+
+#: The device types as the editor's Type box names them (short).
+DEVICE_TYPE_LABELS: dict[str, str] = {"pen": "Pen", "roller": "Roller"}
+
+#: Fitzpatrick skin types as the card writes them.
+FITZPATRICK_NUMERALS = ("I", "II", "III", "IV", "V", "VI")
+
+#: What the empty value of a field reads as.
+NOT_SET = "not set"
 
 
 def observed_label(observed: str) -> str:
@@ -44,8 +61,8 @@ FIELD_LABELS: dict[str, str] = {
     "device.cartridge_lot": "Cartridge lot",
     "anaesthetic": "Topical anaesthetic",
     "anaesthetic.product": "Anaesthetic",
-    "anaesthetic.applied_at": "Anaesthetic applied",
-    "anaesthetic.removed_at": "Anaesthetic removed",
+    "anaesthetic.applied_at": "Applied at",
+    "anaesthetic.removed_at": "Removed at",
     "areas": "Treated areas",
     "areas[]": "Treated area",
     "areas[].area": "Area",
@@ -58,6 +75,7 @@ FIELD_LABELS: dict[str, str] = {
     "serums[].product": "Serum",
     "serums[].lot": "Serum lot",
     "combined_with": "Combined with",
+    "combined_with[]": "Combined treatment",
     "reactions": "Reactions",
     "reactions[]": "Reaction",
     "reactions[].kind": "Reaction",
@@ -65,17 +83,83 @@ FIELD_LABELS: dict[str, str] = {
     "reactions[].observed": "Seen",
     "reactions[].notes": "Reaction notes",
     "aftercare": "Aftercare",
+    "aftercare[]": "Aftercare item",
     "fee": "Fee",
     "fee.amount": "Fee",
     "fee.currency": "Fee currency",
     "notes": "Notes",
     "signed_at": "Signed off",
     "acknowledged_warnings": "Guidelines acknowledged",
+    "acknowledged_warnings[]": "Guideline acknowledged",
+    "acknowledged_warnings[].warning": "Guideline acknowledged",
+    "acknowledged_warnings[].by": "Acknowledged by",
+    "acknowledged_warnings[].at": "Acknowledged at",
     "amendments": "Amendments",
+    "amendments[]": "Amendment",
+    "amendments[].at": "Amended at",
+    "amendments[].by": "Amended by",
+    "amendments[].reason": "Reason for the amendment",
+    "amendments[].changes": "Changes",
 }
+
+#: A client's fields, as the client dialog labels them.
+CLIENT_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "date_of_birth": "Date of birth",
+    "phone": "Phone",
+    "email": "Email",
+    "fitzpatrick": "Fitzpatrick type",
+    "concerns": "Concerns",
+    "concerns[]": "Concern",
+    "notes": "Notes",
+}
+
+#: A course's fields.
+COURSE_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "client_id": "Client",
+    "concern": "Concern",
+    "planned_sessions": "Planned sessions",
+    "interval_weeks": "Weeks between sessions",
+    "started_on": "Started on",
+    "notes": "Notes",
+    "areas_planned": "Areas planned",
+    "areas_planned[]": "Planned area",
+    "ended_on": "Ended on",
+    "end_reason": "Reason for ending",
+}
+
+#: A screening's fields; each answer is labelled by its question.
+SCREENING_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "client_id": "Client",
+    "date": "Screening date",
+    "answers": "Answers",
+    "consent_signed": "Consent signed",
+    "notes": "Notes",
+} | {f"answers.{key}": question for key, question in SCREENING_QUESTIONS.items()}
+
+#: The labels of each kind of record, by the kind the audit trail names.
+LABELS: dict[str, dict[str, str]] = {
+    "session": FIELD_LABELS,
+    "client": CLIENT_LABELS,
+    "course": COURSE_LABELS,
+    "screening": SCREENING_LABELS,
+}
+
+#: A whole client record's parts (the exchange format's `clients[]` items), for the place
+#: of an import problem: `Session 2, Treated area 1: Depth`.
+RECORD_PARTS: dict[str, str] = {"sessions": "Session", "courses": "Course",
+                                "screenings": "Screening", "clients": "Client"}
 
 _INDEX = re.compile(r"\[(\d+)\]")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?")
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
+#: Messages that read on from the label with a space: `First name is required`,
+#: `Removed at 00:00 is before …`; the rest follow a colon.
+_READS_ON = re.compile(r"(is|are|has|must|needs|\d)")
 
 
 def generic_path(path: str) -> str:
@@ -83,61 +167,202 @@ def generic_path(path: str) -> str:
     return _INDEX.sub("[]", path)
 
 
-def field_label(path: str, after: dict[str, Any] | None = None) -> str:
+def _known(path: str, kind: str) -> str | None:
+    labels = LABELS.get(kind, FIELD_LABELS)
+    generic = generic_path(path)
+    label = labels.get(generic)
+    if label is None and generic.endswith("[]"):
+        label = labels.get(generic[:-2])
+    return label
+
+
+def field_label(path: str, after: dict[str, Any] | None = None, kind: str = "session") -> str:
     """The label of a field path, with the item it belongs to: `Depth (cheeks)`,
-    `Reaction 2`, `Serum lot (Hyaluronic acid)`. `after` is the session's plain form (as
-    `exchange.encode_session` gives it), for the item's name."""
-    label = FIELD_LABELS.get(generic_path(path))
+    `Reaction 2`, `Serum lot (Hyaluronic acid)`. `after` is the record's plain form (as
+    `exchange.encode_session` gives it), for the item's name; `kind` the kind of record
+    (`session`, `client`, `course`, `screening`)."""
+    label = _known(path, kind)
     if label is None:
         return path.replace("_", " ").replace(".", " › ")
     found = _INDEX.search(path)
     if found is None:
         return label
     index = int(found.group(1))
-    kind = path[:found.start()]
+    part = path[:found.start()]
     field = path[found.end():].lstrip(".")
-    name_key = {"areas": "area", "serums": "product", "reactions": "kind"}.get(kind)
+    name_key = {"areas": "area", "serums": "product", "reactions": "kind"}.get(part)
     name = None
     if after and field and field != name_key:
-        items = after.get(kind)
+        items = after.get(part)
         if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
             name = items[index].get(name_key)
     return f"{label} ({name})" if name else f"{label} {index + 1}"
 
 
-def value_text(path: str, value: Any) -> str:
-    """A changed value as words: `1.5 mm`, `20 Nov 2026 10:30`, `2 moderate`, `(empty)`."""
-    if value is None or value == "" or value == []:
-        return "(empty)"
-    leaf = generic_path(path).rsplit(".", 1)[-1]
+def place_label(path: str) -> str:
+    """Where in a whole file or record a problem is: `clients[0].sessions[1].areas[0].depth_mm`
+    -> `Client 1, session 2: Depth 1`."""
+    parts: list[str] = []
+    rest = path
+    while True:
+        found = re.match(r"(clients|sessions|courses|screenings)\[(\d+)\]\.?", rest)
+        if not found:
+            break
+        parts.append(f"{RECORD_PARTS[found.group(1)]} {int(found.group(2)) + 1}")
+        rest = rest[found.end():]
+    kind = {"Session": "session", "Course": "course", "Screening": "screening"}.get(
+        parts[-1].split()[0] if parts else "", "client" if parts else "session")
+    if rest:
+        parts.append(field_label(rest, kind=kind))
+    text = ", ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+class _Problem(Protocol):
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+def problem_text(problem: _Problem, after: dict[str, Any] | None = None,
+                 kind: str = "session") -> str:
+    """A rule's problem as a sentence naming its field by label: `First name is required`,
+    `Depth (cheeks) 3.5 is outside 0.1–3.0 mm`, `Removed at 00:00 is before Applied at
+    16:00`. A problem of a whole file keeps its place: `Client 1, session 1: …`."""
+    if not problem.path:
+        return problem.message[:1].upper() + problem.message[1:]
+    if re.match(r"(clients|sessions|courses|screenings)\[", problem.path):
+        label = place_label(problem.path)
+    else:
+        label = field_label(problem.path, after, kind)
+    joiner = " " if _READS_ON.match(problem.message) else ": "
+    return f"{label}{joiner}{problem.message}"
+
+
+def when_text(moment: datetime, beside: datetime | None = None) -> str:
+    """A time as the card shows it (`30 Nov 2026 16:00`), or just `16:00` when `beside`
+    (the time it is compared with) is on the same day."""
+    if beside is not None and beside.date() == moment.date():
+        return f"{moment:%H:%M}"
+    return moment_text(moment)
+
+
+def _leaf(path: str) -> str:
+    return generic_path(path).rsplit(".", 1)[-1]
+
+
+def _money(amount: Any, currency: Any) -> str:
+    return f"{amount} {currency}".strip() if currency else str(amount)
+
+
+def amendment_text(amendment: dict[str, Any], after: dict[str, Any] | None = None) -> str:
+    """An amendment in its plain form (`{"at", "by", "reason", "changes"}`) as one line:
+    `20 Nov 2026 12:00 by Jane Smith — lot misread (Cartridge lot: L2311A → L2311B)`."""
+    head = " ".join(part for part in (
+        value_text("amendments[].at", amendment.get("at")) if amendment.get("at") else "",
+        f"by {amendment['by']}" if amendment.get("by") else "") if part)
+    reason = amendment.get("reason")
+    changes = amendment.get("changes")
+    lines = change_lines(changes, after) if isinstance(changes, dict) else []
+    text = head + (f" — {reason}" if reason else "")
+    return text + (f" ({'; '.join(lines)})" if lines else "")
+
+
+def acknowledgement_text(ack: dict[str, Any]) -> str:
+    """An acknowledged guideline in its plain form (`{"warning", "by", "at"}`):
+    `depth: cheeks 2.5 mm — scar tissue (Jane Smith, 20 Nov 2026 10:20)`."""
+    who = ", ".join(str(part) for part in (
+        ack.get("by"), value_text("acknowledged_warnings[].at", ack.get("at"))
+        if ack.get("at") else None) if part)
+    return f"{ack.get('warning', '')}" + (f" ({who})" if who else "")
+
+
+def value_text(path: str, value: Any, after: dict[str, Any] | None = None,
+               kind: str = "session") -> str:
+    """A value as words, as the card shows it: `1.5 mm`, `20 Nov 2026 10:30`, `2 moderate`,
+    `250.00 USD`, `Yes`, `not set`; lists and objects as words too, never as a repr."""
+    if value is None or value == "" or value == [] or value == {}:
+        return NOT_SET
+    generic = generic_path(path)
+    leaf = _leaf(path)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "Yes" if value else "No"
+    if kind == "screening" and generic == "consent_signed" and value in (0, 1):
+        return "Yes" if value else "No"
+    if value == "not_applicable":  # a screening answer (model.NOT_APPLICABLE)
+        return "Not applicable"
+    if kind == "screening" and generic == "answers" and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return str(value)
+    if generic == "amendments" and isinstance(value, list):
+        return "; ".join(amendment_text(a, after) if isinstance(a, dict) else str(a)
+                         for a in value)
+    if generic == "amendments[]" and isinstance(value, dict):
+        return amendment_text(value, after)
+    if generic == "acknowledged_warnings" and isinstance(value, list):
+        return "; ".join(acknowledgement_text(a) if isinstance(a, dict) else str(a)
+                         for a in value)
+    if generic == "acknowledged_warnings[]" and isinstance(value, dict):
+        return acknowledgement_text(value)
+    if generic == "fee" and isinstance(value, dict):
+        return _money(value.get("amount"), value.get("currency"))
+    if generic == "fee.amount":
+        fee = (after or {}).get("fee")
+        return _money(value, fee.get("currency") if isinstance(fee, dict) else None)
     if isinstance(value, dict):
-        parts = [(f"{k.removesuffix('_at')} " if k.endswith("_at") else "")
-                 + value_text(f"{path}.{k}", v) for k, v in value.items()
-                 if v not in (None, "", [])]
-        return ", ".join(parts) or "(empty)"
+        if generic in ("anaesthetic", "device", "areas[]", "serums[]", "reactions[]"):
+            parts = [(f"{k.removesuffix('_at')} " if k.endswith("_at") else "")
+                     + value_text(f"{path}.{k}", v, after, kind) for k, v in value.items()
+                     if v not in (None, "", [])]
+            return ", ".join(parts) or NOT_SET
+        return "; ".join(f"{field_label(f'{path}.{k}' if path else k, after, kind)}: "
+                         f"{value_text(f'{path}.{k}' if path else k, v, after, kind)}"
+                         for k, v in value.items()) or NOT_SET
     if isinstance(value, list):
-        return "; ".join(value_text(f"{path}[{i}]", v) for i, v in enumerate(value))
+        return "; ".join(value_text(f"{path}[{i}]", v, after, kind)
+                         for i, v in enumerate(value))
+    if generic == "device.type" and isinstance(value, str):
+        return DEVICE_TYPE_LABELS.get(value, value)
     if leaf == "depth_mm" and isinstance(value, int | float):
         return f"{value:g} mm"
     if leaf == "severity" and isinstance(value, int):
         return f"{value} {SEVERITY_LABELS.get(value, '')}".strip()
     if leaf == "observed" and isinstance(value, str):
         return observed_label(value)
+    if leaf == "fitzpatrick" and isinstance(value, int) and 1 <= value <= 6:
+        return FITZPATRICK_NUMERALS[value - 1]
+    if leaf == "interval_weeks" and isinstance(value, int):
+        return f"{value} weeks" if value != 1 else "1 week"
+    if leaf in ("client_id", "course_id") and isinstance(value, str):
+        return "a course" if leaf == "course_id" else "a client"
+    if isinstance(value, datetime):
+        return moment_text(value)
+    if isinstance(value, date):
+        return day_text(value)
     if isinstance(value, str) and _TIME.fullmatch(value):
         return moment_text(datetime.fromisoformat(value))
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        try:
+            return day_text(date.fromisoformat(value))
+        except ValueError:
+            return value
     return str(value)
 
 
-def change_lines(changes: dict[str, list[Any]], after: dict[str, Any] | None = None) -> list[str]:
+def change_lines(changes: dict[str, Any], after: dict[str, Any] | None = None,
+                 kind: str = "session") -> list[str]:
     """One plain line per changed field: `Depth (cheeks): 1.5 mm → 1.25 mm`."""
     lines = []
     for path, change in changes.items():
         before, new = (list(change) + [None, None])[:2] if isinstance(change, list | tuple) \
             else (None, change)
-        lines.append(f"{field_label(path, after)}: {value_text(path, before)} → "
-                     f"{value_text(path, new)}")
+        lines.append(f"{field_label(path, after, kind)}: "
+                     f"{value_text(path, before, after, kind)} → "
+                     f"{value_text(path, new, after, kind)}")
     return lines
 
 
@@ -149,3 +374,42 @@ def amendment_lines(amendment: Amendment, after: dict[str, Any] | None = None) -
 def amendment_heading(amendment: Amendment) -> str:
     """`20 Nov 2026 10:30 by Jane Smith — reason`."""
     return f"{moment_text(amendment.at)} by {amendment.by} — {amendment.reason}"
+
+
+#: What each kind of write in the audit trail is called.
+ACTION_LABELS: dict[str, str] = {
+    "create": "Created",
+    "update": "Changed",
+    "sign": "Signed off",
+    "amend": "Amended",
+    "import": "Imported",
+    "baseline": "Recorded as found at an upgrade",
+    "identify": "Database identified",
+    "restore": "Restored from a backup",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
+
+
+def audit_lines(kind: str, before: Any, after: Any) -> list[str]:
+    """What one audit row changed, in plain lines (its stored JSON is not touched): the
+    changed fields by label, an amendment by when, who and why (its changes are the row's
+    other lines), values as the card shows them."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    changes = diff(before, after, skip=frozenset())
+    lines = []
+    old_amendments = before.get("amendments")
+    new_amendments = after.get("amendments")
+    if kind == "session" and "amendments" in changes and isinstance(new_amendments, list) \
+            and isinstance(old_amendments, list | type(None)):
+        known = len(old_amendments or [])
+        if new_amendments[:known] == (old_amendments or []):
+            changes.pop("amendments")
+            for added in new_amendments[known:]:
+                if isinstance(added, dict):
+                    lines.append("Amendment: " + amendment_text(
+                        {k: v for k, v in added.items() if k != "changes"}))
+    return lines + change_lines(changes, after, kind)

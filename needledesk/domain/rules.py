@@ -25,6 +25,7 @@ from needledesk.domain.guidelines import (
     DepthRange,
     lookup,
 )
+from needledesk.domain.labels import FIELD_LABELS, OBSERVED_LABELS, when_text
 from needledesk.domain.model import (
     NOT_APPLICABLE,
     NOT_APPLICABLE_ALLOWED,
@@ -113,7 +114,7 @@ def _text(problems: list[Problem], path: str, value: str | None, *, required: bo
           limit: int = SHORT_TEXT_MAX) -> None:
     if value is None or not value.strip():
         if required:
-            problems.append(Problem(path, "is required and must not be blank"))
+            problems.append(Problem(path, "is required"))
         return
     if len(value) > limit:
         problems.append(Problem(path, f"is {len(value)} characters long; at most {limit} allowed"))
@@ -127,7 +128,8 @@ def _int_range(problems: list[Problem], path: str, value: Any, low: int, high: i
         return
     suffix = f" {unit}" if unit else ""
     if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(Problem(path, f"{value!r} is not a whole number from {low} to {high}"))
+        problems.append(Problem(path, f"{_shown(value)} is not a whole number from {low} to "
+                                f"{high}"))
     elif not low <= value <= high:
         problems.append(Problem(path, f"{value} is outside {low}–{high}{suffix}"))
 
@@ -140,7 +142,7 @@ def validate_client(client: Client, today: date | None = None, *, limits: bool =
     _text(problems, "last_name", client.last_name, required=True, limit=NAME_MAX)
     if client.date_of_birth is not None and client.date_of_birth > today:
         problems.append(
-            Problem("date_of_birth", f"{client.date_of_birth.isoformat()} is in the future")
+            Problem("date_of_birth", f"{day_text(client.date_of_birth)} is in the future")
         )
     _text(problems, "phone", client.phone, required=False, limit=50)
     _text(problems, "email", client.email, required=False, limit=SHORT_TEXT_MAX)
@@ -206,8 +208,17 @@ def validate_screening(screening: Screening, *, limits: bool = True,
     return problems + (screening_limits(screening, now) if limits else [])
 
 
-def _fmt_time(value: datetime) -> str:
-    return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+def _fmt_time(value: datetime, beside: datetime | None = None) -> str:
+    """A time in a message as the card shows it: `30 Nov 2026 16:00`, or `16:00` when the
+    time it is compared with (`beside`) is on the same day."""
+    return when_text(value, beside)
+
+
+def _shown(value: Any) -> str:
+    """A wrong value in a message: text in quotes, anything else as written."""
+    if value is None:
+        return "nothing"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def validate_session(session: Session, *, limits: bool = True,
@@ -215,7 +226,8 @@ def validate_session(session: Session, *, limits: bool = True,
     problems: list[Problem] = []
     _text(problems, "practitioner", session.practitioner, required=True)
     if session.device.type not in tuple(DeviceType):
-        problems.append(Problem("device.type", f"{session.device.type!r} is not pen or roller"))
+        problems.append(Problem("device.type", f"{_shown(session.device.type)} is not pen or "
+                                "roller"))
     for name in ("model", "cartridge", "cartridge_lot"):
         _text(problems, f"device.{name}", getattr(session.device, name), required=False)
 
@@ -225,13 +237,14 @@ def validate_session(session: Session, *, limits: bool = True,
         if anaesthetic.removed_at is not None and anaesthetic.removed_at < anaesthetic.applied_at:
             problems.append(Problem(
                 "anaesthetic.removed_at",
-                f"{_fmt_time(anaesthetic.removed_at)} is before applied_at "
-                f"{_fmt_time(anaesthetic.applied_at)}"))
+                f"{_fmt_time(anaesthetic.removed_at, anaesthetic.applied_at)} is before "
+                f"{FIELD_LABELS['anaesthetic.applied_at']} "
+                f"{_fmt_time(anaesthetic.applied_at, anaesthetic.removed_at)}"))
         if anaesthetic.applied_at > session.started_at:
             problems.append(Problem(
                 "anaesthetic.applied_at",
-                f"{_fmt_time(anaesthetic.applied_at)} is after the session started "
-                f"({_fmt_time(session.started_at)})"))
+                f"{_fmt_time(anaesthetic.applied_at, session.started_at)} is after the "
+                f"session started ({_fmt_time(session.started_at, anaesthetic.applied_at)})"))
 
     if not session.areas:
         problems.append(Problem("areas", "at least one treated area is required"))
@@ -240,7 +253,8 @@ def validate_session(session: Session, *, limits: bool = True,
         _text(problems, f"{path}.area", area.area, required=True)
         depth = area.depth_mm
         if isinstance(depth, bool) or not isinstance(depth, int | float) or math.isnan(depth):
-            problems.append(Problem(f"{path}.depth_mm", f"{depth!r} is not a depth in mm from "
+            problems.append(Problem(f"{path}.depth_mm", f"{_shown(depth)} is not a depth in mm "
+                                    "from "
                                     f"{DEPTH_MIN_MM:.1f} to {DEPTH_MAX_MM:.1f}"))
         elif not DEPTH_MIN_MM <= depth <= DEPTH_MAX_MM:
             allowed = f"{DEPTH_MIN_MM:.1f}–{DEPTH_MAX_MM:.1f} mm"
@@ -259,8 +273,8 @@ def validate_session(session: Session, *, limits: bool = True,
         _int_range(problems, f"{path}.severity", reaction.severity, SEVERITY_MIN, SEVERITY_MAX,
                    "(0 none, 1 mild, 2 moderate, 3 severe)", required=True)
         if reaction.observed not in tuple(Observed):
-            problems.append(Problem(f"{path}.observed", f"{reaction.observed!r} is not one of "
-                                    + ", ".join(o.value for o in Observed)))
+            problems.append(Problem(f"{path}.observed", f"{_shown(reaction.observed)} is not "
+                                    "one of " + ", ".join(OBSERVED_LABELS[o] for o in Observed)))
     for i, item in enumerate(session.aftercare):
         _text(problems, f"aftercare[{i}]", item, required=True)
 
@@ -268,14 +282,16 @@ def validate_session(session: Session, *, limits: bool = True,
         problems.extend(_fee_problems(session.fee.amount, session.fee.currency))
 
     if session.signed_at is not None and session.signed_at < session.started_at:
-        problems.append(Problem("signed_at", f"{_fmt_time(session.signed_at)} is before the "
-                                f"session started ({_fmt_time(session.started_at)})"))
+        problems.append(Problem("signed_at", f"{_fmt_time(session.signed_at, session.started_at)}"
+                                " is before the session started "
+                                f"({_fmt_time(session.started_at, session.signed_at)})"))
     if session.amendments and session.signed_at is None:
         problems.append(Problem("amendments", "only a signed session can carry amendments"))
     for i, amendment in enumerate(session.amendments):
         if session.signed_at is not None and amendment.at < session.signed_at:
-            problems.append(Problem(f"amendments[{i}].at", f"{_fmt_time(amendment.at)} is "
-                                    f"before the sign-off ({_fmt_time(session.signed_at)})"))
+            problems.append(Problem(f"amendments[{i}].at",
+                                    f"{_fmt_time(amendment.at, session.signed_at)} is before "
+                                    f"the sign-off ({_fmt_time(session.signed_at, amendment.at)})"))
         _text(problems, f"amendments[{i}].reason", amendment.reason, required=True, limit=2000)
         _text(problems, f"amendments[{i}].by", amendment.by, required=True)
     for i, ack in enumerate(session.acknowledged_warnings):
@@ -288,7 +304,7 @@ def validate_session(session: Session, *, limits: bool = True,
 def _fee_problems(amount: Decimal, currency: str) -> list[Problem]:
     problems: list[Problem] = []
     if not isinstance(amount, Decimal) or not amount.is_finite():
-        problems.append(Problem("fee.amount", f"{amount!r} is not a decimal amount"))
+        problems.append(Problem("fee.amount", f"{_shown(amount)} is not a decimal amount"))
     else:
         if amount < 0:
             problems.append(Problem("fee.amount", f"{amount} is negative; a fee is 0 or more"))
@@ -301,7 +317,7 @@ def _fee_problems(amount: Decimal, currency: str) -> list[Problem]:
 def currency_problems(code: Any, path: str = "fee.currency", *, iso: bool = True) -> list[Problem]:
     """A currency code's problems; with `iso`, also one that is not an active ISO 4217 code."""
     if not isinstance(code, str) or not _CURRENCY.fullmatch(code):
-        return [Problem(path, f"{code!r} is not a 3-letter currency code such as USD")]
+        return [Problem(path, f"{_shown(code)} is not a 3-letter currency code such as USD")]
     if iso and code not in ISO_4217:
         return [Problem(path, f"{code} is not an ISO 4217 currency code (such as USD, EUR or "
                               "GBP)")]
@@ -368,7 +384,7 @@ def text_limit_problems(path: str, value: Any, *, kind: str = "line", limit: int
 def _year_problems(path: str, value: date | datetime | None) -> list[Problem]:
     if value is None or YEAR_MIN <= value.year <= YEAR_MAX:
         return []
-    shown = _fmt_time(value) if isinstance(value, datetime) else value.isoformat()
+    shown = _fmt_time(value) if isinstance(value, datetime) else day_text(value)
     return [Problem(path, f"{shown} is outside the years {YEAR_MIN}–{YEAR_MAX}")]
 
 
@@ -384,8 +400,8 @@ def _when_problems(path: str, value: date | datetime | None, now: datetime | Non
         return [Problem(path, f"{_fmt_time(value)} is more than 24 hours ahead of this PC's "
                               f"clock (at most {_fmt_time(latest)})")]
     if not isinstance(value, datetime) and value > latest.date():
-        return [Problem(path, f"{value.isoformat()} is more than a day ahead of this PC's "
-                              f"clock (at most {latest.date().isoformat()})")]
+        return [Problem(path, f"{day_text(value)} is more than a day ahead of this PC's "
+                              f"clock (at most {day_text(latest.date())})")]
     return []
 
 
@@ -523,8 +539,8 @@ def validate_record(record: ClientRecord, today: date | None = None, *, limits: 
         ("courses", record.courses), ("screenings", record.screenings),
         ("sessions", record.sessions))
     for kind, items in owned:
-        problems += [Problem(f"{kind}[{i}].client_id", f"{item.client_id!r} is not this "
-                             f"client ({owner!r})")
+        problems += [Problem(f"{kind}[{i}].client_id", f"{_shown(item.client_id)} is not "
+                             f"this client ({_shown(owner)})")
                      for i, item in enumerate(items) if item.client_id != owner]
     course_ids = {course.id for course in record.courses}
     for i, course in enumerate(record.courses):
@@ -537,7 +553,8 @@ def validate_record(record: ClientRecord, today: date | None = None, *, limits: 
                      for p in validate_session(session, limits=limits, now=now)]
         if session.course_id is not None and session.course_id not in course_ids:
             problems.append(Problem(f"sessions[{i}].course_id",
-                                    f"{session.course_id!r} is not a course of this client"))
+                                    f"{_shown(session.course_id)} is not a course of this "
+                                    "client"))
     return problems
 
 

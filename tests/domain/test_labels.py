@@ -229,11 +229,11 @@ def test_lines_name_the_field_and_the_item():
     assert change_lines(changes, after) == [
         "Depth (cheeks): 1.5 mm → 1.25 mm",
         "Cartridge lot: L2311A → L2311B",
-        "Fee: 250.00 → 280.00",
+        "Fee: 250.00 USD → 280.00 USD",
         "Seen (erythema): immediately → at the next visit",
-        "Anaesthetic removed: 20 Nov 2026 10:25 → 20 Nov 2026 10:30",
-        "Serum lot (Hyaluronic acid 1%): (empty) → HA-1",
-        "Treated areas: cheeks, 1.5 mm → (empty)",
+        "Removed at: 20 Nov 2026 10:25 → 20 Nov 2026 10:30",
+        "Serum lot (Hyaluronic acid 1%): not set → HA-1",
+        "Treated areas: cheeks, 1.5 mm → not set",
     ]
     assert field_label("areas[1].area", after) == "Area 2"
     assert field_label("areas[1].notes") == "Area notes 2"

@@ -57,12 +57,13 @@ def test_valid_session_has_no_problems():
     ({"fee": Fee(Decimal("1.234"), "USD")}, "fee.amount: 1.234 has more than 2 decimals"),
     ({"fee": Fee(Decimal("10"), "usd")}, "fee.currency: 'usd' is not a 3-letter"),
     ({"practitioner": ""}, "practitioner: is required"),
-    ({"signed_at": datetime(2026, 11, 20, 10, 0)}, "signed_at: 2026-11-20T10:00 is before"),
+    ({"signed_at": datetime(2026, 11, 20, 10, 0)},
+     "signed_at: 10:00 is before the session started (10:30)"),
     ({"anaesthetic": Anaesthetic("LMX4", datetime(2026, 11, 20, 10, 0),
                                  datetime(2026, 11, 20, 9, 0))},
-     "anaesthetic.removed_at: 2026-11-20T09:00 is before applied_at"),
+     "anaesthetic.removed_at: 09:00 is before Applied at 10:00"),
     ({"anaesthetic": Anaesthetic("LMX4", datetime(2026, 11, 20, 11, 0))},
-     "anaesthetic.applied_at: 2026-11-20T11:00 is after the session started"),
+     "anaesthetic.applied_at: 11:00 is after the session started (10:30)"),
 ])
 def test_session_rules_name_field_and_range(change, expected):
     session = make_session("c1")

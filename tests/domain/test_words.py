@@ -1,0 +1,240 @@
+"""Words for practitioners (issue 13, item 3): every field the domain knows has its on-screen
+label in one place (domain.labels); rule messages, amendment lines and audit lines name fields
+by that label and show values as the card does, never a dotted path, an ISO time, a repr or
+"None"."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from factories import make_client, make_course, make_screening, make_session
+
+from needledesk.domain import model
+from needledesk.domain.labels import (
+    LABELS,
+    audit_lines,
+    change_lines,
+    field_label,
+    generic_path,
+    problem_text,
+    value_text,
+)
+from needledesk.domain.model import Anaesthetic, Client, Fee, TreatedArea
+from needledesk.domain.rules import validate_client, validate_course, validate_session
+from needledesk.store.database import open_database
+from needledesk.store.repository import Repository
+
+#: What must never reach a practitioner's eyes.
+DEVELOPER_WORDS = {
+    "dotted field path": re.compile(r"[A-Za-z_]\.[A-Za-z_]"),
+    "ISO time": re.compile(r"\d{4}-\d{2}-\d{2}T"),
+    "ISO date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "None": re.compile(r"\bNone\b"),
+    "list repr": re.compile(r"\[\{|\{'|\[\]|\['"),
+    "bool repr": re.compile(r"\b(True|False)\b"),
+    "underscore name": re.compile(r"[a-z]_[a-z]"),
+}
+
+
+def developer_words(text: str) -> list[str]:
+    return [name for name, pattern in DEVELOPER_WORDS.items() if pattern.search(text)]
+
+
+# --- one label for every field the domain knows ------------------------------------------
+
+def _item_type(annotation):
+    """The dataclass (or None) a field holds, directly, optionally or as a list's items;
+    and whether it is a list."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        (inner,) = typing.get_args(annotation)
+        return (inner if dataclasses.is_dataclass(inner) else None), True
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if dataclasses.is_dataclass(arg):
+                return arg, False
+    return (annotation if dataclasses.is_dataclass(annotation) else None), False
+
+
+def domain_paths(cls, prefix: str = "") -> list[str]:
+    """Every field path of a record class, list items written `[]`, as the exchange
+    format names them."""
+    paths = []
+    hints = typing.get_type_hints(cls, vars(model))
+    for f in dataclasses.fields(cls):
+        name = "warning" if (cls is model.AcknowledgedWarning and f.name in ("code", "reason")) \
+            else f.name
+        path = f"{prefix}{name}"
+        if path in paths:
+            continue
+        paths.append(path)
+        inner, is_list = _item_type(hints[f.name])
+        if is_list:
+            paths.append(f"{path}[]")
+        if inner is not None:
+            paths += domain_paths(inner, f"{path}[]." if is_list else f"{path}.")
+    if cls is model.Screening:
+        paths += [f"answers.{key}" for key in model.SCREENING_QUESTIONS]
+    return paths
+
+
+KINDS = {"client": model.Client, "course": model.Course, "screening": model.Screening,
+         "session": model.Session}
+EVERY_PATH = [(kind, path) for kind, cls in KINDS.items() for path in domain_paths(cls)]
+
+
+def test_the_walk_reaches_nested_and_listed_fields():
+    paths = {path for _kind, path in EVERY_PATH}
+    assert {"areas[].depth_mm", "device.cartridge_lot", "fee.amount", "amendments[].reason",
+            "acknowledged_warnings[].by", "first_name", "answers.pregnant",
+            "planned_sessions"} <= paths
+
+
+@pytest.mark.parametrize(("kind", "path"), EVERY_PATH)
+def test_every_field_path_the_domain_knows_has_a_label(kind, path):
+    label = LABELS[kind].get(generic_path(path))
+    assert label, f"{kind} field {path} has no label in domain.labels"
+    assert label[0].isupper() and not developer_words(label), label
+
+
+# --- rule messages -----------------------------------------------------------------------
+
+def test_a_missing_first_name_reads_first_name_is_required():
+    problems = validate_client(Client(first_name=" ", last_name="López"))
+    assert [problem_text(p, kind="client") for p in problems] == ["First name is required"]
+
+
+def test_removed_before_applied_on_the_same_day_shows_the_times_only():
+    session = make_session("c1", started_at=datetime(2026, 11, 30, 17, 0),
+                           anaesthetic=Anaesthetic("LMX4", datetime(2026, 11, 30, 16, 0),
+                                                   datetime(2026, 11, 30, 0, 0)))
+    texts = [problem_text(p) for p in validate_session(session)]
+    assert texts == ["Removed at 00:00 is before Applied at 16:00"]
+
+
+def test_times_on_different_days_show_the_day_as_the_card_does():
+    session = make_session("c1", started_at=datetime(2026, 11, 30, 17, 0),
+                           anaesthetic=Anaesthetic("LMX4", datetime(2026, 11, 30, 16, 0),
+                                                   datetime(2026, 11, 29, 23, 0)))
+    texts = [problem_text(p) for p in validate_session(session)]
+    assert texts == ["Removed at 29 Nov 2026 23:00 is before Applied at 30 Nov 2026 16:00"]
+
+
+def test_a_depth_outside_the_range_names_the_area_and_the_range():
+    from needledesk.exchange import encode_session
+
+    session = make_session("c1", areas=[TreatedArea("cheeks", 3.5)])
+    texts = [problem_text(p, encode_session(session)) for p in validate_session(session)]
+    assert texts == ["Depth (cheeks) 3.5 is outside 0.1–3.0 mm"]
+
+
+def test_signed_before_started_names_both_times_plainly():
+    session = make_session("c1", signed_at=datetime(2026, 11, 20, 10, 0))
+    (text,) = [problem_text(p) for p in validate_session(session)]
+    assert text == "Signed off 10:00 is before the session started (10:30)"
+
+
+def test_course_and_client_messages_use_labels():
+    course = replace(make_course("c1"), planned_sessions=0)
+    assert [problem_text(p, kind="course") for p in validate_course(course)] == [
+        "Planned sessions 0 is outside 1–20 sessions"]
+    client = make_client(fitzpatrick=7)
+    assert [problem_text(p, kind="client") for p in validate_client(client)] == [
+        "Fitzpatrick type 7 is outside 1–6 (Fitzpatrick type I to VI)"]
+
+
+@pytest.mark.parametrize("session", [
+    make_session("c1", areas=[]),
+    make_session("c1", practitioner=""),
+    make_session("c1", fee=Fee(Decimal("-5"), "usd")),
+    make_session("c1", areas=[TreatedArea("", float("nan"), passes=0)]),
+    make_session("c1", signed_at=datetime(2099, 1, 1, 9, 0)),
+    make_session("c1", anaesthetic=Anaesthetic("LMX4", datetime(2026, 11, 20, 11, 0))),
+])
+def test_no_rule_message_shows_developer_words(session):
+    texts = [problem_text(p) for p in validate_session(session)]
+    assert texts
+    for text in texts:
+        assert not developer_words(text), (text, developer_words(text))
+
+
+# --- amendment lines and values ----------------------------------------------------------
+
+def test_amendment_lines_name_the_field_by_its_label():
+    after = {"fee": {"amount": "280.00", "currency": "EUR"}}
+    assert change_lines({"device.cartridge_lot": ["L2605A", "L2605B"],
+                         "fee.amount": ["250.00", "280.00"]}, after) == [
+        "Cartridge lot: L2605A → L2605B", "Fee: 250.00 EUR → 280.00 EUR"]
+
+
+@pytest.mark.parametrize(("path", "value", "kind", "expected"), [
+    ("signed_at", None, "session", "not set"),
+    ("signed_at", "2026-11-30T16:43:03", "session", "30 Nov 2026 16:43"),
+    ("date_of_birth", "1988-03-14", "client", "14 Mar 1988"),
+    ("consent_signed", 1, "screening", "Yes"),
+    ("answers.pregnant", False, "screening", "No"),
+    ("answers.retinoids_stopped", "not_applicable", "screening", "Not applicable"),
+    ("device.type", "roller", "session", "Roller"),
+    ("fitzpatrick", 3, "client", "III"),
+    ("fee", {"amount": "250.00", "currency": "USD"}, "session", "250.00 USD"),
+    ("concerns", ["acne scars", "pores"], "client", "acne scars; pores"),
+    ("amendments", [], "session", "not set"),
+])
+def test_values_read_as_the_card_shows_them(path, value, kind, expected):
+    assert value_text(path, value, kind=kind) == expected
+
+
+def test_a_list_of_amendments_is_written_out_not_as_a_repr():
+    text = value_text("amendments", [{"at": "2026-11-30T16:43:03", "by": "Jane Smith",
+                                      "reason": "lot misread",
+                                      "changes": {"device.cartridge_lot": ["A", "B"]}}])
+    assert text == "30 Nov 2026 16:43 by Jane Smith — lot misread (Cartridge lot: A → B)"
+
+
+# --- the audit trail ---------------------------------------------------------------------
+
+@pytest.fixture
+def repo(tmp_path):
+    db = open_database(tmp_path / "clinic.db")
+    yield Repository(db)
+    db.close()
+
+
+def test_every_audit_line_of_a_full_day_is_plain(repo):
+    client = repo.add_client(make_client(email=None), by="Jane Smith")
+    repo.update_client(replace(client, phone=None, fitzpatrick=4, concerns=["pores", "scars"],
+                               notes="Prefers mornings"), by="Jane Smith")
+    repo.add_course(make_course(client.id), by="Jane Smith")
+    repo.add_screening(make_screening(client.id), by="Jane Smith")
+    session = repo.save_draft(make_session(client.id), by="Jane Smith")
+    repo.save_draft(replace(session, fee=None, notes="Edited before sign-off"), by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 0), by="Jane Smith")
+    signed = repo.get_session(session.id)
+    amended = replace(signed, device=replace(signed.device, cartridge_lot="L2605B"),
+                      fee=Fee(Decimal("280.00"), "USD"))
+    repo.amend_session(amended, by="Jane Smith", reason="lot misread")
+
+    lines = []
+    for record_id in (client.id, session.id):
+        for entry in repo.audit.history(record_id):
+            lines += audit_lines(entry.kind, entry.before, entry.after)
+    assert "Signed off: not set → 20 Nov 2026 11:00" in lines
+    assert "Cartridge lot: L2311A → L2605B" in lines
+    assert "Fee: not set → 280.00 USD" in lines
+    assert "Phone: +1 555 0100 → not set" in lines
+    assert "Fitzpatrick type: III → IV" in lines
+    assert any(line.startswith("Amendment: ") and "by Jane Smith — lot misread" in line
+               for line in lines)
+    for line in lines:
+        assert not developer_words(line), (line, developer_words(line))
+
+
+def test_an_unknown_path_still_reads_as_words():
+    assert field_label("odd_path.inner") == "odd path › inner"
