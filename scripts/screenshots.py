@@ -3,7 +3,8 @@
 Builds a 2,000-client demo database in a temporary folder, opens the main window on a client
 with a course under way, then a new session filled by "Repeat last session". Then the
 first-run set-up as a fresh database shows it (paper and currency from this PC's locale).
-`python scripts/screenshots.py first-run` takes only that one; `… editor-1280x800` only the
+`python scripts/screenshots.py first-run` takes only that one, `… course-planning` only the
+"Plan a course" dialog; `… editor-1280x800` only the
 session editor at its own size on a 1280×800 screen, with 8 treated areas and 3 reactions
 (`xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshots.py editor-1280x800`).
 """
@@ -36,10 +37,45 @@ def main(argv: list[str]) -> int:
     if argv == ["editor-1280x800"]:
         editor_shot()
         return 0
+    if argv == ["course-planning"]:
+        course_planning_shot()
+        return 0
     if argv != ["first-run"]:
         main_window_shots()
     first_run_shot()
     return 0
+
+
+def course_planning_shot() -> None:
+    """The "Plan a course" dialog as the client card opens it, filled in for a client with
+    acne scars (`python scripts/screenshots.py course-planning`)."""
+    from datetime import date
+
+    from needledesk.domain.model import Client
+    from needledesk.ui.course_dialog import CourseDialog
+
+    folder = Path(tempfile.mkdtemp())
+    repo = Repository(open_database(folder / "clinic.db"))
+    client = repo.add_client(Client("Ana", "López", concerns=["acne scars", "enlarged pores"]),
+                             by="Jane Smith")
+    app = application()
+    dialog = CourseDialog(client.id, concerns=client.concerns, today=date(2026, 12, 1))
+    dialog.sessions.setValue(4)
+    dialog.interval.setValue(6)
+    dialog.areas.setText("cheeks, temples, chin")
+    dialog.notes.setPlainText("Start at 1.0 mm on the cheeks; review the scars after session 2.")
+    dialog.show()
+
+    def shoot() -> None:
+        app.processEvents()
+        OUT.mkdir(parents=True, exist_ok=True)
+        dialog.grab().save(str(OUT / "course-planning.png"))
+        dialog.close()
+        app.quit()
+
+    QTimer.singleShot(300, shoot)
+    app.exec()
+    print(f"saved {OUT / 'course-planning.png'}")
 
 
 def editor_shot() -> None:
