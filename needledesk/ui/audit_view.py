@@ -9,28 +9,22 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from needledesk.domain.labels import action_label, audit_lines
 from needledesk.domain.text import moment_text
 
 
 def audit_trail_html(entries) -> str:
+    """The rows of the audit trail in plain words: what each write was, and each changed
+    field by its label with values as the card shows them (domain.labels.audit_lines; the
+    rows' stored JSON, which the seals cover, is only read)."""
     if not entries:
         return "<p>No writes are recorded for this session.</p>"
     rows = []
     for e in entries:
-        changed = ""
-        if isinstance(e.before, dict) and isinstance(e.after, dict):
-            from needledesk.domain.amend import diff
-            from needledesk.domain.labels import change_lines
-
-            changes = diff(e.before, e.after, skip=frozenset())
-            if e.kind == "session":   # the same lines as the editor's history and the PDFs
-                changed = "<br>".join(escape(line) for line in change_lines(changes, e.after))
-            else:
-                changed = "<br>".join(f"{escape(k)}: {escape(str(a))} → {escape(str(b))}"
-                                      for k, (a, b) in changes.items())
+        changed = "<br>".join(escape(line) for line in audit_lines(e.kind, e.before, e.after))
         seal = " · sealed" if e.seals else ""
         rows.append(f"<tr><td>#{e.seq}</td><td>{moment_text(e.at)}</td>"
-                    f"<td>{escape(e.who)}</td><td>{escape(e.action)}{seal}</td>"
+                    f"<td>{escape(e.who)}</td><td>{escape(action_label(e.action))}{seal}</td>"
                     f"<td>{changed}</td></tr>")
     return ("<table cellpadding=4><tr><th>#</th><th>When</th><th>Who</th><th>What</th>"
             "<th>Changed</th></tr>" + "".join(rows) + "</table>")

@@ -93,6 +93,10 @@ class ClientCard(QWidget):
         trail.addWidget(self.audit_button)
         trail.addStretch(1)
         layout.addLayout(trail)
+        # The audit trail is a session's: the button waits for a session to be chosen.
+        self.history.selectionModel().selectionChanged.connect(self._session_chosen)
+        self.history_model.modelReset.connect(self._session_chosen)
+        self._session_chosen()
 
     def _course_row(self) -> QHBoxLayout:
         """The course section's controls: which course, change it, end it, plan one
@@ -152,7 +156,9 @@ class ClientCard(QWidget):
         self._course_chosen()
 
     def _session_chosen(self, *_args) -> None:
-        chosen = self.history.currentIndex().isValid()
+        # a selected row, not just Qt's current index (which focus alone sets to row 1)
+        chosen = self.history.currentIndex().isValid() and \
+            self.history.selectionModel().hasSelection()
         self.audit_button.setEnabled(chosen)
         self.audit_button.setToolTip("Every write recorded for the selected session" if chosen
                                      else "Select a session in the list to see its audit trail")

@@ -206,12 +206,13 @@ class ClientDialog(QDialog):
 
     def revalidate(self) -> bool:
         """Show each problem beside its field once the field was touched (all of them once
-        Save was pressed); Save is enabled only when there are none, and its tooltip says
-        what is still needed."""
+        Save was pressed). True when there are none."""
         problems = self.problems()
-        route([p for p in problems if self.show_all or p.path in self.touched],
-              self.messages, self.other_problems)
-        self.save_button.setEnabled(not problems)
+        shown = [p for p in problems if self.show_all or p.path in self.touched]
+        route(shown, self.messages, self.other_problems)
+        # Off while a problem is on screen; on a form not yet typed in, Save says what is
+        # missing when pressed (nothing is silent), and its tooltip says it beforehand.
+        self.save_button.setEnabled(not shown)
         self.save_button.setToolTip("\n".join(p.message for p in problems))
         return not problems
 

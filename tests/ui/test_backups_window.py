@@ -89,5 +89,5 @@ def test_audit_trail_of_a_session(qtbot, window, ui_repo, monkeypatch):
     window.history.setCurrentIndex(window.history_model.index(0, 0))
     window.audit_button.click()
     (html,) = shown
-    assert "Jane Smith" in html and "create" in html and "sign · sealed" in html
-    assert "Signed off: (empty) → 20 Nov 2026 11:10" in html
+    assert "Jane Smith" in html and "Created" in html and "Signed off · sealed" in html
+    assert "Signed off: not set → 20 Nov 2026 11:10" in html

@@ -142,7 +142,7 @@ def test_out_of_range_depth_shows_its_message_and_nothing_is_saved(qtbot, editor
     editor = editor_for()
     row = _add_area(editor, qtbot, "cheeks", 3.5)
     assert row.message.isVisibleTo(editor)
-    assert row.message.text() == "3.5 is outside 0.1–3.0 mm"
+    assert row.message.text() == "Depth (cheeks) 3.5 is outside 0.1–3.0 mm"
     assert row.message.kind == "error"
     assert not editor.save_button.isEnabled()
     _press(qtbot, editor, Qt.Key.Key_S)
@@ -287,7 +287,7 @@ def test_invalid_fee_is_explained(qtbot, editor_for):
     editor = editor_for()
     _add_area(editor, qtbot, "cheeks", 1.0)
     editor.fee.setText("12.345")
-    assert editor.fee_message.text() == "12.345 has more than 2 decimals"
+    assert editor.fee_message.text() == "Fee 12.345 has more than 2 decimals"
     assert not editor.save_button.isEnabled()
     editor.fee.setText("abc")
     assert "'abc' is not an amount" in editor.fee_message.text()
@@ -413,7 +413,7 @@ def test_the_editor_the_audit_view_and_the_pdfs_show_the_same_amendment_lines(
     editor.clock["now"] = datetime(2026, 11, 21, 8, 40)
     editor.save_button.click()
     expected = ["Cartridge lot: L2311A → L2311B", "Depth (cheeks): 1.5 mm → 1.25 mm",
-                "Fee: 250.00 → 280.00"]
+                "Fee: 250.00 USD → 280.00 USD"]
 
     history = editor.history.toPlainText()
     assert all(line in history for line in expected), history
