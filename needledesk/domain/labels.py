@@ -380,6 +380,7 @@ def amendment_heading(amendment: Amendment) -> str:
 ACTION_LABELS: dict[str, str] = {
     "create": "Created",
     "update": "Changed",
+    "end": "Ended early",
     "sign": "Signed off",
     "amend": "Amended",
     "import": "Imported",

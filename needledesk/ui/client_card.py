@@ -114,11 +114,14 @@ class ClientCard(QWidget):
         self.end_course_button = QPushButton("E&nd early…")
         self.end_course_button.setToolTip("End the chosen course before its planned "
                                           "sessions are done, saying why")
+        self.course_history_button = QPushButton("Hist&ory…")
+        self.course_history_button.setToolTip("Every change to the chosen course: who, when, "
+                                              "what")
         self.plan_course_button = QPushButton("&Plan a course…")
         self.plan_course_button.setToolTip("Plan a course of sessions for this client")
         for widget in (self.course_choice_label, self.course_choice,
                        self.change_course_button, self.end_course_button,
-                       self.plan_course_button):
+                       self.course_history_button, self.plan_course_button):
             row.addWidget(widget)
         row.addStretch(1)
         self.course_choice.currentIndexChanged.connect(self._course_chosen)
@@ -133,6 +136,7 @@ class ClientCard(QWidget):
     def _course_chosen(self, _index: int = -1) -> None:
         course = self.chosen_course()
         self.change_course_button.setEnabled(course is not None)
+        self.course_history_button.setEnabled(course is not None)
         self.end_course_button.setEnabled(course is not None and course.ended_on is None)
 
     def _show_courses(self, courses: list[Course], history, chosen: str | None) -> None:
@@ -151,7 +155,8 @@ class ClientCard(QWidget):
         self.course_choice.setCurrentIndex(index)
         self.course_choice.blockSignals(False)
         for widget in (self.course_choice_label, self.course_choice,
-                       self.change_course_button, self.end_course_button):
+                       self.change_course_button, self.end_course_button,
+                       self.course_history_button):
             widget.setVisible(bool(courses))
         self._course_chosen()
 

@@ -1,10 +1,11 @@
 """Courses from the client card: plan one, change the chosen one, end it early.
 
 `CourseController(window)` connects the card's course buttons (`ClientCard.plan_course_button`,
-`change_course_button`, `end_course_button`) to the dialogs of `ui/course_dialog.py` and
-writes through the window's repository, credited to the person at the PC (`window.user`), as
-the window's other writes are. After each write the card is shown again with that course
-chosen. The window needs one line: `self.courses = CourseController(self)`.
+`change_course_button`, `end_course_button`, `course_history_button`) to the dialogs of
+`ui/course_dialog.py` and writes through the window's repository, credited to the person at
+the PC (`window.user`), as the window's other writes are. After each write the card is shown
+again with that course chosen. The window needs one line:
+`self.courses = CourseController(self)`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class CourseController(QObject):
         card.plan_course_button.clicked.connect(self.plan)
         card.change_course_button.clicked.connect(self.change)
         card.end_course_button.clicked.connect(self.end)
+        card.course_history_button.clicked.connect(self.history)
 
     # --- what the window holds -----------------------------------------------------------
 
@@ -76,6 +78,17 @@ class CourseController(QObject):
             return None
         self._show(course)
         return course
+
+    def history(self) -> str | None:
+        """Show every change to the chosen course: who, when, what (its audit trail)."""
+        from needledesk.ui.audit_view import audit_trail_html
+
+        chosen = self.window.card.chosen_course()
+        if self.window.client is None or chosen is None:
+            return None
+        html = audit_trail_html(self.window.repo.audit.history(chosen.id))
+        self.window.show_text(f"History of the course — {chosen.concern}", html)
+        return html
 
     def end(self) -> Course | None:
         """End the course chosen on the card early, with the day and the reason."""

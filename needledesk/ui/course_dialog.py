@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk.domain.guidelines import DEFAULT_AREA_DEPTHS
+from needledesk.domain.labels import COURSE_LABELS, problem_text
 from needledesk.domain.model import COMMON_CONCERNS, Course, new_id
 from needledesk.domain.rules import (
     INTERVAL_WEEKS_MAX,
@@ -46,17 +47,17 @@ from needledesk.ui.forms import (
     with_message,
 )
 
-#: Each course field as its label names it in a message (paths of `validate_course`).
-FIELD_NAMES = {
-    "concern": "Concern",
-    "planned_sessions": "Number of sessions",
-    "interval_weeks": "Interval",
-    "areas_planned": "Areas planned",
-    "started_on": "Start date",
-    "notes": "Notes",
-    "ended_on": "Ended on",
-    "end_reason": "Reason for ending",
-}
+#: The fields with a message line, by the paths of `validate_course`.
+FIELDS = ("concern", "planned_sessions", "interval_weeks", "areas_planned", "started_on",
+          "notes", "ended_on", "end_reason")
+
+
+def label(path: str, key: str) -> str:
+    """A field's label as `domain.labels` names it (so messages and the audit trail use the
+    same words), with `key` as its Alt+ letter: `label("concern", "c")` is `Con&cern:`."""
+    text = COURSE_LABELS[path]
+    at = text.lower().find(key)
+    return f"{text[:at]}&{text[at:]}:" if at >= 0 else f"{text}:"
 
 #: How the usual course looks (DOMAIN.md, "A course of treatment"), beside the fields.
 SESSIONS_HINT = (f"usually 3 to 5, 2 or 3 for mild concerns "
@@ -69,14 +70,9 @@ _DATE_FORMAT = "d MMM yyyy"
 
 def named(problem: Problem) -> Problem:
     """The problem as a sentence naming its field by label (`Reason for ending is needed
-    …`, `Number of sessions: 25 is outside 1–20 sessions`); a list item (`areas_planned[1]`)
+    …`, `Planned sessions 25 is outside 1–20 sessions`); a list item (`areas_planned[1]`)
     is shown at the list's one field."""
-    path = problem.path.split("[", 1)[0]
-    name = FIELD_NAMES.get(path)
-    if name is None:
-        return Problem(path, problem.message)
-    joiner = " " if problem.message.startswith("is ") else ": "
-    return Problem(path, f"{name}{joiner}{problem.message}")
+    return Problem(problem.path.split("[", 1)[0], problem_text(problem, kind="course"))
 
 
 def _date_edit(value: date) -> QDateEdit:
@@ -182,22 +178,22 @@ class CourseDialog(_CourseForm):
         for hint in (self.sessions_hint, self.interval_hint):
             hint.setStyleSheet("color: #555;")
         fields: list[tuple[str, QWidget, str | None]] = [
-            ("Con&cern:", self.concern, "concern"),
-            ("&Number of sessions:", self.sessions, "planned_sessions"),
+            (label("concern", "c"), self.concern, "concern"),
+            (label("planned_sessions", "p"), self.sessions, "planned_sessions"),
             ("", self.sessions_hint, None),
-            ("&Interval:", self.interval, "interval_weeks"),
+            (label("interval_weeks", "w"), self.interval, "interval_weeks"),
             ("", self.interval_hint, None),
-            ("&Areas planned:", self.areas, "areas_planned"),
-            ("&Start date:", self.started, "started_on"),
-            ("N&otes:", self.notes, "notes"),
+            (label("areas_planned", "a"), self.areas, "areas_planned"),
+            (label("started_on", "s"), self.started, "started_on"),
+            (label("notes", "n"), self.notes, "notes"),
         ]
         self.ended_on: QDateEdit | None = None
         self.end_reason: QLineEdit | None = None
         if course is not None and course.ended_on is not None:
             self.ended_on = _date_edit(course.ended_on)
             self.end_reason = QLineEdit(course.end_reason)
-            fields += [("Ended &on:", self.ended_on, "ended_on"),
-                       ("&Reason for ending:", self.end_reason, "end_reason")]
+            fields += [(label("ended_on", "e"), self.ended_on, "ended_on"),
+                       (label("end_reason", "r"), self.end_reason, "end_reason")]
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._finish(form, fields)
@@ -272,8 +268,8 @@ class EndCourseDialog(_CourseForm):
         form = QFormLayout()
         form.addRow(intro)
         fields: list[tuple[str, QWidget, str | None]] = [
-            ("Ended &on:", self.ended_on, "ended_on"),
-            ("&Reason for ending:", self.end_reason, "end_reason"),
+            (label("ended_on", "e"), self.ended_on, "ended_on"),
+            (label("end_reason", "r"), self.end_reason, "end_reason"),
         ]
         self._finish(form, fields)
         self.save_button.setText("End course")

@@ -159,9 +159,9 @@ def test_a_number_outside_the_range_is_named_with_the_range(qtbot):
     dialog.sessions.setValue(25)
     dialog.interval.setValue(0)
     assert dialog.messages["planned_sessions"].text() == \
-        "Number of sessions: 25 is outside 1–20 sessions"
+        "Planned sessions 25 is outside 1–20 sessions"
     assert dialog.messages["interval_weeks"].text() == \
-        "Interval: 0 is outside 1–52 weeks"
+        "Weeks between sessions 0 is outside 1–52 weeks"
     dialog.accept()
     assert dialog.result() != dialog.DialogCode.Accepted
 
@@ -198,3 +198,23 @@ def test_the_card_shows_progress_and_next_due(qtbot, card_window, ui_repo):
     assert "Course: acne scars — session 3 of 4, next due 13 Dec 2026" in \
         window.course_label.text()
     assert window.card.chosen_course().id == course.id
+
+
+def test_the_chosen_courses_history_says_who_changed_what(qtbot, card_window, ui_repo,
+                                                          monkeypatch):
+    window = card_window
+    course = ui_repo.add_course(make_course(window.client.id), by="Jane Smith")
+    ui_repo.end_course(course.id, date(2026, 11, 20), "moving abroad", by="Li Wei")
+    window.show_client(window.client.id)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(window, "show_text", lambda title, html: shown.append((title, html)))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: bool(shown))
+    title, html = shown[0]
+    assert title == "History of the course — acne scars"
+    assert "Jane Smith" in html and "Created" in html
+    assert "Li Wei" in html and "Ended early" in html
+    assert "Reason for ending: not set → moving abroad" in html
+    assert "Ended on: not set → 20 Nov 2026" in html

@@ -49,6 +49,12 @@ from needledesk.store.search import clinic_country
 from needledesk.store.settings import save_settings, settings_summary
 
 
+def _course_audit(course: Course) -> dict[str, Any]:
+    """A course as its audit rows keep it: its stored columns, the planned areas as a list
+    (the trail shows them as words, not as the stored JSON text)."""
+    return _course_row(course) | {"areas_planned": list(course.areas_planned)}
+
+
 class Writes(Queries):
     def _record(self, action: str, kind: str, record_id: str | None, *, by: str,
                 before: Any = None, after: Any = None) -> None:
@@ -122,7 +128,7 @@ class Writes(Queries):
         self.get_client(course.client_id)
         with self._writing():
             self._table("courses").insert(_course_row(course))
-            self._record("create", "course", course.id, by=by, after=_course_row(course))
+            self._record("create", "course", course.id, by=by, after=_course_audit(course))
         return course
 
     def update_course(self, course: Course, *, by: str) -> Course:
@@ -133,12 +139,12 @@ class Writes(Queries):
         if old.client_id != course.client_id:
             raise ValidationError([Problem("", "a course stays with the client it was "
                                               "planned for")])
-        before, after = _course_row(old), _course_row(course)
+        before, after = _course_audit(old), _course_audit(course)
         if before == after:
             raise ValidationError([Problem("", "nothing was changed in the course")])
         action = "end" if old.ended_on is None and course.ended_on is not None else "update"
         with self._writing():
-            self._table("courses").update(course.id, after)
+            self._table("courses").update(course.id, _course_row(course))
             self._record(action, "course", course.id, by=by, before=before, after=after)
         return course
 
