@@ -369,3 +369,23 @@ def test_the_sessions_day_is_typed_like_any_date_and_the_time_after_one_tab(qtbo
     message = editor.started_message.text()
     assert "31/11/2026 is not a day of the calendar" in message
     assert not editor.save_button.isEnabled()
+
+
+# --- from the main window -----------------------------------------------------------------------
+
+
+def test_from_the_windows_search_box_to_a_new_sessions_first_area_by_keys(qtbot, window,
+                                                                          ui_repo, client):
+    window.activateWindow()
+    qtbot.waitUntil(lambda: is_in(window.search))
+    type_text(qtbot, "lopez")
+    key(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.client is not None and window.client.id == client.id)
+    key(qtbot, Qt.Key.Key_N,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.editor is not None and window.editor.isVisible())
+    editor = window.editor
+    qtbot.waitUntil(lambda: is_in(editor.started))
+    tab_to(qtbot, editor.areas.add_button)
+    key(qtbot, Qt.Key.Key_Space)
+    assert is_in(editor.areas.rows[0].area)
