@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from needledesk.domain.amend import diff
 from needledesk.domain.model import SCREENING_QUESTIONS, SEVERITY_LABELS, Amendment, Observed
-from needledesk.domain.text import day_text, moment_text
+from needledesk.domain.text import day_text, moment_text, read_acknowledgement
 
 #: When a reaction was seen, as the editor offers it and the PDFs print it.
 OBSERVED_LABELS: dict[str, str] = {
@@ -270,13 +270,39 @@ def amendment_text(amendment: dict[str, Any], after: dict[str, Any] | None = Non
     return text + (f" ({'; '.join(lines)})" if lines else "")
 
 
+def warning_label(code: str) -> str:
+    """A guideline warning's code (what an acknowledgement stores, `screening: pregnant`,
+    `depth: cheeks 2.5 mm`) in words: `Screening: Pregnant`, `Depth: cheeks 2.5 mm`. The
+    stored code itself never changes (see domain.acknowledgements)."""
+    kind, _, rest = code.partition(": ")
+    if kind == "screening":
+        if rest == "none":
+            return "No screening on record"
+        if rest == "no consent":
+            return "Consent not signed"
+        if rest.startswith("consent older than"):
+            return rest[:1].upper() + rest[1:]
+        question = SCREENING_QUESTIONS.get(rest)
+        if question is not None:
+            return f"Screening: {question}"
+    if kind in ("depth", "anaesthetic") and rest:
+        return f"{kind.capitalize()}: {rest}"
+    return code
+
+
+def acknowledgement_label(warning: str) -> str:
+    """An acknowledgement's stored text (`code — reason`) in words, the reason kept."""
+    code, reason = read_acknowledgement(warning)
+    return warning_label(code) + (f" — {reason}" if reason else "")
+
+
 def acknowledgement_text(ack: dict[str, Any]) -> str:
     """An acknowledged guideline in its plain form (`{"warning", "by", "at"}`):
     `depth: cheeks 2.5 mm — scar tissue (Jane Smith, 20 Nov 2026 10:20)`."""
     who = ", ".join(str(part) for part in (
         ack.get("by"), value_text("acknowledged_warnings[].at", ack.get("at"))
         if ack.get("at") else None) if part)
-    return f"{ack.get('warning', '')}" + (f" ({who})" if who else "")
+    return acknowledgement_label(str(ack.get("warning", ""))) + (f" ({who})" if who else "")
 
 
 def value_text(path: str, value: Any, after: dict[str, Any] | None = None,

@@ -33,7 +33,7 @@ from reportlab.platypus import (
 
 from needledesk.domain.consent import consent_age_text, consent_state
 from needledesk.domain.course import course_progress, session_number
-from needledesk.domain.labels import amendment_lines
+from needledesk.domain.labels import acknowledgement_label, amendment_lines
 from needledesk.domain.model import (
     ANSWER_TEXT,
     NOT_APPLICABLE,
@@ -519,7 +519,8 @@ def _session_block(session: Session, sessions: list[Session], course: Course | N
         flowables += [Spacer(1, 4), Paragraph("Guidelines acknowledged", st.label)]
     for ack in session.acknowledged_warnings:
         flowables.append(Paragraph(
-            f"{markup(ack.warning)} — by {markup(ack.by)}, {fmt_moment(ack.at)}", st.cell))
+            f"{markup(acknowledgement_label(ack.warning))} — by {markup(ack.by)}, "
+            f"{fmt_moment(ack.at)}", st.cell))
     if session.notes.strip():
         flowables += [Spacer(1, 4), Paragraph("Notes", st.label),
                       *paragraphs(session.notes, st.cell)]

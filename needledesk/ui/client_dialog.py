@@ -209,7 +209,7 @@ class ClientDialog(QDialog):
         Save was pressed). True when there are none."""
         problems = self.problems()
         shown = [p for p in problems if self.show_all or p.path in self.touched]
-        route(shown, self.messages, self.other_problems)
+        route(shown, self.messages, self.other_problems, describe=lambda p: p.message)
         # Off while a problem is on screen; on a form not yet typed in, Save says what is
         # missing when pressed (nothing is silent), and its tooltip says it beforehand.
         self.save_button.setEnabled(not shown)

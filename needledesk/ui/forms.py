@@ -4,8 +4,9 @@ field that takes a date however it is typed."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, QLocale, Qt
 from PySide6.QtGui import QFocusEvent
@@ -55,9 +56,12 @@ class FieldMessage(QLabel):
 
 
 def route(problems: Iterable, messages: dict[str, FieldMessage],
-          fallback: FieldMessage | None = None) -> list:
+          fallback: FieldMessage | None = None,
+          describe: Callable[[Any], str] | None = None) -> list:
     """Put each problem (anything with `.path` and `.message`) beside its field; clear the
-    rest. A path without a field of its own goes to `fallback`. Returns what was unplaced."""
+    rest. A path without a field of its own goes to `fallback`, written by `describe`
+    (`path: message` unless given; a form whose messages already name their field by its
+    label passes one that shows the message alone). Returns what was unplaced."""
     for message in messages.values():
         message.clear_message()
     if fallback is not None:
@@ -76,7 +80,8 @@ def route(problems: Iterable, messages: dict[str, FieldMessage],
         elif not target.text():
             target.show_error(problem.message)
     if unplaced and fallback is not None:
-        fallback.show_error("\n".join(f"{p.path}: {p.message}" for p in unplaced))
+        fallback.show_error("\n".join(describe(p) if describe else f"{p.path}: {p.message}"
+                                      for p in unplaced))
     return unplaced
 
 

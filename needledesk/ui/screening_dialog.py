@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QDateEdit,
     QDialog,
     QGridLayout,
     QGroupBox,
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from needledesk.domain.labels import problem_text
 from needledesk.domain.model import (
     ANSWER_TEXT,
     FLAGGED_ANSWER,
@@ -37,19 +36,14 @@ from needledesk.domain.rules import Problem, validate_screening
 from needledesk.domain.text import day_text
 from needledesk.ui.forms import (
     ERROR_STYLE,
+    DateField,
     FieldMessage,
-    from_qdate,
     route,
     save_cancel_buttons,
-    to_qdate,
 )
 
 FLAG_TEXT = "flag"
-
-#: The consent date editor's format: `9 Jan 2025`, as `domain.text.day_text` writes dates
-#: everywhere else (with English month names whatever the PC's language, as day_text has).
-DATE_FORMAT = "d MMM yyyy"
-DATE_LOCALE = QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
+CONSENT_DATE_LABEL = "Consent signed on"
 
 
 def flag_name(key: str) -> str:
@@ -122,12 +116,13 @@ class ScreeningDialog(QDialog):
                     button.setChecked(True)
 
         self.consent = QCheckBox("&Consent signed")
-        self.consent_date = QDateEdit(to_qdate(self._today))
-        self.consent_date.setLocale(DATE_LOCALE)
-        self.consent_date.setDisplayFormat(DATE_FORMAT)
-        self.consent_date.setCalendarPopup(True)
-        self.consent_date.setMaximumDate(to_qdate(self._today))
+        # Typed as anywhere else in the program (`9 Jan 2025`, ISO or the PC's own order) and
+        # shown as `9 Jan 2025` (forms.DateField, day_text).
+        self.consent_date = DateField(CONSENT_DATE_LABEL)
+        self.consent_date.set_value(self._today)
+        self.consent_date.setPlaceholderText("e.g. 9 Jan 2025")
         self.consent_date.setEnabled(False)
+        self.consent_message = FieldMessage()
         self.consent.toggled.connect(self.consent_date.setEnabled)
         signed_on = QLabel("signed &on")
         signed_on.setBuddy(self.consent_date)
@@ -154,6 +149,7 @@ class ScreeningDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(questions)
         layout.addLayout(consent_row)
+        layout.addWidget(self.consent_message)
         layout.addWidget(notes_label)
         layout.addWidget(self.notes)
         layout.addWidget(self.summary)
@@ -164,6 +160,8 @@ class ScreeningDialog(QDialog):
 
         for group in self.answer_groups.values():
             group.buttonToggled.connect(self.revalidate)
+        self.consent.toggled.connect(self.revalidate)
+        self.consent_date.textChanged.connect(self.revalidate)
         self.revalidate()
         #: What the dialog held when it opened: closing it unchanged asks nothing.
         self._baseline = self._state()
@@ -193,7 +191,7 @@ class ScreeningDialog(QDialog):
         signed = self.consent.isChecked()
         return Screening(
             client_id=self._client_id,
-            date=from_qdate(self.consent_date.date()) if signed else self._today,
+            date=(self.consent_date.value() or self._today) if signed else self._today,
             answers=self.answers(),
             consent_signed=signed,
             notes=self.notes.toPlainText().rstrip(),
@@ -201,6 +199,21 @@ class ScreeningDialog(QDialog):
 
     def problems(self) -> list[Problem]:
         return validate_screening(self.screening())
+
+    def consent_date_problem(self) -> str | None:
+        """What is wrong with the consent's date as typed (only once consent is ticked)."""
+        if not self.consent.isChecked():
+            return None
+        problem = self.consent_date.problem()
+        if problem is not None:
+            return f"{CONSENT_DATE_LABEL}: {problem}"
+        signed_on = self.consent_date.value()
+        if signed_on is None:
+            return f"{CONSENT_DATE_LABEL} is needed: type the day the consent was signed"
+        if signed_on > self._today:
+            return (f"{CONSENT_DATE_LABEL} {day_text(signed_on)} is after today "
+                    f"({day_text(self._today)}): a consent is recorded once signed")
+        return None
 
     def revalidate(self) -> bool:
         """Mark flagged answers and sum them up; Save is enabled only when the rules pass."""
@@ -211,16 +224,23 @@ class ScreeningDialog(QDialog):
         self.summary.setText(flag_summary(screening))
         self.summary.setStyleSheet(ERROR_STYLE if flagged else "")
         problems = validate_screening(screening)
-        route(problems, {}, self.problems_message)
-        self.save_button.setEnabled(not problems)
-        return not problems
+        route(problems, {}, self.problems_message,
+              describe=lambda p: problem_text(p, kind="screening"))
+        date_problem = self.consent_date_problem()
+        if date_problem is None:
+            self.consent_message.clear_message()
+        else:
+            self.consent_message.show_error(date_problem)
+        ok = not problems and date_problem is None
+        self.save_button.setEnabled(ok)
+        return ok
 
     def accept(self) -> None:
         if self.revalidate():
             super().accept()
 
     def _state(self) -> tuple[object, ...]:
-        return (self.answers(), self.consent.isChecked(), self.consent_date.date(),
+        return (self.answers(), self.consent.isChecked(), self.consent_date.text(),
                 self.notes.toPlainText())
 
     def is_dirty(self) -> bool:

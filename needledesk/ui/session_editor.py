@@ -32,7 +32,12 @@ from needledesk.domain.acknowledgements import acknowledge, pending
 from needledesk.domain.consent import CONSENT_MAX_DAYS
 from needledesk.domain.course import course_under_way, courses_offered, session_number
 from needledesk.domain.guidelines import lookup
-from needledesk.domain.labels import amendment_heading, amendment_lines, problem_text
+from needledesk.domain.labels import (
+    amendment_heading,
+    amendment_lines,
+    problem_text,
+    warning_label,
+)
 from needledesk.domain.model import Anaesthetic, Client, DeviceType, Session
 from needledesk.domain.rules import (
     GuidelineWarning,
@@ -206,7 +211,7 @@ class SessionEditor(SessionForm, QDialog):
         plain = encode_session(session)
         route([Problem(p.path, problem_text(p, plain)) for p in problems
                if self.show_all or _top(p.path) in self.touched],
-              messages, self.general_message)
+              messages, self.general_message, describe=lambda p: p.message)
         for warning in depth_warnings(session, self.settings.area_depths):
             row = messages.get(warning.path.split(".")[0])
             if row is not None and not row.text():
@@ -262,7 +267,7 @@ class SessionEditor(SessionForm, QDialog):
                 state = "Amending a signed session — the original values are kept"
         else:
             state = "Draft — not signed off" if self.stored else "New session — not saved yet"
-        acknowledged = "".join(f"<br>Acknowledged: {escape(w.code)}"
+        acknowledged = "".join(f"<br>Acknowledged: {escape(warning_label(w.code))}"
                                + (f" — {escape(w.reason)}" if w.reason else "")
                                + f" ({escape(w.by)}, {w.at:%H:%M})"
                                for w in self.acknowledged)

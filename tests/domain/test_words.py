@@ -238,3 +238,41 @@ def test_every_audit_line_of_a_full_day_is_plain(repo):
 
 def test_an_unknown_path_still_reads_as_words():
     assert field_label("odd_path.inner") == "odd path › inner"
+
+
+# --- acknowledged guidelines ---------------------------------------------------------------
+
+def every_warning_code() -> list[str]:
+    from needledesk.domain.rules import session_warnings
+
+    flagged = make_screening("c1", consent_signed=False,
+                             answers={key: key != "retinoids_stopped"
+                                      for key in model.SCREENING_QUESTIONS})
+    session = make_session("c1", areas=[TreatedArea("periorbital", 1.0, 3)],
+                           anaesthetic=Anaesthetic("EMLA 5%", datetime(2026, 11, 20, 8, 0),
+                                                   datetime(2026, 11, 20, 10, 20)))
+    codes = [w.code for w in session_warnings(session, [flagged])]
+    codes += [w.code for w in session_warnings(session, [])]
+    codes += [w.code for w in session_warnings(session, [make_screening(
+        "c1", date=datetime(2024, 1, 1).date())], consent_max_days=365)]
+    return list(dict.fromkeys(codes))
+
+
+@pytest.mark.parametrize("code", every_warning_code())
+def test_every_acknowledged_guideline_reads_in_words(code):
+    from needledesk.domain.labels import acknowledgement_label, warning_label
+
+    label = warning_label(code)
+    assert label[0].isupper() and not developer_words(label), label
+    assert acknowledgement_label(f"{code} — discussed") == f"{label} — discussed"
+
+
+def test_the_screening_codes_read_as_their_questions():
+    from needledesk.domain.labels import acknowledgement_text, warning_label
+
+    assert warning_label("screening: retinoids_stopped") == \
+        f"Screening: {model.SCREENING_QUESTIONS['retinoids_stopped']}"
+    assert warning_label("screening: none") == "No screening on record"
+    assert acknowledgement_text({"warning": "screening: pregnant — doctor's letter",
+                                 "by": "Jane Smith", "at": "2026-11-20T10:20:00"}) == \
+        "Screening: Pregnant — doctor's letter (Jane Smith, 20 Nov 2026 10:20)"

@@ -150,3 +150,22 @@ def test_the_audit_trail_reads_in_plain_words(qtbot, window, ui_repo, monkeypatc
     assert "lot misread" in text and "Amended" in text
     found = DEVELOPER_WORDS.search(text)
     assert found is None, (found.group(), text)
+
+
+# --- problems without a field of their own ---------------------------------------------------
+
+def test_a_problem_shown_under_the_editor_names_its_field_not_its_path(qtbot, editor):
+    new = editor()
+    new.notes.setPlainText("n" * 20_001)
+    assert visible_errors(new) == ["Notes is 20,001 characters long; at most 20,000 allowed"]
+
+
+def test_the_screening_dialog_names_its_fields_by_label(qtbot):
+    from needledesk.ui.screening_dialog import ScreeningDialog
+
+    dialog = ScreeningDialog("client-1")
+    qtbot.addWidget(dialog)
+    dialog.notes.setPlainText("n" * 20_001)
+    dialog.revalidate()
+    assert dialog.problems_message.text() == \
+        "Notes is 20,001 characters long; at most 20,000 allowed"
