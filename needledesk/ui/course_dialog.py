@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
@@ -122,6 +123,27 @@ class _CourseForm(QDialog):
         route(shown, self.messages, self.other_problems)
         return not problems
 
+    def opened(self) -> None:
+        """Note the fields as the dialog opens (call last in `__init__`)."""
+        self._as_opened = self.course()
+
+    def reject(self) -> None:
+        """Escape, Cancel or closing: changes are discarded only once the practitioner says
+        so."""
+        if self.course() != getattr(self, "_as_opened", None) and not self.ask_discard(self):
+            return
+        super().reject()
+
+    @staticmethod
+    def ask_discard(parent: QWidget) -> bool:
+        """True to discard the changed course, False to go back to it."""
+        answer = QMessageBox.question(
+            parent, "Discard changes?",
+            "The changes to this course are not saved. Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
     def accept(self) -> None:
         self.attempted = True
         if self.revalidate():
@@ -211,6 +233,7 @@ class CourseDialog(_CourseForm):
         typed = self.concern.lineEdit()
         if typed is not None:
             typed.selectAll()
+        self.opened()
 
     def load(self, course: Course) -> None:
         self.concern.setCurrentText(course.concern)
@@ -276,6 +299,7 @@ class EndCourseDialog(_CourseForm):
         self.ended_on.dateChanged.connect(lambda _d: self._touch("ended_on"))
         self.end_reason.textChanged.connect(lambda _t: self._touch("end_reason"))
         self.end_reason.setFocus()
+        self.opened()
 
     def course(self) -> Course:
         return replace(self._course, ended_on=from_qdate(self.ended_on.date()),

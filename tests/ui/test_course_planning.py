@@ -57,7 +57,7 @@ def _in_dialog(steps) -> list:
         finally:
             if dialog.isVisible():   # a failed step must not leave the test waiting on it
                 seen.append("left open")
-                dialog.reject()
+                dialog.done(0)
     poll.timeout.connect(run)
     poll.start()
     seen.append(poll)   # kept alive; the dialog is seen[1]
@@ -218,3 +218,22 @@ def test_the_chosen_courses_history_says_who_changed_what(qtbot, card_window, ui
     assert "Li Wei" in html and "Ended early" in html
     assert "Reason for ending: not set → moving abroad" in html
     assert "Ended on: not set → 20 Nov 2026" in html
+
+
+def test_escape_on_a_changed_course_asks_before_discarding(qtbot, monkeypatch):
+    asked: list[bool] = []
+    answer = {"discard": False}
+    monkeypatch.setattr(CourseDialog, "ask_discard",
+                        staticmethod(lambda parent: asked.append(True) or answer["discard"]))
+    dialog = CourseDialog("client-1", today=TODAY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)      # nothing changed: closes, no question
+    assert not dialog.isVisible() and asked == []
+    dialog.show()
+    dialog.areas.setText("neck")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)      # changed: asks; "go back" keeps it open
+    assert asked == [True] and dialog.isVisible()
+    answer["discard"] = True
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert asked == [True, True] and not dialog.isVisible()
