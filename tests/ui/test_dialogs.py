@@ -192,7 +192,7 @@ def screening_dialog(qtbot):
 def test_new_screening_starts_unanswered_dated_today(screening_dialog):
     dialog = screening_dialog
     assert dialog.windowTitle() == "Screening and consent"
-    assert dialog.consent_date.date() == qdate(TODAY)
+    assert dialog.consent_date.value() == TODAY
     assert dialog.summary.text() == "No flagged answers"
     screening = dialog.screening()
     assert screening.client_id == "client-1"
@@ -233,10 +233,12 @@ def test_consent_date_and_notes(screening_dialog):
     assert not dialog.consent_date.isEnabled()
     dialog.consent.click()
     assert dialog.consent_date.isEnabled()
-    dialog.consent_date.setDate(qdate(TODAY - timedelta(days=2)))
-    dialog.consent_date.setDate(qdate(TODAY + timedelta(days=5)))  # no consent in the future
-    assert dialog.consent_date.date() == qdate(TODAY)
-    dialog.consent_date.setDate(qdate(TODAY - timedelta(days=2)))
+    dialog.consent_date.set_value(TODAY + timedelta(days=5))  # no consent in the future
+    assert not dialog.save_button.isEnabled()
+    assert dialog.consent_message.text() == ("Consent signed on 25 Nov 2026 is after today "
+                                             "(20 Nov 2026): a consent is recorded once signed")
+    dialog.consent_date.set_value(TODAY - timedelta(days=2))
+    assert dialog.save_button.isEnabled() and not dialog.consent_message.text()
     dialog.notes.setPlainText("Stopped tretinoin a week ago.")
     screening = dialog.screening()
     assert screening.consent_signed is True

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from factories import make_screening
-from PySide6.QtCore import QDate, QLocale, Qt, QTimer
+from PySide6.QtCore import QLocale, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from needledesk.domain.model import NOT_APPLICABLE, SCREENING_QUESTIONS
@@ -112,18 +112,48 @@ def german_pc():
 
 
 @pytest.mark.usefixtures("german_pc")
-def test_the_consent_date_editor_shows_and_takes_day_month_year(dialog, qtbot):
+def test_the_consent_date_reads_9_jan_2025_whatever_the_pcs_language(dialog):
     assert dialog.consent_date.text() == day_text(TODAY) == "20 Nov 2026"
-    dialog.consent.click()
-    dialog.consent_date.setDate(QDate(2026, 11, 3))
-    assert dialog.consent_date.text() == "3 Nov 2026"
-    # typed section by section as it is shown: the day, the month's name, the year
+
+
+@pytest.mark.parametrize("typed", ["9 Oct 2025", "2025-10-09", "09/10/2025", "9 October 2025"])
+def test_the_consent_date_is_typed_and_then_shown_like_the_rest(dialog, qtbot, typed):
     dialog.show()
-    dialog.consent_date.setFocus()
-    dialog.consent_date.setSelectedSection(dialog.consent_date.Section.DaySection)
-    qtbot.keyClicks(dialog.consent_date, "9Oct2025")
-    assert dialog.consent_date.text() == "9 Oct 2025"
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.consent.setFocus()
+    qtbot.keyClick(dialog.consent, Qt.Key.Key_Space)  # tick it, then Tab to its date
+    qtbot.keyClick(dialog.consent, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is dialog.consent_date
+    qtbot.keyClick(dialog.consent_date, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(dialog.consent_date, typed)
     assert dialog.screening().date == date(2025, 10, 9)
+    assert dialog.save_button.isEnabled()
+    qtbot.keyClick(dialog.consent_date, Qt.Key.Key_Tab)  # leaving it shows what was understood
+    assert QApplication.focusWidget() is not dialog.consent_date
+    assert dialog.consent_date.text() == "9 Oct 2025"
+    dialog.done(QDialog.DialogCode.Rejected)
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("31/02/2026", "Consent signed on: 31/02/2026 is not a day of the calendar"),
+    ("soon", "Consent signed on: soon is not a date: type it like 14 Jul 1990, 1990-07-14 or "
+             "14/07/1990"),
+    ("", "Consent signed on is needed: type the day the consent was signed"),
+    ("21 Nov 2026", "Consent signed on 21 Nov 2026 is after today (20 Nov 2026): a consent is "
+                    "recorded once signed"),
+])
+def test_a_consent_date_that_is_not_a_past_day_is_explained_and_not_saved(dialog, qtbot,
+                                                                           typed, message):
+    dialog.consent.click()
+    dialog.consent_date.setText(typed)
+    assert dialog.consent_message.text() == message
+    assert not dialog.save_button.isEnabled()
+    dialog.save_button.click()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    dialog.consent.click()  # not signed: its date is not asked for
+    assert not dialog.consent_message.isVisibleTo(dialog)
+    assert dialog.save_button.isEnabled()
 
 
 # --- item 5: Escape on a changed screening asks -----------------------------------------------
