@@ -99,7 +99,12 @@ def records(draw) -> ClientRecord:
         notes=draw(free_text))
     courses = draw(st.lists(st.builds(Course, st.just(client.id), word, st.integers(1, 20),
                                       st.integers(1, 52), st.dates(date(2015, 1, 1), TODAY),
-                                      ids, free_text), max_size=2))
+                                      ids, free_text, st.lists(word, max_size=3)),
+                            max_size=2))
+    for course in courses:   # some ended early: on or after their start, with a reason
+        if draw(st.booleans()):
+            course.ended_on = draw(st.dates(course.started_on, TODAY))
+            course.end_reason = draw(word)
     answers = st.fixed_dictionaries({}, optional={
         k: st.none() | st.booleans() | (st.just(NOT_APPLICABLE) if k in NOT_APPLICABLE_ALLOWED
                                         else st.nothing())
