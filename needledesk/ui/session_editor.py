@@ -220,6 +220,10 @@ class SessionEditor(SessionForm, QDialog):
         editable = not self.signed_at or self.amending
         valid = not problems
         self.save_button.setEnabled(editable and valid)
+        # A field not typed in yet shows no red; the disabled buttons still say why.
+        needed = "".join(f"\n• {problem_text(p, plain)}" for p in problems)
+        self.save_button.setToolTip("Ctrl+S" + (f"\nStill needed:{needed}" if needed else ""))
+        self.sign_button.setToolTip(f"Still needed:{needed}" if needed else "")
         self.save_button.setVisible(editable)
         self.sign_button.setEnabled(valid and not self.signed_at)
         self.sign_button.setVisible(not self.signed_at)

@@ -169,3 +169,15 @@ def test_the_screening_dialog_names_its_fields_by_label(qtbot):
     dialog.revalidate()
     assert dialog.problems_message.text() == \
         "Notes is 20,001 characters long; at most 20,000 allowed"
+
+
+def test_the_editor_s_disabled_buttons_say_what_is_still_needed(qtbot, editor):
+    new = editor()
+    assert visible_errors(new) == []
+    assert not new.save_button.isEnabled()
+    assert "Treated areas: at least one treated area is required" in new.save_button.toolTip()
+    assert "Treated areas: at least one treated area is required" in new.sign_button.toolTip()
+    new.areas.add_button.click()
+    new.areas.rows[0].area.setCurrentText("cheeks")
+    new.areas.rows[0].depth.setValue(1.0)
+    assert new.save_button.isEnabled() and new.save_button.toolTip() == "Ctrl+S"
