@@ -107,7 +107,7 @@ class ClientCard(QWidget):
         # A long concern is elided, never widening the card past the window.
         self.course_choice.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.course_choice.setMinimumContentsLength(16)
+        self.course_choice.setMinimumContentsLength(26)
         self.course_choice_label.setBuddy(self.course_choice)
         self.change_course_button = QPushButton("Chan&ge…")
         self.change_course_button.setToolTip("Change the chosen course's plan")
