@@ -91,10 +91,27 @@ def _check() -> list[str]:
         pdf_details = _summary_pdf(db_path, session_id, folder / "summary.pdf")
     printing = _printing()
     fonts = _shaping_and_fonts()
+    finding = _finding()
     _app_lock()
     bundled = "bundle" if getattr(sys, "frozen", False) else "source"
     return [f"NeedleDesk {__version__} ({bundled})", f"{len(RESOURCES)} resources found",
-            *window_details, *pdf_details, printing, *fonts, "app lock hashed and checked"]
+            *window_details, *pdf_details, printing, *fonts, finding,
+            "app lock hashed and checked"]
+
+
+def _finding() -> str:
+    """The search's two data-driven parts load in this installation: anyascii's tables (a
+    Cyrillic name found by its Latin spelling) and phonenumbers' rules (a UK number written
+    internationally found as written nationally)."""
+    from needledesk.domain.search import query_terms, search_text
+
+    text = search_text("Анна", "Фёдорова", "07700 900123", "GB")
+    for typed in ("fedorova", "fyodorova", "+44 7700 900123"):
+        for term in query_terms(typed, "GB"):
+            if not any((f" {alt}" if term.word else alt) in text for alt in term.alternatives):
+                raise SmokeFailure(f"the search does not find Фёдорова by '{typed}' "
+                                   f"(search text: {text!r})")
+    return "search finds Фёдорова by 'fedorova' and +44 7700 900123"
 
 
 def _logo_jpeg(icon_path: Path) -> bytes:
