@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from needledesk.store.repository import Repository
     from needledesk.ui.backup_controller import BackupController
     from needledesk.ui.client_card import ClientCard
+    from needledesk.ui.course_controller import CourseController
     from needledesk.ui.lock import IdleWatcher
     from needledesk.ui.models import HistoryModel
     from needledesk.ui.session_editor import SessionEditor
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
     repo: Repository
     settings: ClinicSettings
     backups: BackupController
+    courses: CourseController
     card: ClientCard
     idle: IdleWatcher
     backup_timer: QTimer
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         (the same rows as the first page), show the last client, lock if the clinic locks."""
         from needledesk.ui.backup_controller import BackupController
         from needledesk.ui.client_card import ClientCard
+        from needledesk.ui.course_controller import CourseController
         from needledesk.ui.lock import IdleWatcher
 
         self.repo = repo
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
         self.history.activated.connect(lambda index: self.open_session(
             self.history_model.session(index.row()).id))
         self.backups = BackupController(self)
+        self.courses = CourseController(self)   # plan, change, end a course from the card
         self.attached = True
         self.set_records_enabled(True)
         self._show_client(None)

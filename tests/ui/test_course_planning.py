@@ -21,8 +21,7 @@ TODAY = date(2026, 11, 21)
 def card_window(qtbot, ui_repo, state):
     client = ui_repo.add_client(make_client(concerns=["acne scars"]), by="Jane Smith")
     win = MainWindow(ui_repo, ui_repo.settings(), state, today=lambda: TODAY)
-    if getattr(win, "courses", None) is None:   # until the window makes its own
-        win.courses = CourseController(win)
+    assert isinstance(win.courses, CourseController), "the window wires the card's courses"
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
