@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QObject, QSettings, Qt, QTimer
+from PySide6 import QtCore
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QObject, QSettings, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from needledesk import __version__
 from needledesk.errors import NeedleDeskError
-from needledesk.ui.lock import LockScreen
 from needledesk.ui.models import ClientListModel
 
 # The first paint needs only the list: the card, the backups, the store and the domain
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from needledesk.ui.backup_controller import BackupController
     from needledesk.ui.client_card import ClientCard
     from needledesk.ui.course_controller import CourseController
-    from needledesk.ui.lock import IdleWatcher
+    from needledesk.ui.lock import IdleWatcher, LockScreen
     from needledesk.ui.models import HistoryModel
     from needledesk.ui.session_editor import SessionEditor
 
@@ -169,6 +169,8 @@ class MainWindow(QMainWindow):
             self.history_model.session(index.row()).id))
         self.history.activated.connect(lambda index: self.open_session(
             self.history_model.session(index.row()).id))
+        for act, key in self._shortcuts:
+            act.setShortcut(QKeySequence(key))
         self.backups = BackupController(self)
         self.courses = CourseController(self)   # plan, change, end a course from the card
         self.attached = True
@@ -203,7 +205,7 @@ class MainWindow(QMainWindow):
     # --- layout -------------------------------------------------------------------------
 
     def _build(self, db_label: str, demo: bool) -> None:
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = QSplitter()   # side by side (Qt's default orientation)
         self.splitter.setObjectName("main-splitter")
 
         left = QWidget()
@@ -224,11 +226,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(QWidget())   # the client card's place (`attach`)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
-        self.lock_screen = LockScreen(self._verify_secret)
-        self.lock_screen.unlocked.connect(self.unlock)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.splitter)
-        self.pages.addWidget(self.lock_screen)
+        self._lock_screen: LockScreen | None = None   # made when first locked
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -250,10 +250,14 @@ class MainWindow(QMainWindow):
         self._actions()
 
     def _actions(self) -> None:
+        # The keys are bound in `attach`: until then every action is off anyway, and making a
+        # QKeySequence builds all of Qt's namespace enums (~20 ms before the first paint).
+        self._shortcuts: list[tuple[QAction, QKeySequence.StandardKey | str]] = []
+
         def action(menu, text, slot, shortcut=None):
             act = QAction(text, self)
             if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
+                self._shortcuts.append((act, shortcut))
             act.triggered.connect(slot)
             menu.addAction(act)
             return act
@@ -422,7 +426,7 @@ class MainWindow(QMainWindow):
         self.editor = editor
         editor.saved.connect(self._session_saved)
         editor.destroyed.connect(lambda *_: self._editor_gone(editor))
-        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.open()
         return editor
 
@@ -565,7 +569,19 @@ class MainWindow(QMainWindow):
 
     @property
     def is_locked(self) -> bool:
-        return self.pages.currentWidget() is self.lock_screen
+        return self._lock_screen is not None and self.pages.currentWidget() is self._lock_screen
+
+    @property
+    def lock_screen(self) -> LockScreen:
+        """The page that hides the records while locked, made the first time it is needed
+        (most windows are never locked; the first paint does not build it)."""
+        if self._lock_screen is None:
+            from needledesk.ui.lock import LockScreen
+
+            self._lock_screen = LockScreen(self._verify_secret)
+            self._lock_screen.unlocked.connect(self.unlock)
+            self.pages.addWidget(self._lock_screen)
+        return self._lock_screen
 
     def _verify_secret(self, secret: str) -> bool:
         from needledesk.security import verify_secret
@@ -659,13 +675,13 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout
 
         dialog = QDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowTitle("Where the records are")
         grid = QGridLayout(dialog)
         for row, (what, where) in enumerate(self.locations()):
             grid.addWidget(QLabel(f"<b>{what}</b>"), row, 0)
             path_label = QLabel(str(where))
-            path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            path_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(path_label, row, 1)
             folder = where if where.suffix == "" else where.parent
             button = QPushButton("Open folder")

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from PySide6 import QtCore
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
-    Qt,
 )
 from PySide6.QtGui import QBrush, QColor
 
@@ -24,7 +24,12 @@ from needledesk.store.first_page import PAGE, ClientSearch, ClientSummary
 if TYPE_CHECKING:   # the history's types; the client list is drawn before the store loads
     from needledesk.store.repository import SessionSummary
 
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# Qt's item data roles the client list answers, as plain numbers: the list is drawn at the
+# first paint, before anything needs Qt's namespace of enums, whose first use builds all of
+# them (some 20 ms at start-up). tests/ui/test_model_roles.py keeps them equal to Qt's.
+DISPLAY_ROLE = 0    # Qt.ItemDataRole.DisplayRole
+TOOLTIP_ROLE = 3    # Qt.ItemDataRole.ToolTipRole
+ID_ROLE = 256 + 1   # Qt.ItemDataRole.UserRole + 1
 
 
 def format_date(day: date | None) -> str:
@@ -101,14 +106,13 @@ class ClientListModel(QAbstractListModel):
             self.fetchMore()
         return row if row < len(self._rows) else None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY_ROLE):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         client = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY_ROLE:
             return list_text(client)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TOOLTIP_ROLE:
             parts = [client.full_name]
             if client.date_of_birth:
                 parts.append(f"born {format_date(client.date_of_birth)}")
@@ -141,19 +145,19 @@ class HistoryModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.HEADERS)):
+    def headerData(self, section: int, orientation, role=DISPLAY_ROLE):
+        horizontal = orientation == QtCore.Qt.Orientation.Horizontal
+        if role == DISPLAY_ROLE and horizontal and 0 <= section < len(self.HEADERS):
             return self.HEADERS[section]
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole):
+             role: int = DISPLAY_ROLE):
         if not index.isValid() or not 0 <= index.row() < len(self._sessions):
             return None
         s = self._sessions[index.row()]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY_ROLE:
             if column == 0:
                 return f"{day_text(s.started_at)} {s.started_at:%H:%M}"
             if column == 1:
@@ -165,10 +169,11 @@ class HistoryModel(QAbstractTableModel):
             if column == 4:
                 status = "signed" if s.signed else "draft"
                 return f"{status}, amended" if s.amended else status
-        if role == Qt.ItemDataRole.ForegroundRole and column == 4 and not s.signed:
+        if role == QtCore.Qt.ItemDataRole.ForegroundRole and column == 4 and not s.signed:
             return QBrush(QColor("#8a5a00"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            align = QtCore.Qt.AlignmentFlag
+            return int(align.AlignRight | align.AlignVCenter)
         if role == ID_ROLE:
             return s.id
         return None
