@@ -18,7 +18,8 @@ copy of it, in one run:
 - summary_pdf_ms, course_pdf_ms: a session's one-page summary and the course record of
   the 20-session client, in-process, median after a warm-up;
 - rss_mb: peak resident memory of a fresh process that opens the window on the database,
-  shows that client and exports both PDFs the way the window does (worker thread, reader).
+  shows that client and exports both PDFs the way the window does (worker thread, reader);
+  on Linux its own VmHWM (getrusage would include the bench's own peak, inherited).
 
 The cached database is never written: every figure is taken on a copy in a temporary folder
 (where the 20-session client is topped up if the demo has none). Child processes keep their
@@ -147,6 +148,16 @@ from PySide6.QtCore import QSettings
 from needledesk.ui.app import application, open_main_window
 
 def peak_bytes():
+    # Linux: this process's own high-water mark. getrusage's ru_maxrss is carried over
+    # from the parent through fork and exec, so after the bench built a big clinic in its
+    # own process the child reported the parent's peak (1.3 GB once).
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # Windows: the peak working set
