@@ -83,24 +83,30 @@ def open_main_window(db_path: Path | None, state: QSettings | None = None, *, se
     once for a window that is not shown). Anything else (new, empty, older, newer, another
     program's) is opened before the window is built, as it always was.
 
-    SQLite's whole-file check (`check`, quick_check by default) runs on a thread and is not
-    waited for: a file already at this schema is read from a read-only connection, and
+    SQLite's whole-file check (`check`, quick_check by default) runs on a thread (from the
+    first paint on, when there is one) and is not waited for: a file already at this schema
+    is read from a read-only connection, and
     its writer opens only once the check has passed (`ui.startup.GatedRepository`: any write
     before then waits for it). A check that fails after the window is shown runs
     `on_damaged(window, problem)` (default `damaged_after_start`), and no writer is ever
     opened. A new file, or one needing an upgrade, waits for the check before opening."""
     from needledesk.store.first_page import read_first_page
-    from needledesk.store.integrity import check_in_background, quick_check
 
     path = Path(db_path) if db_path else default_db_path()
-    # The check reads the whole file inside SQLite, without the GIL: it runs while the
-    # window paints and the store's modules import, and on after that.
-    checking = check_in_background(path, check or quick_check)
     state = state or QSettings()
     first = read_first_page(path)
     from needledesk.ui.main_window import MainWindow
 
+    def start_check():
+        # The check reads the whole file inside SQLite, without the GIL, on a thread: while
+        # the store's modules import, and on after that. With a first page it starts once
+        # that page is painted (reading a large file would compete with the paint).
+        from needledesk.store.integrity import check_in_background, quick_check
+
+        return check_in_background(path, check or quick_check)
+
     if first is None:
+        checking = start_check()
         repo = _open_records(path, checking)
         if set_up is not None:
             set_up(repo)
@@ -111,7 +117,7 @@ def open_main_window(db_path: Path | None, state: QSettings | None = None, *, se
 
     def load() -> None:
         try:
-            repo = _open_records(path, checking)
+            repo = _open_records(path, start_check())
             if set_up is not None:
                 set_up(repo)
             window.attach(repo, repo.settings())
