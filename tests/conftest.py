@@ -63,4 +63,4 @@ def _no_dialog_left_open():
         return
     for widget in QApplication.allWidgets():
         if isinstance(widget, QDialog) and widget.isWindow() and widget.isVisible():
-            widget.close()
+            widget.hide()   # not close(): a changed dialog would ask, with nobody to answer

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -233,12 +232,11 @@ class ClientDialog(QDialog):
 
     @staticmethod
     def ask_discard(parent: QWidget) -> bool:
-        answer = QMessageBox.question(
-            parent, "Discard changes?",
-            "The changes to this client's details are not saved. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Discard
+        """True to discard the changed details, False to go back to them."""
+        from needledesk.ui.forms import ask_discard
+
+        return ask_discard(parent, "Discard changes?",
+                           "The changes to this client's details are not saved.")
 
     @classmethod
     def ask(cls, parent: QWidget | None, client: Client | None = None) -> Client | None:

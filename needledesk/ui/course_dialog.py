@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
@@ -137,12 +136,10 @@ class _CourseForm(QDialog):
     @staticmethod
     def ask_discard(parent: QWidget) -> bool:
         """True to discard the changed course, False to go back to it."""
-        answer = QMessageBox.question(
-            parent, "Discard changes?",
-            "The changes to this course are not saved. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Discard
+        from needledesk.ui.forms import ask_discard
+
+        return ask_discard(parent, "Discard changes?",
+                           "The changes to this course are not saved.")
 
     def accept(self) -> None:
         self.attempted = True

@@ -253,3 +253,20 @@ class DateField(QLineEdit):
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt name)
         super().focusOutEvent(event)
         self.tidy()
+
+
+def ask_discard(parent: QWidget, title: str, text: str) -> bool:
+    """The one question a changed dialog asks on Escape, Cancel or close: True to discard
+    the changes, False (the default, and Escape) to keep editing."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                      QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                      parent)
+    box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+    try:
+        return box.exec() == QMessageBox.StandardButton.Discard
+    finally:
+        box.deleteLater()

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
@@ -259,17 +258,10 @@ class ScreeningDialog(QDialog):
     @staticmethod
     def ask_discard(parent: QWidget) -> bool:
         """True to discard the changed screening, False to go back to it."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Discard this screening?",
-                          "The answers, consent or notes were changed and are not saved.",
-                          QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                          parent)
-        box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-        try:
-            return box.exec() == QMessageBox.StandardButton.Discard
-        finally:
-            box.deleteLater()
+        from needledesk.ui.forms import ask_discard
+
+        return ask_discard(parent, "Discard this screening?",
+                           "The answers, consent or notes were changed and are not saved.")
 
     @classmethod
     def ask(cls, parent: QWidget | None, client_id: str,

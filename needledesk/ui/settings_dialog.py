@@ -386,6 +386,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.resize(660, 640)
 
         self.load(settings)
+        self._as_opened = self.settings()   # what Escape compares with
         self.currency.textChanged.connect(self.revalidate)
         for table in (self.anaesthetics, self.area_depths):
             table.itemChanged.connect(self.revalidate)
@@ -578,6 +579,21 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
     def accept(self) -> None:
         if self.revalidate():
             super().accept()
+
+    def reject(self) -> None:
+        """Escape, Cancel or closing: changed settings are discarded only once the
+        practitioner says so."""
+        if self.settings() != self._as_opened and not self.ask_discard(self):
+            return
+        super().reject()
+
+    @staticmethod
+    def ask_discard(parent: QWidget) -> bool:
+        """True to discard the changed settings, False to go back to them."""
+        from needledesk.ui.forms import ask_discard
+
+        return ask_discard(parent, "Discard changes?",
+                           "The changes to the clinic settings are not saved.")
 
     @classmethod
     def ask(cls, parent: QWidget | None, settings: ClinicSettings) -> ClinicSettings | None:

@@ -54,6 +54,10 @@ def no_real_modals(monkeypatch):
 
     monkeypatch.setattr(ScreeningDialog, "ask_discard",
                         staticmethod(lambda parent: asked.append("discard screening") or True))
+    from needledesk.ui.settings_dialog import SettingsDialog
+
+    monkeypatch.setattr(SettingsDialog, "ask_discard",
+                        staticmethod(lambda parent: asked.append("discard settings") or True))
     from PySide6.QtWidgets import QMessageBox
 
     for name, answer in (("warning", QMessageBox.StandardButton.Ok),
