@@ -240,7 +240,18 @@ def _counts(label: str, counts: dict[str, int]) -> str:
     return f"{label}: " + ", ".join(parts)
 
 
+def _printable_output() -> None:
+    """A name in any alphabet never crashes a command: where the output's encoding cannot
+    write a character (Windows writes a pipe or a file in its ANSI code page, cp1252 in
+    western Europe) it is written as an escape such as \u0424 instead of an exception."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _printable_output()
     args = _parser().parse_args(argv)
     from needledesk.logs import setup_logging
 
