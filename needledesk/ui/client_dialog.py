@@ -12,10 +12,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -26,9 +24,9 @@ from needledesk.domain.rules import Problem, validate_client
 from needledesk.ui.forms import (
     DateField,
     FieldMessage,
+    add_labelled_rows,
+    lay_out_form_dialog,
     route,
-    save_cancel_buttons,
-    with_message,
 )
 
 #: Fitzpatrick skin types with the usual one-line description, for the combo box.
@@ -135,20 +133,9 @@ class ClientDialog(QDialog):
             ("&Concerns:", self.concerns, self.concerns, "concerns"),
             ("&Notes:", self.notes, self.notes, None),
         ]
-        for text, buddy, field, path in rows:
-            label = QLabel(text)
-            label.setBuddy(buddy)
-            form.addRow(label, with_message(field, self.messages[path]) if path else field)
-
-        self.buttons, self.save_button = save_cancel_buttons(self)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.other_problems)
-        layout.addWidget(self.buttons)
-        # Only once the button is inside the dialog does Qt keep it as the dialog's default.
-        self.save_button.setDefault(True)
-        self.setMinimumWidth(460)
+        add_labelled_rows(form, rows, self.messages)
+        self.buttons, self.save_button = lay_out_form_dialog(self, form, self.other_problems,
+                                                             min_width=460)
 
         if client is not None:
             self.load(client)

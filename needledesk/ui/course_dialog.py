@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -40,11 +39,11 @@ from needledesk.ui.client_dialog import _ConcernCompleter as CommaCompleter
 from needledesk.ui.client_dialog import parse_concerns
 from needledesk.ui.forms import (
     FieldMessage,
+    add_labelled_rows,
     from_qdate,
+    lay_out_form_dialog,
     route,
-    save_cancel_buttons,
     to_qdate,
-    with_message,
 )
 
 #: The fields with a message line, by the paths of `validate_course`.
@@ -93,17 +92,10 @@ class _CourseForm(QDialog):
         self.other_problems = FieldMessage()
         self.touched: set[str] = set()
         self.attempted = False
-        for text, widget, path in fields:
-            label = QLabel(text)
-            label.setBuddy(widget)
-            form.addRow(label, with_message(widget, self.messages[path]) if path else widget)
-        self.buttons, self.save_button = save_cancel_buttons(self)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.other_problems)
-        layout.addWidget(self.buttons)
-        self.save_button.setDefault(True)
-        self.setMinimumWidth(480)
+        add_labelled_rows(form, [(text, widget, widget, path) for text, widget, path in fields],
+                          self.messages)
+        self.buttons, self.save_button = lay_out_form_dialog(self, form, self.other_problems,
+                                                             min_width=480)
 
     def _touch(self, path: str) -> None:
         self.touched.add(path)

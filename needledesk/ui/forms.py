@@ -13,6 +13,7 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -116,6 +117,31 @@ def save_cancel_buttons(dialog: QDialog) -> tuple[QDialogButtonBox, QPushButton]
     save.setText("Save")
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
+    return buttons, save
+
+
+def add_labelled_rows(form: QFormLayout,
+                      rows: Iterable[tuple[str, QWidget, QWidget | QHBoxLayout, str | None]],
+                      messages: dict[str, FieldMessage]) -> None:
+    """Each (label, the widget its mnemonic focuses, the field, the problem path or None) as
+    a row of `form`, with the path's message under the field."""
+    for text, buddy, field, path in rows:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        form.addRow(label, with_message(field, messages[path]) if path else field)
+
+
+def lay_out_form_dialog(dialog: QDialog, form: QFormLayout, below: QWidget, *,
+                        min_width: int) -> tuple[QDialogButtonBox, QPushButton]:
+    """The form, a line for problems no field owns, then Save (the default) and Cancel."""
+    buttons, save = save_cancel_buttons(dialog)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(form)
+    layout.addWidget(below)
+    layout.addWidget(buttons)
+    # Only once the button is inside the dialog does Qt keep it as the dialog's default.
+    save.setDefault(True)
+    dialog.setMinimumWidth(min_width)
     return buttons, save
 
 
