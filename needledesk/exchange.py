@@ -32,13 +32,19 @@ from needledesk.domain.model import (
     Device,
     DeviceType,
     Fee,
+    Lot,
     Observed,
+    Product,
+    ProductKind,
     Reaction,
     Screening,
+    ScreeningCheck,
+    ScreeningOutcome,
     Serum,
     Session,
     TreatedArea,
 )
+from needledesk.domain.products import validate_lot, validate_product
 from needledesk.domain.rules import (
     GuidelineWarning,
     Problem,
@@ -86,21 +92,34 @@ def fmt_amount(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
+def _with(plain: dict[str, Any], **newer: Any) -> dict[str, Any]:
+    """`plain` with the newer keys that hold something: a record without them encodes as
+    files before them did."""
+    return plain | {key: value for key, value in newer.items() if value is not None}
+
+
 def encode_session(s: Session) -> dict[str, Any]:
+    """A session. The newer keys (`anaesthetic.lot`, `anaesthetic.lot_id`,
+    `device.cartridge_lot_id`, `serums[].lot_id`, `screening_check`) are written only when
+    they hold something."""
     a = s.anaesthetic
-    return {
+    check = s.screening_check
+    plain: dict[str, Any] = {
         "id": s.id,
         "course_id": s.course_id,
         "started_at": fmt_time(s.started_at),
         "practitioner": s.practitioner,
-        "device": {"type": str(s.device.type), "model": s.device.model,
-                   "cartridge": s.device.cartridge, "cartridge_lot": s.device.cartridge_lot},
-        "anaesthetic": None if a is None else {
+        "device": _with({"type": str(s.device.type), "model": s.device.model,
+                         "cartridge": s.device.cartridge,
+                         "cartridge_lot": s.device.cartridge_lot},
+                        cartridge_lot_id=s.device.cartridge_lot_id),
+        "anaesthetic": None if a is None else _with({
             "product": a.product, "applied_at": fmt_time(a.applied_at),
-            "removed_at": fmt_time(a.removed_at)},
+            "removed_at": fmt_time(a.removed_at)}, lot=a.lot, lot_id=a.lot_id),
         "areas": [{"area": x.area, "depth_mm": x.depth_mm, "passes": x.passes,
                    "endpoint": x.endpoint, "notes": x.notes} for x in s.areas],
-        "serums": [{"product": x.product, "lot": x.lot} for x in s.serums],
+        "serums": [_with({"product": x.product, "lot": x.lot}, lot_id=x.lot_id)
+                   for x in s.serums],
         "combined_with": list(s.combined_with),
         "reactions": [{"kind": x.kind, "severity": x.severity, "observed": str(x.observed),
                        "notes": x.notes} for x in s.reactions],
@@ -115,6 +134,10 @@ def encode_session(s: Session) -> dict[str, Any]:
         "amendments": [{"at": fmt_time(m.at), "by": m.by, "reason": m.reason,
                         "changes": m.changes} for m in s.amendments],
     }
+    if check is not None:
+        plain["screening_check"] = {"screening_id": check.screening_id,
+                                    "outcome": str(check.outcome)}
+    return plain
 
 
 def encode_course(x: Course) -> dict[str, Any]:
@@ -152,14 +175,33 @@ def encode_record(record: ClientRecord) -> dict[str, Any]:
     }
 
 
+def encode_product(product: Product, lots: list[Lot]) -> dict[str, Any]:
+    """A catalogue product with its lots (the lot's `product_id` is the product's)."""
+    return {"id": product.id, "name": product.name, "kind": str(product.kind),
+            "maker": product.maker, "notes": product.notes, "retired": product.retired,
+            "lots": [{"id": x.id, "lot": x.lot, "expires_on": fmt_date(x.expires_on),
+                      "received_on": fmt_date(x.received_on), "notes": x.notes}
+                     for x in lots]}
+
+
 def encode_document(records: list[ClientRecord],
-                    exported_at: datetime | None = None) -> dict[str, Any]:
-    return {
+                    exported_at: datetime | None = None, *,
+                    products: list[Product] | None = None,
+                    lots: list[Lot] | None = None) -> dict[str, Any]:
+    """The whole document. `products` (the catalogue, each with its `lots`) is written only
+    when the clinic has one: a file without it reads as files before it did."""
+    document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": fmt_time((exported_at or datetime.now()).replace(microsecond=0)),
         "clients": [encode_record(r) for r in records],
     }
+    if products:
+        by_product: dict[str, list[Lot]] = {}
+        for lot in lots or []:
+            by_product.setdefault(lot.product_id, []).append(lot)
+        document["products"] = [encode_product(p, by_product.get(p.id, [])) for p in products]
+    return document
 
 
 def dumps(document: dict[str, Any]) -> str:
@@ -296,7 +338,8 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
                     ids: dict[str, str]) -> Session | None:
     d = r.obj(raw, path, ("id", "started_at", "practitioner", "device", "areas"),
               ("course_id", "anaesthetic", "serums", "combined_with", "reactions", "aftercare",
-               "fee", "notes", "signed_at", "acknowledged_warnings", "amendments"))
+               "fee", "notes", "signed_at", "acknowledged_warnings", "amendments",
+               "screening_check"))
     if d is None:
         return None
     session_id = _id(r, d, path, ids)
@@ -304,7 +347,8 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
 
     device = Device()
     dev_path = join_path(path, "device")
-    dev = r.obj(d.get("device"), dev_path, ("type",), ("model", "cartridge", "cartridge_lot")) \
+    dev = r.obj(d.get("device"), dev_path, ("type",), ("model", "cartridge", "cartridge_lot",
+                                                       "cartridge_lot_id")) \
         if "device" in d else None
     if dev is not None:
         kind = r.text(dev, "type", dev_path, required=True)
@@ -312,18 +356,21 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
             r.fail(join_path(dev_path, "type"), f"{kind!r} is not pen or roller")
         device = Device(DeviceType(kind) if kind in tuple(DeviceType) else DeviceType.PEN,
                         r.text(dev, "model", dev_path), r.text(dev, "cartridge", dev_path),
-                        r.text(dev, "cartridge_lot", dev_path))
+                        r.text(dev, "cartridge_lot", dev_path),
+                        r.text(dev, "cartridge_lot_id", dev_path))
 
     anaesthetic = None
     if d.get("anaesthetic") is not None:
         an_path = join_path(path, "anaesthetic")
-        an = r.obj(d["anaesthetic"], an_path, ("product", "applied_at"), ("removed_at",))
+        an = r.obj(d["anaesthetic"], an_path, ("product", "applied_at"),
+                   ("removed_at", "lot", "lot_id"))
         if an is not None:
             product = r.text(an, "product", an_path, required=True)
             applied = r.time(an, "applied_at", an_path, required=True)
             removed = r.time(an, "removed_at", an_path)
             if product is not None and applied is not None:
-                anaesthetic = Anaesthetic(product, applied, removed)
+                anaesthetic = Anaesthetic(product, applied, removed, r.text(an, "lot", an_path),
+                                          r.text(an, "lot_id", an_path))
 
     areas = []
     for _, p, item in r.each(d, "areas", path):
@@ -336,10 +383,10 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
                                      r.text(a, "notes", p) or ""))
     serums = []
     for _, p, item in r.each(d, "serums", path):
-        a = r.obj(item, p, ("product",), ("lot",))
+        a = r.obj(item, p, ("product",), ("lot", "lot_id"))
         if a is not None:
             serums.append(Serum(r.text(a, "product", p, required=True) or "",
-                                r.text(a, "lot", p)))
+                                r.text(a, "lot", p), r.text(a, "lot_id", p)))
     reactions = []
     for _, p, item in r.each(d, "reactions", path):
         a = r.obj(item, p, ("kind", "severity"), ("observed", "notes"))
@@ -386,6 +433,19 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
                                     r.text(a, "by", p, required=True) or "",
                                     r.text(a, "reason", p, required=True) or "", changes))
 
+    check = None
+    if d.get("screening_check") is not None:
+        check_path = join_path(path, "screening_check")
+        c = r.obj(d["screening_check"], check_path, ("screening_id", "outcome"))
+        if c is not None:
+            screening_id = r.text(c, "screening_id", check_path, required=True)
+            outcome = r.text(c, "outcome", check_path, required=True)
+            if outcome is not None and outcome not in tuple(ScreeningOutcome):
+                r.fail(join_path(check_path, "outcome"), f"{_show(outcome)} is not one of "
+                       + ", ".join(o.value for o in ScreeningOutcome))
+            elif screening_id is not None and outcome is not None:
+                check = ScreeningCheck(screening_id, ScreeningOutcome(outcome))
+
     if started_at is None:
         return None
     return Session(
@@ -396,7 +456,7 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
         combined_with=r.strings(d, "combined_with", path), reactions=reactions,
         aftercare=r.strings(d, "aftercare", path), fee=fee, notes=r.text(d, "notes", path) or "",
         signed_at=r.time(d, "signed_at", path), acknowledged_warnings=acknowledged,
-        amendments=amendments)
+        amendments=amendments, screening_check=check)
 
 
 def _decode_fee(r: _Reader, f: dict[str, Any], path: str) -> Fee | None:
@@ -471,7 +531,40 @@ def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> Clie
         session = _decode_session(r, item, p, client.id, ids)
         if session is not None:
             record.sessions.append(session)
+    screenings = {x.id for x in record.screenings}
+    for j, session in enumerate(record.sessions):
+        if (session.screening_check is not None
+                and session.screening_check.screening_id not in screenings):
+            r.fail(join_path(f"{path}.sessions[{j}]", "screening_check.screening_id"),
+                   "names a screening that is not in this client's record")
     return record
+
+
+def _decode_products(r: _Reader, document: dict[str, Any], ids: dict[str, str],
+                     out: Decoded) -> None:
+    """The catalogue (`products`, each with its `lots`), new in files that carry it."""
+    for _, p, item in r.each(document, "products", ""):
+        d = r.obj(item, p, ("id", "name", "kind"), ("maker", "notes", "retired", "lots"))
+        if d is None:
+            continue
+        product_id = _id(r, d, p, ids)
+        kind = r.text(d, "kind", p, required=True)
+        if kind is not None and kind not in tuple(ProductKind):
+            r.fail(join_path(p, "kind"), f"{_show(kind)} is not one of "
+                   + ", ".join(k.value for k in ProductKind))
+            continue
+        product = Product(r.text(d, "name", p, required=True) or "",
+                          ProductKind(kind or ProductKind.SERUM), r.text(d, "maker", p) or "",
+                          product_id, r.text(d, "notes", p) or "",
+                          bool(r.get(d, "retired", p, "bool", default=False)))
+        out.products.append(product)
+        for _, q, raw in r.each(d, "lots", p):
+            x = r.obj(raw, q, ("id", "lot"), ("expires_on", "received_on", "notes"))
+            if x is None:
+                continue
+            out.lots.append(Lot(product_id, r.text(x, "lot", q, required=True) or "",
+                                r.day(x, "expires_on", q), _id(r, x, q, ids),
+                                r.day(x, "received_on", q), r.text(x, "notes", q) or ""))
 
 
 @dataclass
@@ -481,6 +574,9 @@ class Decoded:
     records: list[ClientRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[GuidelineWarning] = field(default_factory=list)
+    #: The product catalogue the file carries (none in files from before it).
+    products: list[Product] = field(default_factory=list)
+    lots: list[Lot] = field(default_factory=list)
 
 
 class _Refused:
@@ -665,7 +761,7 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
         raise FormatError(f"exchange format version {_show(version)} is not "
                           f"supported; this NeedleDesk reads version {VERSION}")
     r = _Reader()
-    r.obj(document, "", ("format", "version", "clients"), ("exported_at",))
+    r.obj(document, "", ("format", "version", "clients"), ("exported_at", "products"))
     r.time(document, "exported_at", "")
     if "clients" in document:
         r.get(document, "clients", "", "list", required=True)
@@ -694,5 +790,13 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
                     message = w.message
                 out.warnings.append(GuidelineWarning(w.code, place, message))
         out.records.append(record)
+    _decode_products(r, document, ids, out)
+    for i, product in enumerate(out.products):
+        out.problems += [problem.under(f"products[{i}]") for problem in validate_product(product)]
+    for lot in out.lots:
+        i = next(k for k, p in enumerate(out.products) if p.id == lot.product_id)
+        k = [x for x in out.lots if x.product_id == lot.product_id].index(lot)
+        out.problems += [problem.under(f"products[{i}].lots[{k}]")
+                         for problem in validate_lot(lot)]
     out.problems = r.problems + out.problems
     return out

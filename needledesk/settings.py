@@ -65,6 +65,15 @@ class ClinicSettings:
     #: clinic starts with this PC's locale's; "" (a file from before the setting) reads
     #: only numbers written internationally.
     country: str = field(default_factory=lambda: default_country())
+    #: Screening and consent: days a signed consent lasts; days a screening may be
+    #: re-confirmed at a visit before a full one is asked for; weeks the clinic waits after
+    #: injectables (filler or toxin) in the area.
+    consent_max_days: int = 365
+    screening_max_days: int = 365
+    injectables_weeks: int = 2
+    #: Who is due: a course is lapsed when no session came for this many of its intervals
+    #: past the day its next session was due.
+    lapsed_after_intervals: int = 2
 
     @classmethod
     def names(cls) -> list[str]:
@@ -157,6 +166,13 @@ def validate_settings(settings: ClinicSettings) -> list[Problem]:
     if not 1 <= settings.default_interval_weeks <= 52:
         problems.append(Problem("default_interval_weeks",
                                 f"{settings.default_interval_weeks} is outside 1–52 weeks"))
+    for name, value, low, high, unit in (
+            ("consent_max_days", settings.consent_max_days, 30, 1095, "days"),
+            ("screening_max_days", settings.screening_max_days, 1, 1095, "days"),
+            ("injectables_weeks", settings.injectables_weeks, 0, 26, "weeks"),
+            ("lapsed_after_intervals", settings.lapsed_after_intervals, 1, 12, "intervals")):
+        if not low <= value <= high:
+            problems.append(Problem(name, f"{value} is outside {low}–{high} {unit}"))
     problems += table_problems(
         "anaesthetics", [(k, v.low_min, v.high_min) for k, v in settings.anaesthetics.items()],
         what="product", unit="min", bounds=(CONTACT_MIN_MINUTES, CONTACT_MAX_MINUTES))

@@ -31,6 +31,9 @@ from needledesk.store.repository import ImportResult, Repository
 class ImportReport:
     result: ImportResult
     warnings: list[GuidelineWarning] = field(default_factory=list)
+    #: Catalogue products and lots the file added (files from before the catalogue: none).
+    products_added: int = 0
+    lots_added: int = 0
 
 
 def import_document(repo: Repository, document, *, by: str, today: date | None = None,
@@ -39,8 +42,14 @@ def import_document(repo: Repository, document, *, by: str, today: date | None =
     decoded = decode_document(document, today)
     if decoded.problems:
         raise ValidationError(decoded.problems)
+    # A catalogue that conflicts with this one refuses the import before any record is
+    # written; the records are written first, so a refused record writes no catalogue.
+    catalogue = repo.catalogue_problems(decoded.products, decoded.lots)
+    if catalogue:
+        raise ValidationError(catalogue)
     result = repo.write_records(decoded.records, by=by, today=today, on_progress=on_progress)
-    return ImportReport(result, decoded.warnings)
+    added = repo.write_catalogue(decoded.products, decoded.lots, by=by)
+    return ImportReport(result, decoded.warnings, *added)
 
 
 #: The largest exchange file import reads: far above a clinic's export, far below memory.
@@ -90,7 +99,18 @@ def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportRe
 
 
 def export_text(repo: Repository, client_id: str | None = None) -> str:
-    return dumps(encode_document(list(repo.load_records(client_id))))
+    """The exchange document of the whole clinic (with its product catalogue), or of one
+    client (with the catalogue lots their sessions were picked from, and those lots'
+    products)."""
+    records = list(repo.load_records(client_id))
+    products, lots = repo.products(), repo.lots()
+    if client_id is not None:
+        used = {lot_id for r in records for s in r.sessions for lot_id in (
+            s.device.cartridge_lot_id, s.anaesthetic.lot_id if s.anaesthetic else None,
+            *(x.lot_id for x in s.serums)) if lot_id}
+        lots = [x for x in lots if x.id in used]
+        products = [p for p in products if p.id in {x.product_id for x in lots}]
+    return dumps(encode_document(records, products=products, lots=lots))
 
 
 def write_private(path: str | os.PathLike, data: str | bytes) -> None:

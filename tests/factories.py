@@ -58,3 +58,22 @@ def make_session(client_id: str, **overrides) -> Session:
         "fee": Fee(Decimal("250.00"), "USD"),
     }
     return Session(**(fields | overrides))
+
+
+def undo_products_step(conn) -> None:
+    """Take a file of today's schema back to before step 8 (`products_and_lots`), as an
+    older NeedleDesk left it: its tables, index, columns and migration record gone. (The
+    file must hold no product, lot, or session value in the step's columns.)"""
+    from needledesk.store import schema
+
+    step = schema.STEP_NAMES.index("0008_products_and_lots")
+    with conn:
+        conn.execute("DROP TABLE lots")
+        conn.execute("DROP TABLE products")
+        conn.execute("DROP INDEX sessions_by_course")
+        for column in ("anaesthetic_lot", "anaesthetic_lot_id", "cartridge_lot_id",
+                       "screening_id", "screening_check"):
+            conn.execute(f"ALTER TABLE sessions DROP COLUMN {column}")
+        conn.execute("ALTER TABLE serums DROP COLUMN lot_id")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [schema.STEP_NAMES[step]])
+        conn.execute(f"PRAGMA user_version = {step}")

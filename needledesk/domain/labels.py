@@ -59,10 +59,13 @@ FIELD_LABELS: dict[str, str] = {
     "device.model": "Device model",
     "device.cartridge": "Cartridge",
     "device.cartridge_lot": "Cartridge lot",
+    "device.cartridge_lot_id": "Cartridge lot from the catalogue",
     "anaesthetic": "Topical anaesthetic",
     "anaesthetic.product": "Anaesthetic",
     "anaesthetic.applied_at": "Applied at",
     "anaesthetic.removed_at": "Removed at",
+    "anaesthetic.lot": "Anaesthetic lot",
+    "anaesthetic.lot_id": "Anaesthetic lot from the catalogue",
     "areas": "Treated areas",
     "areas[]": "Treated area",
     "areas[].area": "Area",
@@ -74,6 +77,7 @@ FIELD_LABELS: dict[str, str] = {
     "serums[]": "Serum",
     "serums[].product": "Serum",
     "serums[].lot": "Serum lot",
+    "serums[].lot_id": "Serum lot from the catalogue",
     "combined_with": "Combined with",
     "combined_with[]": "Combined treatment",
     "reactions": "Reactions",
@@ -100,6 +104,9 @@ FIELD_LABELS: dict[str, str] = {
     "amendments[].by": "Amended by",
     "amendments[].reason": "Reason for the amendment",
     "amendments[].changes": "Changes",
+    "screening_check": "Screening at the visit",
+    "screening_check.screening_id": "Screening re-confirmed",
+    "screening_check.outcome": "Screening at the visit",
 }
 
 #: A client's fields, as the client dialog labels them.
@@ -141,12 +148,42 @@ SCREENING_LABELS: dict[str, str] = {
     "notes": "Notes",
 } | {f"answers.{key}": question for key, question in SCREENING_QUESTIONS.items()}
 
+#: A catalogue product's fields.
+PRODUCT_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "name": "Product",
+    "kind": "Used as",
+    "maker": "Maker",
+    "notes": "Notes",
+    "retired": "No longer used",
+}
+
+#: A catalogue lot's fields.
+LOT_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "product_id": "Product",
+    "lot": "Lot",
+    "expires_on": "Expires on",
+    "received_on": "Received on",
+    "notes": "Notes",
+}
+
+#: How each kind of product reads.
+PRODUCT_KIND_LABELS: dict[str, str] = {"serum": "Serum", "anaesthetic": "Topical anaesthetic",
+                                       "cartridge": "Needle cartridge"}
+
+#: How the answer at the visit reads.
+SCREENING_OUTCOME_LABELS: dict[str, str] = {"no_change": "No change",
+                                            "updated": "Screening updated"}
+
 #: The labels of each kind of record, by the kind the audit trail names.
 LABELS: dict[str, dict[str, str]] = {
     "session": FIELD_LABELS,
     "client": CLIENT_LABELS,
     "course": COURSE_LABELS,
     "screening": SCREENING_LABELS,
+    "product": PRODUCT_LABELS,
+    "lot": LOT_LABELS,
 }
 
 #: A whole client record's parts (the exchange format's `clients[]` items), for the place

@@ -48,6 +48,8 @@ SCREENING_QUESTIONS: dict[str, str] = {
     "retinoids_stopped": "Topical retinoids stopped ahead of treatment",
     "keloid_history": "History of keloid scarring",
     "anaesthetic_allergy": "Allergy to the topical anaesthetic",
+    "injectables_recent": "Injectables (filler or toxin) in the area recently",
+    "recent_tan_or_sunburn": "A recent tan or sunburn in the area",
 }
 
 #: The answer that raises a flag, per question ("retinoids stopped: no" is the risky one).
@@ -171,12 +173,47 @@ class Screening:
         return [key for key in SCREENING_QUESTIONS if self.answers.get(key) == NOT_APPLICABLE]
 
 
+class ProductKind(StrEnum):
+    """What a catalogue product is used as on a session."""
+
+    SERUM = "serum"
+    ANAESTHETIC = "anaesthetic"
+    CARTRIDGE = "cartridge"
+
+
+@dataclass
+class Product:
+    """A catalogue entry: a serum, topical anaesthetic or needle cartridge the clinic buys."""
+
+    name: str
+    kind: ProductKind
+    maker: str = ""
+    id: str = field(default_factory=new_id)
+    notes: str = ""
+    #: No longer bought: kept for the records that name it, no longer offered.
+    retired: bool = False
+
+
+@dataclass
+class Lot:
+    """One delivered lot (batch) of a catalogue product, with its expiry date."""
+
+    product_id: str
+    lot: str
+    expires_on: date | None = None
+    id: str = field(default_factory=new_id)
+    received_on: date | None = None
+    notes: str = ""
+
+
 @dataclass
 class Device:
     type: DeviceType = DeviceType.PEN
     model: str | None = None
     cartridge: str | None = None
     cartridge_lot: str | None = None
+    #: The catalogue lot the cartridge lot was picked from (None: typed, or none).
+    cartridge_lot_id: str | None = None
 
 
 @dataclass
@@ -184,6 +221,9 @@ class Anaesthetic:
     product: str
     applied_at: datetime
     removed_at: datetime | None = None
+    lot: str | None = None
+    #: The catalogue lot `lot` was picked from (None: typed, or none).
+    lot_id: str | None = None
 
     @property
     def contact_minutes(self) -> int | None:
@@ -206,6 +246,26 @@ class TreatedArea:
 class Serum:
     product: str
     lot: str | None = None
+    #: The catalogue lot `lot` was picked from (None: typed, or none). The product and lot
+    #: text stay exactly as recorded whatever the catalogue later says.
+    lot_id: str | None = None
+
+
+class ScreeningOutcome(StrEnum):
+    """What the practitioner answered at the start of a session to "anything changed since
+    the screening?"."""
+
+    NO_CHANGE = "no_change"
+    UPDATED = "updated"
+
+
+@dataclass
+class ScreeningCheck:
+    """The screening re-confirmed at a visit: which one, and whether it was unchanged or a
+    new screening was taken (then `screening_id` is the new one)."""
+
+    screening_id: str
+    outcome: ScreeningOutcome
 
 
 @dataclass
@@ -281,6 +341,9 @@ class Session:
     signed_at: datetime | None = None
     acknowledged_warnings: list[AcknowledgedWarning] = field(default_factory=list)
     amendments: list[Amendment] = field(default_factory=list)
+    #: The screening confirmed at the start of this session (None: not asked, as in every
+    #: session recorded before the question existed).
+    screening_check: ScreeningCheck | None = None
 
     @property
     def is_signed(self) -> bool:

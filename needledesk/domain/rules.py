@@ -234,6 +234,7 @@ def validate_session(session: Session, *, limits: bool = True,
     anaesthetic = session.anaesthetic
     if anaesthetic is not None:
         _text(problems, "anaesthetic.product", anaesthetic.product, required=True)
+        _text(problems, "anaesthetic.lot", anaesthetic.lot, required=False)
         if anaesthetic.removed_at is not None and anaesthetic.removed_at < anaesthetic.applied_at:
             problems.append(Problem(
                 "anaesthetic.removed_at",
@@ -476,6 +477,7 @@ def session_limits(session: Session, now: datetime | None = None) -> list[Proble
         problems += product("anaesthetic.product", session.anaesthetic.product)
         problems += _when_problems("anaesthetic.applied_at", session.anaesthetic.applied_at)
         problems += _when_problems("anaesthetic.removed_at", session.anaesthetic.removed_at)
+        problems += product("anaesthetic.lot", session.anaesthetic.lot)
     for i, area in enumerate(session.areas):
         problems += text_limit_problems(f"areas[{i}].area", area.area)
         problems += text_limit_problems(f"areas[{i}].endpoint", area.endpoint)

@@ -155,17 +155,19 @@ class AuditLog:
         for kind in seals.KINDS:
             if not everything and kind != "session":
                 continue
-            stored = seals.record_hashes(self.db, kind)
+            stored = seals.record_hashes(self.db, kind) if kind in seals.V2_RECORDS else {}
             v3 = seals.v3_hashes(self.db, kind) if kind in seals.V3_RECORDS else {}
+            v4 = seals.v4_hashes(self.db, kind) if kind in seals.V4_RECORDS else {}
+            present = set(stored) | set(v3) | set(v4)
             past_v2 = seals.beyond_v2(self.db, kind)
             expected = {key[1]: row for key, row in latest.items() if key[0] == kind}
             if kind == "settings":
                 problems += _settings_problems(self.db, stored[None], expected.get(None))
                 continue
             v1 = None
-            for record_id in sorted(set(stored) | set(expected), key=str):
+            for record_id in sorted(present | set(expected), key=str):
                 row = expected.get(record_id)
-                if record_id not in stored:
+                if record_id not in present:
                     if row is not None and row["action"] != "delete":
                         what = _describe(self.db, kind, record_id)  # a query: only for a problem
                         problems.append(f"{what} was deleted behind NeedleDesk's back: audit "
@@ -186,9 +188,11 @@ class AuditLog:
                     now = v1.get(record_id) if record_id is not None else None
                 elif sealed.startswith(f"{seals.V2}:"):
                     # A record sealed before v3's columns existed holds nothing in them.
-                    now = None if record_id in past_v2 else stored[record_id]
+                    now = None if record_id in past_v2 else stored.get(record_id)
                 elif sealed.startswith(f"{seals.V3}:") and kind in seals.V3_RECORDS:
                     now = v3.get(record_id) if record_id is not None else None
+                elif sealed.startswith(f"{seals.V4}:") and kind in seals.V4_RECORDS:
+                    now = v4.get(record_id) if record_id is not None else None
                 else:
                     what = _describe(self.db, kind, record_id)  # a query: only for a problem
                     problems.append(f"{what}: audit row #{row['seq']} holds a seal of an "

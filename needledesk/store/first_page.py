@@ -41,6 +41,7 @@ SCHEMA_STEPS: tuple[str, ...] = (
     "0005_record_hashes_and_database_id",
     "0006_course_plans",
     "0007_client_search_text",
+    "0008_products_and_lots",
 )
 #: How many rows the client list reads at a time (`ui.models.PAGE` uses the same).
 PAGE = 200

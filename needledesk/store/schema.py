@@ -392,3 +392,41 @@ def client_search_text(db: Database) -> None:
     for client_id, first_name, last_name, phone in rows:
         db.execute("UPDATE clients SET search_text = ? WHERE id = ?",
                    [_search_text_v1(first_name, last_name, phone, country), client_id])
+
+
+@_step
+def products_and_lots(db: Database) -> None:
+    # The product catalogue (serums, anaesthetics, cartridges) and its delivered lots. A
+    # session keeps each product and lot as text exactly as recorded, and beside it the
+    # catalogue lot it was picked from (`*_lot_id`, no foreign key: a lot removed from the
+    # catalogue never changes a signed record). The anaesthetic gains its lot, and a
+    # session the screening re-confirmed at its start (`screening_check`: 'no_change' or
+    # 'updated'). Sessions sealed before this step keep their v2 seals, which cannot cover
+    # these columns: `check` requires them empty for such a session (store.seals, v4).
+    db.execute("""
+        CREATE TABLE products (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            maker TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            retired INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("""
+        CREATE TABLE lots (
+            id TEXT PRIMARY KEY,
+            product_id TEXT NOT NULL REFERENCES products(id),
+            lot TEXT NOT NULL,
+            expires_on TEXT,
+            received_on TEXT,
+            notes TEXT NOT NULL DEFAULT ''
+        )""")
+    db.execute("CREATE INDEX lots_by_product ON lots(product_id, expires_on)")
+    db.execute("ALTER TABLE sessions ADD COLUMN anaesthetic_lot TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN anaesthetic_lot_id TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN cartridge_lot_id TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN screening_id TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN screening_check TEXT")
+    db.execute("ALTER TABLE serums ADD COLUMN lot_id TEXT")
+    # The due list reads each course's latest session.
+    db.execute("CREATE INDEX sessions_by_course ON sessions(course_id, started_at)")

@@ -17,9 +17,13 @@ digests for known records so a change to a released form cannot go unnoticed.
   reactions, acknowledged warnings and amendments, and the settings table as one record),
   hashed from its stored columns, in the column order fixed below.
 - v3 (schema 6, `course_plans`): courses, with their planned areas and early ending
-  (`V3_RECORDS`). Every other kind is still written with v2. A course sealed with v2 was
-  sealed before those columns existed: it matches its seal only while they are empty
-  (`beyond_v2`).
+  (`V3_RECORDS`). A course sealed with v2 was sealed before those columns existed: it
+  matches its seal only while they are empty (`beyond_v2`).
+- v4 (schema 8, `products_and_lots`): sessions with the anaesthetic's lot, the catalogue
+  lots picked and the screening re-confirmed at the visit (and each serum's catalogue lot),
+  and the two new kinds, catalogue products and their lots (`V4_RECORDS`). Clients,
+  screenings and settings are still written with v2, courses with v3. A session sealed with
+  v2 matches its seal only while the new columns are empty (`beyond_v2`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any
 V1 = "v1"
 V2 = "v2"
 V3 = "v3"
+V4 = "v4"
 CURRENT = V2
 
 #: kind -> (table, key column, columns hashed). Frozen for v2.
@@ -62,7 +67,7 @@ V2_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
     "amendments": ("position", "at", "by", "reason", "changes"),
 }
 #: The record kinds that carry hashes, in the order `check` reports them.
-KINDS = ("client", "course", "screening", "session", "settings")
+KINDS = ("client", "course", "screening", "session", "product", "lot", "settings")
 
 #: kind -> (table, key column, columns hashed). Frozen for v3: courses only.
 V3_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
@@ -73,8 +78,26 @@ V3_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
 V3_ADDED_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "course": {"areas_planned": "[]", "ended_on": None, "end_reason": ""},
 }
+#: kind -> (table, key column, columns hashed). Frozen for v4: sessions and the catalogue.
+V4_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "session": ("sessions", "id", (
+        *V2_RECORDS["session"][2], "anaesthetic_lot", "anaesthetic_lot_id", "cartridge_lot_id",
+        "screening_id", "screening_check")),
+    "product": ("products", "id", ("id", "name", "kind", "maker", "notes", "retired")),
+    "lot": ("lots", "id", ("id", "product_id", "lot", "expires_on", "received_on", "notes")),
+}
+#: A v4 session's child tables: v2's, each serum with its catalogue lot.
+V4_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
+    **V2_SESSION_CHILDREN, "serums": ("position", "product", "lot", "lot_id")}
+#: The columns v4 added to sessions, each None for a session written before them (and
+#: `serums.lot_id`, likewise None).
+V4_ADDED_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "session": {"anaesthetic_lot": None, "anaesthetic_lot_id": None, "cartridge_lot_id": None,
+                "screening_id": None, "screening_check": None},
+}
 #: The version each kind is sealed with when written today.
-WRITTEN: Mapping[str, str] = {kind: V3 if kind in V3_RECORDS else V2 for kind in KINDS}
+WRITTEN: Mapping[str, str] = {kind: V4 if kind in V4_RECORDS else V3 if kind in V3_RECORDS
+                              else V2 for kind in KINDS}
 
 
 def _plain(value: Any) -> Any:
@@ -162,6 +185,24 @@ def seal_v3(kind: str, rows: Sequence[Mapping[str, Any]]) -> str:
     return _digest(V3, form)
 
 
+# --- v4: sessions with their lots and visit screening; catalogue products and lots ---------
+
+def seal_v4(kind: str, rows: Sequence[Mapping[str, Any]],
+            children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> str:
+    """The v4 hash of one record from its stored row (the columns of `V4_RECORDS`) and, for
+    a session, its child rows by table (`V4_SESSION_CHILDREN`)."""
+    columns = V4_RECORDS[kind][2]
+    form: dict[str, Any] = {"form": "needledesk-record", "version": 4, "kind": kind,
+                            "rows": sorted(([r[c] for c in columns] for r in rows),
+                                           key=_canonical)}
+    if kind == "session":
+        form["children"] = {
+            table: sorted(([r[c] for c in cols] for r in (children or {}).get(table, [])),
+                          key=_canonical)
+            for table, cols in V4_SESSION_CHILDREN.items()}
+    return _digest(V4, form)
+
+
 def _dicts(cursor: sqlite3.Cursor) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for values in cursor:
@@ -190,15 +231,19 @@ def _by_position(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return (str(row["session_id"]), not number, position if number else str(position))
 
 
-def stored_session(conn: sqlite3.Connection, ids: list[str] | None = None
+def stored_session(conn: sqlite3.Connection, ids: list[str] | None = None, *,
+                   version: str = V2
                    ) -> tuple[dict[str, dict[str, Any]],
                               dict[str, dict[str, list[dict[str, Any]]]]]:
-    """Sessions' stored rows and child rows (by session id, then table, by position)."""
-    _table, key, columns = V2_RECORDS["session"]
+    """Sessions' stored rows and child rows (by session id, then table, by position), the
+    columns of seal `version` (v2 or v4)."""
+    records, tables = ((V4_RECORDS, V4_SESSION_CHILDREN) if version == V4
+                       else (V2_RECORDS, V2_SESSION_CHILDREN))
+    _table, key, columns = records["session"]
     sessions = {r["id"]: r for r in _rows(conn, "sessions", key, columns, ids)}
     children: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     wanted = None if ids is None else list(sessions)
-    for table, cols in V2_SESSION_CHILDREN.items():
+    for table, cols in tables.items():
         rows = list(_rows(conn, table, "session_id", ("session_id", *cols), wanted))
         rows.sort(key=_by_position)
         for r in rows:
@@ -232,6 +277,20 @@ def v3_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> d
     return {r[key]: seal_v3(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
 
 
+def v4_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """The v4 hash of each stored record of `kind` (a kind of `V4_RECORDS`)."""
+    conn = getattr(db_or_conn, "conn", db_or_conn)
+    wanted = None if ids is None else list(dict.fromkeys(ids))
+    table, key, columns = V4_RECORDS[kind]
+    if not _has_columns(conn, table, columns):
+        return {}   # a file older than v4, read without upgrading: no record has a v4 seal
+    if kind == "session":
+        sessions, children = stored_session(conn, wanted, version=V4)
+        return {sid: seal_v4(kind, [row], children.get(sid, {}))
+                for sid, row in sessions.items()}
+    return {r[key]: seal_v4(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
+
+
 def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> bool:
     present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
     return set(columns) <= present
@@ -240,23 +299,32 @@ def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -
 def written_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None
                    ) -> dict[str | None, str]:
     """Each stored record's hash in the version a write seals it with today (`WRITTEN`)."""
+    if WRITTEN[kind] == V4:
+        return {key: digest for key, digest in v4_hashes(db_or_conn, kind, ids).items()}
     if WRITTEN[kind] == V3:
         return {key: digest for key, digest in v3_hashes(db_or_conn, kind, ids).items()}
     return record_hashes(db_or_conn, kind, ids)
 
 
 def beyond_v2(db_or_conn: Any, kind: str) -> set[str]:
-    """The records of `kind` holding something in a column v2 did not hash (v3's added
-    columns away from their defaults): a v2 seal cannot have covered them."""
-    added = V3_ADDED_DEFAULTS.get(kind)
+    """The records of `kind` holding something in a column v2 did not hash (v3's or v4's
+    added columns away from their defaults, or a serum's catalogue lot): a v2 seal cannot
+    have covered them."""
+    added, records = ((V3_ADDED_DEFAULTS[kind], V3_RECORDS) if kind in V3_ADDED_DEFAULTS
+                      else (V4_ADDED_DEFAULTS[kind], V4_RECORDS) if kind in V4_ADDED_DEFAULTS
+                      else ({}, {}))
     if not added:
         return set()
     conn = getattr(db_or_conn, "conn", db_or_conn)
-    table, key, _columns = V3_RECORDS[kind]
+    table, key, _columns = records[kind]
     if not _has_columns(conn, table, added):
         return set()
-    return {r[key] for r in _rows(conn, table, key, (key, *added), None)
-            if any(r[c] != default for c, default in added.items())}
+    found = {r[key] for r in _rows(conn, table, key, (key, *added), None)
+             if any(r[c] != default for c, default in added.items())}
+    if kind == "session" and _has_columns(conn, "serums", ("lot_id",)):
+        found |= {r[0] for r in conn.execute(
+            "SELECT DISTINCT session_id FROM serums WHERE lot_id IS NOT NULL")}
+    return found
 
 
 def record_hash(db_or_conn: Any, kind: str, record_id: str | None) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factories import make_client
+from factories import make_client, undo_products_step
 
 from needledesk.errors import ValidationError
 from needledesk.exchange import parse_json
@@ -137,6 +137,7 @@ def _as_before_the_step(path: Path) -> None:
     NeedleDesk left it): the column, and the step's record, gone."""
     step = schema.STEP_NAMES.index("0007_client_search_text")
     conn = sqlite3.connect(path)
+    undo_products_step(conn)
     with conn:
         conn.execute("ALTER TABLE clients DROP COLUMN search_text")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [schema.STEP_NAMES[step]])

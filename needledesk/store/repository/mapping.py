@@ -18,7 +18,12 @@ from needledesk.domain.model import (
     Device,
     DeviceType,
     Fee,
+    Lot,
+    Product,
+    ProductKind,
     Screening,
+    ScreeningCheck,
+    ScreeningOutcome,
     Session,
 )
 from needledesk.domain.rules import (
@@ -147,7 +152,12 @@ def _session(r: dict[str, Any]) -> Session:
     if r["anaesthetic_product"] is not None:
         anaesthetic = Anaesthetic(r["anaesthetic_product"],
                                   datetime.fromisoformat(r["anaesthetic_applied_at"]),
-                                  _time(r["anaesthetic_removed_at"]))
+                                  _time(r["anaesthetic_removed_at"]),
+                                  # (a file of schema 7 or older has no such columns)
+                                  r.get("anaesthetic_lot"), r.get("anaesthetic_lot_id"))
+    check = None
+    if r.get("screening_check") is not None:
+        check = ScreeningCheck(r["screening_id"], ScreeningOutcome(r["screening_check"]))
     fee = None
     if r["fee_amount"] is not None:
         fee = Fee(Decimal(r["fee_amount"]), r["fee_currency"])
@@ -155,7 +165,28 @@ def _session(r: dict[str, Any]) -> Session:
         client_id=r["client_id"], started_at=datetime.fromisoformat(r["started_at"]),
         practitioner=r["practitioner"], areas=[], id=r["id"], course_id=r["course_id"],
         device=Device(DeviceType(r["device_type"]), r["device_model"], r["cartridge"],
-                      r["cartridge_lot"]),
+                      r["cartridge_lot"], r.get("cartridge_lot_id")),
         anaesthetic=anaesthetic, combined_with=json.loads(r["combined_with"]),
         aftercare=json.loads(r["aftercare"]), fee=fee, notes=r["notes"],
-        signed_at=_time(r["signed_at"]))
+        signed_at=_time(r["signed_at"]), screening_check=check)
+
+
+def _product_row(p: Product) -> dict[str, Any]:
+    return {"id": p.id, "name": p.name, "kind": str(p.kind), "maker": p.maker,
+            "notes": p.notes, "retired": int(p.retired)}
+
+
+def _product(r: dict[str, Any]) -> Product:
+    return Product(r["name"], ProductKind(r["kind"]), r["maker"], r["id"], r["notes"],
+                   bool(r["retired"]))
+
+
+def _lot_row(lot: Lot) -> dict[str, Any]:
+    return {"id": lot.id, "product_id": lot.product_id, "lot": lot.lot,
+            "expires_on": fmt_date(lot.expires_on), "received_on": fmt_date(lot.received_on),
+            "notes": lot.notes}
+
+
+def _lot(r: dict[str, Any]) -> Lot:
+    return Lot(r["product_id"], r["lot"], _day(r["expires_on"]), r["id"],
+               _day(r["received_on"]), r["notes"])

@@ -29,6 +29,7 @@ from needledesk.domain.text import (
 )
 from needledesk.exchange import encode_record, encode_session, fmt_time
 from needledesk.store import seals
+from needledesk.store.repository.catalogue import Catalogue
 from needledesk.store.repository.mapping import (
     _CHILD_TABLES,
     _client,
@@ -39,7 +40,6 @@ from needledesk.store.repository.mapping import (
     _screening_row,
     plain_client,
 )
-from needledesk.store.repository.writes import Writes
 
 
 @dataclass
@@ -61,7 +61,7 @@ class _CatchUp:
 
 
 
-class ImportMerge(Writes):
+class ImportMerge(Catalogue):
     def write_records(self, records: list[ClientRecord], *, by: str, today: date | None = None,
                       on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
         """Write whole client records in one transaction, after validating all of them.
@@ -303,7 +303,7 @@ class ImportMerge(Writes):
                 c.id for r in batch for c in r.courses if c.id not in existing["courses"])),
             "screening": seals.record_hashes(self.db, "screening", (
                 x.id for r in batch for x in r.screenings if x.id not in existing["screenings"])),
-            "session": seals.record_hashes(self.db, "session", (s.id for s in sessions)),
+            "session": seals.written_hashes(self.db, "session", (s.id for s in sessions)),
         }
         entries = [{"at": at, "who": by, "action": "import", "kind": "client",
                     "record_id": c.id, "after": plain_client(c),

@@ -249,7 +249,8 @@ class Queries(RepositoryBase):
             sessions[r["session_id"]].areas.append(TreatedArea(
                 r["area"], r["depth_mm"], r["passes"], r["endpoint"], r["notes"]))
         for r in children("serums"):
-            sessions[r["session_id"]].serums.append(Serum(r["product"], r["lot"]))
+            sessions[r["session_id"]].serums.append(Serum(r["product"], r["lot"],
+                                                             r.get("lot_id")))
         for r in children("reactions"):
             sessions[r["session_id"]].reactions.append(Reaction(
                 r["kind"], r["severity"], Observed(r["observed"]), r["notes"]))

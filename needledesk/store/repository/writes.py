@@ -174,6 +174,12 @@ class Writes(Queries):
             if owner is None or owner[0] != session.client_id:
                 problems.append(Problem("course_id", f"{session.course_id!r} is not a course "
                                         "of this client"))
+        if session.screening_check is not None:
+            owner = self.db.execute("SELECT client_id FROM screenings WHERE id = ?",
+                                    [session.screening_check.screening_id]).fetchone()
+            if owner is None or owner[0] != session.client_id:
+                problems.append(Problem("screening_check.screening_id", "the screening "
+                                        "confirmed at the visit is not one of this client's"))
         _raise_if(problems)
         self.get_client(session.client_id)
 
@@ -301,6 +307,12 @@ class Writes(Queries):
                 "anaesthetic_product": a.product if a else None,
                 "anaesthetic_applied_at": fmt_time(a.applied_at) if a else None,
                 "anaesthetic_removed_at": fmt_time(a.removed_at) if a else None,
+                "anaesthetic_lot": a.lot if a else None,
+                "anaesthetic_lot_id": a.lot_id if a else None,
+                "cartridge_lot_id": s.device.cartridge_lot_id,
+                "screening_id": s.screening_check.screening_id if s.screening_check else None,
+                "screening_check": (str(s.screening_check.outcome) if s.screening_check
+                                    else None),
                 "combined_with": _json(s.combined_with), "aftercare": _json(s.aftercare),
                 "fee_amount": fmt_amount(s.fee.amount) if s.fee else None,
                 "fee_currency": s.fee.currency if s.fee else None,
@@ -312,7 +324,8 @@ class Writes(Queries):
                     "notes": x.notes})
             for i, serum in enumerate(s.serums):
                 rows["serums"].append({"session_id": s.id, "position": i,
-                                       "product": serum.product, "lot": serum.lot})
+                                       "product": serum.product, "lot": serum.lot,
+                                       "lot_id": serum.lot_id})
             for i, r in enumerate(s.reactions):
                 rows["reactions"].append({"session_id": s.id, "position": i, "kind": r.kind,
                                           "severity": r.severity, "observed": str(r.observed),
