@@ -165,3 +165,129 @@ def test_upgrade_keeps_v1_seals_and_writes_v2_baselines(tmp_path):
         assert check_database(repo.db) == []
     finally:
         repo.db.close()
+
+
+# --- v4 (schema 8): sessions with their lots and visit screening; the catalogue -----------
+
+PRODUCT = {"id": "66666666-6666-4666-8666-666666666666", "name": "Hyaluronic acid 1%",
+           "kind": "serum", "maker": "Skinlab", "notes": "", "retired": 0}
+LOT = {"id": "77777777-7777-4777-8777-777777777777", "product_id": PRODUCT["id"],
+       "lot": "HA-0923", "expires_on": "2027-03-31", "received_on": "2026-10-02", "notes": ""}
+SESSION_V4 = SESSION | {"anaesthetic_lot": "LX-77", "anaesthetic_lot_id": None,
+                        "cartridge_lot_id": "88888888-8888-4888-8888-888888888888",
+                        "screening_id": SCREENING["id"], "screening_check": "no_change"}
+CHILDREN_V4 = CHILDREN | {"serums": [CHILDREN["serums"][0] | {"lot_id": LOT["id"]}]}
+
+
+def test_v4_digests_of_known_records_are_fixed():
+    assert seals.seal_v4("product", [PRODUCT]) == (
+        "v4:ea358060c48c7a17ce1926436ecdff550f6b1dd100b5d3206909b3c138e8848c")
+    assert seals.seal_v4("lot", [LOT]) == (
+        "v4:3372c94195443b3ed9612ca51fb06cb097746eb003dfb8df3c36aa19c5f60bb9")
+    assert seals.seal_v4("session", [SESSION_V4], CHILDREN_V4) == (
+        "v4:35b2b4d551d1d9d081d7fe8dc93aee75b984831b301bcdd9b4ce2d9e154b585c")
+
+
+def test_v4_digest_depends_on_every_new_value():
+    base = seals.seal_v4("session", [SESSION_V4], CHILDREN_V4)
+    for column in ("anaesthetic_lot", "anaesthetic_lot_id", "cartridge_lot_id", "screening_id",
+                   "screening_check"):
+        changed = dict(SESSION_V4, **{column: "changed"})
+        assert seals.seal_v4("session", [changed], CHILDREN_V4) != base, column
+    serums = [CHILDREN_V4["serums"][0] | {"lot_id": None}]
+    assert seals.seal_v4("session", [SESSION_V4], CHILDREN_V4 | {"serums": serums}) != base
+    for kind, row in (("product", PRODUCT), ("lot", LOT)):
+        for column in seals.V4_RECORDS[kind][2]:
+            assert seals.seal_v4(kind, [dict(row, **{column: "changed"})]) != \
+                seals.seal_v4(kind, [row]), (kind, column)
+    # Not a v2 digest with another prefix: the forms differ.
+    assert base[3:] != seals.seal_v2("session", [SESSION], CHILDREN)[3:]
+
+
+def _upgraded(tmp_path: Path) -> Path:
+    """The schema-1 fixture opened (so upgraded) by today's program, then closed: its
+    sessions carry the v2 baselines the upgrade wrote before step 8 added the new columns."""
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    open_database(path).close()
+    return path
+
+
+def _last_seal(path: Path, record_id: str) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT content_hash FROM audit WHERE record_id = ? AND "
+                            "content_hash IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                            [record_id]).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _problems(path: Path) -> list[str]:
+    db = open_database(path)
+    try:
+        return check_database(db)
+    finally:
+        db.close()
+
+
+def test_a_session_sealed_with_v2_before_step_8_still_verifies_after_it(tmp_path):
+    path = _upgraded(tmp_path)
+    assert _last_seal(path, SESSION["id"]).startswith("v2:")
+    assert _problems(path) == []
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE sessions SET anaesthetic_lot = 'LX-77' WHERE id = ?",
+    "UPDATE sessions SET anaesthetic_lot_id = '88888888-8888-4888-8888-888888888888' "
+    "WHERE id = ?",
+    "UPDATE sessions SET cartridge_lot_id = '88888888-8888-4888-8888-888888888888' "
+    "WHERE id = ?",
+    "UPDATE serums SET lot_id = '77777777-7777-4777-8777-777777777777' WHERE session_id = ?",
+    "UPDATE sessions SET screening_check = 'no_change', "
+    "screening_id = '33333333-3333-4333-8333-333333333333' WHERE id = ?",
+])
+def test_a_new_column_set_behind_the_back_of_a_v2_sealed_session_is_reported(tmp_path, sql):
+    path = _upgraded(tmp_path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(sql, [SESSION["id"]])
+    conn.close()
+    problems = _problems(path)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"session {SESSION['id']} of 20 Nov 2026 10:30 (client ")
+    assert " differs (audit row #" in problems[0]   # the v2 baseline of the upgrade
+    assert problems[0].endswith("it was changed behind NeedleDesk's back")
+
+
+def test_a_v2_sealed_session_amended_by_the_program_is_sealed_with_v4(tmp_path):
+    path = _upgraded(tmp_path)
+    repo = Repository(open_database(path))
+    try:
+        session = repo.get_session(SESSION["id"])
+        assert session.anaesthetic is not None
+        session.anaesthetic.lot = "LX-77"
+        repo.amend_session(session, by="Jane Smith", reason="lot added from the box")
+        assert check_database(repo.db) == []
+    finally:
+        repo.db.close()
+    assert _last_seal(path, SESSION["id"]).startswith("v4:")
+
+
+def test_a_v4_session_edited_behind_the_back_is_reported(repo, db_path):
+    client = repo.add_client(make_client(), by="Jane Smith")
+    session = make_session(client.id)
+    assert session.anaesthetic is not None
+    session.anaesthetic.lot = "LX-77"
+    repo.save_draft(session, by="Jane Smith")
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
+    assert _last_seal(db_path, session.id).startswith("v4:")
+    assert check_database(repo.db) == []
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE sessions SET anaesthetic_lot = 'LX-78' WHERE id = ?", [session.id])
+    conn.close()
+    problems = check_database(repo.db)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"session {session.id} of 20 Nov 2026")
+    assert "differs from what was signed" in problems[0]
