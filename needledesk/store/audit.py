@@ -227,9 +227,36 @@ def _describe(db: Database, kind: str, record_id: str | None) -> str:
                              [record_id]).fetchone()
             if row:
                 return f"session {record_id} of {_when(row[0])} (client {row[1]})"
+        if kind == "product":
+            name = _catalogue_value(db, "products", "name", record_id)
+            if name is not None:
+                return f"product {record_id} ({name})"
+        if kind == "lot":
+            lot = _catalogue_value(db, "lots", "lot", record_id)
+            product_id = _catalogue_value(db, "lots", "product_id", record_id)
+            if lot is not None:
+                name = _catalogue_value(db, "products", "name", product_id)
+                of = name if name is not None else f"product {product_id}"
+                return f"lot {record_id} (lot {lot} of {of})"
     except Exception:  # a tampered type: the plain description is enough
         pass
     return f"{kind} {record_id}"
+
+
+def _catalogue_value(db: Database, table: str, column: str, record_id: Any) -> Any:
+    """A catalogue record's `column` as stored, or (when it is no longer stored: deleted
+    behind the program's back) as its latest audit row wrote it; None when neither says."""
+    row = db.execute(f"SELECT {column} FROM {table} WHERE id = ?", [record_id]).fetchone()
+    if row is not None:
+        return row[0]
+    kind = {"products": "product", "lots": "lot"}[table]
+    written = db.execute("SELECT after FROM audit WHERE kind = ? AND record_id = ? AND "
+                         "after IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                         [kind, record_id]).fetchone()
+    if written is None:
+        return None
+    value = json.loads(written[0])
+    return value.get(column) if isinstance(value, dict) else None
 
 
 def _changed(db: Database, kind: str, record_id: str | None, row: dict[str, Any]) -> str:
