@@ -38,7 +38,14 @@ from needledesk.domain.labels import (
     problem_text,
     warning_label,
 )
-from needledesk.domain.model import Anaesthetic, Client, DeviceType, Session
+from needledesk.domain.model import (
+    Anaesthetic,
+    Client,
+    DeviceType,
+    Screening,
+    ScreeningCheck,
+    Session,
+)
 from needledesk.domain.rules import (
     GuidelineWarning,
     Problem,
@@ -48,6 +55,7 @@ from needledesk.domain.rules import (
     validate_session,
 )
 from needledesk.domain.text import day_text, moment_text
+from needledesk.domain.visit import check_text, visit_check
 from needledesk.errors import NeedleDeskError
 from needledesk.exchange import encode_session
 from needledesk.settings import ClinicSettings
@@ -101,6 +109,11 @@ class SessionEditor(SessionForm, QDialog):
             self.stored = session
         self.session_id = session.id
         self.acknowledged = list(session.acknowledged_warnings)
+        #: The screening re-confirmed at the start of this session (None: not asked yet).
+        self.screening_check: ScreeningCheck | None = session.screening_check
+        self.screening_check_line = check_text(self.screening_check,
+                                               repo.screenings(client.id)
+                                               if self.screening_check else [])
         #: Days a consent lasts (a clinic setting for it is a later issue).
         self.consent_max_days = getattr(settings, "consent_max_days", CONSENT_MAX_DAYS)
         self.amendments = list(session.amendments)
@@ -275,7 +288,10 @@ class SessionEditor(SessionForm, QDialog):
                                + (f" — {escape(w.reason)}" if w.reason else "")
                                + f" ({escape(w.by)}, {w.at:%H:%M})"
                                for w in self.acknowledged)
-        self.status.setText(f"<b>{self.client.full_name}</b> — {place} — {state}{acknowledged}")
+        checked = (f"<br>{escape(self.screening_check_line)}" if self.screening_check_line
+                   else "")
+        self.status.setText(f"<b>{self.client.full_name}</b> — {place} — {state}{acknowledged}"
+                            f"{checked}")
         self._set_editable(not self.signed_at or self.amending)
         self.history_box.setVisible(bool(self.amendments))
         self.history.setHtml(amendment_history_html(self.amendments, encode_session(session))
@@ -355,10 +371,45 @@ class SessionEditor(SessionForm, QDialog):
                                 anaesthetics=self.settings.anaesthetics,
                                 consent_max_days=self.consent_max_days)
 
+    def session(self) -> tuple[Session, list[Problem]]:
+        """The form's session, with the screening re-confirmed at its start."""
+        session, problems = super().session()
+        session.screening_check = self.screening_check
+        return session, problems
+
+    def confirm_screening_at_start(self) -> bool:
+        """Before a new session: "anything changed since the screening of …?" (or, past the
+        clinic's limit, a full screening). The answer is recorded on the session; False when
+        the practitioner stops. A client with no screening is not asked (the warnings say
+        so)."""
+        if self.stored is not None or self.screening_check is not None:
+            return True
+        session, _ = self.session()
+        check = visit_check(self.repo.screenings(self.client.id), session.started_at.date(),
+                            screening_max_days=self.settings.screening_max_days,
+                            injectables_weeks=self.settings.injectables_weeks)
+        if check is None:
+            return True
+        by = session.practitioner or self.user or "unknown"
+
+        def save(screening: Screening) -> Screening:
+            return self.repo.add_screening(screening, by=by)
+
+        answer = self.ask_visit_screening(self, check, save)
+        if answer is None:
+            return False
+        self.screening_check = answer
+        self.screening_check_line = check_text(answer, self.repo.screenings(self.client.id))
+        self._baseline = self._snapshot()
+        self._refresh()
+        return True
+
     def acknowledge_at_start(self) -> bool:
-        """Before a new session: warn about the client's screening (a flagged answer, none
-        on record, no consent or an out-of-date one). False when the practitioner stops; the
-        acknowledgement is recorded on the session."""
+        """Before a new session: re-confirm the screening (`confirm_screening_at_start`),
+        then warn about it (a flagged answer, none on record, no consent or an out-of-date
+        one). False when the practitioner stops; the answers are recorded on the session."""
+        if not self.confirm_screening_at_start():
+            return False
         session, _ = self.session()
         screening = pending([w for w in self._warnings(session)
                              if w.code.startswith("screening:")], self.acknowledged)
@@ -582,6 +633,12 @@ class SessionEditor(SessionForm, QDialog):
     @staticmethod
     def ask_acknowledgement(parent, warnings: list[GuidelineWarning]) -> str | None:
         return acknowledge_dialog.ask_acknowledgement(parent, warnings)
+
+    @staticmethod
+    def ask_visit_screening(parent, check, save) -> ScreeningCheck | None:
+        from needledesk.ui.visit_screening import ask_visit_screening
+
+        return ask_visit_screening(parent, check, save)
 
     @staticmethod
     def ask_amendment(parent, by: str) -> tuple[str, str] | None:

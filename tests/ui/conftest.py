@@ -38,6 +38,9 @@ def no_real_modals(monkeypatch):
                         staticmethod(lambda parent: asked.append("unsaved") or "discard"))
     monkeypatch.setattr(SessionEditor, "ask_acknowledgement",
                         staticmethod(lambda parent, warnings: asked.append("ack") or None))
+    # "Anything changed since the screening?" at a new session: no change.
+    monkeypatch.setattr(SessionEditor, "ask_visit_screening", staticmethod(
+        lambda parent, check, save: asked.append("visit screening") or check.no_change()))
     monkeypatch.setattr(SessionEditor, "ask_amendment",
                         staticmethod(lambda parent, by: asked.append("amend") or None))
     # Signing off is asked once, in a box of its own; a test that pressed Sign off means it
