@@ -65,7 +65,57 @@ def _parser() -> argparse.ArgumentParser:
     res = sub.add_parser("restore", help="replace the database with a backup; the current "
                                          "one is kept beside it as a safety copy")
     res.add_argument("file", type=Path, metavar="FILE")
+
+    lots = sub.add_parser("lots", help="the product lots the sessions used")
+    lot_commands = lots.add_subparsers(dest="lots_command", metavar="ACTION", required=True)
+    recall = lot_commands.add_parser(
+        "recall", help="every session that used a lot (a maker's recall), with the clients "
+                       "to call", description="Every session that used a lot as a serum, "
+                       "topical anaesthetic or needle cartridge lot; case and surrounding "
+                       "spaces are ignored.")
+    recall.add_argument("lot", metavar="LOT", help="the lot number")
+    recall.add_argument("--json", action="store_true", help="print the rows as JSON")
+    recall.add_argument("--kind", action="append", choices=["serum", "anaesthetic", "cartridge"],
+                        help="only lots used as this (may be given more than once)")
+    recall.add_argument("--from", dest="start", type=_day_arg, metavar="DATE",
+                        help="only sessions on or after this day (YYYY-MM-DD)")
+    recall.add_argument("--to", dest="end", type=_day_arg, metavar="DATE",
+                        help="only sessions on or before this day (YYYY-MM-DD)")
+
+    due = sub.add_parser("due", help="clients whose course's next session is due or overdue, "
+                                     "and the courses that lapsed")
+    due.add_argument("--json", action="store_true", help="print the rows as JSON")
+    due.add_argument("--within", type=_within_option, default=0, metavar="DAYS",
+                     help=f"also list sessions due within this many days "
+                          f"(0 to {WITHIN_MAX}; default 0)")
     return parser
+
+
+#: The most days ahead `due --within` looks.
+WITHIN_MAX = 365
+
+
+def _day_arg(text: str):
+    """A day typed as YYYY-MM-DD (argparse names the option in a refusal: "argument --from:
+    …")."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"“{text}” is not a day; write it as year-month-day, e.g. 2026-11-03") from None
+
+
+def _within_option(text: str) -> int:
+    try:
+        days = int(text.strip())
+    except ValueError:
+        days = -1
+    if not 0 <= days <= WITHIN_MAX:
+        raise argparse.ArgumentTypeError(
+            f"“{text}” is not a number of days from 0 to {WITHIN_MAX}")
+    return days
 
 
 def _open(args, *, create: bool = True):
@@ -220,9 +270,120 @@ def _run(args) -> int:
         if restored.safety is not None:
             print(f"the database as it was is kept in {restored.safety}")
         return 0
+    if args.command == "lots":
+        return _recall(args)
+    if args.command == "due":
+        return _due(args)
     from needledesk.ui.app import run_window
 
     return run_window(args.db)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart; the last one unpadded."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+            for line in (headers, *rows)]
+
+
+def _recall(args) -> int:
+    import json
+
+    from needledesk.domain.labels import PRODUCT_KIND_LABELS
+    from needledesk.domain.model import ProductKind
+    from needledesk.domain.text import count_text, day_text
+    from needledesk.store.lists import recall
+
+    if not args.lot.strip():
+        raise NeedleDeskError("no lot given: write the lot number, e.g. "
+                              "needledesk lots recall HA-0923")
+    if args.start and args.end and args.start > args.end:
+        raise NeedleDeskError(f"--from {day_text(args.start)} is after --to "
+                              f"{day_text(args.end)}: no day is between them")
+    kinds = [ProductKind(k) for k in args.kind] if args.kind else None
+    repo = _open(args, create=False)
+    rows = recall(repo.db, args.lot, kinds=kinds, start=args.start, end=args.end)
+    if args.json:
+        print(json.dumps([{
+            "session_id": r.session_id, "client_id": r.client_id, "client": r.client_name,
+            "phone": r.phone, "started_at": r.started_at.isoformat(timespec="minutes"),
+            "kind": str(r.kind), "product": r.product, "lot": r.lot,
+            "practitioner": r.practitioner, "signed": r.signed, "amended": r.amended}
+            for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    lot = args.lot.strip()
+    if not rows:
+        narrowed = []
+        if kinds:
+            narrowed.append("as " + " or ".join(PRODUCT_KIND_LABELS[k].lower() for k in kinds))
+        if args.start:
+            narrowed.append(f"from {day_text(args.start)}")
+        if args.end:
+            narrowed.append(f"to {day_text(args.end)}")
+        print(f"No session used lot {lot}" + (" " + " ".join(narrowed) if narrowed else "")
+              + ".")
+        return 0
+    lines = _table(["Date", "Client", "Phone", "Product", "Lot", ""], [
+        [day_text(r.started_at.date()), r.client_name, r.phone or "no phone",
+         f"{r.product or 'no product named'} ({PRODUCT_KIND_LABELS[r.kind].lower()})",
+         r.lot.strip(),
+         "(amended)" if r.amended else ""] for r in rows])
+    print("\n".join(lines))
+    sessions = len({r.session_id for r in rows})
+    clients = len({r.client_id for r in rows})
+    print(f"{count_text(sessions, 'session')}, {count_text(clients, 'client')}")
+    if any(r.amended for r in rows):
+        print("(amended): the lot was corrected by an amendment after the session was signed")
+    return 0
+
+
+def _due(args) -> int:
+    import json
+    from datetime import date
+
+    from needledesk.domain.due import state_text
+    from needledesk.domain.safety import DueState
+    from needledesk.domain.text import count_text, day_text
+    from needledesk.store.lists import due
+
+    repo = _open(args, create=False)
+    lapse = repo.settings().lapsed_after_intervals
+    rows = due(repo.db, date.today(), within_days=args.within, lapsed_after_intervals=lapse)
+    if args.json:
+        print(json.dumps([{
+            "client_id": r.client_id, "client": r.client_name, "phone": r.phone,
+            "course_id": r.course_id, "concern": r.concern,
+            "interval_weeks": r.interval_weeks, "sessions_done": r.sessions_done,
+            "planned_sessions": r.planned_sessions,
+            "last_session": r.last_session.isoformat() if r.last_session else None,
+            "due_on": r.due_on.isoformat(), "state": str(r.state),
+            "days_overdue": r.days_overdue} for r in rows], ensure_ascii=False, indent=2))
+        return 0
+
+    def table(part) -> list[str]:
+        return _table(["Due", "Client", "Phone", "Course", "Sessions", "Last session", "State"],
+                      [[day_text(r.due_on), r.client_name, r.phone or "no phone", r.concern,
+                        f"{r.sessions_done} of {r.planned_sessions}",
+                        day_text(r.last_session) if r.last_session else "none yet",
+                        state_text(r)] for r in part])
+
+    current = [r for r in rows if r.state is not DueState.LAPSED]
+    lapsed = [r for r in rows if r.state is DueState.LAPSED]
+    soon = f" or due within {count_text(args.within, 'day')}" if args.within else ""
+    if current:
+        print(f"Due or overdue{soon}:")
+        print("\n".join(table(current)))
+    else:
+        print(f"No course is due or overdue{soon}.")
+    intervals = count_text(lapse, "interval")
+    if lapsed:
+        print()
+        print(f"Lapsed (no session for more than {intervals} past the due day):")
+        print("\n".join(table(lapsed)))
+    print()
+    print(f"{count_text(len(current), 'course')} due or overdue{soon}, "
+          f"{len(lapsed):,} lapsed")
+    return 0
 
 
 def _records(info) -> str:

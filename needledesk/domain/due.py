@@ -73,6 +73,20 @@ def due_row(facts: CourseFacts, today: date, *, within_days: int = 0,
                   due_on=due_on, state=state, days_overdue=(today - due_on).days)
 
 
+def state_text(row: DueRow) -> str:
+    """How a row's state reads: "due today", "overdue 12 days", "lapsed (overdue 90 days)",
+    "in 5 days"."""
+    days = abs(row.days_overdue)
+    plural = "" if days == 1 else "s"
+    if row.state is DueState.UPCOMING:
+        return f"in {days} day{plural}"
+    if row.state is DueState.DUE:
+        return "due today"
+    if row.state is DueState.LAPSED:
+        return f"lapsed (overdue {days} day{plural})"
+    return f"overdue {days} day{plural}"
+
+
 def due_rows(courses: list[CourseFacts], today: date, *, within_days: int = 0,
              lapsed_after_intervals: int = 2) -> list[DueRow]:
     """The due list: every course's row that is on it, by due day, then client name."""

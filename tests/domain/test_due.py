@@ -7,7 +7,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from needledesk.domain.due import CourseFacts, due_row, due_rows, due_state, next_due
+from needledesk.domain.due import (
+    CourseFacts,
+    due_row,
+    due_rows,
+    due_state,
+    next_due,
+    state_text,
+)
 from needledesk.domain.safety import DueState
 
 TODAY = date(2026, 11, 20)
@@ -105,3 +112,13 @@ def test_rows_by_due_day_then_client_name():
     rows = due_rows(courses, TODAY)
     assert [(r.client_name, r.state) for r in rows] == [
         ("zoë Adams", DueState.OVERDUE), ("Ana López", DueState.DUE), ("Ben Wu", DueState.DUE)]
+
+
+@pytest.mark.parametrize("last_ago, within, text", [
+    (42, 0, "due today"), (43, 0, "overdue 1 day"), (54, 0, "overdue 12 days"),
+    (42 + 85, 0, "lapsed (overdue 85 days)"), (37, 7, "in 5 days"), (41, 7, "in 1 day"),
+])
+def test_state_text(last_ago, within, text):
+    row = due_row(facts(last_session=TODAY - timedelta(days=last_ago)), TODAY,
+                  within_days=within)
+    assert state_text(row) == text
