@@ -41,9 +41,11 @@ from needledesk.domain.model import (
     Device,
     DeviceType,
     Fee,
+    ProductKind,
     Session,
 )
-from needledesk.domain.rules import Problem, validate_session
+from needledesk.domain.products import lot_warning
+from needledesk.domain.rules import GuidelineWarning, Problem, validate_session
 from needledesk.domain.text import day_text
 from needledesk.exchange import encode_session
 from needledesk.ui.editor_rows import (
@@ -51,6 +53,8 @@ from needledesk.ui.editor_rows import (
     AreaRow,
     CopiedMark,
     DateTimeField,
+    LotField,
+    Offers,
     ReactionRow,
     RowList,
     SerumRow,
@@ -90,6 +94,8 @@ class SessionForm:
 
     def _build_form(self, outer: QVBoxLayout) -> None:
         repo = self.repo
+        #: The catalogue's products and lots, offered beside the remembered entries.
+        self.offers = offers = Offers.read(repo)
         # The fields scroll up and down, never sideways: every row fits the width it is given
         # (see test_session_editor_layout) and a long list of rows just scrolls.
         self.fields_scroll = scroll = QScrollArea()
@@ -136,13 +142,18 @@ class SessionForm:
         form.addRow("&Type", self.device_type)
         self.device_model = remembering(QLineEdit(), repo.remembered("device_model"))
         form.addRow("&Model", self.device_model)
-        self.cartridge = remembering(QLineEdit(), repo.remembered("cartridge"))
+        self.cartridge = remembering(QLineEdit(), list(dict.fromkeys(
+            offers.names(ProductKind.CARTRIDGE) + repo.remembered("cartridge"))))
         self.cartridge.setPlaceholderText("e.g. 16-pin, 36-pin, nano")
         form.addRow("&Cartridge", self.cartridge)
-        self.cartridge_lot = remembering(QLineEdit(), repo.remembered("cartridge_lot"))
+        self.cartridge_lot = LotField(offers, ProductKind.CARTRIDGE, self.cartridge.text,
+                                      repo.remembered("cartridge_lot"))
+        self.cartridge.textChanged.connect(lambda *_: self.cartridge_lot.refresh())
         form.addRow("Cartridge &lot", self.cartridge_lot)
         self.cartridge_lot_copied = CopiedMark(self.cartridge_lot, "Lot checked")
         form.addRow("", self.cartridge_lot_copied)
+        self.cartridge_lot_message = FieldMessage()
+        form.addRow("", self.cartridge_lot_message)
         self.device_message = FieldMessage()
         form.addRow("", self.device_message)
         left.addWidget(device)
@@ -151,10 +162,22 @@ class SessionForm:
         numbing = QGroupBox("Topical anaesthetic")
         form = QFormLayout(numbing)
         products = list(dict.fromkeys(list(self.settings.anaesthetics)
+                                      + offers.names(ProductKind.ANAESTHETIC)
                                       + repo.remembered("anaesthetic_product")))
         self.anaesthetic = combo(["", *products])  # (narrow, as every combo())
         placeholder(self.anaesthetic, "none used")
-        form.addRow("Pro&duct", self.anaesthetic)
+        self.anaesthetic_lot = LotField(offers, ProductKind.ANAESTHETIC,
+                                        self.anaesthetic.currentText)
+        self.anaesthetic.currentTextChanged.connect(lambda *_: self.anaesthetic_lot.refresh())
+        product_row = QHBoxLayout()
+        product_row.addWidget(self.anaesthetic, 3)
+        lot_label = QLabel("Lot")  # (reached by Tab from the product; no Alt letter is free)
+        lot_label.setBuddy(self.anaesthetic_lot)
+        product_row.addWidget(lot_label)
+        product_row.addWidget(self.anaesthetic_lot, 2)
+        form.addRow("Pro&duct", product_row)
+        self.anaesthetic_lot_message = FieldMessage()
+        form.addRow("", self.anaesthetic_lot_message)
         self.applied = TimeStamp("Applied at", self.now)
         self.removed = TimeStamp("Removed at", self.now)
         form.addRow("", self.applied)
@@ -181,7 +204,8 @@ class SessionForm:
         layout = QVBoxLayout(serums_box)
         serum_products = repo.remembered("serum_product")
         serum_lots = repo.remembered("serum_lot")
-        self.serums = RowList(lambda s: SerumRow(s, serum_products, serum_lots), "Add s&erum")
+        self.serums = RowList(lambda s: SerumRow(s, serum_products, serum_lots, offers),
+                              "Add s&erum")
         layout.addWidget(self.serums)
         self.combined = QLineEdit()
         self.combined.setPlaceholderText("combined in this visit, e.g. chemical peel")
@@ -230,7 +254,7 @@ class SessionForm:
         follows it, through every row added since (`RowList.tab_chain`)."""
         return [*self.started.tab_chain(), self.practitioner, self.course, self.device_type,
                 self.device_model, self.cartridge, self.cartridge_lot,
-                self.cartridge_lot_copied.confirm, self.anaesthetic,
+                self.cartridge_lot_copied.confirm, self.anaesthetic, self.anaesthetic_lot,
                 *self.applied.tab_chain(), *self.removed.tab_chain(),
                 *self.areas.tab_chain(), *self.serums.tab_chain(), self.combined,
                 *self.reactions.tab_chain(), self.aftercare, self.fee, self.notes]
@@ -241,7 +265,8 @@ class SessionForm:
                 self.course.currentIndexChanged, self.device_type.currentIndexChanged,
                 self.device_model.textChanged, self.cartridge.textChanged,
                 self.cartridge_lot.textChanged, self.anaesthetic.currentTextChanged,
-                self.applied.changed, self.removed.changed, self.areas.changed,
+                self.anaesthetic_lot.textChanged, self.applied.changed, self.removed.changed,
+                self.areas.changed,
                 self.serums.changed, self.combined.textChanged, self.reactions.changed,
                 self.aftercare.itemChanged, self.fee.textChanged, self.notes.textChanged]
 
@@ -256,6 +281,7 @@ class SessionForm:
                 ("device", self.cartridge.textChanged),
                 ("device", self.cartridge_lot.textChanged),
                 ("anaesthetic", self.anaesthetic.currentTextChanged),
+                ("anaesthetic", self.anaesthetic_lot.textChanged),
                 ("anaesthetic", self.applied.changed), ("anaesthetic", self.removed.changed),
                 ("areas", self.areas.changed), ("serums", self.serums.changed),
                 ("combined_with", self.combined.textChanged),
@@ -280,8 +306,8 @@ class SessionForm:
     def _set_editable(self, editable: bool) -> None:
         for widget in (self.started, self.practitioner, self.course, self.device_type,
                        self.device_model, self.cartridge, self.cartridge_lot, self.anaesthetic,
-                       self.applied, self.removed, self.areas, self.serums, self.combined,
-                       self.reactions, self.aftercare, self.fee):
+                       self.anaesthetic_lot, self.applied, self.removed, self.areas, self.serums,
+                       self.combined, self.reactions, self.aftercare, self.fee):
             widget.setEnabled(editable)
         self.notes.setReadOnly(not editable)
 
@@ -295,10 +321,12 @@ class SessionForm:
         self.device_type.setCurrentIndex(list(DeviceType).index(s.device.type))
         self.device_model.setText(s.device.model or "")
         self.cartridge.setText(s.device.cartridge or "")
-        self.cartridge_lot.setText(s.device.cartridge_lot or "")
+        self.cartridge_lot.set_value(s.device.cartridge_lot, s.device.cartridge_lot_id)
         self._fill_anaesthetic(s.anaesthetic.product if s.anaesthetic else "",
                                s.anaesthetic.applied_at if s.anaesthetic else None,
-                               s.anaesthetic.removed_at if s.anaesthetic else None)
+                               s.anaesthetic.removed_at if s.anaesthetic else None,
+                               s.anaesthetic.lot if s.anaesthetic else None,
+                               s.anaesthetic.lot_id if s.anaesthetic else None)
         self.areas.set_items(s.areas)
         self.serums.set_items(s.serums)
         self.combined.setText(", ".join(s.combined_with))
@@ -307,8 +335,10 @@ class SessionForm:
         self.fee.setText(f"{s.fee.amount:.2f}" if s.fee else "")
         self.notes.setPlainText(s.notes)
 
-    def _fill_anaesthetic(self, product: str, applied, removed) -> None:
+    def _fill_anaesthetic(self, product: str, applied, removed, lot: str | None = None,
+                          lot_id: str | None = None) -> None:
         self.anaesthetic.setCurrentText(product)
+        self.anaesthetic_lot.set_value(lot, lot_id)
         self.applied.set_value(applied)
         self.removed.set_value(removed)
 
@@ -335,12 +365,14 @@ class SessionForm:
         product = self.anaesthetic.currentText().strip()
         applied = self.applied.value(started)
         removed = self.removed.value(started)
-        if product or applied or removed:
+        numbing_lot, numbing_lot_id = self.anaesthetic_lot.value()
+        if product or applied or removed or numbing_lot:
             if applied is None:
                 problems.append(Problem("anaesthetic.applied_at",
                                         "when was the anaesthetic applied? (Applied now)"))
             else:
-                anaesthetic = Anaesthetic(product, applied, removed)
+                anaesthetic = Anaesthetic(product, applied, removed, numbing_lot,
+                                          numbing_lot_id)
         fee = None
         if self.fee.text().strip():
             try:
@@ -348,6 +380,7 @@ class SessionForm:
             except InvalidOperation:
                 problems.append(Problem("fee.amount", f"{self.fee.text().strip()!r} is not an "
                                         "amount; type it like 250.00"))
+        cartridge_lot, cartridge_lot_id = self.cartridge_lot.value()
         aftercare = [self.aftercare.item(i).text() for i in range(self.aftercare.count())
                      if self.aftercare.item(i).checkState() == Qt.CheckState.Checked]
         session = Session(
@@ -355,13 +388,55 @@ class SessionForm:
             practitioner=self.practitioner.currentText().strip(), areas=self.areas.values(),
             id=self.session_id, course_id=self.course.currentData(),
             device=Device(self.device_type.currentData(), text_or_none(self.device_model),
-                          text_or_none(self.cartridge), text_or_none(self.cartridge_lot)),
+                          text_or_none(self.cartridge), cartridge_lot, cartridge_lot_id),
             anaesthetic=anaesthetic, serums=self.serums.values(),
             combined_with=[x.strip() for x in self.combined.text().split(",") if x.strip()],
             reactions=self.reactions.values(), aftercare=aftercare, fee=fee,
             notes=self.notes.toPlainText(), signed_at=self.signed_at,
             acknowledged_warnings=list(self.acknowledged), amendments=list(self.amendments))
         return session, problems
+
+    # --- the lots' warnings ---------------------------------------------------------------
+
+    def _lot_warnings(self, session: Session) -> list[GuidelineWarning]:
+        """A warning per product line whose lot is past or within 30 days of its expiry on
+        the session's day, or not among the catalogue's lots of its product (a product not
+        in the catalogue is not warned about). The code names the line and is what an
+        acknowledgement records."""
+        day = session.started_at.date()
+        lines: list[tuple[str, str, str | None, ProductKind, str]] = [
+            (f"serums[{i}].lot", s.product, s.lot, ProductKind.SERUM, "Serum")
+            for i, s in enumerate(session.serums)]
+        if session.anaesthetic is not None:
+            lines.append(("anaesthetic.lot", session.anaesthetic.product,
+                          session.anaesthetic.lot, ProductKind.ANAESTHETIC, "Anaesthetic"))
+        lines.append(("device.cartridge_lot", session.device.cartridge or "",
+                      session.device.cartridge_lot, ProductKind.CARTRIDGE, "Cartridge"))
+        warnings = []
+        for path, product, lot, kind, what in lines:
+            found = lot_warning(product, lot, self.offers.lots_of(product, kind), day,
+                                what=what)
+            if found is not None:
+                warnings.append(GuidelineWarning(found.code, path, found.message))
+        return warnings
+
+    def _lot_fields(self) -> list[tuple[str, LotField, FieldMessage]]:
+        """Each lot field with the path its warning names and the line it shows it on."""
+        return [("device.cartridge_lot", self.cartridge_lot, self.cartridge_lot_message),
+                ("anaesthetic.lot", self.anaesthetic_lot, self.anaesthetic_lot_message),
+                *((f"serums[{i}].lot", row.lot, row.lot_message)  # type: ignore[attr-defined]
+                  for i, row in enumerate(self.serums.rows))]
+
+    def _refresh_lots(self, session: Session) -> None:
+        """Offer each lot field the lots of its product as on the session's day, and show
+        each lot's warning beside it in amber."""
+        warnings = {w.path: w.message for w in self._lot_warnings(session)}
+        for path, field, message in self._lot_fields():
+            field.set_day(session.started_at.date())
+            if path in warnings:
+                message.show_warning(f"⚠ {warnings[path]}")
+            else:
+                message.clear_message()
 
     def _snapshot(self):
         session, problems = self.session()

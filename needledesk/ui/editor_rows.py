@@ -7,12 +7,13 @@ Widgets only: what the rows mean is `editor_form`'s, what is saved `session_edit
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from datetime import time as clock_time
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
-from PySide6.QtGui import QFocusEvent, QMouseEvent
+from PySide6.QtCore import QDate, QDateTime, QStringListModel, Qt, QTime, Signal
+from PySide6.QtGui import QBrush, QColor, QFocusEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTimeEdit,
     QToolButton,
     QVBoxLayout,
@@ -37,10 +40,20 @@ from needledesk.domain.labels import OBSERVED_LABELS
 from needledesk.domain.model import (
     REACTION_KINDS,
     SEVERITY_LABELS,
+    Lot,
     Observed,
+    Product,
+    ProductKind,
     Reaction,
     Serum,
     TreatedArea,
+)
+from needledesk.domain.products import (
+    catalogue_product,
+    expiry,
+    find_lot,
+    offered_lots,
+    product_key,
 )
 from needledesk.ui.forms import WARNING_STYLE, DateField, FieldMessage
 
@@ -92,6 +105,179 @@ def remembering(line: QLineEdit, entries: list[str]) -> QLineEdit:
 
 def text_or_none(line: QLineEdit) -> str | None:
     return line.text().strip() or None
+
+
+# --- products and lots from the catalogue ----------------------------------------------------
+
+#: Where a lot item keeps the words shown in the list ("L2391 — expires 3 Mar 2027"); its
+#: own text stays the lot alone, which is what picking it puts in the field.
+LOT_LABEL_ROLE = Qt.ItemDataRole.UserRole + 1
+EXPIRED_COLOUR = "#b3261e"
+EXPIRING_COLOUR = "#8a5a00"
+WARNING_BACKGROUND = "#fff4d6"
+
+
+@dataclass
+class Offers:
+    """The catalogue as the editor offers it (read once when the editor opens): products by
+    kind and each product's lots. Empty when the clinic keeps no catalogue."""
+
+    products: list[Product] = field(default_factory=list)
+    lots: dict[str, list[Lot]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, repo: Any) -> Offers:
+        return cls(repo.products(), repo.lots_by_product())
+
+    def names(self, kind: ProductKind) -> list[str]:
+        """The products of `kind` still offered (retired ones are not)."""
+        return [p.name for p in self.products if p.kind == kind and not p.retired]
+
+    def lots_of(self, name: str | None, kind: ProductKind) -> list[Lot]:
+        """The catalogue's lots of the product named `name` (none when it is not in the
+        catalogue)."""
+        product = catalogue_product(self.products, name, kind)
+        return list(self.lots.get(product.id, [])) if product is not None else []
+
+
+def lot_label(lot: Lot, on: date) -> str:
+    """`L2391 — expires 3 Mar 2027`, `L2201 — expired 3 Nov 2026 (17 days ago)`."""
+    state = expiry(lot, on)
+    return f"{lot.lot} — {state.text() or 'no expiry date'}"
+
+
+class _LabelDelegate(QStyledItemDelegate):
+    """Shows a lot item by its label (the lot with its expiry)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        label = index.data(LOT_LABEL_ROLE)
+        if label:
+            option.text = label
+
+
+class LotField(QComboBox):
+    """A lot typed or picked from the catalogue's lots of the product beside it, in the
+    order `domain.products.offered_lots` gives (the newest lot still in date first), each
+    shown with its expiry; a lot past or near it in amber (red once expired). Any text may
+    still be typed. The field reads like the line it replaced (`text`, `setText`,
+    `textChanged`, `textEdited`)."""
+
+    textEdited = Signal(str)  # noqa: N815 (QLineEdit's name)
+    textChanged = Signal(str)  # noqa: N815
+
+    def __init__(self, offers: Offers, kind: ProductKind, product: Callable[[], str],
+                 remembered: list[str] = (), hint: str = "lot"):  # type: ignore[assignment]
+        super().__init__()
+        narrow(self)
+        self.offers, self.kind, self.product = offers, kind, product
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.setItemDelegate(_LabelDelegate(self))
+        self._remembered = list(remembered)
+        self._completions = QStringListModel(self._remembered, self)
+        completer = QCompleter(self._completions, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.setCompleter(completer)
+        line = self.lineEdit()
+        assert line is not None   # an editable box has one
+        line.setPlaceholderText(hint)
+        line.textEdited.connect(self.textEdited)
+        self.editTextChanged.connect(self.textChanged)
+        self.activated.connect(self._picked_item)
+        self.day = date.today()
+        self._shown: tuple | None = None
+        #: The catalogue lot last picked (or filled from the session): (product key, lot
+        #: text, lot id). Its id holds while the product and the text stay as they were.
+        self._picked: tuple[str, str, str] | None = None
+        self.refresh()
+
+    # --- the line's API ------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.currentText()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLineEdit's name)
+        self.setEditText(text)
+
+    # --- the catalogue -------------------------------------------------------------------
+
+    def lots(self) -> list[Lot]:
+        """The catalogue's lots of the product now named beside the field."""
+        return self.offers.lots_of(self.product(), self.kind)
+
+    def set_day(self, day: date) -> None:
+        """The session's day: what the expiry of each lot is judged on."""
+        self.day = day
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Offer the lots of the product now named (only when they or the day changed: the
+        text typed stays as it is)."""
+        lots = offered_lots(self.lots(), self.day)
+        shown = (tuple((x.id, x.lot, x.expires_on) for x in lots), self.day)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        text = self.currentText()
+        line = self.lineEdit()
+        self.blockSignals(True)
+        if line is not None:
+            line.blockSignals(True)
+        try:
+            self.clear()
+            widest = 0
+            for lot in lots:
+                label = lot_label(lot, self.day)
+                self.addItem(lot.lot, lot.id)
+                index = self.count() - 1
+                self.setItemData(index, label, LOT_LABEL_ROLE)
+                self.setItemData(index, label, Qt.ItemDataRole.ToolTipRole)
+                state = expiry(lot, self.day)
+                if state.warn:
+                    colour = EXPIRED_COLOUR if state.expired else EXPIRING_COLOUR
+                    self.setItemData(index, QBrush(QColor(colour)),
+                                     Qt.ItemDataRole.ForegroundRole)
+                    self.setItemData(index, QBrush(QColor(WARNING_BACKGROUND)),
+                                     Qt.ItemDataRole.BackgroundRole)
+                widest = max(widest, self.fontMetrics().horizontalAdvance(label))
+            self.view().setMinimumWidth(widest + 40 if widest else 0)
+            self.setCurrentIndex(-1)
+            self.setEditText(text)
+        finally:
+            self.blockSignals(False)
+            if line is not None:
+                line.blockSignals(False)
+        self._completions.setStringList(list(dict.fromkeys(
+            [x.lot for x in lots] + self._remembered)))
+
+    def _picked_item(self, index: int) -> None:
+        lot_id = self.itemData(index)
+        if isinstance(lot_id, str):
+            self._picked = (product_key(self.product()), self.itemText(index), lot_id)
+            self.setEditText(self.itemText(index))
+
+    def set_value(self, text: str | None, lot_id: str | None) -> None:
+        """Fill from a session: the lot as recorded, and the catalogue lot it was picked
+        from (kept while neither the product nor the text is changed)."""
+        self._picked = (product_key(self.product()), text or "", lot_id) \
+            if text and lot_id else None
+        self.setEditText(text or "")
+
+    def value(self) -> tuple[str | None, str | None]:
+        """(the lot as typed, or None; the catalogue lot's id, or None): the picked lot's id
+        while the text is still the picked lot, else the catalogue lot of this product the
+        text names (case and surrounding spaces ignored), if any."""
+        text = self.currentText().strip() or None
+        if text is None:
+            return None, None
+        if self._picked is not None and self._picked[0] == product_key(self.product()) \
+                and self._picked[1] == text:
+            return text, self._picked[2]
+        match = find_lot(self.lots(), text)
+        return text, match.id if match is not None else None
 
 
 # --- rows of the repeating parts --------------------------------------------------------------
@@ -174,17 +360,24 @@ class AreaRow(Row):
 
 
 class SerumRow(Row):
-    def __init__(self, serum: Serum | None, products: list[str], lots: list[str]):
-        self.product = remembering(QLineEdit(serum.product if serum else ""), products)
+    def __init__(self, serum: Serum | None, products: list[str], lots: list[str],
+                 offers: Offers | None = None):
+        offers = offers if offers is not None else Offers()
+        names = list(dict.fromkeys([*offers.names(ProductKind.SERUM), *products]))
+        self.product = remembering(QLineEdit(serum.product if serum else ""), names)
         self.product.setPlaceholderText("serum or calming product")
-        self.lot = remembering(QLineEdit((serum.lot or "") if serum else ""), lots)
-        self.lot.setPlaceholderText("lot")
+        self.lot = LotField(offers, ProductKind.SERUM, self.product.text, lots)
+        self.lot.set_value(serum.lot if serum else None, serum.lot_id if serum else None)
+        self.product.textChanged.connect(lambda *_: self.lot.refresh())
         self.lot_copied = CopiedMark(self.lot, "Lot checked")
-        super().__init__([self.product, self.lot], [3, 2], [self.lot_copied])
+        #: The lot's warning (expired, expiring, not in the catalogue), in amber.
+        self.lot_message = FieldMessage()
+        super().__init__([self.product, self.lot], [3, 2], [self.lot_copied, self.lot_message])
         self.fields = [self.product, self.lot, self.lot_copied.confirm]
 
     def value(self) -> Serum:
-        return Serum(self.product.text().strip(), text_or_none(self.lot))
+        lot, lot_id = self.lot.value()
+        return Serum(self.product.text().strip(), lot, lot_id)
 
 
 class ReactionRow(Row):
@@ -450,7 +643,7 @@ class CopiedMark(QWidget):
     session to the next (a lot number): "copied from last session — check the lot", and the
     field itself in amber, until the practitioner edits it or presses the confirm button."""
 
-    def __init__(self, field: QLineEdit, confirm_text: str):
+    def __init__(self, field: QLineEdit | LotField, confirm_text: str):
         super().__init__()
         self.field = field
         layout = QHBoxLayout(self)

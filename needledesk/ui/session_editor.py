@@ -229,6 +229,7 @@ class SessionEditor(SessionForm, QDialog):
             row = messages.get(warning.path.split(".")[0])
             if row is not None and not row.text():
                 row.show_warning(f"⚠ {warning.message}")
+        self._refresh_lots(session)
         self._refresh_contact(session)
         editable = not self.signed_at or self.amending
         valid = not problems
@@ -369,7 +370,8 @@ class SessionEditor(SessionForm, QDialog):
         return session_warnings(session, self.repo.screenings(self.client.id),
                                 depths=self.settings.area_depths,
                                 anaesthetics=self.settings.anaesthetics,
-                                consent_max_days=self.consent_max_days)
+                                consent_max_days=self.consent_max_days) \
+            + self._lot_warnings(session)
 
     def session(self) -> tuple[Session, list[Problem]]:
         """The form's session, with the screening re-confirmed at its start."""
