@@ -558,13 +558,23 @@ def _decode_products(r: _Reader, document: dict[str, Any], ids: dict[str, str],
                           product_id, r.text(d, "notes", p) or "",
                           bool(r.get(d, "retired", p, "bool", default=False)))
         out.products.append(product)
+        # Validated here, at its own place in the file (a product refused above is skipped).
+        out.problems += _unshaped(r, [x.under(p) for x in validate_product(product)])
         for _, q, raw in r.each(d, "lots", p):
             x = r.obj(raw, q, ("id", "lot"), ("expires_on", "received_on", "notes"))
             if x is None:
                 continue
-            out.lots.append(Lot(product_id, r.text(x, "lot", q, required=True) or "",
-                                r.day(x, "expires_on", q), _id(r, x, q, ids),
-                                r.day(x, "received_on", q), r.text(x, "notes", q) or ""))
+            lot = Lot(product_id, r.text(x, "lot", q, required=True) or "",
+                      r.day(x, "expires_on", q), _id(r, x, q, ids),
+                      r.day(x, "received_on", q), r.text(x, "notes", q) or "")
+            out.lots.append(lot)
+            out.problems += _unshaped(r, [y.under(q) for y in validate_lot(lot)])
+
+
+def _unshaped(r: _Reader, problems: list[Problem]) -> list[Problem]:
+    """`problems` but those at a place the reader already refused (said once is enough)."""
+    shaped = {x.path for x in r.problems}
+    return [x for x in problems if x.path not in shaped]
 
 
 @dataclass
@@ -791,12 +801,5 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
                 out.warnings.append(GuidelineWarning(w.code, place, message))
         out.records.append(record)
     _decode_products(r, document, ids, out)
-    for i, product in enumerate(out.products):
-        out.problems += [problem.under(f"products[{i}]") for problem in validate_product(product)]
-    for lot in out.lots:
-        i = next(k for k, p in enumerate(out.products) if p.id == lot.product_id)
-        k = [x for x in out.lots if x.product_id == lot.product_id].index(lot)
-        out.problems += [problem.under(f"products[{i}].lots[{k}]")
-                         for problem in validate_lot(lot)]
     out.problems = r.problems + out.problems
     return out

@@ -44,7 +44,8 @@ def import_document(repo: Repository, document, *, by: str, today: date | None =
         raise ValidationError(decoded.problems)
     # A catalogue that conflicts with this one refuses the import before any record is
     # written; the records are written first, so a refused record writes no catalogue.
-    catalogue = repo.catalogue_problems(decoded.products, decoded.lots)
+    catalogue = (repo.catalogue_problems(decoded.products, decoded.lots)
+                 + repo.lot_reference_problems(decoded.records, decoded.lots))
     if catalogue:
         raise ValidationError(catalogue)
     result = repo.write_records(decoded.records, by=by, today=today, on_progress=on_progress)

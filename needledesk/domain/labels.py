@@ -189,7 +189,9 @@ LABELS: dict[str, dict[str, str]] = {
 #: A whole client record's parts (the exchange format's `clients[]` items), for the place
 #: of an import problem: `Session 2, Treated area 1: Depth`.
 RECORD_PARTS: dict[str, str] = {"sessions": "Session", "courses": "Course",
-                                "screenings": "Screening", "clients": "Client"}
+                                "screenings": "Screening", "clients": "Client",
+                                "products": "Product", "lots": "Lot"}
+_PARTS = "clients|sessions|courses|screenings|products|lots"
 
 _INDEX = re.compile(r"\[(\d+)\]")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?")
@@ -242,12 +244,13 @@ def place_label(path: str) -> str:
     parts: list[str] = []
     rest = path
     while True:
-        found = re.match(r"(clients|sessions|courses|screenings)\[(\d+)\]\.?", rest)
+        found = re.match(rf"({_PARTS})\[(\d+)\]\.?", rest)
         if not found:
             break
         parts.append(f"{RECORD_PARTS[found.group(1)]} {int(found.group(2)) + 1}")
         rest = rest[found.end():]
-    kind = {"Session": "session", "Course": "course", "Screening": "screening"}.get(
+    kind = {"Session": "session", "Course": "course", "Screening": "screening",
+            "Product": "product", "Lot": "lot"}.get(
         parts[-1].split()[0] if parts else "", "client" if parts else "session")
     if rest:
         parts.append(field_label(rest, kind=kind))
@@ -270,7 +273,7 @@ def problem_text(problem: _Problem, after: dict[str, Any] | None = None,
     16:00`. A problem of a whole file keeps its place: `Client 1, session 1: …`."""
     if not problem.path:
         return problem.message[:1].upper() + problem.message[1:]
-    if re.match(r"(clients|sessions|courses|screenings)\[", problem.path):
+    if re.match(rf"({_PARTS})\[", problem.path):
         label = place_label(problem.path)
     else:
         label = field_label(problem.path, after, kind)

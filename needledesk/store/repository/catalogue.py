@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from needledesk.domain.model import Lot, Product, ProductKind
+from needledesk.domain.model import ClientRecord, Lot, Product, ProductKind
 from needledesk.domain.products import validate_lot, validate_product
 from needledesk.domain.rules import Problem
 from needledesk.errors import NotFoundError, ValidationError
@@ -163,31 +163,67 @@ class Catalogue(Writes):
         return len(new_products), len(new_lots)
 
     def catalogue_problems(self, products: list[Product], lots: list[Lot]) -> list[Problem]:
-        """Why an imported catalogue cannot be written (nothing is written then)."""
+        """Why an imported catalogue cannot be written (nothing is written then). Each
+        problem is placed as in the file, where a product's lots are nested in it:
+        `products[1].lots[0].lot`."""
         problems: list[Problem] = []
+        places = _lot_places(products, lots)
         for i, p in enumerate(products):
-            problems += [Problem(f"products[{i}].{x.path}".rstrip("."), x.message)
-                         for x in validate_product(p)]
-        for i, x in enumerate(lots):
-            problems += [Problem(f"lots[{i}].{y.path}".rstrip("."), y.message)
-                         for y in validate_lot(x)]
+            problems += [x.under(f"products[{i}]") for x in validate_product(p)]
+        for place, x in zip(places, lots, strict=True):
+            problems += [y.under(place) for y in validate_lot(x)]
         if problems:
             return problems
         stored_products = {p.id: p for p in self.products()}
         stored_lots = {x.id: x for x in self.lots()}
         known = set(stored_products) | {p.id for p in products}
-        for i, x in enumerate(lots):
+        for place, x in zip(places, lots, strict=True):
             if x.product_id not in known:
-                problems.append(Problem(f"lots[{i}].product_id", "names a product that is "
+                problems.append(Problem(f"{place}.product_id", "names a product that is "
                                         "neither in the file nor in the catalogue"))
         for i, p in enumerate(products):
             old = stored_products.get(p.id)
             if old is not None and _product_row(old) != _product_row(p):
                 problems.append(Problem(f"products[{i}]", f"“{p.name}” differs from the "
                                         f"catalogue's “{old.name}” with the same id"))
-        for i, x in enumerate(lots):
+        for place, x in zip(places, lots, strict=True):
             old_lot = stored_lots.get(x.id)
             if old_lot is not None and _lot_row(old_lot) != _lot_row(x):
-                problems.append(Problem(f"lots[{i}]", f"lot {x.lot} differs from the "
+                problems.append(Problem(place, f"lot {x.lot} differs from the "
                                         f"catalogue's lot {old_lot.lot} with the same id"))
         return problems
+
+    def lot_reference_problems(self, records: list[ClientRecord], lots: list[Lot]
+                               ) -> list[Problem]:
+        """Sessions of imported records that name a catalogue lot (`serums[].lot_id`,
+        `anaesthetic.lot_id`, `device.cartridge_lot_id`) neither in the file (`lots`) nor in
+        the catalogue: the lot they were picked from would be unknown here."""
+        known = {x.id for x in lots} | {x.id for x in self.lots()}
+        problems: list[Problem] = []
+        for i, record in enumerate(records):
+            for j, s in enumerate(record.sessions):
+                named = [("device.cartridge_lot_id", s.device.cartridge_lot_id),
+                         ("anaesthetic.lot_id", s.anaesthetic.lot_id if s.anaesthetic
+                          else None),
+                         *((f"serums[{k}].lot_id", x.lot_id) for k, x in enumerate(s.serums))]
+                problems += [Problem(f"clients[{i}].sessions[{j}].{path}", "names a catalogue "
+                                     "lot that is neither in the file nor in the catalogue")
+                             for path, lot_id in named if lot_id and lot_id not in known]
+        return problems
+
+
+def _lot_places(products: list[Product], lots: list[Lot]) -> list[str]:
+    """Each lot's place in an exchange file: `products[i].lots[k]`, its product's place and
+    its position among that product's lots (`lots[n]` for a lot of no product listed)."""
+    index: dict[str, int] = {}
+    for i, p in enumerate(products):
+        index.setdefault(p.id, i)
+    seen: dict[str, int] = {}
+    places = []
+    for n, x in enumerate(lots):
+        if x.product_id not in index:
+            places.append(f"lots[{n}]")
+            continue
+        k = seen[x.product_id] = seen.get(x.product_id, -1) + 1
+        places.append(f"products[{index[x.product_id]}].lots[{k}]")
+    return places
