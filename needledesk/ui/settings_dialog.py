@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGridLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -356,7 +357,7 @@ class LogoAndCurrencyFields:
 
 
 class SettingsDialog(LogoAndCurrencyFields, QDialog):
-    """Every clinic setting, on three tabs; `load()` fills the fields, `settings()` reads them."""
+    """Every clinic setting, on four tabs; `load()` fills the fields, `settings()` reads them."""
 
     def __init__(self, settings: ClinicSettings, parent: QWidget | None = None):
         super().__init__(parent)
@@ -368,6 +369,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.tabs.addTab(self._clinic_page(), "&Clinic")
         self.tabs.addTab(self._people_page(), "&People and aftercare")
         self.tabs.addTab(self._guidelines_page(), "&Guidelines")
+        self.tabs.addTab(self._screening_page(), "&Screening and due list")
 
         self.messages = {"currency": self.currency_message,
                          "anaesthetics": self.anaesthetics_message,
@@ -502,6 +504,44 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         layout.addLayout(restore)
         return page
 
+    def _screening_page(self) -> QWidget:
+        """How long a consent and a screening last, the wait after injectables, and when a
+        course counts as lapsed on the due list (ranges as `settings.validate_settings`)."""
+        self.consent_days = _spin(30, 1095, " days",
+                                  "A signed consent older than this is warned about at a "
+                                  "session (allowed: 30 to 1095 days)")
+        self.screening_days = _spin(1, 1095, " days",
+                                    "A screening older than this is not re-confirmed at a "
+                                    "visit: a full one is asked for (allowed: 1 to 1095 days)")
+        self.injectables_weeks = _spin(0, 26, " weeks",
+                                       "Injectables (filler or toxin) in the area within this "
+                                       "many weeks are raised at the visit (allowed: 0 to 26 "
+                                       "weeks)")
+        self.lapsed_after = _spin(1, 12, " intervals",
+                                  "A course with no session for this many of its intervals "
+                                  "past its due date is listed as lapsed (allowed: 1 to 12)")
+
+        screening = QGroupBox("Screening and consent")
+        form = QFormLayout(screening)
+        _add_row(form, "Consent &lasts:", self.consent_days)
+        form.addRow("", _hint("30 to 1095 days; a consent older than this is warned about"))
+        _add_row(form, "&Full screening after:", self.screening_days)
+        form.addRow("", _hint("1 to 1095 days; an older screening is not re-confirmed at a "
+                              "visit: a full one is asked for"))
+        _add_row(form, "&Injectables wait:", self.injectables_weeks)
+        form.addRow("", _hint("0 to 26 weeks after filler or toxin in the area"))
+        due = QGroupBox("Due list")
+        form = QFormLayout(due)
+        _add_row(form, "Course lapsed &after:", self.lapsed_after)
+        form.addRow("", _hint("1 to 12 of the course's intervals past the day its next "
+                              "session was due"))
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(screening)
+        layout.addWidget(due)
+        layout.addStretch(1)
+        return page
+
     # --- load and read ----------------------------------------------------------------------
 
     def load(self, settings: ClinicSettings) -> None:
@@ -519,6 +559,10 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.aftercare.set_items(settings.aftercare)
         self.aftercare_text.setPlainText(settings.aftercare_text)
         self._set_guidelines(settings.anaesthetics, settings.area_depths)
+        self.consent_days.setValue(settings.consent_max_days)
+        self.screening_days.setValue(settings.screening_max_days)
+        self.injectables_weeks.setValue(settings.injectables_weeks)
+        self.lapsed_after.setValue(settings.lapsed_after_intervals)
 
     def settings(self) -> ClinicSettings:
         """The settings as the fields now hold them (fields no page shows are kept)."""
@@ -540,6 +584,10 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                           for name, low, high in self.anaesthetics.rows()},
             area_depths={name: DepthRange(low, high)
                          for name, low, high in self.area_depths.rows()},
+            consent_max_days=self.consent_days.value(),
+            screening_max_days=self.screening_days.value(),
+            injectables_weeks=self.injectables_weeks.value(),
+            lapsed_after_intervals=self.lapsed_after.value(),
         )
 
     def restore_default_guidelines(self) -> None:
@@ -628,6 +676,25 @@ def country_box() -> QComboBox:
 def set_country(box: QComboBox, code: str) -> None:
     index = box.findData(code)
     box.setCurrentIndex(index if index >= 0 else max(box.findData(FALLBACK_COUNTRY), 0))
+
+
+def _spin(low: int, high: int, suffix: str, tip: str) -> QSpinBox:
+    """A whole number kept within the setting's allowed range (a number outside it cannot
+    be typed)."""
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSuffix(suffix)
+    box.setMaximumWidth(box.fontMetrics().horizontalAdvance(f"0000{suffix}") + 60)
+    box.setToolTip(tip)
+    box.setAccessibleDescription(tip)
+    return box
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #555;")
+    return label
 
 
 def _add_row(form: QFormLayout, text: str, field: QWidget, *,

@@ -307,7 +307,8 @@ def test_load_then_settings_gives_the_same_back(qtbot, tmp_path):
         area_depths={"décolletage": DepthRange(0.25, 0.5)}, default_interval_weeks=8,
         # set through File > App lock…, not this dialog: carried through unchanged
         lock_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", idle_lock_minutes=5,
-        country="ES")
+        country="ES", consent_max_days=730, screening_max_days=180, injectables_weeks=4,
+        lapsed_after_intervals=3)
     defaults = ClinicSettings()
     # Every setting is set away from its default, so a field the dialog forgot would show.
     assert [f.name for f in fields(ClinicSettings)
