@@ -25,9 +25,14 @@ from needledesk.domain.model import (
     Device,
     DeviceType,
     Fee,
+    Lot,
     Observed,
+    Product,
+    ProductKind,
     Reaction,
     Screening,
+    ScreeningCheck,
+    ScreeningOutcome,
     Serum,
     Session,
     TreatedArea,
@@ -52,14 +57,42 @@ moments = st.datetimes(datetime(2015, 1, 1), datetime(2026, 11, 1)).map(
 ids = st.uuids().map(str)
 
 
+def _picked(lot_ids: list[str]) -> st.SearchStrategy[str | None]:
+    """A catalogue lot a session's product line was picked from, or none (typed)."""
+    return st.none() | st.sampled_from(lot_ids) if lot_ids else st.none()
+
+
 @st.composite
-def sessions(draw, client_id: str, course_ids: list[str]) -> Session:
+def catalogues(draw) -> tuple[list[Product], list[Lot]]:
+    """A product catalogue: products of each kind, each with a few lots."""
+    products = draw(st.lists(st.builds(Product, word, st.sampled_from(ProductKind),
+                                       st.just("") | word, ids, free_text, st.booleans()),
+                             max_size=3))
+    lots = []
+    for product in products:
+        for _ in range(draw(st.integers(0, 2))):
+            expires = draw(st.none() | st.dates(date(2015, 1, 1), date(2030, 12, 31)))
+            received = draw(st.none() | st.dates(date(2015, 1, 1), expires or TODAY))
+            lots.append(Lot(product.id, draw(word), expires, draw(ids), received,
+                            draw(free_text)))
+    return products, lots
+
+
+@st.composite
+def sessions(draw, client_id: str, course_ids: list[str], lot_ids: list[str] = (),
+             screening_ids: list[str] = ()) -> Session:
+    lot_ids, screening_ids = list(lot_ids), list(screening_ids)
     started = draw(moments)
     anaesthetic = None
     if draw(st.booleans()):
         applied = started - timedelta(minutes=draw(st.integers(0, 120)))
         removed = draw(st.none() | st.just(applied + timedelta(minutes=draw(st.integers(0, 90)))))
-        anaesthetic = Anaesthetic(draw(word), applied, removed)
+        anaesthetic = Anaesthetic(draw(word), applied, removed, draw(optional_word),
+                                  draw(_picked(lot_ids)))
+    check = None
+    if screening_ids and draw(st.booleans()):
+        check = ScreeningCheck(draw(st.sampled_from(screening_ids)),
+                               draw(st.sampled_from(ScreeningOutcome)))
     signed = draw(st.none() | st.just(started + timedelta(minutes=draw(st.integers(0, 300)))))
     changes = st.dictionaries(word, st.tuples(free_text | st.none(), free_text).map(list),
                               min_size=1, max_size=3)
@@ -74,9 +107,10 @@ def sessions(draw, client_id: str, course_ids: list[str]) -> Session:
         id=draw(ids), course_id=draw(st.none() | st.sampled_from(course_ids)) if course_ids
         else None,
         device=draw(st.builds(Device, st.sampled_from(DeviceType), optional_word, optional_word,
-                              optional_word)),
+                              optional_word, _picked(lot_ids))),
         anaesthetic=anaesthetic,
-        serums=draw(st.lists(st.builds(Serum, word, optional_word), max_size=3)),
+        serums=draw(st.lists(st.builds(Serum, word, optional_word, _picked(lot_ids)),
+                             max_size=3)),
         combined_with=draw(st.lists(word, max_size=2)),
         reactions=draw(st.lists(st.builds(Reaction, word, st.integers(0, 3),
                                           st.sampled_from(Observed), free_text), max_size=3)),
@@ -86,11 +120,11 @@ def sessions(draw, client_id: str, course_ids: list[str]) -> Session:
         notes=draw(free_text), signed_at=signed,
         acknowledged_warnings=draw(st.lists(st.builds(AcknowledgedWarning, word, word, moments),
                                             max_size=2)),
-        amendments=amendments)
+        amendments=amendments, screening_check=check)
 
 
 @st.composite
-def records(draw) -> ClientRecord:
+def records(draw, lot_ids: list[str] = ()) -> ClientRecord:
     client = Client(
         first_name=draw(word), last_name=draw(word), id=draw(ids),
         date_of_birth=draw(st.none() | st.dates(date(1920, 1, 1), TODAY)),
@@ -113,8 +147,10 @@ def records(draw) -> ClientRecord:
                                          st.dates(date(2015, 1, 1), TODAY), answers,
                                          st.booleans(), ids, free_text), max_size=2))
     course_ids = [c.id for c in courses]
+    screening_ids = [x.id for x in screenings]
     return ClientRecord(client, courses, screenings,
-                        draw(st.lists(sessions(client.id, course_ids), max_size=3)))
+                        draw(st.lists(sessions(client.id, course_ids, lot_ids, screening_ids),
+                                      max_size=3)))
 
 
 def _by_id(document: dict) -> dict:
@@ -130,27 +166,48 @@ def _by_id(document: dict) -> dict:
     return out
 
 
+def _catalogue_by_id(document: dict) -> dict:
+    """Products by id, each with its lots by id (export orders them by name and expiry)."""
+    return {p["id"]: dict(p, lots={x["id"]: x for x in p["lots"]})
+            for p in document.get("products", [])}
+
+
+def _clinics() -> st.SearchStrategy:
+    """A catalogue and one to three clients whose sessions pick from it."""
+    return catalogues().flatmap(lambda catalogue: st.tuples(
+        st.just(catalogue),
+        st.lists(records([x.id for x in catalogue[1]]), min_size=1, max_size=3,
+                 unique_by=lambda r: r.client.id)))
+
+
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(records(), min_size=1, max_size=3, unique_by=lambda r: r.client.id))
-def test_valid_records_round_trip_through_export_and_import(generated):
+@given(_clinics())
+def test_valid_records_round_trip_through_export_and_import(clinic):
+    (products, lots), generated = clinic
     all_ids = [r.client.id for r in generated] + [
-        x.id for r in generated for x in (*r.courses, *r.screenings, *r.sessions)]
+        x.id for r in generated for x in (*r.courses, *r.screenings, *r.sessions)] + [
+        x.id for x in (*products, *lots)]
     if len(set(all_ids)) != len(all_ids):
         return  # uuids collide only in theory; the file format requires unique ids
     for record in generated:
         assert validate_record(record, TODAY) == []
-    original = encode_document(generated)
+    original = encode_document(generated, products=products, lots=lots)
     text = dumps(original)
 
     with tempfile.TemporaryDirectory() as folder:
         repo = Repository(open_database(Path(folder) / "empty.db"))
         report = import_document(repo, parse_json(text), today=TODAY, by="Jane Smith")
         assert report.result.added["clients"] == len(generated)
-        exported = encode_document(list(repo.load_records()))
+        assert (report.products_added, report.lots_added) == (len(products), len(lots))
+        exported = encode_document(list(repo.load_records()), products=repo.products(),
+                                   lots=repo.lots())
         # and the second import of the same file writes nothing new
         again = import_document(repo, parse_json(text), today=TODAY, by="Jane Smith")
         assert sum(again.result.added.values()) == 0
+        assert (again.products_added, again.lots_added) == (0, 0)
         repo.db.close()
 
-    assert _by_id(exported) == _by_id(json.loads(json.dumps(original)))
+    plain = json.loads(json.dumps(original))
+    assert _by_id(exported) == _by_id(plain)
+    assert _catalogue_by_id(exported) == _catalogue_by_id(plain)
