@@ -87,6 +87,7 @@ def _check() -> list[str]:
         folder = Path(folder_name)
         db_path = folder / "smoke.db"
         session_id = _fill(db_path, logo)
+        catalogue = _catalogue(db_path)
         window_details = _open_window(db_path, folder / "window-state.ini")
         pdf_details = _summary_pdf(db_path, session_id, folder / "summary.pdf")
     printing = _printing()
@@ -95,7 +96,7 @@ def _check() -> list[str]:
     _app_lock()
     bundled = "bundle" if getattr(sys, "frozen", False) else "source"
     return [f"NeedleDesk {__version__} ({bundled})", f"{len(RESOURCES)} resources found",
-            *window_details, *pdf_details, printing, *fonts, finding,
+            catalogue, *window_details, *pdf_details, printing, *fonts, finding,
             "app lock hashed and checked"]
 
 
@@ -166,6 +167,45 @@ def _fill(db_path: Path, logo: bytes) -> str:
         return sessions[-1].id
     finally:
         db.close()
+
+
+def _catalogue(db_path: Path) -> str:
+    """A product and a lot added to the catalogue, a session that picks the lot signed, the
+    file checked sound, and the recall of the lot finding that session by its lot."""
+    from datetime import date, datetime, timedelta
+
+    from needledesk.domain.model import Lot, Product, ProductKind, Serum, Session, TreatedArea
+    from needledesk.store.check import check_database
+    from needledesk.store.database import open_database
+    from needledesk.store.lists import recall
+    from needledesk.store.repository import Repository
+
+    db = open_database(db_path)
+    try:
+        repo = Repository(db)
+        product = repo.add_product(Product("Smoke test serum", ProductKind.SERUM), by="smoke test")
+        lot = repo.add_lot(Lot(product.id, "SMOKE-0001", date.today() + timedelta(days=365)),
+                           by="smoke test")
+        client = repo.search_clients("")[0]
+        started = datetime.now().replace(second=0, microsecond=0)
+        session = repo.save_draft(Session(
+            client_id=client.id, started_at=started, practitioner="Smoke Test",
+            areas=[TreatedArea("cheeks", 1.0, 2)],
+            serums=[Serum(product.name, " smoke-0001", lot.id)]), by="smoke test")
+        repo.sign_session(session.id, started, by="smoke test")
+        stored = repo.get_session(session.id)
+        if [x.lot_id for x in stored.serums] != [lot.id]:
+            raise SmokeFailure("the session did not keep the catalogue lot it picked")
+        problems = check_database(db)
+        if problems:
+            raise SmokeFailure(f"check after the catalogue lot: {problems[0]}")
+        found = [row.session_id for row in recall(db, "Smoke-0001")]
+        if found != [session.id]:
+            raise SmokeFailure(f"the recall of lot SMOKE-0001 found {len(found)} session(s), "
+                               "not the one that used it")
+    finally:
+        db.close()
+    return "catalogue lot recalled"
 
 
 def _open_window(db_path: Path, state_path: Path) -> list[str]:

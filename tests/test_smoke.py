@@ -27,7 +27,17 @@ def test_smoke_test_passes_in_one_line(qapp, capsys):
     assert out.startswith("smoke test passed: NeedleDesk ")
     assert out.count("\n") == 1
     assert "(source)" in out and "50 clients listed" in out
+    assert "catalogue lot recalled" in out
     assert "smoke test failed" not in err
+
+
+def test_a_recall_that_misses_the_catalogue_lot_fails_the_smoke_test(qapp, capsys,
+                                                                     monkeypatch):
+    monkeypatch.setattr("needledesk.store.lists.recall", lambda db, lot, **kw: [])
+    assert smoke.run() == 1
+    _out, err = capsys.readouterr()
+    assert err.startswith("smoke test failed: the recall of lot SMOKE-0001 found 0 "
+                          "session(s), not the one that used it")
 
 
 def test_a_failure_is_one_line_on_stderr_and_exit_1(qapp, capsys, monkeypatch):
