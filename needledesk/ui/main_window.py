@@ -285,6 +285,11 @@ class MainWindow(QMainWindow):
         self.record_actions = (self.new_client_action, self.new_session_action,
                                settings_action, self.back_up_action, self.restore_action,
                                app_lock_action, self.lock_action, self.find_action)
+        #: The clinic's lists and reports (more entries may join the reactions report here).
+        self.reports_menu = self.menuBar().addMenu("&Reports")
+        self.reactions_action = action(self.reports_menu, "Reactions &report…",
+                                       self.show_reactions_report)
+        self.record_actions += (self.reactions_action,)
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Keyboard shortcuts…", self.show_shortcuts, "F1")
         action(help_menu, "A short &guide…", self.show_guide)
@@ -559,6 +564,12 @@ class MainWindow(QMainWindow):
 
         session_id = self.history_model.session(index.row()).id
         self.show_text("Audit trail", audit_trail_html(self.repo.audit.history(session_id)))
+
+    def show_reactions_report(self):
+        """Reactions by product, lot and depth band over a period (loaded on first use)."""
+        from needledesk.ui.reactions_view import show_reactions_report
+
+        return show_reactions_report(self, self.repo, state=self.state, today=self.today)
 
     def show_text(self, title: str, html: str) -> None:
         from needledesk.ui.audit_view import show_text
