@@ -17,6 +17,7 @@ The tables drawn from (names, concerns, products, how often things happen) are i
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import random
@@ -54,16 +55,22 @@ from needledesk.demo_data import (  # the tables the generator draws from
     _SESSION_NOTES,
     _SEVERITY,
     _TRANSLIT,
+    ANAESTHETIC_LOT_PREFIX,
+    CATALOGUE,
     CONCERNS,
     CURRENCY,
     DEMO_AS_OF,
     DEPTH_STEP_MM,
+    END_REASONS,
     P_DRAFT,
     P_EMAIL,
+    P_ENDED,
     P_FLAGGED,
     P_IN_PROGRESS,
+    P_LAPSED,
     P_LOT_FIX,
     P_NEXT_DAY,
+    P_OVERDUE,
     P_RESCREEN,
     PRACTITIONERS,
 )
@@ -80,15 +87,19 @@ from needledesk.domain.model import (
     Device,
     DeviceType,
     Fee,
+    Lot,
     Observed,
+    Product,
+    ProductKind,
     Reaction,
     Screening,
     Serum,
     Session,
     TreatedArea,
 )
+from needledesk.domain.products import EXPIRY_WARNING_DAYS
 from needledesk.domain.text import fold
-from needledesk.errors import NeedleDeskError
+from needledesk.errors import NeedleDeskError, ValidationError
 from needledesk.exchange import encode_session
 from needledesk.store.repository import ImportResult, Repository
 
@@ -148,6 +159,67 @@ def _depth_steps(area: str) -> tuple[int, int]:
 _STEPS = {area: _depth_steps(area) for _, areas in CONCERNS.values() for area in areas}
 
 
+# --- the catalogue --------------------------------------------------------------------------
+
+
+def _stable_id(key: str) -> str:
+    """A UUID4-shaped id that is always the same for `key` (the catalogue's ids do not
+    depend on the seed: demos of several seeds share one catalogue)."""
+    return str(uuid.UUID(int=random.Random(key).getrandbits(128), version=4))
+
+
+def catalogue(as_of: date = DEMO_AS_OF) -> tuple[list[Product], list[Lot]]:
+    """The demo clinic's products and their lots (`demo_data.CATALOGUE`), dated from
+    `as_of`: some lots expired, some expiring within 30 days, the newest in date."""
+    products: list[Product] = []
+    lots: list[Lot] = []
+    for kind, name, maker, prefix, entries in CATALOGUE:
+        product = Product(name, ProductKind(kind), maker, _stable_id(f"demo product {kind} {name}"))
+        products.append(product)
+        for received_days, expires_days, letter in entries:
+            received = as_of - timedelta(days=received_days)
+            made = received - timedelta(days=45)
+            text = f"{prefix}{made:%y%m}{letter}"
+            lots.append(Lot(product.id, text, as_of + timedelta(days=expires_days),
+                            _stable_id(f"demo lot {as_of} {kind} {name} {text}"), received))
+    return products, lots
+
+
+#: A catalogue lot as the generator picks it: (received, expires, lot text, id).
+_Pick = tuple[date, date, str, str]
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue_index(as_of: date) -> tuple[dict[tuple[ProductKind, str], list[_Pick]], date]:
+    """Each catalogue product's lots, newest received first, and the day the first lot of
+    all was received (before it the clinic kept no catalogue)."""
+    products, lots = catalogue(as_of)
+    by_id = {p.id: p for p in products}
+    index: dict[tuple[ProductKind, str], list[_Pick]] = {}
+    for lot in lots:
+        product = by_id[lot.product_id]
+        assert lot.received_on is not None and lot.expires_on is not None
+        index.setdefault((product.kind, product.name), []).append(
+            (lot.received_on, lot.expires_on, lot.lot, lot.id))
+    for picks in index.values():
+        picks.sort(reverse=True)
+    start = min(lot.received_on for lot in lots if lot.received_on is not None)
+    return index, start
+
+
+def _picked(kind: ProductKind, product: str | None, day: date, as_of: date
+            ) -> tuple[str, str] | None:
+    """(lot text, lot id) of the catalogue lot a session of `day` uses for `product`: the
+    newest received by then and more than the warning window from its expiry (so no demo
+    session carries a lot warning); None when the product is not in the catalogue or the
+    day is before its first lot."""
+    for received, expires, text, lot_id in _catalogue_index(as_of)[0].get((kind, product or ""),
+                                                                           ()):
+        if received <= day and (expires - day).days > EXPIRY_WARNING_DAYS:
+            return text, lot_id
+    return None
+
+
 # --- one client -----------------------------------------------------------------------------
 
 
@@ -184,6 +256,8 @@ class _CoursePlan:
                 cartridge = (_BODY_CARTRIDGES if body else _FACE_CARTRIDGES)(rng)
             self.device = Device(DeviceType.PEN, _PEN_MODELS(rng), cartridge, None)
         self.serum = _SERUMS(rng)
+        #: The client stopped coming in the middle of this course (set by `_schedule`).
+        self.lapsed = False
 
 
 def _schedule(rng: random.Random, plans: list[_CoursePlan], as_of: date,
@@ -200,11 +274,21 @@ def _schedule(rng: random.Random, plans: list[_CoursePlan], as_of: date,
             offset += plan.interval * 7 + rng.randint(-3, 3)
             days.append(offset)
         offsets.append(days)
+    interval = plans[-1].interval * 7
     if draft:
         last = as_of
     elif in_progress:
-        # Recent enough that the next session is due after as_of.
-        last = as_of - timedelta(days=rng.randint(0, plans[-1].interval * 7 - 5))
+        roll = rng.random()
+        if roll < P_LAPSED:
+            # Never came back: more than twice the interval past the session that was due.
+            last = as_of - timedelta(days=rng.randint(3 * interval + 7, 3 * interval + 240))
+            plans[-1].lapsed = True
+        elif roll < P_LAPSED + P_OVERDUE:
+            # Late: the next session fell due in the last four weeks.
+            last = as_of - timedelta(days=rng.randint(interval, interval + 28))
+        else:
+            # Recent enough that the next session is due after as_of.
+            last = as_of - timedelta(days=rng.randint(0, interval - 5))
     else:
         last = as_of - timedelta(days=rng.randint(14, 540))
     first = last - timedelta(days=offset)
@@ -265,6 +349,12 @@ def _client(rng: random.Random, as_of: date) -> ClientRecord:
             p.concern == plan.concern for p in plans[:len(courses)]) else ""
         courses.append(Course(client_id, plan.concern, plan.planned, plan.interval,
                               plan.days[0], _new_id(rng), note))
+    if plans[-1].lapsed and rng.random() < P_ENDED:
+        # The practitioner heard why the client stopped and ended the course.
+        ended = plans[-1].days[-1] + timedelta(weeks=plans[-1].interval,
+                                               days=rng.randint(7, 60))
+        courses[-1].ended_on = min(ended, as_of)
+        courses[-1].end_reason = END_REASONS[rng.randrange(len(END_REASONS))]
 
     # Screenings: before the first session, then (mostly) at the start of each later course.
     screenings = [Screening(client_id, first_day - timedelta(days=rng.choice((0, 0, 3, 7, 14))),
@@ -322,9 +412,17 @@ def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePl
         areas.append(TreatedArea(area, depth, _PASSES[int(r() * 5)], endpoint))
         steps[area] = min(_STEPS[area][1], step + _DEPTH_INCREASE[int(r() * 5)])
 
+    # Lots: picked from the catalogue where it has the product and the day is after its
+    # first lot came in; typed by hand otherwise (as before the clinic kept a catalogue).
     device = plan.device
-    device = Device(device.type, device.model, device.cartridge,
-                    _lot(r, "R" if device.type is DeviceType.ROLLER else "L", day))
+    picked = _picked(ProductKind.CARTRIDGE, device.cartridge, day, as_of) \
+        if device.type is DeviceType.PEN else None
+    if picked is not None:
+        device = Device(device.type, device.model, device.cartridge, *picked)
+    else:
+        device = Device(device.type, device.model, device.cartridge,
+                        _lot(r, "R" if device.type is DeviceType.ROLLER else "L", day))
+    catalogue_started = day >= _catalogue_index(as_of)[1]
 
     anaesthetic = None
     if device.cartridge != "nano":
@@ -335,13 +433,24 @@ def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePl
         contact = low + int(r() * (high - low + 1))
         removed = start_min - removed_before
         anaesthetic = Anaesthetic(product, _at(day, removed - contact), _at(day, removed))
+        picked = _picked(ProductKind.ANAESTHETIC, product, day, as_of)
+        if picked is not None:
+            anaesthetic.lot, anaesthetic.lot_id = picked
+        elif catalogue_started:   # the anaesthetic's lot is recorded since then
+            anaesthetic.lot = _lot(r, ANAESTHETIC_LOT_PREFIX[product], day)
+
+    def serum(product: str, lot_prefix: str) -> Serum:
+        picked = _picked(ProductKind.SERUM, product, day, as_of)
+        if picked is not None:
+            return Serum(product, *picked)
+        return Serum(product, _lot(r, lot_prefix, day))
 
     product, lot_prefix = plan.serum
-    serums = [Serum(product, _lot(r, lot_prefix, day))]
+    serums = [serum(product, lot_prefix)]
     if r() < 0.4:
         other, other_prefix = _SERUMS(rng)
         if other != product:
-            serums.append(Serum(other, _lot(r, other_prefix, day)))
+            serums.append(serum(other, other_prefix))
 
     roll = r()
     combined = ["chemical peel"] if roll < 0.07 else ["vitamin infusion"] if roll < 0.12 else []
@@ -393,8 +502,10 @@ def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePl
             lot = device.cartridge_lot
             assert lot is not None   # every demo device has its lot (above)
             typo = lot[:-1] + ("B" if lot[-1] != "B" else "C")
+            # Typed wrongly at first; corrected to the catalogue's lot where it has it.
             changes = amend.diff({"device": {"cartridge_lot": typo}},
-                                 {"device": {"cartridge_lot": lot}})
+                                 {"device": {"cartridge_lot": lot,
+                                             "cartridge_lot_id": device.cartridge_lot_id}})
             reason = "Cartridge lot mistyped; corrected from the packaging."
         session.amendments.append(Amendment(at, practitioner, reason, changes))
     return session
@@ -431,10 +542,11 @@ def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
          on_progress: Callable[[int, int], None] | None = None,
          force: bool = False) -> ImportResult:
     """Write `generate(clients, seed, as_of)` in one transaction, credited to DEMO_AUTHOR, and
-    mark the file as a demonstration one. Records already stored (same ids, from an earlier
-    run with the same seed) are left as they are. Refuses (RealRecordsError, nothing written)
-    a database holding any client or session the demo did not write, unless `force`; clinic
-    settings do not count."""
+    mark the file as a demonstration one, with the demo clinic's catalogue (`catalogue`),
+    which the sessions' lots are picked from. Records already stored (same ids, from an
+    earlier run with the same seed) are left as they are, and so is the catalogue. Refuses
+    (RealRecordsError, nothing written) a database holding any client or session the demo
+    did not write, unless `force`; clinic settings do not count."""
     others = repo.records_not_made_by(DEMO_AUTHOR)
     if not force and any(others.values()):
         raise RealRecordsError(
@@ -442,7 +554,13 @@ def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
             f"{others['sessions']} session(s) that are not demonstration records ({repo.path});"
             " demo records are made-up people and must not mix with a clinic's own. Use an "
             "empty database (--db NEW.db), or add --force if you really mean this one")
+    products, lots = catalogue(as_of)
+    # As an import does: a catalogue that cannot be written refuses before any record is.
+    problems = repo.catalogue_problems(products, lots)
+    if problems:
+        raise ValidationError(problems)
     result = repo.write_records(generate(clients, seed, as_of), by=DEMO_AUTHOR,
                                 on_progress=on_progress)
+    repo.write_catalogue(products, lots, by=DEMO_AUTHOR)
     repo.mark_demo(by=DEMO_AUTHOR)
     return result

@@ -216,10 +216,49 @@ _CLEAR_ANSWERS: dict[str, bool | None] = {key: not FLAGGED_ANSWER[key]
 _COURSES_PER_CLIENT = _Weighted([(1, 10), (2, 30), (3, 60)])
 _PLANNED_SESSIONS = _Weighted([(3, 20), (4, 35), (5, 45)])
 _INTERVAL_WEEKS = _Weighted([(6, 45), (7, 25), (8, 30)])
-P_IN_PROGRESS = 0.35       # the latest course is still running
+P_IN_PROGRESS = 0.45       # the latest course is still running
 P_DRAFT = 0.05             # ...and its session today is not signed yet
+P_OVERDUE = 0.2            # ...or the client is late for the next session (up to 4 weeks)
+P_LAPSED = 0.12            # ...or has not come back for more than two intervals past it
+P_ENDED = 0.4              # a lapsed course was ended early, with the reason
 P_FLAGGED = 0.04           # one screening has a flagged answer
 P_RESCREEN = 0.8           # a later course starts with a new screening
 P_EMAIL = 0.5
 P_NEXT_DAY = 0.05          # a next-day check call added a reaction by amendment
 P_LOT_FIX = 0.01           # the cartridge lot was corrected by amendment
+
+# --- the demo clinic's product catalogue ------------------------------------------------------
+
+#: Where the catalogue's lots start: sessions before the first lot was received keep the lots
+#: typed by hand (the clinic had no catalogue yet), and their anaesthetic has no lot.
+#: Per product: (kind, name as the sessions record it, maker, lot prefix, lots); per lot:
+#: (days before the demo's "today" it was received, days after it that it expires (negative:
+#: expired), its letter). Each session uses the newest lot received by its day and in date on
+#: it. So some lots are expired, some expire within 30 days, and the newest are in date.
+CATALOGUE: tuple[tuple[str, str, str, str, tuple[tuple[int, int, str], ...]], ...] = (
+    ("serum", "Hyaluronic acid 1%", "Hydra Labs", "HA-",
+     ((430, -80, "A"), (260, 14, "C"), (120, 240, "B"), (25, 400, "D"))),
+    ("serum", "Growth factor serum", "Cellogen", "GF-",
+     ((400, -40, "B"), (200, 26, "A"), (60, 300, "E"))),
+    ("serum", "Vitamin C 15%", "Lumen Skin", "VC-",
+     ((380, -110, "D"), (150, 9, "F"), (45, 420, "A"))),
+    ("serum", "Copper peptide serum", "Cellogen", "CP-",
+     ((410, -15, "C"), (240, 21, "B"), (90, 210, "A"))),
+    ("anaesthetic", "LMX4", "Ferndale", "LX-",
+     ((420, -60, "A"), (230, 28, "B"), (40, 380, "C"))),
+    ("anaesthetic", "EMLA 5%", "Aspen", "EM-",
+     ((390, -25, "E"), (170, 17, "A"), (35, 500, "B"))),
+    ("cartridge", "16-pin", "Dermapen", "L",
+     ((400, -30, "A"), (210, 12, "D"), (75, 330, "B"), (20, 560, "C"))),
+    ("cartridge", "36-pin", "Dermapen", "L",
+     ((415, -90, "F"), (180, 24, "E"), (50, 480, "A"))),
+)
+
+#: Why a course that lapsed was ended early.
+END_REASONS = ("Client moved away.", "Client is pregnant; course stopped.",
+               "Client satisfied with the results so far.", "Client chose to stop (cost).")
+
+#: The lot prefix of each anaesthetic, for lots typed by hand once the clinic records them.
+ANAESTHETIC_LOT_PREFIX: dict[str, str] = {
+    "LMX4": "LX-", "EMLA 5%": "EM-", "BLT 20/6/4": "BLT-", "Lidocaine 5% cream": "LD-",
+    "Pliaglis": "PG-", "LMX5": "LX5-"}

@@ -11,12 +11,23 @@ from decimal import Decimal
 import pytest
 
 from needledesk.cli import main
-from needledesk.demo import DEMO_AS_OF, fill, generate
+from needledesk.demo import DEMO_AS_OF, catalogue, fill, generate
 from needledesk.domain import rules
+from needledesk.domain.due import CourseFacts, due_row
 from needledesk.domain.guidelines import DEFAULT_ANAESTHETICS, DEFAULT_AREA_DEPTHS
-from needledesk.domain.model import REACTION_KINDS, SCREENING_QUESTIONS, Observed
+from needledesk.domain.model import REACTION_KINDS, SCREENING_QUESTIONS, Observed, ProductKind
+from needledesk.domain.products import (
+    catalogue_product,
+    expiry,
+    lot_key,
+    lot_warning,
+    validate_lot,
+    validate_product,
+)
+from needledesk.domain.safety import DueState
 from needledesk.exchange import encode_record
 from needledesk.store.database import open_database
+from needledesk.store.lists import recall
 from needledesk.store.repository import Repository
 
 SLACK_DAYS = 5   # spacing jitter (±3 days) plus moving a Sunday to the Saturday before
@@ -157,7 +168,9 @@ def test_sessions_are_spaced_by_the_course_interval(records):
 
 
 def test_sessions_are_in_the_past_and_some_courses_still_running(records):
-    due_later = 0
+    """On the demo's day most running courses are due later; some are due or overdue, a few
+    lapsed, and a few of those were ended early with the reason: a due list to show."""
+    states = Counter()
     for record in records:
         assert 1 <= len(record.courses) <= 3
         starts = [s.started_at for s in record.sessions]
@@ -165,11 +178,25 @@ def test_sessions_are_in_the_past_and_some_courses_still_running(records):
         assert starts[-1].date() <= DEMO_AS_OF
         last = record.sessions[-1]
         course = next(c for c in record.courses if c.id == last.course_id)
+        assert all(c.ended_on is None for c in record.courses if c is not course)
         done = sum(s.course_id == course.id for s in record.sessions)
-        if done < course.planned_sessions:
-            assert last.started_at.date() + timedelta(weeks=course.interval_weeks) > DEMO_AS_OF
-            due_later += 1
-    assert 0.2 * len(records) < due_later < 0.5 * len(records)
+        if course.ended_on is not None:
+            assert done < course.planned_sessions and course.end_reason
+            assert last.started_at.date() < course.ended_on <= DEMO_AS_OF
+            states["ended"] += 1
+        elif done < course.planned_sessions:
+            row = due_row(CourseFacts(
+                record.client.id, record.client.full_name, record.client.phone, course.id,
+                course.concern, course.interval_weeks, course.planned_sessions,
+                course.started_on, None, done, last.started_at.date()), DEMO_AS_OF,
+                within_days=10_000)
+            states[row.state] += 1
+    n = len(records)
+    assert 0.2 * n < states[DueState.UPCOMING] < 0.5 * n
+    assert 0.04 * n < states[DueState.DUE] + states[DueState.OVERDUE] < 0.15 * n
+    assert 0.01 * n < states[DueState.LAPSED] < 0.08 * n
+    assert 0 < states["ended"] < 0.05 * n
+    assert states[DueState.DUE] + states[DueState.OVERDUE] > states[DueState.LAPSED]
 
 
 def test_roughly_ten_sessions_per_client():
@@ -303,3 +330,94 @@ def test_demo_concerns_are_the_ones_the_client_form_offers():
     from needledesk.domain.model import COMMON_CONCERNS
 
     assert set(CONCERNS) <= set(COMMON_CONCERNS)
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+def test_the_catalogue_has_lots_expired_expiring_and_in_date():
+    products, lots = catalogue()
+    kinds = Counter(p.kind for p in products)
+    assert kinds[ProductKind.SERUM] >= 3
+    assert kinds[ProductKind.ANAESTHETIC] == 2 and kinds[ProductKind.CARTRIDGE] == 2
+    assert all(validate_product(p) == [] for p in products)
+    assert all(validate_lot(x) == [] for x in lots)
+    by_product = defaultdict(list)
+    for lot in lots:
+        by_product[lot.product_id].append(lot)
+    assert set(by_product) == {p.id for p in products}
+    for product in products:
+        mine = by_product[product.id]
+        assert 2 <= len(mine) <= 4
+        assert len({lot_key(x.lot) for x in mine}) == len(mine)
+        states = [expiry(x, DEMO_AS_OF) for x in mine]
+        assert any(e.expired for e in states), product.name
+        assert any(e.soon for e in states), product.name
+        assert any(not e.warn for e in states), product.name
+    assert catalogue() == (products, lots)   # the same every time
+    assert len({x.id for x in lots} | {p.id for p in products}) == len(lots) + len(products)
+
+
+def test_sessions_pick_their_lots_from_the_catalogue(records):
+    products, lots = catalogue()
+    product_of = {p.id: p for p in products}
+    lot_of = {x.id: x for x in lots}
+    start = min(x.received_on for x in lots)
+    first_lot = {p.id: min(x.received_on for x in lots if x.product_id == p.id)
+                 for p in products}
+    used = Counter()
+    for record in records:
+        for session in record.sessions:
+            day = session.started_at.date()
+            a = session.anaesthetic
+            lines = [(ProductKind.SERUM, s.product, s.lot, s.lot_id) for s in session.serums]
+            lines.append((ProductKind.CARTRIDGE, session.device.cartridge,
+                          session.device.cartridge_lot, session.device.cartridge_lot_id))
+            if a is not None:
+                lines.append((ProductKind.ANAESTHETIC, a.product, a.lot, a.lot_id))
+                assert (a.lot is not None) == (day >= start)   # recorded since the catalogue
+            for kind, product, text, lot_id in lines:
+                if lot_id is None:   # typed: a product not in the catalogue, or before it
+                    listed = catalogue_product(products, product, kind)
+                    assert listed is None or day < first_lot[listed.id]
+                    continue
+                lot = lot_of[lot_id]
+                assert product_of[lot.product_id].kind == kind
+                assert product_of[lot.product_id].name == product
+                assert text == lot.lot and lot.received_on <= day
+                # Never a lot the editor would warn about on the session's day.
+                assert lot_warning(product, text, [x for x in lots
+                                                   if x.product_id == lot.product_id],
+                                   day) is None
+                used[lot.id] += 1
+    assert {product_of[lot_of[i].product_id].kind for i in used} == set(ProductKind)
+    expired = [x.id for x in lots if expiry(x, DEMO_AS_OF).expired]
+    assert sum(used[i] > 0 for i in expired) >= len(expired) - 1
+
+
+def test_fill_writes_the_catalogue_and_the_file_checks_sound(tmp_path, capsys):
+    path = tmp_path / "clinic.db"
+    assert main(["--db", str(path), "demo", "--clients", "60", "--seed", "4"]) == 0
+    assert main(["--db", str(path), "demo", "--clients", "60", "--seed", "5"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(path), "check"]) == 0
+    assert "the database is sound" in capsys.readouterr().out
+    products, lots = catalogue()
+    db = open_database(path)
+    try:
+        repo = Repository(db)
+        assert sorted(p.id for p in repo.products()) == sorted(p.id for p in products)
+        assert sorted((x.id, x.lot, x.expires_on) for x in repo.lots()) == sorted(
+            (x.id, x.lot, x.expires_on) for x in lots)
+        # A recall of a catalogue lot finds exactly the sessions that picked it.
+        picked = Counter(db.execute(
+            "SELECT lot_id FROM serums WHERE lot_id IS NOT NULL UNION ALL "
+            "SELECT cartridge_lot_id FROM sessions WHERE cartridge_lot_id IS NOT NULL UNION ALL "
+            "SELECT anaesthetic_lot_id FROM sessions WHERE anaesthetic_lot_id IS NOT NULL"
+        ).fetchall())
+        lot = max(lots, key=lambda x: picked[(x.id,)])
+        rows = recall(db, lot.lot)
+        assert len(rows) >= picked[(lot.id,)] > 0
+        assert all(lot_key(r.lot) == lot_key(lot.lot) for r in rows)
+    finally:
+        db.close()
