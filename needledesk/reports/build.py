@@ -26,7 +26,8 @@ def session_summary_pdf(repo: Repository, session_id: str, *,
     session = repo.get_session(session_id)
     client = repo.get_client(session.client_id)
     return render_session_summary(client, session, repo.sessions(client.id),
-                                  repo.courses(client.id), repo.settings(), today=today)
+                                  repo.courses(client.id), repo.settings(), today=today,
+                                  screenings=repo.screenings(client.id))
 
 
 def course_record_pdf(repo: Repository, client_id: str, *, today: date | None = None) -> bytes:

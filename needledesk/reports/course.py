@@ -45,6 +45,7 @@ from needledesk.domain.model import (
     Session,
 )
 from needledesk.domain.text import fold
+from needledesk.domain.visit import check_text
 from needledesk.exchange import encode_session
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
 from needledesk.reports.layout import (
@@ -131,7 +132,7 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
         story += [*heading, Paragraph("No session recorded yet.", st.body)]
     for session in ordered:
         story += _session_block(session, ordered, by_id.get(session.course_id or ""), settings,
-                                st, frame_w, heading=heading)
+                                st, frame_w, heading=heading, screenings=screenings)
         heading = []
 
     buffer = BytesIO()
@@ -456,9 +457,11 @@ def _fit(label: str, width: float) -> str:
 
 def _session_block(session: Session, sessions: list[Session], course: Course | None,
                    settings: ClinicSettings, st: Styles, frame_w: float, *,
-                   heading: list[Flowable]) -> list[Flowable]:
+                   heading: list[Flowable],
+                   screenings: Sequence[Screening] = ()) -> list[Flowable]:
     """One session in full; `heading` (the "Sessions" heading, before the first) is kept on
-    the same page as the session it introduces."""
+    the same page as the session it introduces. The screening re-confirmed at the visit is
+    named by its date among the client's `screenings`."""
     n, of = session_number(session, sessions, course)
     place = f"Session {n} of {of}" if of else f"Session {n}"
     if course is not None:
@@ -491,7 +494,8 @@ def _session_block(session: Session, sessions: list[Session], course: Course | N
     a = session.anaesthetic
     anaesthetic = ""
     if a is not None:
-        anaesthetic = f"{markup(a.product)}, applied {fmt_clock(a.applied_at)}"
+        anaesthetic = markup(a.product) + (f" (lot {markup(a.lot)})" if a.lot else "")
+        anaesthetic += f", applied {fmt_clock(a.applied_at)}"
         if a.removed_at is not None:
             anaesthetic += (f", removed {fmt_clock(a.removed_at)} — "
                             f"<b>{a.contact_minutes} min</b> contact")
@@ -505,6 +509,9 @@ def _session_block(session: Session, sessions: list[Session], course: Course | N
         ("Cartridge lot", markup(d.cartridge_lot)),
     ]
     wide = [("Anaesthetic", anaesthetic), ("Serums", serums)]
+    if session.screening_check is not None:
+        # the same line as the editor's (domain.visit.check_text)
+        wide.insert(0, ("Screening", markup(check_text(session.screening_check, screenings))))
     if session.combined_with:
         wide.append(("Combined with", ", ".join(markup(x) for x in session.combined_with)))
     wide.append(("Aftercare", "; ".join(markup(x) for x in session.aftercare)))

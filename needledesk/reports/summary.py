@@ -8,6 +8,7 @@ record, not on the client's handout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from io import BytesIO
 
@@ -25,7 +26,8 @@ from reportlab.platypus import (
 
 from needledesk.domain.course import next_due, session_number
 from needledesk.domain.labels import amendment_lines
-from needledesk.domain.model import Client, Course, Session
+from needledesk.domain.model import Client, Course, Screening, Session
+from needledesk.domain.visit import check_text
 from needledesk.exchange import encode_session
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
 from needledesk.reports.layout import (
@@ -82,8 +84,11 @@ _Table = FitTable
 
 def render_session_summary(client: Client, session: Session, sessions: list[Session],
                            courses: list[Course], settings: ClinicSettings, *,
-                           today: date | None = None) -> bytes:
-    """The handout for `session` as PDF bytes: one page, `settings.page_size`."""
+                           today: date | None = None,
+                           screenings: Sequence[Screening] = ()) -> bytes:
+    """The handout for `session` as PDF bytes: one page, `settings.page_size`. The
+    screening re-confirmed at the visit, if any, is named by its date among the client's
+    `screenings`."""
     today = today or date.today()
     st = styles(SCALE)
     width, height = page_size(settings)
@@ -92,7 +97,7 @@ def render_session_summary(client: Client, session: Session, sessions: list[Sess
     course = next((c for c in courses if c.id == session.course_id), None)
 
     body = [*_header(settings, st), *_identity(client, session, sessions, course, st)]
-    body += _treatment(session, st)
+    body += _treatment(session, st, screenings)
     body += _reactions(session, st)
     body += _corrections(session, st)
     body += section("What to expect", st) + [Paragraph(WHAT_TO_EXPECT, st.body)]
@@ -188,7 +193,8 @@ def _identity(client: Client, session: Session, sessions: list[Session],
     return [*flowables, table]
 
 
-def _treatment(session: Session, st: Styles) -> list[Flowable]:
+def _treatment(session: Session, st: Styles,
+               screenings: Sequence[Screening] = ()) -> list[Flowable]:
     head = ["Treated area", "Needle depth", "Passes", "Endpoint reached"]
     data = [[Paragraph(h, st.head) for h in head]]
     for area in session.areas:
@@ -202,7 +208,7 @@ def _treatment(session: Session, st: Styles) -> list[Flowable]:
     lines = []
     a = session.anaesthetic
     if a is not None:
-        detail = markup(a.product)
+        detail = markup(a.product) + (f" (lot {markup(a.lot)})" if a.lot else "")
         if a.contact_minutes is not None:
             detail += (f", on the skin for {a.contact_minutes} min "
                        f"({fmt_clock(a.applied_at)}–{fmt_clock(a.removed_at)})")
@@ -215,6 +221,10 @@ def _treatment(session: Session, st: Styles) -> list[Flowable]:
             for s in session.serums)))
     if session.combined_with:
         lines.append(("Combined with", ", ".join(markup(x) for x in session.combined_with)))
+    if session.screening_check is not None:
+        # the same line as the editor's and the course record's (domain.visit.check_text)
+        lines.append(("Screening",
+                      markup(check_text(session.screening_check, screenings))))
     details = []
     if lines:
         rows = [[Paragraph(k, st.label), Paragraph(v, st.body)] for k, v in lines]
