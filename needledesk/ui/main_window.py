@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
         self.find_action = action(edit_menu, "&Find client", self.focus_search,
                                   QKeySequence.StandardKey.Find)
         #: What reads or writes the records: off while a restore runs or failed to reopen.
+        self.record_actions: tuple[QAction, ...]
         self.record_actions = (self.new_client_action, self.new_session_action,
                                settings_action, self.back_up_action, self.restore_action,
                                app_lock_action, self.lock_action, self.find_action)
@@ -290,6 +291,10 @@ class MainWindow(QMainWindow):
         self.reactions_action = action(self.reports_menu, "Reactions &report…",
                                        self.show_reactions_report)
         self.record_actions += (self.reactions_action,)
+        self.due_action = action(self.reports_menu, "Who is &due…", self.show_due_list,
+                                 "Ctrl+Shift+D")
+        self.recall_action = action(self.reports_menu, "Re&call a lot…", self.show_recall)
+        self.record_actions += (self.due_action, self.recall_action)
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Keyboard shortcuts…", self.show_shortcuts, "F1")
         action(help_menu, "A short &guide…", self.show_guide)
@@ -570,6 +575,35 @@ class MainWindow(QMainWindow):
         from needledesk.ui.reactions_view import show_reactions_report
 
         return show_reactions_report(self, self.repo, state=self.state, today=self.today)
+
+    def show_due_list(self):
+        """Who is due: courses due, overdue or lapsed, with phones (loaded on first use)."""
+        from needledesk.ui.due_view import DueView, already_open
+
+        if already_open(getattr(self, "due_view", None)):
+            return self.due_view
+        self.due_view = DueView(self.repo, self.settings, today=self.today(),
+                                open_client=self.open_client, state=self.state,
+                                protected_folders=self.protected_folders, parent=self)
+        self.due_view.show()
+        return self.due_view
+
+    def show_recall(self):
+        """Who received a lot: every session that used it, with phones."""
+        from needledesk.ui.due_view import already_open
+        from needledesk.ui.recall_view import RecallView
+
+        if already_open(getattr(self, "recall_view", None)):
+            return self.recall_view
+        self.recall_view = RecallView(self.repo, self.settings, today=self.today(),
+                                      open_client=self.open_client, state=self.state,
+                                      protected_folders=self.protected_folders, parent=self)
+        self.recall_view.show()
+        return self.recall_view
+
+    def open_client(self, client_id: str) -> None:
+        """Show a client picked in a list (who is due, a recall) on the card."""
+        self._select_client(client_id)
 
     def show_text(self, title: str, html: str) -> None:
         from needledesk.ui.audit_view import show_text
