@@ -341,7 +341,7 @@ def _due(args) -> int:
     import json
     from datetime import date
 
-    from needledesk.domain.due import state_text
+    from needledesk.domain.list_text import due_count_text, due_session_text, state_text
     from needledesk.domain.safety import DueState
     from needledesk.domain.text import count_text, day_text
     from needledesk.store.lists import due
@@ -361,28 +361,28 @@ def _due(args) -> int:
         return 0
 
     def table(part) -> list[str]:
-        return _table(["Due", "Client", "Phone", "Course", "Sessions", "Last session", "State"],
+        return _table(["Due", "Client", "Phone", "Course", "Session", "Last session", "State"],
                       [[day_text(r.due_on), r.client_name, r.phone or "no phone", r.concern,
-                        f"{r.sessions_done} of {r.planned_sessions}",
+                        due_session_text(r),
                         day_text(r.last_session) if r.last_session else "none yet",
                         state_text(r)] for r in part])
 
+    if not rows:
+        print(due_count_text(rows))
+        return 0
     current = [r for r in rows if r.state is not DueState.LAPSED]
     lapsed = [r for r in rows if r.state is DueState.LAPSED]
-    soon = f" or due within {count_text(args.within, 'day')}" if args.within else ""
     if current:
-        print(f"Due or overdue{soon}:")
+        print("Due or overdue" + (f", or due within {count_text(args.within, 'day')}"
+                                  if args.within else "") + ":")
         print("\n".join(table(current)))
-    else:
-        print(f"No course is due or overdue{soon}.")
-    intervals = count_text(lapse, "interval")
-    if lapsed:
         print()
-        print(f"Lapsed (no session for more than {intervals} past the due day):")
+    if lapsed:
+        print(f"Lapsed (no session for more than {count_text(lapse, 'interval')} past the "
+              "due day):")
         print("\n".join(table(lapsed)))
-    print()
-    print(f"{count_text(len(current), 'course')} due or overdue{soon}, "
-          f"{len(lapsed):,} lapsed")
+        print()
+    print(due_count_text(rows))
     return 0
 
 
