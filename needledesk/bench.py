@@ -19,13 +19,16 @@ copy of it, in one run:
   the 20-session client, in-process, median after a warm-up;
 - rss_mb: peak resident memory of a fresh process that opens the window on the database,
   shows that client and exports both PDFs the way the window does (worker thread, reader);
-  on Linux its own VmHWM (getrusage would include the bench's own peak, inherited).
+  on Linux its own VmHWM (getrusage would include the bench's own peak, inherited);
+- recall_ms, due_ms: the whole command as a fresh process, start to exit with its output
+  read, `python -m needledesk --db DB lots recall LOT` (the catalogue lot the demo's
+  sessions used most) and `python -m needledesk --db DB due`, medians after a warm-up.
 
 The cached database is never written: every figure is taken on a copy in a temporary folder
 (where the 20-session client is topped up if the demo has none). Child processes keep their
 bytecode in the cache folder (PYTHONPYCACHEPREFIX, even under PYTHONDONTWRITEBYTECODE), as an
 installed program has its .pyc files; an unmeasured first run fills it. Progress goes to
-stderr; the table (or with `--json` one JSON object of exactly the eight figures) to stdout.
+stderr; the table (or with `--json` one JSON object of exactly the ten figures) to stdout.
 Timing is not part of the test suite; `tests/test_bench.py` only checks that this runs on a
 tiny clinic.
 """
@@ -63,6 +66,8 @@ BUDGETS: dict[str, tuple[float, str]] = {
     "summary_pdf_ms": (100.0, "ms"),
     "course_pdf_ms": (150.0, "ms"),
     "rss_mb": (200.0, "MB"),
+    "recall_ms": (1000.0, "ms"),
+    "due_ms": (1000.0, "ms"),
 }
 DEFAULT_CLIENTS = 5000
 LARGE_CLIENTS = 50_000
@@ -72,6 +77,7 @@ SEARCH_PREFIXES = 200
 SAVES = 20
 PDF_RUNS = 7
 OPEN_RUNS = 9
+COMMAND_RUNS = 5
 CHILD_TIMEOUT_S = 120
 PAINTED = "painted"
 READY = "ready"
@@ -469,11 +475,51 @@ def search_prefixes(repo, count: int, rng: random.Random) -> list[str]:
     return prefixes
 
 
+def most_recalled_lot(db_path: Path) -> str:
+    """The catalogue lot the most sessions used (the demo's sessions pick theirs from the
+    catalogue); the most used serum lot in a clinic with no catalogue lot in use."""
+    conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "SELECT lot, count(*) AS n FROM ("
+            " SELECT lot FROM serums WHERE lot_id IS NOT NULL UNION ALL"
+            " SELECT cartridge_lot FROM sessions WHERE cartridge_lot_id IS NOT NULL UNION ALL"
+            " SELECT anaesthetic_lot FROM sessions WHERE anaesthetic_lot_id IS NOT NULL)"
+            " GROUP BY lot ORDER BY n DESC, lot LIMIT 1").fetchone()
+        if row is None:
+            row = conn.execute("SELECT lot, count(*) AS n FROM serums WHERE lot IS NOT NULL "
+                               "GROUP BY lot ORDER BY n DESC, lot LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise RuntimeError("the demo clinic has no session with a lot to recall")
+    return str(row[0])
+
+
+def time_command(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, list[str]]:
+    """(the median seconds of `python -m needledesk ARGV` as a fresh process, start to exit
+    with its whole output read, after one unmeasured run; that output's lines)."""
+    times = []
+    lines: list[str] = []
+    for run in range(runs + 1):
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "needledesk", *argv], env=env,
+                              capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"`needledesk {' '.join(argv)}` failed ({done.returncode}): "
+                               f"{done.stderr[-2000:]}")
+        lines = done.stdout.strip().splitlines()
+        if run:
+            times.append(elapsed)
+    return statistics.median(times), lines
+
+
 # --- the run ----------------------------------------------------------------------------
 
 
 def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str, str]]:
-    """(the eight figures, notes on how each was taken); startup_ratio_large is None when
+    """(the ten figures, notes on how each was taken); startup_ratio_large is None when
     the large clinic is not built and `--large` was not given."""
     cache = cached_demo(args.cache, args.clients, args.seed)
     args.large_cache = args.large_cache or large_cache_dir()
@@ -552,6 +598,21 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         figures["rss_mb"] = report["peak_bytes"] / 2**20
         notes["rss_mb"] = ("peak RSS of a fresh process: window, 20-session card, both PDFs "
                            "exported as the window does")
+
+        lot = most_recalled_lot(work)
+        _say(f"commands: `needledesk lots recall {lot}` and `needledesk due`, "
+             f"{COMMAND_RUNS} runs each…")
+        seconds, said = time_command(["--db", str(work), "lots", "recall", lot], env,
+                                     COMMAND_RUNS)
+        count = next((line for line in reversed(said) if line.endswith(("client", "clients"))),
+                     said[-1] if said else "")
+        figures["recall_ms"] = _ms(seconds)
+        notes["recall_ms"] = (f"median of {COMMAND_RUNS} fresh processes after a warm-up, "
+                              f"`needledesk lots recall {lot}`: {count}")
+        seconds, said = time_command(["--db", str(work), "due"], env, COMMAND_RUNS)
+        figures["due_ms"] = _ms(seconds)
+        notes["due_ms"] = (f"median of {COMMAND_RUNS} fresh processes after a warm-up, "
+                           f"`needledesk due`: {said[-1] if said else ''}")
 
         # The rest in this process, on the window as a person would use it.
         os.environ["QT_QPA_PLATFORM"] = args.platform   # before the QApplication exists
@@ -634,7 +695,10 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         course = repo.courses(client_id)
         course_id = course[-1].id if course else None
         start = datetime.combine(DEMO_AS_OF, datetime.min.time()) + timedelta(hours=10)
-        drafts = [new_session(client_id, course_id, start + timedelta(days=k), rng)
+        # Their ids from a stream of their own: `rng` is seeded as the demo's generator is,
+        # so its ids could be a demo session's (a signed one, which a draft may not replace).
+        ids = random.Random(f"needledesk bench drafts {args.seed}")
+        drafts = [new_session(client_id, course_id, start + timedelta(days=k), ids)
                   for k in range(SAVES + 2)]
         saves = [_timed(functools.partial(repo.save_draft, s, by="benchmark")) for s in drafts]
         figures["save_session_ms"] = _ms(statistics.median(saves[2:]))
@@ -683,7 +747,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m needledesk.bench",
         description="Measure NeedleDesk against its performance budget on a demo clinic.")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object of the eight figures instead of a table "
+                        help="print one JSON object of the ten figures instead of a table "
                              "(startup_ratio_large null when skipped)")
     parser.add_argument("--clients", type=int, default=DEFAULT_CLIENTS, metavar="N",
                         help=f"clients in the demo clinic (default {DEFAULT_CLIENTS})")
