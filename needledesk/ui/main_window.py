@@ -269,6 +269,7 @@ class MainWindow(QMainWindow):
                                          "Ctrl+Shift+N")
         file_menu.addSeparator()
         settings_action = action(file_menu, "Se&ttings…", self.edit_settings, "Ctrl+,")
+        self.catalogue_action = action(file_menu, "&Products and lots…", self.show_catalogue)
         self.back_up_action = action(file_menu, "&Back up now",
                                      lambda: self.back_up_now(), "Ctrl+B")
         self.restore_action = action(file_menu, "&Restore a backup…", self.restore_backup)
@@ -284,7 +285,8 @@ class MainWindow(QMainWindow):
         #: What reads or writes the records: off while a restore runs or failed to reopen.
         self.record_actions: tuple[QAction, ...]
         self.record_actions = (self.new_client_action, self.new_session_action,
-                               settings_action, self.back_up_action, self.restore_action,
+                               settings_action, self.catalogue_action,
+                               self.back_up_action, self.restore_action,
                                app_lock_action, self.lock_action, self.find_action)
         #: The clinic's lists and reports (more entries may join the reactions report here).
         self.reports_menu = self.menuBar().addMenu("&Reports")
@@ -407,6 +409,11 @@ class MainWindow(QMainWindow):
                 lambda: self.repo.save_settings(settings, by=self.user)) is None:
             return
         self.settings = settings
+
+    def show_catalogue(self) -> None:
+        from needledesk.ui.catalogue_dialog import CatalogueDialog
+
+        CatalogueDialog.show_for(self, self.repo, user=self.user, state=self.state)
 
     def new_session(self) -> SessionEditor | None:
         from needledesk.ui.session_editor import SessionEditor
