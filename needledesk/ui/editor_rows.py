@@ -258,6 +258,7 @@ class LotField(QComboBox):
         if isinstance(lot_id, str):
             self._picked = (product_key(self.product()), self.itemText(index), lot_id)
             self.setEditText(self.itemText(index))
+            self.textEdited.emit(self.itemText(index))   # chosen by hand, as if typed
 
     def set_value(self, text: str | None, lot_id: str | None) -> None:
         """Fill from a session: the lot as recorded, and the catalogue lot it was picked

@@ -241,8 +241,9 @@ def test_the_anaesthetic_and_cartridge_lots_are_picked_and_warned_alike(
     assert [w.path for w in editor._lot_warnings(stored)] == ["device.cartridge_lot"]
 
 
-def test_repeat_last_keeps_the_picked_lot_and_its_copied_mark(editor_for, ui_repo, client,
-                                                              serum):
+@OFFSCREEN_POPUP
+def test_repeat_last_keeps_the_picked_lot_and_its_copied_mark(qtbot, editor_for, ui_repo,
+                                                              client, serum):
     l2391 = next(x for x in ui_repo.lots(serum.id) if x.lot == "L2391")
     ui_repo.save_draft(make_session(
         client.id, started_at=NOW - timedelta(days=42), anaesthetic=None,
@@ -253,3 +254,8 @@ def test_repeat_last_keeps_the_picked_lot_and_its_copied_mark(editor_for, ui_rep
     row = editor.serums.rows[0]
     assert row.lot_copied.marked and editor.unchecked_lots() == [editor.cartridge_lot, row.lot]
     assert row.value() == Serum("HA serum", "L2391", l2391.id)
+    row.lot.setFocus()
+    qtbot.keyClick(row.lot, Qt.Key.Key_Down)   # a lot picked by hand: the mark is done with
+    assert not row.lot_copied.marked
+    qtbot.keyClick(row.lot, Qt.Key.Key_Down)
+    assert row.lot.text() == "L2300" and row.value().lot_id not in (None, l2391.id)
