@@ -327,6 +327,10 @@ def warning_label(code: str) -> str:
             return f"Screening: {question}"
     if kind in ("depth", "anaesthetic") and rest:
         return f"{kind.capitalize()}: {rest}"
+    if kind == "lot" and rest:
+        # `lot: expired (HA serum L2201)` -> `Lot expired: HA serum L2201`
+        what, _, item = rest.partition(" (")
+        return f"Lot {what}: {item.removesuffix(')')}" if item else f"Lot {what}"
     return code
 
 

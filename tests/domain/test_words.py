@@ -276,3 +276,25 @@ def test_the_screening_codes_read_as_their_questions():
     assert acknowledgement_text({"warning": "screening: pregnant — doctor's letter",
                                  "by": "Jane Smith", "at": "2026-11-20T10:20:00"}) == \
         "Screening: Pregnant — doctor's letter (Jane Smith, 20 Nov 2026 10:20)"
+
+
+@pytest.mark.parametrize(("expires_in", "label"), [
+    (-1, "Lot expired: HA serum L2201"),
+    (10, "Lot expires soon: HA serum L2201"),
+    (None, "Lot not in the catalogue: HA serum X9"),
+])
+def test_the_lot_warnings_read_in_words(expires_in, label):
+    from datetime import date, timedelta
+
+    from needledesk.domain.labels import acknowledgement_label, warning_label
+    from needledesk.domain.products import lot_warning
+
+    today = date(2026, 11, 20)
+    lot = model.Lot("p1", "L2201", today + timedelta(days=expires_in or 400))
+    warning = lot_warning("HA serum", "L2201" if expires_in is not None else "X9", [lot],
+                          today)
+    assert warning is not None
+    assert warning_label(warning.code) == label
+    assert not developer_words(label)
+    assert acknowledgement_label(f"{warning.code} — supplier confirmed") == \
+        f"{label} — supplier confirmed"
