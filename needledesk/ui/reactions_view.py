@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
@@ -479,8 +480,12 @@ class ReactionsView(QDialog):
 
 def show_reactions_report(parent: QWidget, repo: Repository, *, state: QSettings | None = None,
                           today: Callable[[], date] = date.today) -> ReactionsView:
-    """Open the window (not modal: the practitioner may look up a client beside it)."""
-    view = ReactionsView(repo, state=state, today=today, parent=parent)
+    """Open the window (not modal: the practitioner may look up a client beside it); one
+    already open comes forward instead."""
+    open_views = [child for child in parent.findChildren(ReactionsView)
+                  if shiboken6.isValid(child) and child.isVisible()]
+    view = open_views[0] if open_views else ReactionsView(repo, state=state, today=today,
+                                                          parent=parent)
     view.show()
     view.activateWindow()
     return view

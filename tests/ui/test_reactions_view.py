@@ -194,3 +194,11 @@ def test_print_previews_the_same_pdf(main, qtbot, monkeypatch):
     text = " ".join(PdfReader(BytesIO(data)).pages[0].extract_text().split())
     assert "3 sessions in the period; 1 with a reaction (33%)" in text
     view.close()
+
+
+def test_asked_for_again_the_open_window_comes_forward(main):
+    view = _open(main)
+    view.start_field.setText("1 Oct 2026")
+    assert _open(main) is view                    # no second window
+    assert view.start_field.text() == "1 Oct 2026"
+    view.close()
