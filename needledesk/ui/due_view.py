@@ -54,14 +54,15 @@ LAPSED_TEXT = QColor("#66737A")
 OVERDUE_TEXT = QColor("#8A4B00")
 
 
-def already_open(window: QWidget | None) -> bool:
+def already_open(window: QWidget | None, *, bring_forward: bool = True) -> bool:
     """True (and the window brought forward) when `window` is still open: a list asked for
     again is the one already on screen, not a second copy."""
     import shiboken6
 
     if window is None or not shiboken6.isValid(window) or not window.isVisible():
         return False
-    window.activateWindow()
+    if bring_forward:
+        window.activateWindow()
     return True
 
 

@@ -6,6 +6,7 @@ SQL. Window size, splitter positions and the last open client are kept in QSetti
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -663,7 +664,20 @@ class MainWindow(QMainWindow):
         if self.editor is not None and self.editor.isVisible():
             self._hidden_editor = self.editor
             self.editor.hide()
+        self._close_lists()
         self.lock_screen.reset()
+
+    def _close_lists(self) -> None:
+        """The lists of clients with their phones (who is due, a recall) close on locking:
+        they are made again from the records when asked for."""
+        if "needledesk.ui.due_view" not in sys.modules:
+            return   # never opened
+        from needledesk.ui.due_view import already_open
+
+        for name in ("due_view", "recall_view"):
+            view = getattr(self, name, None)
+            if view is not None and already_open(view, bring_forward=False):
+                view.close()
 
     def unlock(self) -> None:
         self.pages.setCurrentWidget(self.splitter)

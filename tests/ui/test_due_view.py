@@ -130,3 +130,17 @@ def test_asked_again_the_open_list_comes_forward(qtbot, win):
     view.close()
     qtbot.waitUntil(lambda: not view.isVisible())
     assert win.show_due_list() is not view
+
+
+def test_locking_closes_the_lists_of_clients(qtbot, win, ui_repo):
+    from dataclasses import replace
+
+    from needledesk.security import hash_secret
+
+    win.settings = replace(win.settings, lock_hash=hash_secret("4711"))
+    due = _open(qtbot, win)
+    recall = win.show_recall()
+    qtbot.waitExposed(recall)
+    win.lock()
+    assert win.is_locked
+    assert not due.isVisible() and not recall.isVisible(), "no name or phone left on screen"
