@@ -16,6 +16,7 @@ from factories import make_client, make_session
 from needledesk.domain.labels import problem_text
 from needledesk.domain.model import Lot, Product, ProductKind, Serum
 from needledesk.errors import NotFoundError, ValidationError
+from needledesk.exchange import encode_session
 from needledesk.store import seals
 from needledesk.store.check import check_database
 
@@ -229,6 +230,8 @@ def test_every_catalogue_write_is_audited_with_its_seal(repo, serum, lot):
      "lot {lot} (lot HA-0923 of Hyaluronic acid 1%) differs (audit row #"),
     ("UPDATE lots SET lot = 'HA-0000' WHERE id = :lot",
      "lot {lot} (lot HA-0000 of Hyaluronic acid 1%) differs (audit row #"),
+    ("UPDATE products SET kind = 'gel' WHERE id = :product",   # not even a kind
+     "product {product} (Hyaluronic acid 1%) differs (audit row #"),
 ])
 def test_check_reports_a_catalogue_record_edited_behind_the_back(repo, db_path, serum, lot,
                                                                  sql, expected):
@@ -300,3 +303,42 @@ def test_correcting_a_lot_never_changes_a_signed_session(repo, serum, lot):
     assert stored.serums == [Serum("Hyaluronic acid 1%", "HA-0923", lot.id)]
     assert seals.record_hash(repo.db, "session", session.id) == sealed
     assert check_database(repo.db) == []
+
+
+def test_check_reports_a_signed_sessions_catalogue_lot_swapped_behind_the_back(repo, db_path,
+                                                                             serum, lot):
+    other = repo.add_lot(Lot(serum.id, "HA-1001"), by=BY)
+    client = repo.add_client(make_client(), by=BY)
+    session = make_session(client.id, serums=[Serum("Hyaluronic acid 1%", "HA-0923", lot.id)])
+    repo.save_draft(session, by=BY)
+    repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by=BY)
+    assert check_database(repo.db) == []
+    _tamper(db_path, ("UPDATE serums SET lot_id = ? WHERE session_id = ?",
+                      [other.id, session.id]))
+    problems = check_database(repo.db)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"session {session.id} of 20 Nov 2026 10:30 (client "
+                                  f"{client.id}) differs from what was signed")
+
+
+@pytest.mark.parametrize("where", ["serum", "anaesthetic", "cartridge"])
+def test_a_session_naming_a_lot_not_in_the_catalogue_is_refused(repo, serum, lot, where):
+    client = repo.add_client(make_client(), by=BY)
+    session = make_session(client.id)
+    if where == "serum":
+        session.serums[0].lot_id = "no-such-lot"
+    elif where == "anaesthetic":
+        assert session.anaesthetic is not None
+        session.anaesthetic.lot, session.anaesthetic.lot_id = "LX-77", "no-such-lot"
+    else:
+        session.device.cartridge_lot_id = "no-such-lot"
+    before = _counts(repo)
+    with pytest.raises(ValidationError) as refused:
+        repo.save_draft(session, by=BY)
+    label = {"serum": "Serum lot from the catalogue (Hyaluronic acid 1%)",
+             "anaesthetic": "Anaesthetic lot from the catalogue",
+             "cartridge": "Cartridge lot from the catalogue"}[where]
+    assert [problem_text(p, encode_session(session)) for p in refused.value.problems] == [
+        f"{label} is not a lot in the catalogue; pick the lot again"]
+    assert _counts(repo) == before
+    assert repo.db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0

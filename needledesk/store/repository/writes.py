@@ -180,6 +180,16 @@ class Writes(Queries):
             if owner is None or owner[0] != session.client_id:
                 problems.append(Problem("screening_check.screening_id", "the screening "
                                         "confirmed at the visit is not one of this client's"))
+        a = session.anaesthetic
+        for path, lot_id in (("device.cartridge_lot_id", session.device.cartridge_lot_id),
+                             ("anaesthetic.lot_id", a.lot_id if a else None),
+                             *((f"serums[{i}].lot_id", x.lot_id)
+                               for i, x in enumerate(session.serums))):
+            # A catalogue lot picked must be one (an import refuses a session naming none).
+            if lot_id and self.db.execute("SELECT 1 FROM lots WHERE id = ?",
+                                          [lot_id]).fetchone() is None:
+                problems.append(Problem(path, "is not a lot in the catalogue; pick the lot "
+                                        "again"))
         _raise_if(problems)
         self.get_client(session.client_id)
 
