@@ -375,3 +375,23 @@ def test_decoding_keeps_the_new_keys(clinic):
     assert encode_document(decoded.records, products=decoded.products, lots=decoded.lots,
                            exported_at=datetime(2026, 12, 1, 9, 0))["products"] == \
         _document(repo)["products"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"lots": "x"}, 'Product 1, Lots: "x" is not a list'),
+    ({"retired": "yes"}, 'Product 1, No longer used: "yes" is not true or false'),
+])
+def test_a_product_of_the_wrong_shape_is_refused_in_words(clinic, empty, change, expected):
+    _repo, _ids, document = _with_catalogue(clinic)
+    document["products"][0].update(change)
+    assert _refused(empty, document) == [expected]
+
+
+def test_a_lot_with_a_date_that_is_no_date_is_refused(clinic, empty):
+    _repo, _ids, document = _with_catalogue(clinic)
+    document["products"][1]["lots"][0]["expires_on"] = "2027-02-30"
+    document["products"][1]["lots"][1]["received_on"] = "2027-10-01"
+    # (The value is quoted as the file holds it, so the person can find it there.)
+    assert _refused(empty, document, plain=False) == [
+        'Product 2, Lot 1, Expires on: "2027-02-30" is not a real date',
+        "Product 2, Lot 2, Received on 1 Oct 2027 is after the lot expires (30 Sep 2027)"]

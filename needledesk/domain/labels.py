@@ -156,6 +156,7 @@ PRODUCT_LABELS: dict[str, str] = {
     "maker": "Maker",
     "notes": "Notes",
     "retired": "No longer used",
+    "lots": "Lots",
 }
 
 #: A catalogue lot's fields.
