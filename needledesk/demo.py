@@ -555,12 +555,14 @@ def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
             " demo records are made-up people and must not mix with a clinic's own. Use an "
             "empty database (--db NEW.db), or add --force if you really mean this one")
     products, lots = catalogue(as_of)
-    # As an import does: a catalogue that cannot be written refuses before any record is.
+    # As an import does: a catalogue that cannot be written refuses before any record is,
+    # and is written with the records in one transaction.
     problems = repo.catalogue_problems(products, lots)
     if problems:
         raise ValidationError(problems)
     result = repo.write_records(generate(clients, seed, as_of), by=DEMO_AUTHOR,
-                                on_progress=on_progress)
-    repo.write_catalogue(products, lots, by=DEMO_AUTHOR)
+                                on_progress=on_progress, catalogue=(products, lots))
+    for kind in ("products", "lots"):
+        result.added.pop(kind, None)
     repo.mark_demo(by=DEMO_AUTHOR)
     return result

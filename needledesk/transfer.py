@@ -42,15 +42,16 @@ def import_document(repo: Repository, document, *, by: str, today: date | None =
     decoded = decode_document(document, today)
     if decoded.problems:
         raise ValidationError(decoded.problems)
-    # A catalogue that conflicts with this one refuses the import before any record is
-    # written; the records are written first, so a refused record writes no catalogue.
+    # A catalogue that conflicts with this one refuses the import before anything is
+    # written; the catalogue and the records are then written in one transaction.
     catalogue = (repo.catalogue_problems(decoded.products, decoded.lots)
                  + repo.lot_reference_problems(decoded.records, decoded.lots))
     if catalogue:
         raise ValidationError(catalogue)
-    result = repo.write_records(decoded.records, by=by, today=today, on_progress=on_progress)
-    added = repo.write_catalogue(decoded.products, decoded.lots, by=by)
-    return ImportReport(result, decoded.warnings, *added)
+    result = repo.write_records(decoded.records, by=by, today=today, on_progress=on_progress,
+                                catalogue=(decoded.products, decoded.lots))
+    return ImportReport(result, decoded.warnings, result.added.pop("products", 0),
+                        result.added.pop("lots", 0))
 
 
 #: The largest exchange file import reads: far above a clinic's export, far below memory.

@@ -395,3 +395,25 @@ def test_a_lot_with_a_date_that_is_no_date_is_refused(clinic, empty):
     assert _refused(empty, document, plain=False) == [
         'Product 2, Lot 1, Expires on: "2027-02-30" is not a real date',
         "Product 2, Lot 2, Received on 1 Oct 2027 is after the lot expires (30 Sep 2027)"]
+
+
+def test_an_import_failing_midway_writes_neither_catalogue_nor_records(clinic, empty,
+                                                                       monkeypatch):
+    """The catalogue and the records that pick its lots are one transaction: a disk that
+    fills while the sessions are written leaves no product, lot, client or audit row."""
+    _repo, _ids, document = _with_catalogue(clinic)
+    before = _counts(empty)
+
+    def disk_full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Repository, "_insert_sessions", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        import_document(empty, document, by=BY, today=TODAY)
+    assert _counts(empty) == before
+    monkeypatch.undo()
+    report = import_document(empty, document, by=BY, today=TODAY)
+    assert (report.products_added, report.lots_added) == (len(document["products"]), sum(
+        len(p["lots"]) for p in document["products"]))
+    assert "products" not in report.result.added
+    assert check_database(empty.db) == []

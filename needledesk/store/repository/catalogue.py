@@ -147,19 +147,29 @@ class Catalogue(Writes):
         Returns how many products and lots were added."""
         products, lots = list(products), list(lots)
         _raise_if(self.catalogue_problems(products, lots))
-        stored_products = {p.id for p in self.products()}
-        stored_lots = {x.id for x in self.lots()}
-        new_products = [p for p in products if p.id not in stored_products]
-        new_lots = [x for x in lots if x.id not in stored_lots]
-        if not new_products and not new_lots:
+        if self._new_in_catalogue(products, lots) == ([], []):
             return 0, 0
         with self._writing():
-            for p in new_products:
-                self._table("products").insert(_product_row(p))
-                self._record("import", "product", p.id, by=by, after=_product_row(p))
-            for x in new_lots:
-                self._table("lots").insert(_lot_row(x))
-                self._record("import", "lot", x.id, by=by, after=_lot_row(x))
+            return self._insert_catalogue(products, lots, by=by)
+
+    def _new_in_catalogue(self, products: list[Product], lots: list[Lot]
+                          ) -> tuple[list[Product], list[Lot]]:
+        stored_products = {p.id for p in self.products()}
+        stored_lots = {x.id for x in self.lots()}
+        return ([p for p in products if p.id not in stored_products],
+                [x for x in lots if x.id not in stored_lots])
+
+    def _insert_catalogue(self, products: list[Product], lots: list[Lot], *,
+                          by: str) -> tuple[int, int]:
+        """Add the products and lots not yet stored, each with its audit row (inside the
+        caller's transaction: an import writes its catalogue and its records together)."""
+        new_products, new_lots = self._new_in_catalogue(products, lots)
+        for p in new_products:
+            self._table("products").insert(_product_row(p))
+            self._record("import", "product", p.id, by=by, after=_product_row(p))
+        for x in new_lots:
+            self._table("lots").insert(_lot_row(x))
+            self._record("import", "lot", x.id, by=by, after=_lot_row(x))
         return len(new_products), len(new_lots)
 
     def catalogue_problems(self, products: list[Product], lots: list[Lot]) -> list[Problem]:

@@ -16,6 +16,8 @@ from needledesk.domain.model import (
     Client,
     ClientRecord,
     Course,
+    Lot,
+    Product,
     Screening,
     Session,
 )
@@ -63,7 +65,9 @@ class _CatchUp:
 
 class ImportMerge(Catalogue):
     def write_records(self, records: list[ClientRecord], *, by: str, today: date | None = None,
-                      on_progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                      on_progress: Callable[[int, int], None] | None = None,
+                      catalogue: tuple[list[Product], list[Lot]] | None = None
+                      ) -> ImportResult:
         """Write whole client records in one transaction, after validating all of them.
 
         A record whose id is already stored must be that same record: identical, or an
@@ -71,7 +75,11 @@ class ImportMerge(Catalogue):
         left as it is (import is idempotent); a later state of a stored session (signed or
         amended elsewhere) is brought up to date, each sign-off and amendment audited as
         such. Anything else is a conflict: the whole import is refused, naming each one
-        with both sides (docs/exchange-format.md, "Import: same id, other content")."""
+        with both sides (docs/exchange-format.md, "Import: same id, other content").
+
+        `catalogue` (products, lots) is written in the same transaction, before the
+        records that pick its lots (checked by the caller: `catalogue_problems`); how many
+        were added is in `result.added["products"]` and `["lots"]`."""
         problems = []
         for i, record in enumerate(records):
             problems += [p.under(f"clients[{i}]") for p in validate_record(record, today)]
@@ -100,6 +108,10 @@ class ImportMerge(Catalogue):
                     yield item
 
         with self._writing():
+            if catalogue is not None:
+                products_added, lots_added = self._insert_catalogue(*catalogue, by=by)
+                result.added["products"] += products_added
+                result.added["lots"] += lots_added
             batch: list[ClientRecord] = []
             for done, record in enumerate(records, 1):
                 batch.append(record)
