@@ -178,6 +178,8 @@ class SessionForm:
         product_label = QLabel("Pro&duct")
         product_label.setBuddy(self.anaesthetic)
         form.addRow(product_label, product_row)
+        self.anaesthetic_lot_copied = CopiedMark(self.anaesthetic_lot, "Lot checked")
+        form.addRow("", self.anaesthetic_lot_copied)
         self.anaesthetic_lot_message = FieldMessage()
         form.addRow("", self.anaesthetic_lot_message)
         self.applied = TimeStamp("Applied at", self.now)
@@ -257,6 +259,7 @@ class SessionForm:
         return [*self.started.tab_chain(), self.practitioner, self.course, self.device_type,
                 self.device_model, self.cartridge, self.cartridge_lot,
                 self.cartridge_lot_copied.confirm, self.anaesthetic, self.anaesthetic_lot,
+                self.anaesthetic_lot_copied.confirm,
                 *self.applied.tab_chain(), *self.removed.tab_chain(),
                 *self.areas.tab_chain(), *self.serums.tab_chain(), self.combined,
                 *self.reactions.tab_chain(), self.aftercare, self.fee, self.notes]

@@ -323,6 +323,9 @@ class SessionEditor(SessionForm, QDialog):
         if previous.anaesthetic:
             self.anaesthetic.setCurrentText(previous.anaesthetic.product)
             copied.append("anaesthetic product")
+            if previous.anaesthetic.lot:
+                self.anaesthetic_lot.setText(previous.anaesthetic.lot)
+                copied[-1] = "anaesthetic product and lot"
         self.areas.set_items([replace(a) for a in previous.areas])
         copied.append(f"{len(previous.areas)} area{'s' if len(previous.areas) != 1 else ''} "
                       "with depths")
@@ -341,6 +344,7 @@ class SessionEditor(SessionForm, QDialog):
         # Lots usually change from one session to the next: each copied one is marked
         # until it is edited or confirmed.
         self.cartridge_lot_copied.mark()
+        self.anaesthetic_lot_copied.mark()
         for row in self.serums.rows:
             row.lot_copied.mark()  # type: ignore[attr-defined]
         self.copied.setText(f"Copied from {day_text(previous.started_at)}: "
@@ -354,7 +358,7 @@ class SessionEditor(SessionForm, QDialog):
 
     def unchecked_lots(self) -> list[QWidget]:
         """The lot fields still marked "copied from last session"."""
-        marks = [self.cartridge_lot_copied,
+        marks = [self.cartridge_lot_copied, self.anaesthetic_lot_copied,
                  *(row.lot_copied for row in self.serums.rows)]  # type: ignore[attr-defined]
         return [mark.field for mark in marks if mark.marked]
 

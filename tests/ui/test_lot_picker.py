@@ -12,7 +12,15 @@ import pytest
 from factories import make_client, make_screening, make_session
 from PySide6.QtCore import Qt
 
-from needledesk.domain.model import Device, DeviceType, Lot, Product, ProductKind, Serum
+from needledesk.domain.model import (
+    Anaesthetic,
+    Device,
+    DeviceType,
+    Lot,
+    Product,
+    ProductKind,
+    Serum,
+)
 from needledesk.domain.products import LOT_EXPIRED, LOT_EXPIRING, LOT_UNKNOWN
 from needledesk.ui.editor_rows import LOT_LABEL_ROLE
 from needledesk.ui.session_editor import SessionEditor
@@ -259,3 +267,21 @@ def test_repeat_last_keeps_the_picked_lot_and_its_copied_mark(qtbot, editor_for,
     assert not row.lot_copied.marked
     qtbot.keyClick(row.lot, Qt.Key.Key_Down)
     assert row.lot.text() == "L2300" and row.value().lot_id not in (None, l2391.id)
+
+
+def test_repeat_last_copies_the_anaesthetic_lot_and_marks_it(qtbot, editor_for, ui_repo,
+                                                              client):
+    numbing = ui_repo.add_product(Product("Numbing 5%", ProductKind.ANAESTHETIC), by="Jane")
+    tube = ui_repo.add_lot(Lot(numbing.id, "N-77", date(2027, 6, 1)), by="Jane")
+    ui_repo.save_draft(make_session(
+        client.id, started_at=NOW - timedelta(days=42),
+        anaesthetic=Anaesthetic("Numbing 5%", NOW - timedelta(days=42, minutes=40),
+                                NOW - timedelta(days=42, minutes=5), "N-77", tube.id)),
+        by="Jane Smith")
+    editor = editor_for()
+    copied = editor.repeat_last()
+    assert "anaesthetic product and lot" in copied
+    assert editor.anaesthetic_lot.value() == ("N-77", tube.id)
+    assert editor.anaesthetic_lot in editor.unchecked_lots()
+    editor.anaesthetic_lot_copied.confirm.click()
+    assert editor.anaesthetic_lot not in editor.unchecked_lots()
