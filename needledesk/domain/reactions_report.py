@@ -10,7 +10,11 @@ is below, within or above the clinic's usual range for the area (`ClinicSettings
 area_depths`, matched as the depth warnings match it), or the area has no usual range.
 
 A reaction is one recorded with a severity of 1 (mild) or more; severity 0 ("none") is a
-record that nothing was seen, and is not counted as a reaction.
+record that nothing was seen, and is not counted as a reaction. A session counts as "with a
+reaction" when one of its reactions is at or above the report's threshold: moderate unless
+chosen otherwise, since mild redness is the expected result of every session (DOMAIN.md) and
+counting it would put every row near 100%. The mild, moderate and severe columns count every
+reaction whatever the threshold.
 """
 
 from __future__ import annotations
@@ -29,6 +33,31 @@ from needledesk.domain.text import day_text, fold
 
 #: The severities counted as reactions, mildest first (0, "none", is not one).
 MILD, MODERATE, SEVERE = 1, 2, 3
+
+#: The thresholds a report can count sessions from, as the window offers them.
+THRESHOLD_LABELS: dict[int, str] = {MILD: "Mild", MODERATE: "Moderate", SEVERE: "Severe"}
+#: The threshold a report counts from unless chosen otherwise.
+DEFAULT_THRESHOLD = MODERATE
+
+
+def reaction_phrase(threshold: int) -> str:
+    """What a session counted at `threshold` had: `a moderate or severe reaction`."""
+    return {MILD: "a mild, moderate or severe reaction",
+            MODERATE: "a moderate or severe reaction"}.get(threshold, "a severe reaction")
+
+
+def counted_title(threshold: int) -> str:
+    """The column of the sessions counted at `threshold`, as the tables head it."""
+    return {MILD: "With a reaction", MODERATE: "Moderate or severe"}.get(
+        threshold, "With a severe reaction")
+
+
+def threshold_problem(threshold: object) -> str | None:
+    """Why `threshold` cannot be counted from, in plain words; None when it can."""
+    if isinstance(threshold, bool) or threshold not in THRESHOLD_LABELS:
+        return "Count reactions from must be Mild, Moderate or Severe"
+    return None
+
 
 #: How many lots the chart shows (the most used); the table lists every one.
 CHART_LOTS = 8
@@ -136,8 +165,9 @@ def session_facts(session: Session) -> SessionFacts:
 
 @dataclass(frozen=True)
 class ReactionCounts:
-    """Reactions among a set of sessions: how many sessions, how many had any reaction,
-    the reactions by severity, and the kinds of the worst ones (most seen first)."""
+    """Reactions among a set of sessions: how many sessions, how many had a reaction at or
+    above `threshold`, the reactions by severity (all of them, whatever the threshold), and
+    the kinds of the worst ones (most seen first)."""
 
     sessions: int = 0
     with_reaction: int = 0
@@ -147,10 +177,17 @@ class ReactionCounts:
     #: The highest severity recorded (0: no reaction).
     worst_severity: int = 0
     worst_kinds: tuple[str, ...] = ()
+    #: The mildest severity that made a session count in `with_reaction`.
+    threshold: int = DEFAULT_THRESHOLD
+
+    @property
+    def reaction_phrase(self) -> str:
+        return reaction_phrase(self.threshold)
 
     @property
     def share(self) -> float:
-        """The share of sessions with a reaction, 0 to 1 (0 when there is no session)."""
+        """The share of sessions with a reaction at or above the threshold, 0 to 1 (0 when
+        there is no session)."""
         return self.with_reaction / self.sessions if self.sessions else 0.0
 
     @property
@@ -182,6 +219,7 @@ def percent_text(share: float) -> str:
 class _Tally:
     """Counts being gathered for one row."""
 
+    threshold: int = DEFAULT_THRESHOLD
     sessions: set[str] = field(default_factory=set)
     reacted: set[str] = field(default_factory=set)
     by_severity: dict[int, int] = field(default_factory=dict)
@@ -194,7 +232,7 @@ class _Tally:
         if facts.session_id in self.sessions:
             return
         self.sessions.add(facts.session_id)
-        if reactions:
+        if any(severity >= self.threshold for _kind, severity in reactions):
             self.reacted.add(facts.session_id)
         for kind, severity in reactions:
             severity = min(severity, SEVERE)
@@ -211,7 +249,8 @@ class _Tally:
             sessions=len(self.sessions), with_reaction=len(self.reacted),
             mild=self.by_severity.get(MILD, 0), moderate=self.by_severity.get(MODERATE, 0),
             severe=self.by_severity.get(SEVERE, 0), worst_severity=worst,
-            worst_kinds=tuple(self.spelling[key] for key, _n in kinds))
+            worst_kinds=tuple(self.spelling[key] for key, _n in kinds),
+            threshold=self.threshold)
 
 
 @dataclass(frozen=True)
@@ -263,6 +302,17 @@ class ReactionsReport:
     total: ReactionCounts
     lots: list[LotRow]
     bands: list[BandRow]
+    #: The mildest severity that counts a session as with a reaction.
+    threshold: int = DEFAULT_THRESHOLD
+
+    @property
+    def reaction_phrase(self) -> str:
+        """`a moderate or severe reaction`."""
+        return reaction_phrase(self.threshold)
+
+    @property
+    def counted_title(self) -> str:
+        return counted_title(self.threshold)
 
     @property
     def period_text(self) -> str:
@@ -304,18 +354,25 @@ def _lot_order(row: LotRow) -> tuple[int, str, str]:
 
 
 def reactions_report(facts: Iterable[SessionFacts], start: date, end: date,
-                     area_depths: Mapping[str, DepthRange]) -> ReactionsReport:
+                     area_depths: Mapping[str, DepthRange],
+                     threshold: int = DEFAULT_THRESHOLD) -> ReactionsReport:
     """Count the reactions of the sessions in `facts` that started from `start` to `end`
     (both days included; others are left out) by product and lot, and by depth band.
 
     A session counts once per product and lot it used (a serum used twice on one session
     is one session), and once in each band one of its areas falls in (a session with an
     area within and one above the usual range counts in both). Lot rows are listed with
-    the highest share of sessions with a reaction first, then the most used."""
-    total = _Tally()
+    the highest share of sessions with a reaction first, then the most used.
+
+    A session is counted as with a reaction when one of its reactions is `threshold`
+    (MILD, MODERATE or SEVERE) or worse; the severity columns count every reaction."""
+    problem = threshold_problem(threshold)
+    if problem is not None:
+        raise ValueError(problem)
+    total = _Tally(threshold)
     lots: dict[tuple[ProductKind, str, str], tuple[ProductUse, _Tally]] = {}
     bands: dict[DepthBand, tuple[list[int], _Tally]] = {
-        band: ([0], _Tally()) for band in DepthBand}
+        band: ([0], _Tally(threshold)) for band in DepthBand}
     for session in facts:
         if not start <= session.started_at.date() <= end:
             continue
@@ -323,7 +380,7 @@ def reactions_report(facts: Iterable[SessionFacts], start: date, end: date,
         total.add(session, reactions)
         for use in session.products:
             key = (use.kind, product_key(use.product), lot_key(use.lot))
-            first = lots.setdefault(key, (use, _Tally()))
+            first = lots.setdefault(key, (use, _Tally(threshold)))
             first[1].add(session, reactions)
         for area, depth in session.areas:
             areas, tally = bands[depth_band(area, depth, area_depths)]
@@ -335,4 +392,4 @@ def reactions_report(facts: Iterable[SessionFacts], start: date, end: date,
     band_rows = [BandRow(band, areas[0], tally.counts())
                  for band, (areas, tally) in bands.items()
                  if areas[0] or band is not DepthBand.NO_RANGE]
-    return ReactionsReport(start, end, total.counts(), lot_rows, band_rows)
+    return ReactionsReport(start, end, total.counts(), lot_rows, band_rows, threshold)

@@ -62,13 +62,18 @@ _MARGIN_BOTTOM = 16 * mm
 _BAR = colors.HexColor("#1E5A66")
 _BAR_ABOVE = DRAFT
 _TRACK = colors.HexColor("#EDF3F4")
-#: The note under the tables: how sessions are counted.
-HOW_COUNTED = (
-    "A reaction is one recorded as mild, moderate or severe (severity 0, none, is not "
-    "counted). A session counts once for each product and lot it used (each serum, the "
-    "numbing cream and the needle cartridge), and once in each depth band one of its "
-    "treated areas falls in. Lots are matched ignoring case and surrounding spaces. "
-    "The depth bands follow the usual depth per area in the clinic's settings.")
+
+
+def how_counted(report: ReactionsReport) -> str:
+    """The note under the tables: how sessions are counted."""
+    return (
+        "A reaction is one recorded as mild, moderate or severe (severity 0, none, is not "
+        f"counted). A session is counted as with a reaction when it had "
+        f"{report.reaction_phrase}; the mild, moderate and severe columns count every "
+        "reaction. A session counts once for each product and lot it used (each serum, the "
+        "numbing cream and the needle cartridge), and once in each depth band one of its "
+        "treated areas falls in. Lots are matched ignoring case and surrounding spaces. "
+        "The depth bands follow the usual depth per area in the clinic's settings.")
 
 
 def render_reactions_report(report: ReactionsReport, settings: ClinicSettings, *,
@@ -84,10 +89,10 @@ def render_reactions_report(report: ReactionsReport, settings: ClinicSettings, *
     if report.total.sessions:
         story += _bands_table(report, st, frame_w)
         story += [Spacer(1, 6), KeepTogether([
-            Paragraph("Share of sessions with a reaction", st.label),
+            Paragraph(chart_caption(report), st.label),
             reactions_chart(report, frame_w)])]
         story += _lots_table(report, st, frame_w)
-        story += [Spacer(1, 8), Paragraph(HOW_COUNTED, st.small)]
+        story += [Spacer(1, 8), Paragraph(how_counted(report), st.small)]
 
     buffer = BytesIO()
     doc = BaseDocTemplate(
@@ -117,13 +122,18 @@ def render_reactions_report(report: ReactionsReport, settings: ClinicSettings, *
     return buffer.getvalue()
 
 
+def chart_caption(report: ReactionsReport) -> str:
+    """`Share of sessions with a moderate or severe reaction`."""
+    return f"Share of sessions with {report.reaction_phrase}"
+
+
 def totals_text(total: ReactionCounts) -> str:
-    """`205 sessions in the period; 41 with a reaction (20%): 30 mild, 9 moderate and 2
-    severe reactions.`"""
+    """`205 sessions in the period; 11 with a moderate or severe reaction (5.4%): 230 mild,
+    9 moderate and 2 severe reactions.`"""
     if not total.sessions:
         return "No session was recorded in this period."
     text = (f"{count_text(total.sessions, 'session')} in the period; "
-            f"{total.with_reaction:,} with a reaction ({total.share_text})")
+            f"{total.with_reaction:,} with {total.reaction_phrase} ({total.share_text})")
     if not total.reactions:
         return text + "."
     return (text + f": {total.mild:,} mild, {total.moderate:,} moderate and "
@@ -166,7 +176,7 @@ def _numbers_style(table: FitTable, first: int, last: int) -> None:
 
 
 def _bands_table(report: ReactionsReport, st: Styles, frame_w: float) -> list[Flowable]:
-    data: list[list[Any]] = [_head(["Depth band", "Areas", "Sessions", "With a reaction",
+    data: list[list[Any]] = [_head(["Depth band", "Areas", "Sessions", report.counted_title,
                                     "Share", "Mild", "Moderate", "Severe", "Worst reactions"],
                                    st, 1, 7)]
     for row in report.bands:
@@ -182,7 +192,7 @@ def _bands_table(report: ReactionsReport, st: Styles, frame_w: float) -> list[Fl
 
 
 def _lots_table(report: ReactionsReport, st: Styles, frame_w: float) -> list[Flowable]:
-    data: list[list[Any]] = [_head(["Product", "Lot", "Sessions", "With a reaction", "Share",
+    data: list[list[Any]] = [_head(["Product", "Lot", "Sessions", report.counted_title, "Share",
                                     "Severe", "Worst reactions"], st, 2, 5)]
     for row in report.lots:
         c = row.counts
@@ -196,8 +206,8 @@ def _lots_table(report: ReactionsReport, st: Styles, frame_w: float) -> list[Flo
     table.setStyle(grid_style())
     _numbers_style(table, 2, 5)
     heading = section("By product and lot", st)
-    note = Paragraph("The highest share of sessions with a reaction first, then the most "
-                     "used.", st.small)
+    note = Paragraph(f"The highest share of sessions with {report.reaction_phrase} first, "
+                     "then the most used.", st.small)
     return [*heading, note, Spacer(1, 3), table]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from needledesk.domain.reactions_report import (
+    DEFAULT_THRESHOLD,
     ReactionsReport,
     SessionFacts,
     reactions_report,
@@ -64,7 +65,9 @@ def period_facts(db: Database, start: date, end: date) -> list[SessionFacts]:
     return facts
 
 
-def period_report(db: Database, start: date, end: date) -> ReactionsReport:
-    """The reactions report of the period, against the clinic's usual depth ranges."""
+def period_report(db: Database, start: date, end: date,
+                  threshold: int = DEFAULT_THRESHOLD) -> ReactionsReport:
+    """The reactions report of the period, against the clinic's usual depth ranges, counting
+    sessions with a reaction of `threshold` (MILD, MODERATE or SEVERE) or worse."""
     return reactions_report(period_facts(db, start, end), start, end,
-                            load_settings(db).area_depths)
+                            load_settings(db).area_depths, threshold)

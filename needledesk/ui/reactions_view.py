@@ -1,5 +1,7 @@
 """The reactions report window: reactions by product and lot and by depth band over a period,
-as sortable tables and a small bar chart, printable and savable as PDF.
+as sortable tables and a small bar chart, printable and savable as PDF. "Count reactions from"
+chooses the mildest severity that counts a session as with a reaction (Moderate at first, as
+mild redness follows every session); the choice is remembered like the window's size.
 
 The counting runs on a worker (`store.reactions` on a reader connection, then
 `domain.reactions_report`); the window holds no SQL. The PDF is `reports.reactions`, made
@@ -28,6 +30,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFontMetrics, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -44,7 +47,9 @@ from PySide6.QtWidgets import (
 from needledesk.domain.reactions_report import (
     CHART_LOTS,
     DEFAULT_DAYS,
+    DEFAULT_THRESHOLD,
     DEPTH_BAND_SHORT,
+    THRESHOLD_LABELS,
     DepthBand,
     ReactionCounts,
     ReactionsReport,
@@ -60,6 +65,8 @@ if TYPE_CHECKING:
 TITLE = "Reactions report"
 #: Where the window's size is remembered in the main window's QSettings.
 GEOMETRY_KEY = "reactions/geometry"
+#: Where the threshold chosen ("Count reactions from") is remembered.
+THRESHOLD_KEY = "reactions/threshold"
 DEFAULT_SIZE = QSize(1000, 680)
 _ACCENT = QColor("#1E5A66")
 _ABOVE = QColor("#B3261E")
@@ -87,11 +94,15 @@ class Column:
     number: bool = False
 
 
+#: The title of the column of sessions counted; the window heads it by the threshold.
+COUNTED = "With a reaction"
+
+
 def _counts_columns(counts: Callable[[Any], ReactionCounts]) -> list[Column]:
     return [
         Column("Sessions", lambda r: f"{counts(r).sessions:,}", lambda r: counts(r).sessions,
                True),
-        Column("With a reaction", lambda r: f"{counts(r).with_reaction:,}",
+        Column(COUNTED, lambda r: f"{counts(r).with_reaction:,}",
                lambda r: counts(r).with_reaction, True),
         Column("Share", lambda r: counts(r).share_text, lambda r: counts(r).share, True),
         Column("Mild", lambda r: f"{counts(r).mild:,}", lambda r: counts(r).mild, True),
@@ -125,11 +136,19 @@ class RowsModel(QAbstractTableModel):
         super().__init__(parent)
         self.columns = columns
         self.rows: list[Any] = []
+        #: Column titles shown instead of their own (the counted column, by threshold).
+        self.titles: dict[str, str] = {}
 
-    def set_rows(self, rows: list[Any]) -> None:
+    def set_rows(self, rows: list[Any], titles: dict[str, str] | None = None) -> None:
         self.beginResetModel()
         self.rows = list(rows)
+        self.titles = dict(titles or {})
         self.endResetModel()
+
+    def title(self, section: int) -> str:
+        """The column's title as shown."""
+        own = self.columns[section].title
+        return self.titles.get(own, own)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
@@ -140,7 +159,7 @@ class RowsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].title
+            return self.title(section)
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
@@ -293,10 +312,26 @@ class ReactionsView(QDialog):
             label = QLabel(text)
             label.setBuddy(field)
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(text) + 8)
-            field.setFixedWidth(170)
+            field.setFixedWidth(field.fontMetrics().horizontalAdvance("30 Sep 2026") + 40)
             period.addSpacing(8)
             period.addWidget(label)
             period.addWidget(field)
+        self.threshold_combo = QComboBox()
+        self.threshold_combo.setObjectName("threshold_combo")
+        for severity, text in THRESHOLD_LABELS.items():
+            self.threshold_combo.addItem(text, severity)
+        self.threshold_combo.setToolTip(
+            "The mildest reaction that counts a session as with a reaction (mild redness "
+            "follows every session)")
+        self.threshold_combo.setCurrentIndex(max(
+            self.threshold_combo.findData(self._remembered_threshold()), 0))
+        self.threshold_combo.currentIndexChanged.connect(self._threshold_changed)
+        threshold_label = QLabel("&Count reactions from")
+        threshold_label.setBuddy(self.threshold_combo)
+        period.addSpacing(12)
+        period.addWidget(threshold_label)
+        period.addWidget(self.threshold_combo)
+        period.addSpacing(8)
         period.addWidget(self.show_button)
         period.addStretch(1)
 
@@ -306,6 +341,12 @@ class ReactionsView(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chart_caption = QLabel()
+        self.chart_caption.setObjectName("chart_caption")
+        caption_font = self.chart_caption.font()
+        caption_font.setBold(True)
+        self.chart_caption.setFont(caption_font)
+        self.chart_caption.hide()
 
         self.lot_model = RowsModel(LOT_COLUMNS, self)
         self.band_model = RowsModel(BAND_COLUMNS, self)
@@ -336,6 +377,7 @@ class ReactionsView(QDialog):
         layout.addLayout(period)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
+        layout.addWidget(self.chart_caption)
         layout.addWidget(self.chart)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.buttons)
@@ -369,6 +411,28 @@ class ReactionsView(QDialog):
         self._remember_size()
         super().done(result)
 
+    # --- the threshold ---------------------------------------------------------------------
+
+    def _remembered_threshold(self) -> int:
+        value = self.state.value(THRESHOLD_KEY) if self.state is not None else None
+        try:
+            threshold = int(str(value))
+        except ValueError:
+            return DEFAULT_THRESHOLD
+        return threshold if threshold in THRESHOLD_LABELS else DEFAULT_THRESHOLD
+
+    def threshold(self) -> int:
+        """The severity chosen in Count reactions from."""
+        data = self.threshold_combo.currentData()
+        return data if isinstance(data, int) and data in THRESHOLD_LABELS \
+            else DEFAULT_THRESHOLD
+
+    def _threshold_changed(self) -> None:
+        if self.state is not None:
+            self.state.setValue(THRESHOLD_KEY, self.threshold())
+            self.state.sync()
+        self.refresh()
+
     # --- the period ------------------------------------------------------------------------
 
     def period(self) -> tuple[date, date] | None:
@@ -397,7 +461,7 @@ class ReactionsView(QDialog):
         if period is None:
             return
         start, end = period
-        repo = self.repo
+        repo, threshold = self.repo, self.threshold()
         self.loading = True
         self.summary.setText("Counting the reactions…")
         self._update_buttons()
@@ -407,7 +471,7 @@ class ReactionsView(QDialog):
 
             reader = repo.reader()
             try:
-                return period_report(reader.db, start, end)
+                return period_report(reader.db, start, end, threshold)
             finally:
                 reader.db.close()
 
@@ -422,12 +486,18 @@ class ReactionsView(QDialog):
         Tasks.run(work, self.show_report, failed, owner=self, on_finish=finish)
 
     def show_report(self, report: ReactionsReport) -> None:
-        from needledesk.reports.reactions import totals_text
+        from needledesk.reports.reactions import chart_caption, totals_text
 
+        if report.threshold != self.threshold():
+            return   # counted for a threshold changed since; its own count follows
         self.report = report
         self.summary.setText(f"{report.period_text}: {totals_text(report.total)}")
-        self.lot_model.set_rows(report.lots)
-        self.band_model.set_rows(report.bands)
+        self.chart_caption.setText(chart_caption(report) if report.total.sessions else "")
+        self.chart_caption.setVisible(bool(report.total.sessions))
+        self.chart.setAccessibleName(chart_caption(report))
+        titles = {COUNTED: report.counted_title}
+        self.lot_model.set_rows(report.lots, titles)
+        self.band_model.set_rows(report.bands, titles)
         for table in (self.lot_table, self.band_table):
             table.resizeColumnsToContents()
             header = table.horizontalHeader()

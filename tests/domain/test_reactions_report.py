@@ -17,14 +17,20 @@ from needledesk.domain.model import (
     Serum,
 )
 from needledesk.domain.reactions_report import (
+    DEFAULT_THRESHOLD,
+    MILD,
+    MODERATE,
+    SEVERE,
     DepthBand,
     ProductUse,
     SessionFacts,
     depth_band,
     percent_text,
     period_problems,
+    reaction_phrase,
     reactions_report,
     session_facts,
+    threshold_problem,
 )
 
 DEPTHS = {"cheeks": DepthRange(0.5, 2.0), "forehead": DepthRange(0.25, 0.75),
@@ -63,7 +69,7 @@ def test_lots_group_ignoring_case_and_spaces_and_count_each_session_once():
                                                        ("erythema", 2)]),
         facts(4, products=[serum("CD34")]),
     ]
-    report = reactions_report(sessions, START, END, DEPTHS)
+    report = reactions_report(sessions, START, END, DEPTHS, MILD)
     rows = {(r.product, r.lot): r.counts for r in report.lots}
     assert set(rows) == {("HA serum", "ab12"), ("HA serum", "CD34")}  # first spelling kept
     ab12 = rows[("HA serum", "ab12")]
@@ -76,6 +82,44 @@ def test_lots_group_ignoring_case_and_spaces_and_count_each_session_once():
         1, 0, "0%", "")
     # the highest share first
     assert [r.lot for r in report.lots] == ["ab12", "CD34"]
+
+
+def test_the_same_sessions_give_different_shares_at_each_threshold():
+    sessions = [
+        facts(1, products=[serum("L1")], reactions=[("erythema", 1)]),
+        facts(2, products=[serum("L1")], reactions=[("erythema", 1), ("oedema", 2)]),
+        facts(3, products=[serum("L1")], reactions=[("infection", 3)]),
+        facts(4, products=[serum("L1")], reactions=[("erythema", 0)]),
+        facts(5, products=[serum("L2")], reactions=[("erythema", 1)]),
+    ]
+    shares = {}
+    for threshold in (MILD, MODERATE, SEVERE):
+        report = reactions_report(sessions, START, END, DEPTHS, threshold)
+        l1 = next(r for r in report.lots if r.lot == "L1").counts
+        shares[threshold] = (l1.with_reaction, l1.share_text, report.total.with_reaction)
+        # the severity columns count every reaction whatever the threshold
+        assert (l1.mild, l1.moderate, l1.severe, l1.worst_text()) == (
+            2, 1, 1, "severe: infection")
+        assert report.threshold == threshold == l1.threshold
+    assert shares == {MILD: (3, "75%", 4), MODERATE: (2, "50%", 2), SEVERE: (1, "25%", 1)}
+    # moderate unless chosen otherwise
+    default = reactions_report(sessions, START, END, DEPTHS)
+    assert (default.threshold, default.total.with_reaction) == (DEFAULT_THRESHOLD, 2)
+    assert DEFAULT_THRESHOLD == MODERATE
+    # L2's mild redness alone makes it the worst lot at mild, not at moderate
+    assert reactions_report(sessions, START, END, DEPTHS, MILD).lots[0].lot == "L2"
+    assert default.lots[0].lot == "L1"
+
+
+def test_threshold_phrases_and_a_threshold_out_of_range():
+    assert [reaction_phrase(t) for t in (MILD, MODERATE, SEVERE)] == [
+        "a mild, moderate or severe reaction", "a moderate or severe reaction",
+        "a severe reaction"]
+    for bad in (0, 4, True, "2"):
+        assert threshold_problem(bad) == "Count reactions from must be Mild, Moderate or Severe"
+        with pytest.raises(ValueError, match="Count reactions from"):
+            reactions_report([], START, END, DEPTHS, bad)  # type: ignore[arg-type]
+    assert threshold_problem(MODERATE) is None
 
 
 def test_severity_none_is_not_a_reaction():
@@ -118,7 +162,7 @@ def test_depth_bands_count_sessions_once_per_band_and_areas_each():
         facts(3, areas=[("forehead", 0.5)], reactions=[("infection", 3)]),
         facts(4, areas=[("scalp", 1.0)], reactions=[("soreness", 2)]),
     ]
-    report = reactions_report(sessions, START, END, DEPTHS)
+    report = reactions_report(sessions, START, END, DEPTHS, MILD)
     bands = {b.band: b for b in report.bands}
     assert [b.band for b in report.bands] == [DepthBand.BELOW, DepthBand.WITHIN,
                                               DepthBand.ABOVE, DepthBand.NO_RANGE]

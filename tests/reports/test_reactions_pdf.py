@@ -10,6 +10,7 @@ from factories import make_client, make_session
 
 from needledesk.domain.guidelines import DepthRange
 from needledesk.domain.model import Device, DeviceType, Reaction, Serum, TreatedArea
+from needledesk.domain.reactions_report import MILD, MODERATE, SEVERE
 from needledesk.reports.reactions import render_reactions_report
 from needledesk.store.reactions import period_report
 
@@ -53,19 +54,37 @@ def test_the_pdf_reads_back_the_periods_numbers(report_repo, read_pdf):
     assert "Lumen Skin Studio" in text
     assert "Reactions report" in text
     assert "1 Nov 2026 to 30 Nov 2026" in text
-    assert "5 sessions in the period; 3 with a reaction (60%): 1 mild, 2 moderate and 1 " \
-           "severe reaction." in text
-    # by depth band: label, areas, sessions, with a reaction, share, mild, moderate, severe
+    # counted from moderate unless chosen otherwise: the mild erythema does not count
+    assert "5 sessions in the period; 2 with a moderate or severe reaction (40%): 1 mild, " \
+           "2 moderate and 1 severe reaction." in text
+    # by depth band: label, areas, sessions, counted, share, mild, moderate, severe
     assert "Below the usual range 1 1 0 0% 0 0 0" in text
-    assert "Within the usual range 2 2 1 50% 1 0 0 mild: erythema" in text
+    assert "Within the usual range 2 2 0 0% 1 0 0 mild: erythema" in text
     assert "Above the usual range 2 2 2 100% 0 2 1 severe: infection" in text
     # by product and lot: lots grouped ignoring case and spaces, first spelling kept
-    assert "Growth factor serum Serum GF-1 4 3 75% 1 severe: infection" in text
+    assert "Growth factor serum Serum GF-1 4 2 50% 1 severe: infection" in text
     assert "Growth factor serum Serum GF-2 1 0 0% 0 —" in text
     assert "gf-1" not in text
-    # the chart: share of sessions with a reaction by band and by lot
-    assert "75% of 4" in text and "100% of 2" in text and "0% of 1" in text
+    # the chart and its caption: share of sessions by band and by lot
+    assert "Share of sessions with a moderate or severe reaction" in text
+    assert "50% of 4" in text and "100% of 2" in text and "0% of 1" in text
     assert "printed 2 Dec 2026" in text
+
+
+@pytest.mark.parametrize(("threshold", "phrase", "title", "counted", "gf1"), [
+    (MILD, "a mild, moderate or severe reaction", "With a reaction", "3", "4 3 75%"),
+    (MODERATE, "a moderate or severe reaction", "Moderate or severe", "2", "4 2 50%"),
+    (SEVERE, "a severe reaction", "With a severe reaction", "1", "4 1 25%"),
+])
+def test_the_pdf_says_which_threshold_it_counted_from(report_repo, read_pdf, threshold, phrase,
+                                                      title, counted, gf1):
+    report = period_report(report_repo.db, START, END, threshold)
+    text = " ".join(read_pdf(render_reactions_report(report, report_repo.settings())))
+    assert f"5 sessions in the period; {counted} with {phrase} (" in text
+    assert f"Share of sessions with {phrase}" in text            # the chart's caption
+    assert f"A session is counted as with a reaction when it had {phrase};" in text
+    assert f"Sessions {title} Share" in text                     # the tables' heads
+    assert f"Growth factor serum Serum GF-1 {gf1}" in text
 
 
 def test_an_empty_period_says_so(report_repo, read_pdf):

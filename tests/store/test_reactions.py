@@ -18,7 +18,7 @@ from needledesk.domain.model import (
     Serum,
     TreatedArea,
 )
-from needledesk.domain.reactions_report import DepthBand, ProductUse, session_facts
+from needledesk.domain.reactions_report import MILD, DepthBand, ProductUse, session_facts
 from needledesk.store.reactions import period_facts, period_report
 
 BY = "Jane Smith"
@@ -86,10 +86,18 @@ def test_period_report_counts_an_amended_lot_as_amended_against_the_clinics_rang
     serums = {r.lot: r.counts for r in report.lots if r.kind is ProductKind.SERUM}
     assert (serums["ZZ9"].sessions, serums["ZZ9"].with_reaction, serums["ZZ9"].severe) == (
         2, 1, 1)
-    assert (serums["ab12"].sessions, serums["ab12"].with_reaction) == (1, 1)
+    # counted from moderate: ab12's mild erythema is in the mild column, not counted
+    assert (serums["ab12"].sessions, serums["ab12"].with_reaction, serums["ab12"].mild) == (
+        1, 0, 1)
     assert "AB12" not in serums
     bands = {b.band: b.counts for b in report.bands}
     assert (bands[DepthBand.ABOVE].sessions, bands[DepthBand.ABOVE].worst_text()) == (
         1, "severe: infection")
-    assert (bands[DepthBand.WITHIN].sessions, bands[DepthBand.WITHIN].with_reaction) == (2, 1)
-    assert report.total.sessions == 3
+    assert (bands[DepthBand.WITHIN].sessions, bands[DepthBand.WITHIN].with_reaction) == (2, 0)
+    assert (report.total.sessions, report.total.with_reaction) == (3, 1)
+    # the threshold chosen reaches the counting
+    mild = period_report(repo.db, date(2026, 11, 1), date(2026, 11, 30), MILD)
+    assert mild.threshold == MILD
+    assert [(r.lot, r.counts.with_reaction) for r in mild.lots
+            if r.kind is ProductKind.SERUM] == [("ab12", 1), ("ZZ9", 1)]
+    assert mild.total.with_reaction == 2

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from needledesk.domain.model import Device, DeviceType, Reaction, Serum, TreatedArea
 from needledesk.ui import printing
 from needledesk.ui.main_window import MainWindow
-from needledesk.ui.reactions_view import GEOMETRY_KEY, ReactionsView
+from needledesk.ui.reactions_view import GEOMETRY_KEY, THRESHOLD_KEY, ReactionsView
 from needledesk.ui.session_editor import SessionEditor
 
 TODAY = date(2026, 12, 1)
@@ -81,9 +81,11 @@ def test_the_menu_opens_the_last_90_days_over_the_main_window(main):
     assert view.parent() is main
     assert view.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     assert (view.start_field.text(), view.end_field.text()) == ("3 Sep 2026", "1 Dec 2026")
+    assert view.threshold_combo.currentText() == "Moderate"   # counted from moderate at first
     assert view.summary.text() == ("3 Sep 2026 to 1 Dec 2026: 3 sessions in the period; 1 "
-                                   "with a reaction (33%): 0 mild, 0 moderate and 1 severe "
-                                   "reaction.")
+                                   "with a moderate or severe reaction (33%): 0 mild, 0 "
+                                   "moderate and 1 severe reaction.")
+    assert view.chart_caption.text() == "Share of sessions with a moderate or severe reaction"
     # lots grouped ignoring case and spaces; the highest share first
     assert _column(view, view.lot_table, "Lot") == ["AB12", "CD34"]
     assert _column(view, view.lot_table, "Sessions") == ["2", "1"]
@@ -100,6 +102,57 @@ def test_the_menu_opens_the_last_90_days_over_the_main_window(main):
         ("HA serum · AB12", 2), ("HA serum · CD34", 1)]
     assert view.chart.height() > 0 and not view.chart.grab().isNull()
     view.close()
+
+
+def test_count_reactions_from_changes_the_tables_by_keyboard_and_is_remembered(
+        main, qtbot, clinic_repo, state):
+    client = clinic_repo.add_client(make_client(), by=BY)
+    # two sessions of lot GH78 with mild redness only
+    for day in (2, 3):
+        clinic_repo.save_draft(make_session(
+            client.id, started_at=datetime(2026, 11, day, 9, 0), anaesthetic=None,
+            device=Device(DeviceType.PEN, "Dermapen 4", None, None),
+            areas=[TreatedArea("cheeks", 1.0)], serums=[Serum("HA serum", "GH78")],
+            reactions=[Reaction("erythema", 1)]), by=BY)
+    view = _open(main)
+    header = view.lot_table.model().headerData
+    counted = next(i for i, c in enumerate(view.lot_model.columns)
+                   if c.title == "With a reaction")
+
+    def shares() -> dict[str, str]:
+        return dict(zip(_column(view, view.lot_table, "Lot"),
+                        _column(view, view.lot_table, "Share"), strict=True))
+
+    assert shares() == {"AB12": "50%", "CD34": "0%", "GH78": "0%"}
+    assert header(counted, Qt.Orientation.Horizontal) == "Moderate or severe"
+    # Alt+C reaches the combo; Up picks Mild
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is view.threshold_combo
+    qtbot.keyClick(view.threshold_combo, Qt.Key.Key_Up)
+    qtbot.waitUntil(lambda: view.report is not None and view.report.threshold == 1
+                    and not view.loading)
+    assert view.threshold_combo.currentText() == "Mild"
+    assert shares() == {"GH78": "100%", "AB12": "50%", "CD34": "0%"}
+    assert _column(view, view.lot_table, "Lot")[0] == "GH78"   # now the worst lot
+    assert header(counted, Qt.Orientation.Horizontal) == "With a reaction"
+    assert "3 with a mild, moderate or severe reaction (60%): 2 mild" in view.summary.text()
+    assert view.chart_caption.text() == (
+        "Share of sessions with a mild, moderate or severe reaction")
+    view.threshold_combo.setCurrentIndex(view.threshold_combo.findText("Severe"))
+    qtbot.waitUntil(lambda: view.report is not None and view.report.threshold == 3
+                    and not view.loading)
+    assert shares() == {"AB12": "50%", "CD34": "0%", "GH78": "0%"}
+    assert header(counted, Qt.Orientation.Horizontal) == "With a severe reaction"
+    # the choice is remembered, like the window's size
+    view.threshold_combo.setCurrentIndex(view.threshold_combo.findText("Mild"))
+    qtbot.waitUntil(lambda: not view.loading)
+    qtbot.keyClick(view.threshold_combo, Qt.Key.Key_Escape)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert state.value(THRESHOLD_KEY) in (1, "1")
+    again = _open(main)
+    assert again.threshold_combo.currentText() == "Mild"
+    assert again.report is not None and again.report.threshold == 1
+    again.close()
 
 
 def test_the_tables_sort_by_their_numbers(main, qtbot):
@@ -192,7 +245,7 @@ def test_print_previews_the_same_pdf(main, qtbot, monkeypatch):
     assert title == "Reactions report — 3 Sep 2026 to 1 Dec 2026"
     assert data.startswith(b"%PDF")
     text = " ".join(PdfReader(BytesIO(data)).pages[0].extract_text().split())
-    assert "3 sessions in the period; 1 with a reaction (33%)" in text
+    assert "3 sessions in the period; 1 with a moderate or severe reaction (33%)" in text
     view.close()
 
 
