@@ -34,8 +34,10 @@ GUIDE = """
 search box (Ctrl+F). Enter opens the first one found. A new client: Ctrl+N.</li>
 <li><b>Screening and consent</b>: before the first session, and again when the card says
 it is due, record the answers and the consent (Screening and consent… on the card).</li>
-<li><b>New session</b> (Ctrl+Shift+N): the areas treated with the needle depth of each,
-the anaesthetic and when it was applied and removed, the serums with their lots, the
+<li><b>New session</b> (Ctrl+Shift+N): first, "anything changed since the screening?":
+No change, or update the screening. Then the areas treated with the needle depth of each,
+the anaesthetic and when it was applied and removed, the serums with their lots (picked
+from the products and lots the clinic has entered; an expired lot is shown in amber), the
 skin's reactions and the aftercare given. Repeat last (Ctrl+R) copies the previous session;
 check the lots it copied. Save (Ctrl+S) as often as you like.</li>
 <li><b>Sign off</b> when the session is complete. A signed session cannot be changed;
@@ -47,6 +49,12 @@ date are on it.</li>
 <p>Plan a course on the client's card: the concern, how many sessions, the weeks between
 them and the areas planned. The card and the printed record then show "session 3 of 4" and
 the next date due.</p>
+<h3>Products, recalls and who is due</h3>
+<p>File › Products and lots… keeps the serums, anaesthetics and cartridges with their lots
+and expiry dates. Reports › Recall a lot… lists every client who received a lot, with their
+phone numbers, to print. Reports › Who is due… (Ctrl+Shift+D) lists the courses whose next
+session is due, overdue or lapsed. Reports › Reactions report… shows reactions by product,
+lot and needle depth, so a bad lot or too deep a depth stands out.</p>
 <h3>Keeping the records safe</h3>
 <p>Everything is kept on this PC in one file. NeedleDesk backs it up every day and on
 closing (File › Back up now, Ctrl+B, at any time), into the backup folder (File › Backup

@@ -58,3 +58,21 @@ def test_one_client_is_one_client(qtbot, window, ui_repo):
     assert window.count_label.text() == "1 client"
     window.find("ana")
     assert window.count_label.text() == "1 of 1 client"
+
+
+def test_every_menu_entry_the_guide_names_is_in_the_menus(window):
+    """The guide says "File › Products and lots…": each such entry must exist, so the
+    guide cannot send a practitioner looking for a menu entry that was renamed or moved."""
+    import re
+
+    menus = {menu.title().replace("&", ""): [a.text().replace("&", "")
+                                             for a in menu.actions() if a.text()]
+             for menu in (a.menu() for a in window.menuBar().actions()) if menu is not None}
+    guide = " ".join(help_pages.GUIDE.split())
+    named = re.findall(r"(File|Edit|Reports|Help) › ([^.()›]+?…|[A-Z][a-z]+(?: [a-z]+)*)",
+                       guide)
+    assert len(named) >= 6
+    for menu, entry in named:
+        # "Help › Where the records are shows each place": the entry is a prefix of the text
+        assert any(entry.startswith(text.rstrip("…")) or text.startswith(entry)
+                   for text in menus[menu]), (menu, entry, menus[menu])
