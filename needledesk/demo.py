@@ -8,8 +8,13 @@ a bigger run are exactly the N clients of a smaller run with the same seed.
 The records are clinically plausible (DOMAIN.md): courses of three to five sessions six to
 eight weeks apart, depths inside the usual range for each area and creeping up over a course,
 anaesthetic contact times inside the product's usual window, a consented screening before the
-first session. A few clients carry a screening flag, and their sessions record the
-practitioner's acknowledgement of exactly the warning `rules.session_warnings` raises.
+first session. A few clients carry a screening flag, and a few treated areas (`P_ABOVE_RANGE`)
+go just past the area's usual depth; their sessions record the practitioner's acknowledgement
+of exactly the warnings `rules.session_warnings` raises, as the editor records it.
+
+Mild redness follows every session; moderate and severe reactions are the exception, more
+likely above the usual depth and with one serum lot (`WORSE_LOT`), so the reactions report has
+something to point at.
 
 The tables drawn from (names, concerns, products, how often things happen) are in
 `needledesk.demo_data`; this module is the generator and `fill`.
@@ -53,7 +58,6 @@ from needledesk.demo_data import (  # the tables the generator draws from
     _ROLLER,
     _SERUMS,
     _SESSION_NOTES,
-    _SEVERITY,
     _TRANSLIT,
     ANAESTHETIC_LOT_PREFIX,
     CATALOGUE,
@@ -62,6 +66,7 @@ from needledesk.demo_data import (  # the tables the generator draws from
     DEMO_AS_OF,
     DEPTH_STEP_MM,
     END_REASONS,
+    P_ABOVE_RANGE,
     P_DRAFT,
     P_EMAIL,
     P_ENDED,
@@ -69,12 +74,20 @@ from needledesk.demo_data import (  # the tables the generator draws from
     P_IN_PROGRESS,
     P_LAPSED,
     P_LOT_FIX,
+    P_MODERATE_EXTRA,
+    P_MODERATE_FIRST,
     P_NEXT_DAY,
+    P_NO_REACTION,
     P_OVERDUE,
     P_RESCREEN,
+    P_SEVERE_OF_THOSE,
     PRACTITIONERS,
+    RISK_ABOVE_RANGE,
+    RISK_WORSE_LOT,
+    WORSE_LOT,
 )
-from needledesk.domain import amend
+from needledesk.domain import amend, rules
+from needledesk.domain.acknowledgements import acknowledge
 from needledesk.domain.guidelines import DEFAULT_AREA_DEPTHS
 from needledesk.domain.model import (
     FLAGGED_ANSWER,
@@ -157,6 +170,8 @@ def _depth_steps(area: str) -> tuple[int, int]:
 
 
 _STEPS = {area: _depth_steps(area) for _, areas in CONCERNS.values() for area in areas}
+#: The deepest depth the rules take, in steps.
+_MAX_STEP = math.floor(rules.DEPTH_MAX_MM / DEPTH_STEP_MM + 1e-9)
 
 
 # --- the catalogue --------------------------------------------------------------------------
@@ -205,6 +220,28 @@ def _catalogue_index(as_of: date) -> tuple[dict[tuple[ProductKind, str], list[_P
         picks.sort(reverse=True)
     start = min(lot.received_on for lot in lots if lot.received_on is not None)
     return index, start
+
+
+@functools.lru_cache(maxsize=4)
+def _worse_lot_ids(as_of: date) -> frozenset[str]:
+    """The catalogue id of `WORSE_LOT`, the serum lot that reacts worse than the others."""
+    products, lots = catalogue(as_of)
+    name, letter = WORSE_LOT
+    ids = {p.id for p in products if p.kind is ProductKind.SERUM and p.name == name}
+    return frozenset(lot.id for lot in lots if lot.product_id in ids and lot.lot.endswith(letter))
+
+
+def _severity(r: Callable[[], float], moderate: float) -> int:
+    """A reaction's severity: moderate or severe with the chance `moderate` (a fifth of
+    those severe), now and then recorded as none, otherwise mild."""
+    u = r()
+    if u < moderate:
+        return 3 if u < moderate * P_SEVERE_OF_THOSE else 2
+    return 0 if u > 1 - P_NO_REACTION else 1
+
+
+#: Why a practitioner went past an area's usual depth (the reason of the acknowledgement).
+_DEEPER_REASON = "Stubborn scarring; a deeper pass agreed with the client."
 
 
 def _picked(kind: ProductKind, product: str | None, day: date, as_of: date
@@ -401,10 +438,15 @@ def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePl
     # Depths: this session's step for each area, then a little deeper for the next one.
     areas = []
     steps = plan.steps
-    bleeding = False
+    bleeding = deeper = False
     for area in plan.areas:
         step = steps[area]
         depth = round(step * DEPTH_STEP_MM, 2)
+        high = _STEPS[area][1]
+        if r() < P_ABOVE_RANGE and high < _MAX_STEP:
+            # Just past the usual range this once; the course goes on from its planned step.
+            depth = round(min(high + 1 + int(r() * 3), _MAX_STEP) * DEPTH_STEP_MM, 2)
+            deeper = True
         if r() < (0.8 if depth >= 1.0 else 0.15):
             endpoint, bleeding = "pinpoint bleeding", True
         else:
@@ -455,11 +497,16 @@ def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePl
     roll = r()
     combined = ["chemical peel"] if roll < 0.07 else ["vitamin infusion"] if roll < 0.12 else []
 
-    reactions = [Reaction("erythema" if r() < 0.92 else "oedema", _SEVERITY(rng))]
+    risk = RISK_ABOVE_RANGE if deeper else 1.0
+    worse = _worse_lot_ids(as_of)
+    if any(s.lot_id in worse for s in serums):
+        risk *= RISK_WORSE_LOT
+    reactions = [Reaction("erythema" if r() < 0.92 else "oedema",
+                          _severity(r, min(P_MODERATE_FIRST * risk, 0.9)))]
     for _ in range(_EXTRA_REACTIONS[int(r() * 5)]):
         kind = "pinpoint bleeding" if bleeding and r() < 0.5 else _IMMEDIATE_EXTRA(rng)
         if all(x.kind != kind for x in reactions):
-            reactions.append(Reaction(kind, _SEVERITY(rng)))
+            reactions.append(Reaction(kind, _severity(r, min(P_MODERATE_EXTRA * risk, 0.9))))
 
     aftercare = list(_AFTERCARE[int(r() * len(_AFTERCARE))])
 
@@ -483,6 +530,10 @@ def _session(rng: random.Random, client: Client, course: Course, plan: _CoursePl
         fee=Fee(_amount(amount), CURRENCY), notes=notes,
         signed_at=_at(day, start_min + 30 + int(r() * 31)),
         acknowledged_warnings=acknowledged)
+    if deeper:   # acknowledged in the editor with the reason, as the practitioner saves it
+        usual = {a.area: DEFAULT_AREA_DEPTHS[a.area] for a in areas}   # (the areas' own rows:
+        session.acknowledged_warnings += acknowledge(                  # a faster lookup)
+            rules.depth_warnings(session, usual), _DEEPER_REASON, practitioner, started_at)
 
     # A few signed sessions were corrected later, as an amendment with its reason.
     roll = r()

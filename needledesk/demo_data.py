@@ -181,7 +181,17 @@ _IMMEDIATE_EXTRA = _Weighted([("oedema", 35), ("pinpoint bleeding", 30), ("soren
                               ("irritation/itch", 10), ("bruising", 5)])
 _NEXT_DAY = _Weighted([("dryness/flaking", 55), ("irritation/itch", 15), ("acne flare", 10),
                        ("bruising", 10), ("oedema", 10)])
-_SEVERITY = _Weighted([(0, 3), (1, 50), (2, 37), (3, 10)])
+# A reaction's severity (DOMAIN.md): mild redness follows every session; a moderate or severe
+# reaction is the exception, more likely above the area's usual depth and with one serum lot.
+P_NO_REACTION = 0.03       # a reaction recorded as "none"
+P_MODERATE_FIRST = 0.07    # the first reaction (erythema or oedema) is moderate or severe
+P_MODERATE_EXTRA = 0.03    # ...each further one
+P_SEVERE_OF_THOSE = 0.2    # of the moderate-or-severe ones, severe
+RISK_ABOVE_RANGE = 3.0     # those chances times this when an area is above its usual range
+RISK_WORSE_LOT = 2.5       # ...and times this with the worse serum lot
+#: The serum lot that reacts worse than the others: (product, the lot's letter in CATALOGUE).
+#: In date and in use over the demo's last 90 days, so the reactions report points at it.
+WORSE_LOT = ("Growth factor serum", "E")
 
 # The clinic's default aftercare list, so demo sessions tick the same items the editor offers.
 _SUNSCREEN, *_AFTERCARE_EXTRA = DEFAULT_AFTERCARE[:5]
@@ -222,6 +232,8 @@ P_OVERDUE = 0.2            # ...or the client is late for the next session (up t
 P_LAPSED = 0.12            # ...or has not come back for more than two intervals past it
 P_ENDED = 0.4              # a lapsed course was ended early, with the reason
 P_FLAGGED = 0.04           # one screening has a flagged answer
+P_ABOVE_RANGE = 0.04       # a treated area goes 0.05-0.15 mm past its usual range (warned
+                           # and acknowledged on the session, with the reason)
 P_RESCREEN = 0.8           # a later course starts with a new screening
 P_EMAIL = 0.5
 P_NEXT_DAY = 0.05          # a next-day check call added a reaction by amendment
