@@ -668,8 +668,13 @@ class MainWindow(QMainWindow):
         self.lock_screen.reset()
 
     def _close_lists(self) -> None:
-        """The lists of clients with their phones (who is due, a recall) close on locking:
-        they are made again from the records when asked for."""
+        """The lists and reports (who is due, a recall with clients' phones, the reactions
+        report) close on locking: they are made again from the records when asked for."""
+        if "needledesk.ui.reactions_view" in sys.modules:
+            from needledesk.ui.reactions_view import ReactionsView
+
+            for report in self.findChildren(ReactionsView):
+                report.close()
         if "needledesk.ui.due_view" not in sys.modules:
             return   # never opened
         from needledesk.ui.due_view import already_open

@@ -144,3 +144,17 @@ def test_locking_closes_the_lists_of_clients(qtbot, win, ui_repo):
     win.lock()
     assert win.is_locked
     assert not due.isVisible() and not recall.isVisible(), "no name or phone left on screen"
+
+
+def test_locking_closes_the_reactions_report_too(qtbot, win):
+    """Opened on its own (the lists never were): locking still closes it."""
+    from dataclasses import replace
+
+    from needledesk.security import hash_secret
+
+    win.settings = replace(win.settings, lock_hash=hash_secret("4711"))
+    report = win.show_reactions_report()
+    qtbot.waitExposed(report)
+    win.lock()
+    assert win.is_locked
+    assert not report.isVisible()
