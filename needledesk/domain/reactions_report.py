@@ -62,6 +62,10 @@ def threshold_problem(threshold: object) -> str | None:
 #: How many lots the chart shows (the most used); the table lists every one.
 CHART_LOTS = 8
 
+#: Lots used on fewer sessions than this are listed after the others: one session with a
+#: reaction is 100% of one, and a lot used once or twice would otherwise top the list.
+RANKED_SESSIONS = 10
+
 #: The period the window opens on: the last this many days, today included.
 DEFAULT_DAYS = 90
 
@@ -362,7 +366,8 @@ def reactions_report(facts: Iterable[SessionFacts], start: date, end: date,
     A session counts once per product and lot it used (a serum used twice on one session
     is one session), and once in each band one of its areas falls in (a session with an
     area within and one above the usual range counts in both). Lot rows are listed with
-    the highest share of sessions with a reaction first, then the most used.
+    the lots used on `RANKED_SESSIONS` sessions or more first, each group with the highest
+    share of sessions with a reaction first, then the most used.
 
     A session is counted as with a reaction when one of its reactions is `threshold`
     (MILD, MODERATE or SEVERE) or worse; the severity columns count every reaction."""
@@ -388,7 +393,8 @@ def reactions_report(facts: Iterable[SessionFacts], start: date, end: date,
             tally.add(session, reactions)
     lot_rows = [LotRow(use.kind, use.product.strip(), (use.lot or "").strip(), tally.counts())
                 for use, tally in lots.values()]
-    lot_rows.sort(key=lambda r: (-r.counts.share, -r.counts.sessions, _lot_order(r)))
+    lot_rows.sort(key=lambda r: (r.counts.sessions < RANKED_SESSIONS, -r.counts.share,
+                                 -r.counts.sessions, _lot_order(r)))
     band_rows = [BandRow(band, areas[0], tally.counts())
                  for band, (areas, tally) in bands.items()
                  if areas[0] or band is not DepthBand.NO_RANGE]

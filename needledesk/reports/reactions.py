@@ -31,6 +31,7 @@ from reportlab.platypus import (
 
 from needledesk.domain.reactions_report import (
     DEPTH_BAND_SHORT,
+    RANKED_SESSIONS,
     ReactionCounts,
     ReactionsReport,
     percent_text,
@@ -206,8 +207,9 @@ def _lots_table(report: ReactionsReport, st: Styles, frame_w: float) -> list[Flo
     table.setStyle(grid_style())
     _numbers_style(table, 2, 5)
     heading = section("By product and lot", st)
-    note = Paragraph(f"The highest share of sessions with {report.reaction_phrase} first, "
-                     "then the most used.", st.small)
+    note = Paragraph(f"Lots used on {RANKED_SESSIONS} sessions or more first, then the "
+                     f"others; in each, the highest share of sessions with "
+                     f"{report.reaction_phrase} first, then the most used.", st.small)
     return [*heading, note, Spacer(1, 3), table]
 
 

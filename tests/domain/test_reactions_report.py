@@ -20,6 +20,7 @@ from needledesk.domain.reactions_report import (
     DEFAULT_THRESHOLD,
     MILD,
     MODERATE,
+    RANKED_SESSIONS,
     SEVERE,
     DepthBand,
     ProductUse,
@@ -193,6 +194,20 @@ def test_only_sessions_of_the_period_count_both_ends_included():
     assert report.total.sessions == 2
     assert report.lots[0].counts.sessions == 2
     assert report.period_text == "1 Nov 2026 to 30 Nov 2026"
+
+
+def test_lots_used_on_ten_sessions_or_more_are_listed_first():
+    # L1: 3 of 10 sessions (30%); L2: 1 of 1 (100%); L3: 1 of 12 (8%)
+    sessions = [facts(i, products=[serum("L1")],
+                      reactions=[("oedema", 2)] if i < 3 else [("erythema", 1)])
+                for i in range(10)]
+    sessions += [facts(100, products=[serum("L2")], reactions=[("oedema", 3)])]
+    sessions += [facts(200 + i, products=[serum("L3")],
+                       reactions=[("oedema", 2)] if i == 0 else []) for i in range(12)]
+    report = reactions_report(sessions, START, END, DEPTHS)
+    assert RANKED_SESSIONS == 10
+    assert [(r.lot, r.counts.share_text) for r in report.lots] == [
+        ("L1", "30%"), ("L3", "8%"), ("L2", "100%")]
 
 
 def test_chart_lots_are_the_most_used():
