@@ -8,7 +8,7 @@ of depth over time. Each page carries the client's name and "Page n of N".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -21,11 +21,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -58,6 +55,8 @@ from needledesk.reports.layout import (
     FitTable,
     Styles,
     grid_style,
+    numbered_canvas,
+    one_frame_document,
     page_size,
     section,
     styles,
@@ -136,46 +135,16 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
         heading = []
 
     buffer = BytesIO()
-    doc = BaseDocTemplate(
-        buffer, pagesize=(width, height), leftMargin=_MARGIN_X, rightMargin=_MARGIN_X,
-        topMargin=_MARGIN_TOP, bottomMargin=_MARGIN_BOTTOM,
-        title=f"Clinical record — {client.full_name}", author=settings.clinic_name,
-        creator="NeedleDesk")
-    frame = Frame(_MARGIN_X, _MARGIN_BOTTOM, frame_w, height - _MARGIN_TOP - _MARGIN_BOTTOM,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
-    doc.addPageTemplates([PageTemplate("record", [frame])])
+    doc = one_frame_document(
+        buffer, settings, (width, height), margin_x=_MARGIN_X, margin_top=_MARGIN_TOP,
+        margin_bottom=_MARGIN_BOTTOM, title=f"Clinical record — {client.full_name}",
+        template="record")
 
     def page_marks(canvas: Canvas, total: int, continued: str | None) -> None:
         _draw_page_marks(canvas, client, settings, today, width, height, total, continued)
 
-    doc.build(story, canvasmaker=_numbered_canvas(page_marks))
+    doc.build(story, canvasmaker=numbered_canvas(page_marks))
     return buffer.getvalue()
-
-
-def _numbered_canvas(
-        page_marks: Callable[[Canvas, int, str | None], None]) -> type[Canvas]:
-    """A canvas that holds its pages back until the end, so each can say "of N"."""
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._held: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
-            self._held.append(dict(self.__dict__))
-            self._startPage()  # type: ignore[attr-defined]  # reportlab's, not in its stubs
-
-        def save(self) -> None:
-            total = len(self._held)
-            continued = None
-            for state in self._held:
-                self.__dict__.update(state)
-                page_marks(self, total, continued)
-                continued = state.get("needledesk_session")
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
 
 
 def _draw_page_marks(canvas: Canvas, client: Client, settings: ClinicSettings, today: date,

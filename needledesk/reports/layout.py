@@ -1,7 +1,9 @@
-"""What the summary and the course record share: page size, colours, styles and the logo."""
+"""What the PDFs share: page size, colours, styles, the logo, the clinic's header, the
+document with its one frame and the canvas that numbers pages "n of N"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from io import BytesIO
 from typing import Any
@@ -11,9 +13,22 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import Flowable, HRFlowable, Paragraph, Table, TableStyle
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    HRFlowable,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
+from needledesk.reports import text
 from needledesk.reports.fonts import BOLD, REGULAR, register_fonts
 from needledesk.settings import ClinicSettings
 
@@ -170,3 +185,84 @@ class Logo(Flowable):
 
     def draw(self) -> None:
         self.canv.drawImage(self.image, 0, 0, self.width, self.height, mask="auto")
+
+
+def clinic_header(settings: ClinicSettings, st: Styles, title: str, subtitle: str, *,
+                  logo_size: tuple[float, float], title_width: float | str,
+                  title_width_alone: float | str | None = None,
+                  space_after: float = 8) -> list[Flowable]:
+    """The clinic (logo, name, address, phone) on the left, the document's `title` and
+    `subtitle` (trusted markup) on the right, over an accent rule. The title column is
+    `title_width` (points or a percentage) beside the logo, and `title_width_alone` (the same
+    unless given) when the clinic has no readable logo."""
+    clinic: list[Flowable] = [text.Paragraph(text.markup(settings.clinic_name), st.clinic)]
+    contact = [line for line in (settings.address, settings.phone) if line and line.strip()]
+    clinic += [text.Paragraph(text.markup(line.strip()), st.small) for line in contact]
+    heading = [text.Paragraph(title, st.doc_title), text.Paragraph(subtitle, st.doc_sub)]
+    image = logo_image(settings.logo) if settings.logo else None
+    cells: list[list[Any]]
+    widths: list[Any]
+    if image is not None:
+        logo = Logo(image, *logo_size)
+        cells, widths = [[logo, clinic, heading]], [logo.width + 5 * mm, None, title_width]
+    else:
+        alone = title_width if title_width_alone is None else title_width_alone
+        cells, widths = [[clinic, heading]], [None, alone]
+    table = FitTable(cells, colWidths=widths)
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
+    ]))
+    return [table, Spacer(1, space_after)]
+
+
+def one_frame_document(buffer: BytesIO, settings: ClinicSettings, size: tuple[float, float], *,
+                       margin_x: float, margin_top: float, margin_bottom: float, title: str,
+                       template: str,
+                       on_page: Callable[[Canvas, Any], None] | None = None) -> BaseDocTemplate:
+    """A document of `size` with one frame filling the page inside its margins, by the
+    clinic, and `on_page` drawn on every page when given."""
+    width, height = size
+    doc = BaseDocTemplate(
+        buffer, pagesize=(width, height), leftMargin=margin_x, rightMargin=margin_x,
+        topMargin=margin_top, bottomMargin=margin_bottom, title=title,
+        author=settings.clinic_name, creator="NeedleDesk")
+    frame = Frame(margin_x, margin_bottom, width - 2 * margin_x,
+                  height - margin_top - margin_bottom, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0, id="body")
+    page = (PageTemplate(template, [frame]) if on_page is None
+            else PageTemplate(template, [frame], onPage=on_page))
+    doc.addPageTemplates([page])
+    return doc
+
+
+def numbered_canvas(
+        page_marks: Callable[[Canvas, int, str | None], None]) -> type[Canvas]:
+    """A canvas that holds its pages back until the end, so each can say "of N":
+    `page_marks(canvas, total, continued)` draws on each, `continued` being the
+    `needledesk_session` the page before left set (None on the first page)."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._held: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+            self._held.append(dict(self.__dict__))
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's, not in its stubs
+
+        def save(self) -> None:
+            total = len(self._held)
+            continued = None
+            for state in self._held:
+                self.__dict__.update(state)
+                page_marks(self, total, continued)
+                continued = state.get("needledesk_session")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas

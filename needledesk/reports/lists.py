@@ -15,13 +15,9 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
     Flowable,
-    Frame,
-    PageTemplate,
     Spacer,
-    TableStyle,
 )
 
 from needledesk.domain.list_text import (
@@ -36,16 +32,16 @@ from needledesk.domain.model import ProductKind
 from needledesk.domain.safety import DueRow, DueState, RecallRow
 from needledesk.reports.fonts import REGULAR, draw_string
 from needledesk.reports.layout import (
-    ACCENT,
     DRAFT_HEX,
     INK,
     MUTED,
     RULE,
     FitTable,
-    Logo,
     Styles,
+    clinic_header,
     grid_style,
-    logo_image,
+    numbered_canvas,
+    one_frame_document,
     page_size,
     section,
     styles,
@@ -78,8 +74,7 @@ def due_list_pdf(rows: Sequence[DueRow], settings: ClinicSettings, *, today: dat
     lapsed = [r for r in rows if r.state is DueState.LAPSED]
     within = (f"; also those due within {within_days} day{'s' if within_days != 1 else ''}"
               if within_days else "")
-    story = _header(settings, st, "Who is due",
-                    f"On {fmt_day(today)}{within}")
+    story = _header(settings, st, "Who is due", f"On {fmt_day(today)}{within}")
     story.append(Paragraph(f"<b>{markup(due_count_text(rows))}</b>", st.body))
     story += _heading("Due and overdue", st)
     story += _due_table(active, st) if active else [
@@ -156,63 +151,24 @@ def _due_table(rows: Sequence[DueRow], st: Styles) -> list[Flowable]:
 
 
 def _header(settings: ClinicSettings, st: Styles, title: str, subtitle: str) -> list[Flowable]:
-    """The clinic (logo, name, address, phone) on the left, the list's title on the right."""
-    clinic: list[Flowable] = [Paragraph(markup(settings.clinic_name), st.clinic)]
-    contact = [line for line in (settings.address, settings.phone) if line and line.strip()]
-    clinic += [Paragraph(markup(line.strip()), st.small) for line in contact]
-    heading = [Paragraph(markup(title), st.doc_title), Paragraph(markup(subtitle), st.doc_sub)]
-    image = logo_image(settings.logo) if settings.logo else None
-    cells: list[list[Any]]
-    if image is not None:
-        logo = Logo(image, 40 * mm, 18 * mm)
-        cells, widths = [[logo, clinic, heading]], [logo.width + 5 * mm, None, "45%"]
-    else:
-        cells, widths = [[clinic, heading]], [None, "50%"]
-    table = FitTable(cells, colWidths=widths)
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-        ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
-    ]))
-    return [table, Spacer(1, 8)]
+    """The clinic on the left, the list's title (plain text) on the right."""
+    return clinic_header(settings, st, markup(title), markup(subtitle),
+                         logo_size=(40 * mm, 18 * mm), title_width="45%",
+                         title_width_alone="50%")
 
 
 def _build(story: list[Flowable], settings: ClinicSettings, today: date, *, title: str) -> bytes:
     width, height = page_size(settings)
-    buffer = BytesIO()
-    doc = BaseDocTemplate(
-        buffer, pagesize=(width, height), leftMargin=_MARGIN_X, rightMargin=_MARGIN_X,
-        topMargin=_MARGIN_TOP, bottomMargin=_MARGIN_BOTTOM, title=title,
-        author=settings.clinic_name, creator="NeedleDesk")
-    frame = Frame(_MARGIN_X, _MARGIN_BOTTOM, width - 2 * _MARGIN_X,
-                  height - _MARGIN_TOP - _MARGIN_BOTTOM, leftPadding=0, rightPadding=0,
-                  topPadding=0, bottomPadding=0, id="body")
-    doc.addPageTemplates([PageTemplate("list", [frame])])
     foot = f"{settings.clinic_name} · {title} · printed {fmt_day(today)}"
 
-    class NumberedCanvas(Canvas):
-        """Holds its pages back until the end, so each can say "of N"."""
+    def page_marks(canvas: Canvas, total: int, _continued: str | None) -> None:
+        _foot(canvas, foot, total, width)
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._held: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
-            self._held.append(dict(self.__dict__))
-            self._startPage()  # type: ignore[attr-defined]  # reportlab's, not in its stubs
-
-        def save(self) -> None:
-            total = len(self._held)
-            for state in self._held:
-                self.__dict__.update(state)
-                _foot(self, foot, total, width)
-                super().showPage()
-            super().save()
-
-    doc.build(story, canvasmaker=NumberedCanvas)
+    buffer = BytesIO()
+    doc = one_frame_document(
+        buffer, settings, (width, height), margin_x=_MARGIN_X, margin_top=_MARGIN_TOP,
+        margin_bottom=_MARGIN_BOTTOM, title=title, template="list")
+    doc.build(story, canvasmaker=numbered_canvas(page_marks))
     return buffer.getvalue()
 
 

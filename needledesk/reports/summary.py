@@ -15,11 +15,8 @@ from io import BytesIO
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     KeepInFrame,
-    PageTemplate,
     Spacer,
     TableStyle,
 )
@@ -40,10 +37,10 @@ from needledesk.reports.layout import (
     RULE,
     SHADE,
     FitTable,
-    Logo,
     Styles,
+    clinic_header,
     grid_style,
-    logo_image,
+    one_frame_document,
     page_size,
     section,
     styles,
@@ -96,7 +93,9 @@ def render_session_summary(client: Client, session: Session, sessions: list[Sess
     frame_h = height - _MARGIN_TOP - _FOOT
     course = next((c for c in courses if c.id == session.course_id), None)
 
-    body = [*_header(settings, st), *_identity(client, session, sessions, course, st)]
+    body = [*clinic_header(settings, st, "Session summary", "Your treatment and aftercare",
+                           logo_size=(45 * mm, 20 * mm), title_width=52 * mm),
+            *_identity(client, session, sessions, course, st)]
     body += _treatment(session, st, screenings)
     body += _reactions(session, st)
     body += _corrections(session, st)
@@ -104,18 +103,14 @@ def render_session_summary(client: Client, session: Session, sessions: list[Sess
     body += _aftercare(session, settings, st)
     body += _next_session(session, sessions, course, settings, st)
 
-    buffer = BytesIO()
-    doc = BaseDocTemplate(
-        buffer, pagesize=(width, height), leftMargin=_MARGIN_X, rightMargin=_MARGIN_X,
-        topMargin=_MARGIN_TOP, bottomMargin=_FOOT, title=f"Session summary — {client.full_name}",
-        author=settings.clinic_name, creator="NeedleDesk")
-    frame = Frame(_MARGIN_X, _FOOT, frame_w, frame_h, leftPadding=0, rightPadding=0,
-                  topPadding=0, bottomPadding=0, id="body")
-
     def decorate(canvas: Canvas, _doc: object) -> None:
         _draw_foot(canvas, session, settings, today, width)
 
-    doc.addPageTemplates([PageTemplate("summary", [frame], onPage=decorate)])
+    buffer = BytesIO()
+    doc = one_frame_document(
+        buffer, settings, (width, height), margin_x=_MARGIN_X, margin_top=_MARGIN_TOP,
+        margin_bottom=_FOOT, title=f"Session summary — {client.full_name}",
+        template="summary", on_page=decorate)
     doc.build([KeepInFrame(frame_w, frame_h, body, mode="shrink")])
     return buffer.getvalue()
 
@@ -124,30 +119,6 @@ def _initial_capital(text: str) -> str:
     """`cheeks` -> `Cheeks` for the handout; anything typed with capitals stays as typed."""
     text = text.strip()
     return text[:1].upper() + text[1:] if text[:1].islower() else text
-
-
-def _header(settings: ClinicSettings, st: Styles) -> list[Flowable]:
-    clinic = [Paragraph(markup(settings.clinic_name), st.clinic)]
-    contact = [line for line in (settings.address, settings.phone) if line and line.strip()]
-    clinic += [Paragraph(markup(line.strip()), st.small) for line in contact]
-    title = [Paragraph("Session summary", st.doc_title),
-             Paragraph("Your treatment and aftercare", st.doc_sub)]
-    image = logo_image(settings.logo) if settings.logo else None
-    if image is not None:
-        logo = Logo(image, 45 * mm, 20 * mm)
-        cells, widths = [[logo, clinic, title]], [logo.width + 5 * mm, None, 52 * mm]
-    else:
-        cells, widths = [[clinic, title]], [None, 52 * mm]
-    table = _Table(cells, colWidths=widths)
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-        ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
-    ]))
-    return [table, Spacer(1, 8)]
 
 
 def _identity(client: Client, session: Session, sessions: list[Session],
