@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,7 +44,10 @@ from needledesk.ui.forms import (
     FieldMessage,
     add_labelled_rows,
     lay_out_form_dialog,
+    remember_geometry,
+    restore_geometry,
     route,
+    window_state,
 )
 
 #: Where the dialog's size is remembered in the window's QSettings.
@@ -329,9 +332,7 @@ class CatalogueDialog(QDialog):
     def __init__(self, repo: Any, *, user: str = "", today: Callable[[], date] = date.today,
                  parent: QWidget | None = None, state: QSettings | None = None):
         super().__init__(parent)
-        parent_state = getattr(parent, "state", None)
-        self.state = state if state is not None else (
-            parent_state if isinstance(parent_state, QSettings) else None)
+        self.state = window_state(parent, state)
         self.repo = repo
         self.user = user
         self.today = today
@@ -587,20 +588,10 @@ class CatalogueDialog(QDialog):
     # --- size ---------------------------------------------------------------------------
 
     def _restore_size(self) -> None:
-        geometry = self.state.value(GEOMETRY_KEY) if self.state is not None else None
-        if isinstance(geometry, QByteArray | bytes) and geometry and \
-                self.restoreGeometry(geometry):
-            return
-        size = QSize(DEFAULT_SIZE)
-        screen = self.screen()
-        if screen is not None:
-            size = size.boundedTo(screen.availableGeometry().size() - QSize(40, 80))
-        self.resize(size.expandedTo(self.minimumSize()))
+        restore_geometry(self, self.state, GEOMETRY_KEY, DEFAULT_SIZE)
 
     def _remember_size(self) -> None:
-        if self.state is not None:
-            self.state.setValue(GEOMETRY_KEY, self.saveGeometry())
-            self.state.sync()
+        remember_geometry(self, self.state, GEOMETRY_KEY)
 
     def done(self, result: int) -> None:  # noqa: D401 (closing by Escape, Close or the frame)
         self._remember_size()

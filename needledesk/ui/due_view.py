@@ -16,7 +16,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QByteArray,
     QModelIndex,
     QPersistentModelIndex,
     QSettings,
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 from needledesk.domain.list_text import due_count_text, due_session_text, state_text
 from needledesk.domain.safety import DueRow, DueState
 from needledesk.domain.text import day_text, digits, fold
+from needledesk.ui.forms import remember_geometry, restore_geometry
 from needledesk.ui.tasks import Tasks
 
 #: The role the views sort by: a value that orders as the column means (a date's ordinal).
@@ -211,21 +211,11 @@ class ListWindow(QDialog):
     # --- size ---------------------------------------------------------------------------
 
     def restore_size(self) -> None:
-        geometry = self.state.value(self.GEOMETRY_KEY) if self.state is not None else None
-        if isinstance(geometry, QByteArray | bytes) and geometry and \
-                self.restoreGeometry(geometry):
-            return
-        size = QSize(self.DEFAULT_SIZE)
-        screen = self.screen()
-        if screen is not None:
-            size = size.boundedTo(screen.availableGeometry().size() - QSize(40, 80))
-        self.resize(size.expandedTo(self.minimumSize()))
+        restore_geometry(self, self.state, self.GEOMETRY_KEY, self.DEFAULT_SIZE)
 
     def done(self, result: int) -> None:
         """Escape, Close and the title bar's close all end here: the size is kept."""
-        if self.state is not None:
-            self.state.setValue(self.GEOMETRY_KEY, self.saveGeometry())
-            self.state.sync()
+        remember_geometry(self, self.state, self.GEOMETRY_KEY)
         super().done(result)
 
     # --- rows ---------------------------------------------------------------------------

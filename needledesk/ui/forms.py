@@ -1,5 +1,5 @@
-"""Small pieces every form shares: a message beside a field, problem routing, and a date
-field that takes a date however it is typed."""
+"""Small pieces every form shares: a message beside a field, problem routing, a date field
+that takes a date however it is typed, and a dialog's size remembered in QSettings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, QLocale, Qt
+from PySide6.QtCore import QByteArray, QDate, QLocale, QSettings, QSize, Qt
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -296,3 +296,35 @@ def ask_discard(parent: QWidget, title: str, text: str) -> bool:
         return box.exec() == QMessageBox.StandardButton.Discard
     finally:
         box.deleteLater()
+
+
+# --- a window's size, remembered ------------------------------------------------------------
+
+def window_state(parent: QWidget | None, state: QSettings | None) -> QSettings | None:
+    """The QSettings a dialog keeps its size in: `state` when given, else its parent
+    window's own (`parent.state`), else none."""
+    if state is not None:
+        return state
+    parent_state = getattr(parent, "state", None)
+    return parent_state if isinstance(parent_state, QSettings) else None
+
+
+def restore_geometry(widget: QWidget, state: QSettings | None, key: str, default: QSize) -> None:
+    """The size and place kept under `key`, else `default` (no larger than the screen has,
+    no smaller than the widget's minimum)."""
+    geometry = state.value(key) if state is not None else None
+    if isinstance(geometry, QByteArray | bytes) and geometry and \
+            widget.restoreGeometry(geometry):
+        return
+    size = QSize(default)
+    screen = widget.screen()
+    if screen is not None:  # a smaller screen than the default: as much as it has
+        size = size.boundedTo(screen.availableGeometry().size() - QSize(40, 80))
+    widget.resize(size.expandedTo(widget.minimumSize()))
+
+
+def remember_geometry(widget: QWidget, state: QSettings | None, key: str) -> None:
+    """Keep the widget's size and place under `key` (written at once)."""
+    if state is not None:
+        state.setValue(key, widget.saveGeometry())
+        state.sync()

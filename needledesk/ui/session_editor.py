@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from html import escape
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -63,7 +63,13 @@ from needledesk.store.repository import Repository
 from needledesk.ui import acknowledge as acknowledge_dialog
 from needledesk.ui.editor_form import SessionForm
 from needledesk.ui.editor_rows import narrow
-from needledesk.ui.forms import FieldMessage, route
+from needledesk.ui.forms import (
+    FieldMessage,
+    remember_geometry,
+    restore_geometry,
+    route,
+    window_state,
+)
 
 #: The editor's size the first time, inside a 1280×800 screen with its title bar and taskbar.
 DEFAULT_SIZE = QSize(1240, 720)
@@ -84,9 +90,7 @@ class SessionEditor(SessionForm, QDialog):
                  state: QSettings | None = None):
         super().__init__(parent)
         # The window's own QSettings (where it keeps its size), unless one is given.
-        parent_state = getattr(parent, "state", None)
-        self.state = state if state is not None else (
-            parent_state if isinstance(parent_state, QSettings) else None)
+        self.state = window_state(parent, state)
         self.repo = repo
         self.settings = settings
         self.client = client
@@ -200,20 +204,10 @@ class SessionEditor(SessionForm, QDialog):
             QWidget.setTabOrder(first, second)
 
     def _restore_size(self) -> None:
-        geometry = self.state.value(GEOMETRY_KEY) if self.state is not None else None
-        if isinstance(geometry, QByteArray | bytes) and geometry and \
-                self.restoreGeometry(geometry):
-            return
-        size = QSize(DEFAULT_SIZE)
-        screen = self.screen()
-        if screen is not None:  # a smaller screen than 1280×800: as much as it has
-            size = size.boundedTo(screen.availableGeometry().size() - QSize(40, 80))
-        self.resize(size.expandedTo(self.minimumSize()))
+        restore_geometry(self, self.state, GEOMETRY_KEY, DEFAULT_SIZE)
 
     def _remember_size(self) -> None:
-        if self.state is not None:
-            self.state.setValue(GEOMETRY_KEY, self.saveGeometry())
-            self.state.sync()
+        remember_geometry(self, self.state, GEOMETRY_KEY)
 
     # --- live state ---------------------------------------------------------------------
 
