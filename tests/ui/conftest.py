@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from factories import make_client, make_screening
 from PySide6.QtCore import QSettings
 
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 from needledesk.ui.main_window import MainWindow
+from needledesk.ui.session_editor import SessionEditor
 from needledesk.ui.tasks import Tasks
 
 
@@ -83,6 +87,35 @@ def ui_repo(tmp_path):
     db = open_database(tmp_path / "clinic.db")
     yield Repository(db)
     db.close()
+
+
+#: Where the session editor's clock starts in the editor tests (the NOW of their modules).
+EDITOR_NOW = datetime(2026, 11, 20, 10, 30)
+
+
+@pytest.fixture
+def client(ui_repo):
+    """A client with a screening on file, so a session can be started."""
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
+    return client
+
+
+@pytest.fixture
+def editor_for(qtbot, ui_repo, client):
+    """`editor_for(session=None, **kwargs)`: a session editor for `client`, shown. Its clock
+    starts at EDITOR_NOW; a test moves it with `editor.clock["now"] = ...` (one clock for
+    every editor the test builds)."""
+    clock = {"now": EDITOR_NOW}
+
+    def build(session=None, **kwargs):
+        editor = SessionEditor(ui_repo, ui_repo.settings(), client, session, user="Jane Smith",
+                               now=lambda: clock["now"], **kwargs)
+        qtbot.addWidget(editor)
+        editor.clock = clock
+        editor.show()
+        return editor
+    return build
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from factories import make_client, make_screening
+from factories import make_client
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from needledesk.ui.client_dialog import ClientDialog
-from needledesk.ui.session_editor import SessionEditor
 
 NOW = datetime(2026, 11, 20, 10, 30)
 TAB, BACKTAB = Qt.Key.Key_Tab, Qt.Key.Key_Backtab
@@ -21,20 +20,8 @@ OFFSCREEN_POPUP = pytest.mark.qt_log_ignore("This plugin does not support (raise
 
 
 @pytest.fixture
-def client(ui_repo):
-    client = ui_repo.add_client(make_client(), by="Jane Smith")
-    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
-    return client
-
-
-@pytest.fixture
-def editor(qtbot, ui_repo, client):
-    clock = {"now": NOW}
-    editor = SessionEditor(ui_repo, ui_repo.settings(), client, user="Jane Smith",
-                           now=lambda: clock["now"])
-    editor.clock = clock
-    qtbot.addWidget(editor)
-    editor.show()
+def editor(qtbot, editor_for):
+    editor = editor_for()
     editor.activateWindow()
     qtbot.waitUntil(lambda: focused() is not None and editor.isAncestorOf(focused()))
     return editor

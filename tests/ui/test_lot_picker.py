@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from factories import make_client, make_screening, make_session
+from factories import make_session
 from PySide6.QtCore import Qt
 
 from needledesk.domain.model import (
@@ -31,13 +31,6 @@ OFFSCREEN_POPUP = pytest.mark.qt_log_ignore("This plugin does not support (raise
 
 
 @pytest.fixture
-def client(ui_repo):
-    client = ui_repo.add_client(make_client(), by="Jane Smith")
-    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
-    return client
-
-
-@pytest.fixture
 def serum(ui_repo):
     """A serum with three lots: one expired, one expiring in 20 days, one good to 2027."""
     product = ui_repo.add_product(Product("HA serum", ProductKind.SERUM, "Acme"), by="Jane")
@@ -45,17 +38,6 @@ def serum(ui_repo):
                          ("L2300", date(2026, 12, 10))):
         ui_repo.add_lot(Lot(product.id, lot, expires), by="Jane")
     return product
-
-
-@pytest.fixture
-def editor_for(qtbot, ui_repo, client):
-    def build(session=None):
-        editor = SessionEditor(ui_repo, ui_repo.settings(), client, session,
-                               user="Jane Smith", now=lambda: NOW)
-        qtbot.addWidget(editor)
-        editor.show()
-        return editor
-    return build
 
 
 def _ready(editor) -> None:

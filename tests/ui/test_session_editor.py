@@ -13,27 +13,6 @@ from needledesk.ui.session_editor import SessionEditor
 NOW = datetime(2026, 11, 20, 10, 30)
 
 
-@pytest.fixture
-def client(ui_repo):
-    client = ui_repo.add_client(make_client(), by="Jane Smith")
-    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
-    return client
-
-
-@pytest.fixture
-def editor_for(qtbot, ui_repo, client):
-    clock = {"now": NOW}
-
-    def build(session=None, **kwargs):
-        editor = SessionEditor(ui_repo, ui_repo.settings(), client, session, user="Jane Smith",
-                               now=lambda: clock["now"], **kwargs)
-        qtbot.addWidget(editor)
-        editor.clock = clock
-        editor.show()
-        return editor
-    return build
-
-
 def _press(qtbot, editor, key) -> None:
     """A keyboard shortcut as the practitioner types it, into the active editor window."""
     editor.activateWindow()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-from factories import make_client, make_screening, make_session
+from factories import make_session
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -15,24 +14,6 @@ from needledesk.ui.acknowledge import AmendmentReasonDialog
 from needledesk.ui.session_editor import SessionEditor
 
 NOW = datetime(2026, 11, 20, 10, 30)
-
-
-@pytest.fixture
-def client(ui_repo):
-    client = ui_repo.add_client(make_client(), by="Jane Smith")
-    ui_repo.add_screening(make_screening(client.id), by="Jane Smith")
-    return client
-
-
-@pytest.fixture
-def editor_for(qtbot, ui_repo, client):
-    def build(session=None):
-        editor = SessionEditor(ui_repo, ui_repo.settings(), client, session, user="Jane Smith",
-                               now=lambda: NOW)
-        qtbot.addWidget(editor)
-        editor.show()
-        return editor
-    return build
 
 
 # --- the unsaved-changes prompt -----------------------------------------------------------------
