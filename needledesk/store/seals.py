@@ -32,7 +32,7 @@ import hashlib
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 V1 = "v1"
@@ -116,6 +116,24 @@ def _digest(version: str, value: Any) -> str:
     return f"{version}:" + hashlib.sha256(_canonical(value).encode("utf-8")).hexdigest()
 
 
+def _seal(version: str, number: int, kind: str, columns: tuple[str, ...],
+          rows: Sequence[Mapping[str, Any]],
+          child_tables: Mapping[str, tuple[str, ...]] | None = None,
+          children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> str:
+    """The hash of one record's form (v2 onwards): its rows' `columns` and, with
+    `child_tables`, its child rows' columns by table; each list in the order of its rows'
+    canonical text, so deterministic whatever the values' types."""
+    form: dict[str, Any] = {"form": "needledesk-record", "version": number, "kind": kind,
+                            "rows": sorted(([r[c] for c in columns] for r in rows),
+                                           key=_canonical)}
+    if child_tables is not None:
+        form["children"] = {
+            table: sorted(([r[c] for c in cols] for r in (children or {}).get(table, [])),
+                          key=_canonical)
+            for table, cols in child_tables.items()}
+    return _digest(version, form)
+
+
 # --- v1: signed sessions in the exchange form of schema 3-4 (frozen copy) -----------------
 
 def seal_v1(row: Mapping[str, Any], children: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
@@ -162,27 +180,15 @@ def seal_v2(kind: str, rows: Sequence[Mapping[str, Any]],
             ) -> str:
     """The v2 hash of one record: `rows` is its row (one; for "settings", every row of the
     settings table, any order), `children` a session's child rows by table."""
-    columns = V2_RECORDS[kind][2]
-    # Rows in the order of their canonical text: deterministic whatever the values' types.
-    form: dict[str, Any] = {"form": "needledesk-record", "version": 2, "kind": kind,
-                  "rows": sorted(([r[c] for c in columns] for r in rows), key=_canonical)}
-    if kind == "session":
-        form["children"] = {
-            table: sorted(([r[c] for c in cols] for r in (children or {}).get(table, [])),
-                          key=_canonical)
-            for table, cols in V2_SESSION_CHILDREN.items()}
-    return _digest(V2, form)
+    return _seal(V2, 2, kind, V2_RECORDS[kind][2], rows,
+                 V2_SESSION_CHILDREN if kind == "session" else None, children)
 
 
 # --- v3: courses with their plan and early ending ------------------------------------------
 
 def seal_v3(kind: str, rows: Sequence[Mapping[str, Any]]) -> str:
     """The v3 hash of one course from its stored row (the columns of `V3_RECORDS`)."""
-    columns = V3_RECORDS[kind][2]
-    form: dict[str, Any] = {"form": "needledesk-record", "version": 3, "kind": kind,
-                            "rows": sorted(([r[c] for c in columns] for r in rows),
-                                           key=_canonical)}
-    return _digest(V3, form)
+    return _seal(V3, 3, kind, V3_RECORDS[kind][2], rows)
 
 
 # --- v4: sessions with their lots and visit screening; catalogue products and lots ---------
@@ -191,16 +197,8 @@ def seal_v4(kind: str, rows: Sequence[Mapping[str, Any]],
             children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> str:
     """The v4 hash of one record from its stored row (the columns of `V4_RECORDS`) and, for
     a session, its child rows by table (`V4_SESSION_CHILDREN`)."""
-    columns = V4_RECORDS[kind][2]
-    form: dict[str, Any] = {"form": "needledesk-record", "version": 4, "kind": kind,
-                            "rows": sorted(([r[c] for c in columns] for r in rows),
-                                           key=_canonical)}
-    if kind == "session":
-        form["children"] = {
-            table: sorted(([r[c] for c in cols] for r in (children or {}).get(table, [])),
-                          key=_canonical)
-            for table, cols in V4_SESSION_CHILDREN.items()}
-    return _digest(V4, form)
+    return _seal(V4, 4, kind, V4_RECORDS[kind][2], rows,
+                 V4_SESSION_CHILDREN if kind == "session" else None, children)
 
 
 def _dicts(cursor: sqlite3.Cursor) -> Iterable[dict[str, Any]]:
@@ -255,40 +253,43 @@ def record_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None
                   ) -> dict[str | None, str]:
     """The v2 hash of each stored record of `kind` (`ids`: only these; absent ones are left
     out). Settings are one record, keyed None. Reads in batches: cheap for an import."""
-    conn = getattr(db_or_conn, "conn", db_or_conn)
-    wanted = None if ids is None else list(dict.fromkeys(ids))
-    table, key, columns = V2_RECORDS[kind]
     if kind == "settings":
+        conn = getattr(db_or_conn, "conn", db_or_conn)
+        table, key, columns = V2_RECORDS[kind]
         return {None: seal_v2(kind, list(_rows(conn, table, key, columns, None)))}
-    if kind == "session":
-        sessions, children = stored_session(conn, wanted)
-        return {sid: seal_v2(kind, [row], children.get(sid, {}))
-                for sid, row in sessions.items()}
-    return {r[key]: seal_v2(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
+    hashes = _stored_hashes(db_or_conn, kind, ids, V2, V2_RECORDS, seal_v2)
+    return {key: digest for key, digest in hashes.items()}
 
 
 def v3_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> dict[str, str]:
-    """The v3 hash of each stored record of `kind` (a kind of `V3_RECORDS`)."""
-    conn = getattr(db_or_conn, "conn", db_or_conn)
-    wanted = None if ids is None else list(dict.fromkeys(ids))
-    table, key, columns = V3_RECORDS[kind]
-    if not _has_columns(conn, table, columns):
-        return {}   # a file older than v3, read without upgrading: no record has a v3 seal
-    return {r[key]: seal_v3(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
+    """The v3 hash of each stored record of `kind` (a kind of `V3_RECORDS`); none in a file
+    older than v3, read without upgrading (no record has a v3 seal)."""
+    return _stored_hashes(db_or_conn, kind, ids, V3, V3_RECORDS, seal_v3, needs_columns=True)
 
 
 def v4_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> dict[str, str]:
-    """The v4 hash of each stored record of `kind` (a kind of `V4_RECORDS`)."""
+    """The v4 hash of each stored record of `kind` (a kind of `V4_RECORDS`); none in a file
+    older than v4, read without upgrading (no record has a v4 seal)."""
+    return _stored_hashes(db_or_conn, kind, ids, V4, V4_RECORDS, seal_v4, needs_columns=True)
+
+
+def _stored_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None, version: str,
+                   records: Mapping[str, tuple[str, str, tuple[str, ...]]],
+                   seal: Callable[..., str], *, needs_columns: bool = False
+                   ) -> dict[str, str]:
+    """The `version` hash (made by `seal`) of each stored record of `kind` in `records`
+    (`ids`: only these), a session with its child rows; none when `needs_columns` and the
+    table lacks a column the version hashes."""
     conn = getattr(db_or_conn, "conn", db_or_conn)
     wanted = None if ids is None else list(dict.fromkeys(ids))
-    table, key, columns = V4_RECORDS[kind]
-    if not _has_columns(conn, table, columns):
-        return {}   # a file older than v4, read without upgrading: no record has a v4 seal
+    table, key, columns = records[kind]
+    if needs_columns and not _has_columns(conn, table, columns):
+        return {}
     if kind == "session":
-        sessions, children = stored_session(conn, wanted, version=V4)
-        return {sid: seal_v4(kind, [row], children.get(sid, {}))
+        sessions, children = stored_session(conn, wanted, version=version)
+        return {sid: seal(kind, [row], children.get(sid, {}))
                 for sid, row in sessions.items()}
-    return {r[key]: seal_v4(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
+    return {r[key]: seal(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
 
 
 def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> bool:
