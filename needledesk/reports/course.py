@@ -319,11 +319,10 @@ def _depth_overview(sessions: list[Session], st: Styles, frame_w: float) -> list
     areas = _area_columns(sessions)
     numbers = {s.id: i for i, s in enumerate(sessions, 1)}
     flowables = section("Needle depth by area (mm)", st)
-    right_head = ParagraphStyle("num_head", st.head, alignment=TA_RIGHT)
     for start in range(0, len(areas), _AREAS_PER_TABLE):
         group = areas[start:start + _AREAS_PER_TABLE]
-        data: list[list[Any]] = [["#", "Date"]
-                                 + [Paragraph(markup(label), right_head) for _key, label in group]]
+        data: list[list[Any]] = [["#", "Date"] + [Paragraph(markup(label), st.head_right)
+                                                  for _key, label in group]]
         for session in sessions:
             depths = _depths(session)
             data.append([str(numbers[session.id]), fmt_day(session.started_at.date())]

@@ -69,6 +69,8 @@ class Styles:
         self.cell = style("cell", base, 8.5, 10.5)
         self.cell_bold = style("cell_bold", self.cell, 8.5, 10.5, fontName=BOLD)
         self.head = style("head", self.cell, 7.5, 10.5, fontName=BOLD, textColor=ACCENT)
+        #: A column head over numbers, flush right like them.
+        self.head_right = style("head_right", self.head, 7.5, 10.5, alignment=TA_RIGHT)
         self.title = style("title", base, 17, 21, fontName=BOLD, textColor=ACCENT)
         self.clinic = style("clinic", base, 13, 16, fontName=BOLD, textColor=INK)
         self.doc_title = style("doc_title", base, 12, 15, fontName=BOLD, textColor=ACCENT,

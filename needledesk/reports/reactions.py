@@ -14,19 +14,13 @@ from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Spacer,
-    TableStyle,
 )
 
 from needledesk.domain.reactions_report import (
@@ -39,16 +33,15 @@ from needledesk.domain.reactions_report import (
 from needledesk.domain.text import count_text
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string
 from needledesk.reports.layout import (
-    ACCENT,
     DRAFT,
     INK,
     MUTED,
     RULE,
     FitTable,
-    Logo,
     Styles,
+    clinic_header,
     grid_style,
-    logo_image,
+    one_frame_document,
     page_size,
     section,
     styles,
@@ -85,7 +78,8 @@ def render_reactions_report(report: ReactionsReport, settings: ClinicSettings, *
     width, height = page_size(settings)
     frame_w = width - 2 * _MARGIN_X
 
-    story: list[Flowable] = [*_header(report, settings, st, frame_w)]
+    story = clinic_header(settings, st, TITLE, report.period_text,
+                          logo_size=(40 * mm, 16 * mm), title_width=60 * mm, space_after=6)
     story.append(Paragraph(totals_text(report.total), st.body))
     if report.total.sessions:
         story += _bands_table(report, st, frame_w)
@@ -94,15 +88,6 @@ def render_reactions_report(report: ReactionsReport, settings: ClinicSettings, *
             reactions_chart(report, frame_w)])]
         story += _lots_table(report, st, frame_w)
         story += [Spacer(1, 8), Paragraph(how_counted(report), st.small)]
-
-    buffer = BytesIO()
-    doc = BaseDocTemplate(
-        buffer, pagesize=(width, height), leftMargin=_MARGIN_X, rightMargin=_MARGIN_X,
-        topMargin=_MARGIN_TOP, bottomMargin=_MARGIN_BOTTOM,
-        title=f"{TITLE} — {report.period_text}", author=settings.clinic_name,
-        creator="NeedleDesk")
-    frame = Frame(_MARGIN_X, _MARGIN_BOTTOM, frame_w, height - _MARGIN_TOP - _MARGIN_BOTTOM,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
 
     def foot(canvas: Canvas, _doc: object) -> None:
         canvas.saveState()
@@ -118,7 +103,11 @@ def render_reactions_report(report: ReactionsReport, settings: ClinicSettings, *
                     7.5, align="right")
         canvas.restoreState()
 
-    doc.addPageTemplates([PageTemplate("reactions", [frame], onPage=foot)])
+    buffer = BytesIO()
+    doc = one_frame_document(
+        buffer, settings, (width, height), margin_x=_MARGIN_X, margin_top=_MARGIN_TOP,
+        margin_bottom=_MARGIN_BOTTOM, title=f"{TITLE} — {report.period_text}",
+        template="reactions", on_page=foot)
     doc.build(story)
     return buffer.getvalue()
 
@@ -141,34 +130,9 @@ def totals_text(total: ReactionCounts) -> str:
             f"{total.severe:,} severe reaction{'s' if total.severe != 1 else ''}.")
 
 
-def _header(report: ReactionsReport, settings: ClinicSettings, st: Styles,
-            frame_w: float) -> list[Flowable]:
-    clinic = [Paragraph(markup(settings.clinic_name), st.clinic)]
-    clinic += [Paragraph(markup(line.strip()), st.small)
-               for line in (settings.address, settings.phone) if line and line.strip()]
-    title = [Paragraph(TITLE, st.doc_title), Paragraph(report.period_text, st.doc_sub)]
-    image = logo_image(settings.logo) if settings.logo else None
-    if image is not None:
-        logo = Logo(image, 40 * mm, 16 * mm)
-        cells, widths = [[logo, clinic, title]], [logo.width + 5 * mm, None, 60 * mm]
-    else:
-        cells, widths = [[clinic, title]], [None, 60 * mm]
-    table = FitTable(cells, colWidths=widths)
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-        ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
-    ]))
-    return [table, Spacer(1, 6)]
-
-
 def _head(titles: list[str], st: Styles, first: int, last: int) -> list[Any]:
     """Header cells that wrap (`With a reaction` on two lines), numbers' flush right."""
-    right = ParagraphStyle("head_right", st.head, alignment=TA_RIGHT)
-    return [Paragraph(t, right if first <= i <= last else st.head)
+    return [Paragraph(t, st.head_right if first <= i <= last else st.head)
             for i, t in enumerate(titles)]
 
 
