@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QByteArray,
     QModelIndex,
     QPersistentModelIndex,
     QRectF,
@@ -56,7 +55,7 @@ from needledesk.domain.reactions_report import (
     percent_text,
     period_problems,
 )
-from needledesk.ui.forms import DateField
+from needledesk.ui.forms import DateField, remember_geometry, restore_geometry
 from needledesk.ui.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -392,20 +391,10 @@ class ReactionsView(QDialog):
     # --- size ------------------------------------------------------------------------------
 
     def _restore_size(self) -> None:
-        geometry = self.state.value(GEOMETRY_KEY) if self.state is not None else None
-        if isinstance(geometry, QByteArray | bytes) and geometry and \
-                self.restoreGeometry(geometry):
-            return
-        size = QSize(DEFAULT_SIZE)
-        screen = self.screen()
-        if screen is not None:
-            size = size.boundedTo(screen.availableGeometry().size() - QSize(40, 80))
-        self.resize(size)
+        restore_geometry(self, self.state, GEOMETRY_KEY, DEFAULT_SIZE)
 
     def _remember_size(self) -> None:
-        if self.state is not None:
-            self.state.setValue(GEOMETRY_KEY, self.saveGeometry())
-            self.state.sync()
+        remember_geometry(self, self.state, GEOMETRY_KEY)
 
     def done(self, result: int) -> None:
         self._remember_size()
