@@ -57,6 +57,7 @@ from needledesk.reports.layout import (
     grid_style,
     numbered_canvas,
     one_frame_document,
+    page_foot,
     page_size,
     section,
     styles,
@@ -166,16 +167,9 @@ def _draw_page_marks(canvas: Canvas, client: Client, settings: ClinicSettings, t
     canvas.setLineWidth(0.8)
     canvas.line(left, top - 4, right, top - 4)
 
-    bottom = 9 * mm
-    canvas.setStrokeColor(RULE)
-    canvas.setLineWidth(0.5)
-    canvas.line(left, bottom + 9, right, bottom + 9)
-    canvas.setFillColor(MUTED)
-    draw_string(canvas, left, bottom, f"Confidential health record · printed {fmt_day(today)}",
-                REGULAR, 7)
-    canvas.setFillColor(INK)
-    draw_string(canvas, right, bottom, f"Page {canvas.getPageNumber()} of {total}", REGULAR, 7.5,
-                align="right")
+    page_foot(canvas, left, right, 9 * mm,
+              f"Confidential health record · printed {fmt_day(today)}",
+              f"Page {canvas.getPageNumber()} of {total}")
     canvas.restoreState()
 
 

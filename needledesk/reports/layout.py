@@ -29,7 +29,7 @@ from reportlab.platypus import (
 )
 
 from needledesk.reports import text
-from needledesk.reports.fonts import BOLD, REGULAR, register_fonts
+from needledesk.reports.fonts import BOLD, REGULAR, draw_string, register_fonts
 from needledesk.settings import ClinicSettings
 
 # Binary streams rather than ASCII85: smaller files, and no pure-Python encoding pass over
@@ -220,6 +220,20 @@ def clinic_header(settings: ClinicSettings, st: Styles, title: str, subtitle: st
         ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
     ]))
     return [table, Spacer(1, space_after)]
+
+
+def page_foot(canvas: Canvas, left: float, right: float, bottom: float, text: str,
+              page: str) -> None:
+    """The foot of a page between `left` and `right`: a hairline, `text` in small muted
+    print under it on the left and `page` ("Page 2 of 3") on the right. Sets the colours and
+    line width it uses; the caller saves and restores the canvas state."""
+    canvas.setStrokeColor(RULE)
+    canvas.setLineWidth(0.5)
+    canvas.line(left, bottom + 9, right, bottom + 9)
+    canvas.setFillColor(MUTED)
+    draw_string(canvas, left, bottom, text, REGULAR, 7)
+    canvas.setFillColor(INK)
+    draw_string(canvas, right, bottom, page, REGULAR, 7.5, align="right")
 
 
 def one_frame_document(buffer: BytesIO, settings: ClinicSettings, size: tuple[float, float], *,

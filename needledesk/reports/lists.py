@@ -30,18 +30,15 @@ from needledesk.domain.list_text import (
 )
 from needledesk.domain.model import ProductKind
 from needledesk.domain.safety import DueRow, DueState, RecallRow
-from needledesk.reports.fonts import REGULAR, draw_string
 from needledesk.reports.layout import (
     DRAFT_HEX,
-    INK,
-    MUTED,
-    RULE,
     FitTable,
     Styles,
     clinic_header,
     grid_style,
     numbered_canvas,
     one_frame_document,
+    page_foot,
     page_size,
     section,
     styles,
@@ -174,14 +171,7 @@ def _build(story: list[Flowable], settings: ClinicSettings, today: date, *, titl
 
 def _foot(canvas: Canvas, text: str, total: int, width: float) -> None:
     canvas.saveState()
-    left, right, bottom = _MARGIN_X, width - _MARGIN_X, 10 * mm
-    canvas.setStrokeColor(RULE)
-    canvas.setLineWidth(0.5)
-    canvas.line(left, bottom + 9, right, bottom + 9)
-    canvas.setFillColor(MUTED)
-    draw_string(canvas, left, bottom, f"Confidential: clients' names and phone numbers · {text}",
-                REGULAR, 7)
-    canvas.setFillColor(INK)
-    draw_string(canvas, right, bottom, f"Page {canvas.getPageNumber()} of {total}", REGULAR,
-                7.5, align="right")
+    page_foot(canvas, _MARGIN_X, width - _MARGIN_X, 10 * mm,
+              f"Confidential: clients' names and phone numbers · {text}",
+              f"Page {canvas.getPageNumber()} of {total}")
     canvas.restoreState()

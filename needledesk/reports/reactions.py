@@ -31,7 +31,7 @@ from needledesk.domain.reactions_report import (
     percent_text,
 )
 from needledesk.domain.text import count_text
-from needledesk.reports.fonts import BOLD, REGULAR, draw_string
+from needledesk.reports.fonts import BOLD, REGULAR
 from needledesk.reports.layout import (
     DRAFT,
     INK,
@@ -42,6 +42,7 @@ from needledesk.reports.layout import (
     clinic_header,
     grid_style,
     one_frame_document,
+    page_foot,
     page_size,
     section,
     styles,
@@ -91,16 +92,9 @@ def render_reactions_report(report: ReactionsReport, settings: ClinicSettings, *
 
     def foot(canvas: Canvas, _doc: object) -> None:
         canvas.saveState()
-        y = 9 * mm
-        canvas.setStrokeColor(RULE)
-        canvas.setLineWidth(0.5)
-        canvas.line(_MARGIN_X, y + 9, width - _MARGIN_X, y + 9)
-        canvas.setFillColor(MUTED)
-        draw_string(canvas, _MARGIN_X, y, f"{settings.clinic_name} · {TITLE} · "
-                    f"{report.period_text} · printed {fmt_day(today)}", REGULAR, 7)
-        canvas.setFillColor(INK)
-        draw_string(canvas, width - _MARGIN_X, y, f"Page {canvas.getPageNumber()}", REGULAR,
-                    7.5, align="right")
+        page_foot(canvas, _MARGIN_X, width - _MARGIN_X, 9 * mm,
+                  f"{settings.clinic_name} · {TITLE} · {report.period_text} · "
+                  f"printed {fmt_day(today)}", f"Page {canvas.getPageNumber()}")
         canvas.restoreState()
 
     buffer = BytesIO()
