@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from needledesk.domain.rules import GuidelineWarning
+from needledesk.domain.acknowledgements import pending
+from needledesk.domain.products import session_lot_warnings
+from needledesk.domain.rules import GuidelineWarning, join_path
 from needledesk.errors import NeedleDeskError, ValidationError
 from needledesk.exchange import (
+    Decoded,
     FormatError,
     decode_document,
     dumps,
@@ -50,8 +53,25 @@ def import_document(repo: Repository, document, *, by: str, today: date | None =
         raise ValidationError(catalogue)
     result = repo.write_records(decoded.records, by=by, today=today, on_progress=on_progress,
                                 catalogue=(decoded.products, decoded.lots))
-    return ImportReport(result, decoded.warnings, result.added.pop("products", 0),
-                        result.added.pop("lots", 0))
+    return ImportReport(result, decoded.warnings + lot_warnings(repo, decoded),
+                        result.added.pop("products", 0), result.added.pop("lots", 0))
+
+
+def lot_warnings(repo: Repository, decoded: Decoded) -> list[GuidelineWarning]:
+    """The imported sessions' lots checked against the catalogue as it now stands (this
+    clinic's, with the file's): an expired, expiring or unknown lot of a catalogue product
+    that the session does not acknowledge is reported, as the editor would have warned.
+    Reported only: the session was recorded elsewhere and is imported as it is."""
+    products = repo.products()
+    lots = repo.lots_by_product()
+    found: list[GuidelineWarning] = []
+    for i, record in enumerate(decoded.records):
+        for j, session in enumerate(record.sessions):
+            for w in pending(session_lot_warnings(session, products, lots),
+                             session.acknowledged_warnings):
+                found.append(GuidelineWarning(w.code, join_path(
+                    f"clients[{i}].sessions[{j}]", w.path), w.message))
+    return found
 
 
 #: The largest exchange file import reads: far above a clinic's export, far below memory.

@@ -417,3 +417,36 @@ def test_an_import_failing_midway_writes_neither_catalogue_nor_records(clinic, e
         len(p["lots"]) for p in document["products"]))
     assert "products" not in report.result.added
     assert check_database(empty.db) == []
+
+
+def test_a_clinic_whose_lots_were_in_date_imports_without_lot_warnings(clinic, empty):
+    _repo, _ids, document = _with_catalogue(clinic)
+    report = import_document(empty, document, by=BY, today=TODAY)
+    assert [w for w in report.warnings if w.code.startswith("lot:")] == []
+
+
+def test_an_imported_session_with_an_expired_lot_it_did_not_acknowledge_is_reported(
+        clinic, empty):
+    """Recorded elsewhere without the editor's warning (another program, an older file):
+    imported as it is, and the lot past its expiry on the session's day is reported, in
+    words, at the session's place; a session that acknowledged it is not."""
+    _repo, ids, document = _with_catalogue(clinic)
+    for product in document["products"]:
+        for lot in product["lots"]:
+            if lot["id"] == ids["ha1"]:
+                lot["expires_on"] = "2026-11-01"
+    # Ben's draft of 25 Nov typed the same lot (no catalogue id): it counts the same.
+    ben = next(i for i, c in enumerate(document["clients"]) if c["id"] == ids["ben"])
+    document["clients"][ben]["sessions"][0]["acknowledged_warnings"] = [
+        {"warning": "lot: expired (Hyaluronic acid 1% HA-0923) — last vial, client told",
+         "by": BY, "at": "2026-11-25T14:00"}]
+    ana = next(i for i, c in enumerate(document["clients"]) if c["id"] == ids["ana"])
+    report = import_document(empty, document, by=BY, today=TODAY)
+    lots = [w for w in report.warnings if w.code.startswith("lot:")]
+    assert [(w.code, w.path) for w in lots] == [
+        ("lot: expired (Hyaluronic acid 1% HA-0923)",
+         f"clients[{ana}].sessions[0].serums[0].lot")]
+    assert problem_text(lots[0]) == (
+        f"Client {ana + 1}, Session 1, Serum lot 1: Serum Hyaluronic acid 1% lot HA-0923 "
+        "expired 1 Nov 2026 (19 days ago)")
+    assert empty.get_session(ids["session"]).serums[0].lot_id == ids["ha1"]

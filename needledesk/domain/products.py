@@ -10,12 +10,18 @@ and surrounding spaces), which also finds the lots typed before the catalogue ex
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from needledesk.domain.model import Lot, Product, ProductKind
-from needledesk.domain.rules import NOTE_MAX, PRODUCT_MAX, Problem, text_limit_problems
+from needledesk.domain.model import Lot, Product, ProductKind, Session
+from needledesk.domain.rules import (
+    NOTE_MAX,
+    PRODUCT_MAX,
+    GuidelineWarning,
+    Problem,
+    text_limit_problems,
+)
 from needledesk.domain.text import day_text
 
 #: A lot expiring within this many days (or already expired) is warned about in amber.
@@ -172,3 +178,30 @@ def catalogue_product(products: Iterable[Product], name: str | None,
     if not key:
         return None
     return next((p for p in products if p.kind == kind and product_key(p.name) == key), None)
+
+
+def session_lot_warnings(session: Session, products: Iterable[Product],
+                         lots_by_product: Mapping[str, Iterable[Lot]]
+                         ) -> list[GuidelineWarning]:
+    """A warning per product line of `session` whose lot is past or within
+    `EXPIRY_WARNING_DAYS` of its expiry on the session's day, or not among the catalogue's
+    lots of its product (a product not in the catalogue is not warned about). The code names
+    the line and is what an acknowledgement records: one rule for the editor and import."""
+    products = list(products)
+    day = session.started_at.date()
+    lines: list[tuple[str, str, str | None, ProductKind, str]] = [
+        (f"serums[{i}].lot", s.product, s.lot, ProductKind.SERUM, "Serum")
+        for i, s in enumerate(session.serums)]
+    if session.anaesthetic is not None:
+        lines.append(("anaesthetic.lot", session.anaesthetic.product, session.anaesthetic.lot,
+                      ProductKind.ANAESTHETIC, "Anaesthetic"))
+    lines.append(("device.cartridge_lot", session.device.cartridge or "",
+                  session.device.cartridge_lot, ProductKind.CARTRIDGE, "Cartridge"))
+    warnings = []
+    for path, name, lot, kind, what in lines:
+        product = catalogue_product(products, name, kind)
+        lots = list(lots_by_product.get(product.id, [])) if product is not None else []
+        found = lot_warning(name, lot, lots, day, what=what)
+        if found is not None:
+            warnings.append(GuidelineWarning(found.code, path, found.message))
+    return warnings

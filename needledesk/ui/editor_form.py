@@ -44,7 +44,7 @@ from needledesk.domain.model import (
     ProductKind,
     Session,
 )
-from needledesk.domain.products import lot_warning
+from needledesk.domain.products import session_lot_warnings
 from needledesk.domain.rules import GuidelineWarning, Problem, validate_session
 from needledesk.domain.text import day_text
 from needledesk.exchange import encode_session
@@ -404,26 +404,9 @@ class SessionForm:
     # --- the lots' warnings ---------------------------------------------------------------
 
     def _lot_warnings(self, session: Session) -> list[GuidelineWarning]:
-        """A warning per product line whose lot is past or within 30 days of its expiry on
-        the session's day, or not among the catalogue's lots of its product (a product not
-        in the catalogue is not warned about). The code names the line and is what an
-        acknowledgement records."""
-        day = session.started_at.date()
-        lines: list[tuple[str, str, str | None, ProductKind, str]] = [
-            (f"serums[{i}].lot", s.product, s.lot, ProductKind.SERUM, "Serum")
-            for i, s in enumerate(session.serums)]
-        if session.anaesthetic is not None:
-            lines.append(("anaesthetic.lot", session.anaesthetic.product,
-                          session.anaesthetic.lot, ProductKind.ANAESTHETIC, "Anaesthetic"))
-        lines.append(("device.cartridge_lot", session.device.cartridge or "",
-                      session.device.cartridge_lot, ProductKind.CARTRIDGE, "Cartridge"))
-        warnings = []
-        for path, product, lot, kind, what in lines:
-            found = lot_warning(product, lot, self.offers.lots_of(product, kind), day,
-                                what=what)
-            if found is not None:
-                warnings.append(GuidelineWarning(found.code, path, found.message))
-        return warnings
+        """The session's lot warnings against the catalogue (domain.products, the same rule
+        an import applies)."""
+        return session_lot_warnings(session, self.offers.products, self.offers.lots)
 
     def _lot_fields(self) -> list[tuple[str, LotField, FieldMessage]]:
         """Each lot field with the path its warning names and the line it shows it on."""
