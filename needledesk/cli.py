@@ -442,7 +442,7 @@ def _guarded(args) -> int:
     except ValidationError as exc:
         _say(f"needledesk: nothing was written; {len(exc.problems)} problem(s):")
         for problem in exc.problems:
-            _say(f"  {problem}")
+            _say(f"  {_problem_line(problem)}")
         return EXIT_PROBLEM
     except NeedleDeskError as exc:
         _say(f"needledesk: {exc}")
@@ -464,6 +464,20 @@ def _guarded(args) -> int:
         _say(f"needledesk: internal error ({type(exc).__name__}: {exc}); "
              f"details are in the log: {log_file()}")
         return EXIT_INTERNAL
+
+
+def _problem_line(problem: object) -> str:
+    """A refused record's problem in the window's words: `Client 1, Session 1, Treated area 1:
+    Depth 3.5 is outside 0.1–3.0 mm`, never a field path like `clients[0].sessions[0]…`."""
+    from needledesk.domain.labels import LABELS, generic_path, problem_text
+    from needledesk.domain.rules import Problem
+
+    if not isinstance(problem, Problem):
+        return str(problem)
+    generic = generic_path(problem.path)
+    kind = next((k for k, labels in LABELS.items()
+                 if generic in labels or generic.removesuffix("[]") in labels), "session")
+    return problem_text(problem, kind=kind)
 
 
 def _storage_problem(exc: sqlite3.OperationalError) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 
@@ -133,11 +134,39 @@ def test_import_of_a_broken_file_reports_every_problem_and_writes_nothing(capsys
     lines = err.splitlines()
     assert lines[0] == "needledesk: nothing was written; 3 problem(s):"
     assert sorted(line.strip() for line in lines[1:]) == sorted([
-        "clients[0].sessions[0].areas[0].depth_mm: 3.5 is outside 0.1–3.0 mm",
-        "clients[2].fitzpatrick: 7 is outside 1–6 (Fitzpatrick type I to VI)",
-        "clients[2].sessions[0].fee.currency: 'usd' is not a 3-letter currency code such as "
+        "Client 1, Session 1, Treated area 1: Depth 3.5 is outside 0.1–3.0 mm",
+        "Client 3, Fitzpatrick type 7 is outside 1–6 (Fitzpatrick type I to VI)",
+        "Client 3, Session 1, Fee currency: 'usd' is not a 3-letter currency code such as "
         "USD",
     ])
+    assert_nothing_written(db)
+
+
+def test_import_problems_read_in_plain_words_without_field_paths(capsys, db, tmp_path):
+    document = valid_document(clients=3)
+    session = document["clients"][0]["sessions"][0]
+    session["areas"][0]["depth_mm"] = 3.5
+    session["anaesthetic"]["removed_at"] = "2026-11-20T08:00"
+    session["reactions"][0]["severity"] = 9
+    document["clients"][1]["courses"][0]["planned_sessions"] = 0
+    document["clients"][1]["date_of_birth"] = "2023-02-30"
+    document["clients"][2]["fitzpatrick"] = 7
+    document["clients"][2]["sessions"][0]["fee"]["currency"] = "usd"
+    path = write_json(tmp_path / "broken.json", document)
+
+    code, out, err = run(capsys, "--db", db, "import", path)
+
+    assert code != 0
+    lines = err.splitlines()
+    assert lines[0] == f"needledesk: nothing was written; {len(lines) - 1} problem(s):"
+    assert len(lines) - 1 == 7, err
+    for line in lines[1:]:
+        assert line.startswith("  ") and line[2:3].isupper(), line
+        assert "[" not in line and "]" not in line, line
+        assert not re.search(r"\w_\w", line), line
+        assert not re.search(r"[a-z]\.[a-z]", line), line
+    assert "  Client 1, Session 1, Removed at 08:00 is before Applied at 09:30" in lines
+    assert "  Client 2, Course 1, Planned sessions 0 is outside 1–20 sessions" in lines
     assert_nothing_written(db)
 
 
@@ -152,9 +181,9 @@ def test_import_of_a_file_with_shape_problems_lists_each_with_its_place(capsys, 
     code, out, err = run(capsys, "--db", db, "import", path)
 
     assert code != 0
-    for place in ("clients[0].sessions[0].device.type: ",
-                  "clients[0].sessions[0].areas[0].depth: ",
-                  "clients[0].sessions[0].started_at: "):
+    for place in ("Client 1, Session 1, Device type",
+                  "Client 1, Session 1, Treated area 1: depth",
+                  "Client 1, Session 1, Started"):
         assert any(line.strip().startswith(place) for line in err.splitlines()), err
     assert_nothing_written(db)
 

@@ -233,7 +233,8 @@ def test_a_session_naming_a_lot_in_neither_the_file_nor_the_catalogue_is_refused
         product["lots"] = [x for x in product["lots"] if x["id"] != ids["ha1"]]
     texts = _refused(empty, document)
     assert len(texts) == 1, texts
-    assert texts[0].startswith("Client 1, Session 1, Serum lot from the catalogue 1: "), texts
+    assert texts[0].startswith(
+        "Client 1, Session 1, Serum 1: Serum lot from the catalogue: "), texts
     assert "neither in the file nor in the catalogue" in texts[0]
 
 
@@ -447,6 +448,6 @@ def test_an_imported_session_with_an_expired_lot_it_did_not_acknowledge_is_repor
         ("lot: expired (Hyaluronic acid 1% HA-0923)",
          f"clients[{ana}].sessions[0].serums[0].lot")]
     assert problem_text(lots[0]) == (
-        f"Client {ana + 1}, Session 1, Serum lot 1: Serum Hyaluronic acid 1% lot HA-0923 "
+        f"Client {ana + 1}, Session 1, Serum 1: Serum lot: Serum Hyaluronic acid 1% lot HA-0923 "
         "expired 1 Nov 2026 (19 days ago)")
     assert empty.get_session(ids["session"]).serums[0].lot_id == ids["ha1"]

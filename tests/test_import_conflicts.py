@@ -199,45 +199,46 @@ def borrowing(kind: str):
 
 
 CONFLICTS = [
-    pytest.param(renamed, ['clients[0]: id client-0 exists as "Ana López 0", the file says '
+    pytest.param(renamed, ['Client 1: id client-0 exists as "Ana López 0", the file says '
                            '"Emre Arslan"'], id="client-other-name"),
     pytest.param(changed("phone", "+1 555 0199"),
-                 ['clients[0].phone: client client-0 ("Ana López 0") has "+1 555 0100" here, '
+                 ['Client 1, Phone: client client-0 ("Ana López 0") has "+1 555 0100" here, '
                   'the file says "+1 555 0199"'], id="client-other-phone"),
     pytest.param(changed("date_of_birth", "1990-01-01"),
-                 ['clients[0].date_of_birth: client client-0 ("Ana López 0") has "1988-03-14" '
+                 ['Client 1, Date of birth: client client-0 ("Ana López 0") has "1988-03-14" '
                   'here, the file says "1990-01-01"'], id="client-other-birthday"),
     pytest.param(borrowing("courses"),
-                 ['clients[0].courses[0]: course id course-0 belongs to another client, '
+                 ['Client 1, Course 1: course id course-0 belongs to another client, '
                   '"Ana López 0" (client-0); the file puts it under "Emre Arslan"'],
                  id="course-of-another-client"),
     pytest.param(changed("courses[0].planned_sessions", 8),
-                 ["clients[0].courses[0].planned_sessions: course course-0 has 4 here, the "
+                 ["Client 1, Course 1, Planned sessions: course course-0 has 4 here, the "
                   "file says 8"], id="course-other-content"),
     pytest.param(borrowing("screenings"),
-                 ['clients[0].screenings[0]: screening id screening-0 belongs to another '
+                 ['Client 1, Screening 1: screening id screening-0 belongs to another '
                   'client, "Ana López 0" (client-0); the file puts it under "Emre Arslan"'],
                  id="screening-of-another-client"),
     pytest.param(changed("screenings[0].answers.pregnant", True),
-                 ["clients[0].screenings[0].answers.pregnant: screening screening-0 has no "
+                 ["Client 1, Screening 1, Pregnant: screening screening-0 has no "
                   "here, the file says yes"], id="screening-other-answer"),
     pytest.param(borrowing("sessions"),
-                 ['clients[0].sessions[0]: session id session-0 belongs to another client, '
+                 ['Client 1, Session 1: session id session-0 belongs to another client, '
                   '"Ana López 0" (client-0); the file puts it under "Emre Arslan"'],
                  id="session-of-another-client"),
     pytest.param(changed("sessions[0].fee.amount", "300.00"),
-                 ['clients[0].sessions[0].fee.amount: session session-0 of 20 Nov 2026 10:30 '
+                 ['Client 1, Session 1, Fee: session session-0 of 20 Nov 2026 10:30 '
                   'has "250.00" here, the file says "300.00"'], id="session-other-fee"),
     pytest.param(changed("sessions[0].areas[0].depth_mm", 2.0),
-                 ["clients[0].sessions[0].areas[0].depth_mm: session session-0 of 20 Nov 2026 "
+                 ["Client 1, Session 1, Treated area 1: Depth: session session-0 of 20 Nov 2026 "
                   "10:30 has 1.5 here, the file says 2.0"], id="session-other-depth"),
     pytest.param(changed("sessions[0].signed_at", "2026-11-20T11:45"),
-                 ['clients[0].sessions[0].signed_at: session session-0 of 20 Nov 2026 10:30 '
+                 ['Client 1, Session 1, Signed off: session session-0 of 20 Nov 2026 10:30 '
                   'has "2026-11-20T11:10" here, the file says "2026-11-20T11:45"'],
                  id="session-other-sign-off"),
     pytest.param(changed("sessions[0].amendments[0].reason", "wrong lot"),
-                 ['clients[0].sessions[0].amendments[0].reason: session session-0 of 20 Nov '
-                  '2026 10:30 has "typo in lot" here, the file says "wrong lot"'],
+                 ['Client 1, Session 1, Amendment 1: Reason for the amendment: session '
+                  'session-0 of 20 Nov 2026 10:30 has "typo in lot" here, the file says '
+                  '"wrong lot"'],
                  id="session-other-amendment"),
 ]
 
@@ -248,7 +249,7 @@ def test_a_stored_id_with_other_content_is_refused_whole(capsys, stored, tmp_pat
     # a new client before it would be written if the import went ahead
     doc = document(client_doc(1), change(client_doc(0)))
     lines = refused(capsys, stored, write(tmp_path / "conflict.json", doc))
-    assert lines == [line.replace("clients[0]", "clients[1]", 1) for line in expected]
+    assert lines == [line.replace("Client 1", "Client 2", 1) for line in expected]
     assert_sound(capsys, stored)
 
 
@@ -257,7 +258,7 @@ def test_a_session_moved_to_another_course_is_a_conflict(capsys, stored, tmp_pat
     doc["courses"].append(doc["courses"][0] | {"id": "course-b", "concern": "pores"})
     doc["sessions"][0]["course_id"] = "course-b"
     lines = refused(capsys, stored, write(tmp_path / "moved.json", document(doc)))
-    assert lines == ['clients[0].sessions[0].course_id: session session-0 of 20 Nov 2026 10:30 '
+    assert lines == ['Client 1, Session 1, Course: session session-0 of 20 Nov 2026 10:30 '
                      'has "course-0" here, the file says "course-b"']
 
 
@@ -266,8 +267,8 @@ def test_every_conflict_is_named_at_once(capsys, stored, tmp_path):
     doc["sessions"][0]["notes"] = "tolerated well"
     lines = refused(capsys, stored, write(tmp_path / "two.json", document(doc)))
     assert lines == [
-        'clients[0]: id client-0 exists as "Ana López 0", the file says "Emre Arslan"',
-        'clients[0].sessions[0].notes: session session-0 of 20 Nov 2026 10:30 has "" here, the '
+        'Client 1: id client-0 exists as "Ana López 0", the file says "Emre Arslan"',
+        'Client 1, Session 1, Notes: session session-0 of 20 Nov 2026 10:30 has "" here, the '
         'file says "tolerated well"']
 
 
@@ -276,7 +277,7 @@ def test_a_different_draft_is_a_conflict(capsys, db, tmp_path):
     doc = client_doc(0, signed=False)
     doc["sessions"][0]["reactions"][0]["severity"] = 1
     lines = refused(capsys, db, write(tmp_path / "other.json", document(doc)))
-    assert lines == ["clients[0].sessions[0].reactions[0].severity: session session-0 of 20 Nov "
+    assert lines == ["Client 1, Session 1, Reaction 1: Severity: session session-0 of 20 Nov "
                      "2026 10:30 has 2 here (a draft here and in the file), the file says 1"]
 
 
@@ -285,7 +286,7 @@ def test_a_draft_in_the_file_unlike_the_session_signed_here_is_a_conflict(capsys
     doc = client_doc(0, signed=False)
     doc["sessions"][0]["device"]["cartridge_lot"] = "L9999"
     lines = refused(capsys, stored, write(tmp_path / "draft.json", document(doc)))
-    assert lines == ['clients[0].sessions[0].device.cartridge_lot: session session-0 of 20 Nov '
+    assert lines == ['Client 1, Session 1, Cartridge lot: session session-0 of 20 Nov '
                      '2026 10:30 has "L2311" here (as first signed here; the file has it as an '
                      'unsigned draft), the file says "L9999"']
 
@@ -415,7 +416,7 @@ def test_a_newer_amendment_that_does_not_lead_back_here_is_a_conflict(capsys, st
                                   "reason": "discount", "changes": {
                                       "fee.amount": ["220.00", "200.00"]}})
     lines = refused(capsys, stored, write(tmp_path / "forked.json", document(doc)))
-    assert lines == ['clients[0].sessions[0].fee.amount: session session-0 of 20 Nov 2026 10:30 '
+    assert lines == ['Client 1, Session 1, Fee: session session-0 of 20 Nov 2026 10:30 '
                      'has "250.00" here (compared with the file\'s version before its 1 '
                      'amendment not made here), the file says "220.00"']
 
@@ -450,6 +451,6 @@ def test_a_draft_here_unlike_the_signed_one_in_the_file_is_a_conflict(capsys, db
     doc["sessions"][0]["amendments"] = []
     doc["sessions"][0]["serums"][0]["lot"] = "HA-1000"
     lines = refused(capsys, db, write(tmp_path / "signed.json", document(doc)))
-    assert lines == ['clients[0].sessions[0].serums[0].lot: session session-0 of 20 Nov 2026 '
+    assert lines == ['Client 1, Session 1, Serum 1: Serum lot: session session-0 of 20 Nov 2026 '
                      '10:30 has "HA-0923" here (a draft here; the file\'s is signed, compared as '
                      'it was before signing), the file says "HA-1000"']

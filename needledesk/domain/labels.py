@@ -241,7 +241,7 @@ def field_label(path: str, after: dict[str, Any] | None = None, kind: str = "ses
 
 def place_label(path: str) -> str:
     """Where in a whole file or record a problem is: `clients[0].sessions[1].areas[0].depth_mm`
-    -> `Client 1, session 2: Depth 1`."""
+    -> `Client 1, Session 2, Treated area 1: Depth`."""
     parts: list[str] = []
     rest = path
     while True:
@@ -253,9 +253,16 @@ def place_label(path: str) -> str:
     kind = {"Session": "session", "Course": "course", "Screening": "screening",
             "Product": "product", "Lot": "lot"}.get(
         parts[-1].split()[0] if parts else "", "client" if parts else "session")
-    if rest:
-        parts.append(field_label(rest, kind=kind))
-    text = ", ".join(parts)
+    item = re.match(r"(\w+)\[(\d+)\]\.(.+)", rest)
+    item_label = _known(f"{item.group(1)}[]", kind) if item else None
+    if item and item_label:  # `Treated area 1: Depth`, not `Depth 1`
+        parts.append(f"{item_label} {int(item.group(2)) + 1}")
+        field = _known(rest, kind) or item.group(3).replace("_", " ").replace(".", " › ")
+        text = f"{', '.join(parts)}: {field}"
+    else:
+        if rest:
+            parts.append(field_label(rest, kind=kind))
+        text = ", ".join(parts)
     return text[:1].upper() + text[1:]
 
 
