@@ -197,7 +197,7 @@ def _run(args) -> int:
 
         report = import_file(_open(args), args.file, by=_cli_user())
         for warning in report.warnings:
-            _say(f"warning: {warning}")
+            _say(f"warning: {_problem_line(warning)}")
         print(_counts("imported", report.result.added)
               + (f" ({_counts('already present', report.result.skipped)})"
                  if report.result.skipped else ""))
@@ -467,12 +467,13 @@ def _guarded(args) -> int:
 
 
 def _problem_line(problem: object) -> str:
-    """A refused record's problem in the window's words: `Client 1, Session 1, Treated area 1:
-    Depth 3.5 is outside 0.1–3.0 mm`, never a field path like `clients[0].sessions[0]…`."""
+    """A refused record's problem, or an import's guideline warning, in the window's words:
+    `Client 1, Session 1, Treated area 1: Depth 3.5 is outside 0.1–3.0 mm`, never a field
+    path like `clients[0].sessions[0]…`."""
     from needledesk.domain.labels import LABELS, generic_path, problem_text
-    from needledesk.domain.rules import Problem
+    from needledesk.domain.rules import GuidelineWarning, Problem
 
-    if not isinstance(problem, Problem):
+    if not isinstance(problem, Problem | GuidelineWarning):
         return str(problem)
     generic = generic_path(problem.path)
     kind = next((k for k, labels in LABELS.items()
