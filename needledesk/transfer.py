@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from needledesk.domain.acknowledgements import pending
-from needledesk.domain.products import session_lot_warnings
+from needledesk.domain.products import picked_lots, session_lot_warnings
 from needledesk.domain.rules import GuidelineWarning, join_path
 from needledesk.errors import NeedleDeskError, ValidationError
 from needledesk.exchange import (
@@ -127,9 +127,7 @@ def export_text(repo: Repository, client_id: str | None = None) -> str:
     records = list(repo.load_records(client_id))
     products, lots = repo.products(), repo.lots()
     if client_id is not None:
-        used = {lot_id for r in records for s in r.sessions for lot_id in (
-            s.device.cartridge_lot_id, s.anaesthetic.lot_id if s.anaesthetic else None,
-            *(x.lot_id for x in s.serums)) if lot_id}
+        used = {lot_id for r in records for s in r.sessions for _path, lot_id in picked_lots(s)}
         lots = [x for x in lots if x.id in used]
         products = [p for p in products if p.id in {x.product_id for x in lots}]
     return dumps(encode_document(records, products=products, lots=lots))

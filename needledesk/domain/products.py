@@ -180,6 +180,16 @@ def catalogue_product(products: Iterable[Product], name: str | None,
     return next((p for p in products if p.kind == kind and product_key(p.name) == key), None)
 
 
+def picked_lots(session: Session) -> list[tuple[str, str]]:
+    """The catalogue lots `session` names, as (field path, lot id): the cartridge's, the
+    anaesthetic's and each serum's, those picked from the catalogue only."""
+    a = session.anaesthetic
+    named = [("device.cartridge_lot_id", session.device.cartridge_lot_id),
+             ("anaesthetic.lot_id", a.lot_id if a else None),
+             *((f"serums[{i}].lot_id", x.lot_id) for i, x in enumerate(session.serums))]
+    return [(path, lot_id) for path, lot_id in named if lot_id]
+
+
 def session_lot_warnings(session: Session, products: Iterable[Product],
                          lots_by_product: Mapping[str, Iterable[Lot]]
                          ) -> list[GuidelineWarning]:

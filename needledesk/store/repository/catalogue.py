@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from needledesk.domain.model import ClientRecord, Lot, Product, ProductKind
-from needledesk.domain.products import validate_lot, validate_product
+from needledesk.domain.products import (
+    lot_key,
+    picked_lots,
+    product_key,
+    validate_lot,
+    validate_product,
+)
 from needledesk.domain.rules import Problem
 from needledesk.errors import NotFoundError, ValidationError
 from needledesk.store.repository.mapping import _lot, _lot_row, _product, _product_row, _raise_if
@@ -75,8 +81,6 @@ class Catalogue(Writes):
     # --- writes -------------------------------------------------------------------------
 
     def _same_name(self, product: Product) -> list[Problem]:
-        from needledesk.domain.products import product_key
-
         for other in self.products(product.kind):
             if other.id != product.id and product_key(other.name) == product_key(product.name):
                 return [Problem("name", f"“{other.name.strip()}” is already in the catalogue "
@@ -106,8 +110,6 @@ class Catalogue(Writes):
         return product
 
     def _same_lot(self, lot: Lot) -> list[Problem]:
-        from needledesk.domain.products import lot_key
-
         for other in self.lots(lot.product_id):
             if other.id != lot.id and lot_key(other.lot) == lot_key(lot.lot):
                 return [Problem("lot", f"lot {other.lot} of this product is already in the "
@@ -212,13 +214,9 @@ class Catalogue(Writes):
         problems: list[Problem] = []
         for i, record in enumerate(records):
             for j, s in enumerate(record.sessions):
-                named = [("device.cartridge_lot_id", s.device.cartridge_lot_id),
-                         ("anaesthetic.lot_id", s.anaesthetic.lot_id if s.anaesthetic
-                          else None),
-                         *((f"serums[{k}].lot_id", x.lot_id) for k, x in enumerate(s.serums))]
                 problems += [Problem(f"clients[{i}].sessions[{j}].{path}", "names a catalogue "
                                      "lot that is neither in the file nor in the catalogue")
-                             for path, lot_id in named if lot_id and lot_id not in known]
+                             for path, lot_id in picked_lots(s) if lot_id not in known]
         return problems
 
 

@@ -19,6 +19,7 @@ from needledesk.domain.model import (
     Screening,
     Session,
 )
+from needledesk.domain.products import picked_lots
 from needledesk.domain.rules import (
     Problem,
     validate_client,
@@ -180,14 +181,9 @@ class Writes(Queries):
             if owner is None or owner[0] != session.client_id:
                 problems.append(Problem("screening_check.screening_id", "the screening "
                                         "confirmed at the visit is not one of this client's"))
-        a = session.anaesthetic
-        for path, lot_id in (("device.cartridge_lot_id", session.device.cartridge_lot_id),
-                             ("anaesthetic.lot_id", a.lot_id if a else None),
-                             *((f"serums[{i}].lot_id", x.lot_id)
-                               for i, x in enumerate(session.serums))):
+        for path, lot_id in picked_lots(session):
             # A catalogue lot picked must be one (an import refuses a session naming none).
-            if lot_id and self.db.execute("SELECT 1 FROM lots WHERE id = ?",
-                                          [lot_id]).fetchone() is None:
+            if self.db.execute("SELECT 1 FROM lots WHERE id = ?", [lot_id]).fetchone() is None:
                 problems.append(Problem(path, "is not a lot in the catalogue; pick the lot "
                                         "again"))
         _raise_if(problems)
