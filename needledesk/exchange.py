@@ -8,6 +8,8 @@ The clinical rules themselves live in `domain.rules`; this module only checks th
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -18,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from needledesk.domain.acknowledgements import pending
+from needledesk.domain.consent_rules import validate_consent, validate_template
 from needledesk.domain.model import (
     NOT_APPLICABLE,
     NOT_APPLICABLE_ALLOWED,
@@ -28,6 +31,11 @@ from needledesk.domain.model import (
     Answer,
     Client,
     ClientRecord,
+    Consent,
+    ConsentKind,
+    ConsentMethod,
+    ConsentStatement,
+    ConsentTemplate,
     Course,
     Device,
     DeviceType,
@@ -42,6 +50,8 @@ from needledesk.domain.model import (
     ScreeningOutcome,
     Serum,
     Session,
+    Signature,
+    StrokePoint,
     TreatedArea,
 )
 from needledesk.domain.products import validate_lot, validate_product
@@ -100,8 +110,8 @@ def _with(plain: dict[str, Any], **newer: Any) -> dict[str, Any]:
 
 def encode_session(s: Session) -> dict[str, Any]:
     """A session. The newer keys (`anaesthetic.lot`, `anaesthetic.lot_id`,
-    `device.cartridge_lot_id`, `serums[].lot_id`, `screening_check`) are written only when
-    they hold something."""
+    `device.cartridge_lot_id`, `serums[].lot_id`, `screening_check`, `areas[].zone`) are
+    written only when they hold something."""
     a = s.anaesthetic
     check = s.screening_check
     plain: dict[str, Any] = {
@@ -116,8 +126,9 @@ def encode_session(s: Session) -> dict[str, Any]:
         "anaesthetic": None if a is None else _with({
             "product": a.product, "applied_at": fmt_time(a.applied_at),
             "removed_at": fmt_time(a.removed_at)}, lot=a.lot, lot_id=a.lot_id),
-        "areas": [{"area": x.area, "depth_mm": x.depth_mm, "passes": x.passes,
-                   "endpoint": x.endpoint, "notes": x.notes} for x in s.areas],
+        "areas": [_with({"area": x.area, "depth_mm": x.depth_mm, "passes": x.passes,
+                         "endpoint": x.endpoint, "notes": x.notes}, zone=x.zone)
+                  for x in s.areas],
         "serums": [_with({"product": x.product, "lot": x.lot}, lot_id=x.lot_id)
                    for x in s.serums],
         "combined_with": list(s.combined_with),
@@ -155,9 +166,42 @@ def encode_course(x: Course) -> dict[str, Any]:
     return plain
 
 
+def encode_statements(statements: list[ConsentStatement]) -> list[dict[str, Any]]:
+    return [{"key": x.key, "text": x.text, "required": x.required} for x in statements]
+
+
+def encode_signature(signature: Signature | None) -> dict[str, Any] | None:
+    """A signature: the pad's size, its strokes as lists of [x, y, pressure, milliseconds]
+    points, and its picture as base64 PNG."""
+    if signature is None:
+        return None
+    return {"width": signature.width, "height": signature.height,
+            "strokes": [[[p.x, p.y, p.pressure, p.t_ms] for p in stroke]
+                        for stroke in signature.strokes],
+            "image_png": base64.b64encode(signature.image_png).decode("ascii")}
+
+
+def encode_consent(c: Consent) -> dict[str, Any]:
+    return {"id": c.id, "kind": str(c.kind), "method": str(c.method),
+            "signed_at": fmt_time(c.signed_at), "practitioner": c.practitioner,
+            "title": c.title, "body": c.body, "statements": encode_statements(c.statements),
+            "answers": {x.key: bool(c.answers.get(x.key)) for x in c.statements},
+            "template_id": c.template_id, "template_version": c.template_version,
+            "client_signature": encode_signature(c.client_signature),
+            "practitioner_signature": encode_signature(c.practitioner_signature),
+            "notes": c.notes}
+
+
+def encode_template(t: ConsentTemplate) -> dict[str, Any]:
+    return {"id": t.id, "kind": str(t.kind), "version": t.version, "title": t.title,
+            "body": t.body, "statements": encode_statements(t.statements),
+            "created_at": fmt_time(t.created_at), "created_by": t.created_by}
+
+
 def encode_record(record: ClientRecord) -> dict[str, Any]:
+    """A client's record; `consents` (newer) is written only when there are some."""
     c = record.client
-    return {
+    plain = {
         "id": c.id,
         "first_name": c.first_name,
         "last_name": c.last_name,
@@ -173,6 +217,9 @@ def encode_record(record: ClientRecord) -> dict[str, Any]:
                        for x in record.screenings],
         "sessions": [encode_session(s) for s in record.sessions],
     }
+    if record.consents:
+        plain["consents"] = [encode_consent(x) for x in record.consents]
+    return plain
 
 
 def encode_product(product: Product, lots: list[Lot]) -> dict[str, Any]:
@@ -187,9 +234,11 @@ def encode_product(product: Product, lots: list[Lot]) -> dict[str, Any]:
 def encode_document(records: list[ClientRecord],
                     exported_at: datetime | None = None, *,
                     products: list[Product] | None = None,
-                    lots: list[Lot] | None = None) -> dict[str, Any]:
-    """The whole document. `products` (the catalogue, each with its `lots`) is written only
-    when the clinic has one: a file without it reads as files before it did."""
+                    lots: list[Lot] | None = None,
+                    consent_templates: list[ConsentTemplate] | None = None) -> dict[str, Any]:
+    """The whole document. `products` (the catalogue, each with its `lots`) and
+    `consent_templates` (the consent forms' versions) are written only when the clinic has
+    some: a file without them reads as files before them did."""
     document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -201,6 +250,8 @@ def encode_document(records: list[ClientRecord],
         for lot in lots or []:
             by_product.setdefault(lot.product_id, []).append(lot)
         document["products"] = [encode_product(p, by_product.get(p.id, [])) for p in products]
+    if consent_templates:
+        document["consent_templates"] = [encode_template(t) for t in consent_templates]
     return document
 
 
@@ -374,13 +425,13 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
 
     areas = []
     for _, p, item in r.each(d, "areas", path):
-        a = r.obj(item, p, ("area", "depth_mm"), ("passes", "endpoint", "notes"))
+        a = r.obj(item, p, ("area", "depth_mm"), ("passes", "endpoint", "notes", "zone"))
         if a is not None:
             depth = r.get(a, "depth_mm", p, "number", required=True)
             areas.append(TreatedArea(r.text(a, "area", p, required=True) or "",
                                      float(depth) if depth is not None else float("nan"),
                                      r.get(a, "passes", p, "int"), r.text(a, "endpoint", p),
-                                     r.text(a, "notes", p) or ""))
+                                     r.text(a, "notes", p) or "", r.text(a, "zone", p)))
     serums = []
     for _, p, item in r.each(d, "serums", path):
         a = r.obj(item, p, ("product",), ("lot", "lot_id"))
@@ -472,7 +523,7 @@ def _decode_fee(r: _Reader, f: dict[str, Any], path: str) -> Fee | None:
 def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> ClientRecord | None:
     d = r.obj(raw, path, ("id", "first_name", "last_name"),
               ("date_of_birth", "phone", "email", "fitzpatrick", "concerns", "notes", "courses",
-               "screenings", "sessions"))
+               "screenings", "sessions", "consents"))
     if d is None:
         return None
     client = Client(
@@ -531,6 +582,10 @@ def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> Clie
         session = _decode_session(r, item, p, client.id, ids)
         if session is not None:
             record.sessions.append(session)
+    for _, p, item in r.each(d, "consents", path):
+        consent = _decode_consent(r, item, p, client.id, ids)
+        if consent is not None:
+            record.consents.append(consent)
     screenings = {x.id for x in record.screenings}
     for j, session in enumerate(record.sessions):
         if (session.screening_check is not None
@@ -571,6 +626,119 @@ def _decode_products(r: _Reader, document: dict[str, Any], ids: dict[str, str],
             out.problems += _unshaped(r, [y.under(q) for y in validate_lot(lot)])
 
 
+def _decode_statements(r: _Reader, d: dict[str, Any], path: str) -> list[ConsentStatement]:
+    found = []
+    for _, p, item in r.each(d, "statements", path):
+        x = r.obj(item, p, ("key", "text"), ("required",))
+        if x is not None:
+            found.append(ConsentStatement(r.text(x, "key", p, required=True) or "",
+                                          r.text(x, "text", p, required=True) or "",
+                                          bool(r.get(x, "required", p, "bool", default=True))))
+    return found
+
+
+def _decode_signature(r: _Reader, d: dict[str, Any], key: str, path: str) -> Signature | None:
+    raw = d.get(key)
+    if raw is None:
+        return None
+    p = join_path(path, key)
+    x = r.obj(raw, p, ("width", "height", "strokes"), ("image_png",))
+    if x is None:
+        return None
+    width = r.get(x, "width", p, "number", required=True)
+    height = r.get(x, "height", p, "number", required=True)
+    strokes: list[list[StrokePoint]] = []
+    for i, _q, stroke in r.each(x, "strokes", p):
+        if not isinstance(stroke, list):
+            r.fail(f"{p}.strokes[{i}]", f"must be a list of points, not {_kind(stroke)}")
+            continue
+        points = []
+        for k, point in enumerate(stroke):
+            if (not isinstance(point, list) or len(point) != 4
+                    or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                               for v in point) or not isinstance(point[3], int)):
+                r.fail(f"{p}.strokes[{i}][{k}]", "must be [x, y, pressure, milliseconds]")
+                break
+            points.append(StrokePoint(float(point[0]), float(point[1]), float(point[2]),
+                                      point[3]))
+        strokes.append(points)
+    image = b""
+    text = r.text(x, "image_png", p)
+    if text:
+        try:
+            image = base64.b64decode(text.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            r.fail(join_path(p, "image_png"), "is not base64")
+    if width is None or height is None:
+        return None
+    return Signature(strokes, float(width), float(height), image)
+
+
+def _decode_consent(r: _Reader, raw: Any, path: str, client_id: str,
+                    ids: dict[str, str]) -> Consent | None:
+    d = r.obj(raw, path, ("id", "kind", "method", "signed_at", "title"),
+              ("practitioner", "body", "statements", "answers", "template_id",
+               "template_version", "client_signature", "practitioner_signature", "notes"))
+    if d is None:
+        return None
+    consent_id = _id(r, d, path, ids)
+    kind = r.text(d, "kind", path, required=True)
+    if kind is not None and kind not in tuple(ConsentKind):
+        r.fail(join_path(path, "kind"), f"{_show(kind)} is not one of "
+               + ", ".join(k.value for k in ConsentKind))
+    method = r.text(d, "method", path, required=True)
+    if method is not None and method not in tuple(ConsentMethod):
+        r.fail(join_path(path, "method"), f"{_show(method)} is not one of "
+               + ", ".join(k.value for k in ConsentMethod))
+    signed_at = r.time(d, "signed_at", path, required=True)
+    answers = {}
+    for key, value in r.get(d, "answers", path, "dict", default={}).items():
+        if not isinstance(value, bool):
+            r.fail(f"{join_path(path, 'answers')}.{_safe_key(key)}",
+                   f"{_show(value)} is not true or false")
+        else:
+            answers[key] = value
+    consent = Consent(
+        client_id=client_id, kind=ConsentKind(kind) if kind in tuple(ConsentKind)
+        else ConsentKind.TREATMENT, signed_at=signed_at or datetime.min,
+        method=ConsentMethod(method) if method in tuple(ConsentMethod)
+        else ConsentMethod.ON_PAPER,
+        practitioner=r.text(d, "practitioner", path) or "",
+        title=r.text(d, "title", path, required=True) or "",
+        body=r.text(d, "body", path) or "", statements=_decode_statements(r, d, path),
+        answers=answers, template_id=r.text(d, "template_id", path),
+        template_version=r.get(d, "template_version", path, "int"),
+        client_signature=_decode_signature(r, d, "client_signature", path),
+        practitioner_signature=_decode_signature(r, d, "practitioner_signature", path),
+        id=consent_id, notes=r.text(d, "notes", path) or "")
+    return consent if signed_at is not None else None
+
+
+def _decode_templates(r: _Reader, document: dict[str, Any], ids: dict[str, str],
+                      out: Decoded) -> None:
+    """The consent forms' versions (`consent_templates`), new in files that carry them."""
+    for _, p, item in r.each(document, "consent_templates", ""):
+        d = r.obj(item, p, ("id", "kind", "version", "title", "body"),
+                  ("statements", "created_at", "created_by"))
+        if d is None:
+            continue
+        template_id = _id(r, d, p, ids)
+        kind = r.text(d, "kind", p, required=True)
+        version = r.get(d, "version", p, "int", required=True)
+        if kind is not None and kind not in tuple(ConsentKind):
+            r.fail(join_path(p, "kind"), f"{_show(kind)} is not one of "
+                   + ", ".join(k.value for k in ConsentKind))
+            continue
+        if kind is None or version is None:
+            continue
+        template = ConsentTemplate(
+            ConsentKind(kind), version, r.text(d, "title", p, required=True) or "",
+            r.text(d, "body", p, required=True) or "", _decode_statements(r, d, p),
+            template_id, r.time(d, "created_at", p), r.text(d, "created_by", p) or "")
+        out.consent_templates.append(template)
+        out.problems += _unshaped(r, [x.under(p) for x in validate_template(template)])
+
+
 def _unshaped(r: _Reader, problems: list[Problem]) -> list[Problem]:
     """`problems` but those at a place the reader already refused (said once is enough)."""
     shaped = {x.path for x in r.problems}
@@ -587,6 +755,8 @@ class Decoded:
     #: The product catalogue the file carries (none in files from before it).
     products: list[Product] = field(default_factory=list)
     lots: list[Lot] = field(default_factory=list)
+    #: The consent forms' versions the file carries (none in files from before them).
+    consent_templates: list[ConsentTemplate] = field(default_factory=list)
 
 
 class _Refused:
@@ -771,7 +941,8 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
         raise FormatError(f"exchange format version {_show(version)} is not "
                           f"supported; this NeedleDesk reads version {VERSION}")
     r = _Reader()
-    r.obj(document, "", ("format", "version", "clients"), ("exported_at", "products"))
+    r.obj(document, "", ("format", "version", "clients"),
+          ("exported_at", "products", "consent_templates"))
     r.time(document, "exported_at", "")
     if "clients" in document:
         r.get(document, "clients", "", "list", required=True)
@@ -782,15 +953,21 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
         if record is None:
             continue
         shape_problems = {p.path for p in r.problems}
-        for problem in _validate_record(record, today):
+        for problem in _validate_record(record, today) + [
+                x.under(f"consents[{j}]") for j, c in enumerate(record.consents)
+                for x in validate_consent(c, today)]:
             placed = problem.under(f"clients[{i}]")
             if placed.path not in shape_problems:
                 out.problems.append(placed)
         for j, session in enumerate(record.sessions):
             latest = latest_screening(record.screenings, session.started_at.date())
-            for w in pending(session_warnings(session, record.screenings),
+            for w in pending(session_warnings(session, record.screenings,
+                                              consents=record.consents),
                              session.acknowledged_warnings):
-                if w.code.startswith("screening:") and latest is not None:
+                if w.path == "consents":
+                    place = f"clients[{i}].consents"
+                    message = f"{w.message} (treated in sessions[{j}])"
+                elif w.code.startswith("screening:") and latest is not None:
                     # the answer lives on the screening; say which session it concerns
                     k = record.screenings.index(latest)
                     place = join_path(f"clients[{i}].screenings[{k}]", w.path)
@@ -801,5 +978,6 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
                 out.warnings.append(GuidelineWarning(w.code, place, message))
         out.records.append(record)
     _decode_products(r, document, ids, out)
+    _decode_templates(r, document, ids, out)
     out.problems = r.problems + out.problems
     return out

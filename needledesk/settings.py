@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from needledesk.domain import rules
+from needledesk.domain.face_chart import DEFAULT_AREA_ZONES, ZONES
 from needledesk.domain.guidelines import (
     DEFAULT_ANAESTHETICS,
     DEFAULT_AREA_DEPTHS,
@@ -54,6 +55,9 @@ class ClinicSettings:
     anaesthetics: dict[str, ContactTime] = field(
         default_factory=lambda: dict(DEFAULT_ANAESTHETICS))
     area_depths: dict[str, DepthRange] = field(default_factory=lambda: dict(DEFAULT_AREA_DEPTHS))
+    #: The face chart: which zone of the drawing each area of the list is drawn in (area
+    #: name -> `domain.face_chart.ZONES` key); an area missing here has no zone.
+    area_zones: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_AREA_ZONES))
     #: Default weeks between sessions when a session belongs to no course.
     default_interval_weeks: int = 6
     #: The app lock: an argon2id hash of the password or PIN (None: no lock), and the idle
@@ -186,4 +190,8 @@ def validate_settings(settings: ClinicSettings) -> list[Problem]:
     problems += table_problems(
         "area_depths", [(k, v.low_mm, v.high_mm) for k, v in settings.area_depths.items()],
         what="area", unit="mm", bounds=(rules.DEPTH_MIN_MM, rules.DEPTH_MAX_MM))
+    for i, (area, zone) in enumerate(settings.area_zones.items()):
+        if zone not in ZONES:
+            problems.append(Problem(f"area_zones[{i}]", f"{area.strip()}: “{zone}” is not a "
+                                    "zone of the face chart"))
     return problems

@@ -52,7 +52,8 @@ def import_document(repo: Repository, document, *, by: str, today: date | None =
     if catalogue:
         raise ValidationError(catalogue)
     result = repo.write_records(decoded.records, by=by, today=today, on_progress=on_progress,
-                                catalogue=(decoded.products, decoded.lots))
+                                catalogue=(decoded.products, decoded.lots),
+                                consent_templates=decoded.consent_templates)
     return ImportReport(result, decoded.warnings + lot_warnings(repo, decoded),
                         result.added.pop("products", 0), result.added.pop("lots", 0))
 
@@ -121,16 +122,21 @@ def import_file(repo: Repository, path: str | os.PathLike, **kwargs) -> ImportRe
 
 
 def export_text(repo: Repository, client_id: str | None = None) -> str:
-    """The exchange document of the whole clinic (with its product catalogue), or of one
-    client (with the catalogue lots their sessions were picked from, and those lots'
-    products)."""
+    """The exchange document of the whole clinic (with its product catalogue and consent
+    forms), or of one client (with the catalogue lots their sessions were picked from, and
+    those lots' products, and the form versions their consents were signed under)."""
     records = list(repo.load_records(client_id))
     products, lots = repo.products(), repo.lots()
     if client_id is not None:
         used = {lot_id for r in records for s in r.sessions for _path, lot_id in picked_lots(s)}
         lots = [x for x in lots if x.id in used]
         products = [p for p in products if p.id in {x.product_id for x in lots}]
-    return dumps(encode_document(records, products=products, lots=lots))
+    templates = repo.consent_templates()
+    if client_id is not None:
+        named = {c.template_id for r in records for c in r.consents}
+        templates = [t for t in templates if t.id in named]
+    return dumps(encode_document(records, products=products, lots=lots,
+                                 consent_templates=templates))
 
 
 def write_private(path: str | os.PathLike, data: str | bytes) -> None:

@@ -240,6 +240,10 @@ class TreatedArea:
     passes: int | None = None
     endpoint: str | None = None
     notes: str = ""
+    #: The face-chart zone the area was treated as (`domain.face_chart.ZONES`; None: an
+    #: area without a zone, or recorded before the chart). Kept with the row, so an area the
+    #: clinic later renames keeps the zone it was drawn in.
+    zone: str | None = None
 
 
 @dataclass
@@ -354,6 +358,120 @@ class Session:
         return max((a.depth_mm for a in self.areas), default=None)
 
 
+class ConsentKind(StrEnum):
+    """What a consent form covers."""
+
+    TREATMENT = "treatment"
+    PHOTO = "photo"
+
+
+class ConsentMethod(StrEnum):
+    """How a consent was given: signed in the window, or on a printed form."""
+
+    ON_SCREEN = "on_screen"
+    ON_PAPER = "on_paper"
+
+
+#: The uses a photo consent names, each a statement the client may tick or leave (the key
+#: of its statement in the photo consent form).
+PHOTO_USES: dict[str, str] = {
+    "photo_use_record": "Kept in my treatment record",
+    "photo_use_shown": "Shown to me to compare results",
+    "photo_use_teaching": "Used for teaching other practitioners, without my name",
+    "photo_use_marketing": "Used in the clinic's marketing",
+}
+
+
+@dataclass(frozen=True)
+class ConsentStatement:
+    """One statement of a consent form the client ticks; a `required` one must be ticked for
+    the form to be signed (a photo use need not be)."""
+
+    key: str
+    text: str
+    required: bool = True
+
+
+@dataclass
+class ConsentTemplate:
+    """One version of a consent form, as the clinic keeps it in its settings. A version is
+    never changed once stored: editing a form stores the next version."""
+
+    kind: ConsentKind
+    version: int
+    title: str
+    body: str
+    statements: list[ConsentStatement] = field(default_factory=list)
+    id: str = field(default_factory=new_id)
+    created_at: datetime | None = None
+    created_by: str = ""
+
+
+@dataclass(frozen=True)
+class StrokePoint:
+    """One sampled point of a signature: x and y in the pad's units (0..width, 0..height),
+    the pen's pressure (0..1; 1.0 where the device reports none: a mouse or finger) and
+    milliseconds since the stroke began."""
+
+    x: float
+    y: float
+    pressure: float = 1.0
+    t_ms: int = 0
+
+
+@dataclass
+class Signature:
+    """A signature as drawn: its strokes (vector, replayable at any size) on a pad of
+    `width` x `height`, and the picture of it as the signer saw it (PNG bytes)."""
+
+    strokes: list[list[StrokePoint]]
+    width: float
+    height: float
+    image_png: bytes = b""
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.strokes)
+
+
+@dataclass
+class Consent:
+    """A consent given by a client: the form's text exactly as it was signed (its title,
+    body and statements copied from the template version), the statements ticked, both
+    signatures, and when. Locked once stored: it changes by a new consent, never by an
+    edit.
+
+    `method` ON_PAPER: signed on a printed form and recorded here (no signatures); a consent
+    ticked on a screening before consents were kept is one of these (`carried_from`)."""
+
+    client_id: str
+    kind: ConsentKind
+    signed_at: datetime
+    method: ConsentMethod
+    practitioner: str
+    title: str
+    body: str = ""
+    statements: list[ConsentStatement] = field(default_factory=list)
+    #: statement key -> ticked; every statement of the form has an answer.
+    answers: dict[str, bool] = field(default_factory=dict)
+    template_id: str | None = None
+    template_version: int | None = None
+    client_signature: Signature | None = None
+    practitioner_signature: Signature | None = None
+    id: str = field(default_factory=new_id)
+    notes: str = ""
+    #: The screening whose "consent signed" tick this consent stands for (not stored: made
+    #: from the screening each time it is read).
+    carried_from: str | None = None
+
+    @property
+    def photo_uses(self) -> list[str]:
+        """The photo uses consented to (keys of `PHOTO_USES`), in their order."""
+        if self.kind != ConsentKind.PHOTO:
+            return []
+        return [key for key in PHOTO_USES if self.answers.get(key)]
+
+
 @dataclass
 class ClientRecord:
     """A client with everything recorded for them: the unit of export and import."""
@@ -362,3 +480,5 @@ class ClientRecord:
     courses: list[Course] = field(default_factory=list)
     screenings: list[Screening] = field(default_factory=list)
     sessions: list[Session] = field(default_factory=list)
+    #: Consents kept in NeedleDesk (not the ones carried from screenings' ticks).
+    consents: list[Consent] = field(default_factory=list)

@@ -17,7 +17,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from needledesk.domain.consent import consent_age_text, consent_code, consent_expired
+from needledesk.domain.consent import (
+    NO_CONSENT_CODE,
+    all_consents,
+    consent_age_text,
+    consent_code,
+    consent_expired,
+    covering,
+)
 from needledesk.domain.guidelines import (
     DEFAULT_ANAESTHETICS,
     DEFAULT_AREA_DEPTHS,
@@ -32,6 +39,7 @@ from needledesk.domain.model import (
     SCREENING_QUESTIONS,
     Client,
     ClientRecord,
+    Consent,
     Course,
     DeviceType,
     Observed,
@@ -595,28 +603,32 @@ def anaesthetic_warnings(session: Session,
         f"contact time {minutes} min is {side} than the usual {usual} for {anaesthetic.product}")]
 
 
-def screening_warnings(latest: Screening | None, on: date | None = None,
-                       consent_max_days: int | None = None) -> list[GuidelineWarning]:
-    """What to warn about before treating a client, given their latest screening; with
-    `consent_max_days`, also a consent signed longer ago than that on the day `on`."""
+def screening_warnings(latest: Screening | None) -> list[GuidelineWarning]:
+    """What to warn about before treating a client, given their latest screening."""
     if latest is None:
         return [GuidelineWarning("screening: none", "", "no screening is on record")]
-    warnings = [
+    return [
         GuidelineWarning(f"screening: {key}", f"answers.{key}",
                          f"screening of {day_text(latest.date)}: "
                          f"{SCREENING_QUESTIONS[key]}: {'yes' if latest.answers[key] else 'no'}")
         for key in latest.flagged
     ]
-    if not latest.consent_signed:
-        warnings.append(GuidelineWarning("screening: no consent", "consent_signed",
-                                         f"screening of {day_text(latest.date)}: "
-                                         "consent is not signed"))
-    elif consent_max_days is not None and on is not None \
-            and consent_expired(latest, on, consent_max_days):
-        warnings.append(GuidelineWarning(consent_code(consent_max_days), "consent_signed",
-                                         f"screening of {day_text(latest.date)}: "
-                                         + consent_age_text(latest, on, consent_max_days)))
-    return warnings
+
+
+def consent_warnings(consents: Iterable[Consent], on: date,
+                     consent_max_days: int | None = None) -> list[GuidelineWarning]:
+    """No treatment consent covers the day `on`; with `consent_max_days`, also the covering
+    one signed longer ago than that. (The codes are those sessions acknowledged when the
+    consent was a screening's tick, so those acknowledgements still count.)"""
+    latest = covering(consents, on)
+    if latest is None:
+        return [GuidelineWarning(NO_CONSENT_CODE, "consents",
+                                 "no signed treatment consent covers this visit")]
+    if consent_max_days is not None and consent_expired(latest, on, consent_max_days):
+        return [GuidelineWarning(consent_code(consent_max_days), "consents",
+                                 f"treatment consent of {day_text(latest.signed_at.date())}: "
+                                 + consent_age_text(latest, on, consent_max_days))]
+    return []
 
 
 def latest_screening(screenings: Iterable[Screening], on: date | None = None) -> Screening | None:
@@ -629,11 +641,17 @@ def session_warnings(session: Session, screenings: Iterable[Screening] = (), *,
                      depths: dict[str, DepthRange] | None = None,
                      anaesthetics: dict[str, ContactTime] | None = None,
                      consent_max_days: int | None = None,
+                     consents: Iterable[Consent] = (),
                      ) -> list[GuidelineWarning]:
-    """Every guideline a session goes past, for the window and for import alike. With
+    """Every guideline a session goes past, for the window and for import alike: the latest
+    screening's flags, no treatment consent covering the visit among `consents` (those kept
+    in NeedleDesk; screenings' ticks count too), depths and contact time. With
     `consent_max_days` (the editor passes the clinic's limit), a consent older than that
     on the session's day is one of them."""
+    screenings = list(screenings)
     day = session.started_at.date()
     latest = latest_screening(screenings, day)
-    return (screening_warnings(latest, day, consent_max_days) + depth_warnings(session, depths)
+    return (screening_warnings(latest)
+            + consent_warnings(all_consents(consents, screenings), day, consent_max_days)
+            + depth_warnings(session, depths)
             + anaesthetic_warnings(session, anaesthetics))

@@ -28,7 +28,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from needledesk.domain.consent import consent_age_text, consent_state
 from needledesk.domain.course import course_progress, session_number
 from needledesk.domain.labels import acknowledgement_label, amendment_lines
 from needledesk.domain.model import (
@@ -278,13 +277,8 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
         if screening.notes.strip():
             cell.append(_in_cell(screening.notes, f"Notes of {fmt_day(screening.date)}", below,
                                  st))
-        consent = ("signed" if screening.consent_signed else
-                   f'<font color="{DRAFT_HEX}">not signed</font>')
-        state = consent_state(screening, today)
-        if screening is ordered[-1] and state.expired:
-            # the consent in force is out of date: the same rule as the card and the editor
-            consent += (f'<br/><font color="{DRAFT_HEX}">'
-                        f"{consent_age_text(screening, today, state.max_days)}</font>")
+        # A tick from before consents were kept; consents themselves have their section.
+        consent = "signed on paper" if screening.consent_signed else "—"
         data.append([fmt_day(screening.date), Paragraph(consent, st.cell), cell])
     table = FitTable(data, colWidths=[frame_w * 0.15, frame_w * 0.13, None], repeatRows=1,
                   splitInRow=1)

@@ -158,8 +158,10 @@ class AuditLog:
             stored = seals.record_hashes(self.db, kind) if kind in seals.V2_RECORDS else {}
             v3 = seals.v3_hashes(self.db, kind) if kind in seals.V3_RECORDS else {}
             v4 = seals.v4_hashes(self.db, kind) if kind in seals.V4_RECORDS else {}
-            present = set(stored) | set(v3) | set(v4)
+            v5 = seals.v5_hashes(self.db, kind) if kind in seals.V5_RECORDS else {}
+            present = set(stored) | set(v3) | set(v4) | set(v5)
             past_v2 = seals.beyond_v2(self.db, kind)
+            past_v4 = seals.beyond_v4(self.db, kind)
             expected = {key[1]: row for key, row in latest.items() if key[0] == kind}
             if kind == "settings":
                 problems += _settings_problems(self.db, stored[None], expected.get(None))
@@ -192,7 +194,11 @@ class AuditLog:
                 elif sealed.startswith(f"{seals.V3}:") and kind in seals.V3_RECORDS:
                     now = v3.get(record_id) if record_id is not None else None
                 elif sealed.startswith(f"{seals.V4}:") and kind in seals.V4_RECORDS:
-                    now = v4.get(record_id) if record_id is not None else None
+                    # A session sealed before v5's zones holds none.
+                    now = (None if record_id is None or record_id in past_v4
+                           else v4.get(record_id))
+                elif sealed.startswith(f"{seals.V5}:") and kind in seals.V5_RECORDS:
+                    now = v5.get(record_id) if record_id is not None else None
                 else:
                     what = _describe(self.db, kind, record_id)  # a query: only for a problem
                     problems.append(f"{what}: audit row #{row['seq']} holds a seal of an "
@@ -227,6 +233,16 @@ def _describe(db: Database, kind: str, record_id: str | None) -> str:
                              [record_id]).fetchone()
             if row:
                 return f"session {record_id} of {_when(row[0])} (client {row[1]})"
+        if kind == "consent":
+            row = db.execute("SELECT title, signed_at, client_id FROM consents WHERE id = ?",
+                             [record_id]).fetchone()
+            if row:
+                return f"consent {record_id} ({row[0]} of {_when(row[1])}, client {row[2]})"
+        if kind == "consent_template":
+            row = db.execute("SELECT title, version FROM consent_templates WHERE id = ?",
+                             [record_id]).fetchone()
+            if row:
+                return f"consent form {record_id} ({row[0]}, version {row[1]})"
         if kind == "product":
             name = _catalogue_value(db, "products", "name", record_id)
             if name is not None:

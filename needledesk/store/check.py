@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from needledesk.domain.consent_rules import validate_consent, validate_template
 from needledesk.domain.rules import limit_problems, validate_record
 from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
@@ -99,11 +100,19 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
         try:
             # The input limits: a record stored before them is warned about, not damage.
             problems += [f"{name}: {p}" for p in validate_record(record, limits=False)]
+            problems += [f"{name}: consent {c.id} ({c.title}): {p}" for c in record.consents
+                         for p in validate_consent(c)]
             warnings += [f"{name}: {p} (stored before this limit; correct it when next "
                          "edited)" for p in limit_problems(record)]
         except _UNREADABLE:
             problems.append(f"{name}: a stored value is not of its kind (a date, a number or "
                             "a list); the file was changed behind NeedleDesk's back")
+    try:
+        problems += [f"consent form {t.id} ({t.title}, version {t.version}): {p}"
+                     for t in Repository(db).consent_templates() for p in validate_template(t)]
+    except _UNREADABLE:
+        problems.append("consent forms: a stored value cannot be read as a consent form; the "
+                        "file was changed behind NeedleDesk's back")
     if audited:
         try:
             problems += audit.verify_records()

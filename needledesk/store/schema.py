@@ -430,3 +430,47 @@ def products_and_lots(db: Database) -> None:
     db.execute("ALTER TABLE serums ADD COLUMN lot_id TEXT")
     # The due list reads each course's latest session.
     db.execute("CREATE INDEX sessions_by_course ON sessions(course_id, started_at)")
+
+
+@_step
+def consents_and_zones(db: Database) -> None:
+    # Consent forms as versioned templates (a stored version never changes: editing a form
+    # stores the next one), and consents given by clients: the form's text as signed, the
+    # statements ticked, both signatures as strokes (JSON) and as a picture (PNG), when and
+    # how. A consent is never updated once stored. Consents ticked on a screening before
+    # this step stay on the screening and are read as "signed on paper" (domain.consent).
+    # Each treated area gains the face-chart zone it was drawn in.
+    db.execute("""
+        CREATE TABLE consent_templates (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            statements TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT,
+            created_by TEXT NOT NULL DEFAULT '',
+            UNIQUE (kind, version)
+        )""")
+    db.execute("""
+        CREATE TABLE consents (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients(id),
+            kind TEXT NOT NULL,
+            method TEXT NOT NULL,
+            signed_at TEXT NOT NULL,
+            practitioner TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            statements TEXT NOT NULL DEFAULT '[]',
+            answers TEXT NOT NULL DEFAULT '{}',
+            template_id TEXT,
+            template_version INTEGER,
+            client_strokes TEXT,
+            client_image BLOB,
+            practitioner_strokes TEXT,
+            practitioner_image BLOB,
+            notes TEXT NOT NULL DEFAULT ''
+        )""")
+    db.execute("CREATE INDEX consents_by_client ON consents(client_id, signed_at)")
+    db.execute("ALTER TABLE treated_areas ADD COLUMN zone TEXT")

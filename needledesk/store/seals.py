@@ -24,6 +24,10 @@ digests for known records so a change to a released form cannot go unnoticed.
   and the two new kinds, catalogue products and their lots (`V4_RECORDS`). Clients,
   screenings and settings are still written with v2, courses with v3. A session sealed with
   v2 matches its seal only while the new columns are empty (`beyond_v2`).
+- v5 (schema 9, `consents_and_zones`): sessions with each treated area's face-chart zone,
+  and the two new kinds, consent form versions and consents given, signatures (strokes and
+  picture) included (`V5_RECORDS`). A session sealed with v2 or v4 matches its seal only
+  while its areas hold no zone (`beyond_v2`, `beyond_v4`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ V1 = "v1"
 V2 = "v2"
 V3 = "v3"
 V4 = "v4"
+V5 = "v5"
 CURRENT = V2
 
 #: kind -> (table, key column, columns hashed). Frozen for v2.
@@ -67,7 +72,8 @@ V2_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
     "amendments": ("position", "at", "by", "reason", "changes"),
 }
 #: The record kinds that carry hashes, in the order `check` reports them.
-KINDS = ("client", "course", "screening", "session", "product", "lot", "settings")
+KINDS = ("client", "course", "screening", "session", "product", "lot", "consent_template",
+         "consent", "settings")
 
 #: kind -> (table, key column, columns hashed). Frozen for v3: courses only.
 V3_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
@@ -95,9 +101,24 @@ V4_ADDED_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "session": {"anaesthetic_lot": None, "anaesthetic_lot_id": None, "cartridge_lot_id": None,
                 "screening_id": None, "screening_check": None},
 }
+#: kind -> (table, key column, columns hashed). Frozen for v5: sessions (as v4, their
+#: areas with a zone) and the consents.
+V5_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "session": V4_RECORDS["session"],
+    "consent_template": ("consent_templates", "id", (
+        "id", "kind", "version", "title", "body", "statements", "created_at", "created_by")),
+    "consent": ("consents", "id", (
+        "id", "client_id", "kind", "method", "signed_at", "practitioner", "title", "body",
+        "statements", "answers", "template_id", "template_version", "client_strokes",
+        "client_image", "practitioner_strokes", "practitioner_image", "notes")),
+}
+#: A v5 session's child tables: v4's, each treated area with its zone.
+V5_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
+    **V4_SESSION_CHILDREN,
+    "treated_areas": (*V2_SESSION_CHILDREN["treated_areas"], "zone")}
 #: The version each kind is sealed with when written today.
-WRITTEN: Mapping[str, str] = {kind: V4 if kind in V4_RECORDS else V3 if kind in V3_RECORDS
-                              else V2 for kind in KINDS}
+WRITTEN: Mapping[str, str] = {kind: V5 if kind in V5_RECORDS else V4 if kind in V4_RECORDS
+                              else V3 if kind in V3_RECORDS else V2 for kind in KINDS}
 
 
 def _plain(value: Any) -> Any:
@@ -201,6 +222,16 @@ def seal_v4(kind: str, rows: Sequence[Mapping[str, Any]],
                  V4_SESSION_CHILDREN if kind == "session" else None, children)
 
 
+# --- v5: sessions with their areas' zones; consent forms and consents ----------------------
+
+def seal_v5(kind: str, rows: Sequence[Mapping[str, Any]],
+            children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> str:
+    """The v5 hash of one record from its stored row (the columns of `V5_RECORDS`) and, for
+    a session, its child rows by table (`V5_SESSION_CHILDREN`)."""
+    return _seal(V5, 5, kind, V5_RECORDS[kind][2], rows,
+                 V5_SESSION_CHILDREN if kind == "session" else None, children)
+
+
 def _dicts(cursor: sqlite3.Cursor) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for values in cursor:
@@ -234,8 +265,9 @@ def stored_session(conn: sqlite3.Connection, ids: list[str] | None = None, *,
                    ) -> tuple[dict[str, dict[str, Any]],
                               dict[str, dict[str, list[dict[str, Any]]]]]:
     """Sessions' stored rows and child rows (by session id, then table, by position), the
-    columns of seal `version` (v2 or v4)."""
-    records, tables = ((V4_RECORDS, V4_SESSION_CHILDREN) if version == V4
+    columns of seal `version` (v2, v4 or v5)."""
+    records, tables = ((V5_RECORDS, V5_SESSION_CHILDREN) if version == V5
+                       else (V4_RECORDS, V4_SESSION_CHILDREN) if version == V4
                        else (V2_RECORDS, V2_SESSION_CHILDREN))
     _table, key, columns = records["session"]
     sessions = {r["id"]: r for r in _rows(conn, "sessions", key, columns, ids)}
@@ -273,6 +305,16 @@ def v4_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> d
     return _stored_hashes(db_or_conn, kind, ids, V4, V4_RECORDS, seal_v4, needs_columns=True)
 
 
+def v5_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """The v5 hash of each stored record of `kind` (a kind of `V5_RECORDS`); none in a file
+    older than v5, read without upgrading (no record has a v5 seal)."""
+    if kind == "session":
+        conn = getattr(db_or_conn, "conn", db_or_conn)
+        if not _has_columns(conn, "treated_areas", ("zone",)):
+            return {}
+    return _stored_hashes(db_or_conn, kind, ids, V5, V5_RECORDS, seal_v5, needs_columns=True)
+
+
 def _stored_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None, version: str,
                    records: Mapping[str, tuple[str, str, tuple[str, ...]]],
                    seal: Callable[..., str], *, needs_columns: bool = False
@@ -283,13 +325,18 @@ def _stored_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None, versio
     conn = getattr(db_or_conn, "conn", db_or_conn)
     wanted = None if ids is None else list(dict.fromkeys(ids))
     table, key, columns = records[kind]
-    if needs_columns and not _has_columns(conn, table, columns):
+    if needs_columns and not (_has_table(conn, table) and _has_columns(conn, table, columns)):
         return {}
     if kind == "session":
         sessions, children = stored_session(conn, wanted, version=version)
         return {sid: seal(kind, [row], children.get(sid, {}))
                 for sid, row in sessions.items()}
     return {r[key]: seal(kind, [r]) for r in _rows(conn, table, key, columns, wanted)}
+
+
+def _has_table(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        [table]).fetchone() is not None
 
 
 def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> bool:
@@ -300,6 +347,8 @@ def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -
 def written_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None
                    ) -> dict[str | None, str]:
     """Each stored record's hash in the version a write seals it with today (`WRITTEN`)."""
+    if WRITTEN[kind] == V5:
+        return {key: digest for key, digest in v5_hashes(db_or_conn, kind, ids).items()}
     if WRITTEN[kind] == V4:
         return {key: digest for key, digest in v4_hashes(db_or_conn, kind, ids).items()}
     if WRITTEN[kind] == V3:
@@ -325,7 +374,19 @@ def beyond_v2(db_or_conn: Any, kind: str) -> set[str]:
     if kind == "session" and _has_columns(conn, "serums", ("lot_id",)):
         found |= {r[0] for r in conn.execute(
             "SELECT DISTINCT session_id FROM serums WHERE lot_id IS NOT NULL")}
+    if kind == "session":
+        found |= beyond_v4(conn, kind)
     return found
+
+
+def beyond_v4(db_or_conn: Any, kind: str) -> set[str]:
+    """The sessions whose treated areas hold a face-chart zone: a v4 (or v2) seal cannot
+    have covered it."""
+    conn = getattr(db_or_conn, "conn", db_or_conn)
+    if kind != "session" or not _has_columns(conn, "treated_areas", ("zone",)):
+        return set()
+    return {r[0] for r in conn.execute(
+        "SELECT DISTINCT session_id FROM treated_areas WHERE zone IS NOT NULL")}
 
 
 def record_hash(db_or_conn: Any, kind: str, record_id: str | None) -> str | None:

@@ -23,13 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from needledesk.domain.consent import consent_age_text, consent_expired
+from needledesk.domain.consent import (
+    CONSENT_MAX_DAYS,
+    all_consents,
+    consent_age_text,
+    consent_expired,
+    covering,
+    signed_text,
+)
 from needledesk.domain.course import course_line, course_progress, course_under_way
 from needledesk.domain.model import (
     ANSWER_TEXT,
     NOT_APPLICABLE,
     SCREENING_QUESTIONS,
     Client,
+    Consent,
     Course,
     Screening,
 )
@@ -192,7 +200,9 @@ class ClientCard(QWidget):
         self.name_label.setText(escape(client.full_name))
         self.details_label.setText(client_details_html(client, today))
         self.screening_label.setText(screening_summary_html(
-            latest_screening(repo.screenings(client.id)), today))
+            latest_screening(repo.screenings(client.id)), today,
+            consents=repo.consents(client.id, carried=True),
+            max_days=settings.consent_max_days))
         history = repo.history(client.id)
         self.history_model.set_sessions(history)
         self.history.resizeColumnToContents(0)
@@ -245,8 +255,14 @@ def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def screening_summary_html(screening: Screening | None, today: date) -> str:
-    """The card's screening and consent line (the consent's age: domain/consent.py)."""
+def screening_summary_html(screening: Screening | None, today: date, *,
+                           consents: list[Consent] | None = None,
+                           max_days: int = CONSENT_MAX_DAYS) -> str:
+    """The card's screening and consent line: the treatment consent covering today (from
+    `consents`, else the screening's tick) and its age (domain/consent.py)."""
+    if consents is None:
+        consents = all_consents([], [screening] if screening is not None else [])
+    consent = covering(consents, today)
     red = "color:#b3261e; font-weight:600"
     if screening is None:
         return f"<span style='{red}'>⚠ No screening on record</span>"
@@ -258,11 +274,11 @@ def screening_summary_html(screening: Screening | None, today: date) -> str:
         parts.append("no flagged answers")
     parts += [f"{escape(SCREENING_QUESTIONS[key])}: {ANSWER_TEXT[NOT_APPLICABLE]}"
               for key in screening.not_applicable]
-    if not screening.consent_signed:
+    if consent is None:
         parts.append(f"<span style='{red}'>⚠ consent not signed</span>")
-    elif consent_expired(screening, today):
-        parts.append(f"<span style='{red}'>⚠ {escape(consent_age_text(screening, today))}"
-                     "</span>")
+    elif consent_expired(consent, today, max_days):
+        parts.append(f"<span style='{red}'>⚠ "
+                     f"{escape(consent_age_text(consent, today, max_days))}</span>")
     else:
-        parts.append("consent signed")
+        parts.append(f"consent {escape(signed_text(consent))}")
     return " — ".join(parts)

@@ -368,7 +368,8 @@ class SessionEditor(SessionForm, QDialog):
         return session_warnings(session, self.repo.screenings(self.client.id),
                                 depths=self.settings.area_depths,
                                 anaesthetics=self.settings.anaesthetics,
-                                consent_max_days=self.consent_max_days) \
+                                consent_max_days=self.consent_max_days,
+                                consents=self.repo.consents(self.client.id)) \
             + self._lot_warnings(session)
 
     def session(self) -> tuple[Session, list[Problem]]:

@@ -14,6 +14,11 @@ from needledesk.domain.model import (
     Anaesthetic,
     Client,
     ClientRecord,
+    Consent,
+    ConsentKind,
+    ConsentMethod,
+    ConsentStatement,
+    ConsentTemplate,
     Course,
     Device,
     DeviceType,
@@ -25,6 +30,8 @@ from needledesk.domain.model import (
     ScreeningCheck,
     ScreeningOutcome,
     Session,
+    Signature,
+    StrokePoint,
 )
 from needledesk.domain.rules import (
     Problem,
@@ -36,6 +43,7 @@ from needledesk.domain.text import (
 )
 from needledesk.errors import ValidationError
 from needledesk.exchange import encode_record, fmt_date
+from needledesk.exchange import fmt_time as _fmt_time
 from needledesk.store.first_page import ClientSearch as ClientSearch
 from needledesk.store.first_page import ClientSummary as ClientSummary
 from needledesk.store.first_page import summary as _first_page_summary
@@ -190,3 +198,80 @@ def _lot_row(lot: Lot) -> dict[str, Any]:
 def _lot(r: dict[str, Any]) -> Lot:
     return Lot(r["product_id"], r["lot"], _day(r["expires_on"]), r["id"],
                _day(r["received_on"]), r["notes"])
+
+
+def _has_table(db: Any, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      [name]).fetchone() is not None
+
+
+def statements_json(statements: list[ConsentStatement]) -> str:
+    return _json([{"key": s.key, "text": s.text, "required": s.required} for s in statements])
+
+
+def _statements(text: str) -> list[ConsentStatement]:
+    return [ConsentStatement(x["key"], x["text"], bool(x["required"]))
+            for x in json.loads(text)]
+
+
+def strokes_json(signature: Signature | None) -> str | None:
+    """A signature's strokes as stored: `{"width", "height", "strokes": [[[x, y, pressure,
+    ms], ...], ...]}`, coordinates to a tenth of a point and pressure to a thousandth (what
+    a pad can tell apart), so the same drawing always stores the same text."""
+    if signature is None:
+        return None
+    return _json({"width": round(float(signature.width), 1),
+                  "height": round(float(signature.height), 1),
+                  "strokes": [[[round(float(p.x), 1), round(float(p.y), 1),
+                                round(float(p.pressure), 3), int(p.t_ms)] for p in stroke]
+                              for stroke in signature.strokes]})
+
+
+def signature_from(strokes: str | None, image: bytes | None) -> Signature | None:
+    if strokes is None:
+        return None
+    plain = json.loads(strokes)
+    return Signature([[StrokePoint(x, y, p, t) for x, y, p, t in stroke]
+                      for stroke in plain["strokes"]],
+                     plain["width"], plain["height"], bytes(image or b""))
+
+
+def _template_row(t: ConsentTemplate) -> dict[str, Any]:
+    return {"id": t.id, "kind": str(t.kind), "version": t.version, "title": t.title,
+            "body": t.body, "statements": statements_json(t.statements),
+            "created_at": _fmt_time(t.created_at), "created_by": t.created_by}
+
+
+def _template(r: dict[str, Any]) -> ConsentTemplate:
+    return ConsentTemplate(ConsentKind(r["kind"]), r["version"], r["title"], r["body"],
+                           _statements(r["statements"]), r["id"], _time(r["created_at"]),
+                           r["created_by"])
+
+
+def _consent_row(c: Consent) -> dict[str, Any]:
+    return {"id": c.id, "client_id": c.client_id, "kind": str(c.kind),
+            "method": str(c.method), "signed_at": _fmt_time(c.signed_at),
+            "practitioner": c.practitioner.strip(), "title": c.title, "body": c.body,
+            "statements": statements_json(c.statements),
+            "answers": _json({s.key: bool(c.answers.get(s.key)) for s in c.statements}),
+            "template_id": c.template_id, "template_version": c.template_version,
+            "client_strokes": strokes_json(c.client_signature),
+            "client_image": (c.client_signature.image_png or None
+                             if c.client_signature else None),
+            "practitioner_strokes": strokes_json(c.practitioner_signature),
+            "practitioner_image": (c.practitioner_signature.image_png or None
+                                   if c.practitioner_signature else None),
+            "notes": c.notes}
+
+
+def _consent(r: dict[str, Any]) -> Consent:
+    return Consent(
+        client_id=r["client_id"], kind=ConsentKind(r["kind"]),
+        signed_at=datetime.fromisoformat(r["signed_at"]), method=ConsentMethod(r["method"]),
+        practitioner=r["practitioner"], title=r["title"], body=r["body"],
+        statements=_statements(r["statements"]), answers=json.loads(r["answers"]),
+        template_id=r["template_id"], template_version=r["template_version"],
+        client_signature=signature_from(r["client_strokes"], r["client_image"]),
+        practitioner_signature=signature_from(r["practitioner_strokes"],
+                                              r["practitioner_image"]),
+        id=r["id"], notes=r["notes"])

@@ -15,6 +15,7 @@ from needledesk.domain import amend
 from needledesk.domain.model import (
     Client,
     ClientRecord,
+    ConsentTemplate,
     Course,
     Lot,
     Product,
@@ -31,7 +32,7 @@ from needledesk.domain.text import (
 )
 from needledesk.exchange import encode_record, encode_session, fmt_time
 from needledesk.store import seals
-from needledesk.store.repository.catalogue import Catalogue
+from needledesk.store.repository.consents import Consents
 from needledesk.store.repository.mapping import (
     _CHILD_TABLES,
     _client,
@@ -63,10 +64,11 @@ class _CatchUp:
 
 
 
-class ImportMerge(Catalogue):
+class ImportMerge(Consents):
     def write_records(self, records: list[ClientRecord], *, by: str, today: date | None = None,
                       on_progress: Callable[[int, int], None] | None = None,
-                      catalogue: tuple[list[Product], list[Lot]] | None = None
+                      catalogue: tuple[list[Product], list[Lot]] | None = None,
+                      consent_templates: list[ConsentTemplate] | None = None
                       ) -> ImportResult:
         """Write whole client records in one transaction, after validating all of them.
 
@@ -79,11 +81,14 @@ class ImportMerge(Catalogue):
 
         `catalogue` (products, lots) is written in the same transaction, before the
         records that pick its lots (checked by the caller: `catalogue_problems`); how many
-        were added is in `result.added["products"]` and `["lots"]`."""
+        were added is in `result.added["products"]` and `["lots"]`. The records' consents
+        and the file's `consent_templates` (form versions) are written with them: a stored
+        consent with the same id must be identical (`consent_problems`)."""
         problems = []
         for i, record in enumerate(records):
             problems += [p.under(f"clients[{i}]") for p in validate_record(record, today)]
         _raise_if(problems)
+        _raise_if(self.consent_problems(records, consent_templates or []))
         existing = {
             "clients": self.existing_ids("clients", (r.client.id for r in records)),
             "courses": self.existing_ids("courses", (x.id for r in records for x in r.courses)),
@@ -134,6 +139,11 @@ class ImportMerge(Catalogue):
                         on_progress(done, len(records))
             for catch_up in catch_ups:
                 self._catch_up(catch_up, result, by)
+            consents = sum(len(r.consents) for r in records)
+            forms, signed = self._insert_consents(records, consent_templates or [], by=by)
+            result.added["consent form versions"] += forms
+            result.added["consents"] += signed
+            result.skipped["consents"] += consents - signed
         return result
 
     def _stored_rows(self, table: str, ids: Iterable[str]) -> list[dict[str, Any]]:

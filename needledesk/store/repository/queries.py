@@ -33,7 +33,9 @@ from needledesk.store.repository.mapping import (
     ClientSummary,
     SessionSummary,
     _client,
+    _consent,
     _course,
+    _has_table,
     _name_rank,
     _screening,
     _session,
@@ -203,8 +205,14 @@ class Queries(RepositoryBase):
             screenings[r["client_id"]].append(_screening(r))
         for s in self._load_sessions(owner, params):
             sessions[s.client_id].append(s)
+        consents = defaultdict(list)
+        if _has_table(self.db, "consents"):   # (a file of schema 8 or older has none)
+            for r in self.db.query(f"SELECT * FROM consents WHERE {owner} "
+                                   "ORDER BY signed_at, rowid", params):
+                consents[r["client_id"]].append(_consent(r))
         for c in clients:
-            yield ClientRecord(c, courses[c.id], screenings[c.id], sessions[c.id])
+            yield ClientRecord(c, courses[c.id], screenings[c.id], sessions[c.id],
+                               consents[c.id])
 
     def records_not_made_by(self, who: str) -> dict[str, int]:
         """How many clients and sessions were first written by someone other than `who`,
@@ -247,7 +255,8 @@ class Queries(RepositoryBase):
 
         for r in children("treated_areas"):
             sessions[r["session_id"]].areas.append(TreatedArea(
-                r["area"], r["depth_mm"], r["passes"], r["endpoint"], r["notes"]))
+                r["area"], r["depth_mm"], r["passes"], r["endpoint"], r["notes"],
+                r.get("zone")))
         for r in children("serums"):
             sessions[r["session_id"]].serums.append(Serum(r["product"], r["lot"],
                                                              r.get("lot_id")))

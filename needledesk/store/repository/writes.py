@@ -327,7 +327,7 @@ class Writes(Queries):
                 rows["treated_areas"].append({
                     "session_id": s.id, "position": i, "area": x.area.strip(),
                     "depth_mm": float(x.depth_mm), "passes": x.passes, "endpoint": x.endpoint,
-                    "notes": x.notes})
+                    "notes": x.notes, "zone": x.zone})
             for i, serum in enumerate(s.serums):
                 rows["serums"].append({"session_id": s.id, "position": i,
                                        "product": serum.product, "lot": serum.lot,
