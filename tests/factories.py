@@ -60,12 +60,32 @@ def make_session(client_id: str, **overrides) -> Session:
     return Session(**(fields | overrides))
 
 
-def undo_products_step(conn) -> None:
-    """Take a file of today's schema back to before step 8 (`products_and_lots`), as an
-    older NeedleDesk left it: its tables, index, columns and migration record gone. (The
-    file must hold no product, lot, or session value in the step's columns.)"""
+def undo_consents_step(conn) -> None:
+    """Take a file of today's schema back to before step 9 (`consents_and_zones`), as an
+    older NeedleDesk left it: the consent tables, their index, the areas' zone column and
+    the step's migration record gone. (The file must hold no consent, form version or zone.)"""
     from needledesk.store import schema
 
+    step = schema.STEP_NAMES.index("0009_consents_and_zones")
+    with conn:
+        conn.execute("DROP INDEX consents_by_client")
+        conn.execute("DROP TABLE consents")
+        conn.execute("DROP TABLE consent_templates")
+        conn.execute("ALTER TABLE treated_areas DROP COLUMN zone")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [schema.STEP_NAMES[step]])
+        conn.execute(f"PRAGMA user_version = {step}")
+
+
+def undo_products_step(conn) -> None:
+    """Take a file of today's schema back to before step 8 (`products_and_lots`), as an
+    older NeedleDesk left it: step 9 undone first (`undo_consents_step`), then step 8's
+    tables, index, columns and migration record gone. (The file must hold no consent, zone,
+    product, lot, or session value in the steps' columns.)"""
+    from needledesk.store import schema
+
+    if conn.execute("PRAGMA user_version").fetchone()[0] > schema.STEP_NAMES.index(
+            "0008_products_and_lots") + 1:
+        undo_consents_step(conn)
     step = schema.STEP_NAMES.index("0008_products_and_lots")
     with conn:
         conn.execute("DROP TABLE lots")

@@ -112,7 +112,7 @@ def test_a_stored_record_hashes_as_its_rows(repo):
     repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
     row = repo.db.execute("SELECT content_hash FROM audit WHERE action = 'sign'").fetchone()
     assert row[0] == seals.record_hash(repo.db, "session", session.id)
-    assert row[0].startswith("v4:")   # sessions are sealed with v4 since schema 8
+    assert row[0].startswith("v5:")   # sessions are sealed with v5 since schema 9
 
 
 def test_seals_do_not_go_through_the_exchange_encoder(repo, monkeypatch):
@@ -260,7 +260,7 @@ def test_a_new_column_set_behind_the_back_of_a_v2_sealed_session_is_reported(tmp
     assert problems[0].endswith("it was changed behind NeedleDesk's back")
 
 
-def test_a_v2_sealed_session_amended_by_the_program_is_sealed_with_v4(tmp_path):
+def test_a_v2_sealed_session_amended_by_the_program_is_sealed_with_v5(tmp_path):
     path = _upgraded(tmp_path)
     repo = Repository(open_database(path))
     try:
@@ -271,17 +271,17 @@ def test_a_v2_sealed_session_amended_by_the_program_is_sealed_with_v4(tmp_path):
         assert check_database(repo.db) == []
     finally:
         repo.db.close()
-    assert _last_seal(path, SESSION["id"]).startswith("v4:")
+    assert _last_seal(path, SESSION["id"]).startswith("v5:")
 
 
-def test_a_v4_session_edited_behind_the_back_is_reported(repo, db_path):
+def test_a_v5_session_edited_behind_the_back_is_reported(repo, db_path):
     client = repo.add_client(make_client(), by="Jane Smith")
     session = make_session(client.id)
     assert session.anaesthetic is not None
     session.anaesthetic.lot = "LX-77"
     repo.save_draft(session, by="Jane Smith")
     repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
-    assert _last_seal(db_path, session.id).startswith("v4:")
+    assert _last_seal(db_path, session.id).startswith("v5:")
     assert check_database(repo.db) == []
     conn = sqlite3.connect(db_path)
     with conn:
@@ -291,3 +291,93 @@ def test_a_v4_session_edited_behind_the_back_is_reported(repo, db_path):
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"session {session.id} of 20 Nov 2026")
     assert "differs from what was signed" in problems[0]
+
+
+# --- v5 (schema 9): sessions with their areas' zones; consent forms and consents ----------
+
+CHILDREN_V5 = CHILDREN_V4 | {"treated_areas": [
+    CHILDREN["treated_areas"][0] | {"zone": "cheeks"},
+    CHILDREN["treated_areas"][1] | {"zone": None}]}
+TEMPLATE = {"id": "99999999-9999-4999-8999-999999999999", "kind": "treatment", "version": 1,
+            "title": "Consent to microneedling", "body": "I understand the treatment.",
+            "statements": '[{"key": "risks", "text": "I understand the risks", '
+                          '"required": true}]',
+            "created_at": "2026-11-20T10:00", "created_by": "Jane Smith"}
+CONSENT = {"id": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "client_id": CLIENT["id"],
+           "kind": "treatment", "method": "on_screen", "signed_at": "2026-11-20T10:20",
+           "practitioner": "Jane Smith", "title": TEMPLATE["title"], "body": TEMPLATE["body"],
+           "statements": TEMPLATE["statements"], "answers": '{"risks": true}',
+           "template_id": TEMPLATE["id"], "template_version": 1,
+           "client_strokes": '{"height": 100, "strokes": [[[10, 20, 1.0, 0], [30, 40, 0.5, 16]]]'
+                             ', "width": 300}',
+           "client_image": b"\x89PNG\r\n\x1a\nclient",
+           "practitioner_strokes": '{"height": 100, "strokes": [[[5, 5, 1.0, 0], '
+                                   '[50, 60, 1.0, 20]]], "width": 300}',
+           "practitioner_image": b"\x89PNG\r\n\x1a\npractitioner", "notes": ""}
+
+
+def test_v5_digests_of_known_records_are_fixed():
+    assert seals.seal_v5("session", [SESSION_V4], CHILDREN_V5) == (
+        "v5:309770f96b8042e4c53ac5a8497a39c17e0055c3f100b7beb3e13e83719f9e98")
+    assert seals.seal_v5("consent_template", [TEMPLATE]) == (
+        "v5:168d7225e6070244e36bd00e8af68eb3df5cd37a7f79855fdf4d50ed743fe5ab")
+    assert seals.seal_v5("consent", [CONSENT]) == (
+        "v5:2ff7b8d61011a1498b83996ea386d0b607a83ea18839ee3cf8ecc1983f4f8b3d")
+
+
+def test_v5_digest_depends_on_every_value_of_consents_and_the_zone():
+    base = seals.seal_v5("session", [SESSION_V4], CHILDREN_V5)
+    no_zone = [a | {"zone": None} for a in CHILDREN_V5["treated_areas"]]
+    assert seals.seal_v5("session", [SESSION_V4], CHILDREN_V5 | {"treated_areas": no_zone}) \
+        != base
+    other = [CHILDREN_V5["treated_areas"][0] | {"zone": "forehead"},
+             CHILDREN_V5["treated_areas"][1]]
+    assert seals.seal_v5("session", [SESSION_V4], CHILDREN_V5 | {"treated_areas": other}) \
+        != base
+    for kind, row in (("consent_template", TEMPLATE), ("consent", CONSENT)):
+        for column in seals.V5_RECORDS[kind][2]:
+            changed = b"\x89PNG other" if isinstance(row[column], bytes) else "changed"
+            assert seals.seal_v5(kind, [dict(row, **{column: changed})]) != \
+                seals.seal_v5(kind, [row]), (kind, column)
+    # Not a v4 digest with another prefix: the forms differ.
+    assert base[3:] != seals.seal_v4("session", [SESSION_V4], CHILDREN_V4)[3:]
+
+
+def _v4_sealed_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """A file as schema 8 left it, with a session signed there (so sealed with v4, as that
+    program wrote sessions), then opened (so upgraded through step 9) by today's program."""
+    from factories import undo_consents_step
+
+    path = tmp_path / "v4.db"
+    with monkeypatch.context() as schema_8:
+        schema_8.setitem(seals.WRITTEN, "session", seals.V4)   # type: ignore[arg-type]
+        repo = Repository(open_database(path))
+        client = repo.add_client(make_client(), by="Jane Smith")
+        session = repo.save_draft(make_session(client.id), by="Jane Smith")
+        repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
+        repo.db.close()
+    conn = sqlite3.connect(path)
+    undo_consents_step(conn)
+    conn.close()
+    open_database(path).close()
+    return path, session.id
+
+
+def test_a_session_sealed_with_v4_before_step_9_still_verifies_after_it(tmp_path, monkeypatch):
+    path, session_id = _v4_sealed_session(tmp_path, monkeypatch)
+    assert _last_seal(path, session_id).startswith("v4:")
+    assert _problems(path) == []
+
+
+def test_a_zone_set_behind_the_back_of_a_v4_sealed_session_is_reported(tmp_path,
+                                                                       monkeypatch):
+    path, session_id = _v4_sealed_session(tmp_path, monkeypatch)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE treated_areas SET zone = 'cheeks' WHERE session_id = ? "
+                     "AND position = 0", [session_id])
+    conn.close()
+    problems = _problems(path)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"session {session_id} of 20 Nov 2026")
+    assert problems[0].endswith("it was changed behind NeedleDesk's back")
