@@ -113,7 +113,9 @@ def test_screening_warnings_use_the_latest_screening_before_the_session():
     assert session_warnings(make_session("c1"), [old, new, later]) == []
     assert [w.code for w in session_warnings(make_session("c1"), [old])] == [
         "screening: no consent"]
-    assert [w.code for w in session_warnings(make_session("c1"), [])] == ["screening: none"]
+    # no screening at all: none on record, and no consent covers the visit either
+    assert [w.code for w in session_warnings(make_session("c1"), [])] == [
+        "screening: none", "screening: no consent"]
 
 
 def test_retinoids_not_stopped_is_the_flag():
