@@ -74,9 +74,11 @@ def validate_consent(consent: Consent, today: date | None = None) -> list[Proble
     keys = [s.key for s in consent.statements]
     for key, value in consent.answers.items():
         if key not in keys:
-            problems.append(Problem(f"answers.{key}", "is not a statement of this form"))
+            problems.append(Problem(f"answers.{key}", f"“{_short(str(key))}” is not a "
+                                    "statement of this form"))
         elif not isinstance(value, bool):
-            problems.append(Problem(f"answers.{key}", "must be ticked or not"))
+            problems.append(Problem(f"answers.{key}", f"“{_short(str(key))}” must be ticked "
+                                    "or not"))
     for s in consent.statements:
         if s.required and consent.answers.get(s.key) is not True:
             problems.append(Problem(f"answers.{s.key}", f"“{_short(s.text)}” must be ticked "
@@ -119,8 +121,8 @@ def validate_signature(signature: Signature) -> list[Problem]:
                     and 0 <= p.t_ms <= 3_600_000):
                 outside += 1
     if outside:
-        problems.append(Problem("strokes", f"{outside} point(s) lie outside the pad or hold "
-                                "a pressure outside 0–1"))
+        problems.append(Problem("strokes", f"has {outside:,} point(s) outside the pad or "
+                                "with a pressure outside 0–1"))
     if len(signature.image_png) > SIGNATURE_IMAGE_MAX:
         problems.append(Problem("image", "the signature's picture is larger than 2 MB"))
     elif signature.image_png and not signature.image_png.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -20,6 +20,8 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from needledesk.domain.amend import diff
+from needledesk.domain.consent import KIND_TEXT, METHOD_TEXT
+from needledesk.domain.face_chart import ZONES
 from needledesk.domain.model import SCREENING_QUESTIONS, SEVERITY_LABELS, Amendment, Observed
 from needledesk.domain.text import day_text, moment_text, read_acknowledgement
 
@@ -73,6 +75,7 @@ FIELD_LABELS: dict[str, str] = {
     "areas[].passes": "Passes",
     "areas[].endpoint": "Endpoint",
     "areas[].notes": "Area notes",
+    "areas[].zone": "Face-chart zone",
     "serums": "Serums",
     "serums[]": "Serum",
     "serums[].product": "Serum",
@@ -148,6 +151,56 @@ SCREENING_LABELS: dict[str, str] = {
     "notes": "Notes",
 } | {f"answers.{key}": question for key, question in SCREENING_QUESTIONS.items()}
 
+#: A consent form's statement (of a form version or of a consent as signed).
+_STATEMENT_LABELS: dict[str, str] = {
+    "statements": "Statements",
+    "statements[]": "Statement",
+    "statements[].key": "Statement's key",
+    "statements[].text": "Text",
+    "statements[].required": "Statement must be ticked",
+}
+
+#: A consent form version's fields (the exchange format's `consent_templates[]`).
+CONSENT_TEMPLATE_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "kind": "Consent form",
+    "version": "Form version",
+    "title": "Form title",
+    "body": "Form text",
+    "created_at": "Form saved at",
+    "created_by": "Form saved by",
+} | _STATEMENT_LABELS
+
+
+def _signature_labels(path: str, who: str) -> dict[str, str]:
+    return {path: f"{who} signature",
+            f"{path}.strokes": f"{who} signature",
+            f"{path}.strokes[]": f"{who} signature",
+            f"{path}.width": f"{who} signature pad's width",
+            f"{path}.height": f"{who} signature pad's height",
+            f"{path}.image": f"Picture of the {who.lower()} signature",
+            f"{path}.image_png": f"Picture of the {who.lower()} signature"}
+
+
+#: A consent's fields (the exchange format's `clients[].consents[]`). Every answer is
+#: labelled by the statements ticked (its message quotes the statement).
+CONSENT_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "client_id": "Client",
+    "kind": "Consent to",
+    "method": "Signed",
+    "signed_at": "Signed at",
+    "practitioner": "Practitioner",
+    "title": "Consent form",
+    "body": "Consent text",
+    "answers": "Statements ticked",
+    "template_id": "Consent form version",
+    "template_version": "Form version",
+    "notes": "Notes",
+    "carried_from": "Ticked on the screening",
+} | _STATEMENT_LABELS | _signature_labels("client_signature", "Client's") \
+  | _signature_labels("practitioner_signature", "Practitioner's")
+
 #: A catalogue product's fields.
 PRODUCT_LABELS: dict[str, str] = {
     "id": "Record id",
@@ -185,14 +238,21 @@ LABELS: dict[str, dict[str, str]] = {
     "screening": SCREENING_LABELS,
     "product": PRODUCT_LABELS,
     "lot": LOT_LABELS,
+    "consent": CONSENT_LABELS,
+    "consent_template": CONSENT_TEMPLATE_LABELS,
 }
 
 #: A whole client record's parts (the exchange format's `clients[]` items), for the place
 #: of an import problem: `Session 2, Treated area 1: Depth`.
 RECORD_PARTS: dict[str, str] = {"sessions": "Session", "courses": "Course",
                                 "screenings": "Screening", "clients": "Client",
-                                "products": "Product", "lots": "Lot"}
-_PARTS = "clients|sessions|courses|screenings|products|lots"
+                                "products": "Product", "lots": "Lot", "consents": "Consent",
+                                "consent_templates": "Consent form"}
+_PARTS = "clients|sessions|courses|screenings|products|lots|consents|consent_templates"
+#: The kind of record (as `LABELS` names it) each part of a file is.
+_PART_KINDS: dict[str, str] = {"Session": "session", "Course": "course",
+                               "Screening": "screening", "Product": "product", "Lot": "lot",
+                               "Consent": "consent", "Consent form": "consent_template"}
 
 _INDEX = re.compile(r"\[(\d+)\]")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?")
@@ -211,6 +271,8 @@ def _known(path: str, kind: str) -> str | None:
     labels = LABELS.get(kind, FIELD_LABELS)
     generic = generic_path(path)
     label = labels.get(generic)
+    if label is None and kind == "consent" and generic.startswith("answers."):
+        label = labels["answers"]
     if label is None and generic.endswith("[]"):
         label = labels.get(generic[:-2])
     return label
@@ -250,9 +312,8 @@ def place_label(path: str) -> str:
             break
         parts.append(f"{RECORD_PARTS[found.group(1)]} {int(found.group(2)) + 1}")
         rest = rest[found.end():]
-    kind = {"Session": "session", "Course": "course", "Screening": "screening",
-            "Product": "product", "Lot": "lot"}.get(
-        parts[-1].split()[0] if parts else "", "client" if parts else "session")
+    kind = _PART_KINDS.get(parts[-1].rsplit(" ", 1)[0] if parts else "",
+                           "client" if parts else "session")
     item = re.match(r"(\w+)\[(\d+)\]\.(.+)", rest)
     item_label = _known(f"{item.group(1)}[]", kind) if item else None
     if item and item_label:  # `Treated area 1: Depth`, not `Depth 1`
@@ -411,6 +472,12 @@ def value_text(path: str, value: Any, after: dict[str, Any] | None = None,
         return f"{value} {SEVERITY_LABELS.get(value, '')}".strip()
     if leaf == "observed" and isinstance(value, str):
         return observed_label(value)
+    if leaf == "zone" and isinstance(value, str):
+        return ZONES.get(value, value)
+    if kind == "consent" and generic == "kind" and value in KIND_TEXT:
+        return KIND_TEXT[value].capitalize()
+    if kind == "consent" and generic == "method" and value in METHOD_TEXT:
+        return METHOD_TEXT[value].capitalize()
     if leaf == "fitzpatrick" and isinstance(value, int) and 1 <= value <= 6:
         return FITZPATRICK_NUMERALS[value - 1]
     if leaf == "interval_weeks" and isinstance(value, int):

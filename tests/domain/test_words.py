@@ -86,7 +86,8 @@ def domain_paths(cls, prefix: str = "") -> list[str]:
 
 
 KINDS = {"client": model.Client, "course": model.Course, "screening": model.Screening,
-         "session": model.Session}
+         "session": model.Session, "consent": model.Consent,
+         "consent_template": model.ConsentTemplate}
 EVERY_PATH = [(kind, path) for kind, cls in KINDS.items() for path in domain_paths(cls)]
 
 
@@ -94,7 +95,8 @@ def test_the_walk_reaches_nested_and_listed_fields():
     paths = {path for _kind, path in EVERY_PATH}
     assert {"areas[].depth_mm", "device.cartridge_lot", "fee.amount", "amendments[].reason",
             "acknowledged_warnings[].by", "first_name", "answers.pregnant",
-            "planned_sessions"} <= paths
+            "planned_sessions", "areas[].zone", "client_signature.strokes",
+            "statements[].text", "practitioner_signature.image_png"} <= paths
 
 
 @pytest.mark.parametrize(("kind", "path"), EVERY_PATH)
@@ -298,3 +300,90 @@ def test_the_lot_warnings_read_in_words(expires_in, label):
     assert not developer_words(label)
     assert acknowledgement_label(f"{warning.code} — supplier confirmed") == \
         f"{label} — supplier confirmed"
+
+
+# --- consents and the face chart (issue 15) ---------------------------------------------------
+
+def _signed_consent(**overrides):
+    from needledesk.domain.consent_forms import default_template
+    from needledesk.domain.model import Consent, ConsentMethod, Signature, StrokePoint
+
+    form = default_template(model.ConsentKind.TREATMENT)
+    pad = Signature([[StrokePoint(10, 10), StrokePoint(60, 30, 0.5, 40)]], 300, 100)
+    fields = {"client_id": "c1", "kind": form.kind, "signed_at": datetime(2026, 11, 3, 10, 42),
+              "method": ConsentMethod.ON_SCREEN, "practitioner": "Jane Smith",
+              "title": form.title, "body": form.body, "statements": form.statements,
+              "answers": {s.key: True for s in form.statements}, "template_id": form.id,
+              "template_version": form.version, "client_signature": pad,
+              "practitioner_signature": pad}
+    return Consent(**(fields | overrides))
+
+
+def _consent_texts(consent, place="clients[0].consents[0]"):
+    from needledesk.domain.consent_rules import validate_consent
+
+    return [problem_text(p.under(place)) for p in validate_consent(consent)]
+
+
+def test_an_unsigned_consent_names_the_consent_and_the_signature():
+    assert _consent_texts(_signed_consent(client_signature=None)) == [
+        "Client 1, Consent 1, Client's signature: the client has not signed"]
+    assert _consent_texts(_signed_consent(practitioner_signature=None), "consents[1]") == [
+        "Consent 2, Practitioner's signature: the practitioner has not signed"]
+
+
+def test_consent_problems_read_in_plain_words():
+    from needledesk.domain.model import Signature, StrokePoint
+
+    consent = _signed_consent()
+    first = consent.statements[0]
+    wild = Signature([[StrokePoint(10, 10, 2.0), StrokePoint(900, 30)]], 300, 100,
+                     b"GIF89a")
+    texts = _consent_texts(_signed_consent(
+        answers={s.key: s is not first for s in consent.statements} | {"extra": True},
+        client_signature=wild, practitioner=" ", title=""))
+    assert texts == [
+        "Client 1, Consent 1, Consent form is required",
+        "Client 1, Consent 1, Practitioner is required",
+        "Client 1, Consent 1, Statements ticked: “extra” is not a statement of this form",
+        f"Client 1, Consent 1, Statements ticked: “{first.text[:59].rstrip()}…” must be "
+        "ticked to sign",
+        "Client 1, Consent 1, Client's signature has 2 point(s) outside the pad or with a "
+        "pressure outside 0–1",
+        "Client 1, Consent 1, Picture of the client's signature: the signature's picture is "
+        "not a PNG image"], texts
+    for text in texts:
+        assert not developer_words(text), text
+
+
+def test_consent_form_problems_name_the_form_and_statement():
+    from needledesk.domain.consent_forms import default_template
+    from needledesk.domain.consent_rules import validate_template
+    from needledesk.domain.model import ConsentStatement
+
+    form = default_template(model.ConsentKind.PHOTO)
+    form.statements = [ConsentStatement("photo_use_record", " ")]
+    texts = [problem_text(p.under("consent_templates[0]")) for p in validate_template(form)]
+    assert texts[0] == "Consent form 1, Statement 1: Text is required"
+    assert texts[1].startswith("Consent form 1, Statements: a photo consent names each use: "
+                               "missing Shown to me to compare results")
+    assert not any(developer_words(t) for t in texts), texts
+
+
+@pytest.mark.parametrize(("path", "value", "kind", "expected"), [
+    ("areas[0].zone", "perioral", "session", "Upper lip and mouth"),
+    ("kind", "photo", "consent", "Photo consent"),
+    ("method", "on_paper", "consent", "Signed on paper"),
+    ("signed_at", "2026-11-03T10:42", "consent", "3 Nov 2026 10:42"),
+])
+def test_consent_and_zone_values_read_as_words(path, value, kind, expected):
+    assert value_text(path, value, kind=kind) == expected
+
+
+def test_a_zone_change_reads_by_its_label_and_the_zones_names():
+    before = {"areas": [{"area": "cheeks", "zone": None}]}
+    after = {"areas": [{"area": "cheeks", "zone": "cheeks"}]}
+    assert change_lines({"areas[0].zone": [None, "cheeks"]}, after) == [
+        "Face-chart zone (cheeks): not set → Cheeks"]
+    assert audit_lines("session", before, after) == [
+        "Face-chart zone (cheeks): not set → Cheeks"]
