@@ -37,4 +37,5 @@ def course_record_pdf(repo: Repository, client_id: str, *, today: date | None = 
 
     client = repo.get_client(client_id)
     return render_course_record(client, repo.sessions(client_id), repo.courses(client_id),
-                                repo.screenings(client_id), repo.settings(), today=today)
+                                repo.screenings(client_id), repo.settings(), today=today,
+                                consents=repo.consents(client_id, carried=True))

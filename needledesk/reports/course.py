@@ -28,14 +28,26 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from needledesk.domain.consent import (
+    KIND_TEXT,
+    all_consents,
+    consent_age_text,
+    consent_state,
+    covering,
+    signed_text,
+)
 from needledesk.domain.course import course_progress, session_number
 from needledesk.domain.labels import acknowledgement_label, amendment_lines
 from needledesk.domain.model import (
     ANSWER_TEXT,
     NOT_APPLICABLE,
+    PHOTO_USES,
     SCREENING_QUESTIONS,
     Amendment,
     Client,
+    Consent,
+    ConsentKind,
+    ConsentMethod,
     Course,
     Screening,
     Session,
@@ -111,8 +123,11 @@ class Paragraph(_Paragraph):
 
 def render_course_record(client: Client, sessions: list[Session], courses: list[Course],
                          screenings: list[Screening], settings: ClinicSettings, *,
-                         today: date | None = None) -> bytes:
-    """The client's clinical record as PDF bytes, in `settings.page_size`."""
+                         today: date | None = None,
+                         consents: Sequence[Consent] | None = None) -> bytes:
+    """The client's clinical record as PDF bytes, in `settings.page_size`. `consents`: the
+    client's consents with those their screenings' ticks stand for
+    (`repo.consents(id, carried=True)`); when not given, the screenings' ticks alone."""
     today = today or date.today()
     st = styles()
     width, height = page_size(settings)
@@ -124,6 +139,8 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
     story += _client_block(client, st, frame_w)
     story += _courses_block(courses, ordered, settings, st, frame_w)
     story += _screenings_block(screenings, st, frame_w, today)
+    story += _consents_block(all_consents([], screenings) if consents is None else consents,
+                             settings, st, frame_w, today)
     if ordered:
         story += _depth_overview(ordered, st, frame_w)
     heading = section("Sessions", st)
@@ -284,6 +301,54 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
                   splitInRow=1)
     table.setStyle(grid_style())
     return [*section("Screenings", st), table, *below]
+
+
+def _consents_block(consents: Sequence[Consent], settings: ClinicSettings, st: Styles,
+                    frame_w: float, today: date) -> list[Flowable]:
+    """Each consent: its kind, how and when it was signed, the form version, the photo uses
+    agreed and refused; the treatment consent in force today marked so, or as out of date
+    past the clinic's limit (the card's and the editor's rule and words)."""
+    heading = section("Consents", st)
+    if not consents:
+        return [*heading, Paragraph(
+            f'<font color="{DRAFT_HEX}">No consent is recorded for this client.</font>',
+            st.cell)]
+    in_force = covering(consents, today, ConsentKind.TREATMENT)
+    state = consent_state(in_force, today, settings.consent_max_days)
+    data: list[list[Any]] = [["Consent", "Signed", "Form", "Details"]]
+    below: list[Flowable] = []
+    for consent in sorted(consents, key=lambda c: (c.signed_at, c.id)):
+        kind = KIND_TEXT.get(consent.kind, "consent")
+        how = signed_text(consent)
+        details: list[str] = []
+        if consent is in_force:
+            details.append(f'<font color="{DRAFT_HEX}">'
+                           f"{consent_age_text(consent, today, state.max_days)}</font>"
+                           if state.expired else "<b>in force</b>")
+        if consent.carried_from is not None:
+            details.append("ticked on the screening of this day, before consent forms were "
+                           "kept in NeedleDesk")
+        elif consent.practitioner.strip():
+            details.append(("countersigned by " if consent.method == ConsentMethod.ON_SCREEN
+                            else "recorded by ") + markup(consent.practitioner.strip()))
+        if consent.kind == ConsentKind.PHOTO:
+            agreed = [PHOTO_USES[k].lower() for k in consent.photo_uses]
+            refused = [text.lower() for k, text in PHOTO_USES.items()
+                       if k not in consent.photo_uses]
+            details.append(f"agreed: {markup('; '.join(agreed) or 'no use')}"
+                           + (f"; refused: {markup('; '.join(refused))}" if refused else ""))
+        cell: list[Any] = [Paragraph("; ".join(details) or "—", st.cell)]
+        if consent.notes.strip() and consent.carried_from is None:
+            cell.append(_in_cell(consent.notes, f"Notes on the {kind} of "
+                                 f"{fmt_day(consent.signed_at.date())}", below, st))
+        version = consent.template_version
+        data.append([Paragraph(kind[:1].upper() + kind[1:], st.cell_bold),
+                     Paragraph(how[:1].upper() + how[1:], st.cell),
+                     f"version {version}" if version is not None else "—", cell])
+    table = FitTable(data, colWidths=[frame_w * 0.17, frame_w * 0.25, frame_w * 0.10, None],
+                     repeatRows=1, splitInRow=1)
+    table.setStyle(grid_style())
+    return [*heading, table, *below]
 
 
 def _area_columns(sessions: list[Session]) -> list[tuple[str, str]]:

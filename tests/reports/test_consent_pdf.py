@@ -12,7 +12,7 @@ from datetime import date, datetime
 from io import BytesIO
 
 import pytest
-from factories import make_client
+from factories import make_client, make_screening
 from pypdf import PdfReader
 
 from needledesk.domain.consent import signed_text
@@ -22,10 +22,12 @@ from needledesk.domain.model import (
     Consent,
     ConsentKind,
     ConsentMethod,
+    ConsentTemplate,
     Signature,
     StrokePoint,
 )
 from needledesk.reports import fonts
+from needledesk.reports.build import course_record_pdf
 from needledesk.reports.consent import (
     SIGNATURE_INK,
     TICKED,
@@ -66,11 +68,17 @@ def cursive_signature(seed: int = 0, *, pressure: bool = True, width: float = PA
 
 
 def signed_consent(client_id: str, kind: ConsentKind = ConsentKind.TREATMENT, *,
-                   version: int = 2, answers: dict[str, bool] | None = None) -> Consent:
-    form = default_template(kind)
-    form.version = version
+                   version: int = 2, answers: dict[str, bool] | None = None,
+                   form: ConsentTemplate | None = None,
+                   signed_at: datetime = SIGNED_AT) -> Consent:
+    """A consent signed on screen under `form` (else the shipped form of `kind` numbered
+    `version`), every statement ticked unless `answers` says otherwise."""
+    if form is None:
+        form = default_template(kind)
+        form.version = version
+    kind, version = form.kind, form.version
     return Consent(
-        client_id=client_id, kind=kind, signed_at=SIGNED_AT, method=ConsentMethod.ON_SCREEN,
+        client_id=client_id, kind=kind, signed_at=signed_at, method=ConsentMethod.ON_SCREEN,
         practitioner="Lucía Fernández", title=form.title, body=form.body,
         statements=list(form.statements),
         answers=answers if answers is not None else {s.key: True for s in form.statements},
@@ -304,3 +312,55 @@ def test_a_letter_clinic_gets_letter_pages(client, settings, today):
     box = PdfReader(BytesIO(pdf)).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
     assert date(2026, 11, 21) == today
+
+
+# --- the course record's consents ---------------------------------------------------------
+
+def test_the_course_record_lists_each_consent(repo, today):
+    client = repo.add_client(make_client(), by="Jane Smith")
+    repo.add_screening(make_screening(client.id, date=date(2025, 9, 1)), by="Jane Smith")
+    treatment = default_template(ConsentKind.TREATMENT)
+    repo.add_consent(signed_consent(client.id, form=treatment,
+                                    signed_at=datetime(2026, 10, 9, 9, 50)),
+                     by="Lucía Fernández", template=treatment, today=today)
+    photo = default_template(ConsentKind.PHOTO)
+    answers = {key: key != "photo_use_marketing" for key in PHOTO_USES}
+    repo.add_consent(signed_consent(client.id, form=photo, answers=answers,
+                                    signed_at=datetime(2026, 10, 9, 9, 55)),
+                     by="Lucía Fernández", template=photo, today=today)
+    text = text_of(course_record_pdf(repo, client.id, today=today))
+    section = text[text.index("Consents Consent Signed Form Details"):text.index("Sessions")]
+    # oldest first: the screening's tick, then the two signed on screen
+    assert ("Treatment consent Signed on paper on 1 Sep 2025 — ticked on the screening of "
+            "this day, before consent forms were kept in NeedleDesk") in section
+    assert ("Treatment consent Signed on screen on 9 Oct 2026 at 09:50 version 1 in force; "
+            "countersigned by Lucía Fernández") in section
+    assert ("Photo consent Signed on screen on 9 Oct 2026 at 09:55 version 1 countersigned "
+            "by Lucía Fernández; agreed: kept in my treatment record; shown to me to compare "
+            "results; used for teaching other practitioners, without my name; refused: used "
+            "in the clinic's marketing") in section
+    assert section.count("in force") == 1
+    assert "consent over" not in section
+
+
+def test_the_course_record_marks_the_consent_in_force_past_the_clinics_limit(repo, today):
+    settings = repo.settings()
+    settings.consent_max_days = 180
+    repo.save_settings(settings, by="Jane Smith")
+    client = repo.add_client(make_client(), by="Jane Smith")
+    form = default_template(ConsentKind.TREATMENT)
+    repo.add_consent(signed_consent(client.id, form=form, signed_at=datetime(2026, 5, 1, 9)),
+                     by="Jane Smith", template=form, today=today)
+    text = text_of(course_record_pdf(repo, client.id, today=today))
+    assert ("Signed on screen on 1 May 2026 at 09:00 version 1 consent over 180 days old "
+            "(signed 204 days ago)") in text
+    assert "in force" not in text
+    fresh = text_of(course_record_pdf(repo, client.id, today=date(2026, 6, 1)))
+    assert "in force" in fresh and "consent over" not in fresh
+
+
+def test_a_course_record_without_any_consent_says_so(repo, today):
+    client = repo.add_client(make_client(), by="Jane Smith")
+    repo.add_screening(make_screening(client.id, consent_signed=False), by="Jane Smith")
+    text = text_of(course_record_pdf(repo, client.id, today=today))
+    assert "Consents No consent is recorded for this client." in text

@@ -29,7 +29,9 @@ def test_every_session_and_field_of_the_record(clinic, read_pdf, today):
     expected = [
         # the client, the course and the screening
         "Ana López", "14 Mar 1988", "Fitzpatrick III", "session 2 of 4 — next due 1 Jan 2027",
-        "1 Nov 2026 signed none", "No contraindications today.",
+        "1 Nov 2026 signed on paper none", "No contraindications today.",
+        # the screening's tick read as the treatment consent in force
+        "Treatment consent Signed on paper on 1 Nov 2026 — in force",
         # the depth-by-area table: one row per session, one column per area
         "# Date cheeks forehead", "1 9 Oct 2026 1.25 0.50", "2 20 Nov 2026 1.50 0.50",
         # session 1, in full
