@@ -9,6 +9,10 @@ from needledesk.domain.model import (
     SCREENING_QUESTIONS,
     Anaesthetic,
     Client,
+    Consent,
+    ConsentKind,
+    ConsentMethod,
+    ConsentTemplate,
     Course,
     Device,
     DeviceType,
@@ -17,8 +21,15 @@ from needledesk.domain.model import (
     Screening,
     Serum,
     Session,
+    Signature,
+    StrokePoint,
     TreatedArea,
 )
+
+#: The smallest PNG there is (1 x 1, white): a signature's picture in tests.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082")
 
 
 def make_client(**overrides) -> Client:
@@ -58,6 +69,31 @@ def make_session(client_id: str, **overrides) -> Session:
         "fee": Fee(Decimal("250.00"), "USD"),
     }
     return Session(**(fields | overrides))
+
+
+def make_signature(*strokes: list[tuple[float, float]], width: float = 300,
+                   height: float = 100, image_png: bytes = TINY_PNG) -> Signature:
+    """A drawn signature: each stroke a list of (x, y) points, 16 ms apart, full pressure
+    (a short tick when no stroke is given)."""
+    drawn = strokes or ([(20, 60), (60, 30), (110, 70), (160, 40)],)
+    return Signature([[StrokePoint(x, y, 1.0, 16 * i) for i, (x, y) in enumerate(stroke)]
+                      for stroke in drawn], width, height, image_png)
+
+
+def make_consent(client_id: str, form: ConsentTemplate | None = None, **overrides) -> Consent:
+    """A consent signed on screen under `form` (the shipped treatment form when None), its
+    text copied from it, every statement ticked, both signatures drawn."""
+    from needledesk.domain.consent_forms import default_template
+
+    form = form or default_template(ConsentKind.TREATMENT)
+    fields = {"client_id": client_id, "kind": form.kind,
+              "signed_at": datetime(2026, 11, 3, 10, 42), "method": ConsentMethod.ON_SCREEN,
+              "practitioner": "Jane Smith", "title": form.title, "body": form.body,
+              "statements": list(form.statements),
+              "answers": {s.key: True for s in form.statements}, "template_id": form.id,
+              "template_version": form.version, "client_signature": make_signature(),
+              "practitioner_signature": make_signature([(10, 50), (200, 52)])}
+    return Consent(**(fields | overrides))
 
 
 def undo_consents_step(conn) -> None:

@@ -259,7 +259,7 @@ _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?")
 _DAY = re.compile(r"\d{4}-\d\d-\d\d")
 #: Messages that read on from the label with a space: `First name is required`,
 #: `Removed at 00:00 is before …`; the rest follow a colon.
-_READS_ON = re.compile(r"(is|are|has|must|needs|\d)")
+_READS_ON = re.compile(r"(is|are|has|must|needs|cannot|\d)")
 
 
 def generic_path(path: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from needledesk.domain.consent_rules import validate_consent, validate_template
+from needledesk.domain.labels import problem_text
 from needledesk.domain.rules import limit_problems, validate_record
 from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
@@ -100,7 +101,8 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
         try:
             # The input limits: a record stored before them is warned about, not damage.
             problems += [f"{name}: {p}" for p in validate_record(record, limits=False)]
-            problems += [f"{name}: consent {c.id} ({c.title}): {p}" for c in record.consents
+            problems += [f"{name}: consent {c.id} ({c.title}): "
+                         + problem_text(p, kind="consent") for c in record.consents
                          for p in validate_consent(c)]
             warnings += [f"{name}: {p} (stored before this limit; correct it when next "
                          "edited)" for p in limit_problems(record)]
@@ -108,7 +110,8 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
             problems.append(f"{name}: a stored value is not of its kind (a date, a number or "
                             "a list); the file was changed behind NeedleDesk's back")
     try:
-        problems += [f"consent form {t.id} ({t.title}, version {t.version}): {p}"
+        problems += [f"consent form {t.id} ({t.title}, version {t.version}): "
+                     + problem_text(p, kind="consent_template")
                      for t in Repository(db).consent_templates() for p in validate_template(t)]
     except _UNREADABLE:
         problems.append("consent forms: a stored value cannot be read as a consent form; the "
