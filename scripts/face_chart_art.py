@@ -104,8 +104,8 @@ ZONES: list[tuple[str, list[Point]]] = [
 
 LABELS: list[tuple[str, float, float]] = [
     ("scalp", MID, 35), ("forehead", MID, 70),
-    ("periorbital", 73, 119), ("periorbital", WIDTH - 73, 119),
-    ("nose", MID, 130), ("cheeks", 69, 143), ("cheeks", WIDTH - 69, 143),
+    ("periorbital", 73, 118), ("periorbital", WIDTH - 73, 118),
+    ("nose", MID, 134), ("cheeks", 69, 146), ("cheeks", WIDTH - 69, 146),
     ("perioral", MID, 175), ("chin", MID, 189),
     ("jawline", 64, 172), ("jawline", WIDTH - 64, 172),
     ("neck", MID, 220), ("decolletage", MID, 272),

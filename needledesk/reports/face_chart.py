@@ -1,0 +1,326 @@
+"""The face chart in the PDFs: a session's treated zones filled by depth on the drawing of
+`resources/face-chart.svg`, as reportlab vector graphics (crisp at any zoom, text that reads
+back), with the depth scale's legend and the areas without a zone listed beside.
+
+`chart_drawing` is one chart, sized by the caller (the client summary puts it beside today's
+treatment); `depth_charts` is the course record's "Depths by session": one small chart per
+session in a grid, each captioned with its number and date, under one legend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from reportlab.graphics.shapes import Drawing, Path, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable, Spacer, TableStyle
+
+from needledesk.domain.course import session_number
+from needledesk.domain.face_chart import (
+    DEPTH_SCALE,
+    LINE,
+    UNTREATED,
+    ChartArt,
+    ChartData,
+    Shape,
+    chart_art,
+    chart_data,
+    depth_label,
+    text_colour_on,
+)
+from needledesk.domain.model import Course, Session, TreatedArea
+from needledesk.reports.fonts import BOLD, REGULAR, register_fonts, runs, string_width
+from needledesk.reports.layout import INK, MUTED, FitTable, Styles, section
+from needledesk.reports.text import Paragraph, clean, fmt_day
+
+LEGEND_TITLE = "Needle depth"
+NOT_TREATED = "not treated"
+ALSO_TREATED = "Also treated:"
+#: The zones' borders (light, so an untreated zone reads as paper) and the face's lines.
+_ZONE_EDGE = colors.HexColor("#c9cfd2")
+_LINE = colors.HexColor(LINE)
+#: A depth label's size in the drawing's units (the label grows and shrinks with the chart),
+#: but never under this many points on paper.
+_LABEL_UNITS = 6.5
+_LABEL_MIN_PT = 4.3
+#: The legend's and the "Also treated" list's type size, in points.
+_TEXT_PT = 6.5
+_SWATCH = (9.0, 6.0)
+_GAP = 3 * mm
+#: Lines of "Also treated" under a chart without its legend; more are cut with "…".
+_BELOW_LINES = 3
+#: Sessions per row in the course record's grid (fewer sessions: three, a little larger).
+_GRID_COLUMNS = 4
+
+
+def chart_drawing(areas: Iterable[TreatedArea], area_zones: Mapping[str, str] | None,
+                  width: float, height: float, *, legend: bool = True,
+                  art: ChartArt | None = None) -> Drawing:
+    """One chart, `width` x `height` points: the drawing as large as fits, each treated zone
+    filled by its depth with the depth written on it, untreated zones white, the face's lines
+    over them. With `legend`, the depth scale and the areas without a zone stand in a column
+    to the right; without, those areas are listed under the drawing."""
+    register_fonts()
+    art = art or chart_art()
+    data = chart_data(areas, area_zones)
+    drawing = Drawing(width, height)
+    ratio = art.width / art.height
+    if legend:
+        column = legend_width()
+        face_h = max(0.0, min(height, (width - column - _GAP) * (1 / ratio)))
+        face_w = face_h * ratio
+        _draw_face(drawing, art, data, 0.0, height, face_h / art.height)
+        x = face_w + _GAP
+        y = _draw_legend(drawing, x, height, vertical=True)
+        if data.unplaced:
+            _draw_also_treated(drawing, data, x, y - 4, width - x, max_lines=max(
+                1, int((y - 4) // (_TEXT_PT * 1.3))))
+    else:
+        lines = _also_treated_lines(data, width) if data.unplaced else []
+        lines = lines[:_BELOW_LINES]
+        reserve = len(lines) * _TEXT_PT * 1.3 + (2 if lines else 0)
+        face_h = max(0.0, min(height - reserve, width / ratio))
+        face_w = face_h * ratio
+        _draw_face(drawing, art, data, (width - face_w) / 2, height, face_h / art.height)
+        if lines:
+            _draw_also_treated(drawing, data, 0.0, height - face_h - 2, width,
+                               max_lines=_BELOW_LINES)
+    return drawing
+
+
+def chart_height(width: float, *, legend: bool = True, art: ChartArt | None = None) -> float:
+    """The height a chart `width` points wide needs (its drawing at full size)."""
+    art = art or chart_art()
+    face_w = width - (legend_width() + _GAP if legend else 0)
+    return max(0.0, face_w) * art.height / art.width
+
+
+# --- the drawing ------------------------------------------------------------------------------
+
+def _path(shape: Shape, x0: float, top: float, scale: float, **style: Any) -> Path:
+    """`shape` (SVG units, y down) as a reportlab Path on the page (y up)."""
+    path = Path(**style)
+    for op in shape.ops:
+        p = op.points
+        if op.op == "M":
+            path.moveTo(x0 + p[0] * scale, top - p[1] * scale)
+        elif op.op == "L":
+            path.lineTo(x0 + p[0] * scale, top - p[1] * scale)
+        elif op.op == "C":
+            path.curveTo(x0 + p[0] * scale, top - p[1] * scale, x0 + p[2] * scale,
+                         top - p[3] * scale, x0 + p[4] * scale, top - p[5] * scale)
+        elif op.op == "Z":
+            path.closePath()
+    return path
+
+
+def _draw_face(drawing: Drawing, art: ChartArt, data: ChartData, x0: float, top: float,
+               scale: float) -> None:
+    if scale <= 0:
+        return
+    edge = max(0.25, 0.5 * scale)
+    for zone, shapes in art.zones.items():
+        entry = data.zones.get(zone)
+        fill = colors.HexColor(entry.colour if entry else UNTREATED)
+        for shape in shapes:
+            drawing.add(_path(shape, x0, top, scale, fillColor=fill, strokeColor=_ZONE_EDGE,
+                              strokeWidth=edge))
+    line = max(0.35, 0.9 * scale)
+    for shape in art.outline:
+        drawing.add(_path(shape, x0, top, scale, fillColor=None, strokeColor=_LINE,
+                          strokeWidth=line, strokeLineCap=1, strokeLineJoin=1))
+    size = max(_LABEL_MIN_PT, _LABEL_UNITS * scale)
+    for zone, entry in data.zones.items():
+        text = entry.label
+        ink = colors.HexColor(text_colour_on(entry.colour))
+        fill = colors.HexColor(entry.colour)
+        w = string_width(text, BOLD, size)
+        for lx, ly in art.labels.get(zone, ()):
+            cx, cy = x0 + lx * scale, top - ly * scale
+            pad = size * 0.3
+            # types-reportlab gives Rect's **kw the TypedDict itself: no keyword fits it.
+            pill: Any = {"rx": size * 0.45, "ry": size * 0.45, "fillColor": fill,
+                         "strokeColor": colors.white, "strokeWidth": max(0.3, 0.4 * scale)}
+            drawing.add(Rect(cx - w / 2 - pad, cy - size / 2 - pad * 0.6, w + 2 * pad,
+                             size + pad * 1.2, **pill))
+            drawing.add(String(cx, cy - size * 0.36, text, fontName=BOLD, fontSize=size,
+                               fillColor=ink, textAnchor="middle"))
+
+
+# --- the legend ----------------------------------------------------------------------------------
+
+def _legend_rows() -> list[tuple[str, str]]:
+    return [(band.colour, band.label) for band in DEPTH_SCALE] + [(UNTREATED, NOT_TREATED)]
+
+
+def legend_width() -> float:
+    """The width of the legend as a column (swatch, gap, the widest label)."""
+    register_fonts()
+    widest = max([string_width(label, REGULAR, _TEXT_PT) for _c, label in _legend_rows()]
+                 + [string_width(LEGEND_TITLE, BOLD, _TEXT_PT)])
+    return _SWATCH[0] + 4 + widest + 2
+
+
+def _swatch(drawing: Drawing, x: float, y: float, colour: str) -> None:
+    style: Any = {"fillColor": colors.HexColor(colour), "strokeColor": _ZONE_EDGE,
+                  "strokeWidth": 0.4}
+    drawing.add(Rect(x, y, _SWATCH[0], _SWATCH[1], **style))
+
+
+def _draw_legend(drawing: Drawing, x: float, top: float, *, vertical: bool) -> float:
+    """The depth scale from `top` down at `x`: a column of swatches (`vertical`) or one row.
+    Returns the y under it."""
+    step = _TEXT_PT * 1.55
+    y = top - _TEXT_PT
+    drawing.add(String(x, y, LEGEND_TITLE, fontName=BOLD, fontSize=_TEXT_PT, fillColor=INK))
+    if vertical:
+        for colour, label in _legend_rows():
+            y -= step
+            _swatch(drawing, x, y - 1, colour)
+            drawing.add(String(x + _SWATCH[0] + 4, y, label, fontName=REGULAR,
+                               fontSize=_TEXT_PT, fillColor=INK))
+        return y - step * 0.4
+    cx = x + string_width(LEGEND_TITLE, BOLD, _TEXT_PT) + 8
+    for colour, label in _legend_rows():
+        _swatch(drawing, cx, y - 1, colour)
+        drawing.add(String(cx + _SWATCH[0] + 3, y, label, fontName=REGULAR, fontSize=_TEXT_PT,
+                           fillColor=INK))
+        cx += _SWATCH[0] + 3 + string_width(label, REGULAR, _TEXT_PT) + 9
+    return y - step * 0.4
+
+
+def legend_drawing(width: float) -> Drawing:
+    """The depth scale as one row (the course record's charts share it)."""
+    register_fonts()
+    drawing = Drawing(width, _TEXT_PT * 1.8)
+    _draw_legend(drawing, 0.0, _TEXT_PT * 1.8, vertical=False)
+    return drawing
+
+
+def legend_row_width() -> float:
+    register_fonts()
+    return (string_width(LEGEND_TITLE, BOLD, _TEXT_PT) + 8
+            + sum(_SWATCH[0] + 3 + string_width(label, REGULAR, _TEXT_PT) + 9
+                  for _c, label in _legend_rows()))
+
+
+# --- the areas without a zone -------------------------------------------------------------------
+
+def _also_treated_items(data: ChartData) -> list[str]:
+    return [f"{clean(name).replace(chr(10), ' ').strip()} {depth_label(depth)}"
+            for name, depth in data.unplaced]
+
+
+def _also_treated_lines(data: ChartData, width: float) -> list[str]:
+    """`Also treated: abdomen 1.5 mm, stretch marks 2.5 mm`, broken into lines `width` wide
+    (a word too long for a line is cut with "…")."""
+    words = [ALSO_TREATED]
+    items = _also_treated_items(data)
+    for i, item in enumerate(items):
+        pieces = (item + ("," if i < len(items) - 1 else "")).split(" ")
+        words += [p for p in pieces if p]
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        trial = f"{current} {word}" if current else word
+        if _width(trial, first=not lines) <= width or not current:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return [_fit(line, width, first=i == 0) for i, line in enumerate(lines)]
+
+
+def _width(text: str, *, first: bool = False) -> float:
+    """The width of a line as `_add_text` draws it (the first line's head in bold)."""
+    if first and text.startswith(ALSO_TREATED):
+        return (string_width(ALSO_TREATED, BOLD, _TEXT_PT)
+                + string_width(text[len(ALSO_TREATED):], REGULAR, _TEXT_PT))
+    return string_width(text, REGULAR, _TEXT_PT)
+
+
+def _fit(text: str, width: float, *, first: bool = False) -> str:
+    if _width(text, first=first) <= width:
+        return text
+    while text and _width(text + "…", first=first) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _draw_also_treated(drawing: Drawing, data: ChartData, x: float, top: float, width: float,
+                       *, max_lines: int) -> None:
+    lines = _also_treated_lines(data, width)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _fit(lines[-1] + " …", width, first=max_lines == 1)
+    y = top - _TEXT_PT
+    for i, line in enumerate(lines):
+        _add_text(drawing, x, y, line, bold_head=i == 0)
+        y -= _TEXT_PT * 1.3
+
+
+def _add_text(drawing: Drawing, x: float, y: float, text: str, *,
+              bold_head: bool = False) -> None:
+    """One line of plain text from `x`, in DejaVu and, for characters it lacks, the fallback
+    fonts (`fonts.runs`); "Also treated:" at its start in bold."""
+    if bold_head and text.startswith(ALSO_TREATED):
+        drawing.add(String(x, y, ALSO_TREATED, fontName=BOLD, fontSize=_TEXT_PT,
+                           fillColor=MUTED))
+        x += string_width(ALSO_TREATED, BOLD, _TEXT_PT)
+        text = text[len(ALSO_TREATED):]
+    for piece, font in runs(text):
+        name = font or REGULAR
+        drawing.add(String(x, y, piece, fontName=name, fontSize=_TEXT_PT, fillColor=INK))
+        x += string_width(piece, name, _TEXT_PT)
+
+
+# --- the course record's page -----------------------------------------------------------------
+
+def chart_caption(session: Session, sessions: list[Session], course: Course | None) -> str:
+    """`Session 2 of 4 · 3 Nov 2026`: a chart's caption in the course record."""
+    n, of = session_number(session, sessions, course)
+    number = f"Session {n} of {of}" if of else f"Session {n}"
+    return f"{number} · {fmt_day(session.started_at.date())}"
+
+
+def depth_charts(sessions: Sequence[Session], courses: Mapping[str, Course],
+                 area_zones: Mapping[str, str] | None, st: Styles, frame_w: float
+                 ) -> list[Flowable]:
+    """"Depths by session": a grid of one chart per session (oldest first), each under its
+    caption, with one legend, so the course's depth progression shows at a glance."""
+    ordered = sorted(sessions, key=lambda s: s.started_at)
+    if not ordered:
+        return []
+    columns = 3 if len(ordered) <= 3 else _GRID_COLUMNS
+    cell_w = frame_w / columns
+    chart_w = cell_w - 4 * mm
+    chart_h = chart_height(chart_w, legend=False) + _BELOW_LINES * _TEXT_PT * 1.3
+    cells: list[Any] = []
+    for session in ordered:
+        course = courses.get(session.course_id or "")
+        caption = Paragraph(f"<b>{chart_caption(session, list(ordered), course)}</b>",
+                            st.small)
+        cells.append([caption, Spacer(1, 2),
+                      chart_drawing(session.areas, area_zones, chart_w, chart_h,
+                                    legend=False)])
+    rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
+    rows[-1] += [""] * (columns - len(rows[-1]))
+    grid = FitTable(rows, colWidths=[cell_w] * columns)
+    grid.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4 * mm),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+    ]))
+    legend = legend_drawing(min(frame_w, legend_row_width()))
+    head = section("Depths by session", st)
+    return [CondPageBreak(chart_h + 60), *head,
+            Paragraph("The deepest needle depth in each zone of the face at each session; "
+                      "areas without a zone on the chart are listed under it.", st.small),
+            Spacer(1, 3), legend, Spacer(1, 2), grid]
+
