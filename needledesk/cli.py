@@ -55,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     course = kinds.add_parser("course", help="a client's full course record (PDF)")
     course.add_argument("--client", required=True, metavar="ID", help="the client")
     course.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
+    consent = kinds.add_parser(
+        "consent", help="a client's signed consent, or a blank consent form to sign on "
+                        "paper (PDF)")
+    consent.add_argument("--client", metavar="ID",
+                         help="the client (their latest consent; on a blank form, their name)")
+    consent.add_argument("--consent", metavar="ID", help="this consent instead of the latest")
+    consent.add_argument("--kind", dest="consent_kind", choices=["treatment", "photo"],
+                         help="the treatment consent (default) or the photo consent")
+    consent.add_argument("--blank", action="store_true",
+                         help="the clinic's current form, blank, to print and sign on paper")
+    consent.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
 
     sub.add_parser("check", help="check the file's integrity; exit 0 only when sound")
 
@@ -206,15 +217,20 @@ def _run(args) -> int:
             print("brought up to date from the file: "
                   + ", ".join(f"{n} {what}" for what, n in updated.items() if n))
         return 0
-    if args.command == "export" and args.kind in ("summary", "course"):
+    if args.command == "export" and args.kind in ("summary", "course", "consent"):
         # reportlab loads only here: the other commands and the window start without it.
         from needledesk.reports.build import course_record_pdf, session_summary_pdf
         from needledesk.transfer import write_private
 
         _refuse_output(args)
+        if args.kind == "consent" and args.blank and args.consent:
+            raise NeedleDeskError("--blank prints an empty form: leave out --consent")
         repo = _open(args, create=False)
-        pdf = (session_summary_pdf(repo, args.session) if args.kind == "summary"
-               else course_record_pdf(repo, args.client))
+        if args.kind == "consent":
+            pdf = _consent_pdf(repo, args)
+        else:
+            pdf = (session_summary_pdf(repo, args.session) if args.kind == "summary"
+                   else course_record_pdf(repo, args.client))
         write_private(args.output, pdf)
         return 0
     if args.command == "export":
@@ -277,6 +293,16 @@ def _run(args) -> int:
     from needledesk.ui.app import run_window
 
     return run_window(args.db)
+
+
+def _consent_pdf(repo, args) -> bytes:
+    """`export consent`: the blank form, or a signed consent (reports.build)."""
+    from needledesk.reports.build import blank_consent_form_pdf, consent_record_pdf
+
+    if args.blank:
+        return blank_consent_form_pdf(repo, args.client, kind=args.consent_kind)
+    return consent_record_pdf(repo, args.client, kind=args.consent_kind,
+                              consent_id=args.consent)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
