@@ -3,7 +3,8 @@
 Always one page: when a session holds more than a page can take (many areas, reactions,
 aftercare items), the whole body is scaled down to fit rather than spilling onto a second
 sheet. The practitioner's session notes are clinical and internal: they are in the course
-record, not on the client's handout.
+record, not on the client's handout. Today's face chart (where and how deep) stands beside
+the table of treated areas, and shrinks with the rest of the page when the page is full.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from reportlab.platypus import (
 )
 
 from needledesk.domain.course import next_due, session_number
+from needledesk.domain.face_chart import chart_data
 from needledesk.domain.labels import amendment_lines
 from needledesk.domain.model import Client, Course, Screening, Session
 from needledesk.domain.visit import check_text
 from needledesk.exchange import encode_session
+from needledesk.reports.face_chart import chart_drawing, chart_height, legend_width
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
 from needledesk.reports.layout import (
     ACCENT,
@@ -72,6 +75,8 @@ REACTION_NOTE_LIMIT = 140
 _MARGIN_X = 18 * mm
 _MARGIN_TOP = 14 * mm
 _FOOT = 30 * mm  # signature line and footer, drawn on the canvas below the frame
+#: Today's face chart beside the treated areas: the drawing this wide, its legend beside it.
+_CHART_FACE_W = 40 * mm
 
 
 #: Tables size their columns afresh for every width offered, so shrinking the page to fit
@@ -96,7 +101,7 @@ def render_session_summary(client: Client, session: Session, sessions: list[Sess
     body = [*clinic_header(settings, st, "Session summary", "Your treatment and aftercare",
                            logo_size=(45 * mm, 20 * mm), title_width=52 * mm),
             *_identity(client, session, sessions, course, st)]
-    body += _treatment(session, st, screenings)
+    body += _treatment(session, st, screenings, settings)
     body += _reactions(session, st)
     body += _corrections(session, st)
     body += section("What to expect", st) + [Paragraph(WHAT_TO_EXPECT, st.body)]
@@ -164,8 +169,8 @@ def _identity(client: Client, session: Session, sessions: list[Session],
     return [*flowables, table]
 
 
-def _treatment(session: Session, st: Styles,
-               screenings: Sequence[Screening] = ()) -> list[Flowable]:
+def _treatment(session: Session, st: Styles, screenings: Sequence[Screening] = (),
+               settings: ClinicSettings | None = None) -> list[Flowable]:
     head = ["Treated area", "Needle depth", "Passes", "Endpoint reached"]
     data = [[Paragraph(h, st.head) for h in head]]
     for area in session.areas:
@@ -173,7 +178,7 @@ def _treatment(session: Session, st: Styles,
                      Paragraph(fmt_depth(area.depth_mm), st.cell),
                      Paragraph(str(area.passes) if area.passes is not None else "—", st.cell),
                      Paragraph(markup(area.endpoint) if area.endpoint else "—", st.cell)])
-    table = _Table(data, colWidths=["34%", "18%", "12%", None],
+    table = _Table(data, colWidths=["31%", "19%", "15%", None],
                   repeatRows=1)
     table.setStyle(grid_style())
     lines = []
@@ -207,7 +212,30 @@ def _treatment(session: Session, st: Styles,
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
         ]))
         details = [Spacer(1, 5), details_table]
-    return [*section("Today's treatment", st), table, *details]
+    chart = _chart(session, settings)
+    if chart is None:
+        return [*section("Today's treatment", st), table, *details]
+    beside = _Table([[[table, *details], chart]], colWidths=[None, chart.width + 5 * mm])
+    beside.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (0, -1), 5 * mm),
+        ("RIGHTPADDING", (1, 0), (1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return [*section("Today's treatment", st), beside]
+
+
+def _chart(session: Session, settings: ClinicSettings | None) -> Flowable | None:
+    """Today's face chart with its legend, or None when no treated area has a zone on it
+    (a body-only session: its table says it all)."""
+    zones = settings.area_zones if settings is not None else None
+    if not chart_data(session.areas, zones).zones:
+        return None
+    width = _CHART_FACE_W + 3 * mm + legend_width()
+    drawing: Flowable = chart_drawing(session.areas, zones, width, chart_height(width))
+    return drawing
 
 
 def _reactions(session: Session, st: Styles) -> list[Flowable]:
