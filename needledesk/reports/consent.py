@@ -51,7 +51,7 @@ from needledesk.reports.layout import (
     section,
     styles,
 )
-from needledesk.reports.text import Paragraph, fmt_day, markup
+from needledesk.reports.text import Paragraph, chunks, fmt_day, markup
 from needledesk.settings import ClinicSettings
 
 _MARGIN_X = 18 * mm
@@ -177,7 +177,10 @@ def _identity(client: Client, st: Styles, more: list[tuple[str, str]]) -> FitTab
 
 def _form_text(body: str, st: Styles) -> list[Flowable]:
     text = ParagraphStyle("consent_text", st.body, spaceAfter=5)
-    return [Spacer(1, 6), *(Paragraph(markup(p), text) for p in paragraphs(body))]
+    # a long paragraph in pieces (text.chunks), so none outgrows a page and splitting stays
+    # cheap
+    return [Spacer(1, 6), *(Paragraph(markup(piece), text) for p in paragraphs(body)
+                            for piece in chunks(p))]
 
 
 def _statements(statements: Sequence[ConsentStatement], answers: dict[str, bool], st: Styles,
@@ -248,7 +251,8 @@ class SignatureBox(Flowable):
         canvas.setStrokeColor(MUTED)
         canvas.setLineWidth(0.4)
         canvas.line(4 * mm, 6 * mm, self.width - 4 * mm, 6 * mm)
-        if self.signature is not None and not self.signature.empty:
+        if self.signature is not None and not self.signature.empty \
+                and self.signature.width > 0 and self.signature.height > 0:
             self._draw_strokes(canvas, self.signature)
         canvas.restoreState()
 

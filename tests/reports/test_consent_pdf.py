@@ -7,6 +7,7 @@ and the drawing operators read from the page's content stream."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import date, datetime
 from io import BytesIO
 
@@ -222,6 +223,21 @@ def test_a_long_form_runs_on_with_numbered_pages(client, settings, today):
     assert f"Page {len(pages)} of {len(pages)}" in last
     # the signatures stay together with their names
     assert "Client's signature" in last and "Ana López" in last
+
+
+def test_hostile_text_prints_as_typed(settings, today):
+    client = make_client(first_name="<b>Ana</b> & co", last_name="W" * 120)
+    consent = signed_consent(client.id)
+    consent.title = "Consent <i>&amp;</i> more"
+    consent.body = ("word " * 3000) + "X" * 4000   # one paragraph of 19,000 characters
+    consent.statements[0] = replace(consent.statements[0], text="I agree <script>&</script>")
+    pdf = consent_pdf(consent, client, settings, today=today)
+    text = text_of(pdf)
+    assert "Consent <i>&amp;</i> more" in text
+    assert "I agree <script>&</script>" in text and "<b>Ana</b> & co" in text
+    pages = PdfReader(BytesIO(pdf)).pages
+    assert len(pages) >= 3 and text.count("word") == 3000
+    assert f"Page {len(pages)} of {len(pages)}" in text
 
 
 def test_the_blank_form_has_empty_boxes_and_lines_to_sign(settings, today):
