@@ -63,7 +63,14 @@ class ClientCard(QWidget):
         layout.addWidget(self.details_label)
         self.screening_label = QLabel()
         self.screening_label.setWordWrap(True)
-        layout.addWidget(self.screening_label)
+        # The consents beside the line that says which one covers today (ui/consents_list.py).
+        self.consents_button = QPushButton("Consen&ts…")
+        self.consents_button.setToolTip("The client's consents: open one, sign a new one or "
+                                        "record one signed on paper")
+        screening_row = QHBoxLayout()
+        screening_row.addWidget(self.screening_label, 1)
+        screening_row.addWidget(self.consents_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(screening_row)
         self.course_label = QLabel()
         self.course_label.setWordWrap(True)
         layout.addWidget(self.course_label)
@@ -78,7 +85,8 @@ class ClientCard(QWidget):
         self.course_export_button = QPushButton("Export record…")
         self.course_export_button.setToolTip("Save the client's course record as a PDF")
         for button in self.client_buttons():
-            buttons.addWidget(button)
+            if button is not self.consents_button:
+                buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         layout.addWidget(QLabel("<b>Sessions</b>"))
@@ -178,8 +186,8 @@ class ClientCard(QWidget):
 
     def client_buttons(self) -> tuple[QPushButton, ...]:
         """The buttons that need a client."""
-        return (self.new_session_button, self.screening_button, self.edit_client_button,
-                self.course_print_button, self.course_export_button)
+        return (self.new_session_button, self.screening_button, self.consents_button,
+                self.edit_client_button, self.course_print_button, self.course_export_button)
 
     def show_client(self, client: Client | None, repo=None, settings=None,
                     today: date | None = None) -> None:

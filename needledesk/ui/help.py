@@ -49,6 +49,15 @@ date are on it.</li>
 <p>Plan a course on the client's card: the concern, how many sessions, the weeks between
 them and the areas planned. The card and the printed record then show "session 3 of 4" and
 the next date due.</p>
+<h3>Consents</h3>
+<p>The client signs the treatment consent on screen: Client › Sign treatment consent…
+(Ctrl+Shift+G), or Consents… on the card. The client reads the form, ticks each statement
+and signs with a finger, a pen or the mouse; you countersign. Sign stores it locked: it can
+be opened, printed or saved as a PDF, never changed; a new consent replaces it. The photo
+consent (Client › Sign photo consent…) names each use of the photos the client agrees to.
+Without a touch screen, print a blank form and record the signed paper: Client › Record a
+consent signed on paper…. The card says which consent covers today, and the session warns
+when none does or it is older than the clinic's limit.</p>
 <h3>Products, recalls and who is due</h3>
 <p>File › Products and lots… keeps the serums, anaesthetics and cartridges with their lots
 and expiry dates. Reports › Recall a lot… lists every client who received a lot, with their

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         self.client_list.activated.connect(lambda _index: self.history.setFocus())
         self.new_session_button.clicked.connect(self.new_session)
         self.screening_button.clicked.connect(self.record_screening)
+        card.consents_button.clicked.connect(self.show_consents)
         self.edit_client_button.clicked.connect(self.edit_client)
         self.course_print_button.clicked.connect(self.print_course_record)
         self.audit_button.clicked.connect(self.show_audit_trail)
@@ -289,6 +290,15 @@ class MainWindow(QMainWindow):
                                settings_action, self.catalogue_action,
                                self.back_up_action, self.restore_action,
                                app_lock_action, self.lock_action, self.find_action)
+        #: The chosen client's consents (ui/consents_list.py): on only with a client.
+        client_menu = self.menuBar().addMenu("&Client")
+        self.consent_actions = (
+            action(client_menu, "&Consents…", self.show_consents),
+            action(client_menu, "Sign &treatment consent…", self.sign_consent, "Ctrl+Shift+G"),
+            action(client_menu, "Sign &photo consent…", self.sign_photo_consent),
+            action(client_menu, "Record a consent signed on p&aper…",
+                   self.record_paper_consent))
+        self.record_actions += self.consent_actions
         #: The clinic's lists and reports (more entries may join the reactions report here).
         self.reports_menu = self.menuBar().addMenu("&Reports")
         self.reactions_action = action(self.reports_menu, "Reactions &report…",
@@ -355,6 +365,8 @@ class MainWindow(QMainWindow):
     def _show_client(self, client: Client | None) -> None:
         self.client = client
         self.new_session_action.setEnabled(client is not None)
+        for act in self.consent_actions:
+            act.setEnabled(client is not None)
         if client is not None:
             self.state.setValue("last_client", client.id)
         self.card.show_client(client, self.repo, self.settings, self.today())
@@ -401,6 +413,27 @@ class MainWindow(QMainWindow):
                 lambda: self.repo.add_screening(screening, by=self.user)) is None:
             return
         self.show_client(self.client.id)
+
+    def show_consents(self) -> None:
+        from needledesk.ui.consents_list import show_consents
+
+        show_consents(self)
+
+    def sign_consent(self, _checked: bool = False) -> None:
+        from needledesk.ui.consents_list import sign_consent
+
+        sign_consent(self)
+
+    def sign_photo_consent(self) -> None:
+        from needledesk.domain.model import ConsentKind
+        from needledesk.ui.consents_list import sign_consent
+
+        sign_consent(self, ConsentKind.PHOTO)
+
+    def record_paper_consent(self) -> None:
+        from needledesk.ui.consents_list import record_paper_consent
+
+        record_paper_consent(self)
 
     def edit_settings(self) -> None:
         from needledesk.ui.settings_dialog import SettingsDialog
@@ -539,6 +572,8 @@ class MainWindow(QMainWindow):
             act.setEnabled(enabled)
         if enabled:
             self.new_session_action.setEnabled(self.client is not None)
+            for act in self.consent_actions:
+                act.setEnabled(self.client is not None)
 
     def records_reopened(self, repo: Repository, settings: ClinicSettings) -> None:
         """After a restore: the window reads the restored records."""
@@ -675,6 +710,11 @@ class MainWindow(QMainWindow):
 
             for report in self.findChildren(ReactionsView):
                 report.close()
+        if "needledesk.ui.consents_list" in sys.modules:
+            from needledesk.ui.consents_list import ConsentsDialog
+
+            for page in self.findChildren(ConsentsDialog):
+                page.close()
         if "needledesk.ui.due_view" not in sys.modules:
             return   # never opened
         from needledesk.ui.due_view import already_open

@@ -69,7 +69,7 @@ def test_every_menu_entry_the_guide_names_is_in_the_menus(window):
                                              for a in menu.actions() if a.text()]
              for menu in (a.menu() for a in window.menuBar().actions()) if menu is not None}
     guide = " ".join(help_pages.GUIDE.split())
-    named = re.findall(r"(File|Edit|Reports|Help) › ([^.()›]+?…|[A-Z][a-z]+(?: [a-z]+)*)",
+    named = re.findall(r"(File|Edit|Client|Reports|Help) › ([^.()›]+?…|[A-Z][a-z]+(?: [a-z]+)*)",
                        guide)
     assert len(named) >= 6
     for menu, entry in named:
