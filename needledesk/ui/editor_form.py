@@ -13,9 +13,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QApplication,
+    QBoxLayout,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from needledesk.domain.face_chart import ZONES, area_for_zone, zone_of
 from needledesk.domain.guidelines import STANDARD_AREAS
 from needledesk.domain.model import (
     AcknowledgedWarning,
@@ -43,6 +46,7 @@ from needledesk.domain.model import (
     Fee,
     ProductKind,
     Session,
+    TreatedArea,
 )
 from needledesk.domain.products import session_lot_warnings
 from needledesk.domain.rules import GuidelineWarning, Problem, validate_session
@@ -66,6 +70,7 @@ from needledesk.ui.editor_rows import (
     remembering,
     text_or_none,
 )
+from needledesk.ui.face_chart_widget import FaceChartWidget
 from needledesk.ui.forms import FieldMessage
 
 if TYPE_CHECKING:
@@ -192,14 +197,29 @@ class SessionForm:
         form.addRow("", self.anaesthetic_message)
         left.addWidget(numbing)
 
-        # treated areas
+        # treated areas, and the face chart of them beside the rows (below them when the
+        # editor is too narrow for both side by side: `_place_chart`)
         areas_box = QGroupBox("Treated areas")
-        layout = QVBoxLayout(areas_box)
-        area_names = list(dict.fromkeys([*STANDARD_AREAS, *self.settings.area_depths]))
-        self.areas = RowList(lambda a: AreaRow(a, area_names, list(ENDPOINTS)), "Add &area")
+        self.chart_beside = beside = QBoxLayout(QBoxLayout.Direction.LeftToRight, areas_box)
+        layout = QVBoxLayout()
+        beside.addLayout(layout, 1)
+        self.areas = RowList(self._area_row, "Add &area")
         layout.addWidget(self.areas)
         self.areas_message = FieldMessage()
         layout.addWidget(self.areas_message)
+        layout.addStretch(1)
+        self.chart = FaceChartWidget()
+        self.chart.setToolTip("Click a zone to add its area, or to go to its row")
+        self.chart.canvas.setAccessibleName("Face chart: the treated areas by depth")
+        beside.addWidget(self.chart, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.chart.zone_clicked.connect(self._zone_clicked)
+        #: The fields' width the chart needs to sit beside the rows (measured when it does).
+        self._beside_width: int | None = None
+        # (placed again when the room changes, and when the fields' own widths do)
+        watcher = ResizeWatcher(scroll, self._place_chart)
+        scroll.viewport().installEventFilter(watcher)
+        body.installEventFilter(watcher)
+        self.areas.changed.connect(self._update_chart)
         left.addWidget(areas_box)
         left.addStretch(1)
 
@@ -253,6 +273,9 @@ class SessionForm:
         right.addWidget(self.history_box)
         right.addStretch(1)
 
+        for rows in (self.areas, self.serums, self.reactions):
+            rows.rows_changed.connect(self._place_chart)
+
     def _form_tab_chain(self) -> list[QWidget]:
         """The fields in the order they are seen, top to bottom, left column first: Tab
         follows it, through every row added since (`RowList.tab_chain`)."""
@@ -261,7 +284,8 @@ class SessionForm:
                 self.cartridge_lot_copied.confirm, self.anaesthetic, self.anaesthetic_lot,
                 self.anaesthetic_lot_copied.confirm,
                 *self.applied.tab_chain(), *self.removed.tab_chain(),
-                *self.areas.tab_chain(), *self.serums.tab_chain(), self.combined,
+                *self.areas.tab_chain(), self.chart.canvas, *self.serums.tab_chain(),
+                self.combined,
                 *self.reactions.tab_chain(), self.aftercare, self.fee, self.notes]
 
     def _form_signals(self) -> list:
@@ -315,6 +339,82 @@ class SessionForm:
                        self.combined, self.reactions, self.aftercare, self.fee):
             widget.setEnabled(editable)
         self.notes.setReadOnly(not editable)
+        self.chart.set_interactive(editable)
+
+    # --- the face chart ---------------------------------------------------------------------
+
+    def _place_chart(self) -> None:
+        """The chart beside the area rows when the fields' width holds both (and the other
+        column), else below them: the fields never scroll sideways."""
+        body = self.fields_scroll.widget()
+        if body is None:
+            return
+        body.ensurePolished()   # (a row just added measures its true width once polished)
+        room = self.fields_scroll.viewport().width()
+        layout = self.chart_beside
+        if layout.direction() == QBoxLayout.Direction.LeftToRight:
+            self._beside_width = body.minimumSizeHint().width()
+            if self._beside_width > room:
+                self._chart_direction(QBoxLayout.Direction.TopToBottom)
+        elif self._beside_width is None or room >= self._beside_width:
+            self._chart_direction(QBoxLayout.Direction.LeftToRight)
+            if body.minimumSizeHint().width() > room:   # (rows wider since): back below
+                self._chart_direction(QBoxLayout.Direction.TopToBottom)
+
+    def _chart_direction(self, direction: QBoxLayout.Direction) -> None:
+        """Put the chart beside or below the rows, and lay the fields out again at once
+        (their minimum width is read straight after)."""
+        self.chart_beside.setDirection(direction)
+        self.chart_beside.activate()
+        body = self.fields_scroll.widget()
+        box = self.chart_beside.parentWidget()
+        if box is not None:
+            box.updateGeometry()
+        outer = body.layout() if body is not None else None
+        if outer is not None:
+            outer.activate()
+
+    def _area_row(self, area: TreatedArea | None) -> AreaRow:
+        names = list(dict.fromkeys([*STANDARD_AREAS, *self.settings.area_depths,
+                                    *self.settings.area_zones]))
+        row = AreaRow(area, names, list(ENDPOINTS), self.settings.area_zones)
+        row.entered.connect(lambda row: self.chart.set_selected(row.zone()))
+        return row
+
+    def _update_chart(self) -> None:
+        """The chart follows the rows: each zone's depth, and the zone of the row the cursor
+        is in outlined."""
+        self.chart.set_areas(self.areas.values(), self.settings.area_zones)
+        widget = QApplication.focusWidget()
+        focused = next((row for row in self.areas.rows if row.isAncestorOf(widget)), None) \
+            if widget is not None else None
+        if focused is not None:
+            self.chart.set_selected(focused.zone())  # type: ignore[attr-defined]
+
+    def area_row_of(self, zone: str) -> AreaRow | None:
+        """The first row drawn in `zone`, if the session has one."""
+        for row in self.areas.rows:
+            if zone_of(row.value(), self.settings.area_zones) == zone:
+                return row  # type: ignore[return-value]
+        return None
+
+    def _zone_clicked(self, zone: str) -> None:
+        """A zone of the chart clicked: go to its area's row, or add one for the clinic's
+        area drawn there (with the zone), with the cursor in its depth."""
+        row = self.area_row_of(zone)
+        editable = self.areas.isEnabled()
+        if row is None:
+            if not editable:
+                return
+            name = area_for_zone(zone, self.settings.area_zones) or area_for_zone(zone) \
+                or ZONES[zone].lower()
+            row = self.areas.add(TreatedArea(name, 0.5, 3, zone=zone))  # type: ignore[assignment]
+            assert isinstance(row, AreaRow)
+        self.chart.set_selected(zone)
+        if editable:
+            self.fields_scroll.ensureWidgetVisible(row.depth)
+            row.depth.setFocus(Qt.FocusReason.OtherFocusReason)
+            row.depth.selectAll()
 
 
     # --- fields <-> session ---------------------------------------------------------------
@@ -437,6 +537,19 @@ class SessionForm:
         session, problems = self.session()
         return problems + validate_session(session)
 
+
+
+class ResizeWatcher(QObject):
+    """Calls `action` each time a watched widget is resized or its layout changes."""
+
+    def __init__(self, parent: QObject, action: Callable[[], None]):
+        super().__init__(parent)
+        self.action = action
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest):
+            self.action()
+        return False
 
 
 class NotesEdit(QPlainTextEdit):

@@ -6,13 +6,13 @@ Widgets only: what the rows mean is `editor_form`'s, what is saved `session_edit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock_time
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QStringListModel, Qt, QTime, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, QStringListModel, Qt, QTime, Signal
 from PySide6.QtGui import QBrush, QColor, QFocusEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from needledesk.domain.face_chart import zone_for_area
 from needledesk.domain.labels import OBSERVED_LABELS
 from needledesk.domain.model import (
     REACTION_KINDS,
@@ -329,13 +330,24 @@ class Row(QWidget):
 
 
 class AreaRow(Row):
+    """A treated area: its name, depth, passes and endpoint, and the face-chart zone it is
+    drawn in. The zone a row was given (from a session, or by a click on the chart) holds
+    while its area's name stays as it was; a name typed since takes the zone the clinic's
+    area list maps it to (`domain.face_chart.zone_for_area`)."""
+
     # The depth's spin box, under the name the editor and its tests use; it hides
     # QPaintDevice.depth() (colour depth), which nothing calls on a row.
     depth: QDoubleSpinBox  # type: ignore[assignment]
+    #: The cursor came into one of the row's fields (the chart outlines the row's zone).
+    entered = Signal(object)
 
-    def __init__(self, area: TreatedArea | None, areas: list[str], endpoints: list[str]):
+    def __init__(self, area: TreatedArea | None, areas: list[str], endpoints: list[str],
+                 area_zones: Mapping[str, str] | None = None):
         self.area = combo(areas, current=area.area if area else "")
         placeholder(self.area, "area")
+        self.area_zones = area_zones
+        #: (the area's name as given, the zone given with it)
+        self._given = (area.area.strip(), area.zone) if area else ("", None)
         self.depth = QDoubleSpinBox()
         # Wider than the valid 0.1–3.0 so a wrong value is seen and explained, not clamped.
         self.depth.setRange(0.0, 9.95)
@@ -353,11 +365,27 @@ class AreaRow(Row):
         placeholder(self.endpoint, "endpoint")
         self.notes = area.notes if area else ""
         super().__init__([self.area, self.depth, self.passes, self.endpoint], [3, 2, 2, 3])
+        for widget in [*self.tab_chain(), self.area.lineEdit(), self.endpoint.lineEdit()]:
+            if widget is not None:
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.FocusIn:
+            self.entered.emit(self)
+        return False
+
+    def zone(self) -> str | None:
+        """The zone the row is drawn in (see the class's note)."""
+        name = self.area.currentText().strip()
+        if name == self._given[0]:
+            return self._given[1]
+        return zone_for_area(name, self.area_zones) if name else None
 
     def value(self) -> TreatedArea:
         return TreatedArea(self.area.currentText().strip(), round(self.depth.value(), 2),
                            self.passes.value() or None,
-                           self.endpoint.currentText().strip() or None, self.notes)
+                           self.endpoint.currentText().strip() or None, self.notes,
+                           self.zone())
 
 
 class SerumRow(Row):

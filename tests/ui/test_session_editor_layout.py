@@ -66,6 +66,29 @@ def test_eight_areas_and_three_reactions_scroll_down_never_sideways(qtbot, ui_re
     for row in editor.areas.rows:
         right = row.remove_button.mapTo(body, row.remove_button.rect().topRight()).x()
         assert right <= body.width(), "every row's remove button is on screen"
+        assert row.area.width() >= 90 and row.depth.width() >= 70, "the chart leaves room"
+    # the face chart sits beside the rows (below them when the editor is narrower), whole,
+    # with its legend, at a readable size
+    chart = editor.chart
+    first = editor.areas.rows[0].remove_button
+    last = editor.areas.add_button
+
+    def placed() -> str:
+        chart_left = chart.mapTo(body, chart.rect().topLeft())
+        if chart_left.x() >= first.mapTo(body, first.rect().topRight()).x():
+            return "beside"
+        if chart_left.y() >= last.mapTo(body, last.rect().bottomLeft()).y():
+            return "below"
+        return "over the rows"
+    qtbot.waitUntil(lambda: placed() == ("beside" if size == DEFAULT_SIZE else "below"))
+    assert chart.isVisible() and chart.legend.isVisible()
+    assert chart.canvas.width() >= 140 and chart.canvas.height() >= 200
+    right = chart.mapTo(body, chart.rect().topRight()).x()
+    assert right <= body.width(), "the chart is not cut off on the right"
+    assert chart.canvas.labels() == {z: "0.5 mm" for z in
+                                     ("forehead", "cheeks", "nose", "chin", "neck",
+                                      "decolletage", "periorbital")}
+    assert chart.also.text() == "Also: upper lip 0.5 mm"
 
     for name in AREAS + AREAS:  # more rows than the height holds: they scroll down
         editor.areas.add(TreatedArea(name, 0.5))
