@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from needledesk.domain.face_chart import DEFAULT_AREA_ZONES, ZONES, zone_for_area
 from needledesk.domain.guidelines import (
     DEFAULT_ANAESTHETICS,
     DEFAULT_AREA_DEPTHS,
@@ -275,6 +276,112 @@ class GuidelineTable(QTableWidget):
         return self._number(value) if isinstance(value, int | float) else self._number(0)
 
 
+#: The text of an area's zone cell when the area is drawn in no zone of the face chart.
+NO_ZONE = "No zone"
+#: Where a zone cell keeps its zone's key (None: no zone).
+ZONE_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Marks a new row's name cell while the row's zone follows the name typed.
+FOLLOWS_NAME_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class _ZoneDelegate(QStyledItemDelegate):
+    """Edits an area's zone with a list of the face chart's zones and "No zone"."""
+
+    def createEditor(self, parent, option, index):
+        box = QComboBox(parent)
+        box.addItem(NO_ZONE, None)
+        for zone, label in ZONES.items():
+            box.addItem(label, zone)
+        box.setAccessibleName("Zone on the face chart")
+        return box
+
+    def setEditorData(self, editor, index) -> None:
+        editor.setCurrentIndex(max(editor.findData(index.data(ZONE_ROLE)), 0))
+
+    def setModelData(self, editor, model, index) -> None:
+        zone = editor.currentData()
+        model.setData(index, zone, ZONE_ROLE)
+        model.setData(index, ZONES.get(zone or "", NO_ZONE), Qt.ItemDataRole.DisplayRole)
+
+
+class AreaTable(GuidelineTable):
+    """The clinic's area list: each area's usual depths and the zone of the face chart it is
+    drawn in. A zone belongs to its row, so renaming an area keeps its zone; a new row takes
+    the zone its name maps to (the clinic's earlier list, else NeedleDesk's) until a zone is
+    chosen for it by hand."""
+
+    def __init__(self, headers: tuple[str, str, str], delegate: _NumberDelegate,
+                 new_row: tuple[float, float], known_zones: dict[str, str] | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(headers, delegate, new_row, parent)
+        #: The names' zones a new row's name is looked up in.
+        self.known_zones = dict(known_zones or {})
+        self.setColumnCount(4)
+        self.setHorizontalHeaderLabels([*headers, "Zone on the chart"])
+        self.setItemDelegateForColumn(3, _ZoneDelegate(self))
+        self.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.itemChanged.connect(self._item_changed)
+
+    def set_area_rows(self, rows: Iterable[tuple[str, float, float, str | None]]) -> None:
+        self.setRowCount(0)
+        for name, low, high, zone in rows:
+            self._append(name, low, high)
+            self._set_zone(self.rowCount() - 1, zone)
+
+    def add_row(self) -> int:
+        """A new row (its zone follows the name typed until one is chosen); its index."""
+        row = super().add_row()
+        self.blockSignals(True)   # (the table's itemChanged only: the view still repaints)
+        try:
+            self._set_zone(row, None)
+            name = self.item(row, 0)
+            if name is not None:
+                name.setData(FOLLOWS_NAME_ROLE, True)
+        finally:
+            self.blockSignals(False)
+        return row
+
+    def zone(self, row: int) -> str | None:
+        item = self.item(row, 3)
+        zone = item.data(ZONE_ROLE) if item is not None else None
+        return zone if zone in ZONES else None
+
+    def zones(self) -> dict[str, str]:
+        """Area name -> zone, for the areas drawn in a zone."""
+        zones = {}
+        for row in range(self.rowCount()):
+            zone = self.zone(row)
+            if zone is not None and self._text(row):
+                zones[self._text(row)] = zone
+        return zones
+
+    def _set_zone(self, row: int, zone: str | None) -> None:
+        item = self.item(row, 3)
+        if item is None:
+            item = QTableWidgetItem()
+            self.setItem(row, 3, item)
+        item.setData(ZONE_ROLE, zone)
+        item.setData(Qt.ItemDataRole.DisplayRole, ZONES.get(zone or "", NO_ZONE))
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        row = item.row()
+        name_item = self.item(row, 0)
+        if name_item is None or not name_item.data(FOLLOWS_NAME_ROLE):
+            return
+        if item.column() == 3:   # chosen by hand: the name no longer decides it
+            self.blockSignals(True)
+            name_item.setData(FOLLOWS_NAME_ROLE, False)
+            self.blockSignals(False)
+        elif item.column() == 0:
+            name = name_item.text()
+            zone = zone_for_area(name, self.known_zones) or zone_for_area(name)
+            self.blockSignals(True)
+            try:
+                self._set_zone(row, zone)
+            finally:
+                self.blockSignals(False)
+
+
 class LogoAndCurrencyFields:
     """The logo and currency fields' behaviour, shared by the Settings dialog's Clinic tab and
     the first-run set-up (mixed into both, whose widgets have these names)."""
@@ -457,11 +564,13 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
             ("Product", "Usual minimum", "Usual maximum"),
             _NumberDelegate(CONTACT_MIN_MINUTES, CONTACT_MAX_MINUTES, suffix=" min"),
             new_row=(30, 60))
-        self.area_depths = GuidelineTable(
+        self.area_depths = AreaTable(
             ("Area", "Usual low", "Usual high"),
             _NumberDelegate(DEPTH_MIN_MM, DEPTH_MAX_MM, decimals=2, step=DEPTH_STEP_MM,
                             suffix=" mm"),
             new_row=(0.5, 1.0))
+        self.area_depths.setToolTip("Each area's usual needle depth, and the zone of the face "
+                                    "chart it is drawn in (a renamed area keeps its zone)")
         self.anaesthetics_message = FieldMessage()
         self.area_depths_message = FieldMessage()
         self.add_anaesthetic_button = QPushButton("Add product")
@@ -486,7 +595,8 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                 ("Topical &anaesthetics (usual contact time):", self.anaesthetics,
                  self.anaesthetics_message, self.add_anaesthetic_button,
                  self.remove_anaesthetic_button),
-                ("Usual needle &depth per area:", self.area_depths, self.area_depths_message,
+                ("Usual needle &depth per area, and its zone on the face chart:",
+                 self.area_depths, self.area_depths_message,
                  self.add_area_button, self.remove_area_button)):
             label = QLabel(text)
             label.setBuddy(table)
@@ -558,7 +668,8 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.practitioners.set_items(settings.practitioners)
         self.aftercare.set_items(settings.aftercare)
         self.aftercare_text.setPlainText(settings.aftercare_text)
-        self._set_guidelines(settings.anaesthetics, settings.area_depths)
+        self.area_depths.known_zones = dict(settings.area_zones)
+        self._set_guidelines(settings.anaesthetics, settings.area_depths, settings.area_zones)
         self.consent_days.setValue(settings.consent_max_days)
         self.screening_days.setValue(settings.screening_max_days)
         self.injectables_weeks.setValue(settings.injectables_weeks)
@@ -584,20 +695,32 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                           for name, low, high in self.anaesthetics.rows()},
             area_depths={name: DepthRange(low, high)
                          for name, low, high in self.area_depths.rows()},
+            area_zones=self._area_zones(),
             consent_max_days=self.consent_days.value(),
             screening_max_days=self.screening_days.value(),
             injectables_weeks=self.injectables_weeks.value(),
             lapsed_after_intervals=self.lapsed_after.value(),
         )
 
+    def _area_zones(self) -> dict[str, str]:
+        """The zones of the table's areas, and those of areas the loaded settings zoned but
+        the table never listed (no depth range): a page that does not show them keeps them."""
+        shown = {fold(name.strip()) for name in self._loaded.area_depths}
+        kept = {name: zone for name, zone in self._loaded.area_zones.items()
+                if fold(name.strip()) not in shown}
+        return {**kept, **self.area_depths.zones()}
+
     def restore_default_guidelines(self) -> None:
-        self._set_guidelines(DEFAULT_ANAESTHETICS, DEFAULT_AREA_DEPTHS)
+        self._set_guidelines(DEFAULT_ANAESTHETICS, DEFAULT_AREA_DEPTHS, DEFAULT_AREA_ZONES)
 
     def _set_guidelines(self, anaesthetics: dict[str, ContactTime],
-                        area_depths: dict[str, DepthRange]) -> None:
+                        area_depths: dict[str, DepthRange],
+                        area_zones: dict[str, str]) -> None:
         self.anaesthetics.set_rows((name, t.low_min, t.high_min)
                                    for name, t in anaesthetics.items())
-        self.area_depths.set_rows((name, d.low_mm, d.high_mm) for name, d in area_depths.items())
+        self.area_depths.set_area_rows((name, d.low_mm, d.high_mm,
+                                        zone_for_area(name, area_zones))
+                                       for name, d in area_depths.items())
 
     # --- validation -------------------------------------------------------------------------
 

@@ -305,6 +305,8 @@ def test_load_then_settings_gives_the_same_back(qtbot, tmp_path):
         aftercare=["SPF 50"], aftercare_text="Call us.",
         anaesthetics={"Numbit": ContactTime(15, 40)},
         area_depths={"décolletage": DepthRange(0.25, 0.5)}, default_interval_weeks=8,
+        # the listed area's zone, and one of an area the list does not show (kept as it is)
+        area_zones={"décolletage": "neck", "lips": "perioral"},
         # set through File > App lock…, not this dialog: carried through unchanged
         lock_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", idle_lock_minutes=5,
         country="ES", consent_max_days=730, screening_max_days=180, injectables_weeks=4,
