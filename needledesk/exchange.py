@@ -21,6 +21,7 @@ from typing import Any
 
 from needledesk.domain.acknowledgements import pending
 from needledesk.domain.consent_rules import validate_consent, validate_template
+from needledesk.domain.face_chart import ZONES
 from needledesk.domain.model import (
     NOT_APPLICABLE,
     NOT_APPLICABLE_ALLOWED,
@@ -428,10 +429,15 @@ def _decode_session(r: _Reader, raw: Any, path: str, client_id: str,
         a = r.obj(item, p, ("area", "depth_mm"), ("passes", "endpoint", "notes", "zone"))
         if a is not None:
             depth = r.get(a, "depth_mm", p, "number", required=True)
+            zone = r.text(a, "zone", p)
+            if zone is not None and zone not in ZONES:
+                r.fail(join_path(p, "zone"), f"{_show(zone)} is not a zone of the face chart "
+                       "(" + ", ".join(ZONES) + ")")
+                zone = None
             areas.append(TreatedArea(r.text(a, "area", p, required=True) or "",
                                      float(depth) if depth is not None else float("nan"),
                                      r.get(a, "passes", p, "int"), r.text(a, "endpoint", p),
-                                     r.text(a, "notes", p) or "", r.text(a, "zone", p)))
+                                     r.text(a, "notes", p) or "", zone))
     serums = []
     for _, p, item in r.each(d, "serums", path):
         a = r.obj(item, p, ("product",), ("lot", "lot_id"))
@@ -650,14 +656,16 @@ def _decode_signature(r: _Reader, d: dict[str, Any], key: str, path: str) -> Sig
     strokes: list[list[StrokePoint]] = []
     for i, _q, stroke in r.each(x, "strokes", p):
         if not isinstance(stroke, list):
-            r.fail(f"{p}.strokes[{i}]", f"must be a list of points, not {_kind(stroke)}")
+            r.fail(p, f"stroke {i + 1} must be a list of points, not "
+                   f"{_kind(stroke)}")
             continue
         points = []
         for k, point in enumerate(stroke):
             if (not isinstance(point, list) or len(point) != 4
                     or not all(isinstance(v, int | float) and not isinstance(v, bool)
                                for v in point) or not isinstance(point[3], int)):
-                r.fail(f"{p}.strokes[{i}][{k}]", "must be [x, y, pressure, milliseconds]")
+                r.fail(p, f"stroke {i + 1}, point {k + 1} must be four numbers "
+                       "(x, y, pressure and milliseconds)")
                 break
             points.append(StrokePoint(float(point[0]), float(point[1]), float(point[2]),
                                       point[3]))

@@ -45,7 +45,7 @@ def snapshot(path) -> dict[str, list]:
     try:
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
                 for t in ("clients", "courses", "screenings", "sessions", "treated_areas",
-                          "audit")}
+                          "consents", "consent_templates", "audit")}
     finally:
         conn.close()
 
@@ -139,3 +139,69 @@ def test_an_oversized_file_is_refused_before_reading(capsys, db, tmp_path):
     with open(big, "wb") as handle:  # sparse: 300 MB long, next to nothing on disk
         handle.truncate(300 * 1024 * 1024)
     refused(capsys, db, big, str(big), "300 MB", "at most 256 MB")
+
+
+# --- consents (issue 15): signatures drawn by no hand ---------------------------------------
+
+PNG_B64 = "iVBORw0KGgo="   # the PNG signature alone: enough to pass for a picture's start
+
+
+def consent_file(signature: str, answers: str = '{"agree": true}') -> str:
+    """A document with one client and one consent signed on screen, the client's signature
+    being `signature` (JSON text)."""
+    consent = ('{"id": "k1", "kind": "treatment", "method": "on_screen", '
+               '"signed_at": "2026-11-03T10:42", "practitioner": "Jane Smith", '
+               '"title": "Consent", "body": "I agree.", '
+               '"statements": [{"key": "agree", "text": "I agree to be treated."}], '
+               f'"answers": {answers}, "client_signature": {signature}, '
+               '"practitioner_signature": {"width": 300, "height": 100, '
+               f'"strokes": [[[10, 10, 1.0, 0], [50, 40, 1.0, 16]]], "image_png": "{PNG_B64}"'
+               '}}')
+    return client_file(f'"consents": [{consent}]')
+
+
+def pad(strokes: str, image: str = PNG_B64, width: str = "300") -> str:
+    return f'{{"width": {width}, "height": 100, "strokes": {strokes}, "image_png": "{image}"}}'
+
+
+def many_points(count: int) -> str:
+    return "[[" + ", ".join(f"[{10 + i % 250}, {20 + i % 70}, 1.0, {i}]"
+                            for i in range(count)) + "]]"
+
+
+@pytest.mark.parametrize("text, words", [
+    pytest.param(consent_file(pad("[[[10, 10, 1.0, 0]]]", image="%%% not base64 %%%")),
+                 ["Client 1, Consent 1, Picture of the client's signature is not base64"],
+                 id="bad-base64"),
+    pytest.param(consent_file(pad(many_points(25_000))),
+                 ["Client 1, Consent 1, Client's signature: more than 20,000 points"],
+                 id="25000-points"),
+    pytest.param(consent_file(pad(many_points(200_000))),
+                 ["Client 1, Consent 1, Client's signature: more than 20,000 points"],
+                 id="200000-points"),
+    pytest.param(consent_file(pad("[[[10, 10, 2.0, 0], [20, 20, 1.0, 16]]]")),
+                 ["Client 1, Consent 1, Client's signature has 1 point(s) outside the pad or "
+                  "with a pressure outside 0–1"], id="pressure-2"),
+    pytest.param(consent_file(pad("[[[10, 10, 1.0, 0], [5000, -300, 1.0, 16]]]")),
+                 ["Client 1, Consent 1, Client's signature has 1 point(s) outside the pad"],
+                 id="outside-the-pad"),
+    pytest.param(consent_file(pad("[[[10, 10, 1.0, 0]]]", width="1e999")),
+                 ["Client 1, Consent 1, Client's signature", "too large"], id="1e999-pad"),
+    pytest.param(consent_file(pad("[[[10, 10, 1.0, 0]]]"), answers='{"agree": false}'),
+                 ["Client 1, Consent 1, Statements ticked: “I agree to be treated.” must be "
+                  "ticked to sign"], id="required-unticked"),
+])
+def test_a_hostile_consent_is_refused_by_place(capsys, db, tmp_path, text, words):
+    path = tmp_path / "hostile.json"
+    path.write_text(text, encoding="utf-8")
+    err = refused(capsys, db, path, *words)
+    assert "client_signature" not in err and "answers." not in err
+
+
+def test_the_same_consent_drawn_by_a_hand_imports(capsys, db, tmp_path):
+    """The hostile consents above differ from this one by the one thing each names."""
+    path = tmp_path / "fine.json"
+    path.write_text(consent_file(pad("[[[10, 10, 0.5, 0], [60, 30, 0.75, 16]]]")),
+                    encoding="utf-8")
+    assert main(["--db", str(db), "import", str(path)]) == 0, capsys.readouterr().err
+    assert len(snapshot(db)["consents"]) == 1
