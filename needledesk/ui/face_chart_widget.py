@@ -196,7 +196,7 @@ class FaceChartCanvas(QWidget):
         # the depths, upright and unscaled, on each treated zone's label points
         painter.resetTransform()
         font = QFont(self.font())
-        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.72))
         font.setBold(True)
         painter.setFont(font)
         metrics = painter.fontMetrics()

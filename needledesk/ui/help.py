@@ -38,8 +38,11 @@ it is due, record the answers and the consent (Screening and consent… on the c
 No change, or update the screening. Then the areas treated with the needle depth of each,
 the anaesthetic and when it was applied and removed, the serums with their lots (picked
 from the products and lots the clinic has entered; an expired lot is shown in amber), the
-skin's reactions and the aftercare given. Repeat last (Ctrl+R) copies the previous session;
-check the lots it copied. Save (Ctrl+S) as often as you like.</li>
+skin's reactions and the aftercare given. Click a zone of the face chart beside the areas
+to add that area (or go to its row) and type its depth: the chart colours each zone by its
+depth (from the keyboard: Tab to the chart, arrow keys to a zone, Enter). Repeat last
+(Ctrl+R) copies the previous session; check the lots it copied. Save (Ctrl+S) as often as
+you like.</li>
 <li><b>Sign off</b> when the session is complete. A signed session cannot be changed;
 a correction is an amendment with a reason, kept in the audit trail.</li>
 <li><b>Print</b> the one-page summary for the client (Ctrl+P): aftercare and the next
@@ -49,6 +52,8 @@ date are on it.</li>
 <p>Plan a course on the client's card: the concern, how many sessions, the weeks between
 them and the areas planned. The card and the printed record then show "session 3 of 4" and
 the next date due.</p>
+<p>Each area of the clinic's list is drawn in one zone of the face chart: File › Settings…,
+the Guidelines tab, its Zone column ("No zone" for the body). A renamed area keeps its zone.</p>
 <h3>Consents</h3>
 <p>The client signs the treatment consent on screen: Client › Sign treatment consent…
 (Ctrl+Shift+G), or Consents… on the card. The client reads the form, ticks each statement
