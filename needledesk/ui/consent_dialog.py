@@ -250,8 +250,9 @@ class SignConsentDialog(RememberedDialog):
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        sign_key = QShortcut(QKeySequence("Ctrl+Return"), self)
-        sign_key.activated.connect(self.accept)
+        for key in ("Ctrl+Return", "Ctrl+Enter"):
+            sign_key = QShortcut(QKeySequence(key), self)
+            sign_key.activated.connect(self.accept)
 
         side = QVBoxLayout()
         side.addWidget(self.client_box, 1)

@@ -530,3 +530,14 @@ def test_the_consents_list_closes_when_the_window_locks(qtbot, window, ui_repo):
     assert page.isVisible()
     with qtbot.waitSignal(page.destroyed, timeout=2000):
         window._close_lists()
+
+
+def test_ctrl_return_signs_once_everything_is_there(qtbot, sign_dialog, ui_repo, person):
+    dialog = sign_dialog()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.isVisible() and ui_repo.consents(person.id) == []
+    sign_everything(dialog)
+    QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert not dialog.isVisible() and len(ui_repo.consents(person.id)) == 1
