@@ -268,7 +268,7 @@ class FaceChartCanvas(QWidget):
         self.update()
         super().focusOutEvent(event)
 
-    def move(self, step: int) -> None:  # type: ignore[override]
+    def step(self, step: int) -> None:
         """The keyboard's zone steps `step` along the drawing's zones (stops at the ends)."""
         if not self.order:
             return
@@ -285,7 +285,7 @@ class FaceChartCanvas(QWidget):
                  Qt.Key.Key_Up: -1, Qt.Key.Key_Home: -len(self.order),
                  Qt.Key.Key_End: len(self.order)}
         if key in steps:
-            self.move(steps[key])
+            self.step(steps[key])
             event.accept()
             return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self.current:
@@ -376,5 +376,6 @@ class FaceChartWidget(QWidget):
         self.canvas.set_selected(zone)
 
     def set_interactive(self, interactive: bool) -> None:
-        self.canvas.interactive = interactive
-        self._point("")
+        if interactive != self.canvas.interactive:
+            self.canvas.interactive = interactive
+            self._point("")

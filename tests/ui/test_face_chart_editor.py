@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytest
 from factories import make_session
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractItemDelegate
+from PySide6.QtWidgets import QAbstractItemDelegate, QApplication
 
 from needledesk.domain.face_chart import DEFAULT_AREA_ZONES, UNTREATED, ZONES, depth_colour
 from needledesk.domain.model import TreatedArea
@@ -76,6 +76,26 @@ def test_each_zone_is_clicked_where_its_label_is_and_painted_by_depth(qtbot):
     assert chart.also.text() == "Also: abdomen 2 mm" and not chart.also.isHidden()
     assert chart.canvas.zone_text("cheeks") == "Cheeks — cheeks 1.5 mm"
     assert chart.canvas.zone_text("nose") == "Nose — nose, not treated"
+
+
+def test_the_zone_under_the_mouse_is_outlined_and_named(qtbot):
+    chart = FaceChartWidget()
+    qtbot.addWidget(chart)
+    chart.resize(220, 420)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.set_areas([TreatedArea("Wangen", 1.5, zone="cheeks")],
+                    {"Wangen": "cheeks", "nose": "nose"})
+    QTest.mouseMove(chart.canvas, chart.canvas.point_of("cheeks"))
+    qtbot.waitUntil(lambda: chart.canvas.hovered == "cheeks")
+    assert chart.caption.text() == "Cheeks — Wangen 1.5 mm"
+    QTest.mouseMove(chart.canvas, chart.canvas.point_of("nose"))
+    qtbot.waitUntil(lambda: chart.canvas.hovered == "nose")
+    assert chart.caption.text() == "Nose — nose, not treated"
+    assert chart.canvas.zone_text("forehead") == "Forehead — not treated"  # no area for it
+    QTest.mouseMove(chart.canvas, QPoint(1, 1))   # off the drawing
+    qtbot.waitUntil(lambda: chart.canvas.hovered is None)
+    assert chart.caption.text() == "Click a zone to add its area"
 
 
 def test_the_keyboard_chooses_a_zone_and_enter_or_space_clicks_it(qtbot):
@@ -297,3 +317,25 @@ def test_removing_an_area_drops_its_zone_and_restore_defaults_brings_them_back(q
     dialog.area_depths.item(area_row(dialog, "chin"), 0).setText("Kinn")
     dialog.restore_defaults_button.click()
     assert dialog.settings().area_zones == DEFAULT_AREA_ZONES
+
+
+def test_a_zone_is_chosen_in_the_area_list_by_keyboard(qtbot):
+    dialog = SettingsDialog(ClinicSettings())
+    qtbot.addWidget(dialog)
+    with qtbot.waitActive(dialog):
+        dialog.show()
+    dialog.tabs.setCurrentIndex(2)
+    table = dialog.area_depths
+    row = area_row(dialog, "abdomen")
+    table.setFocus()
+    table.setCurrentCell(row, 3)
+    qtbot.keyClick(table, Qt.Key.Key_Return)            # Enter opens the cell's list
+    assert table.state() == table.State.EditingState
+    box = QApplication.focusWidget()
+    assert box.currentText() == NO_ZONE
+    qtbot.keyClick(box, Qt.Key.Key_Down)               # the first zone: Scalp
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: table.state() != table.State.EditingState)
+    assert dialog.isVisible()
+    assert table.item(row, 3).text() == "Scalp"
+    assert dialog.settings().area_zones["abdomen"] == "scalp"
