@@ -1,11 +1,14 @@
 """`needledesk --smoke-test`: prove that this installation (above all the bundle) works.
 
 Checks the resources are found; fills a temporary database with demo records and a JPEG
-logo (written by Qt's JPEG plugin); opens the real main window on it and paints it; renders
-a session summary PDF with the logo (decoded by Pillow) to a temporary file and reads it
-back through QtPdf (the print preview's path); loads print support; hashes and checks an
-app-lock PIN (argon2); then closes everything. Each step loads a part of the bundle that
-could be missing from it. A dialog the window opens is closed and reported, never waited on.
+logo (written by Qt's JPEG plugin); stores a consent signed with a drawn signature (its
+picture written by Qt as PNG) and a session with a face-chart zone, reads both back, checks
+the file sound and prints the consent as PDF; reads the face chart's drawing; opens the
+real main window on it and paints it; renders a session summary PDF with the logo (decoded
+by Pillow) to a temporary file and reads it back through QtPdf (the print preview's path);
+loads print support; hashes and checks an app-lock PIN (argon2); then closes everything.
+Each step loads a part of the bundle that could be missing from it. A dialog the window
+opens is closed and reported, never waited on.
 
 One line says the outcome: "smoke test passed: …" on stdout and exit 0, or "smoke test
 failed: <reason>" on stderr and exit 1. Needs no display: without one it uses Qt's offscreen
@@ -26,6 +29,7 @@ RESOURCES = (
     ("fonts", "DejaVuSans-Bold.ttf"),
     ("fonts", "DejaVu-LICENSE.txt"),
     ("icons", "needledesk.png"),
+    ("face-chart.svg",),
 )
 DEMO_CLIENTS = 50
 DEMO_SEED = 1
@@ -88,6 +92,7 @@ def _check() -> list[str]:
         db_path = folder / "smoke.db"
         session_id = _fill(db_path, logo)
         catalogue = _catalogue(db_path)
+        consent_details = _consent(db_path, folder / "consent.pdf")
         window_details = _open_window(db_path, folder / "window-state.ini")
         pdf_details = _summary_pdf(db_path, session_id, folder / "summary.pdf")
     printing = _printing()
@@ -96,7 +101,7 @@ def _check() -> list[str]:
     _app_lock()
     bundled = "bundle" if getattr(sys, "frozen", False) else "source"
     return [f"NeedleDesk {__version__} ({bundled})", f"{len(RESOURCES)} resources found",
-            catalogue, *window_details, *pdf_details, printing, *fonts, finding,
+            catalogue, *consent_details, *window_details, *pdf_details, printing, *fonts, finding,
             "app lock hashed and checked"]
 
 
@@ -206,6 +211,104 @@ def _catalogue(db_path: Path) -> str:
     finally:
         db.close()
     return "catalogue lot recalled"
+
+
+#: The smoke test's signature: a short scribble on a 300 x 100 pad, (x, y) points.
+SIGNATURE_STROKES = (((20, 70), (45, 30), (70, 72), (95, 28), (120, 66)),
+                     ((140, 50), (200, 48), (260, 52)))
+
+
+def _signature_png(strokes: tuple[tuple[tuple[int, int], ...], ...], width: int,
+                   height: int) -> bytes:
+    """The signature drawn by QPainter and written as PNG, as the signature pad keeps it."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt
+    from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen
+
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(Qt.GlobalColor.black, 2.0))
+    for stroke in strokes:
+        path = QPainterPath(QPointF(*stroke[0]))
+        for x, y in stroke[1:]:
+            path.lineTo(x, y)
+        painter.drawPath(path)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
+        raise SmokeFailure("Qt cannot write a signature's picture as PNG")
+    buffer.close()
+    return data.data()
+
+
+def _consent(db_path: Path, pdf_path: Path) -> list[str]:
+    """A treatment consent signed on screen (a drawn signature, strokes and picture) under
+    the shipped form, and a session whose area sits in a face-chart zone, each read back as
+    written; the file checked sound; the consent printed as PDF; the face chart's drawing
+    read with every zone."""
+    from datetime import datetime
+
+    from needledesk.domain.consent_forms import default_template
+    from needledesk.domain.face_chart import ZONES, chart_art
+    from needledesk.domain.model import (
+        Consent,
+        ConsentKind,
+        ConsentMethod,
+        Session,
+        Signature,
+        StrokePoint,
+        TreatedArea,
+    )
+    from needledesk.reports.consent import consent_pdf
+    from needledesk.store.check import check_database
+    from needledesk.store.database import open_database
+    from needledesk.store.repository import Repository
+    from needledesk.transfer import write_private
+
+    picture = _signature_png(SIGNATURE_STROKES, 300, 100)
+    signature = Signature([[StrokePoint(x, y, 1.0, 16 * i) for i, (x, y) in enumerate(stroke)]
+                           for stroke in SIGNATURE_STROKES], 300, 100, picture)
+    db = open_database(db_path)
+    try:
+        repo = Repository(db)
+        client = repo.search_clients("")[0]
+        form = repo.current_template(ConsentKind.TREATMENT) or \
+            default_template(ConsentKind.TREATMENT)
+        now = datetime.now().replace(second=0, microsecond=0)
+        consent = repo.add_consent(Consent(
+            client.id, ConsentKind.TREATMENT, now, ConsentMethod.ON_SCREEN, "Smoke Test",
+            form.title, form.body, list(form.statements),
+            {x.key: True for x in form.statements}, form.id, form.version, signature,
+            signature), by="smoke test", template=form)
+        stored = repo.get_consent(consent.id)
+        if stored.client_signature != signature or stored.body != form.body:
+            raise SmokeFailure("the consent did not read back as it was signed")
+        session = repo.save_draft(Session(
+            client_id=client.id, started_at=now, practitioner="Smoke Test",
+            areas=[TreatedArea("cheeks", 1.0, 2, zone="cheeks")]), by="smoke test")
+        repo.sign_session(session.id, now, by="smoke test")
+        if [x.zone for x in repo.get_session(session.id).areas] != ["cheeks"]:
+            raise SmokeFailure("the session did not keep its area's face-chart zone")
+        problems = check_database(db)
+        if problems:
+            raise SmokeFailure(f"check after the consent: {problems[0]}")
+        write_private(pdf_path, consent_pdf(stored, repo.get_client(client.id),
+                                            repo.settings()))
+    finally:
+        db.close()
+    data = pdf_path.read_bytes()
+    if not data.startswith(b"%PDF"):
+        raise SmokeFailure(f"the consent PDF starts with {data[:8]!r}, not %PDF")
+    art = chart_art()
+    missing = [zone for zone in ZONES if not art.zones.get(zone)]
+    if missing or not art.outline:
+        raise SmokeFailure("the face chart's drawing lacks " + (
+            f"the zone(s) {', '.join(missing)}" if missing else "the face's lines"))
+    return ["consent signed and sealed", f"consent PDF {len(data):,} bytes",
+            f"face chart of {len(art.zones)} zones drawn"]
 
 
 def _open_window(db_path: Path, state_path: Path) -> list[str]:

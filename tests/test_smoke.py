@@ -5,6 +5,7 @@ The bundle itself is built and smoke-tested by scripts/build-bundle, not here.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,36 @@ def test_smoke_test_passes_in_one_line(qapp, capsys):
     assert out.count("\n") == 1
     assert "(source)" in out and "50 clients listed" in out
     assert "catalogue lot recalled" in out
+    assert "consent signed and sealed" in out and "face chart of 10 zones drawn" in out
+    assert re.search(r"consent PDF [\d,]+ bytes", out)
+    assert "5 resources found" in out
     assert "smoke test failed" not in err
+
+
+def test_a_consent_that_reads_back_otherwise_fails_the_smoke_test(qapp, capsys, monkeypatch):
+    from dataclasses import replace
+
+    from needledesk.store.repository import Repository
+
+    real = Repository.get_consent
+    monkeypatch.setattr(Repository, "get_consent",
+                        lambda self, i: replace(real(self, i), client_signature=None))
+    assert smoke.run() == 1
+    _out, err = capsys.readouterr()
+    assert err.startswith("smoke test failed: the consent did not read back as it was signed")
+
+
+def test_a_face_chart_without_a_zone_fails_the_smoke_test(qapp, capsys, monkeypatch):
+    from dataclasses import replace
+
+    from needledesk.domain import face_chart
+
+    art = face_chart.chart_art()
+    lacking = replace(art, zones={k: v for k, v in art.zones.items() if k != "chin"})
+    monkeypatch.setattr(face_chart, "chart_art", lambda: lacking)
+    assert smoke.run() == 1
+    _out, err = capsys.readouterr()
+    assert err.startswith("smoke test failed: the face chart's drawing lacks the zone(s) chin")
 
 
 def test_a_recall_that_misses_the_catalogue_lot_fails_the_smoke_test(qapp, capsys,
