@@ -287,7 +287,9 @@ class SignaturePad(QWidget):
         elif kind == QEvent.Type.TabletMove:
             self._add(event.position(), pressure)
         elif kind == QEvent.Type.TabletRelease:
-            self._end(event.position(), pressure)
+            # Most pens report no pressure once lifted: the stroke ends as it was drawn.
+            last = self.strokes[-1][-1].pressure if self._drawing and self.strokes[-1] else 1.0
+            self._end(event.position(), pressure if pressure > 0 else last)
 
     def event(self, event: QEvent) -> bool:
         kind = event.type()

@@ -541,3 +541,48 @@ def test_ctrl_return_signs_once_everything_is_there(qtbot, sign_dialog, ui_repo,
     sign_everything(dialog)
     QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert not dialog.isVisible() and len(ui_repo.consents(person.id)) == 1
+
+
+def test_a_pen_lifted_with_no_pressure_ends_the_stroke_as_drawn(qtbot):
+    pad = SignaturePad("Client's signature")
+    qtbot.addWidget(pad)
+    pad.resize(400, 150)
+    pad.show()
+    qtbot.waitExposed(pad)
+    device = stylus()
+    pen(pad, QEvent.Type.TabletPress, device, 50, 70, 0.6)
+    pen(pad, QEvent.Type.TabletMove, device, 90, 70, 0.7)
+    pen(pad, QEvent.Type.TabletRelease, device, 100, 70, 0.0)
+    assert [p.pressure for p in pad.strokes[0]] == [0.6, 0.7, 0.7]
+
+
+def test_a_finger_draws_on_a_touch_screen(qtbot):
+    pad = SignaturePad("Client's signature")
+    qtbot.addWidget(pad)
+    pad.resize(400, 150)
+    pad.show()
+    qtbot.waitExposed(pad)
+    screen = QTest.createTouchDevice()
+    QTest.touchEvent(pad, screen).press(0, QPoint(40, 60), pad).commit()
+    QTest.touchEvent(pad, screen).move(0, QPoint(80, 90), pad).commit()
+    QTest.touchEvent(pad, screen).move(0, QPoint(120, 60), pad).commit()
+    QTest.touchEvent(pad, screen).release(0, QPoint(120, 60), pad).commit()
+    QApplication.processEvents()
+    assert len(pad.strokes) == 1      # the finger's stroke, not a mouse stroke besides it
+    assert [(p.x, p.y, p.pressure) for p in pad.strokes[0]] == [
+        (40, 60, 1.0), (80, 90, 1.0), (120, 60, 1.0)]
+
+
+def test_a_pad_resized_after_the_first_stroke_keeps_drawing_in_its_units(qtbot):
+    pad = SignaturePad("Client's signature")
+    qtbot.addWidget(pad)
+    pad.resize(400, 150)
+    pad.show()
+    qtbot.waitExposed(pad)
+    draw(pad, [(100, 50), (200, 100)])
+    pad.resize(800, 300)                     # twice as large: the same units, scaled
+    QApplication.processEvents()
+    draw(pad, [(200, 100), (400, 200)])
+    signature = pad.signature()
+    assert (signature.width, signature.height) == (400, 150)
+    assert [(p.x, p.y) for p in signature.strokes[1]] == [(100, 50), (200, 100)]
