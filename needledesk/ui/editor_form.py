@@ -358,7 +358,8 @@ class SessionForm:
                 self._chart_direction(QBoxLayout.Direction.TopToBottom)
         elif self._beside_width is None or room >= self._beside_width:
             self._chart_direction(QBoxLayout.Direction.LeftToRight)
-            if body.minimumSizeHint().width() > room:   # (rows wider since): back below
+            self._beside_width = body.minimumSizeHint().width()
+            if self._beside_width > room:   # (rows wider since): back below, and stays
                 self._chart_direction(QBoxLayout.Direction.TopToBottom)
 
     def _chart_direction(self, direction: QBoxLayout.Direction) -> None:
