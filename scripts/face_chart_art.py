@@ -107,7 +107,7 @@ LABELS: list[tuple[str, float, float]] = [
     ("periorbital", 73, 118), ("periorbital", WIDTH - 73, 118),
     ("nose", MID, 134), ("cheeks", 69, 146), ("cheeks", WIDTH - 69, 146),
     ("perioral", MID, 175), ("chin", MID, 189),
-    ("jawline", 64, 172), ("jawline", WIDTH - 64, 172),
+    ("jawline", 58, 165), ("jawline", WIDTH - 58, 165),
     ("neck", MID, 220), ("decolletage", MID, 272),
 ]
 

@@ -2,8 +2,9 @@
 
 Every session in order with everything recorded on it (device and lots, each area, the
 anaesthetic's contact time, serums, reactions, aftercare, notes, amendments), after an
-overview: the client, their courses and screenings, a depth-by-area table and a small chart
-of depth over time. Each page carries the client's name and "Page n of N".
+overview: the client, their courses and screenings, a depth-by-area table, a small chart
+of depth over time and one face chart per session (reports/face_chart.py). Each page carries
+the client's name and "Page n of N".
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from needledesk.domain.model import (
 from needledesk.domain.text import fold
 from needledesk.domain.visit import check_text
 from needledesk.exchange import encode_session
+from needledesk.reports.face_chart import depth_charts
 from needledesk.reports.fonts import BOLD, REGULAR, draw_string, string_width
 from needledesk.reports.layout import (
     ACCENT,
@@ -143,6 +145,7 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
                              settings, st, frame_w, today)
     if ordered:
         story += _depth_overview(ordered, st, frame_w)
+        story += depth_charts(ordered, by_id, settings.area_zones, st, frame_w)
     heading = section("Sessions", st)
     if not ordered:
         story += [*heading, Paragraph("No session recorded yet.", st.body)]

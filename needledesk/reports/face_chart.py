@@ -47,6 +47,7 @@ _LABEL_UNITS = 6.5
 _LABEL_MIN_PT = 4.3
 #: The legend's and the "Also treated" list's type size, in points.
 _TEXT_PT = 6.5
+_CAPTION_PT = 8.0
 _SWATCH = (9.0, 6.0)
 _GAP = 3 * mm
 #: Lines of "Also treated" under a chart without its legend; more are cut with "…".
@@ -57,15 +58,20 @@ _GRID_COLUMNS = 4
 
 def chart_drawing(areas: Iterable[TreatedArea], area_zones: Mapping[str, str] | None,
                   width: float, height: float, *, legend: bool = True,
-                  art: ChartArt | None = None) -> Drawing:
+                  caption: Sequence[str] = (), art: ChartArt | None = None) -> Drawing:
     """One chart, `width` x `height` points: the drawing as large as fits, each treated zone
     filled by its depth with the depth written on it, untreated zones white, the face's lines
     over them. With `legend`, the depth scale and the areas without a zone stand in a column
-    to the right; without, those areas are listed under the drawing."""
+    to the right; without, those areas are listed under the drawing. `caption`: lines over
+    the chart, the first in bold (plain text)."""
     register_fonts()
     art = art or chart_art()
     data = chart_data(areas, area_zones)
     drawing = Drawing(width, height)
+    for i, line in enumerate(caption):
+        _add_text(drawing, 0.0, height - _CAPTION_PT * (1.25 * i + 1), _fit(line, width),
+                  size=_CAPTION_PT, font=BOLD if i == 0 else REGULAR)
+    height -= caption_height(len(caption))
     ratio = art.width / art.height
     if legend:
         column = legend_width()
@@ -88,6 +94,11 @@ def chart_drawing(areas: Iterable[TreatedArea], area_zones: Mapping[str, str] | 
             _draw_also_treated(drawing, data, 0.0, height - face_h - 2, width,
                                max_lines=_BELOW_LINES)
     return drawing
+
+
+def caption_height(lines: int) -> float:
+    """The room `lines` of caption take over a chart."""
+    return _CAPTION_PT * 1.25 * lines + 3 if lines else 0.0
 
 
 def chart_height(width: float, *, legend: bool = True, art: ChartArt | None = None) -> float:
@@ -264,27 +275,28 @@ def _draw_also_treated(drawing: Drawing, data: ChartData, x: float, top: float, 
 
 
 def _add_text(drawing: Drawing, x: float, y: float, text: str, *,
-              bold_head: bool = False) -> None:
-    """One line of plain text from `x`, in DejaVu and, for characters it lacks, the fallback
-    fonts (`fonts.runs`); "Also treated:" at its start in bold."""
+              bold_head: bool = False, size: float = _TEXT_PT, font: str = REGULAR) -> None:
+    """One line of plain text from `x`, in `font` and, for characters DejaVu lacks, the
+    fallback fonts (`fonts.runs`); "Also treated:" at its start in bold."""
     if bold_head and text.startswith(ALSO_TREATED):
-        drawing.add(String(x, y, ALSO_TREATED, fontName=BOLD, fontSize=_TEXT_PT,
+        drawing.add(String(x, y, ALSO_TREATED, fontName=BOLD, fontSize=size,
                            fillColor=MUTED))
-        x += string_width(ALSO_TREATED, BOLD, _TEXT_PT)
+        x += string_width(ALSO_TREATED, BOLD, size)
         text = text[len(ALSO_TREATED):]
-    for piece, font in runs(text):
-        name = font or REGULAR
-        drawing.add(String(x, y, piece, fontName=name, fontSize=_TEXT_PT, fillColor=INK))
-        x += string_width(piece, name, _TEXT_PT)
+    for piece, fallback in runs(text):
+        name = fallback or font
+        drawing.add(String(x, y, piece, fontName=name, fontSize=size, fillColor=INK))
+        x += string_width(piece, name, size)
 
 
 # --- the course record's page -----------------------------------------------------------------
 
-def chart_caption(session: Session, sessions: list[Session], course: Course | None) -> str:
-    """`Session 2 of 4 · 3 Nov 2026`: a chart's caption in the course record."""
+def chart_caption(session: Session, sessions: list[Session], course: Course | None
+                  ) -> tuple[str, str]:
+    """(`Session 2 of 4`, `3 Nov 2026`): a chart's caption in the course record."""
     n, of = session_number(session, sessions, course)
     number = f"Session {n} of {of}" if of else f"Session {n}"
-    return f"{number} · {fmt_day(session.started_at.date())}"
+    return number, fmt_day(session.started_at.date())
 
 
 def depth_charts(sessions: Sequence[Session], courses: Mapping[str, Course],
@@ -293,20 +305,20 @@ def depth_charts(sessions: Sequence[Session], courses: Mapping[str, Course],
     """"Depths by session": a grid of one chart per session (oldest first), each under its
     caption, with one legend, so the course's depth progression shows at a glance."""
     ordered = sorted(sessions, key=lambda s: s.started_at)
-    if not ordered:
-        return []
+    if not any(chart_data(s.areas, area_zones).zones for s in ordered):
+        return []   # nothing on the face in any session (body treatments only)
     columns = 3 if len(ordered) <= 3 else _GRID_COLUMNS
     cell_w = frame_w / columns
     chart_w = cell_w - 4 * mm
-    chart_h = chart_height(chart_w, legend=False) + _BELOW_LINES * _TEXT_PT * 1.3
+    chart_h = (chart_height(chart_w, legend=False) + _BELOW_LINES * _TEXT_PT * 1.3
+               + caption_height(2))
     cells: list[Any] = []
     for session in ordered:
         course = courses.get(session.course_id or "")
-        caption = Paragraph(f"<b>{chart_caption(session, list(ordered), course)}</b>",
-                            st.small)
-        cells.append([caption, Spacer(1, 2),
-                      chart_drawing(session.areas, area_zones, chart_w, chart_h,
-                                    legend=False)])
+        # Captions are drawn, not Paragraphs: a record's paragraphs are each broken once
+        # (course.Paragraph), and a grid cell is measured more than once.
+        cells.append(chart_drawing(session.areas, area_zones, chart_w, chart_h, legend=False,
+                                   caption=chart_caption(session, list(ordered), course)))
     rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
     rows[-1] += [""] * (columns - len(rows[-1]))
     grid = FitTable(rows, colWidths=[cell_w] * columns)
