@@ -186,7 +186,7 @@ def _form_column(title: str, lines: list[str], body: str, rows: QWidget) -> QScr
     scroll.setWidgetResizable(True)
     scroll.setWidget(page)
     scroll.setFrameShape(QFrame.Shape.StyledPanel)
-    scroll.setMinimumWidth(420)
+    scroll.setMinimumWidth(360)
     return scroll
 
 

@@ -133,7 +133,7 @@ class SignaturePad(QWidget):
         self.setAccessibleDescription("Sign with a finger, a pen or the mouse")
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents, True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
-        self.setMinimumSize(QSize(320, 120))
+        self.setMinimumSize(QSize(280, 120))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.strokes: list[list[StrokePoint]] = []
@@ -241,7 +241,7 @@ class SignaturePad(QWidget):
         stroke = self.strokes[-1]
         if stroke and (stroke[-1].x, stroke[-1].y) == (x, y):
             return
-        t_ms = min(T_MAX_MS, int((time.monotonic() - self._started) * 1000))
+        t_ms = min(T_MAX_MS, int((time.monotonic() - self._started) * 1000)) if stroke else 0
         stroke.append(StrokePoint(x, y, round(max(0.0, min(1.0, pressure)), 3), t_ms))
         self.update()
 

@@ -586,3 +586,18 @@ def test_a_pad_resized_after_the_first_stroke_keeps_drawing_in_its_units(qtbot):
     signature = pad.signature()
     assert (signature.width, signature.height) == (400, 150)
     assert [(p.x, p.y) for p in signature.strokes[1]] == [(100, 50), (200, 100)]
+
+
+def test_each_consent_dialog_remembers_its_size(qtbot, ui_repo, person, settings, state):
+    for make in (lambda: SignConsentDialog(ui_repo, person, ConsentKind.TREATMENT, settings,
+                                           state=state),
+                 lambda: PaperConsentDialog(ui_repo, person, settings, state=state),
+                 lambda: consents_list.ConsentsDialog(ui_repo, person, settings, state=state)):
+        dialog = make()
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.resize(790, 560)
+        dialog.reject()
+        again = make()
+        qtbot.addWidget(again)
+        assert (again.width(), again.height()) == (790, 560), type(dialog).__name__
