@@ -310,8 +310,12 @@ def depth_charts(sessions: Sequence[Session], courses: Mapping[str, Course],
     columns = 3 if len(ordered) <= 3 else _GRID_COLUMNS
     cell_w = frame_w / columns
     chart_w = cell_w - 4 * mm
-    chart_h = (chart_height(chart_w, legend=False) + _BELOW_LINES * _TEXT_PT * 1.3
-               + caption_height(2))
+    # room under the charts for the longest list of areas without a zone (none: no room)
+    below = max(min(_BELOW_LINES, len(_also_treated_lines(data, chart_w)))
+                if (data := chart_data(s.areas, area_zones)).unplaced else 0
+                for s in ordered)
+    chart_h = (chart_height(chart_w, legend=False) + below * _TEXT_PT * 1.3
+               + (2 if below else 0) + caption_height(2))
     cells: list[Any] = []
     for session in ordered:
         course = courses.get(session.course_id or "")
