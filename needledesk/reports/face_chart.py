@@ -31,7 +31,7 @@ from needledesk.domain.face_chart import (
     text_colour_on,
 )
 from needledesk.domain.model import Course, Session, TreatedArea
-from needledesk.reports.fonts import BOLD, REGULAR, register_fonts, runs, string_width
+from needledesk.reports.fonts import BOLD, REGULAR, register_fonts, shaped_runs, string_width
 from needledesk.reports.layout import INK, MUTED, FitTable, Styles, section
 from needledesk.reports.text import Paragraph, clean, fmt_day
 
@@ -277,16 +277,16 @@ def _draw_also_treated(drawing: Drawing, data: ChartData, x: float, top: float, 
 def _add_text(drawing: Drawing, x: float, y: float, text: str, *,
               bold_head: bool = False, size: float = _TEXT_PT, font: str = REGULAR) -> None:
     """One line of plain text from `x`, in `font` and, for characters DejaVu lacks, the
-    fallback fonts (`fonts.runs`); "Also treated:" at its start in bold."""
+    fallback fonts, Arabic and the like shaped (`fonts.shaped_runs`, as `draw_string`);
+    "Also treated:" at its start in bold."""
     if bold_head and text.startswith(ALSO_TREATED):
         drawing.add(String(x, y, ALSO_TREATED, fontName=BOLD, fontSize=size,
                            fillColor=MUTED))
         x += string_width(ALSO_TREATED, BOLD, size)
         text = text[len(ALSO_TREATED):]
-    for piece, fallback in runs(text):
-        name = fallback or font
+    for piece, name, width in shaped_runs(text, font, size):
         drawing.add(String(x, y, piece, fontName=name, fontSize=size, fillColor=INK))
-        x += string_width(piece, name, size)
+        x += width
 
 
 # --- the course record's page -----------------------------------------------------------------

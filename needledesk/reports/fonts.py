@@ -270,15 +270,22 @@ def string_width(text: str, font: str, size: float) -> float:
                for piece, name in runs(text))
 
 
-def draw_string(canvas: Canvas, x: float, y: float, text: str, font: str, size: float, *,
-                align: str = "left") -> float:
-    """Draw one line of plain (unescaped) text on a canvas, switching to a fallback font for
-    the characters DejaVu lacks and shaping Arabic and the like. Returns the width drawn."""
+def shaped_runs(text: str, font: str, size: float) -> list[tuple[str, str, float]]:
+    """One line of plain text as `draw_string` sets it: (piece ready to draw, its font, its
+    width) runs, for drawings that place their own strings (reportlab graphics' String)."""
     pieces = []
     for piece, name in runs(text):
         name = name or font
         shaped = _shaped(piece, name, size)
         pieces.append((shaped, name, _width(shaped, name, size)))
+    return pieces
+
+
+def draw_string(canvas: Canvas, x: float, y: float, text: str, font: str, size: float, *,
+                align: str = "left") -> float:
+    """Draw one line of plain (unescaped) text on a canvas, switching to a fallback font for
+    the characters DejaVu lacks and shaping Arabic and the like. Returns the width drawn."""
+    pieces = shaped_runs(text, font, size)
     width = sum(w for _p, _n, w in pieces)
     if align == "right":
         x -= width

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -242,3 +243,27 @@ def test_areas_without_a_zone_are_listed_within_the_width():
             assert x1 <= drawing.width + 0.5, (legend, s.text)
         if not legend:
             assert "…" in joined        # cut after three lines under the chart
+
+
+
+def test_areas_without_a_zone_print_in_any_script(course4, read_pdf):
+    """Arabic joined and read from the right, Chinese in a font of this PC, as in the rest of
+    the PDFs (read back with pypdf, like tests/reports/test_every_script.py)."""
+    from needledesk.reports.fonts import unprintable
+
+    repo = course4.repo
+    session = repo.get_session(course4.session_ids[0])
+    arabic, chinese = "ظهر اليد", "腹部"
+    names = [arabic] + ([chinese] if unprintable(chinese) is None else [])
+    session.areas = [TreatedArea("cheeks", 1.5)] + [TreatedArea(n, 2.5) for n in names]
+    repo.save_draft(session, by="Jane Smith")
+    pdf = session_summary_pdf(repo, session.id, today=TODAY)
+    text = read_pdf(pdf)[0]
+    assert "\x00" not in text
+    beside = text[text.index(ALSO_TREATED):]
+    plain = unicodedata.normalize("NFKC", beside)
+    for word in arabic.split():      # each word's letters in order (words' order aside)
+        assert word in plain, plain
+    assert any(0xFE70 <= ord(ch) <= 0xFEFF for ch in beside), "Arabic letters joined"
+    if chinese in names:
+        assert f"{chinese} 2.5 mm" in plain
