@@ -424,7 +424,8 @@ def _counts(label: str, counts: dict[str, int]) -> str:
 
     parts = [count_text(counts.get(k, 0), k[:-1])
              for k in ("clients", "courses", "screenings", "sessions")]
-    parts += [count_text(counts[k], k[:-1]) for k in ("consents",) if counts.get(k)]
+    parts += [count_text(counts[k], k[:-1]) for k in ("consents", "consent form versions")
+              if counts.get(k)]
     return f"{label}: " + ", ".join(parts)
 
 

@@ -373,3 +373,21 @@ def test_decoding_keeps_every_consent_field(clinic):
         for consent in record.consents:
             assert consent == stored[consent.id]
     assert decoded.consent_templates == repo.consent_templates()
+
+
+def test_the_command_says_how_many_consents_and_form_versions_it_imported(clinic, tmp_path,
+                                                                          capsys):
+    from needledesk.cli import main
+
+    repo, _ids = clinic
+    path = tmp_path / "clinic.json"
+    path.write_text(export_text(repo), encoding="utf-8")
+    target = tmp_path / "other.db"
+    assert main(["--db", str(target), "import", str(path)]) == 0
+    out, _err = capsys.readouterr()
+    assert out == ("imported: 2 clients, 0 courses, 1 screening, 2 sessions, 4 consents, "
+                   "3 consent form versions\n")
+    assert main(["--db", str(target), "import", str(path)]) == 0
+    out, _err = capsys.readouterr()
+    assert out.endswith("(already present: 2 clients, 0 courses, 1 screening, 2 sessions, "
+                        "4 consents)\n")
