@@ -392,3 +392,19 @@ def test_a_backup_from_before_consents_restores_and_upgrades(tmp_path, db_path):
         assert check_database(repo.db) == []
     finally:
         repo.db.close()
+
+
+def test_add_consent_returns_the_consent_as_stored(repo):
+    """Points are stored to a tenth and pressure to a thousandth: the consent the window
+    prints right after signing is the one every later read gives."""
+    client = repo.add_client(make_client(), by=BY)
+    form = default_template(ConsentKind.TREATMENT)
+    drawn = make_signature([(10.26, 20.04), (30.55, 40.5)])
+    drawn.strokes[0][0] = replace(drawn.strokes[0][0], pressure=0.12345)
+    saved = repo.add_consent(make_consent(client.id, form, client_signature=drawn), by=BY,
+                             template=form, today=TODAY)
+    assert saved == repo.get_consent(saved.id)
+    assert saved.client_signature is not None
+    first, second = saved.client_signature.strokes[0]
+    assert (first.x, first.y, first.pressure) == (10.3, 20.0, 0.123)
+    assert (second.x, second.y) == (30.6, 40.5)

@@ -115,7 +115,8 @@ class Consents(Catalogue):
                     ) -> Consent:
         """Store a consent, locked from then on. `template`: the form version it was signed
         under, stored with it when the clinic had not stored that version yet (the form
-        shipped with the program). A consent naming a stored version must hold its text."""
+        shipped with the program). A consent naming a stored version must hold its text.
+        Returns the consent as stored."""
         consent.practitioner = consent.practitioner.strip()
         _raise_if(validate_consent(consent, today or self._now().date()))
         self.get_client(consent.client_id)
@@ -128,7 +129,9 @@ class Consents(Catalogue):
             self._table("consents").insert(_consent_row(consent))
             self._record("sign" if consent.client_signature else "create", "consent",
                          consent.id, by=by, after=_consent_audit(consent))
-        return consent
+        # As stored (a signature's points to a tenth, pressure to a thousandth): what a PDF
+        # printed now shows is what every later read, print and export shows.
+        return self.get_consent(consent.id)
 
     def _template_to_store(self, consent: Consent, template: ConsentTemplate | None
                            ) -> ConsentTemplate | None:
