@@ -78,7 +78,7 @@ class ClientCard(QWidget):
         buttons = QHBoxLayout()
         self.new_session_button = QPushButton("New &session")
         self.new_session_button.setToolTip("Ctrl+Shift+N")
-        self.screening_button = QPushButton("Screening and &consent…")
+        self.screening_button = QPushButton("S&creening…")
         self.edit_client_button = QPushButton("&Edit client…")
         self.course_print_button = QPushButton("Print &record…")
         self.course_print_button.setToolTip("Preview and print the client's course record")

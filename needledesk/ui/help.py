@@ -32,8 +32,8 @@ GUIDE = """
 <ol>
 <li><b>Find the client</b>: type a few letters of the name, or digits of the phone, in the
 search box (Ctrl+F). Enter opens the first one found. A new client: Ctrl+N.</li>
-<li><b>Screening and consent</b>: before the first session, and again when the card says
-it is due, record the answers and the consent (Screening and consent… on the card).</li>
+<li><b>Screening</b>: before the first session, and again when the card says it is due,
+record the answers (Screening… on the card). Consent is signed on its own form (below).</li>
 <li><b>New session</b> (Ctrl+Shift+N): first, "anything changed since the screening?":
 No change, or update the screening. Then the areas treated with the needle depth of each,
 the anaesthetic and when it was applied and removed, the serums with their lots (picked

@@ -1,4 +1,9 @@
-"""The screening questionnaire and consent; flagged answers are shown, never blocked here.
+"""The screening questionnaire; flagged answers are shown, never blocked here.
+
+Consent is no longer recorded with a screening: the client signs it on its own form
+(`ui.consent_dialog`). A screening that had the old "consent signed" tick keeps it; it counts
+as a treatment consent signed on paper (`domain.consent.carried_consent`), and the dialog
+shows it, read-only, when that screening's answers are re-confirmed.
 
 Escape, Cancel or closing a dialog with changes asks before discarding them.
 """
@@ -9,11 +14,9 @@ from datetime import date
 
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCheckBox,
     QDialog,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QRadioButton,
@@ -35,14 +38,21 @@ from needledesk.domain.rules import Problem, validate_screening
 from needledesk.domain.text import day_text
 from needledesk.ui.forms import (
     ERROR_STYLE,
-    DateField,
     FieldMessage,
     route,
     save_cancel_buttons,
 )
 
 FLAG_TEXT = "flag"
-CONSENT_DATE_LABEL = "Consent signed on"
+#: Where consent is recorded now, said once in the dialog.
+CONSENT_HINT = ("Consent is not recorded with the screening: the client signs it on its own "
+                "form (Client › Sign treatment consent…, or Consents… on the card).")
+
+
+def carried_consent_text(screening: Screening) -> str:
+    """How a screening's old "consent signed" tick reads: a consent signed on paper."""
+    return (f"Consent signed on paper (recorded with the screening of "
+            f"{day_text(screening.date)})")
 
 
 def flag_name(key: str) -> str:
@@ -61,14 +71,15 @@ def flag_summary(screening: Screening) -> str:
 
 class ScreeningDialog(QDialog):
     """One Yes / No row per screening question (with Not applicable where a truthful No
-    would be a false flag), the consent and its date, and notes."""
+    would be a false flag) and notes; where consent is signed, and the previous screening's
+    consent tick (read-only) when it had one."""
 
     def __init__(self, client_id: str, previous: Screening | None = None,
                  today: date | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self._client_id = client_id
         self._today = today or date.today()
-        self.setWindowTitle("Screening and consent")
+        self.setWindowTitle("Screening")
 
         intro = QLabel("Ask each question and record the client's answer.")
         if previous is not None:
@@ -114,23 +125,14 @@ class ScreeningDialog(QDialog):
                 if button is not None:
                     button.setChecked(True)
 
-        self.consent = QCheckBox("&Consent signed")
-        # Typed as anywhere else in the program (`9 Jan 2025`, ISO or the PC's own order) and
-        # shown as `9 Jan 2025` (forms.DateField, day_text).
-        self.consent_date = DateField(CONSENT_DATE_LABEL)
-        self.consent_date.set_value(self._today)
-        self.consent_date.setPlaceholderText("e.g. 9 Jan 2025")
-        self.consent_date.setEnabled(False)
-        self.consent_message = FieldMessage()
-        self.consent.toggled.connect(self.consent_date.setEnabled)
-        signed_on = QLabel("signed &on")
-        signed_on.setBuddy(self.consent_date)
-        consent_row = QHBoxLayout()
-        consent_row.addWidget(self.consent)
-        consent_row.addSpacing(12)
-        consent_row.addWidget(signed_on)
-        consent_row.addWidget(self.consent_date)
-        consent_row.addStretch(1)
+        #: The previous screening's consent tick, kept with it and shown read-only (None:
+        #: it had none); a new screening records no consent.
+        self.carried_consent: QLabel | None = None
+        if previous is not None and previous.consent_signed:
+            self.carried_consent = QLabel("✓ " + carried_consent_text(previous))
+            self.carried_consent.setAccessibleName(carried_consent_text(previous))
+        self.consent_hint = QLabel(CONSENT_HINT)
+        self.consent_hint.setWordWrap(True)
 
         notes_label = QLabel("&Notes:")
         self.notes = QPlainTextEdit()
@@ -147,8 +149,9 @@ class ScreeningDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(questions)
-        layout.addLayout(consent_row)
-        layout.addWidget(self.consent_message)
+        if self.carried_consent is not None:
+            layout.addWidget(self.carried_consent)
+        layout.addWidget(self.consent_hint)
         layout.addWidget(notes_label)
         layout.addWidget(self.notes)
         layout.addWidget(self.summary)
@@ -159,8 +162,6 @@ class ScreeningDialog(QDialog):
 
         for group in self.answer_groups.values():
             group.buttonToggled.connect(self.revalidate)
-        self.consent.toggled.connect(self.revalidate)
-        self.consent_date.textChanged.connect(self.revalidate)
         self.revalidate()
         #: What the dialog held when it opened: closing it unchanged asks nothing.
         self._baseline = self._state()
@@ -186,33 +187,17 @@ class ScreeningDialog(QDialog):
         return {key: self.answer(key) for key in SCREENING_QUESTIONS}
 
     def screening(self) -> Screening:
-        """The screening as answered; dated the day consent was signed, else today."""
-        signed = self.consent.isChecked()
+        """The screening as answered, dated today (it records no consent)."""
         return Screening(
             client_id=self._client_id,
-            date=(self.consent_date.value() or self._today) if signed else self._today,
+            date=self._today,
             answers=self.answers(),
-            consent_signed=signed,
+            consent_signed=False,
             notes=self.notes.toPlainText().rstrip(),
         )
 
     def problems(self) -> list[Problem]:
         return validate_screening(self.screening())
-
-    def consent_date_problem(self) -> str | None:
-        """What is wrong with the consent's date as typed (only once consent is ticked)."""
-        if not self.consent.isChecked():
-            return None
-        problem = self.consent_date.problem()
-        if problem is not None:
-            return f"{CONSENT_DATE_LABEL}: {problem}"
-        signed_on = self.consent_date.value()
-        if signed_on is None:
-            return f"{CONSENT_DATE_LABEL} is needed: type the day the consent was signed"
-        if signed_on > self._today:
-            return (f"{CONSENT_DATE_LABEL} {day_text(signed_on)} is after today "
-                    f"({day_text(self._today)}): a consent is recorded once signed")
-        return None
 
     def revalidate(self) -> bool:
         """Mark flagged answers and sum them up; Save is enabled only when the rules pass."""
@@ -225,12 +210,7 @@ class ScreeningDialog(QDialog):
         problems = validate_screening(screening)
         route(problems, {}, self.problems_message,
               describe=lambda p: problem_text(p, kind="screening"))
-        date_problem = self.consent_date_problem()
-        if date_problem is None:
-            self.consent_message.clear_message()
-        else:
-            self.consent_message.show_error(date_problem)
-        ok = not problems and date_problem is None
+        ok = not problems
         self.save_button.setEnabled(ok)
         return ok
 
@@ -239,11 +219,10 @@ class ScreeningDialog(QDialog):
             super().accept()
 
     def _state(self) -> tuple[object, ...]:
-        return (self.answers(), self.consent.isChecked(), self.consent_date.text(),
-                self.notes.toPlainText())
+        return (self.answers(), self.notes.toPlainText())
 
     def is_dirty(self) -> bool:
-        """True when anything was answered, ticked or typed since the dialog opened."""
+        """True when anything was answered or typed since the dialog opened."""
         return self._state() != self._baseline
 
     def reject(self) -> None:
@@ -261,7 +240,7 @@ class ScreeningDialog(QDialog):
         from needledesk.ui.forms import ask_discard
 
         return ask_discard(parent, "Discard this screening?",
-                           "The answers, consent or notes were changed and are not saved.")
+                           "The answers or notes were changed and are not saved.")
 
     @classmethod
     def ask(cls, parent: QWidget | None, client_id: str,

@@ -191,8 +191,7 @@ def screening_dialog(qtbot):
 
 def test_new_screening_starts_unanswered_dated_today(screening_dialog):
     dialog = screening_dialog
-    assert dialog.windowTitle() == "Screening and consent"
-    assert dialog.consent_date.value() == TODAY
+    assert dialog.windowTitle() == "Screening"
     assert dialog.summary.text() == "No flagged answers"
     screening = dialog.screening()
     assert screening.client_id == "client-1"
@@ -228,21 +227,15 @@ def test_retinoids_not_stopped_is_the_flagged_no(screening_dialog):
     assert dialog.screening().flagged == ["retinoids_stopped", "keloid_history"]
 
 
-def test_consent_date_and_notes(screening_dialog):
+def test_notes_and_no_consent_tick(screening_dialog):
+    """Consent is signed on its own form now (issue 15): the screening is dated today and
+    records none, whatever is answered."""
     dialog = screening_dialog
-    assert not dialog.consent_date.isEnabled()
-    dialog.consent.click()
-    assert dialog.consent_date.isEnabled()
-    dialog.consent_date.set_value(TODAY + timedelta(days=5))  # no consent in the future
-    assert not dialog.save_button.isEnabled()
-    assert dialog.consent_message.text() == ("Consent signed on 25 Nov 2026 is after today "
-                                             "(20 Nov 2026): a consent is recorded once signed")
-    dialog.consent_date.set_value(TODAY - timedelta(days=2))
-    assert dialog.save_button.isEnabled() and not dialog.consent_message.text()
+    assert not hasattr(dialog, "consent_date")
     dialog.notes.setPlainText("Stopped tretinoin a week ago.")
     screening = dialog.screening()
-    assert screening.consent_signed is True
-    assert screening.date == TODAY - timedelta(days=2)
+    assert screening.consent_signed is False
+    assert screening.date == TODAY
     assert screening.notes == "Stopped tretinoin a week ago."
 
 
@@ -263,7 +256,7 @@ def test_previous_answers_are_prefilled_for_reconfirmation(qtbot):
     assert screening.answers == previous.answers
     assert screening.id != previous.id  # a new screening, not the old one changed
     assert screening.date == TODAY
-    assert screening.consent_signed is False  # consent is signed again each time
+    assert screening.consent_signed is False  # consent is signed on its own form
     assert screening.notes == ""
 
 

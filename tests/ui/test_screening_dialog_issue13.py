@@ -1,6 +1,7 @@
 """Issue 13 in the screening dialog and the card: item 7 ("not applicable" where a No would be a
 false flag), item 9 (dates as the rest of the program shows them) and item 5 (Escape, Cancel
-or closing a changed screening asks before discarding it)."""
+or closing a changed screening asks before discarding it); and issue 15: consent is no longer
+ticked on a screening, an old screening's tick is shown read-only as signed on paper."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from datetime import date
 import pytest
 from factories import make_screening
 from PySide6.QtCore import QLocale, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QMessageBox
 
 from needledesk.domain.model import NOT_APPLICABLE, SCREENING_QUESTIONS
 from needledesk.domain.text import day_text
 from needledesk.ui.client_card import screening_summary_html
-from needledesk.ui.screening_dialog import ScreeningDialog
+from needledesk.ui.screening_dialog import CONSENT_HINT, ScreeningDialog, carried_consent_text
 
 TODAY = date(2026, 11, 20)
 RETINOIDS = "retinoids_stopped"
@@ -102,58 +103,52 @@ def test_the_previous_screenings_date_reads_like_the_rest_of_the_program(qtbot):
     assert "2025-01-09" not in intro
 
 
+# --- issue 15: consent is signed on its own form --------------------------------------------
+
+
+def test_a_new_screening_records_no_consent_and_says_where_it_is_signed(dialog):
+    assert dialog.carried_consent is None
+    assert dialog.consent_hint.text() == CONSENT_HINT
+    assert "Client › Sign treatment consent…" in dialog.consent_hint.text()
+    assert not [box for box in dialog.findChildren(QCheckBox)]   # no consent tick to give
+    dialog.yes_buttons["pregnant"].click()
+    assert dialog.screening().consent_signed is False
+    assert dialog.screening().date == TODAY
+
+
+def test_an_old_screenings_consent_tick_is_shown_read_only_as_signed_on_paper(qtbot):
+    previous = make_screening("client-1", date=date(2025, 10, 9), consent_signed=True)
+    dialog = ScreeningDialog("client-1", previous, today=TODAY)
+    qtbot.addWidget(dialog)
+    assert dialog.carried_consent is not None
+    assert dialog.carried_consent.text() == (
+        "✓ Consent signed on paper (recorded with the screening of 9 Oct 2025)")
+    assert dialog.carried_consent.focusPolicy() == Qt.FocusPolicy.NoFocus  # nothing to change
+    # the tick stays with the old screening (read as a paper consent); the new one has none
+    assert dialog.screening().consent_signed is False
+    unticked = make_screening("client-1", date=date(2025, 10, 9), consent_signed=False)
+    other = ScreeningDialog("client-1", unticked, today=TODAY)
+    qtbot.addWidget(other)
+    assert other.carried_consent is None
+
+
+@pytest.mark.usefixtures("german_pc")
+def test_the_old_ticks_date_reads_9_oct_2025_whatever_the_pcs_language(qtbot):
+    previous = make_screening("client-1", date=date(2025, 10, 9), consent_signed=True)
+    dialog = ScreeningDialog("client-1", previous, today=TODAY)
+    qtbot.addWidget(dialog)
+    assert carried_consent_text(previous) in dialog.carried_consent.text()
+    assert day_text(previous.date) == "9 Oct 2025" and "9 Oct 2025" in (
+        dialog.carried_consent.text())
+
+
 @pytest.fixture
 def german_pc():
-    """A PC whose language is not English: the date must still read `9 Jan 2025`."""
+    """A PC whose language is not English: the date must still read `9 Oct 2025`."""
     before = QLocale()
     QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
     yield
     QLocale.setDefault(before)
-
-
-@pytest.mark.usefixtures("german_pc")
-def test_the_consent_date_reads_9_jan_2025_whatever_the_pcs_language(dialog):
-    assert dialog.consent_date.text() == day_text(TODAY) == "20 Nov 2026"
-
-
-@pytest.mark.parametrize("typed", ["9 Oct 2025", "2025-10-09", "09/10/2025", "9 October 2025"])
-def test_the_consent_date_is_typed_and_then_shown_like_the_rest(dialog, qtbot, typed):
-    dialog.show()
-    dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow)
-    dialog.consent.setFocus()
-    qtbot.keyClick(dialog.consent, Qt.Key.Key_Space)  # tick it, then Tab to its date
-    qtbot.keyClick(dialog.consent, Qt.Key.Key_Tab)
-    assert QApplication.focusWidget() is dialog.consent_date
-    qtbot.keyClick(dialog.consent_date, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(dialog.consent_date, typed)
-    assert dialog.screening().date == date(2025, 10, 9)
-    assert dialog.save_button.isEnabled()
-    qtbot.keyClick(dialog.consent_date, Qt.Key.Key_Tab)  # leaving it shows what was understood
-    assert QApplication.focusWidget() is not dialog.consent_date
-    assert dialog.consent_date.text() == "9 Oct 2025"
-    dialog.done(QDialog.DialogCode.Rejected)
-
-
-@pytest.mark.parametrize("typed, message", [
-    ("31/02/2026", "Consent signed on: 31/02/2026 is not a day of the calendar"),
-    ("soon", "Consent signed on: soon is not a date: type it like 14 Jul 1990, 1990-07-14 or "
-             "14/07/1990"),
-    ("", "Consent signed on is needed: type the day the consent was signed"),
-    ("21 Nov 2026", "Consent signed on 21 Nov 2026 is after today (20 Nov 2026): a consent is "
-                    "recorded once signed"),
-])
-def test_a_consent_date_that_is_not_a_past_day_is_explained_and_not_saved(dialog, qtbot,
-                                                                           typed, message):
-    dialog.consent.click()
-    dialog.consent_date.setText(typed)
-    assert dialog.consent_message.text() == message
-    assert not dialog.save_button.isEnabled()
-    dialog.save_button.click()
-    assert dialog.result() != QDialog.DialogCode.Accepted
-    dialog.consent.click()  # not signed: its date is not asked for
-    assert not dialog.consent_message.isVisibleTo(dialog)
-    assert dialog.save_button.isEnabled()
 
 
 # --- item 5: Escape on a changed screening asks -----------------------------------------------
@@ -169,9 +164,9 @@ def test_escape_on_an_unchanged_screening_closes_at_once(dialog, qtbot, asked):
 @pytest.mark.parametrize("change", [
     lambda d: d.not_applicable_buttons[RETINOIDS].click(),
     lambda d: d.yes_buttons["pregnant"].click(),
-    lambda d: d.consent.click(),
+    lambda d: d.no_buttons["pregnant"].click(),
     lambda d: d.notes.setPlainText("Asked about isotretinoin."),
-], ids=["not applicable", "yes", "consent", "notes"])
+], ids=["not applicable", "yes", "no", "notes"])
 def test_escape_on_a_changed_screening_asks_and_keeps_it_when_told(dialog, qtbot, asked,
                                                                    change):
     dialog.show()
@@ -181,8 +176,7 @@ def test_escape_on_a_changed_screening_asks_and_keeps_it_when_told(dialog, qtbot
     assert asked == [dialog]
     assert dialog.isVisible()
     kept = dialog.screening()
-    assert (kept.answers, kept.consent_signed, kept.notes) == (
-        before.answers, before.consent_signed, before.notes)
+    assert (kept.answers, kept.notes) == (before.answers, before.notes)
     dialog.done(QDialog.DialogCode.Rejected)  # closes without asking again
 
 
@@ -205,9 +199,9 @@ def test_a_changed_screening_is_discarded_only_once_confirmed(dialog, qtbot, ask
 
 def test_back_to_the_opening_answers_closes_without_asking(dialog, qtbot, asked):
     dialog.show()
-    dialog.consent.click()
-    dialog.consent.click()
-    qtbot.keyClick(dialog.consent, Qt.Key.Key_Escape)
+    dialog.notes.setPlainText("x")
+    dialog.notes.setPlainText("")
+    qtbot.keyClick(dialog.notes, Qt.Key.Key_Escape)
     assert asked == []
     assert not dialog.isVisible()
 
@@ -266,7 +260,7 @@ def test_the_real_question_through_ask(qtbot, monkeypatch, when_shown, choice, e
 
     when_shown(in_the_dialog)
     screening = ScreeningDialog.ask(None, "client-1")
-    assert seen[:1] == ["The answers, consent or notes were changed and are not saved."]
+    assert seen[:1] == ["The answers or notes were changed and are not saved."]
     if expected == "kept":
         assert seen[1:] == ["kept"]
         assert screening is not None and screening.answers[RETINOIDS] == NOT_APPLICABLE

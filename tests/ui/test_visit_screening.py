@@ -132,7 +132,6 @@ def test_update_takes_a_new_screening_and_records_it(qtbot, ui_repo, client, mon
         assert isinstance(widget, ScreeningDialog)
         shown["prefilled"] = widget.answer("recent_tan_or_sunburn")
         widget.no_buttons["recent_tan_or_sunburn"].setChecked(True)   # the tan has gone
-        widget.consent.setChecked(True)
         widget.save_button.click()
 
     pending = _answer(qtbot, update, answer_screening)
@@ -176,7 +175,6 @@ def test_a_screening_past_the_clinic_limit_asks_for_a_full_one(qtbot, ui_repo, c
         for key in SCREENING_QUESTIONS:
             widget.no_buttons[key].setChecked(True)
         widget.not_applicable_buttons["retinoids_stopped"].setChecked(True)
-        widget.consent.setChecked(True)
         widget.save_button.click()
 
     pending = _answer(qtbot, full, answer_all)
