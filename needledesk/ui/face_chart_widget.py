@@ -201,13 +201,17 @@ class FaceChartCanvas(QWidget):
         painter.setFont(font)
         metrics = painter.fontMetrics()
         for zone, entry in self.data.zones.items():
-            painter.setPen(QColor(text_colour_on(entry.colour)))
             for x, y in self.art.labels.get(zone, ()):
                 centre = transform.map(QPointF(x, y))
                 w = metrics.horizontalAdvance(entry.label) + 4
                 h = metrics.height()
-                painter.drawText(QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h),
-                                 Qt.AlignmentFlag.AlignCenter, entry.label)
+                box = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+                # on a tag of the zone's colour: readable where it runs past a small zone
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(entry.colour))
+                painter.drawRoundedRect(box, 3, 3)
+                painter.setPen(QColor(text_colour_on(entry.colour)))
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, entry.label)
         painter.end()
 
     # --- mouse ------------------------------------------------------------------------------
