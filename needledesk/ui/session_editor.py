@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from needledesk.domain.acknowledgements import acknowledge, pending
 from needledesk.domain.consent import CONSENT_MAX_DAYS
 from needledesk.domain.course import course_under_way, courses_offered, session_number
+from needledesk.domain.face_chart import zone_of
 from needledesk.domain.guidelines import lookup
 from needledesk.domain.labels import (
     amendment_heading,
@@ -320,7 +321,9 @@ class SessionEditor(SessionForm, QDialog):
             if previous.anaesthetic.lot:
                 self.anaesthetic_lot.setText(previous.anaesthetic.lot)
                 copied[-1] = "anaesthetic product and lot"
-        self.areas.set_items([replace(a) for a in previous.areas])
+        # each with the zone it was drawn in (one recorded before the chart: its name's)
+        self.areas.set_items([replace(a, zone=zone_of(a, self.settings.area_zones))
+                              for a in previous.areas])
         copied.append(f"{len(previous.areas)} area{'s' if len(previous.areas) != 1 else ''} "
                       "with depths")
         if previous.serums:

@@ -205,14 +205,24 @@ def test_an_area_keeps_its_recorded_zone_until_it_is_renamed(qtbot, ui_repo, cli
 def test_repeat_last_copies_the_zones(qtbot, ui_repo, client, editor_for, say_why):
     previous = make_session(client.id, started_at=datetime(2026, 10, 2, 14, 0),
                             areas=[TreatedArea("Wangen", 1.5, 3, zone="cheeks"),
-                                   TreatedArea("acne scars", 2.0, 3)])
+                                   TreatedArea("acne scars", 2.0, 3),
+                                   TreatedArea("forehead", 0.5, 2)])   # before the chart
     previous.anaesthetic.applied_at = datetime(2026, 10, 2, 13, 0)
     previous.anaesthetic.removed_at = datetime(2026, 10, 2, 13, 50)
     ui_repo.save_draft(previous, by="Jane Smith")
     editor = editor_for()
     editor.repeat_last()
-    assert rows(editor) == [("Wangen", 1.5, "cheeks"), ("acne scars", 2.0, None)]
-    assert editor.chart.canvas.labels() == {"cheeks": "1.5 mm"}
+    # the zones as drawn; an area recorded before the chart takes its name's zone
+    assert rows(editor) == [("Wangen", 1.5, "cheeks"), ("acne scars", 2.0, None),
+                            ("forehead", 0.5, "forehead")]
+    assert editor.chart.canvas.labels() == {"cheeks": "1.5 mm", "forehead": "0.5 mm"}
+    editor.clock["now"] = datetime(2026, 11, 20, 9, 40)
+    editor.applied.button.click()
+    editor.clock["now"] = datetime(2026, 11, 20, 10, 25)
+    editor.removed.button.click()
+    assert editor.save(), editor.refusal
+    assert [a.zone for a in ui_repo.get_session(editor.session_id).areas] == [
+        "cheeks", None, "forehead"]
     assert editor.chart.also.text() == "Also: acne scars 2 mm"
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 from factories import make_client, make_course, make_screening, make_session
 from PySide6.QtCore import Qt
 
+from needledesk.domain.face_chart import zone_of
 from needledesk.ui.session_editor import SessionEditor
 
 NOW = datetime(2026, 11, 20, 10, 30)
@@ -210,7 +212,8 @@ def test_repeat_last_session_with_the_fewest_keystrokes(qtbot, editor_for, ui_re
     assert stored.started_at == NOW
     assert stored.course_id == course.id
     assert stored.device == previous.device
-    assert stored.areas == previous.areas
+    # (each with the face-chart zone its name is drawn in: the previous one had none yet)
+    assert stored.areas == [replace(a, zone=zone_of(a)) for a in previous.areas]
     assert stored.serums == previous.serums
     assert stored.combined_with == previous.combined_with
     assert stored.aftercare == previous.aftercare
