@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -130,6 +131,14 @@ class ConsentsDialog(RememberedDialog):
         self.refresh()
         self._restore(state)
         self.table.setFocus()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        """Closing the list (the window locks) closes what was opened from it too: a form
+        being signed, a signed one, a paper one. What was not signed yet is not kept."""
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.hide()   # ends its modal run: not accepted, nothing stored
+        super().closeEvent(event)
 
     def today(self) -> date:
         return self._today or self._now().date()

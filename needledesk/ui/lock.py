@@ -10,7 +10,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QVBo
 from needledesk.ui.forms import FieldMessage
 
 _ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
-             QEvent.Type.Wheel, QEvent.Type.TouchBegin}
+             QEvent.Type.Wheel, QEvent.Type.TouchBegin,
+             # a pen signing a consent (the pad takes them: no mouse events are made)
+             QEvent.Type.TabletPress, QEvent.Type.TabletMove}
 
 
 class LockScreen(QWidget):

@@ -601,3 +601,45 @@ def test_each_consent_dialog_remembers_its_size(qtbot, ui_repo, person, settings
         again = make()
         qtbot.addWidget(again)
         assert (again.width(), again.height()) == (790, 560), type(dialog).__name__
+
+
+def test_locking_closes_a_form_being_signed_and_stores_nothing(qtbot, window, ui_repo):
+    """The window locks (idle) while the client reads the form: the form closes with the
+    list, unsigned, instead of staying over the lock screen."""
+    from PySide6.QtCore import QTimer
+
+    client = ui_repo.add_client(make_client(), by="Jane Smith")
+    window.show_client(client.id)
+    seen = []
+
+    def lock_meanwhile():
+        dialog = QApplication.activeModalWidget()
+        seen.append(dialog)
+        sign_everything(dialog)
+        window._close_lists()
+
+    QTimer.singleShot(50, lock_meanwhile)
+    assert window.sign_consent() is None     # returns once the form is closed
+    assert isinstance(seen[0], SignConsentDialog) and not seen[0].isVisible()
+    assert ui_repo.consents(client.id) == []
+
+
+def test_a_pen_signing_keeps_the_window_from_locking_as_idle(qtbot):
+    from needledesk.ui.lock import IdleWatcher
+
+    watcher = IdleWatcher(10)
+    try:
+        pad = SignaturePad("Client's signature")
+        qtbot.addWidget(pad)
+        pad.resize(400, 150)
+        pad.show()
+        qtbot.waitExposed(pad)
+        watcher.set_interval_ms(60_000)
+        watcher.timer.stop()
+        pen(pad, QEvent.Type.TabletPress, stylus(), 50, 70, 0.5)
+        assert watcher.timer.isActive()       # the idle count starts again
+        watcher.timer.stop()
+        pen(pad, QEvent.Type.TabletMove, stylus(), 60, 70, 0.5)
+        assert watcher.timer.isActive()
+    finally:
+        watcher.stop()
