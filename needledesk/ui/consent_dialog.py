@@ -434,6 +434,14 @@ class ConsentView(RememberedDialog):
         self.pdf_button.clicked.connect(self.save_pdf)
         self.print_button.clicked.connect(self.print_pdf)
         self.print_button.setShortcut(QKeySequence("Ctrl+P"))
+        if consent.carried_from is not None:   # as the command line says (reports.build)
+            why = ("This is the tick on the screening of "
+                   f"{day_text(consent.signed_at.date())}, from before consent forms were "
+                   "kept in NeedleDesk: there is no form to print. Print a blank form from "
+                   "Record a consent signed on paper….")
+            for button in (self.pdf_button, self.print_button):
+                button.setEnabled(False)
+                button.setToolTip(why)
 
         side = QVBoxLayout()
         if consent.method == ConsentMethod.ON_SCREEN:
@@ -449,7 +457,8 @@ class ConsentView(RememberedDialog):
         side.addWidget(self.buttons)
         layout = QHBoxLayout(self)
         layout.addWidget(self.form, 5)
-        layout.addLayout(side, 4)
+        # signed on paper: no pads, the text takes the room
+        layout.addLayout(side, 4 if consent.method == ConsentMethod.ON_SCREEN else 2)
         self._restore(state)
         self.buttons.button(QDialogButtonBox.StandardButton.Close).setFocus()
 

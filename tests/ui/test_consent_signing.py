@@ -332,6 +332,9 @@ def test_a_consent_carried_from_a_screening_says_where_it_came_from(qtbot, ui_re
     labels = " ".join(w.text() for w in view.form.widget().findChildren(QLabel))
     assert "recorded with the screening of 2 Mar 2026" in labels
     assert view.client_box.isHidden()
+    # no form was kept: nothing to print (as `needledesk export consent` says too)
+    assert not view.pdf_button.isEnabled() and not view.print_button.isEnabled()
+    assert "there is no form to print" in view.pdf_button.toolTip()
 
 
 # --- signed on paper -------------------------------------------------------------------------
