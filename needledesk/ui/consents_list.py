@@ -227,6 +227,8 @@ def consents_dialog(window) -> ConsentsDialog | None:
         backup_dirs=window.protected_folders(), parent=window, state=window.state)
     client_id = window.client.id
     dialog.changed.connect(lambda: window.show_client(client_id))
+    # Over the window, so a form opened from it unseen (the Client menu) is centred there.
+    dialog.move(window.frameGeometry().center() - dialog.rect().center())
     return dialog
 
 
