@@ -141,9 +141,11 @@ class ImportMerge(Consents):
                 self._catch_up(catch_up, result, by)
             consents = sum(len(r.consents) for r in records)
             forms, signed = self._insert_consents(records, consent_templates or [], by=by)
-            result.added["consent form versions"] += forms
-            result.added["consents"] += signed
-            result.skipped["consents"] += consents - signed
+            for counts, kind, count in ((result.added, "consent form versions", forms),
+                                        (result.added, "consents", signed),
+                                        (result.skipped, "consents", consents - signed)):
+                if count:
+                    counts[kind] += count
         return result
 
     def _stored_rows(self, table: str, ids: Iterable[str]) -> list[dict[str, Any]]:
