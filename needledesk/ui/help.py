@@ -63,6 +63,10 @@ consent (Client › Sign photo consent…) names each use of the photos the clie
 Without a touch screen, print a blank form and record the signed paper: Client › Record a
 consent signed on paper…. The card says which consent covers today, and the session warns
 when none does or it is older than the clinic's limit.</p>
+<p>The forms' words are the clinic's: File › Consent forms… shows the treatment and the photo
+consent, and Save as new version (Ctrl+S) stores the changed form as the next version, used
+from then on. A consent already signed keeps the text it was signed under; older versions
+can be opened there, read-only. The photo consent's four uses cannot be removed.</p>
 <h3>Products, recalls and who is due</h3>
 <p>File › Products and lots… keeps the serums, anaesthetics and cartridges with their lots
 and expiry dates. Reports › Recall a lot… lists every client who received a lot, with their

@@ -272,6 +272,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         settings_action = action(file_menu, "Se&ttings…", self.edit_settings, "Ctrl+,")
         self.catalogue_action = action(file_menu, "&Products and lots…", self.show_catalogue)
+        self.consent_forms_action = action(file_menu, "Consent f&orms…",
+                                           self.show_consent_forms)
         self.back_up_action = action(file_menu, "&Back up now",
                                      lambda: self.back_up_now(), "Ctrl+B")
         self.restore_action = action(file_menu, "&Restore a backup…", self.restore_backup)
@@ -288,6 +290,7 @@ class MainWindow(QMainWindow):
         self.record_actions: tuple[QAction, ...]
         self.record_actions = (self.new_client_action, self.new_session_action,
                                settings_action, self.catalogue_action,
+                               self.consent_forms_action,
                                self.back_up_action, self.restore_action,
                                app_lock_action, self.lock_action, self.find_action)
         #: The chosen client's consents (ui/consents_list.py): on only with a client.
@@ -448,6 +451,12 @@ class MainWindow(QMainWindow):
         from needledesk.ui.catalogue_dialog import CatalogueDialog
 
         CatalogueDialog.show_for(self, self.repo, user=self.user, state=self.state)
+
+    def show_consent_forms(self) -> None:
+        from needledesk.ui.consent_forms_dialog import ConsentFormsDialog
+
+        ConsentFormsDialog.show_for(self, self.repo, user=self._user() or self.user,
+                                    state=self.state)
 
     def new_session(self) -> SessionEditor | None:
         from needledesk.ui.session_editor import SessionEditor
