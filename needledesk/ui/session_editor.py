@@ -13,7 +13,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 
 from PySide6.QtCore import QSettings, QSize, QTimer, Signal
@@ -29,7 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from needledesk.domain.acknowledgements import acknowledge, pending
-from needledesk.domain.consent import CONSENT_MAX_DAYS
+from needledesk.domain.consent import (
+    CONSENT_MAX_DAYS,
+    consent_age_text,
+    consent_state,
+    covering,
+    signed_text,
+)
 from needledesk.domain.course import course_under_way, courses_offered, session_number
 from needledesk.domain.face_chart import zone_of
 from needledesk.domain.guidelines import lookup
@@ -42,6 +48,7 @@ from needledesk.domain.labels import (
 from needledesk.domain.model import (
     Anaesthetic,
     Client,
+    Consent,
     DeviceType,
     Screening,
     ScreeningCheck,
@@ -286,8 +293,11 @@ class SessionEditor(SessionForm, QDialog):
                                for w in self.acknowledged)
         checked = (f"<br>{escape(self.screening_check_line)}" if self.screening_check_line
                    else "")
+        consent = "<br>" + consent_line_html(self.repo.consents(self.client.id, carried=True),
+                                             session.started_at.date(),
+                                             self.consent_max_days)
         self.status.setText(f"<b>{self.client.full_name}</b> — {place} — {state}{acknowledged}"
-                            f"{checked}")
+                            f"{checked}{consent}")
         self._set_editable(not self.signed_at or self.amending)
         self.history_box.setVisible(bool(self.amendments))
         self.history.setHtml(amendment_history_html(self.amendments, encode_session(session))
@@ -675,6 +685,27 @@ def problem_sentence(problem: Problem, plain: dict | None = None) -> str:
 def _top(path: str) -> str:
     """The record's own field a problem's path starts with: `areas[0].depth_mm` -> `areas`."""
     return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
+def consent_line_html(consents: list[Consent], on: date,
+                      max_days: int = CONSENT_MAX_DAYS) -> str:
+    """Which treatment consent covers a visit on the day `on`: `Treatment consent: signed on
+    screen on 3 Nov 2026 at 10:42 (form version 2)`, or in red when none does or it is past
+    the clinic's limit (the same rule as the guideline warning: domain/consent.py)."""
+    state = consent_state(covering(consents, on), on, max_days)
+    red = "color:#b3261e; font-weight:600"
+    if state.consent is None:
+        return f"<span style='{red}'>⚠ No signed treatment consent covers this visit</span>"
+    consent = state.consent
+    how = signed_text(consent)
+    if consent.carried_from is not None:
+        how += " (recorded with the screening)"
+    elif consent.template_version is not None:
+        how += f" (form version {consent.template_version})"
+    if state.expired:
+        return (f"<span style='{red}'>⚠ Treatment consent {escape(how)}: "
+                f"{escape(consent_age_text(consent, on, max_days))}</span>")
+    return f"Treatment consent: {escape(how)}"
 
 
 def sign_off_text(client: Client, session: Session) -> str:
