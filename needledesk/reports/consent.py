@@ -48,6 +48,7 @@ from needledesk.reports.layout import (
     one_frame_document,
     page_foot,
     page_size,
+    plain_style,
     section,
     styles,
 )
@@ -152,13 +153,7 @@ def _build(story: list[Flowable], settings: ClinicSettings, title: str, foot: st
 
 def _plain_table(rows: list[list[Any]], widths: list[Any]) -> FitTable:
     table = FitTable(rows, colWidths=widths)
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-    ]))
+    table.setStyle(plain_style())
     return table
 
 

@@ -72,6 +72,7 @@ from needledesk.reports.layout import (
     one_frame_document,
     page_foot,
     page_size,
+    plain_style,
     section,
     styles,
 )
@@ -211,16 +212,9 @@ def _pairs(rows: list[tuple[str, str]], st: Styles, frame_w: float, *,
         data.append([label, value(text), "", ""])
     value_w = frame_w / 2 - label_w
     table = Table(data, colWidths=[label_w, value_w] * 2, splitInRow=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), BOLD, 7.5, 10),
-        ("TEXTCOLOR", (0, 0), (-1, -1), MUTED),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 5),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-        *spans,
-    ]))
+    table.setStyle(plain_style(("FONT", (0, 0), (-1, -1), BOLD, 7.5, 10),
+                               ("TEXTCOLOR", (0, 0), (-1, -1), MUTED),
+                               *spans, right_padding=5))
     return table
 
 

@@ -82,6 +82,19 @@ class Styles:
                             bulletIndent=1 * scale, bulletFontName=REGULAR)
 
 
+def plain_style(*extra: Any, right_padding: float = 4) -> TableStyle:
+    """No lines: cells aligned to the top, flush left, a little room to the right and between
+    rows (label/value tables); `extra` commands follow and so win where they overlap."""
+    return TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), right_padding),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        *extra,
+    ])
+
+
 @lru_cache(maxsize=4)
 def styles(scale: float = 1.0) -> Styles:
     return Styles(scale)

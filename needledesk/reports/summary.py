@@ -45,6 +45,7 @@ from needledesk.reports.layout import (
     grid_style,
     one_frame_document,
     page_size,
+    plain_style,
     section,
     styles,
 )
@@ -145,14 +146,7 @@ def _identity(client: Client, session: Session, sessions: list[Session],
     data = [[Paragraph(a, st.label), Paragraph(b, st.body), Paragraph(c, st.label),
              Paragraph(d, st.body)] for a, b, c, d in rows]
     table = _Table(data, colWidths=[24 * mm, None, 25 * mm, None])
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-        ("TOPPADDING", (0, 0), (-1, 0), 0),
-    ]))
+    table.setStyle(plain_style(("TOPPADDING", (0, 0), (-1, 0), 0)))
     flowables: list[Flowable] = []
     if not session.is_signed:
         banner = _Table([[Paragraph(
