@@ -205,10 +205,27 @@ class RememberedDialog(QDialog):
         super().done(result)
 
 
+class _AsksBeforeDiscarding(RememberedDialog):
+    """Escape, Cancel, the close button: what was entered (`is_dirty`) is dropped only once the
+    practitioner says so (`ask_discard`, each dialog's own words, replaced in tests)."""
+
+    def is_dirty(self) -> bool:
+        raise NotImplementedError
+
+    @staticmethod
+    def ask_discard(parent: QWidget) -> bool:
+        raise NotImplementedError
+
+    def reject(self) -> None:
+        if self.is_dirty() and not self.ask_discard(self):
+            return
+        super().reject()
+
+
 # --- signing on screen --------------------------------------------------------------------
 
 
-class SignConsentDialog(RememberedDialog):
+class SignConsentDialog(_AsksBeforeDiscarding):
     """The client reads and signs the form on screen; the practitioner countersigns."""
 
     GEOMETRY_KEY = "sign_consent_geometry"
@@ -346,13 +363,6 @@ class SignConsentDialog(RememberedDialog):
     def is_dirty(self) -> bool:
         return self._state_now() != self._baseline or not (
             self.client_box.pad.empty and self.practitioner_box.pad.empty)
-
-    def reject(self) -> None:
-        """Escape, Cancel, the close button: ticks or signatures are dropped only once the
-        practitioner says so."""
-        if self.is_dirty() and not self.ask_discard(self):
-            return
-        super().reject()
 
     @staticmethod
     def ask_discard(parent: QWidget) -> bool:
@@ -499,7 +509,7 @@ class ConsentView(RememberedDialog):
 # --- signed on paper --------------------------------------------------------------------------
 
 
-class PaperConsentDialog(RememberedDialog):
+class PaperConsentDialog(_AsksBeforeDiscarding):
     """A consent the client signed on a printed form: which form, the day, the practitioner,
     the photo uses ticked on the paper, notes."""
 
@@ -685,11 +695,6 @@ class PaperConsentDialog(RememberedDialog):
 
     def is_dirty(self) -> bool:
         return self._state_now() != self._baseline
-
-    def reject(self) -> None:
-        if self.is_dirty() and not self.ask_discard(self):
-            return
-        super().reject()
 
     @staticmethod
     def ask_discard(parent: QWidget) -> bool:
