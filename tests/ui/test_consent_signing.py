@@ -71,6 +71,16 @@ def sign_dialog(qtbot, ui_repo, person, settings):
     return build
 
 
+def shown_pad(qtbot):
+    """A client's signature pad of 400 × 150 on screen."""
+    pad = SignaturePad("Client's signature")
+    qtbot.addWidget(pad)
+    pad.resize(400, 150)
+    pad.show()
+    qtbot.waitExposed(pad)
+    return pad
+
+
 def draw(pad, points, button=Qt.MouseButton.LeftButton):
     """One stroke with the mouse through `points` (widget pixels)."""
     QTest.mousePress(pad, button, Qt.KeyboardModifier.NoModifier, QPoint(*points[0]))
@@ -112,11 +122,7 @@ def sign_everything(dialog):
 
 
 def test_mouse_strokes_are_recorded_in_the_pads_units_with_a_picture(qtbot):
-    pad = SignaturePad("Client's signature")
-    qtbot.addWidget(pad)
-    pad.resize(400, 150)
-    pad.show()
-    qtbot.waitExposed(pad)
+    pad = shown_pad(qtbot)
     assert pad.signature() is None            # nothing drawn: no signature
     draw(pad, ZIGZAG)
     draw(pad, [(300, 40), (320, 90), (340, 40)])
@@ -141,11 +147,7 @@ def test_mouse_strokes_are_recorded_in_the_pads_units_with_a_picture(qtbot):
 
 
 def test_a_pens_pressure_is_recorded_and_no_mouse_stroke_is_added(qtbot):
-    pad = SignaturePad("Client's signature")
-    qtbot.addWidget(pad)
-    pad.resize(400, 150)
-    pad.show()
-    qtbot.waitExposed(pad)
+    pad = shown_pad(qtbot)
     device = stylus()
     for kind, x, pressure in ((QEvent.Type.TabletPress, 50, 0.2),
                               (QEvent.Type.TabletMove, 80, 0.55),
@@ -547,11 +549,7 @@ def test_ctrl_return_signs_once_everything_is_there(qtbot, sign_dialog, ui_repo,
 
 
 def test_a_pen_lifted_with_no_pressure_ends_the_stroke_as_drawn(qtbot):
-    pad = SignaturePad("Client's signature")
-    qtbot.addWidget(pad)
-    pad.resize(400, 150)
-    pad.show()
-    qtbot.waitExposed(pad)
+    pad = shown_pad(qtbot)
     device = stylus()
     pen(pad, QEvent.Type.TabletPress, device, 50, 70, 0.6)
     pen(pad, QEvent.Type.TabletMove, device, 90, 70, 0.7)
@@ -560,11 +558,7 @@ def test_a_pen_lifted_with_no_pressure_ends_the_stroke_as_drawn(qtbot):
 
 
 def test_a_finger_draws_on_a_touch_screen(qtbot):
-    pad = SignaturePad("Client's signature")
-    qtbot.addWidget(pad)
-    pad.resize(400, 150)
-    pad.show()
-    qtbot.waitExposed(pad)
+    pad = shown_pad(qtbot)
     screen = QTest.createTouchDevice()
     QTest.touchEvent(pad, screen).press(0, QPoint(40, 60), pad).commit()
     QTest.touchEvent(pad, screen).move(0, QPoint(80, 90), pad).commit()
@@ -577,11 +571,7 @@ def test_a_finger_draws_on_a_touch_screen(qtbot):
 
 
 def test_a_pad_resized_after_the_first_stroke_keeps_drawing_in_its_units(qtbot):
-    pad = SignaturePad("Client's signature")
-    qtbot.addWidget(pad)
-    pad.resize(400, 150)
-    pad.show()
-    qtbot.waitExposed(pad)
+    pad = shown_pad(qtbot)
     draw(pad, [(100, 50), (200, 100)])
     pad.resize(800, 300)                     # twice as large: the same units, scaled
     QApplication.processEvents()
@@ -632,11 +622,7 @@ def test_a_pen_signing_keeps_the_window_from_locking_as_idle(qtbot):
 
     watcher = IdleWatcher(10)
     try:
-        pad = SignaturePad("Client's signature")
-        qtbot.addWidget(pad)
-        pad.resize(400, 150)
-        pad.show()
-        qtbot.waitExposed(pad)
+        pad = shown_pad(qtbot)
         watcher.set_interval_ms(60_000)
         watcher.timer.stop()
         pen(pad, QEvent.Type.TabletPress, stylus(), 50, 70, 0.5)
