@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import Any
 
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
@@ -206,8 +207,32 @@ class RememberedDialog(QDialog):
 
 
 class _AsksBeforeDiscarding(RememberedDialog):
-    """Escape, Cancel, the close button: what was entered (`is_dirty`) is dropped only once the
-    practitioner says so (`ask_discard`, each dialog's own words, replaced in tests)."""
+    """A consent being entered. Escape, Cancel, the close button: what was entered
+    (`is_dirty`) is dropped only once the practitioner says so (`ask_discard`, each dialog's
+    own words, replaced in tests). `store` writes the consent or shows why not."""
+
+    repo: Any
+    by: str
+    template: ConsentTemplate
+    _template_stored: bool
+    problems_message: FieldMessage
+    saved: Consent | None
+
+    def store(self, consent: Consent, refused: str, today: date | None = None) -> bool:
+        """Stores the consent (with its form when not stored yet); False, the problems shown
+        after `refused` ("Not signed: …") and nothing written, when the store refuses it."""
+        try:
+            self.saved = self.repo.add_consent(
+                consent, by=self.by or consent.practitioner,
+                template=None if self._template_stored else self.template, today=today)
+        except ValidationError as exc:
+            self.problems_message.show_error(
+                f"{refused}: " + "; ".join(consent_problem_text(p) for p in exc.problems))
+            return False
+        except NeedleDeskError as exc:
+            self.problems_message.show_error(f"{refused}: {exc}")
+            return False
+        return True
 
     def is_dirty(self) -> bool:
         raise NotImplementedError
@@ -342,19 +367,8 @@ class SignConsentDialog(_AsksBeforeDiscarding):
     def accept(self) -> None:
         if not self.revalidate():
             return
-        consent = self.consent()
-        try:
-            self.saved = self.repo.add_consent(
-                consent, by=self.by or consent.practitioner,
-                template=None if self._template_stored else self.template)
-        except ValidationError as exc:
-            self.problems_message.show_error(
-                "Not signed: " + "; ".join(consent_problem_text(p) for p in exc.problems))
-            return
-        except NeedleDeskError as exc:
-            self.problems_message.show_error(f"Not signed: {exc}")
-            return
-        super().accept()
+        if self.store(self.consent(), "Not signed"):
+            super().accept()
 
     def _state_now(self) -> tuple[object, ...]:
         return (self.answers(), len(self.client_box.pad.strokes),
@@ -657,20 +671,8 @@ class PaperConsentDialog(_AsksBeforeDiscarding):
     def accept(self) -> None:
         if not self.revalidate():
             return
-        consent = self.consent()
-        try:
-            self.saved = self.repo.add_consent(
-                consent, by=self.by or consent.practitioner,
-                template=None if self._template_stored else self.template,
-                today=self._today)
-        except ValidationError as exc:
-            self.problems_message.show_error(
-                "Not saved: " + "; ".join(consent_problem_text(p) for p in exc.problems))
-            return
-        except NeedleDeskError as exc:
-            self.problems_message.show_error(f"Not saved: {exc}")
-            return
-        super().accept()
+        if self.store(self.consent(), "Not saved", today=self._today):
+            super().accept()
 
     def blank_pdf(self) -> bytes:
         from needledesk.reports.consent import blank_consent_pdf
