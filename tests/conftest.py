@@ -48,6 +48,14 @@ def repo(db_path):
     db.close()
 
 
+@pytest.fixture
+def empty(tmp_path):
+    """A second clinic database, empty: where an import or a restore lands."""
+    repo = Repository(open_database(tmp_path / "empty.db"))
+    yield repo
+    repo.db.close()
+
+
 @pytest.fixture(autouse=True)
 def _no_dialog_left_open():
     """A non-blocking message a test caused (such as "Saved … Open folder") is closed after

@@ -85,13 +85,6 @@ def clinic(repo):
     return repo, _clinic(repo)
 
 
-@pytest.fixture
-def empty(tmp_path):
-    repo = Repository(open_database(tmp_path / "empty.db"))
-    yield repo
-    repo.db.close()
-
-
 def _counts(repo: Repository) -> dict[str, int]:
     return {t: repo.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("clients", "sessions", "screenings", "products", "lots", "audit")}

@@ -29,7 +29,6 @@ from needledesk.domain.model import ConsentKind, ConsentMethod, ConsentStatement
 from needledesk.errors import ValidationError
 from needledesk.exchange import decode_document, parse_json
 from needledesk.store.check import check_database
-from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 from needledesk.transfer import export_text, import_document, import_file
 
@@ -87,13 +86,6 @@ def _clinic(repo: Repository) -> dict[str, str]:
 @pytest.fixture
 def clinic(repo):
     return repo, _clinic(repo)
-
-
-@pytest.fixture
-def empty(tmp_path):
-    repo = Repository(open_database(tmp_path / "empty.db"))
-    yield repo
-    repo.db.close()
 
 
 def _counts(repo: Repository) -> dict[str, int]:
