@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 #: The resources the program looks up; the bundle must carry every one.
 RESOURCES = (
@@ -123,7 +124,7 @@ def _finding() -> str:
 def _logo_jpeg(icon_path: Path) -> bytes:
     """The icon on white as a JPEG, as a clinic's logo often is, written by Qt's JPEG plugin
     and read back as the settings dialog reads a logo."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage, QPainter
 
     from needledesk.ui.settings_dialog import is_logo_image
@@ -136,17 +137,26 @@ def _logo_jpeg(icon_path: Path) -> bytes:
     painter = QPainter(flat)
     painter.drawImage(0, 0, icon)
     painter.end()
+    jpeg = _encoded(flat, "JPEG",
+                    "Qt cannot write JPEG (its imageformats/qjpeg plugin is missing)")
+    if not is_logo_image(jpeg):
+        raise SmokeFailure("Qt cannot read a JPEG logo back (imageformats/qjpeg)")
+    return jpeg
+
+
+def _encoded(image: Any, fmt: str, failure: str) -> bytes:
+    """The picture in `fmt` ("PNG", "JPEG") as Qt writes it; SmokeFailure(`failure`) when Qt
+    cannot (an image-format plugin missing from the build)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     # PySide6 takes the format as str here (its stubs say bytes, which it refuses at run time).
-    if not flat.save(buffer, "JPEG"):  # type: ignore[call-overload]
-        raise SmokeFailure("Qt cannot write JPEG (its imageformats/qjpeg plugin is missing)")
+    if not image.save(buffer, fmt):
+        raise SmokeFailure(failure)
     buffer.close()
-    jpeg = data.data()
-    if not is_logo_image(jpeg):
-        raise SmokeFailure("Qt cannot read a JPEG logo back (imageformats/qjpeg)")
-    return jpeg
+    return bytes(data.data())
 
 
 def _fill(db_path: Path, logo: bytes) -> str:
@@ -221,7 +231,7 @@ SIGNATURE_STROKES = (((20, 70), (45, 30), (70, 72), (95, 28), (120, 66)),
 def _signature_png(strokes: tuple[tuple[tuple[int, int], ...], ...], width: int,
                    height: int) -> bytes:
     """The signature drawn by QPainter and written as PNG, as the signature pad keeps it."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen
 
     image = QImage(width, height, QImage.Format.Format_ARGB32)
@@ -235,13 +245,7 @@ def _signature_png(strokes: tuple[tuple[tuple[int, int], ...], ...], width: int,
             path.lineTo(x, y)
         painter.drawPath(path)
     painter.end()
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
-        raise SmokeFailure("Qt cannot write a signature's picture as PNG")
-    buffer.close()
-    return data.data()
+    return _encoded(image, "PNG", "Qt cannot write a signature's picture as PNG")
 
 
 def _consent(db_path: Path, pdf_path: Path) -> list[str]:
