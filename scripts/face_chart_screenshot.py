@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from screenshots import demo_clinic  # scripts/screenshots.py, beside this script
 
-from needledesk.demo import fill
-from needledesk.store.database import open_database
-from needledesk.store.repository import Repository
 from needledesk.ui.app import application
 from needledesk.ui.session_editor import SessionEditor
 
@@ -26,13 +23,7 @@ def main() -> int:
         print("run under an X server (xvfb-run) or with QT_QPA_PLATFORM=offscreen",
               file=sys.stderr)
         return 2
-    folder = Path(tempfile.mkdtemp())
-    repo = Repository(open_database(folder / "demo.db"))
-    fill(repo, clients=40, seed=11)
-    settings = repo.settings()
-    settings.clinic_name = "Lumen Skin Studio"
-    settings.practitioners = ["Jane Smith", "Lucía Fernández"]
-    repo.save_settings(settings, by="Jane Smith")
+    _folder, repo, settings = demo_clinic(40)
     client = next(repo.get_client(s.id) for s in repo.search_clients(""))
     app = application()
     editor = SessionEditor(repo, settings, client, user="Jane Smith")

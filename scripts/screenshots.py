@@ -20,6 +20,7 @@ from PySide6.QtCore import QSettings, QTimer
 
 from needledesk.demo import fill
 from needledesk.domain.guidelines import lookup
+from needledesk.settings import ClinicSettings
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 from needledesk.ui import app as app_module
@@ -27,6 +28,19 @@ from needledesk.ui.app import application, open_main_window
 from needledesk.ui.session_editor import SessionEditor
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def demo_clinic(clients: int) -> tuple[Path, Repository, ClinicSettings]:
+    """A demo clinic of `clients` made up clients in `demo.db` of a new temporary folder,
+    named and with two practitioners."""
+    folder = Path(tempfile.mkdtemp())
+    repo = Repository(open_database(folder / "demo.db"))
+    fill(repo, clients=clients, seed=11)
+    settings = repo.settings()
+    settings.clinic_name = "Lumen Skin Studio"
+    settings.practitioners = ["Jane Smith", "Lucía Fernández"]
+    repo.save_settings(settings, by="Jane Smith")
+    return folder, repo, settings
 
 
 def main(argv: list[str]) -> int:
@@ -83,13 +97,7 @@ def editor_shot() -> None:
     "Repeat last session" (its copied lots marked), 8 treated areas and 3 reactions."""
     from needledesk.domain.model import Reaction, TreatedArea
 
-    folder = Path(tempfile.mkdtemp())
-    repo = Repository(open_database(folder / "demo.db"))
-    fill(repo, clients=60, seed=11)
-    settings = repo.settings()
-    settings.clinic_name = "Lumen Skin Studio"
-    settings.practitioners = ["Jane Smith", "Lucía Fernández"]
-    repo.save_settings(settings, by="Jane Smith")
+    _folder, repo, settings = demo_clinic(60)
     client = next(c for c in (repo.get_client(s.id) for s in repo.search_clients(""))
                   if any(s.serums and s.device.cartridge_lot for s in repo.sessions(c.id)))
     app = application()
@@ -145,14 +153,8 @@ def first_run_shot() -> None:
 
 
 def main_window_shots() -> None:
-    folder = Path(tempfile.mkdtemp())
+    folder, repo, settings = demo_clinic(2000)
     db_path = folder / "demo.db"
-    repo = Repository(open_database(db_path))
-    fill(repo, clients=2000, seed=11)
-    settings = repo.settings()
-    settings.clinic_name = "Lumen Skin Studio"
-    settings.practitioners = ["Jane Smith", "Lucía Fernández"]
-    repo.save_settings(settings, by="Jane Smith")
     repo.db.close()
 
     # The script answers the questions a practitioner would be asked.
