@@ -55,12 +55,18 @@ def say_why(monkeypatch):
 # --- the chart on its own ---------------------------------------------------------------------
 
 
-def test_each_zone_is_clicked_where_its_label_is_and_painted_by_depth(qtbot):
+@pytest.fixture
+def chart(qtbot):
+    """The chart alone, 220 × 420, on screen."""
     chart = FaceChartWidget()
     qtbot.addWidget(chart)
     chart.resize(220, 420)
     chart.show()
     qtbot.waitExposed(chart)
+    return chart
+
+
+def test_each_zone_is_clicked_where_its_label_is_and_painted_by_depth(qtbot, chart):
     for zone in chart.canvas.order:
         with qtbot.waitSignal(chart.zone_clicked) as clicked:
             click_zone(qtbot, chart, zone)
@@ -78,12 +84,7 @@ def test_each_zone_is_clicked_where_its_label_is_and_painted_by_depth(qtbot):
     assert chart.canvas.zone_text("nose") == "Nose — nose, not treated"
 
 
-def test_the_zone_under_the_mouse_is_outlined_and_named(qtbot):
-    chart = FaceChartWidget()
-    qtbot.addWidget(chart)
-    chart.resize(220, 420)
-    chart.show()
-    qtbot.waitExposed(chart)
+def test_the_zone_under_the_mouse_is_outlined_and_named(qtbot, chart):
     chart.set_areas([TreatedArea("Wangen", 1.5, zone="cheeks")],
                     {"Wangen": "cheeks", "nose": "nose"})
     QTest.mouseMove(chart.canvas, chart.canvas.point_of("cheeks"))
