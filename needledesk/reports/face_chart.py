@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reportlab.graphics.shapes import Drawing, Path, Rect, String
+from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, TableStyle
 
 from needledesk.domain.course import session_number
@@ -67,7 +68,7 @@ def chart_drawing(areas: Iterable[TreatedArea], area_zones: Mapping[str, str] | 
     register_fonts()
     art = art or chart_art()
     data = chart_data(areas, area_zones)
-    drawing = Drawing(width, height)
+    drawing = _ChartDrawing(width, height)
     for i, line in enumerate(caption):
         _add_text(drawing, 0.0, height - _CAPTION_PT * (1.25 * i + 1), _fit(line, width),
                   size=_CAPTION_PT, font=BOLD if i == 0 else REGULAR)
@@ -110,38 +111,87 @@ def chart_height(width: float, *, legend: bool = True, art: ChartArt | None = No
 
 # --- the drawing ------------------------------------------------------------------------------
 
-def _path(shape: Shape, x0: float, top: float, scale: float, **style: Any) -> Path:
-    """`shape` (SVG units, y down) as a reportlab Path on the page (y up)."""
-    path = Path(**style)
-    for op in shape.ops:
-        p = op.points
-        if op.op == "M":
-            path.moveTo(x0 + p[0] * scale, top - p[1] * scale)
-        elif op.op == "L":
-            path.lineTo(x0 + p[0] * scale, top - p[1] * scale)
-        elif op.op == "C":
-            path.curveTo(x0 + p[0] * scale, top - p[1] * scale, x0 + p[2] * scale,
-                         top - p[3] * scale, x0 + p[4] * scale, top - p[5] * scale)
-        elif op.op == "Z":
-            path.closePath()
+class _ChartDrawing(Drawing):
+    """A chart's Drawing whose faces are painted from PDF form XObjects: the drawing's
+    zones and lines are written into the PDF once (`_face_forms`) and each chart only sets
+    its colours and places them, so a course record of twenty charts costs little more than
+    one. Its other nodes (depth labels, legend, captions) are drawn over the faces."""
+
+    def __init__(self, width: float, height: float) -> None:
+        super().__init__(width, height)
+        self._faces: list[tuple[ChartArt, ChartData, float, float, float]] = []
+
+    def draw(self, showBoundary: Any = None) -> None:   # noqa: N803 (reportlab's name)
+        for face in self._faces:
+            _paint_face(self.canv, *face)
+        super().draw()
+
+
+def _outline_path(canvas: Canvas, shapes: Iterable[Shape], height: float) -> Any:
+    """`shapes` (SVG units, y down) as one path in a form's units (y up)."""
+    path = canvas.beginPath()
+    for shape in shapes:
+        for op in shape.ops:
+            p = op.points
+            if op.op == "M":
+                path.moveTo(p[0], height - p[1])
+            elif op.op == "L":
+                path.lineTo(p[0], height - p[1])
+            elif op.op == "C":
+                path.curveTo(p[0], height - p[1], p[2], height - p[3], p[4], height - p[5])
+            elif op.op == "Z":
+                path.close()
     return path
+
+
+def _face_forms(canvas: Canvas, art: ChartArt) -> tuple[list[tuple[str, str]], str]:
+    """The names of the forms holding each zone's shapes ((zone, name) in the drawing's
+    order) and the face's lines, written into this PDF on first use. A form sets no colour
+    and no line width: each chart's own are used."""
+    key = f"ndFace{id(art):x}"
+    zones = [(zone, f"{key}z{i}") for i, zone in enumerate(art.zones)]
+    outline = f"{key}l"
+    if not canvas.hasForm(outline):
+        box = (-6.0, -6.0, art.width + 6, art.height + 6)
+        for zone, name in zones:
+            canvas.beginForm(name, *box)
+            canvas.drawPath(_outline_path(canvas, art.zones[zone], art.height),
+                            stroke=1, fill=1)
+            canvas.endForm()
+        canvas.beginForm(outline, *box)
+        canvas.drawPath(_outline_path(canvas, art.outline, art.height), stroke=1, fill=0)
+        canvas.endForm()
+    return zones, outline
+
+
+def _paint_face(canvas: Canvas, art: ChartArt, data: ChartData, x0: float, top: float,
+                scale: float) -> None:
+    """The face at `x0`, `top` (its top-left corner), `scale` points per drawing unit: each
+    zone filled by its depth (white when untreated), the face's lines over them."""
+    zones, outline = _face_forms(canvas, art)
+    canvas.saveState()
+    canvas.translate(x0, top - art.height * scale)
+    canvas.scale(scale, scale)
+    canvas.setStrokeColor(_ZONE_EDGE)
+    canvas.setLineWidth(max(0.25, 0.5 * scale) / scale)
+    for zone, name in zones:
+        entry = data.zones.get(zone)
+        canvas.setFillColor(colors.HexColor(entry.colour if entry else UNTREATED))
+        canvas.doForm(name)
+    canvas.setStrokeColor(_LINE)
+    canvas.setLineWidth(max(0.35, 0.9 * scale) / scale)
+    canvas.setLineCap(1)
+    canvas.setLineJoin(1)
+    canvas.doForm(outline)
+    canvas.restoreState()
 
 
 def _draw_face(drawing: Drawing, art: ChartArt, data: ChartData, x0: float, top: float,
                scale: float) -> None:
     if scale <= 0:
         return
-    edge = max(0.25, 0.5 * scale)
-    for zone, shapes in art.zones.items():
-        entry = data.zones.get(zone)
-        fill = colors.HexColor(entry.colour if entry else UNTREATED)
-        for shape in shapes:
-            drawing.add(_path(shape, x0, top, scale, fillColor=fill, strokeColor=_ZONE_EDGE,
-                              strokeWidth=edge))
-    line = max(0.35, 0.9 * scale)
-    for shape in art.outline:
-        drawing.add(_path(shape, x0, top, scale, fillColor=None, strokeColor=_LINE,
-                          strokeWidth=line, strokeLineCap=1, strokeLineJoin=1))
+    assert isinstance(drawing, _ChartDrawing)
+    drawing._faces.append((art, data, x0, top, scale))
     size = max(_LABEL_MIN_PT, _LABEL_UNITS * scale)
     for zone, entry in data.zones.items():
         text = entry.label

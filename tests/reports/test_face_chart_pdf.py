@@ -16,7 +16,6 @@ from io import BytesIO
 import pytest
 from factories import make_client, make_course, make_session
 from pypdf import PdfReader
-from reportlab.graphics.shapes import Path as RlPath
 from reportlab.graphics.shapes import String
 
 from needledesk.domain.face_chart import DEPTH_SCALE, chart_art
@@ -210,24 +209,59 @@ def _strings(drawing) -> list[String]:
     return [n for n in drawing.contents if isinstance(n, String)]
 
 
+def _one_chart_pdf(drawing) -> PdfReader:
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = BytesIO()
+    canvas = Canvas(out, pagesize=(drawing.width + 40, drawing.height + 40))
+    drawing.drawOn(canvas, 20, 20)
+    canvas.save()
+    return PdfReader(BytesIO(out.getvalue()))
+
+
+def _fills(content: str) -> set[str]:
+    """Every fill colour the page sets (`r g b rg`), as "#rrggbb"."""
+    return {"#" + "".join(f"{round(float(v) * 255):02x}" for v in m.groups())
+            for m in re.finditer(r"([\d.]+) ([\d.]+) ([\d.]+) rg", content)}
+
+
 def test_the_chart_is_vector_shapes_with_a_label_per_zone_shape():
     art = chart_art()
     areas = [TreatedArea("cheeks", 1.5), TreatedArea("nose", 0.5), TreatedArea("neck", 0.75)]
     drawing = chart_drawing(areas, None, 200, 200)
-    paths = [n for n in drawing.contents if isinstance(n, RlPath)]
-    zone_shapes = sum(len(s) for s in art.zones.values())
-    assert len(paths) == zone_shapes + len(art.outline)
     texts = [s.text for s in _strings(drawing)]
     assert texts.count("1.5 mm") == 2 and texts.count("0.5 mm") == 1
     assert texts.count("0.75 mm") == 1
-    # every shape and text inside the drawing
+    # every label and legend text inside the drawing
     for node in drawing.contents:
         x0, y0, x1, y1 = node.getBounds()
         assert x0 >= -0.5 and x1 <= drawing.width + 0.5, node
         assert y0 >= -0.5 and y1 <= drawing.height + 0.5, node
+    # The face is vector paths: one form per zone and one for the lines, written once into
+    # the PDF, each made of curves; no picture.
+    page = _one_chart_pdf(drawing).pages[0]
+    xobjects = page["/Resources"]["/XObject"]
+    forms = [xobjects[name].get_object() for name in xobjects]
+    assert all(form["/Subtype"] == "/Form" for form in forms)
+    assert len(forms) == len(art.zones) + 1
+    for form in forms:
+        assert re.search(rb"\d c[ \n]", form.get_data())
     # treated zones take their band's colour, the rest stay white
-    fills = {p.fillColor.hexval().lower() for p in paths if p.fillColor is not None}
-    assert {"0xe4572e", "0xffd166", "0xf8961e", "0xffffff"} <= fills
+    content = page.get_contents().get_data().decode("latin-1")
+    assert {"#e4572e", "#ffd166", "#f8961e", "#ffffff"} <= _fills(content)
+
+
+def test_twenty_charts_write_the_drawing_once():
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = BytesIO()
+    canvas = Canvas(out, pagesize=(900, 900))
+    for i in range(20):
+        chart_drawing([TreatedArea("cheeks", 0.5 + i / 10)], None, 120, 160,
+                      legend=False).drawOn(canvas, 40 * (i % 5), 160 * (i // 5))
+    canvas.save()
+    page = PdfReader(BytesIO(out.getvalue())).pages[0]
+    assert len(page["/Resources"]["/XObject"]) == len(chart_art().zones) + 1
 
 
 def test_areas_without_a_zone_are_listed_within_the_width():
