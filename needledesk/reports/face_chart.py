@@ -152,7 +152,8 @@ def _face_forms(canvas: Canvas, art: ChartArt) -> tuple[list[tuple[str, str]], s
     zones = [(zone, f"{key}z{i}") for i, zone in enumerate(art.zones)]
     outline = f"{key}l"
     if not canvas.hasForm(outline):
-        box = (-6.0, -6.0, art.width + 6, art.height + 6)
+        # (whole points: the stubs type the box as int; a stroke may stand over the edge)
+        box = (-6, -6, round(art.width) + 6, round(art.height) + 6)
         for zone, name in zones:
             canvas.beginForm(name, *box)
             canvas.drawPath(_outline_path(canvas, art.zones[zone], art.height),
