@@ -10,6 +10,7 @@ session in a grid, each captioned with its number and date, under one legend.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Rect, String
@@ -115,15 +116,27 @@ class _ChartDrawing(Drawing):
     """A chart's Drawing whose faces are painted from PDF form XObjects: the drawing's
     zones and lines are written into the PDF once (`_face_forms`) and each chart only sets
     its colours and places them, so a course record of twenty charts costs little more than
-    one. Its other nodes (depth labels, legend, captions) are drawn over the faces."""
+    one. The depth labels are painted over the faces straight onto the canvas (as cheap);
+    the other nodes (legend, captions, areas without a zone) after them."""
 
     def __init__(self, width: float, height: float) -> None:
         super().__init__(width, height)
         self._faces: list[tuple[ChartArt, ChartData, float, float, float]] = []
+        self._labels: list[_Label] = []
+
+    def label_texts(self) -> list[str]:
+        """The depths written on the chart, one per label (both cheeks: two)."""
+        return [label.text for label in self._labels]
 
     def draw(self, showBoundary: Any = None) -> None:   # noqa: N803 (reportlab's name)
+        canvas = self.canv
         for face in self._faces:
-            _paint_face(self.canv, *face)
+            _paint_face(canvas, *face)
+        if self._labels:
+            canvas.saveState()
+            for label in self._labels:
+                label.paint(canvas)
+            canvas.restoreState()
         super().draw()
 
 
@@ -195,20 +208,34 @@ def _draw_face(drawing: Drawing, art: ChartArt, data: ChartData, x0: float, top:
     drawing._faces.append((art, data, x0, top, scale))
     size = max(_LABEL_MIN_PT, _LABEL_UNITS * scale)
     for zone, entry in data.zones.items():
-        text = entry.label
-        ink = colors.HexColor(text_colour_on(entry.colour))
-        fill = colors.HexColor(entry.colour)
-        w = string_width(text, BOLD, size)
         for lx, ly in art.labels.get(zone, ()):
-            cx, cy = x0 + lx * scale, top - ly * scale
-            pad = size * 0.3
-            # types-reportlab gives Rect's **kw the TypedDict itself: no keyword fits it.
-            pill: Any = {"rx": size * 0.45, "ry": size * 0.45, "fillColor": fill,
-                         "strokeColor": colors.white, "strokeWidth": max(0.3, 0.4 * scale)}
-            drawing.add(Rect(cx - w / 2 - pad, cy - size / 2 - pad * 0.6, w + 2 * pad,
-                             size + pad * 1.2, **pill))
-            drawing.add(String(cx, cy - size * 0.36, text, fontName=BOLD, fontSize=size,
-                               fillColor=ink, textAnchor="middle"))
+            drawing._labels.append(_Label(x0 + lx * scale, top - ly * scale, entry.label,
+                                          entry.colour, size, max(0.3, 0.4 * scale)))
+
+
+@dataclass(frozen=True)
+class _Label:
+    """A zone's depth written on the chart, centred at (x, y) on a tag of the zone's colour."""
+
+    x: float
+    y: float
+    text: str
+    colour: str
+    size: float
+    edge: float
+
+    def paint(self, canvas: Canvas) -> None:
+        w = string_width(self.text, BOLD, self.size)
+        pad = self.size * 0.3
+        canvas.setFillColor(colors.HexColor(self.colour))
+        canvas.setStrokeColor(colors.white)
+        canvas.setLineWidth(self.edge)
+        canvas.roundRect(self.x - w / 2 - pad, self.y - self.size / 2 - pad * 0.6,
+                         w + 2 * pad, self.size + pad * 1.2, self.size * 0.45,
+                         stroke=1, fill=1)
+        canvas.setFillColor(colors.HexColor(text_colour_on(self.colour)))
+        canvas.setFont(BOLD, self.size)
+        canvas.drawCentredString(self.x, self.y - self.size * 0.36, self.text)
 
 
 # --- the legend ----------------------------------------------------------------------------------

@@ -229,9 +229,10 @@ def test_the_chart_is_vector_shapes_with_a_label_per_zone_shape():
     art = chart_art()
     areas = [TreatedArea("cheeks", 1.5), TreatedArea("nose", 0.5), TreatedArea("neck", 0.75)]
     drawing = chart_drawing(areas, None, 200, 200)
-    texts = [s.text for s in _strings(drawing)]
+    texts = drawing.label_texts()
     assert texts.count("1.5 mm") == 2 and texts.count("0.5 mm") == 1
     assert texts.count("0.75 mm") == 1
+    assert all(zone in art.labels for zone in ("cheeks", "nose", "neck"))
     # every label and legend text inside the drawing
     for node in drawing.contents:
         x0, y0, x1, y1 = node.getBounds()
