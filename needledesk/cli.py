@@ -212,6 +212,8 @@ def _run(args) -> int:
         print(_counts("imported", report.result.added)
               + (f" ({_counts('already present', report.result.skipped)})"
                  if report.result.skipped else ""))
+        for note in report.result.notes:
+            _say(f"note: {note}")
         updated = report.result.updated
         if any(updated.values()):
             print("brought up to date from the file: "

@@ -315,6 +315,10 @@ def test_a_form_version_clashing_with_a_stored_number_is_not_stored(repo, empty)
     report = import_document(empty, _document(repo), by=BY, today=TODAY)
     assert report.result.added["consents"] == 1
     assert report.result.added.get("consent form versions", 0) == 0
+    assert report.result.notes == [
+        f"“{theirs.title}” version 1 from the file was not added to the clinic's treatment "
+        "consent forms: this clinic has its own version 1. The consents signed under it keep "
+        "its text as they were signed."]
     assert [(t.id, t.body) for t in empty.consent_templates()] == [(ours.id, ours.body)]
     assert empty.get_consent(signed.id).body == theirs.body   # as the client signed it
     assert check_database(empty.db) == []
@@ -383,3 +387,26 @@ def test_the_command_says_how_many_consents_and_form_versions_it_imported(clinic
     out, _err = capsys.readouterr()
     assert out.endswith("(already present: 2 clients, 0 courses, 1 screening, 2 sessions, "
                         "4 consents)\n")
+
+
+def test_the_command_says_when_a_form_version_was_not_stored(repo, empty, tmp_path, capsys):
+    """`needledesk import` prints the note in words, on its own line, after the counts'
+    warnings."""
+    from needledesk.cli import main
+
+    ours = default_template(ConsentKind.TREATMENT)
+    mine = empty.add_client(make_client(first_name="Mei", last_name="Tanaka"), by=BY)
+    empty.add_consent(make_consent(mine.id, ours), by=BY, template=ours, today=TODAY)
+    theirs = default_template(ConsentKind.TREATMENT)
+    theirs.body = "Another clinic's wording of the treatment form."
+    other = repo.add_client(make_client(), by=BY)
+    repo.add_consent(make_consent(other.id, theirs), by=BY, template=theirs, today=TODAY)
+    file = tmp_path / "other-clinic.json"
+    file.write_text(export_text(repo), encoding="utf-8")
+    path = empty.path
+    empty.db.close()
+    assert main(["--db", str(path), "import", str(file)]) == 0
+    out, err = capsys.readouterr()
+    assert "1 consent" in out
+    assert (f"note: “{theirs.title}” version 1 from the file was not added to the clinic's "
+            "treatment consent forms: this clinic has its own version 1.") in err

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from needledesk.domain.consent import all_consents
+from needledesk.domain.consent import KIND_TEXT, all_consents
 from needledesk.domain.consent_rules import validate_consent, validate_template
 from needledesk.domain.model import (
     ClientRecord,
@@ -200,15 +200,24 @@ class Consents(Catalogue):
         return problems
 
     def _insert_consents(self, records: Iterable[ClientRecord],
-                         templates: list[ConsentTemplate], *, by: str) -> tuple[int, int]:
+                         templates: list[ConsentTemplate], *, by: str,
+                         notes: list[str] | None = None) -> tuple[int, int]:
         """Add the imported form versions and consents not yet stored, each with its audit
         row (inside the import's transaction). A form version whose number is taken here by
-        another form is not added: the consents keep their own copy of its text."""
+        another form is not added: the consents keep their own copy of its text (said in
+        `notes`)."""
         taken = {(t.kind, t.version) for t in self.consent_templates()}
         stored_templates = {t.id for t in self.consent_templates()}
         templates_added = 0
         for t in templates:
-            if t.id in stored_templates or (t.kind, t.version) in taken:
+            if t.id in stored_templates:
+                continue
+            if (t.kind, t.version) in taken:
+                if notes is not None:
+                    notes.append(f"“{t.title}” version {t.version} from the file was not "
+                                 f"added to the clinic's {KIND_TEXT[t.kind]} forms: this "
+                                 f"clinic has its own version {t.version}. The consents "
+                                 "signed under it keep its text as they were signed.")
                 continue
             self._insert_template(t, by=by, action="import")
             taken.add((t.kind, t.version))

@@ -51,6 +51,9 @@ class ImportResult:
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     #: Stored sessions the file brought up to date: "sign-offs" and "amendments" applied.
     updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    #: What the import did otherwise than the file says, in plain words (a consent form
+    #: version not stored because this clinic has its own under that number).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ class ImportMerge(Consents):
             for catch_up in catch_ups:
                 self._catch_up(catch_up, result, by)
             consents = sum(len(r.consents) for r in records)
-            forms, signed = self._insert_consents(records, consent_templates or [], by=by)
+            forms, signed = self._insert_consents(records, consent_templates or [], by=by,
+                                                  notes=result.notes)
             for counts, kind, count in ((result.added, "consent form versions", forms),
                                         (result.added, "consents", signed),
                                         (result.skipped, "consents", consents - signed)):
