@@ -275,7 +275,7 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
                       today: date) -> list[Flowable]:
     if not screenings:
         return []
-    data: list[list[Any]] = [["Date", "Consent", "Flagged answers"]]
+    data: list[list[Any]] = [["Date", "Flagged answers"]]
     below: list[Flowable] = []
     ordered = sorted(screenings, key=lambda s: s.date)
     for screening in ordered:
@@ -291,11 +291,9 @@ def _screenings_block(screenings: list[Screening], st: Styles, frame_w: float,
         if screening.notes.strip():
             cell.append(_in_cell(screening.notes, f"Notes of {fmt_day(screening.date)}", below,
                                  st))
-        # A tick from before consents were kept; consents themselves have their section.
-        consent = "signed on paper" if screening.consent_signed else "—"
-        data.append([fmt_day(screening.date), Paragraph(consent, st.cell), cell])
-    table = FitTable(data, colWidths=[frame_w * 0.15, frame_w * 0.13, None], repeatRows=1,
-                  splitInRow=1)
+        # (A consent ticked on a screening is listed with the consents, signed on paper.)
+        data.append([fmt_day(screening.date), cell])
+    table = FitTable(data, colWidths=[frame_w * 0.15, None], repeatRows=1, splitInRow=1)
     table.setStyle(grid_style())
     return [*section("Screenings", st), table, *below]
 

@@ -29,7 +29,7 @@ def test_every_session_and_field_of_the_record(clinic, read_pdf, today):
     expected = [
         # the client, the course and the screening
         "Ana López", "14 Mar 1988", "Fitzpatrick III", "session 2 of 4 — next due 1 Jan 2027",
-        "1 Nov 2026 signed on paper none", "No contraindications today.",
+        "Screenings Date Flagged answers 1 Nov 2026 none", "No contraindications today.",
         # the screening's tick read as the treatment consent in force
         "Treatment consent Signed on paper on 1 Nov 2026 — in force",
         # the depth-by-area table: one row per session, one column per area

@@ -20,9 +20,9 @@ def test_the_course_record_prints_not_applicable_in_words(read_pdf, settings, to
     text = " ".join(read_pdf(render_course_record(client, [], [], [never_used, still_using],
                                                   settings, today=today)))
     # the screening of 1 Sep 2026: nothing flagged, the answer in words
-    assert ("1 Sep 2026 signed on paper none Topical retinoids stopped ahead of treatment: "
+    assert ("1 Sep 2026 none Topical retinoids stopped ahead of treatment: "
             "Not applicable") in text
     # the screening of 1 Oct 2026: the No is the flag it always was
-    assert "1 Oct 2026 signed on paper Topical retinoids stopped ahead of treatment" in text
+    assert "1 Oct 2026 Topical retinoids stopped ahead of treatment" in text
     assert text.count("Not applicable") == 1
     assert NOT_APPLICABLE not in text
