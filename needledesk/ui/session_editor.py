@@ -128,6 +128,10 @@ class SessionEditor(SessionForm, QDialog):
                                                if self.screening_check else [])
         #: Days a consent lasts (a clinic setting for it is a later issue).
         self.consent_max_days = getattr(settings, "consent_max_days", CONSENT_MAX_DAYS)
+        #: The client's consents (with those carried from screenings' ticks), read once: the
+        #: editor is window-modal, so none is signed while it is open; the status line and
+        #: the warnings read them on every change.
+        self.consents = repo.consents(client.id, carried=True)
         self.amendments = list(session.amendments)
         self.signed_at = session.signed_at
         # A field's problem shows once the field was changed, or all once Save or Sign off
@@ -293,7 +297,7 @@ class SessionEditor(SessionForm, QDialog):
                                for w in self.acknowledged)
         checked = (f"<br>{escape(self.screening_check_line)}" if self.screening_check_line
                    else "")
-        consent = "<br>" + consent_line_html(self.repo.consents(self.client.id, carried=True),
+        consent = "<br>" + consent_line_html(self.consents,
                                              session.started_at.date(),
                                              self.consent_max_days)
         self.status.setText(f"<b>{self.client.full_name}</b> — {place} — {state}{acknowledged}"
@@ -382,7 +386,8 @@ class SessionEditor(SessionForm, QDialog):
                                 depths=self.settings.area_depths,
                                 anaesthetics=self.settings.anaesthetics,
                                 consent_max_days=self.consent_max_days,
-                                consents=self.repo.consents(self.client.id)) \
+                                consents=[c for c in self.consents
+                                          if c.carried_from is None]) \
             + self._lot_warnings(session)
 
     def session(self) -> tuple[Session, list[Problem]]:
