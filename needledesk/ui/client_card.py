@@ -207,9 +207,10 @@ class ClientCard(QWidget):
         today = today or date.today()   # ages and due dates need a day, whoever calls
         self.name_label.setText(escape(client.full_name))
         self.details_label.setText(client_details_html(client, today))
+        screenings = repo.screenings(client.id)   # read once: the consents' ticks too
         self.screening_label.setText(screening_summary_html(
-            latest_screening(repo.screenings(client.id)), today,
-            consents=repo.consents(client.id, carried=True),
+            latest_screening(screenings), today,
+            consents=all_consents(repo.consents(client.id), screenings),
             max_days=settings.consent_max_days))
         history = repo.history(client.id)
         self.history_model.set_sessions(history)

@@ -139,7 +139,8 @@ class Consents(Catalogue):
         that `consent` holds the text of the version it names."""
         if consent.template_id is None:
             return None
-        stored = [t for t in self.consent_templates() if t.id == consent.template_id]
+        versions = self.consent_templates()
+        stored = [t for t in versions if t.id == consent.template_id]
         form = stored[0] if stored else template
         if form is None or form.id != consent.template_id:
             raise ValidationError([Problem("template_id", "names a consent form version that "
@@ -153,8 +154,7 @@ class Consents(Catalogue):
         if stored:
             return None
         _raise_if(validate_template(form))
-        if any(t.kind == form.kind and t.version == form.version
-               for t in self.consent_templates()):
+        if any(t.kind == form.kind and t.version == form.version for t in versions):
             raise ValidationError([Problem("template_version", "another form is already "
                                            f"stored as version {form.version}")])
         return form
@@ -206,8 +206,9 @@ class Consents(Catalogue):
         row (inside the import's transaction). A form version whose number is taken here by
         another form is not added: the consents keep their own copy of its text (said in
         `notes`)."""
-        taken = {(t.kind, t.version) for t in self.consent_templates()}
-        stored_templates = {t.id for t in self.consent_templates()}
+        versions = self.consent_templates()
+        taken = {(t.kind, t.version) for t in versions}
+        stored_templates = {t.id for t in versions}
         templates_added = 0
         for t in templates:
             if t.id in stored_templates:
