@@ -96,12 +96,29 @@ def make_consent(client_id: str, form: ConsentTemplate | None = None, **override
     return Consent(**(fields | overrides))
 
 
-def undo_consents_step(conn) -> None:
-    """Take a file of today's schema back to before step 9 (`consents_and_zones`), as an
-    older NeedleDesk left it: the consent tables, their index, the areas' zone column and
-    the step's migration record gone. (The file must hold no consent, form version or zone.)"""
+def undo_photos_step(conn) -> None:
+    """Take a file of today's schema back to before step 10 (`photos`), as an older
+    NeedleDesk left it: the photos table, its indexes and the step's migration record gone.
+    (The file must hold no photo.)"""
     from needledesk.store import schema
 
+    step = schema.STEP_NAMES.index("0010_photos")
+    with conn:
+        for index in ("photos_by_session", "photos_by_client", "photos_by_hash"):
+            conn.execute(f"DROP INDEX {index}")
+        conn.execute("DROP TABLE photos")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [schema.STEP_NAMES[step]])
+        conn.execute(f"PRAGMA user_version = {step}")
+
+
+def undo_consents_step(conn) -> None:
+    """Take a file of today's schema back to before step 9 (`consents_and_zones`), as an
+    older NeedleDesk left it: step 10 undone first (`undo_photos_step`), then the consent
+    tables, their index, the areas' zone column and the step's migration record gone. (The
+    file must hold no photo, consent, form version or zone.)"""
+    from needledesk.store import schema
+
+    undo_photos_step(conn)
     step = schema.STEP_NAMES.index("0009_consents_and_zones")
     with conn:
         conn.execute("DROP INDEX consents_by_client")

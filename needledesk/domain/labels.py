@@ -201,6 +201,31 @@ CONSENT_LABELS: dict[str, str] = {
 } | _STATEMENT_LABELS | _signature_labels("client_signature", "Client's") \
   | _signature_labels("practitioner_signature", "Practitioner's")
 
+#: A photo's fields (the exchange format's `clients[].photos[]`).
+PHOTO_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "client_id": "Client",
+    "session_id": "Session",
+    "view": "View",
+    "label": "Close-up label",
+    "taken_at": "Taken at",
+    "added_at": "Added at",
+    "added_by": "Added by",
+    "source": "Came from",
+    "original_sha256": "Hash of the original file",
+    "sha256": "Hash of the picture",
+    "media_type": "Picture type",
+    "width": "Width",
+    "height": "Height",
+    "size": "File size",
+    "file": "Picture file",
+    "consent_id": "Photo consent",
+    "removed_at": "Removed at",
+    "removed_by": "Removed by",
+    "removed_reason": "Reason for removing",
+    "reason": "Reason",
+}
+
 #: A catalogue product's fields.
 PRODUCT_LABELS: dict[str, str] = {
     "id": "Record id",
@@ -240,6 +265,7 @@ LABELS: dict[str, dict[str, str]] = {
     "lot": LOT_LABELS,
     "consent": CONSENT_LABELS,
     "consent_template": CONSENT_TEMPLATE_LABELS,
+    "photo": PHOTO_LABELS,
 }
 
 #: A whole client record's parts (the exchange format's `clients[]` items), for the place
@@ -247,12 +273,14 @@ LABELS: dict[str, dict[str, str]] = {
 RECORD_PARTS: dict[str, str] = {"sessions": "Session", "courses": "Course",
                                 "screenings": "Screening", "clients": "Client",
                                 "products": "Product", "lots": "Lot", "consents": "Consent",
-                                "consent_templates": "Consent form"}
-_PARTS = "clients|sessions|courses|screenings|products|lots|consents|consent_templates"
+                                "consent_templates": "Consent form", "photos": "Photo"}
+_PARTS = ("clients|sessions|courses|screenings|products|lots|consents|consent_templates|"
+          "photos")
 #: The kind of record (as `LABELS` names it) each part of a file is.
 _PART_KINDS: dict[str, str] = {"Session": "session", "Course": "course",
                                "Screening": "screening", "Product": "product", "Lot": "lot",
-                               "Consent": "consent", "Consent form": "consent_template"}
+                               "Consent": "consent", "Consent form": "consent_template",
+                               "Photo": "photo"}
 
 _INDEX = re.compile(r"\[(\d+)\]")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?")

@@ -472,6 +472,64 @@ class Consent:
         return [key for key in PHOTO_USES if self.answers.get(key)]
 
 
+class PhotoView(StrEnum):
+    """The standard views of a before-and-after photo (the same view, session after
+    session, is what is compared), and a close-up of one spot with a free label."""
+
+    FRONT = "front"
+    LEFT_45 = "left_45"
+    RIGHT_45 = "right_45"
+    LEFT_PROFILE = "left_profile"
+    RIGHT_PROFILE = "right_profile"
+    CLOSE_UP = "close_up"
+
+
+class PhotoSource(StrEnum):
+    """How a photo came in: a file chosen or dropped, the watched import folder, the
+    camera, or an exchange file from another NeedleDesk."""
+
+    FILE = "file"
+    FOLDER = "folder"
+    CAMERA = "camera"
+    EXCHANGE = "exchange"
+
+
+@dataclass
+class Photo:
+    """A photo taken at a session, stored as cleaned bytes (orientation applied, metadata
+    removed) named by their SHA-256 (`sha256`, what `check` verifies). `original_sha256` is
+    the hash of the file as it came in, so importing it again changes nothing.
+
+    Removed only by amendment: `removed_at`, `removed_by`, `removed_reason` set, the image
+    gone from the store, the record and its audit rows (with the hash) kept."""
+
+    client_id: str
+    session_id: str
+    view: PhotoView
+    sha256: str
+    original_sha256: str
+    media_type: str
+    width: int
+    height: int
+    size: int
+    added_at: datetime
+    added_by: str
+    label: str = ""
+    taken_at: datetime | None = None
+    source: PhotoSource = PhotoSource.FILE
+    #: The photo consent in force when the photo was taken (its uses rule what may be done
+    #: with the photo: always those of the client's latest photo consent).
+    consent_id: str | None = None
+    removed_at: datetime | None = None
+    removed_by: str = ""
+    removed_reason: str = ""
+    id: str = field(default_factory=new_id)
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+
 @dataclass
 class ClientRecord:
     """A client with everything recorded for them: the unit of export and import."""
@@ -482,3 +540,6 @@ class ClientRecord:
     sessions: list[Session] = field(default_factory=list)
     #: Consents kept in NeedleDesk (not the ones carried from screenings' ticks).
     consents: list[Consent] = field(default_factory=list)
+    #: Photos of the sessions (not those removed by amendment); their bytes travel beside
+    #: the record (the exchange zip), never inside it.
+    photos: list[Photo] = field(default_factory=list)

@@ -159,7 +159,8 @@ class AuditLog:
             v3 = seals.v3_hashes(self.db, kind) if kind in seals.V3_RECORDS else {}
             v4 = seals.v4_hashes(self.db, kind) if kind in seals.V4_RECORDS else {}
             v5 = seals.v5_hashes(self.db, kind) if kind in seals.V5_RECORDS else {}
-            present = set(stored) | set(v3) | set(v4) | set(v5)
+            v6 = seals.v6_hashes(self.db, kind) if kind in seals.V6_RECORDS else {}
+            present = set(stored) | set(v3) | set(v4) | set(v5) | set(v6)
             past_v2 = seals.beyond_v2(self.db, kind)
             past_v4 = seals.beyond_v4(self.db, kind)
             expected = {key[1]: row for key, row in latest.items() if key[0] == kind}
@@ -199,6 +200,8 @@ class AuditLog:
                            else v4.get(record_id))
                 elif sealed.startswith(f"{seals.V5}:") and kind in seals.V5_RECORDS:
                     now = v5.get(record_id) if record_id is not None else None
+                elif sealed.startswith(f"{seals.V6}:") and kind in seals.V6_RECORDS:
+                    now = v6.get(record_id) if record_id is not None else None
                 else:
                     what = _describe(self.db, kind, record_id)  # a query: only for a problem
                     problems.append(f"{what}: audit row #{row['seq']} holds a seal of an "
@@ -238,6 +241,11 @@ def _describe(db: Database, kind: str, record_id: str | None) -> str:
                              [record_id]).fetchone()
             if row:
                 return f"consent {record_id} ({row[0]} of {_when(row[1])}, client {row[2]})"
+        if kind == "photo":
+            row = db.execute("SELECT view, session_id, client_id FROM photos WHERE id = ?",
+                             [record_id]).fetchone()
+            if row:
+                return f"photo {record_id} ({row[0]} view, session {row[1]}, client {row[2]})"
         if kind == "consent_template":
             row = db.execute("SELECT title, version FROM consent_templates WHERE id = ?",
                              [record_id]).fetchone()

@@ -23,10 +23,12 @@ from sqlite_utils import Database
 
 from needledesk.domain.consent_rules import validate_consent, validate_template
 from needledesk.domain.labels import problem_text
+from needledesk.domain.photos import validate_photo
 from needledesk.domain.rules import limit_problems, validate_record
 from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
 from needledesk.store.expected_schema import schema_problems
+from needledesk.store.photo_files import PhotoStore
 from needledesk.store.repository import Repository
 from needledesk.store.search import search_text_problems
 
@@ -58,12 +60,13 @@ def _reading(what: str, exc: sqlite3.DatabaseError) -> str:
 def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
                anchor_folder: str | os.PathLike[str] | None = None,
                backup_dirs: list[str | os.PathLike[str]] | None = None,
-               integrity: bool = True) -> CheckReport:
+               integrity: bool = True, photos: PhotoStore | None = None) -> CheckReport:
     """Everything `check` finds. `db_path` (default: the file `db` is open on) names where
     to look for backup manifests (`backups` beside it, and `backup_dirs`); `anchor_folder`
     overrides where the anchor files are (default: `anchors.anchor_dir()`). `integrity=False`
     skips SQLite's integrity check (a pass over the whole file), for a caller that has just
-    run it on this connection and written nothing since."""
+    run it on this connection and written nothing since. `photos`: where the photos' bytes
+    are (default: the folder beside the file)."""
     report = CheckReport()
     problems, warnings = report.problems, report.warnings
     if integrity:
@@ -131,6 +134,23 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
             found, notes = [_reading("audit", exc)], []
         problems += found
         warnings += notes
+    repo = Repository(db)
+    if photos is not None:
+        repo._photo_store = photos
+    try:
+        problems += [f"photo {p.id} (client {p.client_id}): " + problem_text(x, kind="photo")
+                     for p in repo.photos(removed=True) for x in validate_photo(p)]
+        missing, orphans = repo.photo_file_problems()
+        problems += missing
+        if orphans:
+            problems.append(f"photo folder: {len(orphans)} picture file(s) belong to no photo "
+                            "record (left by an interrupted import, or put there by hand); "
+                            "`needledesk photos tidy` removes them")
+    except _UNREADABLE:
+        problems.append("photos: a stored value cannot be read as a photo record; the file was "
+                        "changed behind NeedleDesk's back")
+    except sqlite3.DatabaseError as exc:
+        problems.append(_reading("photos", exc))
     try:
         problems += search_text_problems(db)
     except sqlite3.DatabaseError as exc:

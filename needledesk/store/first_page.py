@@ -43,6 +43,7 @@ SCHEMA_STEPS: tuple[str, ...] = (
     "0007_client_search_text",
     "0008_products_and_lots",
     "0009_consents_and_zones",
+    "0010_photos",
 )
 #: How many rows the client list reads at a time (`ui.models.PAGE` uses the same).
 PAGE = 200

@@ -474,3 +474,37 @@ def consents_and_zones(db: Database) -> None:
         )""")
     db.execute("CREATE INDEX consents_by_client ON consents(client_id, signed_at)")
     db.execute("ALTER TABLE treated_areas ADD COLUMN zone TEXT")
+
+
+@_step
+def photos(db: Database) -> None:
+    # Before-and-after photos, each of one session: the view, who added it and how, the
+    # hash of the file as it came in (importing it again changes nothing) and of the bytes
+    # kept (`store.photo_files`, beside the database: never in it), their kind and size, and
+    # the photo consent in force when it was taken. A photo is removed only by amendment:
+    # the row stays with who removed it, when and why, and its bytes go.
+    db.execute("""
+        CREATE TABLE photos (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients(id),
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            view TEXT NOT NULL,
+            label TEXT NOT NULL DEFAULT '',
+            taken_at TEXT,
+            added_at TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            source TEXT NOT NULL,
+            original_sha256 TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            consent_id TEXT,
+            removed_at TEXT,
+            removed_by TEXT NOT NULL DEFAULT '',
+            removed_reason TEXT NOT NULL DEFAULT ''
+        )""")
+    db.execute("CREATE INDEX photos_by_session ON photos(session_id, view)")
+    db.execute("CREATE INDEX photos_by_client ON photos(client_id, original_sha256)")
+    db.execute("CREATE INDEX photos_by_hash ON photos(sha256)")

@@ -28,6 +28,9 @@ digests for known records so a change to a released form cannot go unnoticed.
   and the two new kinds, consent form versions and consents given, signatures (strokes and
   picture) included (`V5_RECORDS`). A session sealed with v2 or v4 matches its seal only
   while its areas hold no zone (`beyond_v2`, `beyond_v4`).
+- v6 (schema 10, `photos`): the new kind, photos (`V6_RECORDS`): the record with the hash of
+  its bytes, not the bytes (`check` hashes those against it); a removal by amendment changes
+  the record's removal columns, which v6 covers.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ V2 = "v2"
 V3 = "v3"
 V4 = "v4"
 V5 = "v5"
+V6 = "v6"
 CURRENT = V2
 
 #: kind -> (table, key column, columns hashed). Frozen for v2.
@@ -73,7 +77,7 @@ V2_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
 }
 #: The record kinds that carry hashes, in the order `check` reports them.
 KINDS = ("client", "course", "screening", "session", "product", "lot", "consent_template",
-         "consent", "settings")
+         "consent", "photo", "settings")
 
 #: kind -> (table, key column, columns hashed). Frozen for v3: courses only.
 V3_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
@@ -116,9 +120,17 @@ V5_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
 V5_SESSION_CHILDREN: Mapping[str, tuple[str, ...]] = {
     **V4_SESSION_CHILDREN,
     "treated_areas": (*V2_SESSION_CHILDREN["treated_areas"], "zone")}
+#: kind -> (table, key column, columns hashed). Frozen for v6: photos.
+V6_RECORDS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "photo": ("photos", "id", (
+        "id", "client_id", "session_id", "view", "label", "taken_at", "added_at", "added_by",
+        "source", "original_sha256", "sha256", "media_type", "width", "height", "size",
+        "consent_id", "removed_at", "removed_by", "removed_reason")),
+}
 #: The version each kind is sealed with when written today.
-WRITTEN: Mapping[str, str] = {kind: V5 if kind in V5_RECORDS else V4 if kind in V4_RECORDS
-                              else V3 if kind in V3_RECORDS else V2 for kind in KINDS}
+WRITTEN: Mapping[str, str] = {kind: V6 if kind in V6_RECORDS else V5 if kind in V5_RECORDS
+                              else V4 if kind in V4_RECORDS else V3 if kind in V3_RECORDS
+                              else V2 for kind in KINDS}
 
 
 def _plain(value: Any) -> Any:
@@ -232,6 +244,14 @@ def seal_v5(kind: str, rows: Sequence[Mapping[str, Any]],
                  V5_SESSION_CHILDREN if kind == "session" else None, children)
 
 
+# --- v6: photos ------------------------------------------------------------------------------
+
+def seal_v6(kind: str, rows: Sequence[Mapping[str, Any]],
+            children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> str:
+    """The v6 hash of one record from its stored row (the columns of `V6_RECORDS`)."""
+    return _seal(V6, 6, kind, V6_RECORDS[kind][2], rows, None, children)
+
+
 def _dicts(cursor: sqlite3.Cursor) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for values in cursor:
@@ -315,6 +335,12 @@ def v5_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> d
     return _stored_hashes(db_or_conn, kind, ids, V5, V5_RECORDS, seal_v5, needs_columns=True)
 
 
+def v6_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """The v6 hash of each stored record of `kind` (a kind of `V6_RECORDS`); none in a file
+    older than v6, read without upgrading."""
+    return _stored_hashes(db_or_conn, kind, ids, V6, V6_RECORDS, seal_v6, needs_columns=True)
+
+
 def _stored_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None, version: str,
                    records: Mapping[str, tuple[str, str, tuple[str, ...]]],
                    seal: Callable[..., str], *, needs_columns: bool = False
@@ -347,6 +373,8 @@ def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -
 def written_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None = None
                    ) -> dict[str | None, str]:
     """Each stored record's hash in the version a write seals it with today (`WRITTEN`)."""
+    if WRITTEN[kind] == V6:
+        return {key: digest for key, digest in v6_hashes(db_or_conn, kind, ids).items()}
     if WRITTEN[kind] == V5:
         return {key: digest for key, digest in v5_hashes(db_or_conn, kind, ids).items()}
     if WRITTEN[kind] == V4:

@@ -24,6 +24,9 @@ from needledesk.domain.model import (
     DeviceType,
     Fee,
     Lot,
+    Photo,
+    PhotoSource,
+    PhotoView,
     Product,
     ProductKind,
     Screening,
@@ -275,3 +278,24 @@ def _consent(r: dict[str, Any]) -> Consent:
         practitioner_signature=signature_from(r["practitioner_strokes"],
                                               r["practitioner_image"]),
         id=r["id"], notes=r["notes"])
+
+
+def _photo_row(p: Photo) -> dict[str, Any]:
+    return {"id": p.id, "client_id": p.client_id, "session_id": p.session_id,
+            "view": str(p.view), "label": p.label, "taken_at": _fmt_time(p.taken_at),
+            "added_at": _fmt_time(p.added_at), "added_by": p.added_by, "source": str(p.source),
+            "original_sha256": p.original_sha256, "sha256": p.sha256,
+            "media_type": p.media_type, "width": p.width, "height": p.height, "size": p.size,
+            "consent_id": p.consent_id, "removed_at": _fmt_time(p.removed_at),
+            "removed_by": p.removed_by, "removed_reason": p.removed_reason}
+
+
+def _photo(r: dict[str, Any]) -> Photo:
+    return Photo(
+        client_id=r["client_id"], session_id=r["session_id"], view=PhotoView(r["view"]),
+        sha256=r["sha256"], original_sha256=r["original_sha256"], media_type=r["media_type"],
+        width=r["width"], height=r["height"], size=r["size"],
+        added_at=datetime.fromisoformat(r["added_at"]), added_by=r["added_by"],
+        label=r["label"], taken_at=_time(r["taken_at"]), source=PhotoSource(r["source"]),
+        consent_id=r["consent_id"], removed_at=_time(r["removed_at"]),
+        removed_by=r["removed_by"], removed_reason=r["removed_reason"], id=r["id"])

@@ -32,7 +32,6 @@ from needledesk.domain.text import (
 )
 from needledesk.exchange import encode_record, encode_session, fmt_time
 from needledesk.store import seals
-from needledesk.store.repository.consents import Consents
 from needledesk.store.repository.mapping import (
     _CHILD_TABLES,
     _client,
@@ -43,6 +42,7 @@ from needledesk.store.repository.mapping import (
     _screening_row,
     plain_client,
 )
+from needledesk.store.repository.photos import Photos
 
 
 @dataclass
@@ -67,11 +67,12 @@ class _CatchUp:
 
 
 
-class ImportMerge(Consents):
+class ImportMerge(Photos):
     def write_records(self, records: list[ClientRecord], *, by: str, today: date | None = None,
                       on_progress: Callable[[int, int], None] | None = None,
                       catalogue: tuple[list[Product], list[Lot]] | None = None,
-                      consent_templates: list[ConsentTemplate] | None = None
+                      consent_templates: list[ConsentTemplate] | None = None,
+                      photo_data: Callable[[str], bytes] | None = None
                       ) -> ImportResult:
         """Write whole client records in one transaction, after validating all of them.
 
@@ -92,6 +93,9 @@ class ImportMerge(Consents):
             problems += [p.under(f"clients[{i}]") for p in validate_record(record, today)]
         _raise_if(problems)
         _raise_if(self.consent_problems(records, consent_templates or []))
+        _raise_if(self.photo_problems(records))
+        if any(r.photos for r in records) and photo_data is None:
+            raise ValueError("photos to import need their bytes (photo_data)")
         existing = {
             "clients": self.existing_ids("clients", (r.client.id for r in records)),
             "courses": self.existing_ids("courses", (x.id for r in records for x in r.courses)),
@@ -115,7 +119,8 @@ class ImportMerge(Consents):
                     result.added[kind] += 1
                     yield item
 
-        with self._writing():
+        put = self._put_imported_photos(records, photo_data) if photo_data else []
+        with self._keeping_only_named(put), self._writing():
             if catalogue is not None:
                 products_added, lots_added = self._insert_catalogue(*catalogue, by=by)
                 result.added["products"] += products_added
@@ -145,9 +150,12 @@ class ImportMerge(Consents):
             consents = sum(len(r.consents) for r in records)
             forms, signed = self._insert_consents(records, consent_templates or [], by=by,
                                                   notes=result.notes)
+            photos_added, photos_there = self._insert_photos(records, by=by)
             for counts, kind, count in ((result.added, "consent form versions", forms),
                                         (result.added, "consents", signed),
-                                        (result.skipped, "consents", consents - signed)):
+                                        (result.skipped, "consents", consents - signed),
+                                        (result.added, "photos", photos_added),
+                                        (result.skipped, "photos", photos_there)):
                 if count:
                     counts[kind] += count
         return result

@@ -37,6 +37,7 @@ from needledesk.store.repository.mapping import (
     _course,
     _has_table,
     _name_rank,
+    _photo,
     _screening,
     _session,
     _summary,
@@ -210,9 +211,16 @@ class Queries(RepositoryBase):
             for r in self.db.query(f"SELECT * FROM consents WHERE {owner} "
                                    "ORDER BY signed_at, rowid", params):
                 consents[r["client_id"]].append(_consent(r))
+        photos = defaultdict(list)
+        if _has_table(self.db, "photos"):     # (schema 9 or older: none)
+            # Live photos only: one removed by amendment leaves exports (its record and
+            # audit rows stay in this file).
+            for r in self.db.query(f"SELECT * FROM photos WHERE {owner} AND removed_at IS "
+                                   "NULL ORDER BY added_at, rowid", params):
+                photos[r["client_id"]].append(_photo(r))
         for c in clients:
             yield ClientRecord(c, courses[c.id], screenings[c.id], sessions[c.id],
-                               consents[c.id])
+                               consents[c.id], photos[c.id])
 
     def records_not_made_by(self, who: str) -> dict[str, int]:
         """How many clients and sessions were first written by someone other than `who`,

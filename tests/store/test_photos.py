@@ -1,0 +1,266 @@
+"""Photos in the store: cleaned on the way in (orientation applied, metadata gone), kept
+beside the database by hash, sealed and audited, removed only by amendment, and checked."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from datetime import datetime
+
+import pytest
+from PIL import Image
+
+from needledesk.domain.model import PhotoSource, PhotoView
+from needledesk.errors import NotFoundError, ValidationError
+from needledesk.imaging import PhotoError, strip_jpeg
+from needledesk.store.check import check_file
+from needledesk.store.photo_files import FolderPhotoStore, photo_folder
+from tests.photo_helpers import (
+    BODY_SERIAL,
+    EXIF_IFD,
+    GPS_IFD,
+    client_with_session,
+    make_jpeg,
+    make_png,
+    sign_photo_consent,
+)
+
+BY = "Jane Smith"
+NOW = datetime(2026, 11, 20, 11, 0)
+
+
+def _opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _top_left_is_red(image: Image.Image) -> bool:
+    r, g, b = image.convert("RGB").getpixel((2, 2))
+    return r > 150 and b < 100
+
+
+def _no_metadata(data: bytes) -> None:
+    image = _opened(data)
+    exif = image.getexif()
+    assert not exif, dict(exif)
+    assert not exif.get_ifd(GPS_IFD)
+    assert b"SN-0042-SECRET" not in data and b"PhoneCam" not in data
+    assert b"patient: Ana" not in data and b"Exif" not in data
+    assert "comment" not in image.info and "exif" not in image.info
+    assert "icc_profile" not in image.info
+
+
+def test_a_jpeg_turned_by_its_exif_is_stored_upright_without_gps(repo):
+    client, session = client_with_session(repo)
+    # Orientation 6: the camera was held turned; the picture must be turned 90° to view.
+    original = make_jpeg(64, 48, orientation=6)
+    before = _opened(original)
+    assert before.getexif().get_ifd(GPS_IFD), "the test file must carry a GPS position"
+    assert before.getexif().get_ifd(EXIF_IFD).get(BODY_SERIAL) == "SN-0042-SECRET"
+
+    added = repo.add_photo(session.id, original, view=PhotoView.FRONT, by=BY, now=NOW)
+
+    assert added.added
+    photo = added.photo
+    stored = repo.photo_bytes(photo)
+    _no_metadata(stored)
+    image = _opened(stored)
+    assert image.size == (48, 64) == (photo.width, photo.height)   # turned upright
+    # Turned 90° clockwise (orientation 6): the red top-left quarter is now top-right.
+    assert not _top_left_is_red(image)
+    r, _g, b = image.convert("RGB").getpixel((45, 2))
+    assert r > 150 and b < 100
+    assert photo.taken_at == datetime(2026, 11, 20, 10, 31, 5)
+    assert photo.media_type == "image/jpeg"
+
+
+def test_an_upright_jpeg_keeps_its_picture_data_untouched(repo):
+    _client, session = client_with_session(repo)
+    original = make_jpeg(80, 60, orientation=1)
+    photo = repo.add_photo(session.id, original, view=PhotoView.FRONT, by=BY, now=NOW).photo
+    stored = repo.photo_bytes(photo)
+    _no_metadata(stored)
+    scan = original.index(b"\xff\xda")
+    assert stored.endswith(original[scan:]), "the compressed picture must be copied as it is"
+    assert _top_left_is_red(_opened(stored))
+
+
+def test_a_png_loses_its_text_and_exif(repo):
+    _client, session = client_with_session(repo)
+    photo = repo.add_photo(session.id, make_png(), view=PhotoView.CLOSE_UP, label="scar",
+                           by=BY, now=NOW).photo
+    stored = repo.photo_bytes(photo)
+    assert photo.media_type == "image/png" and photo.label == "scar"
+    _no_metadata(stored)
+    assert _top_left_is_red(_opened(stored))
+
+
+def test_the_same_file_again_is_a_no_op(repo):
+    _client, session = client_with_session(repo)
+    data = make_jpeg(orientation=3)
+    first = repo.add_photo(session.id, data, view=PhotoView.FRONT, by=BY, now=NOW)
+    again = repo.add_photo(session.id, data, view=PhotoView.LEFT_45, by=BY, now=NOW)
+    assert first.added and not again.added
+    assert again.photo.id == first.photo.id
+    assert len(repo.photos(session_id=session.id)) == 1
+    assert len([e for e in repo.audit.history(first.photo.id)]) == 1
+
+
+def test_no_photo_without_a_photo_consent_that_allows_the_record(repo):
+    client, session = client_with_session(repo, consent=False)
+    with pytest.raises(ValidationError, match="has not signed a photo consent"):
+        repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW)
+    sign_photo_consent(repo, client.id, uses=("photo_use_shown",))
+    with pytest.raises(ValidationError, match="does not allow keeping photos"):
+        repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW)
+    assert repo.photos(client_id=client.id) == []
+    assert list(repo.photo_store.hashes()) == []
+
+
+def test_files_sit_beside_the_database_by_hash_and_private(repo, db_path):
+    _client, session = client_with_session(repo)
+    photo = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW).photo
+    folder = photo_folder(db_path)
+    path = folder / photo.sha256[:2] / photo.sha256
+    assert path.is_file()
+    if os.name == "posix":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    # the database holds the record, never the bytes
+    assert repo.db.execute("SELECT typeof(sha256) FROM photos").fetchone()[0] == "text"
+    thumb = repo.thumbnail(photo)
+    assert max(_opened(thumb).size) <= 320
+    assert list(FolderPhotoStore(folder).hashes()) == [photo.sha256]
+
+
+def test_removal_is_an_amendment_kept_in_the_trail(repo):
+    client, session = client_with_session(repo)
+    photo = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW).photo
+    with pytest.raises(ValidationError, match="Reason"):
+        repo.remove_photo(photo.id, "  ", by=BY)
+    gone = repo.remove_photo(photo.id, "wrong client in the picture", by="Amy Lee")
+    assert gone.removed and gone.removed_by == "Amy Lee"
+    assert repo.photos(client_id=client.id) == []
+    assert [p.id for p in repo.photos(client_id=client.id, removed=True)] == [photo.id]
+    assert not repo.photo_store.has(photo.sha256)
+    with pytest.raises(NotFoundError):
+        repo.photo_bytes(gone)
+    last = repo.audit.history(photo.id)[-1]
+    assert last.action == "remove" and last.who == "Amy Lee"
+    assert last.after["sha256"] == photo.sha256
+    assert last.after["reason"] == "wrong client in the picture"
+    # not in what is exported from now on
+    record = next(repo.load_records(client.id))
+    assert record.photos == []
+    assert check_file(repo.db).problems == []
+
+
+def test_view_assignment_is_audited(repo):
+    _client, session = client_with_session(repo)
+    photo = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW).photo
+    changed = repo.assign_view(photo.id, PhotoView.CLOSE_UP, label="left cheek", by=BY)
+    assert repo.get_photo(photo.id).view == PhotoView.CLOSE_UP == changed.view
+    last = repo.audit.history(photo.id)[-1]
+    assert (last.action, last.before["view"], last.after["label"]) == (
+        "update", "front", "left cheek")
+    assert check_file(repo.db).problems == []
+
+
+def test_check_finds_a_missing_changed_or_orphaned_file(repo, db_path):
+    _client, session = client_with_session(repo)
+    one = repo.add_photo(session.id, make_jpeg(seed=1), view=PhotoView.FRONT, by=BY,
+                         now=NOW).photo
+    two = repo.add_photo(session.id, make_jpeg(seed=2), view=PhotoView.LEFT_45, by=BY,
+                         now=NOW).photo
+    assert check_file(repo.db).problems == []
+    folder = photo_folder(db_path)
+    (folder / one.sha256[:2] / one.sha256).unlink()
+    path = folder / two.sha256[:2] / two.sha256
+    path.write_bytes(path.read_bytes() + b"x")
+    stray = FolderPhotoStore(folder).put(make_png())
+    problems = check_file(repo.db).problems
+    text = "\n".join(problems)
+    assert f"photo {one.id}" in text and "missing" in text
+    assert f"photo {two.id}" in text and "changed outside NeedleDesk" in text
+    assert "1 picture file(s) belong to no photo record" in text
+    assert repo.tidy_photo_files() == 1
+    assert not FolderPhotoStore(folder).has(stray)
+
+
+def test_check_finds_a_photo_record_edited_behind_its_back(repo):
+    _client, session = client_with_session(repo)
+    photo = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW).photo
+    with repo.db.conn:
+        repo.db.execute("UPDATE photos SET view = 'left_45' WHERE id = ?", [photo.id])
+    problems = check_file(repo.db).problems
+    assert any(f"photo {photo.id}" in p and "changed behind" in p for p in problems), problems
+
+
+def test_a_failed_row_write_leaves_no_file(repo, monkeypatch):
+    _client, session = client_with_session(repo)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(repo, "_record", fail)
+    with pytest.raises(RuntimeError):
+        repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW)
+    assert repo.photos(session_id=session.id) == []
+    assert list(repo.photo_store.hashes()) == []
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (b"not a picture at all", "not a photo NeedleDesk can read"),
+    (make_jpeg(400, 300, orientation=1)[:2000], "damaged or incomplete"),
+    (make_jpeg(400, 300, orientation=6)[:2000], "damaged or incomplete"),
+])
+def test_bad_files_are_refused_with_a_plain_message(repo, data, message):
+    _client, session = client_with_session(repo)
+    with pytest.raises(PhotoError, match=message):
+        repo.add_photo(session.id, data, view=PhotoView.FRONT, by=BY, now=NOW, name="x.jpg")
+    assert repo.photos(session_id=session.id) == []
+
+
+def test_a_gif_is_refused_by_name(repo):
+    _client, session = client_with_session(repo)
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "GIF")
+    with pytest.raises(PhotoError, match="GIF picture"):
+        repo.add_photo(session.id, buffer.getvalue(), view=PhotoView.FRONT, by=BY, now=NOW)
+
+
+def test_strip_jpeg_keeps_a_decodable_picture():
+    data = make_jpeg(orientation=1)
+    stripped = strip_jpeg(data)
+    assert stripped is not None and len(stripped) < len(data)
+    assert _opened(stripped).size == (64, 48)
+    assert strip_jpeg(b"\xff\xd8\xff\xe1\xff\xff") is None
+
+
+def test_photos_of_a_signed_session_can_be_added(repo):
+    _client, session = client_with_session(repo)
+    repo.sign_session(session.id, by=BY)
+    added = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW,
+                           source=PhotoSource.FOLDER)
+    assert added.added and added.photo.source == PhotoSource.FOLDER
+    assert check_file(repo.db).problems == []
+
+
+def test_the_v6_photo_seal_is_frozen():
+    """A released seal never changes: files hold hashes made with it."""
+    from needledesk.store.seals import V6_RECORDS, seal_v6
+
+    row = dict.fromkeys(V6_RECORDS["photo"][2])
+    row.update(id="p1", client_id="c1", session_id="s1", view="front", label="",
+               added_at="2026-11-20T11:00:00", added_by="Jane Smith", source="file",
+               original_sha256="a" * 64, sha256="b" * 64, media_type="image/jpeg", width=48,
+               height=64, size=1234, removed_by="", removed_reason="")
+    assert seal_v6("photo", [row]) == (
+        "v6:cf16b89eb6db2fdc10ee28def9f1de9324d4787ae82d1002506957f8cb8e4b57")
+    row["removed_reason"] = "x"
+    assert seal_v6("photo", [row]) != (
+        "v6:cf16b89eb6db2fdc10ee28def9f1de9324d4787ae82d1002506957f8cb8e4b57")
