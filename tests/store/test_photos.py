@@ -264,3 +264,21 @@ def test_the_v6_photo_seal_is_frozen():
     row["removed_reason"] = "x"
     assert seal_v6("photo", [row]) != (
         "v6:cf16b89eb6db2fdc10ee28def9f1de9324d4787ae82d1002506957f8cb8e4b57")
+
+
+def test_a_heic_from_a_phone_is_decoded_and_stored_as_jpeg_without_metadata(repo):
+    """tests/fixtures/photo-with-exif.heic was made with libheif's `heif-enc -q 60` from
+    `make_jpeg(64, 48, orientation=6)` (it carries that JPEG's EXIF: camera, serial, GPS).
+    HEIF turns pictures by its own boxes, not by the EXIF tag, so it decodes as stored."""
+    from pathlib import Path
+
+    data = (Path(__file__).parent.parent / "fixtures" / "photo-with-exif.heic").read_bytes()
+    assert b"SN-0042-SECRET" in data or b"PhoneCam" in data   # the metadata is there
+    _client, session = client_with_session(repo)
+    photo = repo.add_photo(session.id, data, view=PhotoView.FRONT, by=BY, now=NOW,
+                           name="IMG_0001.HEIC").photo
+    stored = repo.photo_bytes(photo)
+    assert photo.media_type == "image/jpeg" and (photo.width, photo.height) == (64, 48)
+    assert photo.taken_at == datetime(2026, 11, 20, 10, 31, 5)
+    _no_metadata(stored)
+    assert _top_left_is_red(_opened(stored))
