@@ -226,6 +226,12 @@ PHOTO_LABELS: dict[str, str] = {
     "reason": "Reason",
 }
 
+#: How each photo view reads (`domain.photos.VIEW_TEXT` by its stored value).
+#: (domain.photos imports the rules, which import this module: kept equal by a test.)
+VIEW_NAMES: dict[str, str] = {"front": "Front", "left_45": "Left 45°", "right_45": "Right 45°",
+                              "left_profile": "Left profile", "right_profile": "Right profile",
+                              "close_up": "Close-up"}
+
 #: A catalogue product's fields.
 PRODUCT_LABELS: dict[str, str] = {
     "id": "Record id",
@@ -502,6 +508,10 @@ def value_text(path: str, value: Any, after: dict[str, Any] | None = None,
         return observed_label(value)
     if leaf == "zone" and isinstance(value, str):
         return ZONES.get(value, value)
+    if kind == "photo" and generic == "view" and isinstance(value, str):
+        return VIEW_NAMES.get(value, value)
+    if kind == "photo" and generic == "sha256" and isinstance(value, str):
+        return value[:12] + "…"
     if kind == "consent" and generic == "kind" and value in KIND_TEXT:
         return KIND_TEXT[value].capitalize()
     if kind == "consent" and generic == "method" and value in METHOD_TEXT:
@@ -552,6 +562,8 @@ def amendment_heading(amendment: Amendment) -> str:
 #: What each kind of write in the audit trail is called.
 ACTION_LABELS: dict[str, str] = {
     "create": "Created",
+    "add": "Added",
+    "remove": "Removed (amendment)",
     "update": "Changed",
     "end": "Ended early",
     "sign": "Signed off",

@@ -151,7 +151,13 @@ def test_removal_is_an_amendment_kept_in_the_trail(repo):
     last = repo.audit.history(photo.id)[-1]
     assert last.action == "remove" and last.who == "Amy Lee"
     assert last.after["sha256"] == photo.sha256
-    assert last.after["reason"] == "wrong client in the picture"
+    assert last.after["removed_reason"] == "wrong client in the picture"
+    from needledesk.domain.labels import action_label, audit_lines
+
+    assert action_label(last.action) == "Removed (amendment)"
+    assert audit_lines("photo", last.before, last.after) == [
+        "Removed by: not set → Amy Lee",
+        "Reason for removing: not set → wrong client in the picture"]
     # not in what is exported from now on
     record = next(repo.load_records(client.id))
     assert record.photos == []
@@ -282,3 +288,11 @@ def test_a_heic_from_a_phone_is_decoded_and_stored_as_jpeg_without_metadata(repo
     assert photo.taken_at == datetime(2026, 11, 20, 10, 31, 5)
     _no_metadata(stored)
     assert _top_left_is_red(_opened(stored))
+
+
+
+def test_the_domain_and_the_labels_name_views_alike():
+    from needledesk.domain.labels import VIEW_NAMES
+    from needledesk.domain.photos import VIEW_TEXT
+
+    assert VIEW_NAMES == {str(view): text for view, text in VIEW_TEXT.items()}

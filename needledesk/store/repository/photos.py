@@ -215,8 +215,9 @@ class Photos(Consents):
                 "removed_reason": gone.removed_reason})
             self._record("remove", "photo", photo.id, by=by,
                          before={"sha256": photo.sha256, "view": str(photo.view)},
-                         after={"sha256": photo.sha256, "reason": gone.removed_reason,
-                                "removed_by": gone.removed_by})
+                         after={"sha256": photo.sha256, "view": str(photo.view),
+                                "removed_by": gone.removed_by,
+                                "removed_reason": gone.removed_reason})
         if not self._named(photo.sha256):
             with contextlib.suppress(OSError):
                 self.photo_store.discard(photo.sha256)
