@@ -295,4 +295,4 @@ def test_the_domain_and_the_labels_name_views_alike():
     from needledesk.domain.labels import VIEW_NAMES
     from needledesk.domain.photos import VIEW_TEXT
 
-    assert VIEW_NAMES == {str(view): text for view, text in VIEW_TEXT.items()}
+    assert {str(view): text for view, text in VIEW_TEXT.items()} == VIEW_NAMES
