@@ -16,6 +16,8 @@ from needledesk.domain.guidelines import (
     ContactTime,
     DepthRange,
 )
+from needledesk.domain.model import PhotoView
+from needledesk.domain.photos import DEFAULT_VIEWS, VIEW_TEXT
 from needledesk.domain.rules import Problem
 from needledesk.domain.text import fold
 
@@ -78,6 +80,9 @@ class ClinicSettings:
     #: Who is due: a course is lapsed when no session came for this many of its intervals
     #: past the day its next session was due.
     lapsed_after_intervals: int = 2
+    #: Photos: the views asked for at each session (`PhotoView` values, in the order the
+    #: session's photos show them); a view not taken yet is an empty place to drop one.
+    photo_views: list[str] = field(default_factory=lambda: [str(v) for v in DEFAULT_VIEWS])
 
     @classmethod
     def names(cls) -> list[str]:
@@ -157,6 +162,29 @@ def table_problems(path: str, rows: list[tuple[str, float, float]], *, what: str
     return problems
 
 
+def photo_views_problems(views: object) -> list[Problem]:
+    """The views asked for per session: known views, each once, at least one."""
+    allowed = ", ".join(VIEW_TEXT.values())
+    if not isinstance(views, list) or not views:
+        return [Problem("photo_views", "Photo views asked for: choose at least one of "
+                        f"{allowed}")]
+    known = {str(v) for v in PhotoView}
+    problems = [Problem("photo_views", f"Photo views asked for: “{v}” is not a view; the "
+                        f"views are {allowed}") for v in views if str(v) not in known]
+    if len({str(v) for v in views}) != len(views):
+        problems.append(Problem("photo_views", "Photo views asked for: a view is chosen twice"))
+    return problems
+
+
+def wanted_views(settings: ClinicSettings) -> list[PhotoView]:
+    """The clinic's photo views as `PhotoView`s (the shipped ones when the stored list is
+    not a sound one, such as a file edited by hand)."""
+    views = getattr(settings, "photo_views", None)
+    if photo_views_problems(views):
+        return list(DEFAULT_VIEWS)
+    return [PhotoView(v) for v in views]  # type: ignore[union-attr]
+
+
 def validate_settings(settings: ClinicSettings) -> list[Problem]:
     """Every rule a stored ClinicSettings must keep, for the dialog and the store alike."""
     problems = currency_problems(settings.currency)
@@ -190,6 +218,7 @@ def validate_settings(settings: ClinicSettings) -> list[Problem]:
     problems += table_problems(
         "area_depths", [(k, v.low_mm, v.high_mm) for k, v in settings.area_depths.items()],
         what="area", unit="mm", bounds=(rules.DEPTH_MIN_MM, rules.DEPTH_MAX_MM))
+    problems += photo_views_problems(settings.photo_views)
     for i, (area, zone) in enumerate(settings.area_zones.items()):
         if zone not in ZONES:
             problems.append(Problem(f"area_zones[{i}]", f"{area.strip()}: “{zone}” is not a "

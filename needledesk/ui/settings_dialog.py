@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -42,6 +43,8 @@ from needledesk.domain.guidelines import (
     ContactTime,
     DepthRange,
 )
+from needledesk.domain.model import PhotoView
+from needledesk.domain.photos import VIEW_TEXT
 from needledesk.domain.rules import (
     DEPTH_MAX_MM,
     DEPTH_MIN_MM,
@@ -59,6 +62,7 @@ from needledesk.settings import (
     currency_problems,
     default_country,
     phone_regions,
+    photo_views_problems,
     table_problems,
 )
 from needledesk.ui.forms import FieldMessage, route, save_cancel_buttons, with_message
@@ -477,11 +481,14 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.tabs.addTab(self._people_page(), "&People and aftercare")
         self.tabs.addTab(self._guidelines_page(), "&Guidelines")
         self.tabs.addTab(self._screening_page(), "&Screening and due list")
+        self.tabs.addTab(self._photos_page(), "P&hotos")
 
         self.messages = {"currency": self.currency_message,
                          "anaesthetics": self.anaesthetics_message,
-                         "area_depths": self.area_depths_message}
-        self._tab_of = {"currency": 0, "anaesthetics": 2, "area_depths": 2}
+                         "area_depths": self.area_depths_message,
+                         "photo_views": self.photo_views_message}
+        self._tab_of = {"currency": 0, "anaesthetics": 2, "area_depths": 2,
+                        "photo_views": self.tabs.count() - 1}
         self.summary = FieldMessage()
 
         self.buttons, self.save_button = save_cancel_buttons(self)
@@ -501,6 +508,8 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
             table.itemChanged.connect(self.revalidate)
             table.model().rowsInserted.connect(self.revalidate)
             table.model().rowsRemoved.connect(self.revalidate)
+        for box in self.photo_view_boxes.values():
+            box.toggled.connect(self.revalidate)
         self.revalidate()
 
     # --- pages ------------------------------------------------------------------------------
@@ -652,6 +661,33 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         layout.addStretch(1)
         return page
 
+    def _photos_page(self) -> QWidget:
+        """The views asked for at each session: a session's photos show each one not taken
+        yet as an empty place to drop a photo (at least one view)."""
+        group = QGroupBox("Views asked for at each session")
+        column = QVBoxLayout(group)
+        self.photo_view_boxes: dict[PhotoView, QCheckBox] = {}
+        for view in PhotoView:
+            box = QCheckBox(VIEW_TEXT[view])
+            self.photo_view_boxes[view] = box
+            column.addWidget(box)
+        self.photo_views_message = FieldMessage()
+        column.addWidget(self.photo_views_message)
+        column.addWidget(_hint("A session's photos show each chosen view not taken yet as an "
+                               "empty place to drop a photo. Choose at least one."))
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(group)
+        layout.addStretch(1)
+        return page
+
+    def _photo_views(self) -> list[str]:
+        """The ticked views, in the order the loaded settings had them (new ones after, in
+        the standard order)."""
+        ticked = [str(v) for v, box in self.photo_view_boxes.items() if box.isChecked()]
+        loaded = [v for v in self._loaded.photo_views if v in ticked]
+        return loaded + [v for v in ticked if v not in loaded]
+
     # --- load and read ----------------------------------------------------------------------
 
     def load(self, settings: ClinicSettings) -> None:
@@ -674,6 +710,8 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.screening_days.setValue(settings.screening_max_days)
         self.injectables_weeks.setValue(settings.injectables_weeks)
         self.lapsed_after.setValue(settings.lapsed_after_intervals)
+        for view, box in self.photo_view_boxes.items():
+            box.setChecked(str(view) in settings.photo_views)
 
     def settings(self) -> ClinicSettings:
         """The settings as the fields now hold them (fields no page shows are kept)."""
@@ -700,6 +738,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
             screening_max_days=self.screening_days.value(),
             injectables_weeks=self.injectables_weeks.value(),
             lapsed_after_intervals=self.lapsed_after.value(),
+            photo_views=self._photo_views(),
         )
 
     def _area_zones(self) -> dict[str, str]:
@@ -730,7 +769,8 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                                  what="product", unit="min",
                                  bounds=(CONTACT_MIN_MINUTES, CONTACT_MAX_MINUTES))
                 + table_problems("area_depths", self.area_depths.rows(),
-                                 what="area", unit="mm", bounds=(DEPTH_MIN_MM, DEPTH_MAX_MM)))
+                                 what="area", unit="mm", bounds=(DEPTH_MIN_MM, DEPTH_MAX_MM))
+                + photo_views_problems(self._photo_views()))
 
     def revalidate(self) -> bool:
         """Show each problem beside its field; Save is enabled only when there are none."""

@@ -303,7 +303,7 @@ def test_load_then_settings_gives_the_same_back(qtbot, tmp_path):
         # set through File > App lock…, not this dialog: carried through unchanged
         lock_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", idle_lock_minutes=5,
         country="ES", consent_max_days=730, screening_max_days=180, injectables_weeks=4,
-        lapsed_after_intervals=3)
+        lapsed_after_intervals=3, photo_views=["close_up", "front"])
     defaults = ClinicSettings()
     # Every setting is set away from its default, so a field the dialog forgot would show.
     assert [f.name for f in fields(ClinicSettings)
