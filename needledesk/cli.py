@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, metavar="S")
     demo.add_argument("--force", action="store_true",
                       help="add demo records even to a database that holds real ones")
+    demo.add_argument("--photos", type=int, default=4, metavar="N",
+                      help="photograph N clients' courses with synthetic faces (default 4; "
+                           "0: no photos)")
 
     imp = sub.add_parser("import", help="import records from an exchange JSON file")
     imp.add_argument("file", type=Path, metavar="FILE.json")
@@ -200,7 +203,10 @@ def _run(args) -> int:
 
         if args.clients < 1:
             raise NeedleDeskError(f"--clients: {args.clients} is not 1 or more")
-        result = fill(_open(args), clients=args.clients, seed=args.seed, force=args.force)
+        if args.photos < 0:
+            raise NeedleDeskError(f"--photos: {args.photos} is not 0 or more")
+        result = fill(_open(args), clients=args.clients, seed=args.seed, force=args.force,
+                      photos=args.photos)
         print(_counts("demo added", result.added))
         return 0
     if args.command == "import":
@@ -426,7 +432,8 @@ def _counts(label: str, counts: dict[str, int]) -> str:
 
     parts = [count_text(counts.get(k, 0), k[:-1])
              for k in ("clients", "courses", "screenings", "sessions")]
-    parts += [count_text(counts[k], k[:-1]) for k in ("consents", "consent form versions")
+    parts += [count_text(counts[k], k[:-1]) for k in ("consents", "consent form versions",
+                                                      "photos")
               if counts.get(k)]
     return f"{label}: " + ", ".join(parts)
 

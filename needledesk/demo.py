@@ -81,6 +81,10 @@ from needledesk.demo_data import (  # the tables the generator draws from
     P_OVERDUE,
     P_RESCREEN,
     P_SEVERE_OF_THOSE,
+    PHOTO_CLIENTS,
+    PHOTO_SIZE,
+    PHOTO_USES_GIVEN,
+    PHOTO_VIEWS,
     PRACTITIONERS,
     RISK_ABOVE_RANGE,
     RISK_WORSE_LOT,
@@ -88,6 +92,7 @@ from needledesk.demo_data import (  # the tables the generator draws from
 )
 from needledesk.domain import amend, rules
 from needledesk.domain.acknowledgements import acknowledge
+from needledesk.domain.consent_forms import default_template
 from needledesk.domain.guidelines import DEFAULT_AREA_DEPTHS
 from needledesk.domain.model import (
     FLAGGED_ANSWER,
@@ -96,12 +101,17 @@ from needledesk.domain.model import (
     Anaesthetic,
     Client,
     ClientRecord,
+    Consent,
+    ConsentKind,
+    ConsentMethod,
     Course,
     Device,
     DeviceType,
     Fee,
     Lot,
     Observed,
+    PhotoSource,
+    PhotoView,
     Product,
     ProductKind,
     Reaction,
@@ -591,13 +601,16 @@ class RealRecordsError(NeedleDeskError):
 
 def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
          on_progress: Callable[[int, int], None] | None = None,
-         force: bool = False) -> ImportResult:
+         force: bool = False, photos: int = 0) -> ImportResult:
     """Write `generate(clients, seed, as_of)` in one transaction, credited to DEMO_AUTHOR, and
     mark the file as a demonstration one, with the demo clinic's catalogue (`catalogue`),
     which the sessions' lots are picked from. Records already stored (same ids, from an
     earlier run with the same seed) are left as they are, and so is the catalogue. Refuses
     (RealRecordsError, nothing written) a database holding any client or session the demo
-    did not write, unless `force`; clinic settings do not count."""
+    did not write, unless `force`; clinic settings do not count.
+
+    `photos`: how many clients to photograph (`add_photos`; `needledesk demo` asks for
+    `PHOTO_CLIENTS`); their consents and photos are counted in the result too."""
     others = repo.records_not_made_by(DEMO_AUTHOR)
     if not force and any(others.values()):
         raise RealRecordsError(
@@ -611,9 +624,79 @@ def fill(repo: Repository, *, clients: int, seed: int, as_of: date = DEMO_AS_OF,
     problems = repo.catalogue_problems(products, lots)
     if problems:
         raise ValidationError(problems)
-    result = repo.write_records(generate(clients, seed, as_of), by=DEMO_AUTHOR,
+    records = generate(clients, seed, as_of)
+    result = repo.write_records(records, by=DEMO_AUTHOR,
                                 on_progress=on_progress, catalogue=(products, lots))
     for kind in ("products", "lots"):
         result.added.pop(kind, None)
     repo.mark_demo(by=DEMO_AUTHOR)
+    if photos:
+        add_photos(repo, records, clients=photos, as_of=as_of, result=result)
+    return result
+
+
+# --- photos ---------------------------------------------------------------------------------
+
+
+def photographed(records: list[ClientRecord], clients: int = PHOTO_CLIENTS
+                 ) -> list[tuple[ClientRecord, list[Session]]]:
+    """The first `clients` records with a course of three signed sessions or more, each with
+    the signed sessions of its first such course, in order."""
+    chosen: list[tuple[ClientRecord, list[Session]]] = []
+    for record in records:
+        if len(chosen) >= clients:
+            break
+        for course in record.courses:
+            sessions = sorted((s for s in record.sessions
+                               if s.course_id == course.id and s.signed_at is not None),
+                              key=lambda s: s.started_at)
+            if len(sessions) >= 3:
+                chosen.append((record, sessions))
+                break
+    return chosen
+
+
+def add_photos(repo: Repository, records: list[ClientRecord], *, clients: int = PHOTO_CLIENTS,
+               as_of: date = DEMO_AS_OF, result: ImportResult | None = None,
+               size: tuple[int, int] = PHOTO_SIZE) -> ImportResult:
+    """Photograph `photographed(records, clients)`: a photo consent signed on paper on the
+    course's first day (before its first session), then `PHOTO_VIEWS` at every session of
+    the course, through `repo.add_photo` as a file from a camera would come (synthetic
+    faces, the marks fading session by session, with the camera's EXIF to strip). Ids and
+    files are the same on every run, and a view a session has already is not taken again, so
+    a second run adds nothing (counted as skipped)."""
+    from needledesk.demo_photos import face_photo  # (Pillow: only when photographing)
+
+    result = result if result is not None else ImportResult()
+    for number, (record, sessions) in enumerate(photographed(records, clients)):
+        client = record.client
+        consent_id = _stable_id(f"demo photo consent {client.id}")
+        if repo.existing_ids("consents", [consent_id]):
+            result.skipped["consents"] += 1
+        else:
+            form = (repo.current_template(ConsentKind.PHOTO)
+                    or default_template(ConsentKind.PHOTO))
+            uses = PHOTO_USES_GIVEN[number % len(PHOTO_USES_GIVEN)]
+            first = sessions[0].started_at
+            repo.add_consent(Consent(
+                client_id=client.id, kind=form.kind, signed_at=first - timedelta(minutes=40),
+                method=ConsentMethod.ON_PAPER, practitioner=sessions[0].practitioner,
+                title=form.title, body=form.body, statements=list(form.statements),
+                answers={s.key: s.required or s.key in uses for s in form.statements},
+                template_id=form.id, template_version=form.version, id=consent_id),
+                by=DEMO_AUTHOR, template=form, today=as_of)
+            result.added["consents"] += 1
+        face = int(client.id.replace("-", "")[:8], 16)   # the same face for the same client
+        for index, session in enumerate(sessions, start=1):
+            taken = session.started_at - timedelta(minutes=30)   # before the anaesthetic
+            taken_views = {str(p.view) for p in repo.photos(session_id=session.id)}
+            for view in PHOTO_VIEWS:
+                if view in taken_views:   # (from an earlier run: not drawn again)
+                    result.skipped["photos"] += 1
+                    continue
+                data = face_photo(view, session=index, seed=face, size=size, taken=taken)
+                added = repo.add_photo(session.id, data, view=PhotoView(view), by=DEMO_AUTHOR,
+                                       source=PhotoSource.CAMERA, name=f"{view}.jpg",
+                                       now=taken + timedelta(minutes=1))
+                (result.added if added.added else result.skipped)["photos"] += 1
     return result

@@ -274,3 +274,18 @@ END_REASONS = ("Client moved away.", "Client is pregnant; course stopped.",
 ANAESTHETIC_LOT_PREFIX: dict[str, str] = {
     "LMX4": "LX-", "EMLA 5%": "EM-", "BLT 20/6/4": "BLT-", "Lidocaine 5% cream": "LD-",
     "Pliaglis": "PG-", "LMX5": "LX5-"}
+
+# --- photos ---------------------------------------------------------------------------------
+
+#: How many demo clients `needledesk demo` photographs: the first ones with a course of three
+#: sessions or more, each signing a photo consent (on paper) on the course's first day and
+#: photographed at every session of it (synthetic faces: `needledesk.demo_photos`).
+PHOTO_CLIENTS = 4
+#: The views taken at each of those sessions, and the photos' size (small: the demo stays
+#: quick; a phone's photo is 12 megapixels, which the benchmark uses).
+PHOTO_VIEWS = ("front", "left_45", "right_45")
+PHOTO_SIZE = (600, 800)
+#: The photo uses ticked on the demo's consents: every client allows the record and being
+#: shown; every other one teaching too.
+PHOTO_USES_GIVEN = (("photo_use_record", "photo_use_shown"),
+                    ("photo_use_record", "photo_use_shown", "photo_use_teaching"))

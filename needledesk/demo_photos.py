@@ -171,7 +171,7 @@ def face_image(view: str = "front", *, session: int = 1, seed: int = 0,
     picture = _background(dw, dh, light)
     _draw_body(picture, head, person)
     _draw_head(picture, head, person, severity(session))
-    picture = picture.filter(ImageFilter.GaussianBlur(max(0.6, dw / 900)))
+    picture = picture.filter(ImageFilter.BoxBlur(max(0.6, dw / 1200)))
     if (dw, dh) != (width, height):
         picture = picture.resize((width, height), Image.Resampling.BICUBIC)
     return _grain(picture, shot.getrandbits(32))
@@ -208,6 +208,18 @@ def _draw_body(picture: Image.Image, head: _Head, person: _Person) -> None:
         left, right = head.outline()[0] - head.r * 0.08, head.outline()[2] + head.r * 0.08
         draw.rounded_rectangle((left + back, head.y(-0.2), right + back, head.y(1.25)),
                                radius=head.r * 0.4, fill=_shade(person.hair, 0.9))
+
+
+def _soft(mask: Image.Image, radius: float) -> Image.Image:
+    """`mask` blurred by `radius` pixels: a wide blur done on a smaller copy (the same look,
+    a fraction of the time)."""
+    factor = max(1, int(radius // 3))
+    if factor == 1:
+        return mask.filter(ImageFilter.GaussianBlur(radius))
+    small = mask.resize((max(1, mask.width // factor), max(1, mask.height // factor)),
+                        Image.Resampling.BOX)
+    small = small.filter(ImageFilter.GaussianBlur(radius / factor))
+    return small.resize(mask.size, Image.Resampling.BILINEAR)
 
 
 def _oval_mask(size: tuple[int, int], box: tuple[float, float, float, float]) -> Image.Image:
@@ -248,7 +260,7 @@ def _draw_head(picture: Image.Image, head: _Head, person: _Person, marked: float
     ImageDraw.Draw(lit).ellipse((outline[0] + inset_x * 0.6, outline[1] + inset_y,
                                  outline[2] - inset_x * 1.4, outline[3] - inset_y * 1.3),
                                 fill=255)
-    lit = ImageChops.multiply(lit.filter(ImageFilter.GaussianBlur(head.r * 0.22)), face)
+    lit = ImageChops.multiply(_soft(lit, head.r * 0.22), face)
     picture.paste(skin, (0, 0), lit)
     _draw_marks(picture, head, person, marked, face)
     _draw_hair_front(picture, head, person, outline)
@@ -285,7 +297,7 @@ def _draw_marks(picture: Image.Image, head: _Head, person: _Person, marked: floa
         draw.ellipse((x - rx * 1.35, y - r * 1.35, x + rx * 1.35, y + r * 1.35),
                      fill=_mix(person.skin, rim, 0.6 * marked + 0.2))
         draw.ellipse((x - rx, y - r, x + rx, y + r), fill=colour)
-    red = ImageChops.multiply(red.filter(ImageFilter.GaussianBlur(head.r * 0.08)), face)
+    red = ImageChops.multiply(_soft(red, head.r * 0.08), face)
     flush = _mix(person.skin, (205, 70, 70), 0.55)
     picture.paste(flush, (0, 0), red)
 
@@ -388,7 +400,7 @@ def _draw_hair_front(picture: Image.Image, head: _Head, person: _Person,
         head_mask = _oval_mask(size, (outline[0] - head.r * 0.06, outline[1] - head.hh * 0.06,
                                       outline[2] + head.r * 0.06, outline[3]))
         cap = ImageChops.lighter(cap, ImageChops.multiply(shape, head_mask))
-    cap = cap.filter(ImageFilter.GaussianBlur(max(1.0, head.r * 0.015)))
+    cap = _soft(cap, max(1.0, head.r * 0.015))
     picture.paste(person.hair, (0, 0), cap)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import unicodedata
 from collections import Counter, defaultdict
@@ -9,14 +10,24 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from PIL import Image
 
 from needledesk.cli import main
-from needledesk.demo import DEMO_AS_OF, catalogue, fill, generate
+from needledesk.demo import DEMO_AS_OF, catalogue, fill, generate, photographed
+from needledesk.demo_data import PHOTO_SIZE, PHOTO_VIEWS
+from needledesk.demo_photos import CAMERA_SERIAL
 from needledesk.domain import rules
 from needledesk.domain.acknowledgements import pending
 from needledesk.domain.due import CourseFacts, due_row
 from needledesk.domain.guidelines import DEFAULT_ANAESTHETICS, DEFAULT_AREA_DEPTHS
-from needledesk.domain.model import REACTION_KINDS, SCREENING_QUESTIONS, Observed, ProductKind
+from needledesk.domain.model import (
+    REACTION_KINDS,
+    SCREENING_QUESTIONS,
+    ConsentKind,
+    Observed,
+    PhotoSource,
+    ProductKind,
+)
 from needledesk.domain.products import (
     catalogue_product,
     expiry,
@@ -27,6 +38,7 @@ from needledesk.domain.products import (
 )
 from needledesk.domain.safety import DueState
 from needledesk.exchange import encode_record
+from needledesk.store.check import check_file
 from needledesk.store.database import open_database
 from needledesk.store.lists import recall
 from needledesk.store.repository import Repository
@@ -374,15 +386,66 @@ def test_fill_writes_the_generated_records_once(demo_repo):
 
 def test_cli_demo_is_idempotent(tmp_path, capsys):
     path = str(tmp_path / "clinic.db")
-    assert main(["--db", path, "demo", "--clients", "20", "--seed", "7"]) == 0
-    assert "demo added: 20 clients" in capsys.readouterr().out
-    assert main(["--db", path, "demo", "--clients", "20", "--seed", "7"]) == 0
-    assert "demo added: 0 clients, 0 courses, 0 screenings, 0 sessions" in capsys.readouterr().out
+    demo = ["--db", path, "demo", "--clients", "20", "--seed", "7", "--photos", "1"]
+    assert main(demo) == 0
+    out = capsys.readouterr().out
+    assert "demo added: 20 clients" in out and ", 1 consent, " in out
+    photos = int(out.split(", 1 consent, ")[1].split()[0])
+    assert photos >= 3 * len(PHOTO_VIEWS)
+    assert main(demo) == 0
+    out = capsys.readouterr().out
+    assert out == "demo added: 0 clients, 0 courses, 0 screenings, 0 sessions\n"
     db = open_database(path)
     try:
         assert Repository(db).count_clients() == 20
+        assert len(Repository(db).photos()) == photos
     finally:
         db.close()
+
+
+def test_cli_demo_refuses_a_negative_photo_count(tmp_path, capsys):
+    assert main(["--db", str(tmp_path / "c.db"), "demo", "--clients", "2", "--photos", "-1"]
+                ) != 0
+    assert "--photos: -1 is not 0 or more" in capsys.readouterr().err
+
+
+# --- photos ---------------------------------------------------------------------------------
+
+
+def test_the_demo_photographs_courses_through_the_import_path(demo_repo):
+    repo = demo_repo
+    made = generate(15, seed=2)
+    chosen = photographed(made, 2)
+    assert len(chosen) == 2 and all(len(sessions) >= 3 for _, sessions in chosen)
+    result = fill(repo, clients=15, seed=2, photos=2)
+    views = len(PHOTO_VIEWS)
+    assert result.added["consents"] == 2
+    assert result.added["photos"] == views * sum(len(s) for _, s in chosen)
+    for record, sessions in chosen:
+        consents = repo.consents(record.client.id)
+        assert [c.kind for c in consents] == [ConsentKind.PHOTO]
+        assert consents[0].signed_at < sessions[0].started_at
+        for session in sessions:
+            photos = repo.photos(session_id=session.id)
+            assert sorted(p.view for p in photos) == sorted(PHOTO_VIEWS)
+            for photo in photos:
+                assert photo.source == PhotoSource.CAMERA and photo.consent_id == consents[0].id
+                assert photo.taken_at is not None and photo.taken_at < session.started_at
+                data = repo.photo_bytes(photo)
+                image = Image.open(io.BytesIO(data))
+                assert image.size == PHOTO_SIZE and not image.getexif()   # GPS and all gone
+                assert CAMERA_SERIAL.encode() not in data
+        # The same face at every session, its marks fading: the front photos all differ.
+        fronts = [p.sha256 for s in sessions for p in repo.photos(session_id=s.id)
+                  if p.view == "front"]
+        assert len(set(fronts)) == len(sessions)
+    report = check_file(repo.db)
+    assert report.problems == []
+    # A second run draws nothing and adds nothing.
+    again = fill(repo, clients=15, seed=2, photos=2)
+    assert "photos" not in again.added and "consents" not in again.added
+    assert again.skipped["photos"] == result.added["photos"]
+    assert again.skipped["consents"] == 2
 
 
 def test_demo_concerns_are_the_ones_the_client_form_offers():
@@ -457,8 +520,10 @@ def test_sessions_pick_their_lots_from_the_catalogue(records):
 
 def test_fill_writes_the_catalogue_and_the_file_checks_sound(tmp_path, capsys):
     path = tmp_path / "clinic.db"
-    assert main(["--db", str(path), "demo", "--clients", "60", "--seed", "4"]) == 0
-    assert main(["--db", str(path), "demo", "--clients", "60", "--seed", "5"]) == 0
+    assert main(["--db", str(path), "demo", "--clients", "60", "--seed", "4", "--photos", "1"]
+                ) == 0   # (check verifies the photos' files too)
+    assert main(["--db", str(path), "demo", "--clients", "60", "--seed", "5", "--photos", "0"]
+                ) == 0
     capsys.readouterr()
     assert main(["--db", str(path), "check"]) == 0
     assert "the database is sound" in capsys.readouterr().out
