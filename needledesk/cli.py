@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     js.add_argument("--client", metavar="ID", help="only this client")
     summary = kinds.add_parser("summary", help="a session's one-page client handout (PDF)")
     summary.add_argument("--session", required=True, metavar="ID", help="the session")
+    summary.add_argument("--photos", action="store_true",
+                         help="add a second page of the session's photos (when the client's "
+                              "photo consent allows showing them)")
     summary.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
     course = kinds.add_parser("course", help="a client's full course record (PDF)")
     course.add_argument("--client", required=True, metavar="ID", help="the client")
@@ -237,8 +240,14 @@ def _run(args) -> int:
         if args.kind == "consent":
             pdf = _consent_pdf(repo, args)
         else:
-            pdf = (session_summary_pdf(repo, args.session) if args.kind == "summary"
-                   else course_record_pdf(repo, args.client))
+            pdf = (session_summary_pdf(repo, args.session, photos=args.photos)
+                   if args.kind == "summary" else course_record_pdf(repo, args.client))
+            if args.kind == "summary" and args.photos:
+                from needledesk.reports.build import summary_photos_note
+
+                left_out = summary_photos_note(repo, args.session)
+                if left_out:
+                    _say(f"note: {left_out}")
         write_private(args.output, pdf)
         return 0
     if args.command == "export":

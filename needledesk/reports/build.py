@@ -15,19 +15,36 @@ if TYPE_CHECKING:
     from needledesk.store.repository import Repository
 
 __all__ = ["blank_consent_form_pdf", "consent_record_pdf", "course_record_pdf",
-           "default_course_name", "default_summary_name", "session_summary_pdf"]
+           "default_course_name", "default_summary_name", "session_summary_pdf",
+           "summary_photos_note"]
 
 
 def session_summary_pdf(repo: Repository, session_id: str, *,
-                        today: date | None = None) -> bytes:
-    """The one-page handout of a session. Raises NotFoundError for an unknown id."""
+                        today: date | None = None, photos: bool = False) -> bytes:
+    """The one-page handout of a session; with `photos`, a second page of the session's
+    photos when the client's photo consent allows showing them. Raises NotFoundError for an
+    unknown id."""
     from needledesk.reports.summary import render_session_summary
 
     session = repo.get_session(session_id)
     client = repo.get_client(session.client_id)
+    shown = repo.photos(session_id=session_id) if photos else []
     return render_session_summary(client, session, repo.sessions(client.id),
                                   repo.courses(client.id), repo.settings(), today=today,
-                                  screenings=repo.screenings(client.id))
+                                  screenings=repo.screenings(client.id), photos=shown,
+                                  photo_data=repo.photo_bytes,
+                                  consents=repo.consents(client.id) if shown else ())
+
+
+def summary_photos_note(repo: Repository, session_id: str, *,
+                        today: date | None = None) -> str | None:
+    """Why the summary of `session_id` printed with its photos has no photo page, in plain
+    words; None when it has one."""
+    from needledesk.reports.photos import shown_refusal
+
+    session = repo.get_session(session_id)
+    return shown_refusal(repo.photos(session_id=session_id), repo.consents(session.client_id),
+                         today or date.today())
 
 
 def course_record_pdf(repo: Repository, client_id: str, *, today: date | None = None) -> bytes:
@@ -38,7 +55,9 @@ def course_record_pdf(repo: Repository, client_id: str, *, today: date | None = 
     client = repo.get_client(client_id)
     return render_course_record(client, repo.sessions(client_id), repo.courses(client_id),
                                 repo.screenings(client_id), repo.settings(), today=today,
-                                consents=repo.consents(client_id, carried=True))
+                                consents=repo.consents(client_id, carried=True),
+                                photos=repo.photos(client_id=client_id),
+                                photo_data=repo.photo_bytes)
 
 
 def consent_record_pdf(repo: Repository, client_id: str | None, *, kind: str | None = None,

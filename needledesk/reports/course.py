@@ -50,9 +50,11 @@ from needledesk.domain.model import (
     ConsentKind,
     ConsentMethod,
     Course,
+    Photo,
     Screening,
     Session,
 )
+from needledesk.domain.photos import USE_RECORD, first_and_latest, photo_consent, use_refusal
 from needledesk.domain.text import fold
 from needledesk.domain.visit import check_text
 from needledesk.exchange import encode_session
@@ -76,6 +78,7 @@ from needledesk.reports.layout import (
     section,
     styles,
 )
+from needledesk.reports.photos import PhotoData, before_after_pages
 from needledesk.reports.text import Paragraph as _Paragraph
 from needledesk.reports.text import (
     clean,
@@ -127,10 +130,15 @@ class Paragraph(_Paragraph):
 def render_course_record(client: Client, sessions: list[Session], courses: list[Course],
                          screenings: list[Screening], settings: ClinicSettings, *,
                          today: date | None = None,
-                         consents: Sequence[Consent] | None = None) -> bytes:
+                         consents: Sequence[Consent] | None = None,
+                         photos: Sequence[Photo] = (),
+                         photo_data: PhotoData | None = None) -> bytes:
     """The client's clinical record as PDF bytes, in `settings.page_size`. `consents`: the
     client's consents with those their screenings' ticks stand for
-    (`repo.consents(id, carried=True)`); when not given, the screenings' ticks alone."""
+    (`repo.consents(id, carried=True)`); when not given, the screenings' ticks alone.
+    `photos`: the client's live photos, and `photo_data` what reads one's bytes: with both,
+    and a photo consent allowing photos in the record, a before-and-after page per view
+    follows the sessions."""
     today = today or date.today()
     st = styles()
     width, height = page_size(settings)
@@ -154,6 +162,9 @@ def render_course_record(client: Client, sessions: list[Session], courses: list[
         story += _session_block(session, ordered, by_id.get(session.course_id or ""), settings,
                                 st, frame_w, heading=heading, screenings=screenings)
         heading = []
+    if photos and photo_data is not None:
+        story += _photo_pages(photos, photo_data, ordered, courses, consents or (), today, st,
+                              frame_w, height - _MARGIN_TOP - _MARGIN_BOTTOM)
 
     buffer = BytesIO()
     doc = one_frame_document(
@@ -467,6 +478,33 @@ def _fit(label: str, width: float) -> str:
     while label and stringWidth(label + "…", REGULAR, 7.5) > width:
         label = label[:-1]
     return label + "…"
+
+
+# --- before and after ---------------------------------------------------------------------
+
+def _photo_pages(photos: Sequence[Photo], read: PhotoData, sessions: list[Session],
+                 courses: list[Course], consents: Sequence[Consent], today: date, st: Styles,
+                 frame_w: float, frame_h: float) -> list[Flowable]:
+    """A before-and-after page per view photographed at two sessions or more, when the
+    client's photo consent allows photos in the record; otherwise a line saying why they are
+    left out."""
+    live = [p for p in photos if not p.removed]
+    if not live:
+        return []
+    refusal = use_refusal(consents, today, USE_RECORD)
+    if refusal is not None:
+        consent = photo_consent(consents, today)
+        why = ("the client has not signed a photo consent" if consent is None
+               else refusal[:1].lower() + refusal[1:].rstrip("."))
+        return [*section("Before and after", st), Paragraph(
+            f"The client's {len(live)} photo{'s are' if len(live) != 1 else ' is'} left out "
+            f"of this record: {markup(why)}.", st.body)]
+    pairs = first_and_latest(live, [s.id for s in sessions])
+    if not pairs:
+        return [*section("Before and after", st), Paragraph(
+            "No view has been photographed at two sessions yet: the before-and-after pages "
+            "begin when one has.", st.body)]
+    return before_after_pages(pairs, sessions, courses, read, st, frame_w, frame_h)
 
 
 # --- sessions -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepInFrame,
+    PageBreak,
     Spacer,
     TableStyle,
 )
@@ -25,7 +26,7 @@ from reportlab.platypus import (
 from needledesk.domain.course import next_due, session_number
 from needledesk.domain.face_chart import chart_data
 from needledesk.domain.labels import amendment_lines
-from needledesk.domain.model import Client, Course, Screening, Session
+from needledesk.domain.model import Client, Consent, Course, Photo, Screening, Session
 from needledesk.domain.visit import check_text
 from needledesk.exchange import encode_session
 from needledesk.reports.face_chart import chart_drawing, chart_height, legend_width
@@ -49,6 +50,7 @@ from needledesk.reports.layout import (
     section,
     styles,
 )
+from needledesk.reports.photos import PhotoData, photo_grid, shown_refusal, summary_photos
 from needledesk.reports.text import (
     Paragraph,
     fmt_clock,
@@ -88,10 +90,14 @@ _Table = FitTable
 def render_session_summary(client: Client, session: Session, sessions: list[Session],
                            courses: list[Course], settings: ClinicSettings, *,
                            today: date | None = None,
-                           screenings: Sequence[Screening] = ()) -> bytes:
+                           screenings: Sequence[Screening] = (),
+                           photos: Sequence[Photo] = (), photo_data: PhotoData | None = None,
+                           consents: Sequence[Consent] = ()) -> bytes:
     """The handout for `session` as PDF bytes: one page, `settings.page_size`. The
     screening re-confirmed at the visit, if any, is named by its date among the client's
-    `screenings`."""
+    `screenings`. Given the session's `photos`, `photo_data` to read them and the client's
+    `consents`, a second page shows today's photos when the client's photo consent allows
+    showing them (`reports.photos.shown_refusal`)."""
     today = today or date.today()
     st = styles(SCALE)
     width, height = page_size(settings)
@@ -117,8 +123,27 @@ def render_session_summary(client: Client, session: Session, sessions: list[Sess
         buffer, settings, (width, height), margin_x=_MARGIN_X, margin_top=_MARGIN_TOP,
         margin_bottom=_FOOT, title=f"Session summary — {client.full_name}",
         template="summary", on_page=decorate)
-    doc.build([KeepInFrame(frame_w, frame_h, body, mode="shrink")])
+    story: list[Flowable] = [KeepInFrame(frame_w, frame_h, body, mode="shrink")]
+    if photo_data is not None and photos and shown_refusal(photos, consents, today) is None:
+        story += [PageBreak(), _photo_page(client, session, photos, photo_data, st, frame_w,
+                                           frame_h)]
+    doc.build(story)
     return buffer.getvalue()
+
+
+def _photo_page(client: Client, session: Session, photos: Sequence[Photo], read: PhotoData,
+                st: Styles, frame_w: float, frame_h: float) -> Flowable:
+    """The second page: up to six of today's photos, each captioned by its view."""
+    shown = summary_photos(photos)
+    head = [*section("Today's photos", st), Paragraph(
+        f"{markup(client.full_name)} · {fmt_day(session.started_at.date())}"
+        + (f" · {len(shown)} of the session's {len([p for p in photos if not p.removed])} "
+           "photos" if len(shown) < len([p for p in photos if not p.removed]) else ""),
+        st.small), Spacer(1, 8)]
+    used = sum(f.wrap(frame_w, frame_h)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+               for f in head)
+    grid = photo_grid(shown, read, st, frame_w, frame_h - used - 4)
+    return KeepInFrame(frame_w, frame_h, [*head, grid], mode="shrink")
 
 
 def _initial_capital(text: str) -> str:
@@ -317,10 +342,31 @@ def _next_session(session: Session, sessions: list[Session], course: Course | No
 
 def _draw_foot(canvas: Canvas, session: Session, settings: ClinicSettings, today: date,
                width: float) -> None:
-    """The signature line and the footer, pinned to the bottom of the page; on a draft also
-    a faint diagonal mark across the page."""
+    """The signature line (on the first page only) and the footer, pinned to the bottom of
+    the page; on a draft also a faint diagonal mark across the page."""
     canvas.saveState()
     left, right = _MARGIN_X, width - _MARGIN_X
+    if canvas.getPageNumber() == 1:   # the photo page has no signature line
+        _draw_signature(canvas, session, left, right)
+    canvas.setStrokeColor(RULE)
+    canvas.setLineWidth(0.5)
+    canvas.line(left, 12 * mm, right, 12 * mm)
+    canvas.setFillColor(MUTED)
+    contact = " · ".join(x.strip().replace("\n", ", ") for x in
+                         (settings.clinic_name, settings.phone) if x and x.strip())
+    draw_string(canvas, left, 8 * mm, contact, REGULAR, 7)
+    draw_string(canvas, right, 8 * mm, f"Printed {fmt_day(today)}", REGULAR, 7, align="right")
+    if not session.is_signed:
+        canvas.setFillColor(DRAFT)
+        canvas.setFillAlpha(0.07)
+        canvas.translate(width / 2, 130 * mm)
+        canvas.rotate(35)
+        canvas.setFont(BOLD, 110)
+        canvas.drawCentredString(0, 0, "DRAFT")
+    canvas.restoreState()
+
+
+def _draw_signature(canvas: Canvas, session: Session, left: float, right: float) -> None:
     y = 19 * mm
     signed = fmt_moment(session.signed_at) if session.is_signed else ""
     # Left to right (so text extraction reads in order): the practitioner, the signature
@@ -344,19 +390,3 @@ def _draw_foot(canvas: Canvas, session: Session, settings: ClinicSettings, today
         draw_string(canvas, right - value_w, y, signed, REGULAR, 8.5)
     else:
         canvas.line(right - value_w, y - 2, right, y - 2)
-
-    canvas.setStrokeColor(RULE)
-    canvas.line(left, 12 * mm, right, 12 * mm)
-    canvas.setFillColor(MUTED)
-    contact = " · ".join(x.strip().replace("\n", ", ") for x in
-                         (settings.clinic_name, settings.phone) if x and x.strip())
-    draw_string(canvas, left, 8 * mm, contact, REGULAR, 7)
-    draw_string(canvas, right, 8 * mm, f"Printed {fmt_day(today)}", REGULAR, 7, align="right")
-    if not session.is_signed:
-        canvas.setFillColor(DRAFT)
-        canvas.setFillAlpha(0.07)
-        canvas.translate(width / 2, 130 * mm)
-        canvas.rotate(35)
-        canvas.setFont(BOLD, 110)
-        canvas.drawCentredString(0, 0, "DRAFT")
-    canvas.restoreState()
