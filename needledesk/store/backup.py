@@ -7,6 +7,16 @@ file, must pass `PRAGMA integrity_check`, is made a single self-contained file (
 mode DELETE), fsynced, and only then renamed to its real name. So a file named like a
 backup is always a whole, sound one. Every file written is readable by its user only.
 
+Photos (`store.photo_files`) go into one content-addressed folder, `photos/` inside the
+backup folder, shared by every generation (the layout of the folder beside the database, so
+`FolderPhotoStore(folder / "photos")` reads it): a backup copies only the photo files not
+there yet, each atomically and read back against its hash. The backup's manifest
+(`<backup>.manifest.json`, `store.anchors`) lists the photos it needs (`files.photos`: the
+live photos of the copy's own `photos` table, so one removed by amendment is in no backup
+made afterwards), and is put in place before the backup itself: a file named like a backup
+always has its photos and their list. Rotation deletes a generation's manifest with it, and
+then the photo files no remaining manifest names.
+
 Restoring one is `store.restore` (above the Repository and `check`, which it uses).
 """
 
@@ -31,6 +41,13 @@ from sqlite_utils import Database
 from needledesk.errors import NeedleDeskError
 from needledesk.store import anchors
 from needledesk.store.identity import DatabaseError, companions, identify
+from needledesk.store.photo_files import (
+    FolderPhotoStore,
+    PhotoFileError,
+    digest,
+    photo_folder,
+    write_atomically,
+)
 from needledesk.store.targets import refuse_protected_target
 
 log = logging.getLogger(__name__)
@@ -49,6 +66,13 @@ _PRIVATE_FILE, _PRIVATE_FOLDER = 0o600, 0o700
 # SQLite's primary result codes (the low byte of an extended code).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+#: The photo folder inside a backup folder, shared by every backup in it.
+PHOTOS = "photos"
+#: A photo file in a backup folder that no manifest names is removed by rotation only once
+#: it is this old: a backup being taken meanwhile (another program) has not yet put its
+#: manifest in place.
+PHOTO_GRACE_SECONDS = 3600
+_HASH = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 Progress = Callable[[int, int], None]
 
@@ -69,6 +93,10 @@ class BackupInfo:
     schema: int
     size: int
     problem: str | None = None
+    #: The photos the backup holds (distinct files), and how many of them this backup copied
+    #: into the backup folder's `photos/` (the others were there from an earlier backup).
+    photos: int = 0
+    photos_copied: int = 0
 
     @property
     def ok(self) -> bool:
@@ -129,6 +157,182 @@ def _ensure_folder(folder: Path, *, parents: bool = False) -> None:
         raise BackupError(f"cannot create the backup folder {folder}: {_reason(exc)}") from None
 
 
+# --- photos -----------------------------------------------------------------------------
+
+def photos_of(folder: str | os.PathLike[str]) -> FolderPhotoStore:
+    """The photo folder shared by the backups in `folder`."""
+    return FolderPhotoStore(Path(folder) / PHOTOS)
+
+
+def live_photos(conn: sqlite3.Connection) -> set[str]:
+    """The hashes of the live photos (not removed by amendment) a database names; none for
+    one from before photos (no `photos` table)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'photos'"
+                    ).fetchone() is None:
+        return set()
+    return {str(row[0]) for row in conn.execute(
+        "SELECT DISTINCT sha256 FROM photos WHERE removed_at IS NULL")}
+
+
+class ManifestError(ValueError):
+    """A backup's manifest that cannot be read, or lists photos in a way NeedleDesk never
+    writes (a name that is not a photo's hash, a size that is not a size, one twice)."""
+
+
+def manifest_photos(backup: str | os.PathLike[str]) -> dict[str, int] | None:
+    """The photos the manifest beside `backup` lists ({sha256: size}); None when there is
+    no manifest, or one written before backups carried photos. Raises ManifestError (a plain
+    sentence) for one that cannot be read or is not as NeedleDesk writes them."""
+    path = anchors.manifest_path(backup)
+    its = f"its list of photos ({path.name})"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ManifestError(f"{its} cannot be read: {_reason(exc)}") from None
+    try:
+        manifest = json.loads(text)
+    except ValueError:
+        raise ManifestError(f"{its} is damaged: it cannot be read as a list") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != anchors.MANIFEST_FORMAT \
+            or not isinstance(manifest.get("files"), dict):
+        raise ManifestError(f"{its} is not a NeedleDesk backup manifest")
+    listed = manifest["files"].get("photos")
+    if listed is None:
+        return None
+    if not isinstance(listed, list):
+        raise ManifestError(f"{its} does not list the photos as NeedleDesk does")
+    found: dict[str, int] = {}
+    for entry in listed:
+        sha = entry.get("sha256") if isinstance(entry, dict) else None
+        size = entry.get("size") if isinstance(entry, dict) else None
+        if not isinstance(sha, str) or not _HASH.fullmatch(sha):
+            raise ManifestError(f"{its} names a photo file by something that is not a photo's "
+                                "name (a photo is named by the 64 hexadecimal digits of its "
+                                "hash)")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ManifestError(f"{its} gives a photo a size that is not a whole number of "
+                                "bytes")
+        if sha in found:
+            raise ManifestError(f"{its} names the same photo twice")
+        found[sha] = size
+    return found
+
+
+def _photo_problem(backup: Path, conn: sqlite3.Connection, *, files: bool,
+                   read: bool = False) -> tuple[int, str | None]:
+    """(photos held, why the backup's photos are not sound or None). `files`: also look for
+    each listed photo file in the backup folder (its size); `read`: and read each against
+    its hash (restore always does)."""
+    needed = live_photos(conn)
+    try:
+        listed = manifest_photos(backup)
+    except ManifestError as exc:
+        return len(needed), str(exc)
+    if listed is None:
+        if needed:
+            return len(needed), (f"its list of photos (the manifest) is missing, so its "
+                                 f"{_photos_text(len(needed))} cannot be checked")
+        return 0, None
+    if set(listed) != needed:
+        return len(needed), ("its list of photos (the manifest) does not match the photos its "
+                             "records name")
+    if files:
+        store = photos_of(backup.parent)
+        absent = [sha for sha, size in listed.items()
+                  if not store.has(sha) or store.size(sha) != size
+                  or (read and digest(store.get(sha)) != sha)]
+        if absent:
+            return len(needed), (f"{len(absent)} of its {_photos_text(len(listed))} "
+                                 f"{'is' if len(absent) == 1 else 'are'} missing or damaged "
+                                 f"in {store.root}")
+    return len(needed), None
+
+
+def _photos_text(count: int) -> str:
+    return f"{count} photo" + ("" if count == 1 else "s")
+
+
+def _carry_photos(hashes: list[str], source: FolderPhotoStore, target: FolderPhotoStore,
+                  on_bytes: Callable[[int], None]) -> tuple[dict[str, int], int]:
+    """Copy into `target` each photo of `hashes` it does not hold yet: atomically, and read
+    back against its hash. Returns ({sha256: size} of all of them, how many were copied).
+    A photo file missing from or changed in `source` stops the backup (BackupError)."""
+    listed: dict[str, int] = {}
+    copied = 0
+    for sha in hashes:
+        try:
+            size = source.size(sha)
+        except OSError:
+            raise BackupError(f"a photo's file ({sha[:12]}…) is missing from {source.root}; "
+                              "run `needledesk check`, restore it from a backup, and back up "
+                              "again") from None
+        there = target.path(sha)
+        if there.is_file() and there.stat().st_size == size:
+            listed[sha] = size  # an earlier backup copied it (and read it back) already
+            continue
+        try:
+            data = source.get(sha)
+        except PhotoFileError as exc:
+            raise BackupError(f"{exc}; nothing was backed up") from None
+        if digest(data) != sha:
+            raise BackupError(f"a photo's file ({sha[:12]}…) in {source.root} was changed "
+                              "outside NeedleDesk (it no longer matches its hash); run "
+                              "`needledesk check`; nothing was backed up")
+        try:
+            for folder in (target.root, there.parent):
+                _ensure_folder(folder)
+            write_atomically(there, data)
+            if digest(there.read_bytes()) != sha:
+                there.unlink()
+                raise BackupError(f"the photo {sha[:12]}… did not read back as written in "
+                                  f"{target.root}; the backup drive may be failing")
+        except OSError as exc:
+            raise BackupError(f"cannot copy the photos into {target.root}: {_reason(exc)}"
+                              ) from None
+        listed[sha] = len(data)
+        copied += 1
+        on_bytes(len(data))
+    return listed, copied
+
+
+def _sweep_photos(folder: Path) -> list[Path]:
+    """Remove the photo files in `folder`'s photo folder that no manifest there names (each
+    older than PHOTO_GRACE_SECONDS), and temporary files a crash left a day ago. Nothing is
+    removed while any manifest in the folder cannot be read."""
+    store = photos_of(folder)
+    if not store.root.is_dir():
+        return []
+    named: set[str] = set()
+    try:
+        manifests = sorted(folder.glob("*" + anchors.MANIFEST_SUFFIX))
+    except OSError:
+        return []
+    for manifest in manifests:
+        backup = manifest.with_name(manifest.name.removesuffix(anchors.MANIFEST_SUFFIX))
+        try:
+            named |= set(manifest_photos(backup) or {})
+        except ManifestError as exc:
+            log.warning("not removing unused backup photos from %s: %s", store.root, exc)
+            return []
+    now = time.time()
+    removed = []
+    for sha in list(store.hashes()):
+        path = store.path(sha)
+        with contextlib.suppress(OSError):
+            if sha not in named and path.stat().st_mtime < now - PHOTO_GRACE_SECONDS:
+                path.unlink()
+                removed.append(path)
+    for stray in store.strays():
+        with contextlib.suppress(OSError):
+            if stray.name.startswith(".incoming-") and \
+                    stray.stat().st_mtime < now - STALE_TEMP_SECONDS:
+                stray.unlink()
+                removed.append(stray)
+    return removed
+
+
 # --- reading a backup --------------------------------------------------------------------
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -166,25 +370,33 @@ def _inspect(path: Path, check: str | None) -> tuple[BackupInfo, bool]:
         if problem is not None:
             raise DatabaseError(f"{path}: is damaged and cannot be used as a backup "
                                 f"(SQLite reports: {problem})")
+        photos, photo_problem = _photo_problem(path, conn, files=check is not None,
+                                               read=check == "integrity_check")
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path}: is damaged or not a NeedleDesk database ({exc})") from None
     finally:
         conn.close()
     stamp = _stamp_of(path) or datetime.fromtimestamp(path.stat().st_mtime)
-    return BackupInfo(path, stamp, clients, sessions, version, path.stat().st_size), newer
+    return BackupInfo(path, stamp, clients, sessions, version, path.stat().st_size,
+                      problem=photo_problem,
+                      photos=photos), newer
 
 
 def describe(path: str | os.PathLike[str], *, thorough: bool = False) -> BackupInfo:
     """What the backup at `path` holds, read without changing it. Raises DatabaseError if
-    it is not a sound NeedleDesk database (`quick_check`; `thorough`: `integrity_check`)."""
+    it is not a sound NeedleDesk database (`quick_check`; `thorough`: `integrity_check`).
+    Its photos not being sound (the manifest missing, unreadable or not matching the
+    records, a listed photo file absent or of another size; `thorough`: or not matching its
+    hash) is said in `problem`."""
     return _inspect(Path(path), "integrity_check" if thorough else "quick_check")[0]
 
 
 def list_backups(folder: str | os.PathLike[str], *, check: bool = True) -> list[BackupInfo]:
     """The backups in `folder` named like ours, newest first. One that cannot be read is
     listed too, with zero counts and the reason in `problem`, so that a damaged backup is
-    seen rather than silently missing. `check=False` skips `quick_check` (which reads every
-    page: slow for many large backups on a USB stick); restore checks in full anyway."""
+    seen rather than silently missing; so is one whose photos are not sound (`describe`).
+    `check=False` skips `quick_check` (which reads every page: slow for many large backups on
+    a USB stick) and looking for each photo file; restore checks in full anyway."""
     found = []
     for stamp, path in _generations(Path(folder)):
         try:
@@ -336,11 +548,18 @@ def _source_path(source: str | os.PathLike[str] | Database | sqlite3.Connection)
 
 
 def backup_to(source: str | os.PathLike[str] | Database | sqlite3.Connection,
-              target: str | os.PathLike[str], *, on_progress: Progress | None = None) -> BackupInfo:
+              target: str | os.PathLike[str], *, on_progress: Progress | None = None,
+              photos: bool = False) -> BackupInfo:
     """Write a verified backup of the database `source` (its path, or an open connection to
-    it) to `target`, replacing any file there. `on_progress(pages_done, pages_total)` is
-    called after each step, on the calling thread. Safe on a worker thread while the window
-    keeps writing; from a worker, pass the path rather than the window's connection."""
+    it) to `target`, replacing any file there. `on_progress(done, total)` is called after
+    each step, on the calling thread (in pages of the database, photos counted by their size
+    in pages). Safe on a worker thread while the window keeps writing; from a worker, pass
+    the path rather than the window's connection.
+
+    With `photos`, the photos the copy names are carried into the `photos/` folder beside
+    `target` (only those not there yet) and listed in its manifest, which is put in place
+    before the backup. Without (the copy taken before a schema upgrade, beside the database),
+    the photos stay where they are and the manifest lists none."""
     db_path, target = _source_path(source), Path(target)
     if not db_path.is_file():
         raise BackupError(f"{db_path}: no database there to back up")
@@ -356,29 +575,80 @@ def backup_to(source: str | os.PathLike[str] | Database | sqlite3.Connection,
                                check_same_thread=False)
     except sqlite3.Error as exc:
         raise DatabaseError(f"{db_path}: cannot be opened ({exc})") from None
+    live = FolderPhotoStore(photo_folder(os.path.realpath(db_path)))
+    kept = photos_of(target.parent)
     try:
-        temp, facts = _write_temp(conn, target, verify=True, on_progress=on_progress)
+        page = int(conn.execute("PRAGMA page_size").fetchone()[0]) or 4096
+        # The photos still to copy, as the database is now: the bar's length from the start.
+        ahead = sum(-(-_size_or_zero(live, sha) // page) for sha in live_photos(conn)
+                    if not kept.has(sha)) if photos else 0
+
+        def pages(done: int, total: int) -> None:
+            if on_progress is not None:
+                on_progress(done, total + ahead)
+
+        temp, facts = _write_temp(conn, target, verify=True, on_progress=pages)
     finally:
         conn.close()
-    manifest = _manifest_temp(temp, target)
+    listed: dict[str, int] | None = None
+    copied = 0
+    if photos:
+        try:
+            listed, copied = _carry_copy_photos(temp, live, kept, page, on_progress)
+        except BaseException:
+            _remove(temp)
+            raise
+    manifest = _manifest_temp(temp, target, listed)
+    before = _put_manifest_in_place(manifest, target, temp)
     try:
         _put_in_place(temp, target)
     except BaseException:
-        _remove(manifest)
+        _undo_manifest(target, before)
         raise
-    _put_manifest_in_place(manifest, target)
     assert facts is not None
     clients, sessions, version, _ = facts
     return BackupInfo(target, _stamp_of(target) or started, clients, sessions, version,
-                      target.stat().st_size)
+                      target.stat().st_size, photos=len(listed or {}), photos_copied=copied)
 
 
-def _manifest_temp(temp: Path, target: Path) -> Path:
+def _size_or_zero(store: FolderPhotoStore, sha: str) -> int:
+    try:
+        return store.size(sha)
+    except OSError:
+        return 0
+
+
+def _carry_copy_photos(temp: Path, live: FolderPhotoStore, kept: FolderPhotoStore, page: int,
+                       on_progress: Progress | None) -> tuple[dict[str, int], int]:
+    """The photos the finished copy at `temp` names, carried into `kept` (`_carry_photos`),
+    the progress going on from the copy's last page."""
+    conn = _read_only(temp)
+    try:
+        pages_total = conn.execute("PRAGMA page_count").fetchone()[0]
+        hashes = sorted(live_photos(conn))
+    finally:
+        conn.close()
+    ahead = sum(-(-_size_or_zero(live, sha) // page) for sha in hashes if not kept.has(sha))
+    done = [0]
+
+    def copied_bytes(size: int) -> None:
+        done[0] += -(-size // page)
+        if on_progress is not None:
+            on_progress(pages_total + min(done[0], ahead), pages_total + ahead)
+
+    return _carry_photos(hashes, live, kept, copied_bytes)
+
+
+def _manifest_temp(temp: Path, target: Path, photos: dict[str, int] | None = None) -> Path:
     """The manifest of the finished copy at `temp` (database id, the audit trail's head,
-    the restore epoch, the file's SHA-256: `store.anchors`), in a hidden 0600 temporary file
-    beside `target`. On failure the copy is removed too: nothing is left half-made."""
+    the restore epoch, the file's SHA-256: `store.anchors`; with `photos`, the photos it
+    needs), in a hidden 0600 temporary file beside `target`. On failure the copy is removed
+    too: nothing is left half-made."""
     try:
         manifest = anchors.manifest_for(temp, target.name)
+        if photos is not None:
+            manifest["files"]["photos"] = [{"sha256": sha, "size": size}
+                                           for sha, size in sorted(photos.items())]
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.manifest.",
                                     suffix=".tmp")
     except (OSError, sqlite3.Error) as exc:
@@ -399,26 +669,50 @@ def _manifest_temp(temp: Path, target: Path) -> Path:
     return Path(name)
 
 
-def _put_manifest_in_place(manifest: Path, target: Path) -> None:
+def _put_manifest_in_place(manifest: Path, target: Path, temp: Path) -> bytes | None:
+    """The manifest in place before the backup it describes (`temp`, to be renamed to
+    `target`): a file named like a backup always has its list of photos beside it. Returns
+    the manifest that was there before (a backup replaced within the same minute), for
+    `_undo_manifest` should the backup then not be put in place."""
+    path = anchors.manifest_path(target)
     try:
-        os.replace(manifest, anchors.manifest_path(target))
+        before: bytes | None = path.read_bytes()
+    except OSError:
+        before = None
+    try:
+        os.replace(manifest, path)
     except OSError as exc:
         _remove(manifest)
-        raise BackupError(f"{target.name} was written, but not its manifest "
-                          f"({_reason(exc)}); take the backup again") from None
+        _remove(temp)
+        raise BackupError(f"cannot write the manifest of {target.name} into {target.parent}: "
+                          f"{_reason(exc)}") from None
     _fsync_folder(target.parent)
+    return before
+
+
+def _undo_manifest(target: Path, before: bytes | None) -> None:
+    """The backup was not put in place: its manifest goes, the earlier one comes back."""
+    path = anchors.manifest_path(target)
+    try:
+        if before is None:
+            path.unlink()
+        else:
+            write_atomically(path, before)
+    except OSError as exc:
+        log.warning("could not undo the manifest %s: %s", path, exc)
 
 
 # --- generations -------------------------------------------------------------------------
 
 def take_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str], *,
                 now: datetime | None = None, on_progress: Progress | None = None) -> BackupInfo:
-    """Write a new generation into `folder` (created 0700 if missing), then `rotate` it.
-    A second backup within the same minute replaces the first."""
+    """Write a new generation into `folder` (created 0700 if missing), with its photos
+    (`backup_to`), then `rotate` it. A second backup within the same minute replaces the
+    first."""
     folder = Path(folder)
     now = (now or datetime.now()).replace(second=0, microsecond=0)
     _ensure_folder(folder)
-    info = backup_to(db_path, folder / backup_name(now), on_progress=on_progress)
+    info = backup_to(db_path, folder / backup_name(now), on_progress=on_progress, photos=True)
     rotate(folder, now)
     return info
 
@@ -432,12 +726,13 @@ def rotate(folder: str | os.PathLike[str], now: datetime | None = None) -> list[
     backup (the clinic closed for a month) do not use up a rule's count. A backup stamped
     after `now` (a clock that was wrong) is kept and counted by no rule. Only files named
     like a backup are touched, and the hidden temporary files of one that a crash left
-    behind more than a day ago."""
+    behind more than a day ago. Then the photo files that no remaining manifest names go
+    (`_sweep_photos`)."""
     now = now or datetime.now()
     removed = _sweep_temps(Path(folder))
     generations = _generations(Path(folder))
     if not generations:
-        return removed
+        return removed + _sweep_photos(Path(folder))
     keep = {generations[0][1]} | {path for stamp, path in generations if stamp > now}
     past = [(stamp, path) for stamp, path in generations if stamp <= now]
     rules: list[tuple[Callable[[datetime], object], int]] = [
@@ -466,7 +761,7 @@ def rotate(folder: str | os.PathLike[str], now: datetime | None = None) -> list[
             continue
         removed.append(path)
         _remove_manifest(path)
-    return removed
+    return removed + _sweep_photos(Path(folder))
 
 
 def _remove_manifest(backup: Path) -> None:

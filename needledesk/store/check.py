@@ -60,13 +60,15 @@ def _reading(what: str, exc: sqlite3.DatabaseError) -> str:
 def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
                anchor_folder: str | os.PathLike[str] | None = None,
                backup_dirs: list[str | os.PathLike[str]] | None = None,
-               integrity: bool = True, photos: PhotoStore | None = None) -> CheckReport:
+               integrity: bool = True, photos: PhotoStore | None = None,
+               photo_files: bool = True) -> CheckReport:
     """Everything `check` finds. `db_path` (default: the file `db` is open on) names where
     to look for backup manifests (`backups` beside it, and `backup_dirs`); `anchor_folder`
     overrides where the anchor files are (default: `anchors.anchor_dir()`). `integrity=False`
     skips SQLite's integrity check (a pass over the whole file), for a caller that has just
     run it on this connection and written nothing since. `photos`: where the photos' bytes
-    are (default: the folder beside the file)."""
+    are (default: the folder beside the file); `photo_files=False` leaves their files
+    unread, for a caller that checks them where they are (restore: in the backup folder)."""
     report = CheckReport()
     problems, warnings = report.problems, report.warnings
     if integrity:
@@ -140,7 +142,7 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
     try:
         problems += [f"photo {p.id} (client {p.client_id}): " + problem_text(x, kind="photo")
                      for p in repo.photos(removed=True) for x in validate_photo(p)]
-        missing, orphans = repo.photo_file_problems()
+        missing, orphans = repo.photo_file_problems() if photo_files else ([], [])
         problems += missing
         if orphans:
             problems.append(f"photo folder: {len(orphans)} picture file(s) belong to no photo "

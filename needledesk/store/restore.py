@@ -9,6 +9,16 @@ Restore copies the backup beside the database and checks the copy in full (whose
 which schema, exactly NeedleDesk's schema objects, integrity, `check`) before the database is
 touched; only then does it keep the current database as a safety copy and rename the
 checked copy into place. It must run with every connection to the database closed.
+
+Photos: before anything is replaced, every photo the backup needs (its manifest's list,
+which must name exactly the live photos of the backup's records) is read from the backup
+folder's `photos/` and checked against its hash; a backup with no list of photos (one taken
+before photos, or a copy taken before a schema upgrade) may instead find each in the live
+photo folder. The ones missing from the live photo folder are then copied in (atomically,
+read back) before the database is swapped. Photo files the restored records do not name
+(photos added since the backup) are kept: the safety copy names them, `check` lists them as
+belonging to no photo record, and `needledesk photos tidy` removes them once the safety
+copy is no longer wanted.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +38,7 @@ from sqlite_utils import Database
 from needledesk.errors import NeedleDeskError
 from needledesk.store import backup as _backup
 from needledesk.store.backup import (
+    _HASH,
     _SQLITE_BUSY,
     _SQLITE_CORRUPT,
     _SQLITE_FULL,
@@ -36,6 +47,7 @@ from needledesk.store.backup import (
     STALE_TEMP_SECONDS,
     BackupError,
     BackupInfo,
+    ManifestError,
     _begin_read,
     _first_problem,
     _fsync,
@@ -45,11 +57,20 @@ from needledesk.store.backup import (
     _remove,
     _stamp_of,
     _write_temp,
+    live_photos,
+    manifest_photos,
+    photos_of,
 )
 from needledesk.store.check import check_database
 from needledesk.store.database import open_database
 from needledesk.store.expected_schema import schema_problems
 from needledesk.store.identity import DatabaseError, companions, identify
+from needledesk.store.photo_files import (
+    FolderPhotoStore,
+    digest,
+    photo_folder,
+    write_atomically,
+)
 from needledesk.store.repository import Repository
 from needledesk.store.schema import STEP_NAMES, migrations, schema_version
 
@@ -154,6 +175,8 @@ class Restored:
     backup: BackupInfo
     #: The database as it was (`<name>.before-restore-<stamp>.db`), None if there was none.
     safety: Path | None
+    #: The photo files copied back into the photo folder (the others were there already).
+    photos_restored: int = 0
 
 
 _NOTHING = "Nothing was changed."
@@ -253,7 +276,9 @@ def _check_and_prepare(conn: sqlite3.Connection, backup: Path, stage: list[str]
         _refuse_foreign_schema(conn, backup, schema_version())
     stage[0] = "checking it"
     # SQLite's integrity check just passed; it runs again only over what the upgrade wrote.
-    problems = check_database(db, integrity=upgrade)
+    # Its photo files are checked by `_plan_photos`, in the backup folder, not by `check`
+    # (which would look beside this temporary copy).
+    problems = check_database(db, integrity=upgrade, photo_files=False)
     if problems:
         raise _refused(backup, f"does not pass NeedleDesk's check: {_some(problems)}")
     clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
@@ -263,7 +288,97 @@ def _check_and_prepare(conn: sqlite3.Connection, backup: Path, stage: list[str]
                       backup.stat().st_size)
 
 
-def _checked_copy(backup: Path, db_path: Path) -> tuple[Path, BackupInfo]:
+@dataclass(frozen=True)
+class _PhotoPlan:
+    """The backup's photos, checked: those to copy into the live photo folder (each from
+    the checked file it is to be copied from), and how many the backup holds."""
+
+    copy: dict[str, Path]
+    count: int
+
+
+def _sound(path: Path, sha: str, size: int | None = None) -> bool:
+    """The file at `path` is there and holds the photo `sha` (read in full)."""
+    try:
+        if size is not None and path.stat().st_size != size:
+            return False
+        return digest(path.read_bytes()) == sha
+    except OSError:
+        return False
+
+
+def _photos_text(count: int) -> str:
+    return f"{count} photo" + ("" if count == 1 else "s")
+
+
+def _plan_photos(conn: sqlite3.Connection, backup: Path, live: FolderPhotoStore
+                 ) -> _PhotoPlan:
+    """Every photo the backup needs, found and read against its hash before anything is
+    replaced (see the module's doc); a refusal raises DatabaseError."""
+    needed = live_photos(conn)
+    try:
+        listed = manifest_photos(backup)
+    except ManifestError as exc:
+        raise _refused(backup, str(exc)) from None
+    kept = photos_of(backup.parent)
+    if listed is not None:
+        extra, unlisted = set(listed) - needed, needed - set(listed)
+        if extra:
+            raise _refused(backup, f"its list of photos (the manifest) names "
+                                   f"{_photos_text(len(extra))} that its records do not")
+        if unlisted:
+            raise _refused(backup, f"its records name {_photos_text(len(unlisted))} that its "
+                                   "list of photos (the manifest) does not")
+    copy: dict[str, Path] = {}
+    missing: list[str] = []
+    for sha in sorted(needed):
+        if not _HASH.fullmatch(sha):
+            raise _refused(backup, "its records name a photo file by something that is not a "
+                                   "photo's name")
+        source = kept.path(sha)
+        if source.exists() or listed is not None:
+            if not source.is_file():
+                missing.append(sha)
+                continue
+            if not _sound(source, sha, listed[sha] if listed is not None else None):
+                raise _refused(backup, f"the photo file {sha[:12]}… in {kept.root} does not "
+                                       "match its hash (it is damaged or was changed)")
+            if not _sound(live.path(sha), sha):
+                copy[sha] = source
+        elif not _sound(live.path(sha), sha):
+            missing.append(sha)
+    if missing:
+        raise _refused(backup, f"{len(missing)} of its {_photos_text(len(needed))} "
+                               f"{'is' if len(missing) == 1 else 'are'} missing from "
+                               f"{kept.root}")
+    return _PhotoPlan(copy, len(needed))
+
+
+def _bring_back(plan: _PhotoPlan, live: FolderPhotoStore, put: list[Path]) -> None:
+    """Copy the planned photos into the live photo folder, each atomically and read back
+    against its hash; `put` collects the files written (for undoing)."""
+    try:
+        for sha, source in plan.copy.items():
+            data = source.read_bytes()
+            if digest(data) != sha:
+                raise BackupError(f"the photo file {source} changed while it was restored")
+            target = live.path(sha)
+            for folder in (live.root, target.parent):
+                if not folder.is_dir():
+                    folder.mkdir(mode=0o700)
+                    if os.name == "posix":
+                        os.chmod(folder, 0o700)
+            write_atomically(target, data)
+            put.append(target)
+            if not _sound(target, sha):
+                raise BackupError(f"the photo {sha[:12]}… did not read back as written in "
+                                  f"{live.root}")
+    except OSError as exc:
+        raise BackupError(f"cannot copy the photos into {live.root}: {_reason(exc)}"
+                          ) from None
+
+
+def _checked_copy(backup: Path, db_path: Path) -> tuple[Path, BackupInfo, _PhotoPlan]:
     """The backup copied beside the database and fully checked there (see
     `_check_and_prepare`), fsynced. A refusal raises DatabaseError, a full disk BackupError;
     either way the copy is gone and the database was not touched."""
@@ -275,6 +390,8 @@ def _checked_copy(backup: Path, db_path: Path) -> tuple[Path, BackupInfo]:
             info = _check_and_prepare(conn, backup, stage)
             if conn.in_transaction:
                 conn.commit()
+            stage[0] = "checking its photos"
+            plan = _plan_photos(conn, backup, FolderPhotoStore(photo_folder(db_path)))
         finally:
             conn.close()
         _fsync(temp)
@@ -298,7 +415,7 @@ def _checked_copy(backup: Path, db_path: Path) -> tuple[Path, BackupInfo]:
     except BaseException:
         _remove(temp)
         raise
-    return temp, info
+    return temp, replace(info, photos=plan.count), plan
 
 
 def _restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
@@ -316,14 +433,17 @@ def _restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
 
     # Everything about the backup is settled before the database is touched at all.
     _sweep_restore_copies(db_path)
-    temp, info = _checked_copy(backup, db_path)
+    temp, info, plan = _checked_copy(backup, db_path)
     try:
         claimed = _claim(db_path) if present else None
     except BaseException:
         _remove(temp)
         raise
     wal_moved = False
+    put: list[Path] = []
     try:
+        # The photos first: a restored record never names a photo not yet in its folder.
+        _bring_back(plan, FolderPhotoStore(photo_folder(db_path)), put)
         if safety is not None:
             _keep_safety_copy(claimed, db_path, safety)
         # A log beside the new file would be replayed into it. With the file claimed there
@@ -338,18 +458,28 @@ def _restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
         _put_in_place(temp, db_path)
     except BackupError as exc:
         _remove(temp)
+        _unput(put)
         kept = (f" (its write-ahead log is kept with the safety copy {safety}-wal)"
                 if wal_moved else "")
         raise BackupError(f"{exc}. Nothing was restored: the records are as they were"
                           f"{kept}.") from None
     except BaseException:
         _remove(temp)
+        _unput(put)
         raise
     finally:
         if claimed is not None:
             claimed.close()
-    log.info("restored %s over %s (safety copy: %s)", backup, db_path, safety)
-    return Restored(db_path, info, safety)
+    log.info("restored %s over %s (safety copy: %s; %d photo files brought back)", backup,
+             db_path, safety, len(put))
+    return Restored(db_path, info, safety, photos_restored=len(put))
+
+
+def _unput(put: list[Path]) -> None:
+    """The photo files a failed restore copied in (none was there before it) go again."""
+    for path in put:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
