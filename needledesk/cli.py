@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     bak = sub.add_parser("backup", help="write a checked backup of the database")
     bak.add_argument("-o", "--output", type=Path, metavar="FILE",
                      help="write here (default: a new generation in the `backups` folder "
-                          "beside the database; old generations are rotated)")
+                          "beside the database; old generations are rotated); the photos go "
+                          "into the `photos` folder beside it")
     res = sub.add_parser("restore", help="replace the database with a backup; the current "
                                          "one is kept beside it as a safety copy")
     res.add_argument("file", type=Path, metavar="FILE")
@@ -283,9 +284,12 @@ def _run(args) -> int:
 
         path = _existing(args)
         _refuse_output(args)
-        info = (backup_to(path, args.output) if args.output
+        info = (backup_to(path, args.output, photos=True) if args.output
                 else take_backup(path, default_backup_dir(path)))
         print(f"backup: {info.path} ({_records(info)})")
+        if info.photos:
+            print(f"photos: {info.photos_copied} copied into {info.path.parent / 'photos'}, "
+                  f"{info.photos - info.photos_copied} already there")
         return 0
     if args.command == "restore":
         from needledesk.paths import prepare_db_folder
@@ -300,6 +304,9 @@ def _run(args) -> int:
         info = restored.backup
         print(f"restored: {args.file} taken {info.taken_at:%Y-%m-%d %H:%M} "
               f"({_records(info)}) into {restored.database}")
+        if info.photos:
+            print(f"photos: {restored.photos_restored} of {info.photos} brought back into the "
+                  "photo folder (the others were there)")
         if restored.safety is not None:
             print(f"the database as it was is kept in {restored.safety}")
         return 0

@@ -376,3 +376,26 @@ def test_a_copy_without_a_photo_list_restores_from_the_photo_folder(tmp_path):
     FolderPhotoStore(photo_folder(path)).path(hashes[0]).unlink()
     with pytest.raises(NeedleDeskError, match="1 of its 2 photos is missing"):
         restore_and_record(copy, path, who=BY)
+
+
+# --- the command line ----------------------------------------------------------------------
+
+def test_the_backup_and_restore_commands_say_how_many_photos_they_copied(tmp_path, capsys):
+    from needledesk.cli import main
+
+    path, _session, _hashes = _clinic(tmp_path)
+    assert main(["--db", str(path), "backup"]) == 0
+    folder = tmp_path / "backups"
+    assert f"photos: 3 copied into {folder / 'photos'}, 0 already there" in \
+        capsys.readouterr().out
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    assert main(["--db", str(path), "backup", "-o", str(stick / "one.db")]) == 0
+    assert f"photos: 3 copied into {stick / 'photos'}" in capsys.readouterr().out
+    assert main(["--db", str(path), "backup", "-o", str(stick / "two.db")]) == 0
+    assert "photos: 0 copied" in capsys.readouterr().out  # the folder holds them already
+
+    shutil.rmtree(photo_folder(path))
+    assert main(["--db", str(path), "restore", str(stick / "two.db")]) == 0
+    assert "photos: 3 of 3 brought back into the photo folder" in capsys.readouterr().out
+    assert main(["--db", str(path), "check"]) == 0
