@@ -70,7 +70,8 @@ def run_with_progress(parent, title: str, text: str, work: Callable[[], Any]) ->
 
 
 def _show_pages(widget, done: int, total: int) -> None:
-    """Pages copied so far; nothing once the widget is gone (its window was closed)."""
+    """Pages copied so far (photos counted by their size in pages); nothing once the widget
+    is gone (its window was closed)."""
     if total > 0 and shiboken6.isValid(widget):
         widget.setMaximum(total)
         widget.setValue(min(done, total))
@@ -149,9 +150,11 @@ class BackupController(QObject):
             bar.hide()
             from needledesk.domain.text import count_text
 
+            photos = (f", {count_text(info.photos, 'photo')} ({info.photos_copied} new)"
+                      if info.photos else "")
             status.showMessage(
                 f"Backed up: {count_text(info.clients, 'client')}, "
-                f"{count_text(info.sessions, 'session')} to {info.path}", 10_000)
+                f"{count_text(info.sessions, 'session')}{photos} to {info.path}", 10_000)
 
         def failed(exc: Exception) -> None:
             bar.hide()

@@ -42,8 +42,9 @@ def describe_backup(info: BackupInfo) -> str:
     when = moment_text(info.taken_at)
     if not info.ok:
         return f"{when} — cannot be used: {info.problem}"
+    photos = f"{count_text(info.photos, 'photo')}, " if info.photos else ""
     return (f"{when} — {count_text(info.clients, 'client')}, "
-            f"{count_text(info.sessions, 'session')}, {info.size / 1_000_000:.1f} MB")
+            f"{count_text(info.sessions, 'session')}, {photos}{info.size / 1_000_000:.1f} MB")
 
 
 def restored_text(restored: Restored) -> str:
@@ -52,9 +53,13 @@ def restored_text(restored: Restored) -> str:
     info = restored.backup
     kept = (f"\n\nThe records as they were are kept in {restored.safety}."
             if restored.safety else "")
+    photos = (f"\n\n{count_text(restored.photos_restored, 'photo')} of its "
+              f"{info.photos} {'was' if restored.photos_restored == 1 else 'were'} brought "
+              "back into the photo folder; the others were there already."
+              if info.photos else "")
     return (f"Restored the backup of {moment_text(info.taken_at)} "
             f"({count_text(info.clients, 'client')}, "
-            f"{count_text(info.sessions, 'session')}).{kept}")
+            f"{count_text(info.sessions, 'session')}).{photos}{kept}")
 
 
 class _Checked(QObject):
