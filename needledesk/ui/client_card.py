@@ -107,6 +107,8 @@ class ClientCard(QWidget):
         self.audit_button = QPushButton("&Audit trail of this session…")
         self.audit_button.setToolTip("Every write recorded for the selected session")
         trail.addWidget(self.audit_button)
+        self.photos_button = QPushButton("P&hotos of this session…")
+        trail.addWidget(self.photos_button)
         trail.addStretch(1)
         layout.addLayout(trail)
         # The audit trail is a session's: the button waits for a session to be chosen.
@@ -183,6 +185,10 @@ class ClientCard(QWidget):
         self.audit_button.setEnabled(chosen)
         self.audit_button.setToolTip("Every write recorded for the selected session" if chosen
                                      else "Select a session in the list to see its audit trail")
+        self.photos_button.setEnabled(chosen)
+        self.photos_button.setToolTip("The selected session's photos: add, view, remove "
+                                      "(Ctrl+Shift+P)" if chosen else
+                                      "Select a session in the list to see its photos")
 
     def client_buttons(self) -> tuple[QPushButton, ...]:
         """The buttons that need a client."""

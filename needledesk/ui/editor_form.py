@@ -93,7 +93,12 @@ class SessionForm:
     signed_at: datetime | None
     acknowledged: list[AcknowledgedWarning]
     amendments: list[Amendment]
+    user: str
+    state: Any
     _baseline: tuple[dict[str, Any], list[str]]
+    stored: Session | None
+    save: Callable[[], bool]
+    saved: Any
 
     # --- the fields -------------------------------------------------------------------
 
@@ -266,6 +271,20 @@ class SessionForm:
         form.addRow("&Notes", self.notes)
         right.addWidget(other)
 
+        # the session's photos (ui/photos_panel.py): a new session is saved as a draft
+        # before its first photo is taken in
+        from needledesk.ui.photos_panel import PhotosPanel
+
+        self.photos_box = QGroupBox("Photos")
+        self.photos_panel = PhotosPanel(
+            repo, self.settings, self.client, self.session_id,
+            by=lambda: self.practitioner.currentText().strip() or self.user,
+            state=self.state, ensure_saved=self._save_before_photos)
+        self.photos_panel.setMinimumHeight(300)
+        self.saved.connect(lambda *_: self.photos_panel.refresh())   # a new one now stored
+        QVBoxLayout(self.photos_box).addWidget(self.photos_panel)
+        right.addWidget(self.photos_box)
+
         self.history = QTextBrowser()
         self.history.setMaximumHeight(140)
         self.history_box = QGroupBox("Amendment history")
@@ -286,7 +305,8 @@ class SessionForm:
                 *self.applied.tab_chain(), *self.removed.tab_chain(),
                 *self.areas.tab_chain(), self.chart.canvas, *self.serums.tab_chain(),
                 self.combined,
-                *self.reactions.tab_chain(), self.aftercare, self.fee, self.notes]
+                *self.reactions.tab_chain(), self.aftercare, self.fee, self.notes,
+                *self.photos_panel.tab_chain()]
 
     def _form_signals(self) -> list:
         """Every field's change signal: the editor re-reads the form on each."""
@@ -340,6 +360,11 @@ class SessionForm:
             widget.setEnabled(editable)
         self.notes.setReadOnly(not editable)
         self.chart.set_interactive(editable)
+
+    def _save_before_photos(self) -> bool:
+        """A new session's first photo: its draft is saved first (the editor's usual Save:
+        the form's rules, the guideline questions); False when it was not."""
+        return self.stored is not None or self.save()
 
     # --- the face chart ---------------------------------------------------------------------
 

@@ -19,6 +19,16 @@ EDITOR_KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+P", "Preview and print the client's one-page summary"),
     ("Ctrl+R", "Fill from this client's previous session"),
 )
+#: The keys of a session's photos (the editor's Photos section, and Photos of the chosen
+#: session…), checked against the panel's own by a test.
+PHOTO_KEYS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+Shift+A", "Add photos from files"),
+    ("Ctrl+Shift+I", "Photos waiting in this PC's import folder"),
+    ("Enter", "Open the chosen photo large (on an empty view: add one)"),
+    ("F2", "Change the chosen photo's view"),
+    ("Delete", "Remove the chosen photo, saying why"),
+    ("Menu key / Shift+F10", "The chosen photo's menu: open, view, remove"),
+)
 #: Keys that work everywhere.
 GENERAL_KEYS: tuple[tuple[str, str], ...] = (
     ("Tab / Shift+Tab", "Next / previous field, row by row"),
@@ -67,6 +77,15 @@ when none does or it is older than the clinic's limit.</p>
 consent, and Save as new version (Ctrl+S) stores the changed form as the next version, used
 from then on. A consent already signed keeps the text it was signed under; older versions
 can be opened there, read-only. The photo consent's four uses cannot be removed.</p>
+<h3>Photos</h3>
+<p>A session's photos are in the Photos section of its editor, and, for any session, under
+Photos of this session… on the card (Ctrl+Shift+P). Drag photo files onto a view (an empty
+place says which views the clinic asks for: File › Settings…, Photos), or press
+Ctrl+Shift+A to choose files. Photos a tablet or camera saves into a folder: Import
+folder… (Ctrl+Shift+I) lists those not taken in yet; choose some and their view, then Add.
+NeedleDesk never moves or deletes the files there. Photos are taken only under a photo
+consent that allows keeping them in the record. Delete removes a photo, with a reason that
+is kept with who removed it and when.</p>
 <h3>Products, recalls and who is due</h3>
 <p>File › Products and lots… keeps the serums, anaesthetics and cartridges with their lots
 and expiry dates. Reports › Recall a lot… lists every client who received a lot, with their
@@ -103,7 +122,7 @@ def shortcuts_html(actions: list[QAction]) -> str:
         return f"<h3>{escape(title)}</h3><table cellpadding=3>{body}</table>"
 
     return (table("Main window", shortcut_rows(actions)) + table("Session", EDITOR_KEYS)
-            + table("Everywhere", GENERAL_KEYS))
+            + table("A session's photos", PHOTO_KEYS) + table("Everywhere", GENERAL_KEYS))
 
 
 def show_page(parent: QWidget, title: str, html: str) -> QDialog:

@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self.edit_client_button.clicked.connect(self.edit_client)
         self.course_print_button.clicked.connect(self.print_course_record)
         self.audit_button.clicked.connect(self.show_audit_trail)
+        card.photos_button.clicked.connect(self.show_session_photos)
         self.course_export_button.clicked.connect(self.export_course_record)
         self.history.doubleClicked.connect(lambda index: self.open_session(
             self.history_model.session(index.row()).id))
@@ -302,6 +303,9 @@ class MainWindow(QMainWindow):
             action(client_menu, "Record a consent signed on p&aper…",
                    self.record_paper_consent))
         self.record_actions += self.consent_actions
+        self.session_photos_action = action(client_menu, "P&hotos of the chosen session…",
+                                            self.show_session_photos, "Ctrl+Shift+P")
+        self.record_actions += (self.session_photos_action,)
         #: The clinic's lists and reports (more entries may join the reactions report here).
         self.reports_menu = self.menuBar().addMenu("&Reports")
         self.reactions_action = action(self.reports_menu, "Reactions &report…",
@@ -622,6 +626,22 @@ class MainWindow(QMainWindow):
         session_id = self.history_model.session(index.row()).id
         self.show_text("Audit trail", audit_trail_html(self.repo.audit.history(session_id)))
 
+    def show_session_photos(self):
+        """The chosen session's photos (signed or not): add, view, remove."""
+        from needledesk.ui.photos_panel import PhotosDialog
+
+        index = self.history.currentIndex()
+        if self.client is None or not index.isValid():
+            QMessageBox.information(self, "Photos", "Select a session in the list first.")
+            return None
+        session_id = self.history_model.session(index.row()).id
+        dialog = PhotosDialog(self.repo, self.settings, self.client, session_id,
+                              by=lambda: self._user() or self.user, parent=self)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.photos_page = dialog
+        dialog.open()
+        return dialog
+
     def show_reactions_report(self):
         """Reactions by product, lot and depth band over a period (loaded on first use)."""
         from needledesk.ui.reactions_view import show_reactions_report
@@ -724,6 +744,12 @@ class MainWindow(QMainWindow):
 
             for page in self.findChildren(ConsentsDialog):
                 page.close()
+        if "needledesk.ui.photos_panel" in sys.modules:
+            # a session's photos, one opened large, the import folder (the editor's too)
+            from needledesk.ui.photos_panel import photo_windows
+
+            for photo_page in photo_windows(self):
+                photo_page.close()
         if "needledesk.ui.due_view" not in sys.modules:
             return   # never opened
         from needledesk.ui.due_view import already_open

@@ -333,12 +333,16 @@ class PhotosPanel(QWidget):
         self.remove_button = QPushButton("Remove photo…")
         self.remove_button.setToolTip("Remove the chosen photo, saying why (Delete); who "
                                       "removed it, when and why is kept")
+        # two short rows: the panel fits the session editor's narrower column
         for button in (self.add_button, self.inbox_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        chosen = QHBoxLayout()
         for button in (self.open_button, self.view_button, self.remove_button):
-            buttons.addWidget(button)
+            chosen.addWidget(button)
+        chosen.addStretch(1)
         layout.addLayout(buttons)
+        layout.addLayout(chosen)
         self.add_button.clicked.connect(lambda: self.choose_and_add())
         self.inbox_button.clicked.connect(self.show_inbox)
         self.open_button.clicked.connect(self.open_current)
@@ -349,6 +353,11 @@ class PhotosPanel(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
         self.setAcceptDrops(True)
+
+    def tab_chain(self) -> list[QWidget]:
+        """The panel's widgets in the order Tab visits them."""
+        return [self.sign_consent_button, self.grid, self.add_button, self.inbox_button,
+                self.open_button, self.view_button, self.remove_button]
 
     # --- what is shown ---------------------------------------------------------------------
 
@@ -523,6 +532,10 @@ class PhotosPanel(QWidget):
     # --- getting photos in ---------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt name)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
@@ -891,3 +904,15 @@ class PhotosDialog(QDialog):
     def done(self, result: int) -> None:
         remember_geometry(self, self.state, self.GEOMETRY_KEY)
         super().done(result)
+
+
+def photo_windows(window: QWidget) -> list[QDialog]:
+    """The photo windows open under `window` (closed when it locks): a session's photos, a
+    photo opened large, the import folder."""
+    kinds: tuple[type, ...] = (PhotosDialog, PhotoViewer)
+    import sys
+
+    inbox = sys.modules.get("needledesk.ui.photo_inbox")
+    if inbox is not None:
+        kinds += (inbox.PhotoInboxDialog,)
+    return [w for w in window.findChildren(QDialog) if isinstance(w, kinds) and w.isVisible()]
