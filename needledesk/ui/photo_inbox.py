@@ -198,7 +198,7 @@ class PhotoInboxDialog(QDialog):
         top.addWidget(self.folder_label, 1)
         top.addWidget(self.choose_button)
         top.addWidget(self.refresh_button)
-        note = QLabel(NOTE)
+        self.note = note = QLabel(NOTE)
         note.setWordWrap(True)
         note.setStyleSheet("color:#555")
         self.message = FieldMessage()
