@@ -241,8 +241,7 @@ def _photo_problem(backup: Path, conn: sqlite3.Connection, *, files: bool,
     if files:
         store = photos_of(backup.parent)
         absent = [sha for sha, size in listed.items()
-                  if not store.has(sha) or store.size(sha) != size
-                  or (read and digest(store.get(sha)) != sha)]
+                  if not _kept_sound(store, sha, size, read=read)]
         if absent:
             return len(needed), (f"{len(absent)} of its {_photos_text(len(listed))} "
                                  f"{'is' if len(absent) == 1 else 'are'} missing or damaged "
@@ -250,21 +249,35 @@ def _photo_problem(backup: Path, conn: sqlite3.Connection, *, files: bool,
     return len(needed), None
 
 
+def _kept_sound(store: FolderPhotoStore, sha: str, size: int, *, read: bool) -> bool:
+    """The photo file is in `store` with its size (`read`: and its bytes match its hash)."""
+    try:
+        return store.has(sha) and store.size(sha) == size and \
+            (not read or digest(store.get(sha)) == sha)
+    except (OSError, PhotoFileError):
+        return False
+
+
 def _photos_text(count: int) -> str:
     return f"{count} photo" + ("" if count == 1 else "s")
 
 
 def _carry_photos(hashes: list[str], source: FolderPhotoStore, target: FolderPhotoStore,
-                  on_bytes: Callable[[int], None]) -> tuple[dict[str, int], int]:
+                  on_bytes: Callable[[int], None], still_named: Callable[[str], bool]
+                  ) -> tuple[dict[str, int], int]:
     """Copy into `target` each photo of `hashes` it does not hold yet: atomically, and read
     back against its hash. Returns ({sha256: size} of all of them, how many were copied).
-    A photo file missing from or changed in `source` stops the backup (BackupError)."""
+    A photo file missing from or changed in `source` stops the backup (BackupError), said
+    as a removal meanwhile when the database (`still_named`) no longer names it."""
     listed: dict[str, int] = {}
     copied = 0
     for sha in hashes:
         try:
             size = source.size(sha)
         except OSError:
+            if not still_named(sha):
+                raise BackupError("a photo was removed while the backup was being taken; "
+                                  "nothing was backed up: back up again") from None
             raise BackupError(f"a photo's file ({sha[:12]}…) is missing from {source.root}; "
                               "run `needledesk check`, restore it from a backup, and back up "
                               "again") from None
@@ -594,7 +607,8 @@ def backup_to(source: str | os.PathLike[str] | Database | sqlite3.Connection,
     copied = 0
     if photos:
         try:
-            listed, copied = _carry_copy_photos(temp, live, kept, page, on_progress)
+            listed, copied = _carry_copy_photos(temp, db_path, live, kept, page,
+                                                on_progress)
         except BaseException:
             _remove(temp)
             raise
@@ -618,8 +632,9 @@ def _size_or_zero(store: FolderPhotoStore, sha: str) -> int:
         return 0
 
 
-def _carry_copy_photos(temp: Path, live: FolderPhotoStore, kept: FolderPhotoStore, page: int,
-                       on_progress: Progress | None) -> tuple[dict[str, int], int]:
+def _carry_copy_photos(temp: Path, db_path: Path, live: FolderPhotoStore,
+                       kept: FolderPhotoStore, page: int, on_progress: Progress | None
+                       ) -> tuple[dict[str, int], int]:
     """The photos the finished copy at `temp` names, carried into `kept` (`_carry_photos`),
     the progress going on from the copy's last page."""
     conn = _read_only(temp)
@@ -636,7 +651,18 @@ def _carry_copy_photos(temp: Path, live: FolderPhotoStore, kept: FolderPhotoStor
         if on_progress is not None:
             on_progress(pages_total + min(done[0], ahead), pages_total + ahead)
 
-    return _carry_photos(hashes, live, kept, copied_bytes)
+    def still_named(sha: str) -> bool:
+        """Whether the database (as it is now, not the copy) names the photo."""
+        try:
+            now = _read_only(db_path)
+            try:
+                return sha in live_photos(now)
+            finally:
+                now.close()
+        except sqlite3.Error:
+            return True
+
+    return _carry_photos(hashes, live, kept, copied_bytes, still_named)
 
 
 def _manifest_temp(temp: Path, target: Path, photos: dict[str, int] | None = None) -> Path:

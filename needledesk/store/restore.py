@@ -354,9 +354,9 @@ def _plan_photos(conn: sqlite3.Connection, backup: Path, live: FolderPhotoStore
     return _PhotoPlan(copy, len(needed))
 
 
-def _bring_back(plan: _PhotoPlan, live: FolderPhotoStore, put: list[Path]) -> None:
+def _bring_back(plan: _PhotoPlan, live: FolderPhotoStore, put: list[Path]) -> int:
     """Copy the planned photos into the live photo folder, each atomically and read back
-    against its hash; `put` collects the files written (for undoing)."""
+    against its hash; `put` collects the files written where there was none (for undoing)."""
     try:
         for sha, source in plan.copy.items():
             data = source.read_bytes()
@@ -368,14 +368,17 @@ def _bring_back(plan: _PhotoPlan, live: FolderPhotoStore, put: list[Path]) -> No
                     folder.mkdir(mode=0o700)
                     if os.name == "posix":
                         os.chmod(folder, 0o700)
+            existed = target.exists()  # a damaged file, replaced: not undone
             write_atomically(target, data)
-            put.append(target)
+            if not existed:
+                put.append(target)
             if not _sound(target, sha):
                 raise BackupError(f"the photo {sha[:12]}… did not read back as written in "
                                   f"{live.root}")
     except OSError as exc:
         raise BackupError(f"cannot copy the photos into {live.root}: {_reason(exc)}"
                           ) from None
+    return len(plan.copy)
 
 
 def _checked_copy(backup: Path, db_path: Path) -> tuple[Path, BackupInfo, _PhotoPlan]:
@@ -443,7 +446,7 @@ def _restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
     put: list[Path] = []
     try:
         # The photos first: a restored record never names a photo not yet in its folder.
-        _bring_back(plan, FolderPhotoStore(photo_folder(db_path)), put)
+        brought = _bring_back(plan, FolderPhotoStore(photo_folder(db_path)), put)
         if safety is not None:
             _keep_safety_copy(claimed, db_path, safety)
         # A log beside the new file would be replayed into it. With the file claimed there
@@ -471,8 +474,8 @@ def _restore(backup: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
         if claimed is not None:
             claimed.close()
     log.info("restored %s over %s (safety copy: %s; %d photo files brought back)", backup,
-             db_path, safety, len(put))
-    return Restored(db_path, info, safety, photos_restored=len(put))
+             db_path, safety, brought)
+    return Restored(db_path, info, safety, photos_restored=brought)
 
 
 def _unput(put: list[Path]) -> None:

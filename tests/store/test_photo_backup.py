@@ -169,6 +169,28 @@ def test_a_missing_photo_file_stops_the_backup_leaving_no_generation(tmp_path):
     assert not [p for p in folder.iterdir() if p.name != "photos"]
 
 
+def test_a_photo_removed_while_the_backup_is_taken_is_said_so(tmp_path):
+    """The window keeps writing while a backup runs: a photo removed after the copy's
+    snapshot has no file to carry; the backup stops and says why."""
+    path, session, hashes = _clinic(tmp_path)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    other = Repository(open_database(path))
+
+    def remove_once(done: int, total: int) -> None:
+        if len(other.photos(session_id=session)) == 3:
+            photo = next(p for p in other.photos(session_id=session) if p.sha256 == hashes[0])
+            other.remove_photo(photo.id, "Photographed the wrong client", by=BY)
+
+    try:
+        with pytest.raises(BackupError, match="removed while the backup was being taken"):
+            take_backup(path, folder, now=DAY, on_progress=remove_once)
+    finally:
+        other.db.close()
+    assert not list(folder.glob("needledesk-*"))
+    assert take_backup(path, folder, now=DAY).photos == 2  # the next one is whole
+
+
 def test_the_copy_before_a_schema_upgrade_leaves_the_photos_where_they_are(tmp_path):
     """database.py's copy before a migration is `backup_to` without photos: no photo folder
     beside the database, and a manifest listing none."""
@@ -341,6 +363,20 @@ def test_restore_keeps_photos_added_since_as_files_check_lists_until_tidied(tmp_
     finally:
         repo.db.close()
     assert _check(path) == [] and sorted(live.hashes()) == sorted(hashes)
+
+
+def test_restore_replaces_a_damaged_photo_file_with_the_backups(tmp_path):
+    path, _session, hashes = _clinic(tmp_path, photos=2)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    info = take_backup(path, folder, now=DAY)
+    damaged = FolderPhotoStore(photo_folder(path)).path(hashes[1])
+    data = bytearray(damaged.read_bytes())
+    data[-10] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    assert any("no longer matches its hash" in p for p in _check(path))
+    assert restore_and_record(info.path, path, who=BY).photos_restored == 1
+    assert digest(damaged.read_bytes()) == hashes[1] and _check(path) == []
 
 
 def test_a_backup_from_before_photos_restores_and_upgrades_as_before(tmp_path):
