@@ -244,7 +244,7 @@ class BackupController(QObject):
         window.repo.db.close()  # restore replaces the file: no connection may stay open
         dialog = progress_dialog(window, "Restore",
                                  f"Restoring the backup of {moment_text(chosen.taken_at)}: "
-                                 "checking it in full, then putting it in place…")
+                                 "checking it and its photos in full, then putting it in place…")
         self.restore_dialog = dialog
         outcome: dict = {"ok": True}
 
