@@ -19,6 +19,7 @@ from html import escape
 from PySide6.QtCore import QSettings, QSize, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -69,6 +70,7 @@ from needledesk.exchange import encode_session
 from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
 from needledesk.ui import acknowledge as acknowledge_dialog
+from needledesk.ui import print_options
 from needledesk.ui.editor_form import SessionForm
 from needledesk.ui.editor_rows import narrow
 from needledesk.ui.forms import (
@@ -176,8 +178,16 @@ class SessionEditor(SessionForm, QDialog):
         self.print_button = QPushButton("&Print summary…")
         self.print_button.setToolTip("Preview and print the client's one-page summary (Ctrl+P)")
         self.export_button = QPushButton("E&xport PDF…")
+        self.summary_photos = QCheckBox("With today's p&hotos")
+        self.summary_photos.setToolTip(
+            "Print and export the summary with a second page of this session's photos, when "
+            "the client's photo consent allows showing them (remembered on this PC)")
+        self.summary_photos.setChecked(print_options.summary_photos_wanted(self.state))
+        self.summary_photos.toggled.connect(
+            lambda on: print_options.remember_summary_photos(self.state, on))
         self.close_button = QPushButton("Close")
-        for button in (self.repeat_button, self.print_button, self.export_button):
+        for button in (self.repeat_button, self.print_button, self.export_button,
+                       self.summary_photos):
             buttons.addWidget(button)
         buttons.addStretch(1)
         for button in (self.amend_button, self.save_button, self.sign_button, self.close_button):
@@ -210,8 +220,8 @@ class SessionEditor(SessionForm, QDialog):
         """Tab visits the fields as they are seen, rows added since included, then the
         buttons along the bottom."""
         chain = [*self._form_tab_chain(), self.repeat_button, self.print_button,
-                 self.export_button, self.amend_button, self.save_button, self.sign_button,
-                 self.close_button]
+                 self.export_button, self.summary_photos, self.amend_button, self.save_button,
+                 self.sign_button, self.close_button]
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
 
@@ -553,29 +563,38 @@ class SessionEditor(SessionForm, QDialog):
         return self.save() if self.stored is None or self.is_dirty() else True
 
     def print_summary(self) -> None:
-        from needledesk.reports.build import session_summary_pdf
         from needledesk.ui.printing import build_off_thread
 
         if not self._ready_to_print():
             return
-        session_id, title = self.session_id, f"Summary — {self.client.full_name}"
-        build_off_thread(self, self.repo, lambda reader: session_summary_pdf(reader, session_id),
-                         lambda data: self.show_preview(self, data, title),
-                         "Printing the summary")
+        title, notes = f"Summary — {self.client.full_name}", list[str]()
+        make = print_options.summary_maker(self.session_id, self.summary_photos.isChecked(), notes)
+        build_off_thread(self, self.repo, make,
+                         lambda data: self._summary_ready(notes, lambda: self.show_preview(
+                             self, data, title)), "Printing the summary")
 
     def export_summary(self) -> None:
-        from needledesk.reports.build import default_summary_name, session_summary_pdf
+        from needledesk.reports.build import default_summary_name
         from needledesk.ui.printing import build_off_thread
 
         if not self._ready_to_print():
             return
-        session_id = self.session_id
+        notes: list[str] = []
+        make = print_options.summary_maker(self.session_id, self.summary_photos.isChecked(), notes)
         name = default_summary_name(self.client, self.session()[0])
         protected = getattr(self.parent(), "protected_folders", None)
         folders = protected() if protected is not None else []
-        build_off_thread(self, self.repo, lambda reader: session_summary_pdf(reader, session_id),
-                         lambda data: self.export_pdf(self, data, name, self.repo.path, folders),
+        build_off_thread(self, self.repo, make,
+                         lambda data: self._summary_ready(notes, lambda: self.export_pdf(
+                             self, data, name, self.repo.path, folders)),
                          "Exporting the summary")
+
+    def _summary_ready(self, notes: list[str], then: Callable[[], object]) -> None:
+        """Say under the form why the summary has no photo page when one was asked for
+        (no photos, or the client's photo consent), then show or save it."""
+        if notes:
+            self.general_message.show_warning(notes[0])
+        then()
 
     @staticmethod
     def export_pdf(parent, data: bytes, default_name: str, db_path: str,
