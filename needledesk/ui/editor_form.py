@@ -280,7 +280,7 @@ class SessionForm:
             repo, self.settings, self.client, self.session_id,
             by=lambda: self.practitioner.currentText().strip() or self.user,
             state=self.state, ensure_saved=self._save_before_photos)
-        self.photos_panel.setMinimumHeight(300)
+        self.photos_panel.setMinimumHeight(330)
         self.saved.connect(lambda *_: self.photos_panel.refresh())   # a new one now stored
         QVBoxLayout(self.photos_box).addWidget(self.photos_panel)
         right.addWidget(self.photos_box)

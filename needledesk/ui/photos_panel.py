@@ -173,6 +173,8 @@ def square_icon(pixmap: QPixmap, side: int = ICON_SIDE) -> QIcon:
 
 #: An item's role: ("photo", photo id) or ("slot", view).
 ITEM_ROLE = Qt.ItemDataRole.UserRole
+#: A photo's item: True once it shows the thumbnail (not the "…" it starts with).
+THUMB_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class PhotoGrid(QListWidget):
@@ -191,10 +193,10 @@ class PhotoGrid(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setWrapping(True)
-        self.setUniformItemSizes(True)
         self.setIconSize(QSize(ICON_SIDE, ICON_SIDE))
-        self.setGridSize(QSize(ICON_SIDE + 28, ICON_SIDE + 44))
+        self.setGridSize(QSize(ICON_SIDE + 36, ICON_SIDE + 48))
         self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.setSpacing(4)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAcceptDrops(True)
@@ -202,7 +204,7 @@ class PhotoGrid(QListWidget):
         self.setDropIndicatorShown(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.setMinimumHeight(ICON_SIDE + 56)
+        self.setMinimumHeight(ICON_SIDE + 72)
         self.setAccessibleName("Photos of the session")
         self.itemDoubleClicked.connect(lambda _item: self.open_requested.emit())
 
@@ -422,7 +424,10 @@ class PhotosPanel(QWidget):
                 item.setData(ITEM_ROLE + 1, str(entry.view))
                 item.setToolTip(photo_tooltip(entry))
                 item.setIcon(self._icons.get(entry.sha256) or slot_icon("…"))
+                item.setData(THUMB_ROLE, entry.sha256 in self._icons)
+                self.grid.addItem(item)
                 self._load_thumbnail(entry)
+                continue
             else:
                 view = PhotoView(entry)   # type: ignore[arg-type]
                 item = QListWidgetItem(f"{VIEW_TEXT[view]} — drop a photo here")
@@ -462,10 +467,12 @@ class PhotosPanel(QWidget):
             kind, value = item.data(ITEM_ROLE)
             if kind == "photo" and value in by_id and by_id[value].sha256 == sha:
                 item.setIcon(self._icons[sha])
+                item.setData(THUMB_ROLE, True)
 
     def thumbnails_shown(self) -> int:
-        """How many photos show their thumbnail (tests, and the screenshot)."""
-        return sum(1 for p in self.photos if p.sha256 in self._icons)
+        """How many photos in the grid show their thumbnail (tests, the screenshot)."""
+        return sum(1 for row in range(self.grid.count())
+                   if self.grid.item(row).data(THUMB_ROLE) is True)
 
     # --- the chosen item -----------------------------------------------------------------
 
