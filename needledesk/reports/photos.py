@@ -36,7 +36,7 @@ from needledesk.domain.photos import (
 )
 from needledesk.errors import NeedleDeskError
 from needledesk.reports.fonts import REGULAR
-from needledesk.reports.layout import MUTED, RULE, SHADE, Styles, section
+from needledesk.reports.layout import MUTED, RULE, SHADE, Styles, grid_style, section
 from needledesk.reports.text import Paragraph, fmt_day, fmt_depth, markup
 
 #: Photos are put in the PDF with at most this many pixels per inch at their printed size.
@@ -206,8 +206,39 @@ def before_after_pages(pairs: Sequence[ViewPair], sessions: Sequence[Session],
             ("BOTTOMPADDING", (0, 1), (-1, 1), 0),
         ]))
         flowables += [PageBreak(), KeepTogether([
-            *section(f"Before and after — {markup(view)}", st), intro, Spacer(1, 8), table])]
+            *section(f"Before and after — {markup(view)}", st), intro, Spacer(1, 8), table,
+            *_between(before, after, sessions, courses, st, frame_w)])]
     return flowables
+
+
+#: The most sessions listed under a before-and-after pair (the first and last ones beyond).
+_BETWEEN_ROWS = 12
+
+
+def _between(before: Session, after: Session, sessions: Sequence[Session],
+             courses: Sequence[Course], st: Styles, frame_w: float) -> list[Flowable]:
+    """The sessions from the first photo to the latest, with the depths of each: what was
+    done between the two pictures."""
+    course_of = {c.id: c for c in courses}
+    span = [s for s in sessions if before.started_at <= s.started_at <= after.started_at]
+    shown: list[Session | None] = list(span)
+    if len(span) > _BETWEEN_ROWS:
+        half = _BETWEEN_ROWS // 2
+        shown = [*span[:half], None, *span[-(half - 1):]]
+    data: list[list[Any]] = [["Session", "Date", "Areas treated (deepest needle depth)"]]
+    for session in shown:
+        if session is None:
+            data.append(["", "…", f"{len(span) - _BETWEEN_ROWS + 1} more sessions"])
+            continue
+        n, of = session_number(session, list(sessions),
+                               course_of.get(session.course_id or ""))
+        data.append([f"{n} of {of}" if of else str(n), fmt_day(session.started_at.date()),
+                     Paragraph(_depths_line(session) or "—", st.cell)])
+    table = Table(data, colWidths=[22 * mm, 26 * mm, frame_w - 48 * mm], repeatRows=1,
+                  hAlign="LEFT")
+    table.setStyle(grid_style())
+    return [Spacer(1, 14), Paragraph("Sessions from the first photo to the latest", st.label),
+            Spacer(1, 2), table]
 
 
 def shown_refusal(photos: Sequence[Photo], consents: Sequence[Consent], today: date

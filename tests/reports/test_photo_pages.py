@@ -6,7 +6,7 @@ a photo consent allowing the record) and the summary's optional page of today's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -82,12 +82,34 @@ def test_the_course_record_pairs_the_first_and_the_latest_photo_of_a_view(course
     assert "Before and after — Front" in text
     assert f"First · {DAY_TEXT[0]}" in text and f"Latest · {DAY_TEXT[2]}" in text
     assert "Session 1 of 4" in text and "Session 3 of 4" in text
-    assert DAY_TEXT[1] not in text        # the middle session is not compared
+    assert f"· {DAY_TEXT[1]}" not in text     # the middle session's photo is not compared
     assert "Cheeks 1.00 mm" in text and "Cheeks 1.50 mm" in text
+    # what was done between the two pictures: every session from the first to the latest
+    assert (f"1 of 4 {DAY_TEXT[0]} Cheeks 1.00 mm 2 of 4 {DAY_TEXT[1]} Cheeks 1.25 mm "
+            f"3 of 4 {DAY_TEXT[2]} Cheeks 1.50 mm") in text
     assert len(images) == 2
     assert widths(images) == {WIDTHS[0], WIDTHS[2]}
     # the pages before it hold no photo
     assert all(not imgs for _text, imgs in pages(pdf)[:-1])
+
+
+def test_a_long_course_lists_the_first_and_last_sessions_between_the_photos(repo):
+    client = repo.add_client(make_client(), by=BY)
+    sign_photo_consent(repo, client.id, signed_at=datetime(2026, 9, 1, 9, 0))
+    ids = []
+    for k in range(15):
+        at = datetime(2026, 9, 7, 10, 30) + timedelta(weeks=k)
+        session = make_session(client.id, started_at=at, anaesthetic=None,
+                               areas=[TreatedArea("cheeks", 0.5 + 0.1 * k, 2, "erythema")])
+        repo.save_draft(session, by=BY)
+        ids.append((session.id, at))
+    for k in (0, 14):
+        _add(repo, ids[k][0], make_jpeg(300, 400, seed=k + 1), at=ids[k][1])
+    text, _images = photo_pages(course_record_pdf(repo, client.id, today=TODAY))[0]
+    assert "7 Sep 2026" in text and "12 Oct 2026" in text     # sessions 1 and 6
+    assert "19 Oct 2026" not in text                        # session 7: among the left out
+    assert "… 4 more sessions" in text
+    assert "23 Nov 2026" in text and "14 Dec 2026" in text   # sessions 12 and 15
 
 
 def test_a_small_jpeg_goes_into_the_pdf_as_it_is_stored(course):
