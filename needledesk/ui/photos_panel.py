@@ -81,6 +81,7 @@ ICON_SIDE = 132
 #: The panel's keys (listed under Help › Keyboard shortcuts: `help.PHOTO_KEYS`).
 ADD_KEY = "Ctrl+Shift+A"
 INBOX_KEY = "Ctrl+Shift+I"
+TAKE_KEY = "Ctrl+Shift+T"
 VIEW_KEY = "F2"
 #: QSettings key of the folder Add photos… last opened (per PC).
 LAST_FOLDER_KEY = "photos/last_folder"
@@ -328,6 +329,9 @@ class PhotosPanel(QWidget):
         self.inbox_button = QPushButton("Import folder…")
         self.inbox_button.setToolTip("Photos waiting in this PC's import folder (where a "
                                      f"tablet or camera saves them) ({INBOX_KEY})")
+        self.take_button = QPushButton("Take photo…")
+        self.take_button.setToolTip("Take the chosen view's photo with a webcam or document "
+                                    f"camera, the previous one shown over it ({TAKE_KEY})")
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Show the chosen photo large (Enter)")
         self.view_button = QPushButton("View…")
@@ -336,7 +340,7 @@ class PhotosPanel(QWidget):
         self.remove_button.setToolTip("Remove the chosen photo, saying why (Delete); who "
                                       "removed it, when and why is kept")
         # two short rows: the panel fits the session editor's narrower column
-        for button in (self.add_button, self.inbox_button):
+        for button in (self.add_button, self.inbox_button, self.take_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         chosen = QHBoxLayout()
@@ -347,10 +351,12 @@ class PhotosPanel(QWidget):
         layout.addLayout(chosen)
         self.add_button.clicked.connect(lambda: self.choose_and_add())
         self.inbox_button.clicked.connect(self.show_inbox)
+        self.take_button.clicked.connect(lambda: self.take_photo())
         self.open_button.clicked.connect(self.open_current)
         self.view_button.clicked.connect(self.change_view_of_current)
         self.remove_button.clicked.connect(self.remove_current)
-        for key, slot in ((ADD_KEY, self.choose_and_add), (INBOX_KEY, self.show_inbox)):
+        for key, slot in ((ADD_KEY, self.choose_and_add), (INBOX_KEY, self.show_inbox),
+                          (TAKE_KEY, self.take_photo)):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
@@ -359,7 +365,7 @@ class PhotosPanel(QWidget):
     def tab_chain(self) -> list[QWidget]:
         """The panel's widgets in the order Tab visits them."""
         return [self.sign_consent_button, self.grid, self.add_button, self.inbox_button,
-                self.open_button, self.view_button, self.remove_button]
+                self.take_button, self.open_button, self.view_button, self.remove_button]
 
     # --- what is shown ---------------------------------------------------------------------
 
@@ -401,7 +407,7 @@ class PhotosPanel(QWidget):
         self.history_label.setToolTip("\n".join(lines))
         self.history_label.setVisible(bool(lines))
         usable = refusal is None and (stored or self.ensure_saved is not None)
-        for button in (self.add_button, self.inbox_button):
+        for button in (self.add_button, self.inbox_button, self.take_button):
             button.setEnabled(usable)
         self._update_buttons()
 
@@ -656,6 +662,37 @@ class PhotosPanel(QWidget):
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         return dialog
+
+    def take_photo(self, view: PhotoView | None = None):
+        """Take photo…: the camera (ui/camera_dialog.py) for `view`, else the chosen place's
+        view, else the next one missing; the PhotoAdded, or None."""
+        from needledesk.ui.camera_dialog import capture_photo
+
+        if not self.take_button.isEnabled():
+            self.choose_and_add()   # says why not
+            return None
+        if not self.session_stored() and (self.ensure_saved is None or
+                                          not self.ensure_saved()):
+            return None
+        photo = self.current_photo()
+        key = self.current_key()
+        label = ""
+        if view is None and photo is not None:
+            view, label = photo.view, photo.label
+        elif view is None and key is not None and key[0] == "slot":
+            view = PhotoView(key[1])
+        view = view or self.next_view(p.view for p in self.photos)
+        added = capture_photo(self.repo, self.session_id, view, self, by=self._by,
+                              label=label, state=self.state)
+        self.refresh()
+        if added is not None:
+            self.select_photo(added.photo.id)
+            if added.added:
+                self.changed.emit()
+                self._show_done(f"Photo taken: {view_text(view, label)}.")
+            else:
+                self.message.show_warning("This picture is already stored for the client.")
+        return added
 
     def show_inbox(self) -> None:
         """The import folder's photos not taken in yet, to assign to this session's views."""

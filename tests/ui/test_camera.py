@@ -215,3 +215,47 @@ def test_the_main_window_starts_without_qtmultimedia():
                          capture_output=True, text=True, check=True)
     assert "needledesk.ui.main_window" in out.stderr
     assert "QtMultimedia" not in out.stderr and "camera_dialog" not in out.stderr
+
+
+# --- Take photo… in a session's photos ----------------------------------------------------------
+
+@pytest.fixture
+def panel(qtbot, ui_repo, state):
+    from needledesk.ui.photos_panel import PhotosDialog
+
+    client, session = client_with_session(ui_repo)
+    dialog = PhotosDialog(ui_repo, ui_repo.settings(), client, session.id, by=BY, state=state)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    yield dialog.panel
+    dialog.close()
+
+
+def test_take_photo_in_a_session_without_a_camera_says_so(panel, no_real_modals):
+    if camera_dialog.available_cameras():
+        pytest.skip("this machine has a camera")
+    assert panel.take_button.isEnabled()
+    panel.take_button.click()
+    assert no_real_modals == [f"information: {camera_dialog.NO_CAMERA}"]
+    assert not panel.photos
+
+
+def test_take_photo_takes_the_chosen_empty_places_view(panel, ui_repo, monkeypatch):
+    """A camera stands in: the dialog's frame handler gets a picture and Take photo is
+    pressed, as when a camera is connected."""
+    from PySide6.QtMultimedia import QCameraDevice
+
+    monkeypatch.setattr(camera_dialog, "available_cameras", lambda: [QCameraDevice()])
+    monkeypatch.setattr(CameraDialog, "start_camera", lambda self, index: None)
+    monkeypatch.setattr(CameraDialog, "exec", lambda self: (self.show_frame(_frame()),
+                                                             self.capture()))
+    grid = panel.grid
+    slot = next(grid.item(i) for i in range(grid.count())
+                if grid.view_at(grid.item(i)) == PhotoView.RIGHT_45)
+    grid.setCurrentItem(slot)
+    added = panel.take_photo()
+    assert added is not None and added.photo.view == PhotoView.RIGHT_45
+    assert [p.id for p in panel.photos] == [added.photo.id]
+    assert panel.current_photo() == added.photo
+    assert panel.message.text() == "Photo taken: Right 45°."
+    assert ui_repo.photos(session_id=panel.session_id)[0].source == PhotoSource.CAMERA
