@@ -219,10 +219,11 @@ class ClientCard(QWidget):
             consents=all_consents(repo.consents(client.id), screenings),
             max_days=settings.consent_max_days))
         history = repo.history(client.id)
-        self.history_model.set_sessions(history)
+        self.history_model.set_sessions(history, repo.photo_counts(s.id for s in history))
         self.history.resizeColumnToContents(0)
         self.history.resizeColumnToContents(2)
         self.history.resizeColumnToContents(4)
+        self.history.resizeColumnToContents(5)
         courses = repo.courses(client.id)
         self.plan_course_button.setEnabled(True)
         self.course_label.setText(courses_html(courses, history, settings, today))

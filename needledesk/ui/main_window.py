@@ -489,6 +489,8 @@ class MainWindow(QMainWindow):
     def _open_editor(self, editor: SessionEditor) -> SessionEditor:
         self.editor = editor
         editor.saved.connect(self._session_saved)
+        # a photo added or removed there: the card's photo counts follow
+        editor.photos_panel.changed.connect(lambda: self._session_saved(editor.session_id))
         editor.destroyed.connect(lambda *_: self._editor_gone(editor))
         editor.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.open()
@@ -637,6 +639,8 @@ class MainWindow(QMainWindow):
         session_id = self.history_model.session(index.row()).id
         dialog = PhotosDialog(self.repo, self.settings, self.client, session_id,
                               by=lambda: self._user() or self.user, parent=self)
+        client_id = self.client.id
+        dialog.finished.connect(lambda *_: self.show_client(client_id))   # photo counts
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         self.photos_page = dialog
         dialog.open()

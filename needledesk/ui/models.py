@@ -125,15 +125,19 @@ class ClientListModel(QAbstractListModel):
 
 
 class HistoryModel(QAbstractTableModel):
-    HEADERS = ("Date", "Areas", "Deepest", "Reactions", "Status")
+    HEADERS = ("Date", "Areas", "Deepest", "Reactions", "Status", "Photos")
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._sessions: list[SessionSummary] = []
+        self._photos: dict[str, int] = {}
 
-    def set_sessions(self, sessions: list[SessionSummary]) -> None:
+    def set_sessions(self, sessions: list[SessionSummary],
+                     photo_counts: dict[str, int] | None = None) -> None:
+        """The sessions, and how many live photos each has (`repo.photo_counts`)."""
         self.beginResetModel()
         self._sessions = list(sessions)
+        self._photos = dict(photo_counts or {})
         self.endResetModel()
 
     def session(self, row: int) -> SessionSummary:
@@ -169,9 +173,11 @@ class HistoryModel(QAbstractTableModel):
             if column == 4:
                 status = "signed" if s.signed else "draft"
                 return f"{status}, amended" if s.amended else status
+            if column == 5:
+                return str(self._photos.get(s.id, "") or "")
         if role == QtCore.Qt.ItemDataRole.ForegroundRole and column == 4 and not s.signed:
             return QBrush(QColor("#8a5a00"))
-        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and column == 2:
+        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and column in (2, 5):
             align = QtCore.Qt.AlignmentFlag
             return int(align.AlignRight | align.AlignVCenter)
         if role == ID_ROLE:

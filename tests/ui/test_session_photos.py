@@ -379,4 +379,21 @@ def test_a_signed_sessions_photos_open_from_the_card(qtbot, window, ui_repo, fil
     drop(dialog.panel.grid.viewport(), files(1),
          slot_pos(dialog.panel, "Right 45° — drop a photo here"))
     assert [p.view for p in ui_repo.photos(session_id=session.id)] == [PhotoView.RIGHT_45]
-    dialog.close()
+    assert window.history_model.headerData(5, Qt.Orientation.Horizontal) == "Photos"
+    assert window.history_model.data(window.history_model.index(0, 5)) == ""
+    dialog.close()   # the card's count follows
+    assert window.history_model.data(window.history_model.index(0, 5)) == "1"
+
+
+def test_photo_windows_close_when_the_window_locks(qtbot, window, ui_repo, files):
+    client, session = client_with_session(ui_repo)
+    ui_repo.add_photo(session.id, make_jpeg(seed=5), view=PhotoView.FRONT, by=BY)
+    window.show_client(client.id)
+    window.history.selectRow(0)
+    dialog = window.show_session_photos()
+    dialog.panel.select_photo(dialog.panel.photos[0].id)
+    dialog.panel.open_current()
+    viewer = dialog.panel.viewer
+    assert viewer.isVisible()
+    window._close_lists()   # what locking does, after hiding the card
+    assert not viewer.isVisible() and not dialog.isVisible()
