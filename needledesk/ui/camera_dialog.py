@@ -276,10 +276,10 @@ class CameraDialog(QDialog):
         ghost_row.addWidget(self.ghost_note)
         layout.addLayout(ghost_row)
 
-        keys = QLabel(f"Space or Enter takes the photo; {GHOST_KEY} shows or hides the ghost; "
+        hint = QLabel(f"Space or Enter takes the photo; {GHOST_KEY} shows or hides the ghost; "
                       "[ and ] make it fainter or stronger; Esc closes.")
-        keys.setStyleSheet("color:#555")
-        layout.addWidget(keys)
+        hint.setStyleSheet("color:#555")
+        layout.addWidget(hint)
 
         self.message = FieldMessage()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
