@@ -213,6 +213,25 @@ def test_without_a_photo_consent_nothing_is_stored_and_the_panel_says_why(
     assert len(ui_repo.photos(session_id=panel.session_id)) == 1
 
 
+def test_sign_photo_consent_opens_the_photo_form_and_the_panel_follows(
+        panel_for, ui_repo, monkeypatch):
+    from needledesk.domain.model import ConsentKind
+    from needledesk.ui import consents_list
+
+    panel = panel_for(consent=False)
+    shown = []
+
+    def run(dialog):   # the client signs: stored as the form's own Sign would
+        shown.append(dialog.kind)
+        sign_photo_consent(ui_repo, panel.client.id)
+        return False
+
+    monkeypatch.setattr(consents_list, "run_dialog", run)
+    panel.sign_consent_button.click()
+    assert shown == [ConsentKind.PHOTO]
+    assert not panel.consent_box.isVisibleTo(panel) and panel.add_button.isEnabled()
+
+
 def test_a_consent_that_does_not_allow_the_record_is_a_refusal(panel_for, ui_repo, files):
     client, session = client_with_session(ui_repo, consent=False)
     sign_photo_consent(ui_repo, client.id, uses=("photo_use_teaching",))
