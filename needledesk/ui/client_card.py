@@ -84,8 +84,11 @@ class ClientCard(QWidget):
         self.course_print_button.setToolTip("Preview and print the client's course record")
         self.course_export_button = QPushButton("Export record…")
         self.course_export_button.setToolTip("Save the client's course record as a PDF")
+        self.compare_button = QPushButton("Co&mpare photos…")
+        self.compare_button.setToolTip("The client's photos of a view from two sessions, side "
+                                       "by side or overlaid (Ctrl+Shift+C)")
         for button in self.client_buttons():
-            if button is not self.consents_button:
+            if button not in (self.consents_button, self.compare_button):  # theirs below
                 buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -109,6 +112,7 @@ class ClientCard(QWidget):
         trail.addWidget(self.audit_button)
         self.photos_button = QPushButton("P&hotos of this session…")
         trail.addWidget(self.photos_button)
+        trail.addWidget(self.compare_button)   # the client's, not the chosen session's
         trail.addStretch(1)
         layout.addLayout(trail)
         # The audit trail is a session's: the button waits for a session to be chosen.
@@ -193,7 +197,8 @@ class ClientCard(QWidget):
     def client_buttons(self) -> tuple[QPushButton, ...]:
         """The buttons that need a client."""
         return (self.new_session_button, self.screening_button, self.consents_button,
-                self.edit_client_button, self.course_print_button, self.course_export_button)
+                self.edit_client_button, self.course_print_button, self.course_export_button,
+                self.compare_button)
 
     def show_client(self, client: Client | None, repo=None, settings=None,
                     today: date | None = None) -> None:

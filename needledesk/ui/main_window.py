@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         self.course_print_button.clicked.connect(self.print_course_record)
         self.audit_button.clicked.connect(self.show_audit_trail)
         card.photos_button.clicked.connect(self.show_session_photos)
+        card.compare_button.clicked.connect(self.compare_photos)
         self.course_export_button.clicked.connect(self.export_course_record)
         self.history.doubleClicked.connect(lambda index: self.open_session(
             self.history_model.session(index.row()).id))
@@ -296,7 +297,7 @@ class MainWindow(QMainWindow):
                                app_lock_action, self.lock_action, self.find_action)
         #: The chosen client's consents (ui/consents_list.py): on only with a client.
         client_menu = self.menuBar().addMenu("&Client")
-        self.consent_actions = (
+        self.consent_actions: tuple[QAction, ...] = (
             action(client_menu, "&Consents…", self.show_consents),
             action(client_menu, "Sign &treatment consent…", self.sign_consent, "Ctrl+Shift+G"),
             action(client_menu, "Sign &photo consent…", self.sign_photo_consent),
@@ -306,6 +307,15 @@ class MainWindow(QMainWindow):
         self.session_photos_action = action(client_menu, "P&hotos of the chosen session…",
                                             self.show_session_photos, "Ctrl+Shift+P")
         self.record_actions += (self.session_photos_action,)
+        #: The chosen session's next missing view with a camera (ui/camera_dialog.py).
+        self.take_photo_action = action(client_menu, "Take photo &with the camera…",
+                                        self.take_photo)
+        self.record_actions += (self.take_photo_action,)
+        #: The chosen client's photos of a view from two sessions (ui/compare_view.py).
+        self.compare_action = action(client_menu, "Co&mpare photos…", self.compare_photos,
+                                     "Ctrl+Shift+C")
+        self.consent_actions += (self.compare_action,)   # on only with a client, as those
+        self.record_actions += (self.compare_action,)
         #: The clinic's lists and reports (more entries may join the reactions report here).
         self.reports_menu = self.menuBar().addMenu("&Reports")
         self.reactions_action = action(self.reports_menu, "Reactions &report…",
@@ -646,6 +656,35 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def compare_photos(self):
+        """The chosen client's photos of a view, first and latest (or any two sessions),
+        side by side or overlaid; a client without photos gets a message instead."""
+        from needledesk.ui.compare_view import compare_photos
+
+        if self.client is None:
+            return None
+        self.compare_page = compare_photos(self, self.repo, self.client.id, state=self.state,
+                                           today=self.today)
+        return self.compare_page
+
+    def take_photo(self):
+        """The chosen session's next missing view (the clinic's views) taken with a camera;
+        the PhotoAdded, or None (loaded on first use: QtMultimedia only then)."""
+        from needledesk.ui.camera_dialog import capture_photo, next_missing_view
+
+        index = self.history.currentIndex()
+        if self.client is None or not index.isValid():
+            QMessageBox.information(self, "Take photo", "Select a session in the list first.")
+            return None
+        session_id = self.history_model.session(index.row()).id
+        view = next_missing_view(self.repo, self.settings, session_id)
+        added = capture_photo(self.repo, session_id, view, self,
+                              by=lambda: self._user() or self.user, state=self.state)
+        if added is not None and added.added:
+            self.show_client(self.client.id)   # the session's photo count
+            self.statusBar().showMessage("Photo taken.", 5000)
+        return added
+
     def show_reactions_report(self):
         """Reactions by product, lot and depth band over a period (loaded on first use)."""
         from needledesk.ui.reactions_view import show_reactions_report
@@ -754,6 +793,11 @@ class MainWindow(QMainWindow):
 
             for photo_page in photo_windows(self):
                 photo_page.close()
+        if "needledesk.ui.compare_view" in sys.modules:
+            from needledesk.ui.compare_view import CompareDialog
+
+            for comparison in self.findChildren(CompareDialog):
+                comparison.close()
         if "needledesk.ui.due_view" not in sys.modules:
             return   # never opened
         from needledesk.ui.due_view import already_open
