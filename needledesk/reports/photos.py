@@ -28,6 +28,7 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table,
 from needledesk.domain.course import session_number
 from needledesk.domain.model import Consent, Course, Photo, PhotoView, Session
 from needledesk.domain.photos import (
+    USE_RECORD,
     USE_SHOWN,
     ViewPair,
     photo_consent,
@@ -247,7 +248,8 @@ def shown_refusal(photos: Sequence[Photo], consents: Sequence[Consent], today: d
     (the session has live photos and the client's photo consent allows showing them)."""
     if not any(not p.removed for p in photos):
         return "This session has no photos, so the summary has no photo page."
-    refusal = use_refusal(consents, today, USE_SHOWN)
+    # showing needs the record's use as well (`domain.photos`)
+    refusal = use_refusal(consents, today, USE_RECORD) or use_refusal(consents, today, USE_SHOWN)
     if refusal is None:
         return None
     if photo_consent(consents, today) is None:

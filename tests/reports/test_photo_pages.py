@@ -240,6 +240,16 @@ def test_no_photo_page_without_the_consent_to_be_shown_them(course):
         "30 Nov 2026 does not allow showing photos to the client.")
 
 
+def test_no_photo_page_when_the_record_use_is_withdrawn_though_showing_is_ticked(course):
+    session_id = _today_photos(course)
+    sign_photo_consent(course.repo, course.client_id, uses=("photo_use_shown",),
+                       signed_at=datetime(2026, 11, 30, 12, 0))
+    found = pages(session_summary_pdf(course.repo, session_id, today=TODAY, photos=True))
+    assert len(found) == 1
+    assert "does not allow keeping photos in the treatment record" in summary_photos_note(
+        course.repo, session_id, today=TODAY)
+
+
 def test_the_photo_page_shows_six_photos_at_most(course):
     session_id = course.session_ids[2]
     for k, view in enumerate([PhotoView.LEFT_45, PhotoView.RIGHT_45, PhotoView.LEFT_PROFILE,
