@@ -443,6 +443,14 @@ class CameraDialog(QDialog):
 
 # --- the entry point ---------------------------------------------------------------------------
 
+def next_missing_view(repo, settings: Any, session_id: str) -> PhotoView:
+    """The first of the clinic's views the session has no photo of, else a close-up."""
+    from needledesk.settings import wanted_views
+
+    taken = {p.view for p in repo.photos(session_id=session_id)}
+    return next((v for v in wanted_views(settings) if v not in taken), PhotoView.CLOSE_UP)
+
+
 def capture_refusal(repo, session_id: str, today: date | None = None) -> str | None:
     """Why no photo can be taken for the session today (the photo consent), else None."""
     session = repo.get_session(session_id)

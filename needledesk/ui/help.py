@@ -24,6 +24,9 @@ EDITOR_KEYS: tuple[tuple[str, str], ...] = (
 PHOTO_KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+Shift+A", "Add photos from files"),
     ("Ctrl+Shift+I", "Photos waiting in this PC's import folder"),
+    ("Ctrl+Shift+T", "Take the chosen view's photo with a camera"),
+    ("Space / Enter, G, [ and ]", "Taking a photo: take it; the previous photo over it on or "
+     "off; fainter, stronger"),
     ("Enter", "Open the chosen photo large (on an empty view: add one)"),
     ("F2", "Change the chosen photo's view"),
     ("Delete", "Remove the chosen photo, saying why"),

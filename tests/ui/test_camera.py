@@ -259,3 +259,25 @@ def test_take_photo_takes_the_chosen_empty_places_view(panel, ui_repo, monkeypat
     assert panel.current_photo() == added.photo
     assert panel.message.text() == "Photo taken: Right 45°."
     assert ui_repo.photos(session_id=panel.session_id)[0].source == PhotoSource.CAMERA
+
+
+def test_client_menu_take_photo_takes_the_chosen_sessions_next_missing_view(
+        window, ui_repo, no_real_modals, monkeypatch):
+    client, session = client_with_session(ui_repo)
+    ui_repo.add_photo(session.id, make_jpeg(64, 48), view=PhotoView.FRONT, by=BY)
+    window.open_client(client.id)
+    window.take_photo_action.trigger()      # no session chosen yet
+    assert no_real_modals == ["information: Select a session in the list first."]
+    window.history.setCurrentIndex(window.history_model.index(0, 0))
+
+    from PySide6.QtMultimedia import QCameraDevice
+
+    monkeypatch.setattr(camera_dialog, "available_cameras", lambda: [QCameraDevice()])
+    monkeypatch.setattr(CameraDialog, "start_camera", lambda self, index: None)
+    monkeypatch.setattr(CameraDialog, "exec", lambda self: (self.show_frame(_frame()),
+                                                             self.capture()))
+    added = window.take_photo()
+    assert added is not None and added.photo.view == PhotoView.LEFT_45   # front was taken
+    assert [p.view for p in ui_repo.photos(session_id=session.id)] == [PhotoView.FRONT,
+                                                                       PhotoView.LEFT_45]
+    assert window.statusBar().currentMessage() == "Photo taken."
