@@ -311,10 +311,6 @@ class MainWindow(QMainWindow):
         self.take_photo_action = action(client_menu, "Take photo &with the camera…",
                                         self.take_photo)
         self.record_actions += (self.take_photo_action,)
-        #: The chosen session's next missing view with a camera (ui/camera_dialog.py).
-        self.take_photo_action = action(client_menu, "Take photo &with the camera…",
-                                        self.take_photo)
-        self.record_actions += (self.take_photo_action,)
         #: The chosen client's photos of a view from two sessions (ui/compare_view.py).
         self.compare_action = action(client_menu, "Co&mpare photos…", self.compare_photos,
                                      "Ctrl+Shift+C")
@@ -670,24 +666,6 @@ class MainWindow(QMainWindow):
         self.compare_page = compare_photos(self, self.repo, self.client.id, state=self.state,
                                            today=self.today)
         return self.compare_page
-
-    def take_photo(self):
-        """The chosen session's next missing view (the clinic's views) taken with a camera;
-        the PhotoAdded, or None (loaded on first use: QtMultimedia only then)."""
-        from needledesk.ui.camera_dialog import capture_photo, next_missing_view
-
-        index = self.history.currentIndex()
-        if self.client is None or not index.isValid():
-            QMessageBox.information(self, "Take photo", "Select a session in the list first.")
-            return None
-        session_id = self.history_model.session(index.row()).id
-        view = next_missing_view(self.repo, self.settings, session_id)
-        added = capture_photo(self.repo, session_id, view, self,
-                              by=lambda: self._user() or self.user, state=self.state)
-        if added is not None and added.added:
-            self.show_client(self.client.id)   # the session's photo count
-            self.statusBar().showMessage("Photo taken.", 5000)
-        return added
 
     def take_photo(self):
         """The chosen session's next missing view (the clinic's views) taken with a camera;
