@@ -697,7 +697,7 @@ class CompareDialog(QDialog):
         self.fit_button = QPushButton("&Fit")
         self.fit_button.setToolTip("Show the whole photos (0)")
         self.fit_button.setAutoDefault(False)
-        self.hint = QLabel("Zoom: wheel or + and −, 0 fits. Move: drag, or the arrow keys "
+        self.hint = QLabel("Zoom: wheel or + and -, 0 fits. Move: drag, or the arrow keys "
                            "on the photos.")
         self.hint.setWordWrap(True)
         close = QPushButton("Close")
@@ -932,7 +932,7 @@ class CompareDialog(QDialog):
         overlay = self.pane.mode == OVERLAY
         self.slider.setVisible(overlay)
         self.slider_label.setVisible(overlay)
-        self.hint.setText("Zoom: wheel or + and −, 0 fits. Move: drag, or the arrow keys on "
+        self.hint.setText("Zoom: wheel or + and -, 0 fits. Move: drag, or the arrow keys on "
                           "the photos." + (" Divider: drag it, Shift+Left and Shift+Right, or "
                                            "the Reveal slider." if overlay else ""))
 

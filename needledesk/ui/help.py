@@ -32,6 +32,13 @@ PHOTO_KEYS: tuple[tuple[str, str], ...] = (
     ("Delete", "Remove the chosen photo, saying why"),
     ("Menu key / Shift+F10", "The chosen photo's menu: open, view, remove"),
 )
+#: The keys of the comparison of a client's photos (ui/compare_view.py).
+COMPARE_KEYS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+1 / Ctrl+2", "Comparing photos: side by side / overlaid with a divider"),
+    ("+ / - / 0 (or with Ctrl)", "Zoom both photos in / out / fit them"),
+    ("Arrow keys on the photos", "Move both photos the same way (when zoomed in)"),
+    ("Shift+Left / Shift+Right", "Move the divider (overlaid; or the Reveal slider)"),
+)
 #: Keys that work everywhere.
 GENERAL_KEYS: tuple[tuple[str, str], ...] = (
     ("Tab / Shift+Tab", "Next / previous field, row by row"),
@@ -89,6 +96,12 @@ folder… (Ctrl+Shift+I) lists those not taken in yet; choose some and their vie
 NeedleDesk never moves or deletes the files there. Photos are taken only under a photo
 consent that allows keeping them in the record. Delete removes a photo, with a reason that
 is kept with who removed it and when.</p>
+<p>Client › Compare photos… (Ctrl+Shift+C, or Compare photos… on the card) shows one view's
+photos from two sessions: the first and the latest, or any two chosen under Earlier and
+Later, with each session's date and depths. Side by side (Ctrl+1) or overlaid (Ctrl+2): the
+later photo over the earlier, split by a divider to drag. Zooming and moving one photo moves
+the other the same way. A line at the top says whether the client allowed being shown their
+photos: if not, keep the screen turned away.</p>
 <h3>Products, recalls and who is due</h3>
 <p>File › Products and lots… keeps the serums, anaesthetics and cartridges with their lots
 and expiry dates. Reports › Recall a lot… lists every client who received a lot, with their
@@ -125,7 +138,8 @@ def shortcuts_html(actions: list[QAction]) -> str:
         return f"<h3>{escape(title)}</h3><table cellpadding=3>{body}</table>"
 
     return (table("Main window", shortcut_rows(actions)) + table("Session", EDITOR_KEYS)
-            + table("A session's photos", PHOTO_KEYS) + table("Everywhere", GENERAL_KEYS))
+            + table("A session's photos", PHOTO_KEYS)
+            + table("Comparing photos", COMPARE_KEYS) + table("Everywhere", GENERAL_KEYS))
 
 
 def show_page(parent: QWidget, title: str, html: str) -> QDialog:

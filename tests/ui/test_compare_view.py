@@ -402,3 +402,19 @@ def test_locking_the_app_closes_the_comparison(qtbot, ui_repo, tmp_path, clinic)
     window.lock()
     assert window.is_locked and not dialog.isVisible()
     qtbot.waitUntil(lambda: not window.findChildren(CompareDialog))   # and freed
+
+
+def test_the_help_lists_the_keys_the_comparison_binds(window, clinic, open_compare):
+    from PySide6.QtGui import QAction, QShortcut
+
+    from needledesk.ui.help import COMPARE_KEYS, shortcuts_html
+
+    html = shortcuts_html(window.findChildren(QAction))
+    assert "Compare photos" in html and "Ctrl+Shift+C" in html
+    assert "Comparing photos" in html and "Shift+Left / Shift+Right" in html
+    listed = {part.strip() for key, _what in COMPARE_KEYS for part in key.split("/")}
+    client, _ids = clinic
+    dialog = open_compare(client.id)
+    bound = {s.key().toString() for s in dialog.findChildren(QShortcut)}
+    assert bound == {"Ctrl+1", "Ctrl+2", "Ctrl++", "Ctrl+=", "Ctrl+-", "Ctrl+0"}
+    assert {"Ctrl+1", "Ctrl+2"} <= listed
