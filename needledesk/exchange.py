@@ -1,4 +1,8 @@
-"""The open JSON exchange format, version 1 (docs/exchange-format.md): encode and decode.
+"""The open JSON exchange format, version 2 (docs/exchange-format.md): encode and decode.
+
+Version 2 adds photos: each client's `photos` records, whose pictures travel as files beside
+the JSON in a zip (`needledesk.transfer` writes and reads the zip). Version 1 files (no
+photos) are still read exactly as before.
 
 Decoding is strict and exhaustive: every problem in the file is collected with its place
 (`clients[3].sessions[0].areas[1].depth_mm`), so one run tells the user everything to fix.
@@ -22,6 +26,7 @@ from typing import Any
 from needledesk.domain.acknowledgements import pending
 from needledesk.domain.consent_rules import validate_consent, validate_template
 from needledesk.domain.face_chart import ZONES
+from needledesk.domain.labels import place_label
 from needledesk.domain.model import (
     NOT_APPLICABLE,
     NOT_APPLICABLE_ALLOWED,
@@ -43,6 +48,9 @@ from needledesk.domain.model import (
     Fee,
     Lot,
     Observed,
+    Photo,
+    PhotoSource,
+    PhotoView,
     Product,
     ProductKind,
     Reaction,
@@ -55,6 +63,7 @@ from needledesk.domain.model import (
     StrokePoint,
     TreatedArea,
 )
+from needledesk.domain.photos import EXTENSIONS, validate_photo
 from needledesk.domain.products import validate_lot, validate_product
 from needledesk.domain.rules import (
     GuidelineWarning,
@@ -70,7 +79,11 @@ from needledesk.domain.text import compose_acknowledgement, read_acknowledgement
 from needledesk.errors import NeedleDeskError, ValidationError
 
 FORMAT = "needledesk-exchange"
-VERSION = 1
+VERSION = 2
+#: The versions this NeedleDesk reads: 1 (records only) and 2 (records and photos).
+VERSIONS = (1, 2)
+#: Where a photo's picture sits in the zip: `photos/<sha256>.jpg` (or `.png`).
+PHOTO_FOLDER = "photos"
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", re.ASCII)
@@ -199,8 +212,24 @@ def encode_template(t: ConsentTemplate) -> dict[str, Any]:
             "created_at": fmt_time(t.created_at), "created_by": t.created_by}
 
 
+def photo_file(sha256: str, media_type: str) -> str:
+    """The name of a photo's picture in the zip: `photos/<sha256>.jpg`."""
+    return f"{PHOTO_FOLDER}/{sha256}{EXTENSIONS.get(media_type, '')}"
+
+
+def encode_photo(p: Photo) -> dict[str, Any]:
+    """A live photo's record (version 2); its picture is the zip's member `file`."""
+    return {"id": p.id, "session_id": p.session_id, "view": str(p.view), "label": p.label,
+            "taken_at": fmt_time(p.taken_at), "added_at": fmt_time(p.added_at),
+            "added_by": p.added_by, "source": str(p.source),
+            "original_sha256": p.original_sha256, "sha256": p.sha256,
+            "media_type": p.media_type, "width": p.width, "height": p.height, "size": p.size,
+            "consent_id": p.consent_id, "file": photo_file(p.sha256, p.media_type)}
+
+
 def encode_record(record: ClientRecord) -> dict[str, Any]:
-    """A client's record; `consents` (newer) is written only when there are some."""
+    """A client's record; `consents` (newer) and `photos` (version 2) are written only when
+    there are some."""
     c = record.client
     plain = {
         "id": c.id,
@@ -220,6 +249,9 @@ def encode_record(record: ClientRecord) -> dict[str, Any]:
     }
     if record.consents:
         plain["consents"] = [encode_consent(x) for x in record.consents]
+    live = [x for x in record.photos if not x.removed]
+    if live:
+        plain["photos"] = [encode_photo(x) for x in live]
     return plain
 
 
@@ -239,10 +271,13 @@ def encode_document(records: list[ClientRecord],
                     consent_templates: list[ConsentTemplate] | None = None) -> dict[str, Any]:
     """The whole document. `products` (the catalogue, each with its `lots`) and
     `consent_templates` (the consent forms' versions) are written only when the clinic has
-    some: a file without them reads as files before them did."""
+    some: a file without them reads as files before them did. A document without photos is
+    version 1 (which it then is to the letter, so an older NeedleDesk reads it); one with
+    photos is version 2."""
+    photos = any(not p.removed for r in records for p in r.photos)
     document: dict[str, Any] = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if photos else 1,
         "exported_at": fmt_time((exported_at or datetime.now()).replace(microsecond=0)),
         "clients": [encode_record(r) for r in records],
     }
@@ -269,8 +304,10 @@ _MISSING = object()
 class _Reader:
     """Reads one JSON object at a time, collecting every shape problem with its path."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int = VERSION) -> None:
         self.problems: list[Problem] = []
+        #: The file's version: a version 1 file cannot carry photos.
+        self.version = version
 
     def fail(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -380,7 +417,8 @@ def _id(r: _Reader, d: dict[str, Any], path: str, ids: dict[str, str]) -> str:
             r.fail(where, "must be a non-empty string")
         return ""
     if value in ids:
-        r.fail(where, f"{value!r} is already used at {ids[value]}; every id must be unique")
+        r.fail(where, f"“{_safe_key(value)}” is already used at {place_label(ids[value])}; "
+               "every id must be unique")
     else:
         ids[value] = where
     return value
@@ -529,7 +567,7 @@ def _decode_fee(r: _Reader, f: dict[str, Any], path: str) -> Fee | None:
 def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> ClientRecord | None:
     d = r.obj(raw, path, ("id", "first_name", "last_name"),
               ("date_of_birth", "phone", "email", "fitzpatrick", "concerns", "notes", "courses",
-               "screenings", "sessions", "consents"))
+               "screenings", "sessions", "consents", "photos"))
     if d is None:
         return None
     client = Client(
@@ -592,6 +630,23 @@ def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> Clie
         consent = _decode_consent(r, item, p, client.id, ids)
         if consent is not None:
             record.consents.append(consent)
+    if "photos" in d and r.version < 2:
+        r.fail(join_path(path, "photos"), "is new in version 2 of the format: a version "
+               f"{r.version} file cannot carry photos")
+    else:
+        consents = {x.id for x in record.consents}
+        sessions = {x.id for x in record.sessions}
+        for _, p, item in r.each(d, "photos", path):
+            photo = _decode_photo(r, item, p, client.id, ids)
+            if photo is None:
+                continue
+            if photo.session_id not in sessions:
+                r.fail(join_path(p, "session_id"), "names a session that is not in this "
+                       "client's record")
+            if photo.consent_id is not None and photo.consent_id not in consents:
+                r.fail(join_path(p, "consent_id"), "names a consent that is not in this "
+                       "client's record")
+            record.photos.append(photo)
     screenings = {x.id for x in record.screenings}
     for j, session in enumerate(record.sessions):
         if (session.screening_check is not None
@@ -599,6 +654,56 @@ def _decode_record(r: _Reader, raw: Any, path: str, ids: dict[str, str]) -> Clie
             r.fail(join_path(f"{path}.sessions[{j}]", "screening_check.screening_id"),
                    "names a screening that is not in this client's record")
     return record
+
+
+def _decode_photo(r: _Reader, raw: Any, path: str, client_id: str,
+                  ids: dict[str, str]) -> Photo | None:
+    """A photo's record (version 2). Its picture (`file`) is checked against the zip by
+    `needledesk.transfer`; here only that it is named as the format names it."""
+    d = r.obj(raw, path, ("id", "session_id", "view", "added_at", "added_by",
+                          "original_sha256", "sha256", "media_type", "width", "height",
+                          "size", "file"),
+              ("label", "taken_at", "source", "consent_id"))
+    if d is None:
+        return None
+    photo_id = _id(r, d, path, ids)
+    view = r.text(d, "view", path, required=True)
+    if view is not None and view not in tuple(PhotoView):
+        r.fail(join_path(path, "view"), f"{_show(view)} is not one of "
+               + ", ".join(v.value for v in PhotoView))
+        view = None
+    source = r.text(d, "source", path)
+    if source is not None and source not in tuple(PhotoSource):
+        r.fail(join_path(path, "source"), f"{_show(source)} is not one of "
+               + ", ".join(v.value for v in PhotoSource))
+        source = None
+    session_id = r.text(d, "session_id", path, required=True)
+    added_at = r.time(d, "added_at", path, required=True)
+    sha256 = r.text(d, "sha256", path, required=True)
+    media_type = r.text(d, "media_type", path, required=True)
+    file = r.text(d, "file", path, required=True)
+    width = r.get(d, "width", path, "int", required=True)
+    height = r.get(d, "height", path, "int", required=True)
+    size = r.get(d, "size", path, "int", required=True)
+    photo = Photo(
+        client_id=client_id, session_id=session_id or "", view=PhotoView(view or "front"),
+        sha256=sha256 or "", original_sha256=r.text(d, "original_sha256", path,
+                                                     required=True) or "",
+        media_type=media_type or "", width=width if width is not None else 0,
+        height=height if height is not None else 0, size=size if size is not None else 0,
+        added_at=added_at or datetime.min, added_by=r.text(d, "added_by", path,
+                                                           required=True) or "",
+        label=r.text(d, "label", path) or "", taken_at=r.time(d, "taken_at", path),
+        source=PhotoSource(source or "file"), consent_id=r.text(d, "consent_id", path),
+        id=photo_id)
+    if file is not None and sha256 is not None and media_type in EXTENSIONS \
+            and file != photo_file(sha256, media_type):
+        r.fail(join_path(path, "file"), f"{_show(file)} is not where this photo's picture "
+               f"goes: {_show(photo_file(sha256, media_type))} (the folder {PHOTO_FOLDER}/, "
+               "the picture's SHA-256 and its type's ending)")
+    if view is None or session_id is None or added_at is None or sha256 is None:
+        return None
+    return photo
 
 
 def _decode_products(r: _Reader, document: dict[str, Any], ids: dict[str, str],
@@ -945,10 +1050,11 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise FormatError(f"not a NeedleDesk exchange file (its \"format\" is not \"{FORMAT}\")")
     version = document.get("version")
-    if type(version) is not int or version != VERSION:
+    if type(version) is not int or version not in VERSIONS:
         raise FormatError(f"exchange format version {_show(version)} is not "
-                          f"supported; this NeedleDesk reads version {VERSION}")
-    r = _Reader()
+                          "supported; this NeedleDesk reads versions "
+                          + " and ".join(str(v) for v in VERSIONS))
+    r = _Reader(version)
     r.obj(document, "", ("format", "version", "clients"),
           ("exported_at", "products", "consent_templates"))
     r.time(document, "exported_at", "")
@@ -963,7 +1069,9 @@ def decode_document(document: Any, today: date | None = None) -> Decoded:
         shape_problems = {p.path for p in r.problems}
         for problem in _validate_record(record, today) + [
                 x.under(f"consents[{j}]") for j, c in enumerate(record.consents)
-                for x in validate_consent(c, today)]:
+                for x in validate_consent(c, today)] + [
+                x.under(f"photos[{j}]") for j, photo in enumerate(record.photos)
+                for x in validate_photo(photo)]:
             placed = problem.under(f"clients[{i}]")
             if placed.path not in shape_problems:
                 out.problems.append(placed)

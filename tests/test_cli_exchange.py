@@ -199,8 +199,8 @@ def test_import_of_a_file_with_shape_problems_lists_each_with_its_place(capsys, 
                  id="json-array-of-a-document"),
     pytest.param(b'{"name": "something else"}', "not a NeedleDesk exchange file",
                  id="other-json-object"),
-    pytest.param(json.dumps(valid_document() | {"version": 2}).encode(),
-                 "version 2 is not supported", id="version-2"),
+    pytest.param(json.dumps(valid_document() | {"version": 3}).encode(),
+                 "version 3 is not supported", id="version-3"),
 ])
 def test_import_of_a_file_that_is_not_this_format_is_one_clear_line(capsys, db, tmp_path,
                                                                      content, expected):

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from needledesk.domain.labels import place_label
 from needledesk.domain.text import day_text
 from needledesk.errors import ValidationError
 from needledesk.exchange import FormatError, encode_document
@@ -217,8 +218,8 @@ def test_the_valid_document_imports_whole_and_without_warnings(repo):
                  "not a NeedleDesk exchange file", id="format-other"),
     pytest.param({"format": "NeedleDesk-Exchange", "version": 1, "clients": []},
                  "not a NeedleDesk exchange file", id="format-other-case"),
-    pytest.param({"format": "needledesk-exchange", "version": 2, "clients": []},
-                 "version 2 ", id="version-2"),
+    pytest.param({"format": "needledesk-exchange", "version": 3, "clients": []},
+                 "version 3 ", id="version-3"),
     pytest.param({"format": "needledesk-exchange", "version": 0, "clients": []},
                  "version 0 ", id="version-0"),
     pytest.param({"format": "needledesk-exchange", "version": "1", "clients": []},
@@ -241,8 +242,9 @@ def test_not_this_format_or_version_is_one_clear_line(repo, document, expected):
 
 def test_another_version_is_refused_even_with_valid_records(repo):
     document = valid_document()
-    document["version"] = 2
-    with pytest.raises(FormatError, match=r"version 2 is not supported.*reads version 1"):
+    document["version"] = 3
+    with pytest.raises(FormatError,
+                       match=r"version 3 is not supported.*reads versions 1 and 2"):
         import_document(repo, document, by="Jane Smith")
     assert_nothing_written(repo)
 
@@ -392,7 +394,8 @@ def test_every_id_is_a_non_empty_string(repo, owner, value, fragment):
                  "clients[0].sessions[1].id", f"{S}.id", id="same-session-twice"),
 ])
 def test_every_id_is_unique_across_the_file(repo, ops, place, first):
-    refuse(repo, build(ops, clients=2), place, ["already used at " + first, "unique"])
+    refuse(repo, build(ops, clients=2), place, ["already used at " + place_label(first),
+                                                 "unique"])
 
 
 # --- clients --------------------------------------------------------------------------------

@@ -45,8 +45,8 @@ def digest(path: Path) -> str:
 
 
 def refusal(target) -> str:
-    return (f"needledesk: {target} is the clinic's database (or its lock/backup folder); "
-            "choose another file name — nothing was written")
+    return (f"needledesk: {target} is the clinic's database (or its lock, photo or backup "
+            "folder); choose another file name — nothing was written")
 
 
 def export_args(clinic: Clinic, kind: str, target) -> list[str]:
@@ -322,8 +322,8 @@ def choose(monkeypatch, path) -> None:
 
 
 def window_refusal(target) -> str:
-    return (f"warning: {target} is the clinic's database (or its lock/backup folder); "
-            "choose another file name — nothing was written")
+    return (f"warning: {target} is the clinic's database (or its lock, photo or backup "
+            "folder); choose another file name — nothing was written")
 
 
 def test_the_windows_export_record_refuses_the_database(qt_window, clinic, monkeypatch):

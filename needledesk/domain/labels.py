@@ -124,6 +124,8 @@ CLIENT_LABELS: dict[str, str] = {
     "concerns": "Concerns",
     "concerns[]": "Concern",
     "notes": "Notes",
+    # the exchange file's list of a client's photos (a version 1 file may not carry it)
+    "photos": "Photos",
 }
 
 #: A course's fields.

@@ -2,9 +2,10 @@
 
 A PDF, an exchange file or a backup written with `-o clinic.db` would replace the records
 while they are open; one written over `clinic.db.lock` would let a second writer in. So the
-database, its `-wal`, `-shm` and `-journal`, its `.lock` and its backup folder (with
-everything in it) are refused as targets: by name, through symbolic links (both sides are
-resolved) and by hard link (a target that is the same file on disk as one of them).
+database, its `-wal`, `-shm` and `-journal`, its `.lock`, its photo folder and its backup
+folder (each with everything in it) are refused as targets: by name, through symbolic
+links (both sides are resolved) and by hard link (a target that is the same file on disk
+as one of them).
 No Qt here: the command line and the window both call `refuse_protected_target`.
 """
 
@@ -29,8 +30,8 @@ class ProtectedTargetError(NeedleDeskError):
 
     def __init__(self, target: str | os.PathLike[str]):
         self.target = Path(target)
-        super().__init__(f"{target} is the clinic's database (or its lock/backup folder); "
-                         "choose another file name — nothing was written")
+        super().__init__(f"{target} is the clinic's database (or its lock, photo or backup "
+                         "folder); choose another file name — nothing was written")
 
 
 def _real(path: str | os.PathLike[str]) -> str:
@@ -64,6 +65,15 @@ def backup_folders(db_path: str | os.PathLike[str],
             + [Path(os.path.abspath(folder)) for folder in extra if str(folder)])
 
 
+def photo_folders(db_path: str | os.PathLike[str]) -> list[Path]:
+    """The photo folder beside the database (`clinic.photos` beside `clinic.db`), as given
+    and as resolved (named as `store.photo_files.photo_folder` names it, which this lower
+    layer may not import; a test keeps the two equal)."""
+    given = Path(os.path.abspath(db_path))
+    return [base.with_name(base.stem + ".photos")
+            for base in (given, Path(os.path.realpath(given)))]
+
+
 def is_protected_target(target: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
                         backup_dirs: Iterable[str | os.PathLike[str]] = (),
                         backups: bool = True) -> bool:
@@ -79,6 +89,9 @@ def is_protected_target(target: str | os.PathLike[str], db_path: str | os.PathLi
         for file in files:
             if _same(target_stat, _stat(file)):
                 return True
+    for folder in photo_folders(db_path):
+        if _inside(real, target, folder, target_stat):
+            return True
     if not backups:
         return False
     for folder in backup_folders(db_path, backup_dirs):
@@ -117,7 +130,7 @@ def refuse_protected_target(target: str | os.PathLike[str], db_path: str | os.Pa
                             backup_dirs: Iterable[str | os.PathLike[str]] = (),
                             backups: bool = True) -> None:
     """Raise `ProtectedTargetError` (one plain line) when `target` is the database at
-    `db_path`, its `-wal`/`-shm`/`-journal`/`.lock`, or in its backup folder (the one beside
-    it and any in `backup_dirs`). Call it before writing anything."""
+    `db_path`, its `-wal`/`-shm`/`-journal`/`.lock`, in its photo folder, or in its backup
+    folder (the one beside it and any in `backup_dirs`). Call it before writing anything."""
     if is_protected_target(target, db_path, backup_dirs=backup_dirs, backups=backups):
         raise ProtectedTargetError(target)
