@@ -11,12 +11,14 @@ docs/screenshots/compare-view.png.
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QThread
+from PIL import Image
+from PySide6.QtCore import QBuffer, QIODevice, QSettings, QThread
 from PySide6.QtWidgets import QApplication
 
 from needledesk.demo_photos import face_photo
@@ -69,7 +71,7 @@ def main() -> int:
         state = QSettings(str(Path(tmp) / "state.ini"), QSettings.Format.IniFormat)
         dialog = CompareDialog(repo, client.id, view=PhotoView.LEFT_45, state=state,
                                today=lambda: date(2026, 11, 20))
-        dialog.resize(980, 700)
+        dialog.resize(900, 640)
         dialog.show()
         if not dialog.wait_ready(10_000):
             print("the photos were not ready", file=sys.stderr)
@@ -86,7 +88,12 @@ def main() -> int:
             QThread.msleep(20)
         app.processEvents()
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        dialog.grab().save(str(OUT))
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        dialog.grab().save(buffer, "PNG")
+        # 128 colours: the photos' grain makes a full-colour PNG about half a megabyte
+        Image.open(io.BytesIO(buffer.data().data())).convert("RGB").quantize(
+            128, dither=Image.Dither.NONE).save(OUT, optimize=True)
         dialog.close()
         repo.db.close()
     print(OUT)
