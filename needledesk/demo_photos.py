@@ -149,8 +149,10 @@ class _Head:
 
 
 def face_image(view: str = "front", *, session: int = 1, seed: int = 0,
-               size: tuple[int, int] = DEMO_SIZE) -> Image.Image:
-    """The photo as an upright RGB picture of `size` (width, height)."""
+               size: tuple[int, int] = DEMO_SIZE, marked: float | None = None) -> Image.Image:
+    """The photo as an upright RGB picture of `size` (width, height). `marked`: how marked
+    the skin is, 0 (clear) to 1, instead of `severity(session)` (the framing and light still
+    follow `session`)."""
     if view not in YAW:
         raise ValueError(f"no such view: {view}")
     width, height = size
@@ -170,7 +172,7 @@ def face_image(view: str = "front", *, session: int = 1, seed: int = 0,
     light = shot.uniform(0.97, 1.03)
     picture = _background(dw, dh, light)
     _draw_body(picture, head, person)
-    _draw_head(picture, head, person, severity(session))
+    _draw_head(picture, head, person, severity(session) if marked is None else marked)
     picture = picture.filter(ImageFilter.BoxBlur(max(0.6, dw / 1200)))
     if (dw, dh) != (width, height):
         picture = picture.resize((width, height), Image.Resampling.BICUBIC)
@@ -276,8 +278,10 @@ def _draw_marks(picture: Image.Image, head: _Head, person: _Person, marked: floa
     red = Image.new("L", size, 0)
     red_draw = ImageDraw.Draw(red)
     draw = ImageDraw.Draw(picture)
-    pit = _shade(_mix(person.skin, (150, 60, 60), 0.25), 0.86)
-    rim = _shade(person.skin, 1.04)
+    # On darker skin the marks show as darker (hyperpigmented) rather than pinker.
+    dark = max(0.0, 1 - sum(person.skin) / 3 / 235)
+    pit = _shade(_mix(person.skin, (150, 60, 60), 0.25), 0.86 - 0.2 * dark)
+    rim = _shade(person.skin, 1.04 + 0.06 * dark)
     for mark in person.marks:
         facing = head.facing(mark.phi)
         if facing < 0.15:
@@ -298,7 +302,7 @@ def _draw_marks(picture: Image.Image, head: _Head, person: _Person, marked: floa
                      fill=_mix(person.skin, rim, 0.6 * marked + 0.2))
         draw.ellipse((x - rx, y - r, x + rx, y + r), fill=colour)
     red = ImageChops.multiply(_soft(red, head.r * 0.08), face)
-    flush = _mix(person.skin, (205, 70, 70), 0.55)
+    flush = _mix(person.skin, _mix((205, 70, 70), (105, 32, 38), dark), 0.55)
     picture.paste(flush, (0, 0), red)
 
 

@@ -8,22 +8,28 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from needledesk.demo_photos import CAMERA_MODEL, CAMERA_SERIAL, VIEWS, face_image, face_photo
+from needledesk.demo_photos import (
+    CAMERA_MODEL,
+    CAMERA_SERIAL,
+    VIEWS,
+    face_image,
+    face_photo,
+    severity,
+)
 from needledesk.imaging import prepare
 
 SMALL = (300, 400)
 
 
-def _redness(image: Image.Image) -> float:
-    """How much redder than green the cheeks of a front view are (the marks and the
-    redness are; clear skin much less): both cheeks, clear of the nose and lips."""
+def _cheeks(image: Image.Image) -> Image.Image:
+    """Both cheeks of a front view (where the marks are), clear of the nose and lips."""
     w, h = image.size
-    total = 0.0
-    for left, right in ((0.25, 0.36), (0.64, 0.75)):
-        red, green, _ = ImageStat.Stat(image.crop((int(w * left), int(h * 0.48),
-                                                   int(w * right), int(h * 0.6)))).mean
-        total += red - green
-    return total
+    left = image.crop((int(w * 0.25), int(h * 0.48), int(w * 0.36), int(h * 0.6)))
+    right = image.crop((int(w * 0.64), int(h * 0.48), int(w * 0.75), int(h * 0.6)))
+    both = Image.new("RGB", (left.width + right.width, left.height))
+    both.paste(left, (0, 0))
+    both.paste(right, (left.width, 0))
+    return both
 
 
 def test_a_photo_is_a_jpeg_of_the_size_asked_with_a_camera_s_exif():
@@ -77,12 +83,27 @@ def test_unknown_view_is_refused():
         face_image("back", seed=1, size=SMALL)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_severity_falls_session_by_session_but_never_to_clear():
+    values = [severity(n) for n in range(1, 13)]
+    assert values[0] == 1 and all(a > b for a, b in zip(values, values[1:], strict=False))
+    assert values[-1] > 0.2
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5, 8])   # (5: the darkest skin)
 def test_the_marks_fade_as_the_sessions_go_on(seed):
-    first, third, sixth = (_redness(face_image("front", seed=seed, session=s,
-                                               size=(600, 800))) for s in (1, 3, 6))
-    assert first > third > sixth
-    assert first > sixth + 4
+    """The same framing (session 3's), marked as at sessions 1, 3 and 6: the cheeks differ
+    from clear skin less and less."""
+    def picture(marked):
+        return _cheeks(face_image("front", seed=seed, session=3, size=(600, 800),
+                                  marked=marked))
+
+    clear = picture(0.0)
+    first, third, sixth = (_distance(picture(severity(n)), clear) for n in (1, 3, 6))
+    assert first > third > sixth > 0
+    assert first > 2 * sixth
+    # And the session's own photo is marked as its session says.
+    assert _cheeks(face_image("front", seed=seed, session=3, size=(600, 800))).tobytes() == \
+        picture(severity(3)).tobytes()
 
 
 def test_the_import_takes_it_in_upright_with_the_camera_s_exif_gone():
