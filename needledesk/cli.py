@@ -43,14 +43,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="photograph N clients' courses with synthetic faces (default 4; "
                            "0: no photos)")
 
-    imp = sub.add_parser("import", help="import records from an exchange JSON file")
-    imp.add_argument("file", type=Path, metavar="FILE.json")
+    imp = sub.add_parser("import", help="import records from an exchange file (.json, or "
+                                        ".zip with photos)")
+    imp.add_argument("file", type=Path, metavar="FILE")
 
     exp = sub.add_parser("export", help="export records")
     kinds = exp.add_subparsers(dest="kind", metavar="KIND", required=True)
     js = kinds.add_parser("json", help="all records (or one client's) in the exchange format")
     js.add_argument("-o", "--output", type=Path, metavar="FILE",
-                    help="write here instead of to standard output")
+                    help="write here instead of to standard output; a name ending in .zip "
+                         "writes a zip that carries the photos too (JSON alone carries none)")
     js.add_argument("--client", metavar="ID", help="only this client")
     summary = kinds.add_parser("summary", help="a session's one-page client handout (PDF)")
     summary.add_argument("--session", required=True, metavar="ID", help="the session")
@@ -100,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     recall.add_argument("--to", dest="end", type=_day_arg, metavar="DATE",
                         help="only sessions on or before this day (YYYY-MM-DD)")
 
+    _photos_parser(sub)
+
     due = sub.add_parser("due", help="clients whose course's next session is due or overdue, "
                                      "and the courses that lapsed")
     due.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -107,6 +111,37 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"also list sessions due within this many days "
                           f"(0 to {WITHIN_MAX}; default 0)")
     return parser
+
+
+def _photos_parser(sub) -> None:
+    """`needledesk photos import|export|tidy`."""
+    from needledesk.domain.model import PhotoView
+
+    photos = sub.add_parser("photos", help="sessions' photos: add files, export a client's, "
+                                           "tidy the photo folder")
+    actions = photos.add_subparsers(dest="photos_command", metavar="ACTION", required=True)
+    add = actions.add_parser("import", help="add photo files (JPEG, PNG, HEIC) to a session",
+                             description="Each file is cleaned (turned upright, its metadata "
+                             "removed) and stored with the session; a file already stored "
+                             "for the client is not stored twice. Needs the client's photo "
+                             "consent.")
+    add.add_argument("--session", required=True, metavar="ID", help="the session")
+    add.add_argument("--view", choices=[v.value for v in PhotoView], default="front",
+                     help="the view of every file given (default front)")
+    add.add_argument("--label", default="", metavar="TEXT",
+                     help="what a close-up shows (e.g. \"left cheek scar\")")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    out = actions.add_parser("export", help="write a client's photos as picture files",
+                             description="Each live photo as a file named by its session's "
+                             "day and its view. For teaching or marketing the client's photo "
+                             "consent must allow that use, and the client's name is left out.")
+    out.add_argument("--client", required=True, metavar="ID", help="the client")
+    out.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
+                     help="the folder to write into (made, readable by you only, if new)")
+    out.add_argument("--for", dest="use", choices=["record", "teaching", "marketing"],
+                     default="record", help="what the photos are for (default record)")
+    actions.add_parser("tidy", help="remove picture files in the photo folder that no photo "
+                                    "names (left by an interrupted import)")
 
 
 #: The most days ahead `due --within` looks.
@@ -252,14 +287,19 @@ def _run(args) -> int:
         write_private(args.output, pdf)
         return 0
     if args.command == "export":
-        from needledesk.transfer import export_text, write_private
+        from needledesk.transfer import export_json, export_zip
 
         _refuse_output(args)
-        text = export_text(_open(args, create=False), args.client)
-        if args.output:
-            write_private(args.output, text)
+        repo = _open(args, create=False)
+        if args.output is not None and args.output.suffix.lower() == ".zip":
+            exported = export_zip(repo, args.output, args.client)
         else:
-            sys.stdout.write(text)
+            text, exported = export_json(repo, args.output, args.client)
+            if args.output is None:
+                sys.stdout.write(text)
+        left_out = exported.note()
+        if left_out:
+            _say(f"note: {left_out}")
         return 0
     if args.command == "check":
         from needledesk.store.check import check_file
@@ -310,6 +350,10 @@ def _run(args) -> int:
         if restored.safety is not None:
             print(f"the database as it was is kept in {restored.safety}")
         return 0
+    if args.command == "photos":
+        from needledesk.photo_commands import run as photos
+
+        return photos(args, _open, _existing, _cli_user())
     if args.command == "lots":
         return _recall(args)
     if args.command == "due":
