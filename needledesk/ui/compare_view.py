@@ -271,6 +271,7 @@ class PhotoPair(QWidget):
         if s.image is None or image.width() > s.image.width():
             s.image = image
         self.update()
+        self.check_sharpness()   # the place grew while it was decoded: a larger one
         return True
 
     def wanted_denominator(self, side: int) -> int:
@@ -550,7 +551,8 @@ class CompareDialog(QDialog):
     `CompareDialog(repo, client_id, parent=None, *, view=None, sessions=None)`: `view` a
     PhotoView (or (view, close-up label)) to start on, else the first view with photos;
     `sessions` (earlier id, later id) to start with, else the first and latest sessions
-    having that view.
+    having that view. `state` (QSettings) keeps its size, else the parent window's; `today`
+    is the day whose photo consent rules the line about showing the photos.
 
     Ready: the dialog decodes both photos off the UI thread. `ready` is emitted once, at the
     first paint that shows both photos (or says why one cannot show, or says that the view

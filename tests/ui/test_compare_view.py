@@ -418,3 +418,35 @@ def test_the_help_lists_the_keys_the_comparison_binds(window, clinic, open_compa
     bound = {s.key().toString() for s in dialog.findChildren(QShortcut)}
     assert bound == {"Ctrl+1", "Ctrl+2", "Ctrl++", "Ctrl+=", "Ctrl+-", "Ctrl+0"}
     assert {"Ctrl+1", "Ctrl+2"} <= listed
+
+
+def test_close_ups_are_compared_by_their_label(open_compare, clinic, ui_repo):
+    client, ids = clinic
+    for session_id, (started, _depth, colour) in zip(ids[:2], SESSIONS[:2], strict=True):
+        ui_repo.add_photo(session_id, solid_jpeg(colour, 200, 200), view=PhotoView.CLOSE_UP,
+                          label="Left cheek scar", by=BY, now=started)
+    ui_repo.add_photo(ids[2], solid_jpeg((90, 90, 90), 200, 200), view=PhotoView.CLOSE_UP,
+                      label="Chin", by=BY, now=SESSIONS[2][0])
+    dialog = open_compare(client.id, view=(PhotoView.CLOSE_UP, "left cheek scar"))
+    assert [dialog.view_box.itemText(i) for i in range(dialog.view_box.count())] == [
+        "Front (3 sessions)", "Left 45° (1 session)", "Close-up: Chin (1 session)",
+        "Close-up: Left cheek scar (2 sessions)"]   # close-ups by their label's order
+    assert dialog.view_box.currentIndex() == 3
+    assert [c.photo.session_id for c in dialog.chosen()] == ids[:2]
+    assert near(colour_at(dialog.pane, centre_of(dialog, AFTER)), SESSIONS[1][2])
+
+
+def test_a_trackpad_pinch_zooms_both_photos(open_compare, clinic):
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+
+    client, _ids = clinic
+    dialog = open_compare(client.id)
+    pane = dialog.pane
+    at = centre_of(dialog, BEFORE)
+    event = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture,
+                                QPointingDevice.primaryPointingDevice(), 2, at, at,
+                                pane.mapToGlobal(at), 0.5, QPointF(0, 0))
+    QApplication.sendEvent(pane, event)
+    assert pane.zoom == pytest.approx(1.5)
+    assert pane.visible_rect(BEFORE).height() == pytest.approx(1 / 1.5)   # fitted by height
+    assert same_rect(pane.visible_rect(BEFORE), pane.visible_rect(AFTER))
