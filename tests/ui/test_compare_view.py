@@ -450,3 +450,14 @@ def test_a_trackpad_pinch_zooms_both_photos(open_compare, clinic):
     assert pane.zoom == pytest.approx(1.5)
     assert pane.visible_rect(BEFORE).height() == pytest.approx(1 / 1.5)   # fitted by height
     assert same_rect(pane.visible_rect(BEFORE), pane.visible_rect(AFTER))
+
+
+def test_a_consent_no_longer_allowing_the_record_is_said_first(open_compare, clinic,
+                                                                ui_repo):
+    client, _ids = clinic
+    sign_photo_consent(ui_repo, client.id, uses=(), signed_at=datetime(2026, 10, 10, 9))
+    dialog = open_compare(client.id)
+    text = dialog.consent_label.text()
+    assert "photo consent of 10 Oct 2026 does not allow keeping photos in the treatment " \
+        "record" in text
+    assert "has allowed" not in text
