@@ -470,3 +470,23 @@ def test_an_export_zip_reads_back_with_a_plain_zip_tool(clinic, tmp_path):
         assert archive.testzip() is None
         modes = {stat.S_IMODE(i.external_attr >> 16) for i in archive.infolist()}
     assert modes == {0o600}
+
+
+def test_a_picture_that_fails_while_being_put_takes_the_others_out_again(clinic, empty,
+                                                                        tmp_path, monkeypatch):
+    """The zip changed after it was checked (or the disk failed): the second picture's bytes
+    differ, and the first, already put in the photo folder, is taken out again."""
+    _document, _members = _good(clinic, tmp_path)
+    real_read = transfer.ZipPictures.read
+    calls: list[str] = []
+
+    def flaky(self, sha256: str) -> bytes:
+        calls.append(sha256)
+        data = real_read(self, sha256)
+        return data if len(calls) == 1 else data + b"changed"
+
+    monkeypatch.setattr(transfer.ZipPictures, "read", flaky)
+    with pytest.raises(ValidationError, match="does not match its hash"):
+        import_file(empty, tmp_path / "good.zip", by=BY)
+    assert len(calls) == 2
+    _nothing_written(empty)

@@ -306,15 +306,18 @@ class Photos(Consents):
         photos = [p for r in records for p in r.photos]
         stored = self.existing_ids("photos", (p.id for p in photos))
         put: list[str] = []
-        for photo in photos:
-            if photo.id in stored or photo.sha256 in put:
-                continue
-            data = photo_data(photo.sha256)
-            if digest(data) != photo.sha256:
-                raise ValidationError([Problem("photos", f"the file of photo {photo.id} does "
-                                               "not match its hash")])
-            self.photo_store.put(data)
-            put.append(photo.sha256)
+        # A picture that cannot be read or does not match (the file changed since it was
+        # checked) stops the import: those put before it are taken out again.
+        with self._keeping_only_named(put):
+            for photo in photos:
+                if photo.id in stored or photo.sha256 in put:
+                    continue
+                data = photo_data(photo.sha256)
+                if digest(data) != photo.sha256:
+                    raise ValidationError([Problem("photos", f"the file of photo {photo.id} "
+                                                   "does not match its hash")])
+                self.photo_store.put(data)
+                put.append(photo.sha256)
         return put
 
     def _insert_photos(self, records: Iterable[ClientRecord], *, by: str) -> tuple[int, int]:
