@@ -141,6 +141,8 @@ def _export(repo: Any, args: Any) -> int:
         print(f"{name} has no photos; nothing was written")
         return 0
     days = {s.id: s.started_at.date() for s in repo.sessions(client.id)}
+    for photo in photos:   # every picture as it was stored, before the first file is written
+        repo.photo_bytes(photo)
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
         raise NeedleDeskError(f"{folder} is a file, not a folder; nothing was written")

@@ -247,9 +247,10 @@ class ZipPictures:
         try:
             with self.archive.open(info) as member:
                 data = member.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise ZipRefusedError(f"{self.path}: {_shown(name)} cannot be read ({exc}); "
-                                  "nothing was imported") from None
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            raise ZipRefusedError(f"{self.path}: {_shown(name)} cannot be read: it is "
+                                  "damaged, or not the size the zip says; nothing was "
+                                  "imported") from None
         if len(data) > limit:
             raise ZipRefusedError(f"{self.path}: {_shown(name)} expands past "
                                   f"{_megabytes(limit)}; nothing was imported")
@@ -268,9 +269,10 @@ class ZipPictures:
                                               f"{_megabytes(PHOTO_MAX_BYTES)}; nothing was "
                                               "imported")
                     sha.update(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise ZipRefusedError(f"{self.path}: {_shown(name)} cannot be read ({exc}); "
-                                  "nothing was imported") from None
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            raise ZipRefusedError(f"{self.path}: {_shown(name)} cannot be read: it is "
+                                  "damaged, or not the size the zip says; nothing was "
+                                  "imported") from None
         return sha.hexdigest(), size
 
     def document(self) -> Any:

@@ -242,3 +242,15 @@ def test_export_zip_into_the_photo_folder_is_refused(capsys, stocked, db_path):
     code, out, err = run(capsys, "--db", db_path, "export", "json", "-o", target)
     assert (code, out) == (1, "")
     assert "photo or backup folder" in err and not target.exists()
+
+
+def test_photos_export_writes_nothing_when_a_picture_was_changed(capsys, stocked, db_path,
+                                                                tmp_path):
+    repo, client, session = stocked
+    first, second = _added(repo, session, make_jpeg(seed=8), make_jpeg(seed=9))
+    FolderPhotoStore(photo_folder(db_path)).path(second.sha256).write_bytes(b"not it")
+    code, out, err = run(capsys, "--db", db_path, "photos", "export", "--client", client.id,
+                         "-o", tmp_path / "out")
+    assert (code, out) == (1, "")
+    assert "differs from what was stored" in err and "restore it from a backup" in err
+    assert not (tmp_path / "out").exists()

@@ -490,3 +490,25 @@ def test_a_picture_that_fails_while_being_put_takes_the_others_out_again(clinic,
         import_file(empty, tmp_path / "good.zip", by=BY)
     assert len(calls) == 2
     _nothing_written(empty)
+
+
+def test_a_member_larger_than_it_declares_is_refused(clinic, empty, tmp_path):
+    """The sizes a zip declares are checked, and so are the bytes read: a member whose
+    headers say it is smaller than it is fails its check as it is read."""
+    _document, members = _good(clinic, tmp_path)
+    picture = next(n for n in members if n.endswith(".jpg"))
+    path = _zip(tmp_path / "lies.zip", list(members.items()))
+    raw = bytearray(path.read_bytes())
+    name, true_size = picture.encode(), len(members[picture])
+    for signature, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = 0
+        while (start := raw.find(signature, start)) != -1:
+            if raw[start + name_at:start + name_at + len(name)] == name:
+                raw[start + size_at:start + size_at + 4] = (true_size // 2).to_bytes(4, "little")
+            start += 4
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ZipRefusedError, match=f"“{picture}” cannot be read: it is damaged, "
+                                              "or not the size the zip says; nothing was "
+                                              "imported"):
+        import_file(empty, path, by=BY)
+    _nothing_written(empty)
