@@ -16,6 +16,7 @@ dialog does with a picture is tested without a camera.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import date
 from html import escape
@@ -451,6 +452,14 @@ def next_missing_view(repo, settings: Any, session_id: str) -> PhotoView:
     return next((v for v in wanted_views(settings) if v not in taken), PhotoView.CLOSE_UP)
 
 
+def no_multimedia_text(exc: ImportError) -> str:
+    """Why no camera can be used when QtMultimedia does not load, in plain words."""
+    missing = re.search(r"([\w.+-]+\.so[\w.]*|[\w.+-]+\.dll)", str(exc))
+    part = f" ({missing.group(1)})" if missing else ""
+    return ("The camera cannot be used on this PC: a part of the system it needs is missing"
+            f"{part}. Add photos from files instead, or ask whoever looks after this PC.")
+
+
 def capture_refusal(repo, session_id: str, today: date | None = None) -> str | None:
     """Why no photo can be taken for the session today (the photo consent), else None."""
     session = repo.get_session(session_id)
@@ -467,7 +476,12 @@ def capture_photo(repo, session_id: str, view: PhotoView, parent: QWidget | None
     if refusal is not None:
         QMessageBox.information(parent, "Take photo", f"No photo can be taken. {refusal}")
         return None
-    cameras = available_cameras()
+    try:
+        cameras = available_cameras()
+    except ImportError as exc:   # Linux: a system library QtMultimedia links to is missing
+        log.warning("QtMultimedia could not be loaded: %s", exc)
+        QMessageBox.information(parent, "Take photo", no_multimedia_text(exc))
+        return None
     if not cameras:
         QMessageBox.information(parent, "Take photo", NO_CAMERA)
         return None

@@ -281,3 +281,21 @@ def test_client_menu_take_photo_takes_the_chosen_sessions_next_missing_view(
     assert [p.view for p in ui_repo.photos(session_id=session.id)] == [PhotoView.FRONT,
                                                                        PhotoView.LEFT_45]
     assert window.statusBar().currentMessage() == "Photo taken."
+
+
+def test_a_pc_missing_what_qtmultimedia_links_to_gets_a_plain_message(qtbot, ui_repo,
+                                                                      no_real_modals,
+                                                                      monkeypatch):
+    """Linux: QtMultimedia links to the system's PulseAudio library; without it the import
+    fails, and the camera says so instead of a traceback."""
+    _client, session = client_with_session(ui_repo)
+
+    def missing():
+        raise ImportError("libpulse.so.0: cannot open shared object file: No such file or "
+                          "directory")
+    monkeypatch.setattr(camera_dialog, "_multimedia", missing)
+    assert capture_photo(ui_repo, session.id, PhotoView.FRONT, None, by=BY) is None
+    assert no_real_modals == [
+        "information: The camera cannot be used on this PC: a part of the system it needs is "
+        "missing (libpulse.so.0). Add photos from files instead, or ask whoever looks after "
+        "this PC."]
