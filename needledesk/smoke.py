@@ -3,12 +3,14 @@
 Checks the resources are found; fills a temporary database with demo records and a JPEG
 logo (written by Qt's JPEG plugin); stores a consent signed with a drawn signature (its
 picture written by Qt as PNG) and a session with a face-chart zone, reads both back, checks
-the file sound and prints the consent as PDF; reads the face chart's drawing; opens the
-real main window on it and paints it; renders a session summary PDF with the logo (decoded
-by Pillow) to a temporary file and reads it back through QtPdf (the print preview's path);
-loads print support; hashes and checks an app-lock PIN (argon2); then closes everything.
-Each step loads a part of the bundle that could be missing from it. A dialog the window
-opens is closed and reported, never waited on.
+the file sound and prints the consent as PDF; reads the face chart's drawing; adds photos
+(a phone's JPEG turned by its EXIF and carrying GPS, read back upright without them; a
+phone's HEIC through pi-heif; a picture as the camera takes it) and loads QtMultimedia's
+camera backend; opens the real main window on it and paints it; renders a session summary
+PDF with the logo (decoded by Pillow) to a temporary file and reads it back through QtPdf
+(the print preview's path); loads print support; hashes and checks an app-lock PIN
+(argon2); then closes everything. Each step loads a part of the bundle that could be
+missing from it. A dialog the window opens is closed and reported, never waited on.
 
 One line says the outcome: "smoke test passed: …" on stdout and exit 0, or "smoke test
 failed: <reason>" on stderr and exit 1. Needs no display: without one it uses Qt's offscreen
@@ -94,6 +96,7 @@ def _check() -> list[str]:
         session_id = _fill(db_path, logo)
         catalogue = _catalogue(db_path)
         consent_details = _consent(db_path, folder / "consent.pdf")
+        photo_details = _photos(db_path, session_id)
         window_details = _open_window(db_path, folder / "window-state.ini")
         pdf_details = _summary_pdf(db_path, session_id, folder / "summary.pdf")
     printing = _printing()
@@ -102,8 +105,8 @@ def _check() -> list[str]:
     _app_lock()
     bundled = "bundle" if getattr(sys, "frozen", False) else "source"
     return [f"NeedleDesk {__version__} ({bundled})", f"{len(RESOURCES)} resources found",
-            catalogue, *consent_details, *window_details, *pdf_details, printing, *fonts, finding,
-            "app lock hashed and checked"]
+            catalogue, *consent_details, *photo_details, *window_details, *pdf_details,
+            printing, *fonts, finding, "app lock hashed and checked"]
 
 
 def _finding() -> str:
@@ -313,6 +316,177 @@ def _consent(db_path: Path, pdf_path: Path) -> list[str]:
             f"the zone(s) {', '.join(missing)}" if missing else "the face's lines"))
     return ["consent signed and sealed", f"consent PDF {len(data):,} bytes",
             f"face chart of {len(art.zones)} zones drawn"]
+
+
+#: A tiny HEIC as phones write them (tests/fixtures/photo-with-exif.heic: libheif's heif-enc
+#: from a JPEG carrying a camera model, a serial number and a GPS position). pi-heif only
+#: decodes, so the smoke test cannot make one.
+HEIC_WITH_EXIF = (
+    "AAAAHGZ0eXBoZWljAAAAAG1pZjFoZWljbWlhZgAAAeFtZXRhAAAAAAAAACFoZGxyAAAAAAAAAABwaWN0AAAAAAAA"
+    "AAAAAAAAAAAAAA5waXRtAAAAAAACAAAAEGlkYXQAAAAAAEAAMAAAAExpbG9jAQAAAERAAAMAAQAAAAAAAAIFAAEA"
+    "AAAAAAAAcgACAAEAAAAAAAAAAQAAAAAAAAAIAAMAAAAAAAACdwABAAAAAAAAANgAAABNaWluZgAAAAAAAwAAABVp"
+    "bmZlAgAAAQABAABodmMxAAAAABVpbmZlAgAAAAACAABncmlkAAAAABVpbmZlAgAAAQADAABFeGlmAAAAANVpcHJw"
+    "AAAAs2lwY28AAABzaHZjQwEDcAAAAAAAAAAAAB7wAPz9+PgAAA8DIAABABhAAQwB//8DcAAAAwCQAAADAAADAB66"
+    "AkAhAAEAJ0IBAQNwAAADAJAAAAMAAAMAHqAggQWW6uSmubAgAAADACAAAAMAISIAAQAGRAHBc8CJAAAAFGlzcGUA"
+    "AAAAAAAAQAAAAEAAAAAUaXNwZQAAAAAAAABAAAAAMAAAABBwaXhpAAAAAAMICAgAAAAaaXBtYQAAAAAAAAACAAEC"
+    "gQIAAgIDhAAAAChpcmVmAAAAAAAAAA5kaW1nAAIAAQABAAAADmNkc2MAAwABAAIAAAFSbWRhdAAAAG4oAa8J4EnM"
+    "RzRxU//mzB/+STsvd/5PK09+WEf8/nRExuaEsNgy/kpN+FRnF5L3Rtj//q+IALxMxYrC9Lr5v6lyLvOWNm/gqh0m"
+    "rHRQ+mXNoVYEcpwi9+NBWoyN7PYWx4lS5yagAFer5nGXrAcqjAAAAABNTQAqAAAACAAFAQ8AAgAAAAUAAABKARAA"
+    "AgAAAAwAAABQARIAAwAAAAEABgAAh2kABAAAAAEAAABciCUABAAAAAEAAACeAAAAAEFjbWUAAFBob25lQ2FtIDEy"
+    "AAACkAMAAgAAABQAAAB6pDEAAgAAAA8AAACOAAAAADIwMjY6MTE6MjAgMTA6MzE6MDUAU04tMDA0Mi1TRUNSRVQA"
+    "AAACAAEAAgAAAAJOAAAAAAIABQAAAAMAAAC8AAAAAAAAADMAAAABAAAAHgAAAAEAAAAZAAAAAg=="
+)
+#: EXIF tags the photo step sets and checks are gone.
+_ORIENTATION, _GPS_IFD, _EXIF_IFD, _BODY_SERIAL = 0x0112, 0x8825, 0x8769, 0xA431
+_SERIAL = "SN-SMOKE-0001"
+
+
+def _phone_jpeg() -> bytes:
+    """A JPEG as a phone writes it, made by Pillow: taken turned (EXIF orientation 6), with a
+    GPS position and the camera's serial number; its top-left quarter red, the rest blue."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (60, 40), (20, 40, 200))
+    image.paste(Image.new("RGB", (30, 20), (220, 20, 20)), (0, 0))
+    exif = Image.Exif()
+    exif[_ORIENTATION] = 6
+    exif.get_ifd(_GPS_IFD).update({1: "N", 2: (51.0, 30.0, 12.5)})
+    exif.get_ifd(_EXIF_IFD)[_BODY_SERIAL] = _SERIAL
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, exif=exif)
+    return buffer.getvalue()
+
+
+def _photos(db_path: Path, session_id: str) -> list[str]:
+    """Photos in this installation: a photo consent signed; a phone's JPEG (turned by its
+    EXIF, with GPS and a serial) added to a session and read back upright with no metadata;
+    a phone's HEIC decoded (pi-heif) and stored as JPEG; a picture written as QtMultimedia's
+    frames are (the camera's path, `camera_dialog.jpeg_bytes`) stored as from the camera; the
+    file checked sound, photo files included; QtMultimedia's backend plugin loaded (no camera
+    needed) for the camera."""
+    import base64
+    import io
+    from datetime import datetime
+
+    from PIL import Image, ImageOps
+
+    from needledesk.domain.consent_forms import default_template
+    from needledesk.domain.model import (
+        Consent,
+        ConsentKind,
+        ConsentMethod,
+        PhotoSource,
+        PhotoView,
+        Signature,
+        StrokePoint,
+    )
+    from needledesk.store.check import check_file
+    from needledesk.store.database import open_database
+    from needledesk.store.repository import Repository
+    from needledesk.ui.camera_dialog import jpeg_bytes
+
+    original = _phone_jpeg()
+    upright = ImageOps.exif_transpose(Image.open(io.BytesIO(original))).convert("RGB")
+    db = open_database(db_path)
+    try:
+        repo = Repository(db)
+        session = repo.get_session(session_id)
+        form = repo.current_template(ConsentKind.PHOTO) or default_template(ConsentKind.PHOTO)
+        picture = _signature_png(SIGNATURE_STROKES, 300, 100)
+        signature = Signature([[StrokePoint(x, y, 1.0, 16 * i) for i, (x, y) in
+                                enumerate(stroke)] for stroke in SIGNATURE_STROKES],
+                              300, 100, picture)
+        repo.add_consent(Consent(
+            session.client_id, ConsentKind.PHOTO, datetime.now().replace(microsecond=0),
+            ConsentMethod.ON_SCREEN, "Smoke Test", form.title, form.body,
+            list(form.statements), {x.key: True for x in form.statements}, form.id,
+            form.version, signature, signature), by="smoke test", template=form)
+
+        added = repo.add_photo(session_id, original, view=PhotoView.FRONT, by="smoke test",
+                               name="IMG_0001.JPG")
+        photo = added.photo
+        if not added.added:
+            raise SmokeFailure("the phone's JPEG was not added to the session")
+        stored = repo.photo_bytes(photo)
+        image = Image.open(io.BytesIO(stored))
+        image.load()
+        if image.size != upright.size or (photo.width, photo.height) != upright.size:
+            raise SmokeFailure(f"the photo was stored {image.size[0]} x {image.size[1]}, not "
+                               f"upright ({upright.size[0]} x {upright.size[1]})")
+        corners = [(2, 2), (upright.width - 3, 2), (2, upright.height - 3)]
+        for x, y in corners:
+            want = _rgb(upright.getpixel((x, y)))
+            got = _rgb(image.convert("RGB").getpixel((x, y)))
+            if max(abs(a - b) for a, b in zip(want, got, strict=True)) > 40:
+                raise SmokeFailure("the photo was not turned as its EXIF orientation says")
+        exif = image.getexif()
+        if exif or exif.get_ifd(_GPS_IFD) or _SERIAL.encode() in stored or "exif" in image.info:
+            raise SmokeFailure("the stored photo still carries EXIF metadata (GPS, serial)")
+        if not repo.thumbnail(photo).startswith(b"\xff\xd8"):
+            raise SmokeFailure("the photo's thumbnail is not a JPEG")
+
+        heic = repo.add_photo(session_id, base64.b64decode("".join(HEIC_WITH_EXIF)),
+                              view=PhotoView.LEFT_45, by="smoke test",
+                              name="IMG_0002.HEIC").photo
+        decoded = repo.photo_bytes(heic)
+        if heic.media_type != "image/jpeg" or b"PhoneCam" in decoded or b"SN-0042" in decoded:
+            raise SmokeFailure("the HEIC photo was not stored as a JPEG without its metadata")
+
+        camera = repo.add_photo(session_id, jpeg_bytes(_camera_frame()),
+                                view=PhotoView.RIGHT_45, by="smoke test",
+                                source=PhotoSource.CAMERA, name="the camera's picture").photo
+        if (camera.width, camera.height, camera.source) != (64, 48, PhotoSource.CAMERA):
+            raise SmokeFailure("the camera's picture was not stored as taken")
+
+        report = check_file(db, photos=repo.photo_store)
+        if report.problems:
+            raise SmokeFailure(f"check after the photos: {report.problems[0]}")
+        stored_count = len(repo.photos(session_id=session_id))
+    finally:
+        db.close()
+    return ["photo added upright, metadata stripped (GPS, serial)", "HEIC decoded",
+            f"camera picture stored ({stored_count} photos, files checked)", _camera_backend()]
+
+
+def _rgb(pixel: Any) -> tuple[int, int, int]:
+    red, green, blue = pixel
+    return red, green, blue
+
+
+def _camera_frame() -> Any:
+    """A picture as the camera dialog receives one (a QImage from a QVideoFrame)."""
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(QColor(200, 160, 140))
+    return image
+
+
+def _camera_backend() -> str:
+    """QtMultimedia and its backend plugin load (the camera's), as the camera dialog loads
+    them; how many cameras it finds (none on a build machine) is only reported."""
+    from PySide6.QtCore import QLibraryInfo, QPluginLoader
+
+    from needledesk.ui.camera_dialog import available_cameras
+
+    try:
+        cameras = available_cameras()
+    except ImportError as exc:
+        raise SmokeFailure(f"QtMultimedia does not load, so no camera can be used: "
+                           f"{exc}") from exc
+    folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "multimedia"
+    plugins = sorted(folder.iterdir()) if folder.is_dir() else []
+    problems = []
+    for plugin in plugins:
+        loader = QPluginLoader(str(plugin))
+        if loader.load():
+            return (f"camera backend {plugin.name} loaded, {len(cameras)} camera(s) "
+                    "connected")
+        problems.append(f"{plugin.name}: {loader.errorString()}")
+    raise SmokeFailure("no camera backend loads (QtMultimedia's plugins/multimedia)"
+                       + (f": {problems[0]}" if problems else ": the folder is empty"))
 
 
 def _open_window(db_path: Path, state_path: Path) -> list[str]:

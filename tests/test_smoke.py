@@ -32,7 +32,21 @@ def test_smoke_test_passes_in_one_line(qapp, capsys):
     assert "consent signed and sealed" in out and "face chart of 10 zones drawn" in out
     assert re.search(r"consent PDF [\d,]+ bytes", out)
     assert "5 resources found" in out
+    assert "photo added upright, metadata stripped (GPS, serial), HEIC decoded" in out
+    assert re.search(r"camera picture stored \(\d+ photos, files checked\), camera backend "
+                     r"\S*ffmpegmediaplugin\S* loaded, \d+ camera\(s\) connected", out)
     assert "smoke test failed" not in err
+
+
+def test_a_photo_read_back_as_it_came_fails_the_smoke_test(qapp, capsys, monkeypatch):
+    """What a photo whose EXIF was neither applied nor stripped reads back as."""
+    from needledesk.store.repository import Repository
+
+    monkeypatch.setattr(Repository, "photo_bytes", lambda self, photo: smoke._phone_jpeg())
+    assert smoke.run() == 1
+    _out, err = capsys.readouterr()
+    assert err.startswith("smoke test failed: the photo was stored 60 x 40, not upright "
+                          "(40 x 60)")
 
 
 def test_a_consent_that_reads_back_otherwise_fails_the_smoke_test(qapp, capsys, monkeypatch):
