@@ -43,7 +43,22 @@ QT_PLUGINS: Mapping[str, frozenset[str]] = {
     "printsupport": frozenset({"windowsprintersupport", "cupsprintersupport",
                                "cocoaprintersupport"}),
     "styles": frozenset({"qmodernwindowsstyle", "qwindowsvistastyle", "qmacstyle"}),
+    # The camera (needledesk/ui/camera_dialog.py): QtMultimedia's FFmpeg backend, the only
+    # one the Linux and macOS wheels carry for camera input. It brings FFmpeg (some 19 MB)
+    # and, on Linux, links to QtQuick and QtQml (some 17 MB), so they stay.
+    "multimedia": frozenset({"ffmpegmediaplugin"}),
 }
+
+#: Windows: the Media Foundation backend (windowsmediaplugin) reads cameras with Windows'
+#: own codecs, 0.3 MB; the FFmpeg one would add FFmpeg's DLLs (some 19 MB) for nothing the
+#: camera needs. Qt takes the backend that is there (FFmpeg first when both are).
+WINDOWS_QT_PLUGINS: Mapping[str, frozenset[str]] = {
+    **QT_PLUGINS, "multimedia": frozenset({"windowsmediaplugin"})}
+
+
+def qt_plugins(windows: bool) -> Mapping[str, frozenset[str]]:
+    """The Qt plugins kept for the platform the bundle is built for."""
+    return WINDOWS_QT_PLUGINS if windows else QT_PLUGINS
 
 QT_DIR = re.compile(r"^PySide6/(?:Qt/)?(plugins|translations)/(?:([^/]+)/)?")
 _GLIBC = re.compile(r"^(ld-linux.*|lib(c|m|dl|pthread|rt|resolv|util)\.so.*)$")

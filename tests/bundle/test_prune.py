@@ -60,6 +60,22 @@ def test_dropped_qt_files(dest):
     assert p.unwanted_qt_file(p.dest((dest, "", "BINARY")))
 
 
+@pytest.mark.parametrize(("dest", "windows", "kept"), [
+    # the camera's QtMultimedia backend: FFmpeg on Linux (and macOS), Media Foundation on
+    # Windows, where FFmpeg's DLLs would add some 19 MB
+    ("PySide6/Qt/plugins/multimedia/libffmpegmediaplugin.so", False, True),
+    ("PySide6/plugins/multimedia/ffmpegmediaplugin.dll", True, False),
+    ("PySide6\\plugins\\multimedia\\windowsmediaplugin.dll", True, True),
+    ("PySide6/plugins/multimedia/windowsmediaplugin.dll", False, False),
+    ("PySide6/Qt/plugins/multimedia/libgstreamermediaplugin.so", False, False),
+    ("PySide6/Qt/translations/qtmultimedia_de.qm", False, False),
+    ("PySide6/Qt/plugins/platforms/libqxcb.so", True, True),   # the rest as everywhere
+])
+def test_the_camera_backend_kept_is_the_platforms_own(dest, windows, kept):
+    plugins = p.qt_plugins(windows)
+    assert p.unwanted_qt_file(p.dest((dest, "", "BINARY")), plugins) is not kept
+
+
 def test_plugin_names_without_lib_prefix_or_suffixes():
     assert p.plugin_name("libqxcb.so") == "qxcb"
     assert p.plugin_name("qxcb.dll") == "qxcb"
