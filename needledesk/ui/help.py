@@ -29,6 +29,7 @@ PHOTO_KEYS: tuple[tuple[str, str], ...] = (
      "off; fainter, stronger"),
     ("Enter", "Open the chosen photo large (on an empty view: add one)"),
     ("F2", "Change the chosen photo's view"),
+    ("← / →", "In a photo opened large: the session's previous / next photo"),
     ("Delete", "Remove the chosen photo, saying why"),
     ("Menu key / Shift+F10", "The chosen photo's menu: open, view, remove"),
 )

@@ -775,13 +775,35 @@ class PhotosPanel(QWidget):
         except (NeedleDeskError, OSError) as exc:
             self.message.show_error(f"This photo cannot be shown: {_plain(exc)}")
             return None
-        title = (f"{view_text(photo.view, photo.label)} — {self.client.full_name} — "
-                 f"{day_text(photo.added_at.date())}")
-        viewer = PhotoViewer(data, title, state=self.state, parent=self)
+        viewer = PhotoViewer(data, self.photo_title(photo), state=self.state, parent=self)
+        viewer.browse(self.shown_order(), photo, self._viewed)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.viewer = viewer
         viewer.open()
         return viewer
+
+    def photo_title(self, photo: Photo) -> str:
+        return (f"{view_text(photo.view, photo.label)} — {self.client.full_name} — "
+                f"{day_text(photo.added_at.date())}")
+
+    def shown_order(self) -> list[Photo]:
+        """The photos in the order the grid shows them."""
+        by_id = {p.id: p for p in self.photos}
+        order = []
+        for row in range(self.grid.count()):
+            kind, value = self.grid.item(row).data(ITEM_ROLE)
+            if kind == "photo" and value in by_id:
+                order.append(by_id[value])
+        return order
+
+    def _viewed(self, photo: Photo) -> tuple[bytes, str] | None:
+        """The viewer moved to `photo` (← →): its bytes and title; the grid follows."""
+        try:
+            data = self.repo.photo_bytes(photo)
+        except (NeedleDeskError, OSError):
+            return None
+        self.select_photo(photo.id)
+        return data, self.photo_title(photo)
 
     def remove_current(self) -> Photo | None:
         """Delete: remove the chosen photo by amendment, with a reason."""
@@ -883,7 +905,8 @@ class RemovePhotoDialog(QDialog):
 
 
 class PhotoViewer(QDialog):
-    """One photo, large, fitted to the window (Escape closes; its size is remembered)."""
+    """One photo, large, fitted to the window (Escape closes; its size is remembered);
+    ← and → go to the session's previous and next photo (`browse`)."""
 
     GEOMETRY_KEY = "photos/viewer_geometry"
 
@@ -907,9 +930,41 @@ class PhotoViewer(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
         restore_geometry(self, state, self.GEOMETRY_KEY, QSize(900, 720))
+        self._photos: list[Photo] = []
+        self._at = 0
+        self._load: Callable[[Photo], tuple[bytes, str] | None] | None = None
+        for key, step in ((Qt.Key.Key_Left, -1), (Qt.Key.Key_Right, 1)):
+            QShortcut(QKeySequence(key), self).activated.connect(partial(self.step, step))
+
+    def browse(self, photos: Sequence[Photo], shown: Photo,
+               load: Callable[[Photo], tuple[bytes, str] | None]) -> None:
+        """← → go through `photos` (the one shown among them), each read by `load`."""
+        self._photos = list(photos)
+        self._at = next((i for i, p in enumerate(self._photos) if p.id == shown.id), 0)
+        self._load = load
+
+    def step(self, by: int) -> Photo | None:
+        """Show the photo `by` places on (none past either end)."""
+        at = self._at + by
+        if self._load is None or not 0 <= at < len(self._photos):
+            return None
+        loaded = self._load(self._photos[at])
+        if loaded is None:
+            return None
+        data, title = loaded
+        self._at = at
+        self.pixmap = QPixmap()
+        self.pixmap.loadFromData(data)
+        self.setWindowTitle(title)
+        self.picture.setAccessibleName(title)
+        self._fit()
+        return self._photos[at]
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
         if not self.pixmap.isNull():
             size = self.picture.size()
             self.picture.setPixmap(self.pixmap.scaled(

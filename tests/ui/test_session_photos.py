@@ -332,6 +332,28 @@ def test_enter_opens_the_photo_large_and_escape_closes_it(panel_for, files, ui_r
     assert panel.window().isVisible()   # Enter did not reach the dialog's default button
 
 
+def test_arrows_go_through_the_sessions_photos_opened_large(panel_for, files, qtbot):
+    panel = panel_for()
+    drop(panel.grid.viewport(), files(1), slot_pos(panel, "Right 45° — drop a photo here"))
+    drop(panel.grid.viewport(), files(1, start=2, orientation=None),
+         slot_pos(panel, "Front — drop a photo here"))
+    front, right = panel.shown_order()
+    assert (front.view, right.view) == (PhotoView.FRONT, PhotoView.RIGHT_45)
+    panel.select_photo(front.id)
+    viewer = panel.open_photo(front)
+    viewer.activateWindow()
+    qtbot.waitUntil(viewer.isActiveWindow)   # its keys work in its own window
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)          # nothing before the first
+    assert viewer.windowTitle().startswith("Front — ")
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.windowTitle().startswith("Right 45° — ")
+    assert viewer.pixmap.size().toTuple() == (48, 64)   # the turned one
+    assert panel.current_photo().id == right.id      # the grid follows
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)          # nothing after the last
+    assert viewer.windowTitle().startswith("Right 45° — ")
+    viewer.close()
+
+
 def test_the_panel_is_reached_by_tab_and_its_keys_are_listed(panel_for, files):
     panel = _panel_with_photo(panel_for, files)
     assert panel.grid.focusPolicy() & Qt.FocusPolicy.TabFocus
