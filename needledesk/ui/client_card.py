@@ -110,7 +110,7 @@ class ClientCard(QWidget):
         self.audit_button = QPushButton("&Audit trail of this session…")
         self.audit_button.setToolTip("Every write recorded for the selected session")
         trail.addWidget(self.audit_button)
-        self.photos_button = QPushButton("P&hotos of this session…")
+        self.photos_button = QPushButton("Photos of th&is session…")
         trail.addWidget(self.photos_button)
         trail.addWidget(self.compare_button)   # the client's, not the chosen session's
         trail.addStretch(1)

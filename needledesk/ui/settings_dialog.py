@@ -481,7 +481,7 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
         self.tabs.addTab(self._people_page(), "&People and aftercare")
         self.tabs.addTab(self._guidelines_page(), "&Guidelines")
         self.tabs.addTab(self._screening_page(), "&Screening and due list")
-        self.tabs.addTab(self._photos_page(), "P&hotos")
+        self.tabs.addTab(self._photos_page(), "Pho&tos")
 
         self.messages = {"currency": self.currency_message,
                          "anaesthetics": self.anaesthetics_message,
