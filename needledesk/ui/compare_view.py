@@ -5,8 +5,10 @@ Opening must be quick (`compare_open_ms`, budget 100 ms, with 12-megapixel photo
 photo is decoded at about the size it is shown (`QImageReader.setScaledSize` at 1/2, 1/4 or
 1/8 of its side, which libjpeg decodes without building the full picture), both at once on
 worker threads; the full resolution is decoded only when zooming in past the size decoded,
-off the UI thread too. Photos' bytes are read (and their hashes checked) by the repository on
-the UI thread; only decoding runs on the workers.
+off the UI thread too. A large photo compared once also gets a screen-sized copy in the photo
+store's thumbnail cache (`PREVIEW_SIDE`), decoded instead the next time while it is sharp
+enough. Photos' bytes are read (and their hashes checked) by the repository on the UI thread;
+only decoding and making the copy run on the workers.
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ DIVIDER_STEPS = 1000
 #: libjpeg decodes at these fractions of the side without building the full picture.
 _DENOMINATORS = (8, 4, 2, 1)
 _GAP = 8               # pixels between the two photos side by side
+#: A photo larger than about this on its longer side is also kept as a screen-sized copy
+#: in the photo store's thumbnail cache, made after its first comparison: opening again
+#: decodes that (a few milliseconds) instead of the photo itself (tens of milliseconds
+#: even at 1/8 of its size, all of its file having to be read).
+PREVIEW_SIDE = 1600
+_FROM_PREVIEW = -1     # what `pending` says while the screen-sized copy is decoded
 _GRAB = 10             # how near the divider a press takes hold of it
 _PAN_STEP = 0.1        # an arrow key moves this share of what shows
 ViewKey = tuple[PhotoView, str]
@@ -107,15 +115,21 @@ def decode_scale(width: int, height: int, box: QSize | QSizeF, ratio: float = 1.
     return 1
 
 
-def decode(data: bytes, width: int, height: int, denominator: int = 1) -> QImage:
+def decode(data: bytes, width: int, height: int, denominator: int = 1,
+           fit: tuple[QSizeF, float] | None = None) -> QImage:
     """The photo's bytes as a picture, `1/denominator` of its size (the exact size libjpeg
-    gives at that scale, so nothing is resampled afterwards). An unreadable file gives a
-    null image."""
+    gives at that scale, so nothing is resampled afterwards); with `fit` (a place and its
+    device pixel ratio) the denominator is chosen from the size the file gives, as
+    `decode_scale` does. An unreadable file gives a null image."""
     array = QByteArray(data)
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     reader = QImageReader(buffer)
     reader.setAutoTransform(False)   # the stored photo is upright and has no EXIF
+    if fit is not None:
+        size = reader.size()
+        width, height = size.width(), size.height()
+        denominator = decode_scale(width, height, fit[0], fit[1])
     if denominator > 1:
         reader.setScaledSize(QSize(math.ceil(width / denominator),
                                    math.ceil(height / denominator)))
@@ -139,6 +153,7 @@ class _Side:
     label: str = ""
     token: int = 0
     pending: int = 0     # the denominator being decoded now (0: none)
+    from_preview: bool = False   # the picture is the screen-sized copy's
 
     @property
     def scale(self) -> float:
@@ -255,6 +270,12 @@ class PhotoPair(QWidget):
         self.update()
         return old.token + 1
 
+    def set_error(self, side: int, text: str) -> None:
+        """Say in its place why the photo cannot be shown."""
+        s = self.sides[side]
+        s.error, s.pending = text, 0
+        self.update()
+
     def set_image(self, side: int, token: int, image: QImage, denominator: int) -> bool:
         """A decoded picture arrives: kept unless the side shows another photo by now, or it
         is smaller than what is already there."""
@@ -270,6 +291,7 @@ class PhotoPair(QWidget):
             return True
         if s.image is None or image.width() > s.image.width():
             s.image = image
+            s.from_preview = denominator == _FROM_PREVIEW
         self.update()
         self.check_sharpness()   # the place grew while it was decoded: a larger one
         return True
@@ -487,6 +509,7 @@ class PhotoPair(QWidget):
         s = self.sides[side]
         painter.setClipRect(clip)
         if s.error or s.image is None or s.image.isNull():
+            painter.setFont(self.font())
             painter.setPen(QColor(220, 220, 220))
             text = s.error or ("Reading the photo…" if s.width else "")
             painter.drawText(self.areas()[side].adjusted(12, 12, -12, -12),
@@ -843,24 +866,48 @@ class CompareDialog(QDialog):
         self._show_zoom()
 
     def _load(self, side: int, choice: _Choice) -> None:
+        """Read the photo (checked against its hash) and decode it at the size shown, on a
+        worker thread: from the screen-sized copy when there is one sharp enough."""
         photo = choice.photo
         tag = f"{'Earlier' if side == BEFORE else 'Later'} · {day_text(choice.started_at.date())}"
-        try:
-            data = self.repo.photo_bytes(photo)
-        except (NeedleDeskError, OSError) as exc:
-            message = str(exc).strip() or "The photo file could not be read."
-            self.pane.set_side(side, photo.width, photo.height, b"", tag,
-                               f"This photo cannot be shown: {message[:1].lower()}"
-                               f"{message[1:]}".rstrip(".") + ".")
-            return
-        token = self.pane.set_side(side, photo.width, photo.height, data, tag)
+        token = self.pane.set_side(side, photo.width, photo.height, b"", tag)
         size = self.pane.size() if self.pane.isVisible() else self._expected_pane_size()
         area = QSizeF(size.width(), size.height())
         if self.pane.mode == SIDE_BY_SIDE:
             area.setWidth((area.width() - _GAP) / 2)
-        denominator = decode_scale(photo.width, photo.height, area,
-                                   self.devicePixelRatioF())
-        self._decode(side, token, data, photo.width, photo.height, denominator)
+        ratio = self.devicePixelRatioF()
+        denominator = decode_scale(photo.width, photo.height, area, ratio)
+        longest = max(photo.width, photo.height)
+        large = longest > PREVIEW_SIDE * 1.2
+        needed = min(area.width() / photo.width, area.height() / photo.height) * ratio
+        preview_sharp = large and PREVIEW_SIDE / longest >= needed
+        repo, store, pane = self.repo, self.repo.photo_store, self.pane
+
+        def work() -> tuple[bytes, QImage, int, bool]:
+            data = repo.photo_bytes(photo)   # no database: the file, and its hash checked
+            preview = store.thumbnail(photo.sha256, PREVIEW_SIDE) if large else None
+            if preview is not None and preview_sharp:
+                return data, decode(preview, 0, 0, 1, (area, ratio)), _FROM_PREVIEW, False
+            return (data, decode(data, photo.width, photo.height, denominator), denominator,
+                    large and preview is None)
+
+        def arrived(result: tuple[bytes, QImage, int, bool]) -> None:
+            data, image, used, keep_preview = result
+            if not shiboken6.isValid(pane) or pane.sides[side].token != token:
+                return
+            pane.sides[side].data = data
+            pane.sides[side].pending = used   # done with: set_image clears it
+            pane.set_image(side, token, image, used)
+            if keep_preview:   # for the next time: a screen-sized copy in the cache
+                Tasks.run(lambda: _keep_preview(store, photo.sha256, data),
+                          lambda _none: None, lambda _exc: None)
+
+        def failed(exc: Exception) -> None:
+            if shiboken6.isValid(pane) and pane.sides[side].token == token:
+                pane.set_error(side, _cannot_show(exc))
+
+        pane.sides[side].pending = denominator
+        Tasks.run(work, arrived, failed, owner=pane)
 
     def _expected_pane_size(self) -> QSize:
         """The photos' place before the dialog is first shown (what its layout will give)."""
@@ -874,6 +921,7 @@ class CompareDialog(QDialog):
 
     def _decode(self, side: int, token: int, data: bytes, width: int, height: int,
                 denominator: int) -> None:
+        """Decode the photo again, larger (zoomed in past the size decoded)."""
         self.pane.sides[side].pending = denominator
         pane = self.pane
 
@@ -974,6 +1022,20 @@ class CompareDialog(QDialog):
         """Escape, Close and the title bar's close all end here: the size is kept."""
         remember_geometry(self, self.state, self.GEOMETRY_KEY)
         super().done(result)
+
+
+def _keep_preview(store, sha256: str, data: bytes) -> None:
+    from needledesk import imaging
+
+    store.keep_thumbnail(sha256, PREVIEW_SIDE, imaging.thumbnail(data, PREVIEW_SIDE))
+
+
+def _cannot_show(exc: Exception) -> str:
+    """Why a photo cannot be shown, in the words the store gave."""
+    if not isinstance(exc, NeedleDeskError | OSError):
+        return "This photo could not be read."
+    message = str(exc).strip().rstrip(".") or "the photo file could not be read"
+    return f"This photo cannot be shown: {message[:1].lower()}{message[1:]}."
 
 
 def _escape(text: str) -> str:

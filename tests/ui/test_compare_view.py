@@ -20,6 +20,7 @@ from needledesk.ui.compare_view import (
     AFTER,
     BEFORE,
     OVERLAY,
+    PREVIEW_SIDE,
     SIDE_BY_SIDE,
     CompareDialog,
     decode_scale,
@@ -309,6 +310,18 @@ def test_a_large_photo_is_decoded_small_first_and_in_full_when_zoomed(
     pane.set_zoom(10.0)
     assert [side.scale for side in pane.sides] == [1.0, 1.0]
     assert [side.image.width() for side in pane.sides] == [2400, 2400]
+    # a screen-sized copy was kept: opening again decodes that, until zoomed in past it
+    photos = ui_repo.photos(client_id=client.id)
+    previews = [ui_repo.photo_store.thumbnail(p.sha256, PREVIEW_SIDE) for p in photos]
+    assert all(Image.open(io.BytesIO(data)).size == (1200, 1600) for data in previews)
+    assert not any(side.from_preview for side in pane.sides)
+    again = open_compare(client.id)
+    assert [side.from_preview for side in again.pane.sides] == [True, True]
+    # decoded at the size shown from the copy too: 1/2 of it (the place is 400 to 800 high)
+    assert [side.image.width() for side in again.pane.sides] == [600, 600]
+    again.pane.set_zoom(10.0)
+    assert [side.image.width() for side in again.pane.sides] == [2400, 2400]
+    assert not any(side.from_preview for side in again.pane.sides)
 
 
 def test_with_real_threads_it_is_ready_once_both_photos_are_painted(
