@@ -57,6 +57,8 @@ class Prepared:
     original_sha256: str
     #: When the camera says it was taken (EXIF DateTimeOriginal), if it says.
     taken_at: datetime | None
+    #: Its thumbnail (`thumbnail`'s JPEG), made from the picture already decoded here.
+    thumb: bytes = b""
 
 
 _heif_ready = False
@@ -199,8 +201,9 @@ def prepare(data: bytes, name: str = "the photo") -> Prepared:
         if stored is not None:
             try:   # the whole picture must decode: a truncated file is refused here
                 with Image.open(io.BytesIO(stored)) as check:
-                    check.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                    check.draft("RGB", (THUMB_SIDE, THUMB_SIDE))
                     check.load()
+                    thumb = _thumb_of(check)
             except (OSError, ValueError, SyntaxError) as exc:
                 raise PhotoError(f"{name}: the photo is damaged or incomplete") from exc
     if stored is None:
@@ -218,8 +221,23 @@ def prepare(data: bytes, name: str = "the photo") -> Prepared:
         upright = _plain(upright, keep_alpha)
         stored = _encode(upright, media_type)
         width, height = upright.size
+        thumb = _thumb_of(upright)
     return Prepared(stored, media_type, width, height, hashlib.sha256(stored).hexdigest(),
-                    original, taken)
+                    original, taken, thumb)
+
+
+def _thumb_of(image: Image.Image, side: int = THUMB_SIDE) -> bytes:
+    """A JPEG at most `side` pixels on its longer side of a decoded picture (left as it
+    is: reduced first by whole factors, which is quick, then resampled)."""
+    scale = min(1.0, side / max(image.size))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    small = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if small.mode not in ("RGB", "L"):
+        small = small.convert("RGB")
+    small.info.clear()
+    buffer = io.BytesIO()
+    small.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def thumbnail(data: bytes, side: int = THUMB_SIDE) -> bytes:
@@ -227,9 +245,5 @@ def thumbnail(data: bytes, side: int = THUMB_SIDE) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
         if image.format == "JPEG":
             image.draft("RGB", (side, side))
-        small = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
-    small.thumbnail((side, side), Image.Resampling.BILINEAR)
-    small.info.clear()
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
+        image.load()
+        return _thumb_of(image, side)

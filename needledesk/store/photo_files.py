@@ -82,15 +82,17 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes, *, durable: bool = True) -> None:
     """`data` at `target`, whole or not at all: a temporary file beside it, fsynced,
-    renamed over it, and the folder fsynced. Readable by its user only."""
+    renamed over it, and the folder fsynced (not `durable`: no fsync, for a cache a crash
+    may lose). Readable by its user only."""
     fd, temp = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         if os.name == "posix":
             os.chmod(temp, _PRIVATE_FILE)
         os.replace(temp, target)
@@ -98,7 +100,8 @@ def write_atomically(target: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_folder(target.parent)
+    if durable:
+        _fsync_folder(target.parent)
 
 
 def _private_folder(folder: Path) -> None:
@@ -196,7 +199,7 @@ class FolderPhotoStore:
         with contextlib.suppress(OSError):   # a cache: not keeping one loses nothing
             _private_folder(self.root)
             _private_folder(self._thumb_dir())
-            write_atomically(self._thumb_dir() / f"{sha256}-{side}.jpg", data)
+            write_atomically(self._thumb_dir() / f"{sha256}-{side}.jpg", data, durable=False)
 
 
 class MemoryPhotoStore:

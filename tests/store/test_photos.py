@@ -296,3 +296,18 @@ def test_the_domain_and_the_labels_name_views_alike():
     from needledesk.domain.photos import VIEW_TEXT
 
     assert {str(view): text for view, text in VIEW_TEXT.items()} == VIEW_NAMES
+
+
+def test_the_thumbnail_is_made_while_the_photo_is_taken_in(repo):
+    """The panel shows a new photo's thumbnail at once: it was made from the picture already
+    decoded, and kept in the cache (never fsynced: a cache)."""
+    _client, session = client_with_session(repo)
+    for data in (make_jpeg(900, 700, orientation=6), make_jpeg(900, 700, orientation=1,
+                                                               seed=5)):
+        photo = repo.add_photo(session.id, data, view=PhotoView.FRONT, by=BY, now=NOW).photo
+        cached = repo.photo_store.thumbnail(photo.sha256, 320)
+        assert cached is not None
+        small = _opened(cached)
+        assert max(small.size) == 320
+        assert small.size[0] < small.size[1] if photo.width < photo.height else True
+        assert repo.thumbnail(photo) == cached

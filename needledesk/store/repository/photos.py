@@ -160,6 +160,8 @@ class Photos(Consents):
         with self._keeping_only_named([photo.sha256]), self._writing():
             self._table("photos").insert(_photo_row(photo))
             self._record("add", "photo", photo.id, by=by, after=_photo_audit(photo))
+        if prepared.thumb:   # made while the picture was decoded: the panel shows it next
+            self.photo_store.keep_thumbnail(photo.sha256, imaging.THUMB_SIDE, prepared.thumb)
         return PhotoAdded(photo, True)
 
     @contextlib.contextmanager
