@@ -223,15 +223,9 @@ class Consents(Catalogue):
             self._insert_template(t, by=by, action="import")
             taken.add((t.kind, t.version))
             templates_added += 1
-        consents = [c for r in records for c in r.consents]
-        stored = self.existing_ids("consents", (c.id for c in consents))
-        consents_added = 0
-        for c in consents:
-            if c.id in stored:
-                continue
-            self._table("consents").insert(_consent_row(c))
-            self._record("import", "consent", c.id, by=by, after=_consent_audit(c))
-            consents_added += 1
+        consents_added, _there = self._insert_imported(
+            "consents", "consent", (c for r in records for c in r.consents), _consent_row,
+            _consent_audit, by=by)
         return templates_added, consents_added
 
 

@@ -325,16 +325,8 @@ class Photos(Consents):
     def _insert_photos(self, records: Iterable[ClientRecord], *, by: str) -> tuple[int, int]:
         """Write the imported photos not yet stored, each with its audit row (inside the
         import's transaction). Returns (added, already stored)."""
-        photos = [p for r in records for p in r.photos]
-        stored = self.existing_ids("photos", (p.id for p in photos))
-        added = 0
-        for photo in photos:
-            if photo.id in stored:
-                continue
-            self._table("photos").insert(_photo_row(photo))
-            self._record("import", "photo", photo.id, by=by, after=_photo_audit(photo))
-            added += 1
-        return added, len(photos) - added
+        return self._insert_imported("photos", "photo", (p for r in records for p in r.photos),
+                                     _photo_row, _photo_audit, by=by)
 
 
 def _photo_audit(photo: Photo) -> dict[str, Any]:

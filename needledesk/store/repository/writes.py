@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -66,6 +66,23 @@ class Writes(Queries):
         self.audit.append(at=self._now(), who=by, action=action, kind=kind,
                           record_id=record_id, before=before, after=after,
                           content_hash=content)
+
+    def _insert_imported(self, table: str, kind: str, items: Iterable[Any],
+                         row: Callable[[Any], dict[str, Any]],
+                         audit: Callable[[Any], Any], *, by: str) -> tuple[int, int]:
+        """Insert the imported `items` (records of `kind` in `table`) not stored yet, each
+        with its "import" audit row (inside the import's transaction). Returns (added,
+        already stored)."""
+        wanted = list(items)
+        stored = self.existing_ids(table, (x.id for x in wanted))
+        added = 0
+        for item in wanted:
+            if item.id in stored:
+                continue
+            self._table(table).insert(row(item))
+            self._record("import", kind, item.id, by=by, after=audit(item))
+            added += 1
+        return added, len(wanted) - added
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
