@@ -226,6 +226,46 @@ def prepare(data: bytes, name: str = "the photo") -> Prepared:
                     original, taken, thumb)
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: The PNG chunks a stored photo may hold: the picture itself, nothing about it.
+_PNG_PICTURE_CHUNKS = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS"}
+
+
+def _png_chunks(data: bytes) -> list[bytes] | None:
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    chunks, pos = [], len(_PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        chunks.append(data[pos + 4:pos + 8])
+        pos += 12 + length
+    return chunks if pos == len(data) else None
+
+
+def kept_form_problem(data: bytes, media_type: str, width: int, height: int) -> str | None:
+    """Why bytes offered as an already-stored photo (an exchange file's picture, a backup's)
+    are not what NeedleDesk keeps: a JPEG or PNG of the record's size carrying no metadata
+    at all. None when they are. A crafted file cannot bring a GPS position in this way."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            found = image.format, image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return "is not a picture NeedleDesk can read"
+    expected = {"image/jpeg": "JPEG", "image/png": "PNG"}.get(media_type)
+    if found[0] != expected:
+        return f"is a {found[0]} picture, not the {expected or media_type} its record names"
+    if found[1] != (width, height):
+        return (f"is {found[1][0]} × {found[1][1]} pixels, not the {width} × {height} its "
+                "record names")
+    if expected == "JPEG" and strip_jpeg(data) != data:
+        return "carries metadata (a photo NeedleDesk keeps never does)"
+    if expected == "PNG":
+        chunks = _png_chunks(data)
+        if chunks is None or not set(chunks) <= _PNG_PICTURE_CHUNKS:
+            return "carries metadata (a photo NeedleDesk keeps never does)"
+    return None
+
+
 def _thumb_of(image: Image.Image, side: int = THUMB_SIDE) -> bytes:
     """A JPEG at most `side` pixels on its longer side of a decoded picture (left as it
     is: reduced first by whole factors, which is quick, then resampled)."""

@@ -512,3 +512,32 @@ def test_a_member_larger_than_it_declares_is_refused(clinic, empty, tmp_path):
                                               "imported"):
         import_file(empty, path, by=BY)
     _nothing_written(empty)
+
+
+@pytest.mark.parametrize(("picture", "expected"), [
+    pytest.param(lambda: make_jpeg(48, 64, orientation=1),
+                 "Client 1, Photo 1, Picture file: carries metadata", id="jpeg-with-gps"),
+    pytest.param(lambda: make_png(48, 64),
+                 "Client 1, Photo 1, Picture file is a PNG picture, not the JPEG", id="png"),
+    pytest.param(lambda: make_jpeg(40, 30, gps=False, serial=False, comment=b""),
+                 "Client 1, Photo 1, Picture file is 40 × 30 pixels, not the 48 × 64",
+                 id="size"),
+])
+def test_a_crafted_picture_with_a_matching_hash_is_refused(clinic, empty, tmp_path, picture,
+                                                           expected):
+    """A picture in a zip must be as NeedleDesk keeps them: a hostile file that names the
+    right hash but carries a GPS position (or is another picture) brings none of it in."""
+    document, members = _good(clinic, tmp_path)
+    photo = document["clients"][0]["photos"][0]
+    assert (photo["width"], photo["height"]) == (48, 64)
+    data = picture()
+    del members[photo["file"]]
+    sha = hashlib.sha256(data).hexdigest()
+    photo.update(sha256=sha, size=len(data), file=f"photos/{sha}.jpg")
+    members[photo["file"]] = data
+    path = _rezipped(tmp_path, document, members)
+    with pytest.raises(ValidationError) as info:
+        import_file(empty, path, by=BY)
+    lines = _lines(info.value)
+    assert any(expected in line for line in lines), lines
+    _nothing_written(empty)

@@ -305,19 +305,25 @@ class Photos(Consents):
         """Put the bytes of the imported photos not stored yet (before their rows are
         written); returns their hashes. `photo_data(sha256)` gives the file's bytes, already
         checked against the hash by the caller."""
-        photos = [p for r in records for p in r.photos]
-        stored = self.existing_ids("photos", (p.id for p in photos))
+        places = [(f"clients[{i}].photos[{j}]", p) for i, r in enumerate(records)
+                  for j, p in enumerate(r.photos)]
+        stored = self.existing_ids("photos", (p.id for _place, p in places))
         put: list[str] = []
         # A picture that cannot be read or does not match (the file changed since it was
-        # checked) stops the import: those put before it are taken out again.
+        # checked) stops the import: those put before it are taken out again. A picture
+        # must also be as NeedleDesk keeps them (no metadata): a crafted file is refused.
         with self._keeping_only_named(put):
-            for photo in photos:
+            for place, photo in places:
                 if photo.id in stored or photo.sha256 in put:
                     continue
                 data = photo_data(photo.sha256)
                 if digest(data) != photo.sha256:
-                    raise ValidationError([Problem("photos", f"the file of photo {photo.id} "
-                                                   "does not match its hash")])
+                    raise ValidationError([Problem(f"{place}.file", "does not match its "
+                                                   "hash")])
+                problem = imaging.kept_form_problem(data, photo.media_type, photo.width,
+                                                    photo.height)
+                if problem is not None:
+                    raise ValidationError([Problem(f"{place}.file", problem)])
                 self.photo_store.put(data)
                 put.append(photo.sha256)
         return put
