@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from needledesk.domain.acknowledgements import pending
@@ -353,6 +354,17 @@ class _Reader:
         text: str | None = self.get(d, key, path, "str", required=required)
         return text
 
+    def choice(self, d: dict[str, Any], key: str, path: str, choices: type[StrEnum], *,
+               required: bool = False) -> str | None:
+        """The text at `key` when it is one of `choices`; None when it is missing or (said
+        as a problem) anything else."""
+        text = self.text(d, key, path, required=required)
+        if text is not None and text not in tuple(choices):
+            self.fail(join_path(path, key), f"{_show(text)} is not one of "
+                      + ", ".join(c.value for c in choices))
+            return None
+        return text
+
     def strings(self, d: dict[str, Any], key: str, path: str) -> list[str]:
         items = self.get(d, key, path, "list", default=[])
         out = []
@@ -667,16 +679,8 @@ def _decode_photo(r: _Reader, raw: Any, path: str, client_id: str,
     if d is None:
         return None
     photo_id = _id(r, d, path, ids)
-    view = r.text(d, "view", path, required=True)
-    if view is not None and view not in tuple(PhotoView):
-        r.fail(join_path(path, "view"), f"{_show(view)} is not one of "
-               + ", ".join(v.value for v in PhotoView))
-        view = None
-    source = r.text(d, "source", path)
-    if source is not None and source not in tuple(PhotoSource):
-        r.fail(join_path(path, "source"), f"{_show(source)} is not one of "
-               + ", ".join(v.value for v in PhotoSource))
-        source = None
+    view = r.choice(d, "view", path, PhotoView, required=True)
+    source = r.choice(d, "source", path, PhotoSource)
     session_id = r.text(d, "session_id", path, required=True)
     added_at = r.time(d, "added_at", path, required=True)
     sha256 = r.text(d, "sha256", path, required=True)
@@ -836,12 +840,8 @@ def _decode_templates(r: _Reader, document: dict[str, Any], ids: dict[str, str],
         if d is None:
             continue
         template_id = _id(r, d, p, ids)
-        kind = r.text(d, "kind", p, required=True)
+        kind = r.choice(d, "kind", p, ConsentKind, required=True)
         version = r.get(d, "version", p, "int", required=True)
-        if kind is not None and kind not in tuple(ConsentKind):
-            r.fail(join_path(p, "kind"), f"{_show(kind)} is not one of "
-                   + ", ".join(k.value for k in ConsentKind))
-            continue
         if kind is None or version is None:
             continue
         template = ConsentTemplate(
