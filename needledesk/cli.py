@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", type=Path,
                         help="the database file (default: $NEEDLEDESK_DB, else needledesk.db "
                              "in the user data folder)")
+    parser.add_argument("--server", metavar="URL",
+                        help="use the clinic server at postgresql://user@host:port/database "
+                             "instead of the file (default: $NEEDLEDESK_SERVER)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="fill the database with realistic made-up records")
@@ -178,6 +181,11 @@ def _open(args, *, create: bool = True):
     from needledesk.store.database import DatabaseError, open_database
     from needledesk.store.repository import Repository
 
+    server = _server(args)
+    if server:
+        from needledesk.server_login import open_server_repository
+
+        return open_server_repository(server, ask=_ask_password)
     path = args.db or default_db_path()
     if not create and not Path(path).exists():
         raise DatabaseError(_no_database(path))
@@ -193,6 +201,24 @@ def _open(args, *, create: bool = True):
 
 
 _LOCK = None
+
+
+def _server(args) -> str | None:
+    """The clinic server chosen by --server or NEEDLEDESK_SERVER (not with --db)."""
+    from needledesk.server_login import chosen_server
+
+    if getattr(args, "db", None) is not None and getattr(args, "server", None) is None:
+        return None   # --db names a file: that file, whatever the environment says
+    return chosen_server(getattr(args, "server", None))
+
+
+def _ask_password(address) -> str | None:
+    """The server's password typed at the terminal (never echoed); None without one."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass(f"Password for {address.display()}: ") or None
 
 
 def _default_path() -> Path:

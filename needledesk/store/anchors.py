@@ -125,7 +125,11 @@ def _append(database_id: str, entry: dict[str, Any], folder: _Folder = None) -> 
 
 
 def _where(path: str | os.PathLike[str] | None) -> str | None:
-    return None if not path else os.path.realpath(path)
+    if not path:
+        return None
+    text = os.fspath(path)
+    # The clinic server's address is kept as it is (it is not a file).
+    return text if text.startswith("postgresql:") else os.path.realpath(text)
 
 
 def note_write(database_id: str, first: int, last: int, head_hash: str, *,

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from needledesk.exchange import fmt_time
 from needledesk.store import seals
 from needledesk.store.anchors import when_text as _when
+from needledesk.store.engine import Database, dialect
 
 GENESIS = "0" * 64
 CONTENT_VERSION = seals.CURRENT
@@ -71,6 +70,11 @@ class AuditLog:
         self.db = db
 
     def _last(self) -> tuple[int, str]:
+        # On the clinic server the head row is locked until this write's transaction ends;
+        # the file has one writer at a time already.
+        locked = dialect(self.db).lock_audit_head(self.db)
+        if locked is not None:
+            return locked
         row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return (row[0], row[1]) if row else (0, GENESIS)
 

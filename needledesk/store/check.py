@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import decimal
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from sqlite_utils import Database
 
 from needledesk.domain.consent_rules import validate_consent, validate_template
 from needledesk.domain.labels import problem_text
@@ -27,13 +24,15 @@ from needledesk.domain.photos import validate_photo
 from needledesk.domain.rules import limit_problems, validate_record
 from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
+from needledesk.store.engine import Database, dialect
 from needledesk.store.expected_schema import schema_problems
 from needledesk.store.photo_files import PhotoStore
 from needledesk.store.repository import Repository
 from needledesk.store.search import search_text_problems
+from needledesk.store.server_check import schema_problems as server_schema_problems
 
 #: What reading or validating a record whose stored values were tampered with can raise.
-_UNREADABLE = (sqlite3.DatabaseError, ValueError, TypeError, KeyError, AttributeError,
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError,
                IndexError, decimal.InvalidOperation)
 
 
@@ -48,11 +47,13 @@ class CheckReport:
 
 
 def _db_path(db: Database) -> Path | None:
+    if dialect(db).server:
+        return None   # the clinic server: no file, no backups folder beside it
     row = next((r for r in db.execute("PRAGMA database_list") if r[1] == "main"), None)
     return Path(row[2]) if row and row[2] else None
 
 
-def _reading(what: str, exc: sqlite3.DatabaseError) -> str:
+def _reading(what: str, exc: Exception) -> str:
     return f"{what}: cannot be read ({exc}); the file's schema was changed behind " \
            "NeedleDesk's back"
 
@@ -71,32 +72,32 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
     unread, for a caller that checks them where they are (restore: in the backup folder)."""
     report = CheckReport()
     problems, warnings = report.problems, report.warnings
+    errors = dialect(db).errors
+    unreadable: tuple[type[BaseException], ...] = (*errors, *_UNREADABLE)
     if integrity:
         try:
-            problems += [f"integrity: {row[0]}"
-                         for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"]
-        except sqlite3.DatabaseError as exc:
+            problems += dialect(db).integrity_problems(db)
+        except errors as exc:
             return CheckReport([f"integrity: {exc}"])
     if problems:
         # A damaged b-tree can make every later read fail or lie: stop at SQLite's verdict.
         return report
-    problems += schema_problems(db)
+    problems += (server_schema_problems(db) if dialect(db).server else schema_problems(db))
     try:
-        problems += [f"foreign key: {table} row {rowid} points to a missing {parent}"
-                     for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check")]
-    except sqlite3.DatabaseError as exc:
+        problems += dialect(db).foreign_key_problems(db)
+    except errors as exc:
         problems.append(_reading("foreign keys", exc))
     audit = AuditLog(db)
-    audited = db["audit"].exists()
+    audited = dialect(db).has_table(db, "audit")
     if audited:
         try:
             problems += audit.verify_chain()
             problems += _identity_problems(db, audit)
-        except sqlite3.DatabaseError as exc:
+        except errors as exc:
             problems.append(_reading("audit", exc))
     try:
         records = list(Repository(db).load_records())
-    except _UNREADABLE:
+    except unreadable:
         problems.append("records: a stored value cannot be read as a record (a date, a "
                         "number or a list of the wrong kind); the file was changed behind "
                         "NeedleDesk's back")
@@ -111,20 +112,20 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
                          for p in validate_consent(c)]
             warnings += [f"{name}: {p} (stored before this limit; correct it when next "
                          "edited)" for p in limit_problems(record)]
-        except _UNREADABLE:
+        except unreadable:
             problems.append(f"{name}: a stored value is not of its kind (a date, a number or "
                             "a list); the file was changed behind NeedleDesk's back")
     try:
         problems += [f"consent form {t.id} ({t.title}, version {t.version}): "
                      + problem_text(p, kind="consent_template")
                      for t in Repository(db).consent_templates() for p in validate_template(t)]
-    except _UNREADABLE:
+    except unreadable:
         problems.append("consent forms: a stored value cannot be read as a consent form; the "
                         "file was changed behind NeedleDesk's back")
     if audited:
         try:
             problems += audit.verify_records()
-        except sqlite3.DatabaseError as exc:
+        except errors as exc:
             problems.append(_reading("records", exc))
         path = Path(db_path) if db_path is not None else _db_path(db)
         folders = anchors.backup_folders(path, backup_dirs or []) if path else \
@@ -132,7 +133,7 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
         try:
             found, notes = anchors.verify(db, folder=anchor_folder, backup_dirs=folders,
                                           db_path=path)
-        except sqlite3.DatabaseError as exc:
+        except errors as exc:
             found, notes = [_reading("audit", exc)], []
         problems += found
         warnings += notes
@@ -148,14 +149,14 @@ def check_file(db: Database, *, db_path: str | os.PathLike[str] | None = None,
             problems.append(f"photo folder: {len(orphans)} picture file(s) belong to no photo "
                             "record (left by an interrupted import, or put there by hand); "
                             "`needledesk photos tidy` removes them")
-    except _UNREADABLE:
+    except unreadable:
         problems.append("photos: a stored value cannot be read as a photo record; the file was "
                         "changed behind NeedleDesk's back")
-    except sqlite3.DatabaseError as exc:
+    except errors as exc:
         problems.append(_reading("photos", exc))
     try:
         problems += search_text_problems(db)
-    except sqlite3.DatabaseError as exc:
+    except errors as exc:
         problems.append(_reading("clients' search words", exc))
     return report
 
@@ -167,7 +168,7 @@ def _identity_problems(db: Database, audit: AuditLog) -> list[str]:
         return []
     try:
         rows = db.execute("SELECT key, value FROM meta").fetchall()
-    except sqlite3.DatabaseError:
+    except dialect(db).errors:
         return []  # a missing meta table is a schema problem, reported there
     stored = dict(rows)
     problems = []

@@ -57,15 +57,21 @@ def _objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str | None]:
         "SELECT type, name, tbl_name, sql FROM sqlite_master") if not _ignored(kind, name, table)}
 
 
+def replayed(version: int) -> sqlite3.Connection:
+    """An empty in-memory file after the first `version` steps (the caller closes it)."""
+    conn = sqlite3.connect(":memory:")
+    db = Database(conn, execute_plugins=False)
+    for run in STEPS[:version]:
+        with db.atomic():
+            run(db)
+    return conn
+
+
 @functools.cache
 def expected_objects(version: int) -> dict[tuple[str, str], str | None]:
     """(type, name) -> normalised SQL of every object the first `version` steps make."""
-    conn = sqlite3.connect(":memory:")
+    conn = replayed(version)
     try:
-        db = Database(conn, execute_plugins=False)
-        for run in STEPS[:version]:
-            with db.atomic():
-                run(db)
         return _objects(conn)
     finally:
         conn.close()

@@ -19,12 +19,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
 from needledesk.domain.due import CourseFacts, due_rows
 from needledesk.domain.model import ProductKind
 from needledesk.domain.products import lot_key
 from needledesk.domain.safety import DueRow, RecallRow
+from needledesk.store.engine import Database, dialect
 
 #: Where each kind's lot text is kept: (table, lot column, product column).
 _LOT_COLUMNS: dict[ProductKind, tuple[str, str, str]] = {
@@ -36,7 +35,7 @@ _LOT_COLUMNS: dict[ProductKind, tuple[str, str, str]] = {
 _KIND_ORDER = {kind: i for i, kind in enumerate(ProductKind)}
 
 
-def _conn(db: Database | sqlite3.Connection) -> sqlite3.Connection:
+def _conn(db: Any) -> Any:
     if isinstance(db, sqlite3.Connection):
         return db
     return db.conn
@@ -59,11 +58,11 @@ def _recall_rows(conn: sqlite3.Connection, kind: ProductKind, texts: list[str],
         source = ("FROM serums x JOIN sessions s ON s.id = x.session_id "
                   "JOIN clients c ON c.id = s.client_id")
         picked = f"x.{product_column}, x.{lot_column}, x.position"
-        where = [f"x.{lot_column} IN (SELECT value FROM json_each(?))"]
+        where = [f"x.{lot_column} IN {dialect(conn).in_json_list()}"]
     else:
         source = "FROM sessions s JOIN clients c ON c.id = s.client_id"
         picked = f"s.{product_column}, s.{lot_column}, 0"
-        where = [f"s.{lot_column} IN (SELECT value FROM json_each(?))"]
+        where = [f"s.{lot_column} IN {dialect(conn).in_json_list()}"]
     params: list[Any] = [json.dumps(texts)]
     if start is not None:
         where.append("s.started_at >= ?")
@@ -133,7 +132,7 @@ def recall(db: Database | sqlite3.Connection, lot: str, *,
     if amended_ids:
         for session_id, changes in conn.execute(
                 "SELECT session_id, changes FROM amendments WHERE session_id IN "
-                "(SELECT value FROM json_each(?)) ORDER BY session_id, position",
+                f"{dialect(conn).in_json_list()} ORDER BY session_id, position",
                 [json.dumps(amended_ids)]):
             try:
                 plain = json.loads(changes)
@@ -163,14 +162,15 @@ def course_facts(db: Database | sqlite3.Connection) -> list[CourseFacts]:
     """Every course not ended early, with its client and the count and day of its latest
     session (drafts included), read through the `sessions_by_course` index."""
     conn = _conn(db)
+    by_course = dialect(conn).indexed_by("sessions_by_course")
     facts: list[CourseFacts] = []
     for (course_id, client_id, first, last, phone, concern, interval_weeks, planned,
          started_on, ended_on, done, latest) in conn.execute(
             "SELECT k.id, k.client_id, c.first_name, c.last_name, c.phone, k.concern, "
             "k.interval_weeks, k.planned_sessions, k.started_on, k.ended_on, "
-            "(SELECT count(*) FROM sessions s INDEXED BY sessions_by_course "
+            f"(SELECT count(*) FROM sessions s {by_course} "
             " WHERE s.course_id = k.id), "
-            "(SELECT max(s.started_at) FROM sessions s INDEXED BY sessions_by_course "
+            f"(SELECT max(s.started_at) FROM sessions s {by_course} "
             " WHERE s.course_id = k.id) "
             "FROM courses k JOIN clients c ON c.id = k.client_id "
             "WHERE k.ended_on IS NULL"):

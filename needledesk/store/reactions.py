@@ -11,8 +11,6 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
 from needledesk.domain.reactions_report import (
     DEFAULT_THRESHOLD,
     ReactionsReport,
@@ -20,6 +18,7 @@ from needledesk.domain.reactions_report import (
     reactions_report,
     uses_of,
 )
+from needledesk.store.engine import Database
 from needledesk.store.settings import load_settings
 
 

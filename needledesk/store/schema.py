@@ -280,6 +280,20 @@ def record_hashes_and_database_id(db: Database) -> None:
     _append_audit_v1(db, entries)
 
 
+def identify_new(db: Any) -> None:
+    """What step 5 writes into a store with no records yet (a new clinic server, whose
+    tables exist already): its random id, and the trail's first rows."""
+    database_id = str(uuid.uuid4())
+    db.execute("INSERT INTO meta (key, value) VALUES ('database_id', ?)", [database_id])
+    now = datetime.now().replace(microsecond=0)
+    entries = [{"at": now, "who": "NeedleDesk upgrade", "action": "identify",
+                "kind": "database", "record_id": database_id},
+               {"at": now, "who": "NeedleDesk upgrade", "action": "baseline",
+                "kind": "settings", "record_id": None,
+                "content_hash": record_hashes(db, "settings")[None]}]
+    _append_audit_v1(db, entries)
+
+
 @_step
 def course_plans(db: Database) -> None:
     # A course's planned areas (a JSON list of text) and, for a course ended before its

@@ -42,6 +42,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from needledesk.store.engine import dialect
+
 V1 = "v1"
 V2 = "v2"
 V3 = "v3"
@@ -361,12 +363,11 @@ def _stored_hashes(db_or_conn: Any, kind: str, ids: Iterable[str] | None, versio
 
 
 def _has_table(conn: sqlite3.Connection, table: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        [table]).fetchone() is not None
+    return dialect(conn).has_table(conn, table)
 
 
 def _has_columns(conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> bool:
-    present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    present = set(dialect(conn).columns(conn, table))
     return set(columns) <= present
 
 

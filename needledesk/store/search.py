@@ -13,6 +13,7 @@ import sqlite3
 from typing import Any
 
 from needledesk.domain.search import search_text
+from needledesk.store.engine import dialect
 
 
 def _conn(db_or_conn: Any) -> sqlite3.Connection:
@@ -50,7 +51,7 @@ def search_text_problems(db_or_conn: Any) -> list[str]:
     """A line for each client whose stored search text is not what their name and phone
     give: it was written behind NeedleDesk's back (a search would find them wrongly)."""
     conn = _conn(db_or_conn)
-    if "search_text" not in {row[1] for row in conn.execute("PRAGMA table_info(clients)")}:
+    if "search_text" not in dialect(conn).columns(conn, "clients"):
         return []   # a file of a schema before the column (checked against its own schema)
     country = clinic_country(conn)
     problems = []

@@ -7,11 +7,10 @@ import json
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlite_utils import Database
-
 from needledesk.domain.guidelines import ContactTime, DepthRange
 from needledesk.errors import ValidationError
 from needledesk.settings import PAGE_SIZES, ClinicSettings, validate_settings
+from needledesk.store.engine import Database
 from needledesk.store.search import clinic_country, refresh_search_texts
 
 

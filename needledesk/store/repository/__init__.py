@@ -32,5 +32,8 @@ class Repository(ImportMerge):
 
     def reader(self) -> Repository:
         """A second connection to the same file, for reading on a worker thread (WAL lets it
-        read while this one writes). The caller closes it: `reader.db.close()`."""
+        read while this one writes; on the clinic server, a second connection). The caller
+        closes it: `reader.db.close()`."""
+        if self.on_server:
+            return Repository(self.db.fresh(), clock=self.clock)  # type: ignore[attr-defined]
         return Repository(open_database(self.path, migrate=False), clock=self.clock)

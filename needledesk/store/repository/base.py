@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import cast
-
-from sqlite_utils import Database
-from sqlite_utils.db import Table
+from typing import Any
 
 from needledesk.store.audit import AuditLog
+from needledesk.store.engine import Database, dialect
 
 
 class RepositoryBase:
@@ -23,13 +21,25 @@ class RepositoryBase:
 
     @property
     def path(self) -> str:
-        """The database file this repository reads and writes."""
-        path: str = self.db.execute("PRAGMA database_list").fetchone()[2]
-        return path
+        """The database file this repository reads and writes; for the clinic server, its
+        address (`postgresql://user@host:port/database`, no password)."""
+        if self.on_server:
+            return str(self.db.address.url())   # type: ignore[attr-defined]
+        return dialect(self.db).location(self.db)
 
-    def _table(self, name: str) -> Table:
-        """`db[name]` as the Table it is (NeedleDesk's schema has no view of these names)."""
-        return cast(Table, self.db[name])
+    @property
+    def on_server(self) -> bool:
+        """True on the clinic server (several rooms), False on the clinic's own file."""
+        return dialect(self.db).server
+
+    @property
+    def where(self) -> str:
+        """Where the records are, as the window's status bar says it."""
+        return dialect(self.db).location(self.db)
+
+    def _table(self, name: str) -> Any:
+        """`db[name]`: a table to insert into and update."""
+        return self.db[name]
 
     def _now(self) -> datetime:
         return self.clock().replace(microsecond=0)

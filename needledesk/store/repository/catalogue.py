@@ -21,13 +21,19 @@ from needledesk.domain.products import (
 )
 from needledesk.domain.rules import Problem
 from needledesk.errors import NotFoundError, ValidationError
-from needledesk.store.repository.mapping import _lot, _lot_row, _product, _product_row, _raise_if
+from needledesk.store.repository.mapping import (
+    _has_table,
+    _lot,
+    _lot_row,
+    _product,
+    _product_row,
+    _raise_if,
+)
 from needledesk.store.repository.writes import Writes
 
 
 def _has_catalogue(db: Any) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lots'"
-                      ).fetchone() is not None
+    return _has_table(db, "lots")
 
 
 class Catalogue(Writes):

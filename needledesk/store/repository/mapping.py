@@ -47,6 +47,7 @@ from needledesk.domain.text import (
 from needledesk.errors import ValidationError
 from needledesk.exchange import encode_record, fmt_date
 from needledesk.exchange import fmt_time as _fmt_time
+from needledesk.store.engine import dialect
 from needledesk.store.first_page import ClientSearch as ClientSearch
 from needledesk.store.first_page import ClientSummary as ClientSummary
 from needledesk.store.first_page import summary as _first_page_summary
@@ -204,8 +205,7 @@ def _lot(r: dict[str, Any]) -> Lot:
 
 
 def _has_table(db: Any, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                      [name]).fetchone() is not None
+    return dialect(db).has_table(db, name)
 
 
 def statements_json(statements: list[ConsentStatement]) -> str:

@@ -27,6 +27,7 @@ from needledesk.domain.text import (
 )
 from needledesk.errors import NotFoundError
 from needledesk.settings import ClinicSettings
+from needledesk.store.engine import dialect
 from needledesk.store.repository.base import RepositoryBase
 from needledesk.store.repository.mapping import (
     ClientSearch,
@@ -64,7 +65,7 @@ class Queries(RepositoryBase):
 
     @staticmethod
     def _matching(terms: list[Term]) -> tuple[str, list[str]]:
-        """WHERE clause (or "1") for clients whose name words (or their Latin spellings)
+        """WHERE clause (or "1 = 1") for clients whose name words (or their Latin spellings)
         start with each typed word, or whose phone holds the digits typed, as written or as
         the number reads in the clinic's country (`domain.search`)."""
         clauses, params = [], []
@@ -73,7 +74,7 @@ class Queries(RepositoryBase):
                                              for _ in term.alternatives) + ")")
             params += [f"% {_like(a)}%" if term.word else f"%{_like(a)}%"
                        for a in term.alternatives]
-        return " AND ".join(clauses) or "1", params
+        return " AND ".join(clauses) or "1 = 1", params
 
     def search_clients(self, query: str = "", limit: int | None = None) -> list[ClientSummary]:
         """Clients whose name words start with each typed word (or whose phone holds the
@@ -149,16 +150,17 @@ class Queries(RepositoryBase):
 
     def history(self, client_id: str) -> list[SessionSummary]:
         """A client's sessions, newest first, summarised for the history list."""
-        rows = self.db.execute("""
+        text_list = dialect(self.db).text_list
+        rows = self.db.execute(f"""
             SELECT s.id, s.started_at, s.course_id, s.signed_at,
-                   (SELECT group_concat(area, '|') FROM
+                   (SELECT {text_list("area", "'|'")} FROM
                         (SELECT area FROM treated_areas WHERE session_id = s.id
-                         ORDER BY position)),
+                         ORDER BY position) AS a),
                    (SELECT max(depth_mm) FROM treated_areas WHERE session_id = s.id),
                    (SELECT max(severity) FROM reactions WHERE session_id = s.id),
-                   (SELECT group_concat(kind || ' ' || severity, '|') FROM
+                   (SELECT {text_list("kind || ' ' || severity", "'|'")} FROM
                         (SELECT kind, severity FROM reactions WHERE session_id = s.id
-                         ORDER BY position)),
+                         ORDER BY position) AS r),
                    EXISTS (SELECT 1 FROM amendments WHERE session_id = s.id)
             FROM sessions s WHERE s.client_id = ? ORDER BY s.started_at DESC""",
                                [client_id]).fetchall()
@@ -191,12 +193,12 @@ class Queries(RepositoryBase):
 
     def load_records(self, client_id: str | None = None) -> Iterator[ClientRecord]:
         """Every client (or one) with their courses, screenings and sessions, by name."""
-        where, params = ("id = ?", [client_id]) if client_id else ("1", [])
+        where, params = ("id = ?", [client_id]) if client_id else ("1 = 1", [])
         clients = [_client(r) for r in self.db.query(
             f"SELECT * FROM clients WHERE {where} ORDER BY search_key, id", params)]
         if client_id and not clients:
             raise NotFoundError(f"no client with id {client_id!r}")
-        owner = "client_id = ?" if client_id else "1"
+        owner = "client_id = ?" if client_id else "1 = 1"
         courses, screenings, sessions = defaultdict(list), defaultdict(list), defaultdict(list)
         for r in self.db.query(f"SELECT * FROM courses WHERE {owner} "
                                "ORDER BY started_on, rowid", params):
