@@ -78,6 +78,13 @@ class AuditLog:
         row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return (row[0], row[1]) if row else (0, GENESIS)
 
+    def lock_head(self) -> tuple[int, str] | None:
+        """Lock the trail's head until this write's transaction ends, and return it. On the
+        clinic server, every other room's write waits here, so what this transaction reads
+        next (a record's version) stays true until it commits. None on the file: it has one
+        writer at a time already."""
+        return dialect(self.db).lock_audit_head(self.db)
+
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the newest row; (0, GENESIS) for an empty trail."""
         return self._last()

@@ -70,6 +70,16 @@ class SessionSummary:
     amended: bool
 
 
+@dataclass(frozen=True)
+class RecordVersion:
+    """A record's version: its latest audit row (`seq`), who wrote it and when. An editor
+    keeps the `seq` it opened the record at and passes it as `expected=` when it saves, so
+    a save over someone else's later change is refused (`ChangedElsewhereError`)."""
+
+    seq: int
+    who: str
+    at: datetime
+
 
 
 def search_key(client: Client) -> str:

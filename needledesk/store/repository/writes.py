@@ -32,12 +32,13 @@ from needledesk.domain.text import (
     compose_acknowledgement,
     day_text,
 )
-from needledesk.errors import SignedRecordError, ValidationError
+from needledesk.errors import ChangedElsewhereError, SignedRecordError, ValidationError
 from needledesk.exchange import encode_session, fmt_amount, fmt_date, fmt_time
 from needledesk.settings import ClinicSettings
 from needledesk.store import anchors, seals
 from needledesk.store.repository.mapping import (
     _CHILD_TABLES,
+    RecordVersion,
     _course_row,
     _json,
     _raise_if,
@@ -104,6 +105,29 @@ class Writes(Queries):
         if last >= first and not self.db.conn.in_transaction:
             anchors.note_write(database_id, first, last, head_hash, path=self.path)
 
+    def record_version(self, kind: str, record_id: str) -> RecordVersion | None:
+        """The record's version as its latest audit row gives it (seq, who, when); None for
+        a record never written. An editor passes its `seq` back as `expected=`."""
+        row = self.db.execute("SELECT seq, who, at FROM audit WHERE record_id = ? AND kind = ? "
+                              "ORDER BY seq DESC LIMIT 1", [record_id, kind]).fetchone()
+        if row is None:
+            return None
+        return RecordVersion(int(row[0]), str(row[1]), datetime.fromisoformat(row[2]))
+
+    def _still_as_opened(self, kind: str, record_id: str, expected: int | None) -> None:
+        """Inside a write's transaction: refuse it (ChangedElsewhereError, nothing written)
+        when the record's latest audit row is no longer `expected` (0: the record must not
+        exist yet). The trail's head is locked first, so on the clinic server no other
+        room's write can land between this check and the commit."""
+        if expected is None:
+            return
+        self.audit.lock_head()
+        now = self.record_version(kind, record_id)
+        if (now.seq if now is not None else 0) != expected:
+            place = "in another room" if self.on_server else "in another window"
+            raise ChangedElsewhereError(kind, record_id, now.who if now else "",
+                                        now.at if now else None, place=place)
+
     def _database_id(self) -> str | None:
         if not hasattr(self, "_db_id"):
             self._db_id = anchors.database_id(self.db) if self.path else None
@@ -130,12 +154,18 @@ class Writes(Queries):
             self._record("create", "client", client.id, by=by, after=plain_client(client))
         return client
 
-    def update_client(self, client: Client, *, by: str) -> Client:
+    def update_client(self, client: Client, *, by: str, expected: int | None = None
+                      ) -> Client:
+        """Change a client's details. `expected`: the client's version (`record_version`
+        seq) when it was opened; refused if someone saved it since."""
         old = self.get_client(client.id)
         # A phone or email already stored was accepted then: only a changed one is checked.
         _raise_if(validate_client(client) + contact_problems(client, old))
         row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
         with self._writing():
+            self._still_as_opened("client", client.id, expected)
+            if expected is not None:   # the details as they are now, for the audit row
+                old = self.get_client(client.id)
             self._table("clients").update(client.id, row)
             self._record("update", "client", client.id, by=by, before=plain_client(old),
                          after=plain_client(client))
@@ -206,13 +236,18 @@ class Writes(Queries):
         _raise_if(problems)
         self.get_client(session.client_id)
 
-    def save_draft(self, session: Session, *, by: str) -> Session:
-        """Create or replace a draft. A signed session changes only by `amend_session`."""
+    def save_draft(self, session: Session, *, by: str, expected: int | None = None
+                   ) -> Session:
+        """Create or replace a draft. A signed session changes only by `amend_session`.
+        `expected`: the session's version (`record_version` seq) when the editor opened it,
+        0 for a new one; the save is refused (ChangedElsewhereError, nothing written) when
+        another room or window saved, signed or amended it since."""
         if session.signed_at is not None or session.amendments:
             raise SignedRecordError("a draft has no sign-off time or amendments; use "
                                     "sign_session and amend_session")
         self._check_session(session)
         with self._writing():
+            self._still_as_opened("session", session.id, expected)
             existing = self.db.execute("SELECT signed_at FROM sessions WHERE id = ?",
                                        [session.id]).fetchone()
             if existing is not None and existing[0] is not None:
@@ -227,14 +262,17 @@ class Writes(Queries):
                          before=before, after=encode_session(session))
         return session
 
-    def sign_session(self, session_id: str, at: datetime | None = None, *, by: str
-                     ) -> Session:
+    def sign_session(self, session_id: str, at: datetime | None = None, *, by: str,
+                     expected: int | None = None) -> Session:
+        """Sign a draft off. `expected`: as for `save_draft` (what was read to sign is
+        what is signed)."""
         session = self.get_session(session_id)
         if session.is_signed:
             raise SignedRecordError("this session is already signed off")
         signed = replace(session, signed_at=at or self._now())
         self._check_session(signed)
         with self._writing():
+            self._still_as_opened("session", session_id, expected)
             self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? "
                             "AND signed_at IS NULL", [fmt_time(signed.signed_at), session_id])
             self._record("sign", "session", session_id, by=by, before=encode_session(session),
@@ -242,9 +280,10 @@ class Writes(Queries):
         return signed
 
     def amend_session(self, amended: Session, *, by: str, reason: str,
-                      at: datetime | None = None) -> Amendment:
+                      at: datetime | None = None, expected: int | None = None) -> Amendment:
         """Correct a signed session. The old value of every changed field is kept. `by`
-        makes the amendment and is the one the audit trail names."""
+        makes the amendment and is the one the audit trail names. `expected`: as for
+        `save_draft` (refused when it was amended elsewhere since it was opened)."""
         current = self.get_session(amended.id)
         if not current.is_signed:
             raise SignedRecordError("only a signed session is amended; edit the draft instead")
@@ -264,6 +303,7 @@ class Writes(Queries):
         new.amendments = [*current.amendments, amendment]
         self._check_session(new)  # the amendment's own name, reason and time included
         with self._writing():
+            self._still_as_opened("session", current.id, expected)
             self._delete_session_rows(current.id, keep_amendments=True)
             self._insert_sessions([new], amendments_from=len(current.amendments),
                                   update_row=True)
