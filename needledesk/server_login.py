@@ -87,11 +87,27 @@ def chosen_server(option: str | None, environ: Any = os.environ) -> str | None:
     return None
 
 
+def address_problem(url: str) -> str | None:
+    """Why `url` is not a clinic server's address NeedleDesk may use (its scheme, its port,
+    TLS switched off or half-checked towards another PC), or None when it is. Nothing is
+    connected to."""
+    from needledesk.store.engine.postgres import ServerSetupError, parse_address
+
+    try:
+        parse_address(url)
+    except ServerSetupError as exc:
+        return str(exc)
+    return None
+
+
 def open_server_repository(url: str, *, ask: Callable[[Any], str | None] | None = None,
-                           bare: bool = False) -> Any:
+                           bare: bool = False, migrate_schema: bool = True) -> Any:
     """A Repository on the clinic server at `url`: the password from the system's store,
     else from `ask(address)` (a prompt), else none (the server may trust this PC, or
-    PGPASSWORD may be set for a script)."""
+    PGPASSWORD may be set for a script). A password the store holds that the server
+    refuses (changed on the server since) is asked for too. `migrate_schema=False`: the
+    server is only read as it is (`check`, `server status`); `bare`: a new server is not
+    given its id (a clinic is moved into it, or it is only looked at)."""
     from needledesk.store.engine.postgres import ServerSetupError, parse_address
     from needledesk.store.repository import Repository
     from needledesk.store.server import open_server
@@ -99,15 +115,14 @@ def open_server_repository(url: str, *, ask: Callable[[Any], str | None] | None 
     address = parse_address(url)
     password = stored_password(address)
     try:
-        db = open_server(address, password, bare=bare)
+        db = open_server(address, password, bare=bare, migrate_schema=migrate_schema)
     except ServerSetupError as exc:
-        if password is None and ask is not None and "password" in str(exc):
-            typed = ask(address)
-            if typed is None:
-                raise
-            db = open_server(address, typed, bare=bare)
-        else:
+        if ask is None or "password" not in str(exc):
             raise
+        typed = ask(address)
+        if typed is None:
+            raise
+        db = open_server(address, typed, bare=bare, migrate_schema=migrate_schema)
     return Repository(db)
 
 

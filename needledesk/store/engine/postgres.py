@@ -118,7 +118,7 @@ def parse_address(text: str) -> ServerAddress:
     parts = urlsplit(text)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ServerSetupError("The clinic server's address must start with postgresql:// "
-                               f"(got {text[:40]!r}).")
+                               f"(it starts “{text[:24]}”).")
     query = dict(parse_qsl(parts.query))
     unknown = sorted(set(query) - _KNOWN_OPTIONS)
     if unknown:
@@ -413,14 +413,76 @@ def connect(address: ServerAddress, password: str | None = None) -> PgDatabase:
     try:
         conn = psycopg.connect(**address.conninfo(password), autocommit=True)
     except psycopg.OperationalError as exc:
-        text = str(exc)
-        if "password authentication failed" in text or "no password supplied" in text:
-            raise ServerSetupError(f"The clinic server ({address.display()}) refused the "
-                                   "user name or password.") from None
-        if "certificate" in text or "SSL" in text or "ssl" in text:
-            raise ServerSetupError(
-                f"The clinic server ({address.display()}) could not be checked as the "
-                f"clinic's own: {_first_line(exc)}. Ask whoever set up the server for the "
-                "clinic's certificate (Settings › Clinic server).") from None
-        raise _away(exc, address) from None
+        raise connect_error(exc, address) from None
     return PgDatabase(conn, address)
+
+
+def connect_error(exc: BaseException, address: ServerAddress) -> NeedleDeskError:
+    """What went wrong when connecting, in the practitioner's words: a `ServerSetupError`
+    for what whoever set up the server must put right (password, certificate, rights), a
+    `ServerAwayError` for a server that cannot be reached. Never libpq's own lines, file
+    paths it made up, or the password."""
+    text = str(exc)
+    who = f"The clinic server ({address.display()})"
+    ask = "Ask whoever set up the server (docs/clinic-server.md)."
+    if "password authentication failed" in text:
+        return ServerSetupError(f"{who} refused the user name or password.")
+    if "no password supplied" in text:
+        return ServerSetupError(
+            f"{who} asks for a password and none was given: keep it in this PC's password "
+            "store (Settings › Clinic server), or type it when NeedleDesk asks for it (on "
+            "the command line, run the command from a terminal).")
+    if "root certificate file" in text and "does not exist" in text:
+        if address.ca_file:
+            return ServerSetupError(
+                f"{who} cannot be checked as the clinic's own: the clinic's certificate "
+                f"{address.ca_file} is not on this PC. Copy it here from whoever set up the "
+                "server, or choose it again in Settings › Clinic server.")
+        return ServerSetupError(
+            f"{who} cannot be checked as the clinic's own: this PC has no copy of the "
+            "clinic's certificate to check it against. Ask whoever set up the server for the "
+            "clinic's certificate file and choose it in Settings › Clinic server (or add "
+            "sslrootcert=FILE to the server's address).")
+    if "certificate verify failed" in text:
+        against = f" ({address.ca_file})" if address.ca_file else ""
+        return ServerSetupError(
+            f"{who} showed a certificate that the clinic's certificate{against} did not sign: "
+            "it may not be the clinic's own server, so nothing was sent to it. If the "
+            "server's certificate was renewed, ask whoever set it up for the clinic's "
+            "current certificate (Settings › Clinic server).")
+    if "does not match host name" in text:
+        return ServerSetupError(
+            f"{who} showed a certificate made out to another name than {address.host}: it "
+            "may not be the clinic's own server, so nothing was sent to it. Connect to it by "
+            f"the name its certificate carries. {ask}")
+    if "server does not support SSL" in text:
+        return ServerSetupError(
+            f"{who} does not offer an encrypted connection (TLS), which NeedleDesk needs "
+            f"for health records crossing the network. {ask}")
+    if "no pg_hba.conf entry" in text:
+        return ServerSetupError(
+            f"{who} does not let this user in from this PC (it has no pg_hba.conf line for "
+            f"them, or only for encrypted connections). {ask}")
+    missing = re.search(r'(database|role) "([^"]*)" does not exist', text)
+    if missing:
+        what = "database" if missing.group(1) == "database" else "user"
+        return ServerSetupError(f"{who} has no {what} named {missing.group(2)}. {ask}")
+    if "certificate" in text or "SSL" in text or "ssl" in text:
+        return ServerSetupError(
+            f"{who} could not be checked as the clinic's own ({_reason(text)}). Ask whoever "
+            "set up the server for the clinic's certificate (Settings › Clinic server).")
+    return ServerAwayError(
+        f"{who} cannot be reached: {_reason(text)}. Check that the server's PC is on and "
+        "on the clinic's network; nothing was changed.")
+
+
+def _reason(text: str) -> str:
+    """libpq's reason without its "connection to server at … failed:" preamble or hints."""
+    first = text.strip().splitlines()[0] if text.strip() else "no answer"
+    resolve = re.match(r"failed to resolve host '([^']*)'", first)
+    if resolve:
+        return f"the name {resolve.group(1)} is not known on this network"
+    first = first.rsplit(" failed: ", 1)[-1].replace("FATAL:  ", "").strip().rstrip(".")
+    if first == "timeout expired":
+        return "no answer within the time allowed"
+    return first[:1].lower() + first[1:] if first[:2] != first[:2].upper() else first
