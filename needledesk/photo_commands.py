@@ -32,17 +32,27 @@ NAME_MAX = 120
 def run(args: Any, open_repo: Callable[..., Any], existing: Callable[[Any], Path],
         user: str) -> int:
     if args.photos_command == "import":
-        existing(args)   # a mistyped --db must not leave an empty database behind
+        _must_exist(args, existing)   # a mistyped --db must not leave an empty database
         return _import(open_repo(args), args, user)
     if args.photos_command == "export":
         return _export(open_repo(args, create=False), args)
-    existing(args)
+    _must_exist(args, existing)
     repo = open_repo(args)
     removed = repo.tidy_photo_files()
+    where = "on the clinic server" if repo.on_server else "in the photo folder"
     print(f"tidy: removed {count_text(removed, 'picture file')} that no photo names"
-          if removed else "tidy: every picture file in the photo folder is a photo's; "
-          "nothing to remove")
+          if removed else f"tidy: every picture file {where} is a photo's; nothing to remove")
     return 0
+
+
+def _must_exist(args: Any, existing: Callable[[Any], Path]) -> None:
+    """The chosen database file must exist; on the clinic server (--server or
+    NEEDLEDESK_SERVER, without --db) there is no file to mistype."""
+    from needledesk.server_login import chosen_server
+
+    if getattr(args, "db", None) is None and chosen_server(getattr(args, "server", None)):
+        return
+    existing(args)
 
 
 def _say(text: str) -> None:
@@ -124,8 +134,10 @@ def _export(repo: Any, args: Any) -> int:
     from needledesk.store.targets import refuse_protected_target
     from needledesk.transfer import write_private
 
-    db_path = repo.path
-    refuse_protected_target(args.output, db_path)
+    # On the clinic server there is no database file or photo folder on this PC to protect.
+    db_path = None if repo.on_server else repo.path
+    if db_path is not None:
+        refuse_protected_target(args.output, db_path)
     try:
         client = repo.get_client(args.client)
     except NotFoundError:
@@ -166,7 +178,8 @@ def _export(repo: Any, args: Any) -> int:
             target = f"{stem} ({n}){ext}"
         taken.add(target.casefold())
         path = folder / target
-        refuse_protected_target(path, db_path)
+        if db_path is not None:
+            refuse_protected_target(path, db_path)
         write_private(path, repo.photo_bytes(photo))
         print(path)
         written += 1

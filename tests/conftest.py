@@ -143,9 +143,11 @@ def _private_home(tmp_path_factory):
     import os
 
     home = tmp_path_factory.mktemp("home")
-    saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "NEEDLEDESK_DB")}
+    saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME",
+                                            "XDG_CACHE_HOME", "NEEDLEDESK_DB")}
     os.environ["XDG_DATA_HOME"] = str(home / "data")
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")   # the server's thumbnails
     os.environ.pop("NEEDLEDESK_DB", None)
     yield home
     for key, value in saved.items():

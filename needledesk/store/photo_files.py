@@ -7,8 +7,8 @@ collection): each photo is a file named by the SHA-256 of its bytes, under a fol
 the hash's first two digits. Photos are large and never change, and a folder keeps the
 database small: start-up's whole-file check, search and the database's backups stay as fast
 with 20,000 photos as with none, and a backup copies only the photos it has not copied
-before. A clinic server (PostgreSQL) will keep them in the database instead, behind this
-same interface, so every room sees them.
+before. A clinic server (PostgreSQL) keeps them in its database instead (`photo_files`,
+through `ServerPhotoStore`), behind this same interface, so every room sees them.
 
 A photo is written before the row naming it commits: to a temporary file in the folder,
 fsynced, renamed to its name, and the folder fsynced. A crash in between leaves at most a
@@ -16,7 +16,9 @@ file that no row names (an orphan: `check` lists it, `tidy` removes it), never a
 without its photo. Every file and folder is readable by its user only.
 
 Thumbnails are a cache (`.thumbs/` inside the folder): made when first asked for, never
-backed up or checked, remade if missing.
+backed up or checked, remade if missing. A clinic server's thumbnails are not kept on the
+server: each PC caches its own in the user's cache folder (`ThumbnailCache`), user-only,
+never backed up.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from needledesk.errors import NeedleDeskError
 
@@ -241,8 +245,173 @@ class MemoryPhotoStore:
         self.thumbs[(sha256, side)] = data
 
 
+class ThumbnailCache:
+    """Thumbnails kept on this PC only: a folder of `<sha256>-<side>.jpg` files under the
+    hash's first two digits, user-only, written without fsync (a crash may lose some; they
+    are made again)."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def _path(self, sha256: str, side: int) -> Path:
+        if not _HASH.fullmatch(sha256):
+            raise PhotoFileError(f"{sha256!s:.20}… is not a photo's name")
+        return self.root / sha256[:2] / f"{sha256}-{int(side)}.jpg"
+
+    def get(self, sha256: str, side: int) -> bytes | None:
+        try:
+            return self._path(sha256, side).read_bytes()
+        except (OSError, PhotoFileError):
+            return None
+
+    def keep(self, sha256: str, side: int, data: bytes) -> None:
+        with contextlib.suppress(OSError, PhotoFileError):   # a cache: losing one loses nothing
+            target = self._path(sha256, side)
+            _private_folders(self.root)
+            _private_folder(target.parent)
+            write_atomically(target, data, durable=False)
+
+    def forget(self, sha256: str) -> None:
+        if not _HASH.fullmatch(sha256):
+            return
+        for thumb in (self.root / sha256[:2]).glob(f"{sha256}-*.jpg"):
+            with contextlib.suppress(OSError):
+                thumb.unlink()
+
+    def keep_only(self, hashes: set[str]) -> int:
+        """Forget the thumbnails of photos not in `hashes` (removed in any room); returns how
+        many files went."""
+        gone = 0
+        if not self.root.is_dir():
+            return 0
+        for thumb in self.root.glob("??/*.jpg"):
+            if thumb.name.split("-", 1)[0] not in hashes:
+                with contextlib.suppress(OSError):
+                    thumb.unlink()
+                    gone += 1
+        return gone
+
+
+def _private_folders(folder: Path) -> None:
+    """`folder` and the parents made for it, each user-only (mkdir's parents are not)."""
+    missing = []
+    for level in [folder, *folder.parents]:
+        if level.is_dir():
+            break
+        missing.append(level)
+    for level in reversed(missing):
+        _private_folder(level)
+
+
+def server_thumbnail_folder(server_url: str) -> Path:
+    """This PC's thumbnails of one clinic server's photos: in the user's cache folder (never
+    in the server's tables, never in a backup), a folder per server address."""
+    import platformdirs
+
+    cache = Path(platformdirs.user_cache_dir("NeedleDesk", appauthor=False))
+    return cache / "server-thumbnails" / digest(server_url.encode())[:16]
+
+
+class ServerPhotoStore:
+    """The photos of a clinic server, in its `photo_files` table: every room sees them.
+
+    `put` stores the bytes under their own hash (idempotent; a row under that name holding
+    other bytes is replaced), durable when it returns: its own transaction, or the caller's.
+    Thumbnails are this PC's (`ThumbnailCache`), not the server's.
+
+    A connection is not shared across threads while in use: the thread that made the store
+    (the window's UI thread, the command's main thread) uses `db`; any other thread (a
+    worker reading a photo or making a thumbnail) reads on a second connection of its own
+    (`reader()`, opened when first needed, one at a time), closed by `close()` or when the
+    store goes."""
+
+    place = "the clinic server"
+
+    def __init__(self, db: Any, *, thumbs: ThumbnailCache,
+                 reader: Callable[[], Any] | None = None):
+        from needledesk.store.engine import pg_photos
+
+        self.db = db
+        self.thumbs = thumbs
+        self._sql = pg_photos
+        self._open_reader = reader if reader is not None else db.fresh
+        self._owner = threading.get_ident()
+        self._lock = threading.Lock()
+        self._reader: list[Any] = []   # the worker threads' connection, once opened
+        self._closer = weakref.finalize(self, _close_all, self._reader)
+
+    def _reading(self, read: Callable[[Any], Any]) -> Any:
+        """`read(db)` on the store's connection from its own thread, else on the reader."""
+        if threading.get_ident() == self._owner:
+            return read(self.db)
+        with self._lock:
+            if self._reader and getattr(self._reader[0], "closed", False):
+                self._reader.clear()
+            if not self._reader:
+                self._reader.append(self._open_reader())
+            try:
+                return read(self._reader[0])
+            except NeedleDeskError:
+                _close_all(self._reader)   # lost: the next read opens a new one
+                raise
+
+    def close(self) -> None:
+        """Close the workers' reading connection (the store's own `db` is its owner's)."""
+        with self._lock:
+            _close_all(self._reader)
+
+    def put(self, data: bytes) -> str:
+        sha = digest(data)
+        self._sql.put(self.db, sha, data)
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        data = self._reading(lambda db: self._sql.get(db, sha256))
+        if data is None:
+            raise PhotoFileError(f"the photo {sha256[:12]}… is missing from the clinic "
+                                 "server; restore it from a backup")
+        return bytes(data)
+
+    def has(self, sha256: str) -> bool:
+        return _HASH.fullmatch(sha256) is not None and \
+            bool(self._reading(lambda db: self._sql.has(db, sha256)))
+
+    def size(self, sha256: str) -> int:
+        found = self._reading(lambda db: self._sql.size(db, sha256))
+        if found is None:
+            raise PhotoFileError(f"the photo {sha256[:12]}… is missing from the clinic server")
+        return int(found)
+
+    def discard(self, sha256: str) -> None:
+        self._sql.discard(self.db, sha256)
+        self.thumbs.forget(sha256)
+
+    def hashes(self) -> Iterator[str]:
+        yield from self._reading(lambda db: list(self._sql.hashes(db)))
+
+    def changed(self, hashes: list[str]) -> set[str]:
+        """Of these stored photos, those whose bytes no longer match their hash (hashed by the
+        server: no picture crosses the network)."""
+        return set(self._reading(lambda db: self._sql.changed(db, hashes)))
+
+    def thumbnail(self, sha256: str, side: int) -> bytes | None:
+        return self.thumbs.get(sha256, side)
+
+    def keep_thumbnail(self, sha256: str, side: int, data: bytes) -> None:
+        self.thumbs.keep(sha256, side, data)
+
+
+def _close_all(connections: list[Any]) -> None:
+    while connections:
+        with contextlib.suppress(Exception):   # closing a lost connection may fail: it is gone
+            connections.pop().close()
+
+
 def store_for(db_path: str) -> PhotoStore:
-    """The photo store of the database file at `db_path` ('' for one in memory)."""
+    """The photo store of the database file at `db_path` ('' for one in memory). A clinic
+    server's photos are in the server (`ServerPhotoStore`): its address is refused here."""
     if not db_path:
         return MemoryPhotoStore()
+    if "://" in db_path:
+        raise ValueError("a clinic server's photos are in the server, not in a folder")
     return FolderPhotoStore(photo_folder(db_path))

@@ -36,6 +36,9 @@ BY = "Jane Smith"
 DAY = datetime(2026, 11, 20, 9, 0)
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-1.db"
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+#: The backup folder and its `photos/` belong to the clinic's file; a clinic server's photos
+#: are in its database and go with its `pg_dump` backups.
+pytestmark = pytest.mark.sqlite_only
 
 
 def _clinic(tmp_path: Path, photos: int = 3) -> tuple[Path, str, list[str]]:

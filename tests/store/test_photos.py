@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import stat
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,7 +17,12 @@ from needledesk.domain.model import PhotoSource, PhotoView
 from needledesk.errors import NotFoundError, ValidationError
 from needledesk.imaging import PhotoError, strip_jpeg
 from needledesk.store.check import check_file
-from needledesk.store.photo_files import FolderPhotoStore, photo_folder
+from needledesk.store.photo_files import (
+    FolderPhotoStore,
+    PhotoFileError,
+    photo_folder,
+    store_for,
+)
 from tests.photo_helpers import (
     BODY_SERIAL,
     EXIF_IFD,
@@ -119,6 +126,33 @@ def test_no_photo_without_a_photo_consent_that_allows_the_record(repo):
     assert list(repo.photo_store.hashes()) == []
 
 
+def _lose(repo, sha256: str) -> None:
+    """A photo's bytes gone from where they are kept, behind NeedleDesk's back."""
+    if repo.on_server:
+        repo.db.execute("DELETE FROM photo_files WHERE sha256 = ?", [sha256])
+    else:
+        FolderPhotoStore(photo_folder(repo.path)).path(sha256).unlink()
+
+
+def _change(repo, sha256: str) -> None:
+    """A photo's bytes changed (one byte added) where they are kept, behind its back."""
+    if repo.on_server:
+        repo.db.execute("UPDATE photo_files SET data = data || '\\x78'::bytea "
+                        "WHERE sha256 = ?", [sha256])
+    else:
+        path = FolderPhotoStore(photo_folder(repo.path)).path(sha256)
+        path.write_bytes(path.read_bytes() + b"x")
+
+
+def _behind_its_back(repo, sql: str, params: list) -> None:
+    if repo.on_server:
+        repo.db.execute(sql, params)
+    else:
+        with repo.db.conn:
+            repo.db.execute(sql, params)
+
+
+@pytest.mark.sqlite_only
 def test_files_sit_beside_the_database_by_hash_and_private(repo, db_path):
     _client, session = client_with_session(repo)
     photo = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW).photo
@@ -182,25 +216,23 @@ def test_check_finds_a_missing_changed_or_orphaned_file(repo, db_path):
     two = repo.add_photo(session.id, make_jpeg(seed=2), view=PhotoView.LEFT_45, by=BY,
                          now=NOW).photo
     assert check_file(repo.db).problems == []
-    folder = photo_folder(db_path)
-    (folder / one.sha256[:2] / one.sha256).unlink()
-    path = folder / two.sha256[:2] / two.sha256
-    path.write_bytes(path.read_bytes() + b"x")
-    stray = FolderPhotoStore(folder).put(make_png())
+    _lose(repo, one.sha256)
+    _change(repo, two.sha256)
+    stray = repo.photo_store.put(make_png())
     problems = check_file(repo.db).problems
     text = "\n".join(problems)
     assert f"photo {one.id}" in text and "missing" in text
     assert f"photo {two.id}" in text and "changed outside NeedleDesk" in text
     assert "1 picture file(s) belong to no photo record" in text
     assert repo.tidy_photo_files() == 1
-    assert not FolderPhotoStore(folder).has(stray)
+    assert not repo.photo_store.has(stray)
+    assert repo.photo_store.has(two.sha256)   # a changed picture is not tidied away
 
 
 def test_check_finds_a_photo_record_edited_behind_its_back(repo):
     _client, session = client_with_session(repo)
     photo = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY, now=NOW).photo
-    with repo.db.conn:
-        repo.db.execute("UPDATE photos SET view = 'left_45' WHERE id = ?", [photo.id])
+    _behind_its_back(repo, "UPDATE photos SET view = 'left_45' WHERE id = ?", [photo.id])
     problems = check_file(repo.db).problems
     assert any(f"photo {photo.id}" in p and "changed behind" in p for p in problems), problems
 
@@ -311,3 +343,151 @@ def test_the_thumbnail_is_made_while_the_photo_is_taken_in(repo):
         assert max(small.size) == 320
         assert small.size[0] < small.size[1] if photo.width < photo.height else True
         assert repo.thumbnail(photo) == cached
+
+
+# --- one record, several rooms ----------------------------------------------------------------
+
+def _thumb_folder(repo):
+    store = repo.photo_store
+    return store.thumbs.root if repo.on_server else store.root / ".thumbs"
+
+
+def test_a_photo_added_in_one_room_is_seen_from_another_with_its_thumbnail(repo):
+    _client, session = client_with_session(repo)
+    photo = repo.add_photo(session.id, make_jpeg(900, 700, orientation=6), view=PhotoView.FRONT,
+                           by=BY, now=NOW).photo
+    shutil.rmtree(_thumb_folder(repo))   # the other room has no thumbnail of it yet
+    other = repo.reader()   # a second connection: another room
+    try:
+        assert other.photos(session_id=session.id) == [photo]
+        assert other.photo_bytes(photo) == repo.photo_bytes(photo)
+        thumb = other.thumbnail(photo)
+        assert max(_opened(thumb).size) == 320 and _opened(thumb).size[0] < 320
+        assert other.photo_store.thumbnail(photo.sha256, 320) == thumb   # kept for next time
+        assert check_file(other.db).problems == []
+    finally:
+        other.db.close()
+
+
+def _server_repo(url):
+    from needledesk.store.repository import Repository
+    from needledesk.store.server import open_server
+
+    return Repository(open_server(url))
+
+
+def test_on_the_server_the_bytes_are_in_its_database_and_thumbnails_in_this_pcs_cache(
+        server_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)   # no folder may appear where the program runs
+    repo = _server_repo(server_url)
+    try:
+        _client, session = client_with_session(repo)
+        photo = repo.add_photo(session.id, make_jpeg(), view=PhotoView.FRONT, by=BY,
+                               now=NOW).photo
+        rows = repo.db.execute("SELECT sha256, data FROM photo_files").fetchall()
+        assert [(sha, bytes(data)) for sha, data in rows] == [
+            (photo.sha256, repo.photo_bytes(photo))]   # one row: no thumbnail on the server
+        assert list(tmp_path.iterdir()) == []
+        thumbs = repo.photo_store.thumbs.root
+        cache = Path(os.environ["XDG_CACHE_HOME"])
+        assert thumbs.is_relative_to(cache / "NeedleDesk" / "server-thumbnails")
+        kept = thumbs / photo.sha256[:2] / f"{photo.sha256}-320.jpg"
+        assert kept.read_bytes() == repo.thumbnail(photo)
+        if os.name == "posix":
+            for folder in (cache / "NeedleDesk", thumbs.parent, thumbs, kept.parent):
+                assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+            assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    finally:
+        repo.db.close()
+
+
+def test_a_tampered_photo_row_on_the_server_is_reported_by_check_and_put_mends_it(server_url):
+    repo = _server_repo(server_url)
+    try:
+        _client, session = client_with_session(repo)
+        data = make_jpeg()
+        photo = repo.add_photo(session.id, data, view=PhotoView.FRONT, by=BY, now=NOW).photo
+        right = repo.photo_bytes(photo)
+        repo.db.execute("UPDATE photo_files SET data = ? WHERE sha256 = ?",
+                        [right[:-1] + bytes([right[-1] ^ 1]), photo.sha256])
+        problems = check_file(repo.db).problems
+        assert problems == [f"photo {photo.id} (client {photo.client_id}): its picture on the "
+                            "clinic server was changed outside NeedleDesk (it no longer "
+                            "matches its hash); restore it from a backup"]
+        with pytest.raises(PhotoFileError, match="differs from what was stored"):
+            repo.photo_bytes(photo)
+        assert repo.photo_store.put(right) == photo.sha256   # the right bytes again
+        assert repo.photo_bytes(photo) == right
+        assert check_file(repo.db).problems == []
+        assert repo.photo_store.put(right) == photo.sha256   # and again: nothing changes
+        assert repo.db.execute("SELECT count(*) FROM photo_files").fetchone()[0] == 1
+    finally:
+        repo.db.close()
+
+
+def test_a_worker_thread_reads_photos_on_its_own_connection(server_url):
+    """The window reads pictures and makes thumbnails on worker threads: they must not use
+    the UI thread's connection (here in a failed transaction that would refuse them)."""
+    import threading
+
+    repo = _server_repo(server_url)
+    try:
+        _client, session = client_with_session(repo)
+        photo = repo.add_photo(session.id, make_jpeg(900, 700, seed=3), view=PhotoView.FRONT,
+                               by=BY, now=NOW).photo
+        shutil.rmtree(repo.photo_store.thumbs.root)
+        store = repo.photo_store
+        mine = repo.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        repo.db.raw.execute("BEGIN")
+        with pytest.raises(Exception, match="division by zero"):
+            repo.db.raw.execute("SELECT 1/0")
+        got: dict = {}
+
+        def work() -> None:
+            try:
+                got["bytes"] = repo.photo_bytes(photo)
+                got["thumb"] = repo.thumbnail(photo)
+                got["pid"] = store._reading(
+                    lambda db: db.execute("SELECT pg_backend_pid()").fetchone()[0])
+            except Exception as exc:   # shown by the assertion below
+                got["error"] = exc
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join(30)
+        repo.db.raw.execute("ROLLBACK")
+        assert "error" not in got, got.get("error")
+        assert got["pid"] != mine
+        assert got["bytes"] == repo.photo_bytes(photo)
+        assert max(_opened(got["thumb"]).size) == 320
+        reader = store._reader[0]
+        store.close()
+        assert reader.closed and store._reader == []
+    finally:
+        repo.db.close()
+
+
+def test_tidy_on_the_server_forgets_thumbnails_of_photos_removed_in_another_room(server_url):
+    repo, other = _server_repo(server_url), _server_repo(server_url)
+    try:
+        _client, session = client_with_session(repo)
+        photo = repo.add_photo(session.id, make_jpeg(seed=4), view=PhotoView.FRONT, by=BY,
+                               now=NOW).photo
+        kept = repo.photo_store.thumbs.root / photo.sha256[:2] / f"{photo.sha256}-320.jpg"
+        repo.thumbnail(photo)
+        other.photo_store.thumbs = type(other.photo_store.thumbs)(kept.parent.parent.parent
+                                                                  / "another-pc")
+        other.remove_photo(photo.id, "wrong client in the picture", by="Amy Lee")
+        assert not repo.photo_store.has(photo.sha256)   # gone for every room
+        assert kept.is_file()   # this PC's cache still has its thumbnail
+        assert repo.tidy_photo_files() == 0
+        assert not kept.exists()
+        assert check_file(repo.db).problems == []
+    finally:
+        repo.db.close()
+        other.db.close()
+
+
+def test_a_clinic_servers_address_is_never_taken_for_a_photo_folder():
+    with pytest.raises(ValueError, match="in the server"):
+        store_for("postgresql://u@h:5432/needledesk")

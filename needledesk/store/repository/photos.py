@@ -28,7 +28,15 @@ from needledesk.domain.photos import (
 )
 from needledesk.domain.rules import Problem
 from needledesk.errors import NotFoundError, ValidationError
-from needledesk.store.photo_files import PhotoFileError, PhotoStore, digest, store_for
+from needledesk.store.photo_files import (
+    PhotoFileError,
+    PhotoStore,
+    ServerPhotoStore,
+    ThumbnailCache,
+    digest,
+    server_thumbnail_folder,
+    store_for,
+)
 from needledesk.store.repository.consents import Consents
 from needledesk.store.repository.mapping import _has_table, _photo, _photo_row, _raise_if
 
@@ -46,10 +54,17 @@ class Photos(Consents):
     @property
     def photo_store(self) -> PhotoStore:
         """Where this database's photos' bytes are (beside the file; in memory for
-        `:memory:`)."""
+        `:memory:`; in the clinic server's database, with this PC's thumbnails in its cache
+        folder). Made on the thread that will write through it (the UI thread): a worker
+        thread reading through it reads on a connection of its own."""
         store: PhotoStore | None = getattr(self, "_photo_store", None)
         if store is None:
-            store = self._photo_store = store_for(self.path)
+            if self.on_server:
+                store = ServerPhotoStore(
+                    self.db, thumbs=ThumbnailCache(server_thumbnail_folder(self.path)))
+            else:
+                store = store_for(self.path)
+            self._photo_store = store
         return store
 
     # --- reads --------------------------------------------------------------------------
@@ -238,21 +253,30 @@ class Photos(Consents):
                 "SELECT id, sha256, client_id FROM photos WHERE removed_at IS NULL"):
             wanted.setdefault(str(sha), []).append(f"photo {photo_id} (client {client_id})")
         store = self.photo_store
+        held = set(store.hashes())
+        server = isinstance(store, ServerPhotoStore)
+        # On the server, the server hashes its own rows: no picture crosses the network.
+        changed = store.changed(sorted(held & set(wanted))) \
+            if isinstance(store, ServerPhotoStore) else set()
         for sha, names in sorted(wanted.items()):
             what = names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")
-            if not store.has(sha):
-                problems.append(f"{what}: its picture file is missing from the photo folder; "
+            if sha not in held:
+                problems.append(f"{what}: its picture is missing from the clinic server; "
+                                "restore it from a backup" if server else
+                                f"{what}: its picture file is missing from the photo folder; "
                                 "restore it from a backup")
                 continue
-            try:
-                data = store.get(sha)
-            except PhotoFileError as exc:
-                problems.append(f"{what}: {exc}")
-                continue
-            if digest(data) != sha:
-                problems.append(f"{what}: its picture file was changed outside NeedleDesk (it "
-                                "no longer matches its hash); restore it from a backup")
-        orphans = [sha for sha in store.hashes() if sha not in wanted]
+            if not server:
+                try:
+                    changed |= {sha} if digest(store.get(sha)) != sha else set()
+                except PhotoFileError as exc:
+                    problems.append(f"{what}: {exc}")
+                    continue
+            if sha in changed:
+                kept = "on the clinic server" if server else "file"
+                problems.append(f"{what}: its picture {kept} was changed outside NeedleDesk "
+                                "(it no longer matches its hash); restore it from a backup")
+        orphans = [sha for sha in sorted(held) if sha not in wanted]
         return problems, orphans
 
     def tidy_photo_files(self) -> int:
@@ -261,6 +285,9 @@ class Photos(Consents):
         _problems, orphans = self.photo_file_problems()
         for sha in orphans:
             self.photo_store.discard(sha)
+        store = self.photo_store
+        if isinstance(store, ServerPhotoStore):   # photos removed from another room
+            store.thumbs.keep_only(set(store.hashes()))
         return len(orphans)
 
     # --- import ---------------------------------------------------------------------------
