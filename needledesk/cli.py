@@ -84,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     bak.add_argument("-o", "--output", type=Path, metavar="FILE",
                      help="write here (default: a new generation in the `backups` folder "
                           "beside the database; old generations are rotated); the photos go "
-                          "into the `photos` folder beside it")
+                          "into the `photos` folder beside it. With --server: the FOLDER "
+                          "the server's pg_dump backup goes into (default: server-backups "
+                          "in the data folder)")
     res = sub.add_parser("restore", help="replace the database with a backup; the current "
                                          "one is kept beside it as a safety copy")
     res.add_argument("file", type=Path, metavar="FILE")
@@ -210,6 +212,39 @@ def _server(args) -> str | None:
     if getattr(args, "db", None) is not None and getattr(args, "server", None) is None:
         return None   # --db names a file: that file, whatever the environment says
     return chosen_server(getattr(args, "server", None))
+
+
+def _server_backup(args) -> int:
+    """`--server URL backup [-o FOLDER]`: pg_dump of the clinic server, read back, with its
+    manifest; without a pg_dump as new as the server, the plain reason (and the docs)."""
+    from needledesk.store.server_backup import backup_server, default_folder
+
+    repo = _open(args)
+    try:
+        info = backup_server(repo.db, args.output or default_folder())
+    finally:
+        repo.db.close()
+    print(f"backup: {info.path} ({_records(info)}) of the clinic server ({repo.where})")
+    return 0
+
+
+def _server_restore(args) -> int:
+    """`--server URL restore FILE`: checked in a scratch database first; the server as it
+    was is kept as a backup beside FILE before its records are replaced."""
+    from needledesk.domain.text import moment_text
+    from needledesk.store.server_backup import restore_server
+
+    repo = _open(args)
+    try:
+        restored = restore_server(repo.db, args.file, by=_cli_user())
+    finally:
+        repo.db.close()
+    info = restored.backup
+    print(f"restored: {args.file} taken {moment_text(info.taken_at)} ({_records(info)}) "
+          f"into the clinic server ({restored.server})")
+    if restored.safety is not None:
+        print(f"the server's records as they were are kept in {restored.safety}")
+    return 0
 
 
 def _ask_password(address) -> str | None:
@@ -348,6 +383,8 @@ def _run(args) -> int:
     if args.command == "backup":
         from needledesk.store.backup import backup_to, default_backup_dir, take_backup
 
+        if _server(args):
+            return _server_backup(args)
         path = _existing(args)
         _refuse_output(args)
         info = (backup_to(path, args.output, photos=True) if args.output
@@ -361,6 +398,9 @@ def _run(args) -> int:
         from needledesk.paths import prepare_db_folder
         from needledesk.store.lock import DatabaseLock
         from needledesk.store.restore import restore_and_record
+
+        if _server(args):
+            return _server_restore(args)
 
         path = args.db or _default_path()
         prepare_db_folder(path)  # restoring onto a new PC: the data folder may not exist yet

@@ -267,3 +267,28 @@ def test_a_pg_dump_older_than_the_server_is_not_used(tmp_path):
                             places=())
     assert isinstance(both, sb.PgTools) and both.major == 15
     assert both.pg_dump == Path(PG_BIN) / "pg_dump"
+
+
+def test_the_command_backs_up_and_restores_the_server(clinic, tmp_path, capsys):
+    from needledesk.cli import main
+
+    url = clinic.path
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    assert main(["--server", url, "backup", "-o", str(folder)]) == 0
+    said = capsys.readouterr().out
+    dump = next(folder.glob("needledesk-server-*.dump"))
+    assert f"backup: {dump} (2 clients, 1 session) of the clinic server" in said
+    clinic.add_client(make_client(first_name="Later"), by=BY)
+    assert main(["--server", url, "restore", str(dump)]) == 0
+    said = capsys.readouterr().out
+    assert "restored:" in said and "(2 clients, 1 session)" in said
+    assert "as they were are kept in" in said
+    assert clinic.count_clients() == 2
+    assert main(["--server", url, "check"]) == 0
+    # A damaged dump: refused by the command in words, exit 1, nothing changed.
+    dump.write_bytes(dump.read_bytes()[:-10])
+    assert main(["--server", url, "restore", str(dump)]) == 1
+    err = capsys.readouterr().err
+    assert "does not match its manifest" in err and "Traceback" not in err
+    assert clinic.count_clients() == 2

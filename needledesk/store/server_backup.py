@@ -307,6 +307,16 @@ def _facts(db: PgDatabase) -> _Facts:
                   sorted(applied_steps(db)))
 
 
+def default_folder() -> Path:
+    """Where this PC keeps the clinic server's backups unless told otherwise:
+    `server-backups` in the data folder, created readable by its user only."""
+    from needledesk.paths import data_dir
+
+    folder = data_dir() / "server-backups"
+    _ensure_folder(folder, parents=True)
+    return folder
+
+
 def backup_name(taken: datetime, number: int = 1) -> str:
     """`needledesk-server-20261201-093000.dump` (a second one in the same second: `-2`)."""
     suffix = "" if number == 1 else f"-{number}"
