@@ -426,7 +426,7 @@ def _run(args) -> int:
         return _due(args)
     from needledesk.ui.app import run_window
 
-    return run_window(args.db)
+    return run_window(args.db, server=_server(args))
 
 
 def _consent_pdf(repo, args) -> bytes:

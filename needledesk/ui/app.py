@@ -242,7 +242,64 @@ def offer_backup(path: Path, state: QSettings, problem: str) -> bool:
     return True
 
 
-def run_window(db_path: Path | None) -> int:
+def window_on_server(url: str, state: QSettings, *, ask=None, when_unreachable=None):
+    """The main window on the clinic server at `url`: no file, so no lock file, no file
+    check and no first-page file reader; the password from this PC's password store, else
+    asked in a small dialog (`ask`, default `server_settings.PasswordPrompt`). A server that
+    cannot be opened is said plainly with Try again / Use the file on this PC instead /
+    Quit (`when_unreachable(problem)`, default `server_settings.ask_when_unreachable`).
+    Returns the window (not shown yet), `server_settings.USE_FILE`, or None to quit."""
+    from needledesk.server_login import open_server_repository
+    from needledesk.ui.main_window import MainWindow
+    from needledesk.ui.server_settings import (
+        RETRY,
+        USE_FILE,
+        PasswordPrompt,
+        ask_when_unreachable,
+        server_problem_text,
+    )
+
+    prompt = ask if ask is not None else PasswordPrompt()
+    when_unreachable = when_unreachable or ask_when_unreachable
+    while True:
+        try:
+            repo = open_server_repository(url, ask=prompt)
+            try:
+                _first_run(repo)
+                window = MainWindow(repo, repo.settings(), state)
+            except BaseException:
+                repo.db.close()
+                raise
+        except NeedleDeskError as exc:
+            log.warning("the clinic server could not be opened: %s", exc)
+            choice = when_unreachable(server_problem_text(exc))
+            if choice == RETRY:
+                continue
+            return USE_FILE if choice == USE_FILE else None
+        keep = getattr(prompt, "keep_if_asked", None)
+        if keep is not None:
+            keep()   # a password typed and accepted: into the password store, if asked
+        return window
+
+
+def chosen_store(db_path: Path | None, server: str | None, state: QSettings,
+                 environ=None) -> str | None:
+    """The clinic server to open at start: `--server`/NEEDLEDESK_SERVER (`server`), else
+    the one saved in Settings › Clinic server on this PC, unless a file was named
+    (`--db` or NEEDLEDESK_DB): None for the file."""
+    import os
+
+    from needledesk.ui.server_settings import saved_server_url
+
+    if server:
+        return server
+    environ = os.environ if environ is None else environ
+    if db_path is not None or (environ.get("NEEDLEDESK_DB") or "").strip():
+        return None
+    return saved_server_url(state)
+
+
+def run_window(db_path: Path | None, server: str | None = None) -> int:
     from needledesk.paths import prepare_db_folder
     from needledesk.store.database import DamagedDatabaseError
     from needledesk.store.lock import DatabaseLock, network_filesystem
@@ -251,6 +308,14 @@ def run_window(db_path: Path | None) -> int:
     _install_excepthook()
     path = Path(db_path) if db_path else default_db_path()
     state = QSettings()
+    url = chosen_store(db_path, server, state)
+    if url:
+        on_server = window_on_server(url, state)
+        if on_server is None:
+            return 1
+        if not isinstance(on_server, str):   # else USE_FILE: the file, as below
+            on_server.show()
+            return app.exec()
     try:
         prepare_db_folder(path)  # a fresh machine: the data folder is made here (0700)
         lock = DatabaseLock.acquire(path)

@@ -192,6 +192,9 @@ class MainWindow(QMainWindow):
         self.backup_timer.timeout.connect(self._daily_backup)
         self.backup_timer.start(60 * 60 * 1000)  # hourly look: one generation a day
         QTimer.singleShot(60_000, self._daily_backup)
+        self._show_store(repo)
+        if repo.on_server:
+            self._watch_changes()
 
     def load_after_first_paint(self, load: Callable[[], None]) -> None:
         """Run `load` (which attaches the records) one loop turn after the first paint, or
@@ -249,7 +252,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         if demo:
             self.setWindowTitle("NeedleDesk — demonstration records")
-        self.status_label = QLabel(db_label)
+        self.status_label = QLabel(f"File: {db_label}" if db_label else "")
+        self.status_label.setObjectName("store-label")
         self.statusBar().addPermanentWidget(self.status_label)
         self._actions()
 
@@ -370,6 +374,66 @@ class MainWindow(QMainWindow):
         if current.isValid():
             self.show_client(self.client_model.client(current.row()).id)
 
+    # --- other rooms' changes (the clinic server) ---------------------------------------
+
+    #: How often the window asks the clinic server whether anything changed (ms).
+    CHANGE_POLL_MS = 4000
+
+    def _show_store(self, repo: Repository) -> None:
+        """The permanent status-bar label: which store this window is on."""
+        where = repo.where
+        self.status_label.setText(f"Clinic server: {where}" if repo.on_server
+                                  else f"File: {where}")
+        self.status_label.setToolTip(
+            "The records are on the clinic server, shared by every room" if repo.on_server
+            else "The records are in this file on this PC")
+
+    def _watch_changes(self) -> None:
+        """On the clinic server other rooms write too: every few seconds, while the window
+        is shown, one cheap read (`Repository.change_marker`) tells whether anything
+        changed; the client list is then read again (`poll_changes`)."""
+        self._change_marker = self._read_marker()
+        self.change_timer = QTimer(self)
+        self.change_timer.setInterval(self.CHANGE_POLL_MS)
+        self.change_timer.timeout.connect(self.poll_changes)
+        self.change_timer.start()
+
+    def _read_marker(self) -> int | None:
+        try:
+            return self.repo.change_marker()
+        except NeedleDeskError:   # the server is away: the next look tries again
+            return None
+
+    def poll_changes(self) -> bool:
+        """Read the client list again if another room (or this one) wrote since the last
+        look, keeping the search text, the chosen client and the place in the list. Only
+        while the window is shown, unlocked and on open records. True when it refreshed."""
+        if (not self.attached or not self.records_open or self.is_locked
+                or not self.isVisible() or self.isMinimized()):
+            return False
+        marker = self._read_marker()
+        if marker is None or marker == getattr(self, "_change_marker", None):
+            return False
+        self._change_marker = marker
+        self.refresh_clients()
+        return True
+
+    def refresh_clients(self) -> None:
+        """The list read again for the same search; the chosen client stays chosen (and
+        its card untouched), or the list stays where it was scrolled to."""
+        bar = self.client_list.verticalScrollBar()
+        position = bar.value()
+        self.find(self.search.text())
+        if self.client is None or self.client_model.row_of(self.client.id) is None:
+            bar.setValue(position)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Coming back to the window (or out of the taskbar) looks for changes at once."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.ActivationChange, QEvent.Type.WindowStateChange) \
+                and getattr(self, "change_timer", None) is not None and self.isActiveWindow():
+            QTimer.singleShot(0, self, self.poll_changes)
+
     # --- the card -----------------------------------------------------------------------
 
     def show_client(self, client_id: str | None) -> None:
@@ -455,7 +519,7 @@ class MainWindow(QMainWindow):
     def edit_settings(self) -> None:
         from needledesk.ui.settings_dialog import SettingsDialog
 
-        settings = SettingsDialog.ask(self, self.settings)
+        settings = SettingsDialog.ask(self, self.settings, state=self.state)
         if settings is None or self._attempt(
                 lambda: self.repo.save_settings(settings, by=self.user)) is None:
             return
@@ -607,6 +671,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.records_open = True
         self.set_records_enabled(True)
+        self._show_store(repo)
         self.find(self.search.text())
         self.show_client(self.client.id if self.client else None)
 

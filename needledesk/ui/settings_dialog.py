@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -66,6 +66,9 @@ from needledesk.settings import (
     table_problems,
 )
 from needledesk.ui.forms import FieldMessage, route, save_cancel_buttons, with_message
+
+if TYPE_CHECKING:
+    from needledesk.ui.server_settings import ServerSettingsPage
 
 #: Bounds of the anaesthetic contact-time editor, in minutes.
 DEPTH_STEP_MM = 0.05
@@ -470,7 +473,9 @@ class LogoAndCurrencyFields:
 class SettingsDialog(LogoAndCurrencyFields, QDialog):
     """Every clinic setting, on four tabs; `load()` fills the fields, `settings()` reads them."""
 
-    def __init__(self, settings: ClinicSettings, parent: QWidget | None = None):
+    def __init__(self, settings: ClinicSettings, parent: QWidget | None = None, *,
+                 state: QSettings | None = None):
+        """`state`: this PC's QSettings, for the Clinic server tab (shown only with it)."""
         super().__init__(parent)
         self.setWindowTitle("Clinic settings")
         self._loaded = settings
@@ -489,6 +494,18 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                          "photo_views": self.photo_views_message}
         self._tab_of = {"currency": 0, "anaesthetics": 2, "area_depths": 2,
                         "photo_views": self.tabs.count() - 1}
+        #: Settings › Clinic server: this PC's store (kept per PC, not in the records).
+        self.server_page: ServerSettingsPage | None = None
+        #: What Save changed about this PC's store, said once the dialog has closed.
+        self.server_note = ""
+        if state is not None:
+            from needledesk.ui.server_settings import ServerSettingsPage
+
+            self.server_page = ServerSettingsPage(state)
+            self.tabs.addTab(self.server_page, "Clinic ser&ver")
+            self.messages.update(self.server_page.messages)
+            self._tab_of.update(dict.fromkeys(self.server_page.messages,
+                                              self.tabs.count() - 1))
         self.summary = FieldMessage()
 
         self.buttons, self.save_button = save_cancel_buttons(self)
@@ -510,6 +527,11 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
             table.model().rowsRemoved.connect(self.revalidate)
         for box in self.photo_view_boxes.values():
             box.toggled.connect(self.revalidate)
+        if self.server_page is not None:
+            page = self.server_page
+            for line in (page.host, page.database, page.ca_file):
+                line.textChanged.connect(self.revalidate)
+            page.use_server.toggled.connect(self.revalidate)
         self.revalidate()
 
     # --- pages ------------------------------------------------------------------------------
@@ -770,7 +792,8 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                                  bounds=(CONTACT_MIN_MINUTES, CONTACT_MAX_MINUTES))
                 + table_problems("area_depths", self.area_depths.rows(),
                                  what="area", unit="mm", bounds=(DEPTH_MIN_MM, DEPTH_MAX_MM))
-                + photo_views_problems(self._photo_views()))
+                + photo_views_problems(self._photo_views())
+                + (self.server_page.problems() if self.server_page is not None else []))
 
     def revalidate(self) -> bool:
         """Show each problem beside its field; Save is enabled only when there are none."""
@@ -789,12 +812,16 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
 
     def accept(self) -> None:
         if self.revalidate():
+            if self.server_page is not None:
+                self.server_note = self.server_page.apply()
             super().accept()
 
     def reject(self) -> None:
         """Escape, Cancel or closing: changed settings are discarded only once the
         practitioner says so."""
-        if self.settings() != self._as_opened and not self.ask_discard(self):
+        changed = self.settings() != self._as_opened or (
+            self.server_page is not None and self.server_page.changed())
+        if changed and not self.ask_discard(self):
             return
         super().reject()
 
@@ -807,11 +834,17 @@ class SettingsDialog(LogoAndCurrencyFields, QDialog):
                            "The changes to the clinic settings are not saved.")
 
     @classmethod
-    def ask(cls, parent: QWidget | None, settings: ClinicSettings) -> ClinicSettings | None:
-        """Run the dialog modally: the edited settings, or None when cancelled."""
-        dialog = cls(settings, parent)
+    def ask(cls, parent: QWidget | None, settings: ClinicSettings, *,
+            state: QSettings | None = None) -> ClinicSettings | None:
+        """Run the dialog modally: the edited settings, or None when cancelled. With
+        `state`, the Clinic server tab too; what its Save changed is said after."""
+        dialog = cls(settings, parent, state=state)
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            if accepted and dialog.server_note:
+                from PySide6.QtWidgets import QMessageBox
+
+                QMessageBox.information(parent, "Clinic server", dialog.server_note)
             return dialog.settings() if accepted else None
         finally:
             dialog.deleteLater()

@@ -63,6 +63,13 @@ class Queries(RepositoryBase):
         count: int = self.db.execute("SELECT count(*) FROM clients").fetchone()[0]
         return count
 
+    def change_marker(self) -> int:
+        """The audit trail's last sequence number: it moves with every write, from any room
+        (each write adds its audit rows in its own transaction). One row read through the
+        trail's primary key, cheap enough to ask every few seconds; 0 for an empty trail."""
+        row = self.db.execute("SELECT seq FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return int(row[0]) if row else 0
+
     @staticmethod
     def _matching(terms: list[Term]) -> tuple[str, list[str]]:
         """WHERE clause (or "1 = 1") for clients whose name words (or their Latin spellings)

@@ -1,0 +1,501 @@
+"""The window on a clinic server (issue 17): Settings › Clinic server, starting on the
+server (the password asked, a server that cannot be reached), the status bar naming the
+store, and other rooms' new clients appearing in the list without a restart.
+
+Against the real test server (NEEDLEDESK_TEST_SERVER): `repo` tests run on both engines,
+tests that need a server of their own take `server_url`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from factories import make_client
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from needledesk.settings import ClinicSettings
+from needledesk.ui.main_window import MainWindow
+from needledesk.ui.server_settings import (
+    QUIT,
+    RETRY,
+    USE_FILE,
+    PasswordDialog,
+    PasswordPrompt,
+    ServerChoice,
+    ask_when_unreachable,
+    load_choice,
+    save_choice,
+    saved_server_url,
+    unreachable_box,
+)
+from needledesk.ui.settings_dialog import SettingsDialog
+
+#: A port nothing listens on, on this PC (no TLS asked of a local server).
+CLOSED = "postgresql://nobody@127.0.0.1:1/needledesk"
+SERVICE = "NeedleDesk clinic server"
+
+
+# --- a real password store in memory, or none -------------------------------------------------
+
+@pytest.fixture
+def memory_keyring():
+    """A real keyring backend keeping passwords in memory (`keyring.set_keyring`)."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self):
+            super().__init__()
+            self.entries: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service, username):
+            return self.entries.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.entries[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.entries.pop((service, username), None)
+
+    before = keyring.get_keyring()
+    ring = Memory()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(before)
+
+
+@pytest.fixture
+def no_keyring():
+    """A PC without a password store (keyring's `fail` backend, as on a bare Linux box)."""
+    import keyring
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(before)
+
+
+def _choice(url: str, **changes) -> ServerChoice:
+    """The Settings fields for the test server's database at `url`."""
+    from needledesk.store.engine.postgres import parse_address
+
+    address = parse_address(url)
+    fields = {"use_server": True, "host": address.host, "port": address.port,
+              "database": address.database, "user": address.user}
+    return ServerChoice(**(fields | changes))
+
+
+def _rows(window) -> list[str]:
+    model = window.client_model
+    return [model.data(model.index(row, 0)) for row in range(model.rowCount())]
+
+
+def _window(qtbot, repo, state) -> MainWindow:
+    window = MainWindow(repo, repo.settings(), state)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+# --- the store's change marker and the status bar (both engines) ------------------------------
+
+def test_change_marker_moves_with_every_write_and_not_with_reads(repo):
+    before = repo.change_marker()
+    repo.count_clients()
+    repo.find_clients("ana")
+    assert repo.change_marker() == before
+    client = repo.add_client(make_client(), by="Jane Smith")
+    after_add = repo.change_marker()
+    assert after_add > before
+    repo.update_client(make_client(id=client.id, phone="+1 555 0199"), by="Jane Smith")
+    assert repo.change_marker() > after_add
+
+
+def test_the_status_bar_names_the_store_the_window_is_on(qtbot, repo, state, db_path):
+    window = _window(qtbot, repo, state)
+    text = window.status_label.text()
+    if repo.on_server:
+        from needledesk.store.engine.postgres import parse_address
+
+        address = parse_address(repo.path)
+        assert text == (f"Clinic server: {address.user}@this PC:{address.port}/"
+                        f"{address.database}")
+        assert "postgresql://" not in text and "password" not in text.lower()
+    else:
+        assert text == f"File: {db_path}"
+    assert window.status_label.isVisible()
+
+
+def test_the_file_window_does_not_look_for_other_rooms(qtbot, repo, state):
+    window = _window(qtbot, repo, state)
+    if repo.on_server:
+        assert window.change_timer.isActive()
+        assert window.change_timer.interval() <= 5000
+    else:   # one writer: the window itself
+        assert getattr(window, "change_timer", None) is None
+
+
+# --- other rooms' new clients ---------------------------------------------------------------
+
+def test_another_rooms_new_client_appears_keeping_search_and_selection(
+        qtbot, server_url, state, monkeypatch):
+    from needledesk.server_login import open_server_repository
+
+    monkeypatch.setattr(MainWindow, "CHANGE_POLL_MS", 100)
+    here = open_server_repository(server_url)
+    other_room = open_server_repository(server_url)
+    try:
+        lopes = here.add_client(make_client(first_name="Ana", last_name="Lopes"), by="Room 1")
+        here.add_client(make_client(first_name="Bea", last_name="Zorn"), by="Room 1")
+        window = _window(qtbot, here, state)
+        qtbot.keyClicks(window.search, "ana")
+        window.open_client(lopes.id)
+        assert window.client is not None and window.client.id == lopes.id
+        assert [r.split(" · ")[0] for r in _rows(window)] == ["Lopes, Ana"]
+
+        reyes = other_room.add_client(make_client(first_name="Ana", last_name="Reyes"),
+                                      by="Room 2")
+        qtbot.waitUntil(lambda: any(r.startswith("Reyes, Ana") for r in _rows(window)),
+                        timeout=5000)
+        assert [r.split(" · ")[0] for r in _rows(window)] == ["Lopes, Ana", "Reyes, Ana"]
+        assert window.search.text() == "ana"
+        assert window.client is not None and window.client.id == lopes.id
+        current = window.client_list.currentIndex()
+        assert window.client_model.client(current.row()).id == lopes.id
+        assert window.count_label.text() == "2 of 3 clients"
+        # Nothing new since: the slot reads one row and leaves the list alone.
+        assert window.poll_changes() is False
+        other_room.update_client(make_client(id=reyes.id, first_name="Ana",
+                                             last_name="Reyes-Diaz"), by="Room 2")
+        assert window.poll_changes() is True
+        assert any(r.startswith("Reyes-Diaz, Ana") for r in _rows(window))
+    finally:
+        other_room.db.close()
+        here.db.close()
+
+
+def test_a_hidden_window_does_not_ask_the_server(qtbot, server_url, state):
+    from needledesk.server_login import open_server_repository
+
+    here = open_server_repository(server_url)
+    other_room = open_server_repository(server_url)
+    try:
+        window = _window(qtbot, here, state)
+        other_room.add_client(make_client(first_name="Cleo", last_name="Marsh"), by="Room 2")
+        window.hide()
+        assert window.poll_changes() is False
+        assert _rows(window) == []
+        window.show()
+        qtbot.waitExposed(window)
+        assert window.poll_changes() is True
+        assert [r.split(" · ")[0] for r in _rows(window)] == ["Marsh, Cleo"]
+    finally:
+        other_room.db.close()
+        here.db.close()
+
+
+# --- starting on the server -------------------------------------------------------------------
+
+def test_the_window_starts_on_the_server_with_no_file_lock_check_or_first_page(
+        qtbot, server_url, state, monkeypatch, tmp_path):
+    import needledesk.store.first_page as first_page
+    import needledesk.store.integrity as integrity
+    import needledesk.store.lock as lock
+    from needledesk.paths import default_db_path
+    from needledesk.ui.app import window_on_server
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the server's window touched the file")
+
+    monkeypatch.setattr(first_page, "read_first_page", refuse)
+    monkeypatch.setattr(integrity, "check_in_background", refuse)
+    monkeypatch.setattr(integrity, "quick_check", refuse)
+    monkeypatch.setattr(lock.DatabaseLock, "acquire", classmethod(refuse))
+    monkeypatch.setenv("NEEDLEDESK_SKIP_SETUP", "1")
+    asked: list = []
+    window = window_on_server(server_url, state, ask=lambda a: asked.append(a) or None,
+                              when_unreachable=lambda problem: asked.append(problem) or QUIT)
+    assert isinstance(window, MainWindow)
+    qtbot.addWidget(window)
+    try:
+        assert window.repo.on_server and window.attached
+        assert window.status_label.text().startswith("Clinic server: needledesk_test@")
+        assert asked == []   # the test server trusts this PC: no password asked
+        assert not default_db_path().exists()
+        assert window.repo.count_clients() == 0
+    finally:
+        window.repo.db.close()
+
+
+def test_a_server_that_cannot_be_reached_offers_try_again_the_file_or_quit(qtbot, state):
+    from needledesk.ui.app import window_on_server
+
+    said: list[str] = []
+    answers = iter([RETRY, QUIT])
+    assert window_on_server(CLOSED, state, ask=lambda a: None,
+                            when_unreachable=lambda p: said.append(p) or next(answers)) is None
+    assert len(said) == 2   # tried again once, then quit
+    problem = said[0]
+    assert problem.startswith("The clinic server (nobody@127.0.0.1:1/needledesk) cannot be "
+                              "reached")
+    assert "Nothing was lost" not in problem and "Traceback" not in problem
+    assert window_on_server(CLOSED, state, ask=lambda a: None,
+                            when_unreachable=lambda p: USE_FILE) == USE_FILE
+
+
+def test_the_unreachable_question_has_three_plain_buttons(qtbot):
+    box = unreachable_box("The clinic server (nobody@127.0.0.1:1/needledesk) cannot be "
+                          "reached: connection refused.")
+    qtbot.addWidget(box)
+    texts = {b.text(): b.property("choice") for b in box.buttons()}
+    assert texts == {"&Try again": RETRY, "Use the &file on this PC instead": USE_FILE,
+                     "&Quit": QUIT}
+    assert box.escapeButton().property("choice") == QUIT
+    assert box.defaultButton().property("choice") == RETRY
+    assert "other rooms" in box.informativeText()
+
+    def click_file() -> None:
+        shown = QApplication.activeModalWidget()
+        assert shown is not None
+        for button in shown.buttons():
+            if button.property("choice") == USE_FILE:
+                button.click()
+
+    QTimer.singleShot(0, click_file)
+    assert ask_when_unreachable("The clinic server cannot be reached.") == USE_FILE
+
+
+def test_the_password_is_asked_hidden_and_kept_only_when_it_worked(qtbot, memory_keyring):
+    address = ServerChoice(True, "clinic-server", 5432, "needledesk", "room1", "/ca.crt")
+    prompt = PasswordPrompt()
+    seen: list[PasswordDialog] = []
+
+    def type_it() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, PasswordDialog)
+        seen.append(dialog)
+        qtbot.keyClicks(dialog.password, "s3cret")
+        dialog.accept()
+
+    QTimer.singleShot(0, type_it)
+    assert prompt(address) == "s3cret"
+    assert seen[0].password.echoMode() == seen[0].password.EchoMode.Password
+    assert seen[0].keep.isChecked()
+    assert memory_keyring.entries == {}   # not kept until the server took it
+    prompt.keep_if_asked()
+    assert memory_keyring.entries == {(SERVICE, "room1@clinic-server:5432/needledesk"):
+                                      "s3cret"}
+
+
+def test_without_a_password_store_the_prompt_says_it_asks_each_time(qtbot, no_keyring):
+    from PySide6.QtWidgets import QLabel
+
+    dialog = PasswordPrompt().dialog(ServerChoice(True, "localhost", 5432, "needledesk", "a"))
+    qtbot.addWidget(dialog)
+    assert not dialog.keep.isVisibleTo(dialog)
+    assert any("asks for the password at each start" in label.text()
+               for label in dialog.findChildren(QLabel))
+
+
+def test_the_saved_server_is_used_at_start_unless_a_file_or_server_is_named(state):
+    assert saved_server_url(state) is None
+    from needledesk.ui.app import chosen_store
+
+    assert chosen_store(None, None, state, environ={}) is None
+    save_choice(state, ServerChoice(True, "clinic-server", 5433, "clinic", "room1", "/ca.crt"))
+    saved = "postgresql://room1@clinic-server:5433/clinic?sslrootcert=/ca.crt"
+    assert chosen_store(None, None, state, environ={}) == saved
+    assert chosen_store(Path("/tmp/x.db"), None, state, environ={}) is None
+    assert chosen_store(None, None, state, environ={"NEEDLEDESK_DB": "/tmp/x.db"}) is None
+    assert chosen_store(None, "postgresql://b@h/db", state, environ={}) == "postgresql://b@h/db"
+    save_choice(state, ServerChoice(False, "clinic-server", 5433, "clinic", "room1"))
+    assert chosen_store(None, None, state, environ={}) is None
+    assert load_choice(state).host == "clinic-server"   # kept for the next time it is chosen
+
+
+@pytest.mark.parametrize("choice", [
+    ServerChoice(True, "clinic-server", 5432, "needledesk", "room1", "/etc/clinic/ca.crt"),
+    ServerChoice(True, "192.168.1.20", 6543, "clinic db", "Jane Smith", "C:/certs/ca.pem"),
+    ServerChoice(True, "fe80::1", 5432, "needledesk", "room2", "/ca.crt"),
+    ServerChoice(True, "/tmp/needledesk-test-pg/socket", 55432, "needledesk", "r"),
+    ServerChoice(True, "localhost", 5432, "needledesk", ""),
+])
+def test_the_settings_address_is_read_back_as_typed(choice):
+    """The address the fields make is the one the server is opened with, and the password
+    store's name for it is the one the window's start looks the password up by."""
+    from needledesk.store.engine.postgres import parse_address
+
+    address = parse_address(choice.url())
+    assert (address.host, address.port, address.database, address.user, address.ca_file) \
+        == (choice.host, choice.port, choice.database, choice.user, choice.ca_file)
+    assert address.display() == choice.display()
+
+
+# --- Settings › Clinic server ------------------------------------------------------------------
+
+def _settings_dialog(qtbot, state) -> SettingsDialog:
+    dialog = SettingsDialog(ClinicSettings(), state=state)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def _fill(page, choice: ServerChoice) -> None:
+    page.use_server.setChecked(choice.use_server)
+    page.host.setText(choice.host)
+    page.port.setValue(choice.port)
+    page.database.setText(choice.database)
+    page.user.setText(choice.user)
+    page.ca_file.setText(choice.ca_file)
+
+
+def test_the_clinic_server_tab_tests_and_saves_the_address_and_keeps_the_password_apart(
+        qtbot, state, server_url, memory_keyring, tmp_path):
+    dialog = _settings_dialog(qtbot, state)
+    page = dialog.server_page
+    assert page is not None
+    assert dialog.tabs.tabText(dialog.tabs.count() - 1) == "Clinic ser&ver"
+    assert page.use_file.isChecked() and not page.server_fields.isEnabled()
+    choice = _choice(server_url)
+    page.use_server.click()
+    assert page.server_fields.isEnabled()
+    _fill(page, choice)
+    qtbot.keyClicks(page.password, "not-in-a-file")
+    page.test_button.click()
+    assert page.test_result.text() == (f"Connected: the clinic server {choice.display()} "
+                                       "answered and holds 0 clients.")
+    assert dialog.save_button.isEnabled()
+    dialog.accept()
+    assert dialog.server_note == "From its next start NeedleDesk uses the clinic server."
+    assert load_choice(state) == choice
+    assert saved_server_url(state) == choice.url()
+    assert memory_keyring.entries == {(SERVICE, choice.display()): "not-in-a-file"}
+    state.sync()
+    assert "not-in-a-file" not in Path(state.fileName()).read_text()
+    # Opened again: the saved address, the password field empty (never shown back).
+    again = _settings_dialog(qtbot, state)
+    assert again.server_page.choice() == choice and again.server_page.password.text() == ""
+
+
+def test_a_server_the_test_cannot_reach_is_said_plainly(qtbot, state):
+    dialog = _settings_dialog(qtbot, state)
+    page = dialog.server_page
+    _fill(page, ServerChoice(True, "127.0.0.1", 1, "needledesk", "nobody"))
+    page.test_button.click()
+    text = page.test_result.text()
+    assert text.startswith("The clinic server (nobody@127.0.0.1:1/needledesk) cannot be "
+                           "reached")
+    assert "Traceback" not in text and "psycopg" not in text and "Nothing was lost" not in text
+    assert page.test_button.isEnabled()
+
+
+def test_another_pc_needs_the_clinics_certificate_before_save(qtbot, state, tmp_path):
+    dialog = _settings_dialog(qtbot, state)
+    page = dialog.server_page
+    _fill(page, ServerChoice(True, "clinic-server", 5432, "needledesk", "room1"))
+    assert not dialog.save_button.isEnabled()
+    assert not page.ca_file_message.isHidden()
+    assert "clinic's certificate" in page.ca_file_message.text()
+    assert "Clinic server" in dialog.summary.text()
+    certificate = tmp_path / "clinic-ca.crt"
+    certificate.write_text("-----BEGIN CERTIFICATE-----\n")
+    page.choose_ca_path = lambda: str(certificate)
+    page.choose_ca_button.click()
+    assert page.ca_file.text() == str(certificate)
+    assert dialog.save_button.isEnabled() and page.ca_file_message.isHidden()
+    page.host.clear()
+    assert not dialog.save_button.isEnabled() and not page.host_message.isHidden()
+    page.use_file.click()   # the file needs none of it
+    assert dialog.save_button.isEnabled()
+
+
+def test_without_a_password_store_the_tab_says_the_password_is_asked_at_start(
+        qtbot, state, no_keyring):
+    dialog = _settings_dialog(qtbot, state)
+    page = dialog.server_page
+    assert "ask for the password at each start" in page.password_note.text()
+    _fill(page, ServerChoice(True, "localhost", 5432, "needledesk", "room1"))
+    qtbot.keyClicks(page.password, "typed")
+    dialog.accept()
+    assert "no password store" in dialog.server_note
+    assert "typed" not in Path(state.fileName()).read_text()
+
+
+def test_changing_only_the_server_tab_asks_before_discarding(qtbot, state, no_real_modals):
+    dialog = _settings_dialog(qtbot, state)
+    dialog.server_page.use_server.click()
+    dialog.reject()
+    assert "discard settings" in no_real_modals
+    assert load_choice(state).use_server is False
+
+
+def test_the_server_tab_is_reachable_by_keyboard_with_mnemonics_that_do_not_clash(qtbot,
+                                                                                   state):
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    dialog = _settings_dialog(qtbot, state)
+    page = dialog.server_page
+    letters = [dialog.tabs.tabText(i).split("&")[1][0].lower()
+               for i in range(dialog.tabs.count())]
+    texts = [w.text() for w in page.findChildren(QLabel) if "&" in w.text()]
+    texts += [b.text() for b in page.findChildren(QAbstractButton) if "&" in b.text()]
+    page_letters = [t.split("&")[1][0].lower() for t in texts]
+    assert len(page_letters) >= 9
+    assert len(set(page_letters)) == len(page_letters), page_letters
+    assert not set(page_letters) & set(letters), (page_letters, letters)
+    for label in page.findChildren(QLabel):
+        if "&" in label.text():
+            assert label.buddy() is not None, label.text()
+    page.use_server.click()
+    dialog.tabs.setCurrentWidget(page)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    page.host.setFocus()
+    reached = []
+    for _ in range(10):   # Tab from the host goes through every field of the form
+        reached.append(QApplication.focusWidget())
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    for field in (page.host, page.port, page.database, page.user, page.ca_file,
+                  page.choose_ca_button, page.password, page.test_button):
+        assert any(w is field or (w is not None and field.isAncestorOf(w))
+                   for w in reached), (field, reached)
+
+
+# --- the file's window never loads the server's driver ------------------------------------
+
+def test_the_file_window_starts_without_the_servers_driver(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ["NEEDLEDESK_SKIP_SETUP"] = "1"
+        from PySide6.QtCore import QSettings
+        from needledesk.ui.app import application, open_main_window
+        from needledesk.ui.settings_dialog import SettingsDialog
+        app = application()
+        state = QSettings({str(tmp_path / "state.ini")!r}, QSettings.Format.IniFormat)
+        window = open_main_window({str(tmp_path / "clinic.db")!r}, state)
+        window.finish_loading()
+        window.show()
+        app.processEvents()
+        dialog = SettingsDialog(window.settings, window, state=state)
+        dialog.tabs.setCurrentWidget(dialog.server_page)
+        app.processEvents()
+        print("status:", window.status_label.text())
+        print("loaded:", sorted(m for m in sys.modules
+                                if m.startswith(("psycopg", "needledesk.store.engine.postgres",
+                                                 "needledesk.store.server"))))
+        """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"status: File: {tmp_path / 'clinic.db'}" in done.stdout
+    assert "loaded: []" in done.stdout, done.stdout
