@@ -16,6 +16,7 @@ from needledesk import __version__
 from needledesk.errors import NeedleDeskError, ValidationError
 
 EXIT_PROBLEM = 1
+EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 
 log = logging.getLogger("needledesk")
@@ -108,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="only sessions on or before this day (YYYY-MM-DD)")
 
     _photos_parser(sub)
+    from needledesk.server_commands import add_parser as server_parser
+
+    server_parser(sub)
 
     due = sub.add_parser("due", help="clients whose course's next session is due or overdue, "
                                      "and the courses that lapsed")
@@ -212,6 +216,22 @@ def _server(args) -> str | None:
     if getattr(args, "db", None) is not None and getattr(args, "server", None) is None:
         return None   # --db names a file: that file, whatever the environment says
     return chosen_server(getattr(args, "server", None))
+
+
+def _address_problem(args) -> str | None:
+    """What is wrong with the clinic server's address --server or NEEDLEDESK_SERVER gives,
+    naming which of them; None when it is usable or none is given."""
+    if args.command == "server" and getattr(args, "url", None):
+        return None   # `server init|status URL` checks the address it was given
+    server = _server(args)
+    if not server:
+        return None
+    from needledesk.server_login import SERVER_VARIABLE, address_problem
+
+    problem = address_problem(server)
+    if problem is None:
+        return None
+    return f"{'--server' if getattr(args, 'server', None) else SERVER_VARIABLE}: {problem}"
 
 
 def _server_backup(args) -> int:
@@ -366,10 +386,21 @@ def _run(args) -> int:
         from needledesk.store.check import check_file
         from needledesk.store.database import open_readonly
 
-        # Read-only: a damaged file must not be written to, not even to migrate it.
-        path = _existing(args)
-        db = open_readonly(path)
-        checked = check_file(db, db_path=path)
+        server = _server(args)
+        if server:
+            # As the file: read as it is, neither migrated nor (new) given an id.
+            from needledesk.server_login import open_server_repository
+
+            repo = open_server_repository(server, ask=_ask_password, migrate_schema=False,
+                                          bare=True)
+            checked = check_file(repo.db)
+            sound = f"check: the clinic server ({repo.where}) is sound"
+        else:
+            # Read-only: a damaged file must not be written to, not even to migrate it.
+            path = _existing(args)
+            db = open_readonly(path)
+            checked = check_file(db, db_path=path)
+            sound = "check: the database is sound"
         for problem in checked.problems:
             _say(problem)
         for note in checked.warnings:
@@ -377,7 +408,7 @@ def _run(args) -> int:
         if checked.problems:
             _say(f"needledesk: check found {len(checked.problems)} problem(s)")
             return EXIT_PROBLEM
-        print("check: the database is sound"
+        print(sound
               + (f" ({len(checked.warnings)} warning(s) above)" if checked.warnings else ""))
         return 0
     if args.command == "backup":
@@ -416,6 +447,10 @@ def _run(args) -> int:
         if restored.safety is not None:
             print(f"the database as it was is kept in {restored.safety}")
         return 0
+    if args.command == "server":
+        from needledesk.server_commands import run as server_command
+
+        return server_command(args, ask=_ask_password)
     if args.command == "photos":
         from needledesk.photo_commands import run as photos
 
@@ -586,6 +621,10 @@ def main(argv: list[str] | None = None) -> int:
         from needledesk.smoke import run as smoke_test
 
         return smoke_test()
+    bad_address = _address_problem(args)
+    if bad_address:  # as a mistyped option: one line, exit 2, nothing connected to
+        _say(f"needledesk: {bad_address}")
+        return EXIT_USAGE
     try:
         return _guarded(args)
     finally:

@@ -126,6 +126,38 @@ def open_server_repository(url: str, *, ask: Callable[[Any], str | None] | None 
     return Repository(db)
 
 
+def connect_server(url: str, *, ask: Callable[[Any], str | None] | None = None) -> Any:
+    """A plain connection to the server at `url` (the password as `open_server_repository`
+    finds it), neither migrated nor given an id: for `needledesk server init|status`."""
+    from needledesk.store.engine.postgres import ServerSetupError, connect, parse_address
+
+    address = parse_address(url)
+    password = stored_password(address)
+    try:
+        return connect(address, password)
+    except ServerSetupError as exc:
+        if ask is None or "password" not in str(exc):
+            raise
+        typed = ask(address)
+        if typed is None:
+            raise
+        return connect(address, typed)
+
+
+def server_steps() -> list[str]:
+    """The names of this NeedleDesk's server migration steps, in order."""
+    from needledesk.store.engine import pg_schema
+
+    return [name for name, _ in pg_schema.STEPS]
+
+
+def room_role() -> str:
+    """The group role every room's login role is a member of."""
+    from needledesk.store.engine import pg_schema
+
+    return pg_schema.ROOM_ROLE
+
+
 def describe(path: Path | None, server: str | None) -> str:
     """Where the records are, for a message or the status bar."""
     if server:
