@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from factories import make_client
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from needledesk.settings import ClinicSettings
 from needledesk.ui.main_window import MainWindow
@@ -201,6 +201,121 @@ def test_a_hidden_window_does_not_ask_the_server(qtbot, server_url, state):
     finally:
         other_room.db.close()
         here.db.close()
+
+
+# --- a server of this test's own that asks for a password ------------------------------------
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+OWNER_PASSWORD = "room-one-password"
+
+
+@pytest.fixture(scope="module")
+def password_server():
+    """A small PostgreSQL cluster of this module's own (the shared test server trusts every
+    connection): scram-sha-256 on its Unix socket only, a `needledesk` database owned by a
+    role with a password. Its address, no password in it. Skipped without root or the
+    Debian binaries."""
+    import os
+    import shutil
+    import socket
+    import tempfile
+
+    if os.geteuid() != 0 or not (PG_BIN / "initdb").exists() or not shutil.which("runuser"):
+        pytest.skip("needs root and PostgreSQL's binaries to run a cluster of its own")
+    folder = Path(tempfile.mkdtemp(prefix="nd-p4-pg-", dir="/tmp"))
+    folder.chmod(0o755)
+    data, sockets = folder / "data", folder / "socket"
+    sockets.mkdir()
+    password_file = folder / "password"
+    password_file.write_text(OWNER_PASSWORD + "\n")
+    shutil.chown(folder, "postgres")
+    shutil.chown(sockets, "postgres")
+    shutil.chown(password_file, "postgres")
+    with socket.socket() as probe:   # a port number free on this PC (names the socket file)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def postgres(*args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True,
+                       capture_output=True, timeout=120)
+
+    postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "owner",
+             "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+             f"--pwfile={password_file}")
+    postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w",
+             "-o", f"-k {sockets} -p {port} -c listen_addresses=''", "start")
+    try:
+        import psycopg
+
+        with psycopg.connect(host=str(sockets), port=port, user="owner", dbname="postgres",
+                             password=OWNER_PASSWORD, autocommit=True) as admin:
+            admin.execute("CREATE DATABASE needledesk")
+        yield f"postgresql://owner@/needledesk?host={sockets}&port={port}"
+    finally:
+        postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _type_password(qtbot, text: str, seen: list) -> None:
+    """Answer the next password dialog with `text` (Connect)."""
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, PasswordDialog), dialog
+        seen.append(dialog.findChildren(QLabel)[0].text())
+        qtbot.keyClicks(dialog.password, text)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+
+
+def test_the_password_is_asked_at_start_when_none_is_kept_then_taken_from_the_store(
+        qtbot, password_server, state, memory_keyring, monkeypatch):
+    from needledesk.ui.app import window_on_server
+
+    monkeypatch.setenv("NEEDLEDESK_SKIP_SETUP", "1")
+    refused: list[str] = []
+    seen: list[str] = []
+    # No password kept: the dialog asks; a wrong one is refused in plain words.
+    _type_password(qtbot, "wrong", seen)
+    assert window_on_server(password_server, state,
+                            when_unreachable=lambda p: refused.append(p) or QUIT) is None
+    assert refused == ["The clinic server (owner@this PC:"
+                       f"{password_server.rsplit('=', 1)[1]}/needledesk) refused the user "
+                       "name or password."]
+    assert memory_keyring.entries == {}
+    # The right one: the window opens on the server and the password is kept for next time.
+    _type_password(qtbot, OWNER_PASSWORD, seen)
+    window = window_on_server(password_server, state, when_unreachable=lambda p: QUIT)
+    assert isinstance(window, MainWindow)
+    qtbot.addWidget(window)
+    window.repo.db.close()
+    assert len(seen) == 2 and "asks for this PC's password" in seen[0]
+    assert list(memory_keyring.entries.values()) == [OWNER_PASSWORD]
+    # Next start: from the password store, nothing asked.
+    again = window_on_server(password_server, state,
+                             ask=lambda address: pytest.fail("asked again"),
+                             when_unreachable=lambda p: pytest.fail(p))
+    assert isinstance(again, MainWindow)
+    qtbot.addWidget(again)
+    again.repo.db.close()
+    state.sync()
+    kept = Path(state.fileName())
+    assert not kept.exists() or OWNER_PASSWORD not in kept.read_text()
+
+
+def test_without_a_password_store_the_password_is_asked_at_every_start(
+        qtbot, password_server, state, no_keyring, monkeypatch):
+    from needledesk.ui.app import window_on_server
+
+    monkeypatch.setenv("NEEDLEDESK_SKIP_SETUP", "1")
+    seen: list[str] = []
+    for _start in range(2):
+        _type_password(qtbot, OWNER_PASSWORD, seen)
+        window = window_on_server(password_server, state, when_unreachable=lambda p: QUIT)
+        assert isinstance(window, MainWindow)
+        qtbot.addWidget(window)
+        window.repo.db.close()
+    assert len(seen) == 2
 
 
 # --- starting on the server -------------------------------------------------------------------
