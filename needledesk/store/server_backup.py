@@ -143,12 +143,12 @@ def _major(version: int) -> int:
     return version // 10000 if version >= 100000 else version // 100
 
 
-def server_version(db: PgDatabase) -> int:
+def server_version(db: Any) -> int:
     """The server's `server_version_num` (e.g. 150018 for 15.18)."""
     return int(_one(db, "SHOW server_version_num"))
 
 
-def _one(db: PgDatabase, statement: str) -> Any:
+def _one(db: Any, statement: str) -> Any:
     """The first value of the first row of `statement`."""
     row: Any = db.execute(statement).fetchone()
     return None if row is None else row[0]
@@ -537,6 +537,20 @@ def read_manifest(dump: str | os.PathLike[str]) -> ServerBackupInfo:
         raise _refused(dump, f"its manifest ({path.name}) is damaged") from None
 
 
+def verify_dump(dump: str | os.PathLike[str]) -> ServerBackupInfo:
+    """The manifest beside `dump`, once the dump's bytes were read and found to match its
+    hash (reads the whole file: run it on a worker); DatabaseError when they do not."""
+    dump = Path(dump)
+    info = read_manifest(dump)
+    try:
+        if _sha256(dump) != info.sha256:
+            raise _refused(dump, "does not match its manifest: it was changed or damaged "
+                                 "since it was taken")
+    except OSError as exc:
+        raise _refused(dump, f"cannot be read ({_reason(exc)})") from None
+    return info
+
+
 def list_server_backups(folder: str | os.PathLike[str]) -> list[ServerBackupInfo]:
     """The clinic server's backups in `folder` named like ours, newest first, from their
     manifests (restore checks each in full); one whose manifest cannot be read is listed
@@ -681,7 +695,6 @@ def restore_server(db: PgDatabase, dump: str | os.PathLike[str], *, by: str,
     dump = Path(dump)
     if not dump.is_file():
         raise DatabaseError(f"{dump}: no such backup file. {_NOTHING}")
-    info = read_manifest(dump)
     steps = 6 + len(expected_tables())
     at = [0]
 
@@ -690,12 +703,7 @@ def restore_server(db: PgDatabase, dump: str | os.PathLike[str], *, by: str,
         if on_progress is not None:
             on_progress(min(at[0], steps), steps)
 
-    try:
-        if _sha256(dump) != info.sha256:
-            raise _refused(dump, "does not match its manifest: it was changed or damaged "
-                                 "since it was taken")
-    except OSError as exc:
-        raise _refused(dump, f"cannot be read ({_reason(exc)})") from None
+    info = verify_dump(dump)
     step()
     tools = tools or tools_for(db)
     password = _password(db, password)

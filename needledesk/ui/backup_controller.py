@@ -5,6 +5,12 @@ The copying and the checks are `store.backup`; this module only starts them thro
 `Tasks.run`, shows how far they are and tells the window what came of them. The window's
 connection is closed before a restore and reopened after it; if it cannot be reopened the
 window is told (`MainWindow.records_unavailable`) and stops offering record actions.
+
+On the clinic server, Back up now and Restore are `store.server_backup` (pg_dump and
+pg_restore) when this PC has a pg_dump as new as the server; otherwise both explain, in
+plain words, that the server is backed up on the server (docs/clinic-server.md). The daily
+backup and the backup on closing are the file's only: the server's own backups are
+scheduled where it runs, and one room closing does not copy every room's records.
 """
 
 from __future__ import annotations
@@ -93,8 +99,34 @@ class BackupController(QObject):
         window.statusBar().addWidget(self.status_bar_progress)
         self.close_dialog: QProgressDialog | None = None
         self.restore_dialog: QProgressDialog | None = None
+        self._tools: Any = None
 
     # --- where -------------------------------------------------------------------------
+
+    @property
+    def on_server(self) -> bool:
+        """The window's records are on the clinic server."""
+        from needledesk.ui.backups import on_server
+
+        return on_server(self.window.db_path)
+
+    def server_tools(self) -> Any:
+        """PostgreSQL's pg_dump/pg_restore for the clinic server, found once; None after
+        explaining (a box) that this PC has none as new as the server."""
+        from needledesk.store import server_backup
+
+        if self._tools is None:
+            try:
+                version = server_backup.server_version(self.window.repo.db)
+            except NeedleDeskError as exc:
+                QMessageBox.warning(self.window, "Backups of the clinic server", str(exc))
+                return None
+            self._tools = server_backup.find_pg_tools(version)
+        if isinstance(self._tools, server_backup.NoPgTools):
+            reason, self._tools = self._tools.reason, None   # looked for again next time
+            QMessageBox.information(self.window, "Backups of the clinic server", reason)
+            return None
+        return self._tools
 
     def folder(self) -> Path:
         from needledesk.ui.backups import backup_folder
@@ -102,11 +134,11 @@ class BackupController(QObject):
         return backup_folder(self.window.state, self.window.db_path)
 
     def choose_folder(self) -> None:
-        from needledesk.ui.backups import choose_folder
+        from needledesk.ui.backups import choose_folder, folder_setting
 
         folder = choose_folder(self.window, self.folder())
         if folder is not None:
-            self.window.state.setValue("backup_folder", str(folder))
+            self.window.state.setValue(folder_setting(self.window.db_path), str(folder))
             self.window.statusBar().showMessage(f"Backups now go to {folder}", 10_000)
 
     # --- taking backups ------------------------------------------------------------------
@@ -131,14 +163,20 @@ class BackupController(QObject):
             for start in waiting:
                 start()
 
-        Tasks.run(lambda: store_backup.take_backup(path, folder,
-                                                   on_progress=progress.moved.emit),
-                  done, failed, owner=self.window, on_finish=finish)
+        if self.on_server:
+            tools, source = self._tools, self.window.repo.db
+            work = lambda: _server_backup(source, folder, tools, progress.moved.emit)  # noqa: E731
+        else:
+            work = lambda: store_backup.take_backup(path, folder,  # noqa: E731
+                                                    on_progress=progress.moved.emit)
+        Tasks.run(work, done, failed, owner=self.window, on_finish=finish)
 
     def back_up_now(self, *, quietly: bool = False) -> None:
         """A new generation in the backup folder, with a progress bar in the status bar.
         `quietly` (the daily one): a failure is said in the status bar, not in a box."""
         if self.restoring:
+            return
+        if self.on_server and self.server_tools() is None:
             return
         bar, status = self.status_bar_progress, self.window.statusBar()
         folder = self.folder()
@@ -151,9 +189,10 @@ class BackupController(QObject):
             from needledesk.domain.text import count_text
 
             photos = (f", {count_text(info.photos, 'photo')} ({info.photos_copied} new)"
-                      if info.photos else "")
+                      if info.photos and not self.on_server else "")
+            what = "Backed up the clinic server" if self.on_server else "Backed up"
             status.showMessage(
-                f"Backed up: {count_text(info.clients, 'client')}, "
+                f"{what}: {count_text(info.clients, 'client')}, "
                 f"{count_text(info.sessions, 'session')}{photos} to {info.path}", 10_000)
 
         def failed(exc: Exception) -> None:
@@ -169,7 +208,7 @@ class BackupController(QObject):
     def daily(self) -> None:
         from needledesk.store.backup import due
 
-        if self.restoring or not self.window.records_open:
+        if self.restoring or not self.window.records_open or self.on_server:
             return
         if due(self.folder()):
             self.back_up_now(quietly=True)
@@ -177,7 +216,10 @@ class BackupController(QObject):
     def back_up_on_close(self, then: Callable[[], None]) -> None:
         """The backup taken when the window closes, on a worker, with a small modal
         "Backing up…" dialog naming the folder; `then()` once it has reported (a failure is
-        said first, and the window still closes)."""
+        said first, and the window still closes). On the clinic server: none (`then()`)."""
+        if self.on_server:
+            then()
+            return
         folder = self.folder()
         dialog = progress_dialog(self.window, "NeedleDesk",
                                  f"Backing up to {folder}…\nNeedleDesk closes when the "
@@ -215,6 +257,8 @@ class BackupController(QObject):
         window = self.window
         if self.restoring or not window.records_open:
             return False
+        if self.on_server:
+            return self._restore_server()
         folder = self.folder()
         backups = store_backup.list_backups(folder, check=False) if folder.exists() else []
         if not backups:
@@ -291,6 +335,99 @@ class BackupController(QObject):
         Tasks.run(work, done, failed, owner=window, on_finish=finish)
         return outcome["ok"]
 
+    def _restore_server(self) -> bool:
+        """Restore on the clinic server: a backup in the server backup folder, checked for
+        its hash as the list shows, then `store.server_backup.restore_server` on a worker
+        (checked in a scratch database before the server's records are replaced)."""
+        from needledesk.store.server_backup import list_server_backups
+        from needledesk.ui.backups import SERVER_NOTE, RestoreDialog, check_server_backup
+
+        window = self.window
+        tools = self.server_tools()
+        if tools is None:
+            return False
+        folder = self.folder()
+        backups: list[Any] = list(list_server_backups(folder))
+        if not backups:
+            QMessageBox.information(window, "Restore", "There are no backups of the clinic "
+                                    f"server in {folder}.")
+            return False
+        chosen = RestoreDialog.ask(window, backups, folder, check=check_server_backup,
+                                   note=SERVER_NOTE)
+        if chosen is None:
+            return False
+        if window.editor is not None and window.editor.isVisible():
+            window.editor.close()
+            if window.editor is not None and window.editor.isVisible():
+                return False
+        if self.running:
+            self._after_backup.append(lambda: self._start_server_restore(chosen, tools))
+            return True
+        return self._start_server_restore(chosen, tools)
+
+    def _start_server_restore(self, chosen, tools) -> bool:
+        from needledesk.domain.text import moment_text
+        from needledesk.store.server_backup import restore_server
+
+        window = self.window
+        source, user = window.repo.db, window.user
+        self.restoring = True
+        window.set_records_enabled(False)
+        dialog = progress_dialog(window, "Restore",
+                                 f"Restoring the clinic server's backup of "
+                                 f"{moment_text(chosen.taken_at)}: checking it in full in a "
+                                 "scratch database, then putting it in place for every room…")
+        self.restore_dialog = dialog
+        progress = _Progress()
+        progress.moved.connect(lambda done_, total: _show_pages(dialog, done_, total))
+        outcome: dict = {"ok": True}
+
+        def work():
+            db = source.fresh()   # the worker's own connection
+            try:
+                return restore_server(db, chosen.path, by=user or "unknown", tools=tools,
+                                      on_progress=progress.moved.emit)
+            finally:
+                db.close()
+
+        def finish() -> None:
+            progress.moved.disconnect()
+            self.restoring = False
+            self.restore_dialog = None
+            if shiboken6.isValid(dialog):
+                dialog.close()
+
+        def done(restored) -> None:
+            from needledesk.ui.backups import server_restored_text
+
+            if not self._reopen_server(source):
+                outcome["ok"] = False
+                return
+            QMessageBox.information(window, "Restored", server_restored_text(restored))
+
+        def failed(exc: Exception) -> None:
+            outcome["ok"] = False
+            text = (str(exc) if isinstance(exc, NeedleDeskError)
+                    else f"The restore stopped: {exc}. Details are in the log.")
+            if self._reopen_server(source):
+                QMessageBox.warning(window, "Restore failed", text)
+
+        Tasks.run(work, done, failed, owner=window, on_finish=finish)
+        return outcome["ok"]
+
+    def _reopen_server(self, db) -> bool:
+        """Read the server's records again (they may all have changed)."""
+        from needledesk.store.repository import Repository
+
+        try:
+            repo = Repository(db)
+            settings = repo.settings()
+        except NeedleDeskError as exc:
+            self.window.records_unavailable(str(exc))
+            return False
+        self.window.records_reopened(repo, settings)
+        return True
+
     def _reopen(self, path: str, user: str | None, checked: list[str]) -> bool:
         """Open the records again after a restore; if that fails, the window says so and
         offers no record actions (it is not left on the closed connection)."""
@@ -305,3 +442,14 @@ class BackupController(QObject):
             return False
         self.window.records_reopened(repo, settings)
         return True
+
+
+def _server_backup(source, folder: Path, tools, on_progress: Callable[[int, int], None]):
+    """A backup of the clinic server, on the worker's own connection."""
+    from needledesk.store.server_backup import backup_server
+
+    db = source.fresh()
+    try:
+        return backup_server(db, folder, tools=tools, on_progress=on_progress)
+    finally:
+        db.close()

@@ -7,6 +7,7 @@ into place); here it runs off the UI thread and the practitioner chooses what to
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,10 +33,28 @@ if TYPE_CHECKING:  # only a type here; store.restore pulls in the Repository and
     from needledesk.store.restore import Restored
 
 
+def on_server(db_path: str | Path) -> bool:
+    """The records are on the clinic server (the window's `db_path` is then its address)."""
+    return str(db_path).startswith(("postgresql:", "postgres:"))
+
+
 def backup_folder(state: QSettings, db_path: str | Path) -> Path:
-    """Per PC: a USB stick on one machine is not a folder on another."""
+    """Per PC: a USB stick on one machine is not a folder on another. The clinic server's
+    backups have a folder of their own (`server-backups` in the data folder by default)."""
+    if on_server(db_path):
+        chosen = state.value("server_backup_folder", "")
+        if chosen:
+            return Path(str(chosen))
+        from needledesk.store.server_backup import default_folder
+
+        return default_folder()
     chosen = state.value("backup_folder", "")
     return Path(str(chosen)) if chosen else default_backup_dir(db_path)
+
+
+def folder_setting(db_path: str | Path) -> str:
+    """The QSettings key of the backup folder chosen for these records."""
+    return "server_backup_folder" if on_server(db_path) else "backup_folder"
 
 
 def describe_backup(info: BackupInfo) -> str:
@@ -62,6 +81,16 @@ def restored_text(restored: Restored) -> str:
             f"{count_text(info.sessions, 'session')}).{photos}{kept}")
 
 
+def server_restored_text(restored) -> str:
+    """What the practitioner is told after the clinic server was restored."""
+    info = restored.backup
+    kept = (f"\n\nThe server's records as they were are kept in {restored.safety}."
+            if restored.safety else "")
+    return (f"Restored the clinic server's backup of {moment_text(info.taken_at)} "
+            f"({count_text(info.clients, 'client')}, "
+            f"{count_text(info.sessions, 'session')}) for every room.{kept}")
+
+
 class _Checked(QObject):
     """Made on the UI thread; the worker reports each checked backup through it."""
 
@@ -78,18 +107,39 @@ def check_backup(info: BackupInfo) -> BackupInfo:
         return replace(info, problem=str(exc))
 
 
+def check_server_backup(info: BackupInfo) -> BackupInfo:
+    """`info` once the clinic server backup's bytes were read against its manifest's hash
+    (reads the whole dump: run it on a worker)."""
+    from needledesk.store.server_backup import verify_dump
+
+    try:
+        return verify_dump(info.path)
+    except (DatabaseError, OSError) as exc:
+        return replace(info, problem=str(exc))
+
+
+#: What the restore list says of a restore on the clinic server.
+SERVER_NOTE = ("Restoring replaces the records on the clinic server, for every room, with "
+               "the chosen backup (checked in full first); the server's records as they are "
+               "now are kept as a backup in this folder before that.")
+
+
 class RestoreDialog(QDialog):
     """Pick a backup to restore. The list shows at once with each backup's date, counts and
-    size; each is then checked (quick_check) on a worker and its row filled in as it
-    finishes. Only a checked, sound backup can be chosen."""
+    size; each is then checked (quick_check; a clinic server's: its hash) on a worker and its
+    row filled in as it finishes. Only a checked, sound backup can be chosen."""
 
-    def __init__(self, backups: list[BackupInfo], folder: Path, parent: QWidget | None = None):
+    def __init__(self, backups: list[BackupInfo], folder: Path, parent: QWidget | None = None,
+                 *, check: Callable[[BackupInfo], BackupInfo] | None = None,
+                 note: str | None = None):
         super().__init__(parent)
         self.setWindowTitle("Restore a backup")
+        self.check = check or check_backup
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(
-            f"Backups in {folder}. Restoring replaces the records with the chosen backup; the "
-            "current records are kept beside them as a safety copy."))
+            f"Backups in {folder}. " + (note or "Restoring replaces the records with the "
+                                        "chosen backup; the current records are kept beside "
+                                        "them as a safety copy.")))
         self.backups = QListWidget()
         self.checked: list[bool] = []
         for info in backups:
@@ -130,14 +180,14 @@ class RestoreDialog(QDialog):
                 for row in range(self.backups.count()) if not self.checked[row]]
         if not todo:
             return
-        reports, stop = _Checked(), self._stop
+        reports, stop, check = _Checked(), self._stop, self.check
         reports.row.connect(self.show_checked)
 
         def work() -> None:
             for row, info in todo:
                 if stop.is_set():  # the dialog was closed: no more reading
                     return
-                reports.row.emit(row, check_backup(info))
+                reports.row.emit(row, check(info))
 
         Tasks.run(work, lambda _: None, lambda _exc: None, owner=self,
                   on_finish=lambda: reports.row.disconnect())
@@ -168,8 +218,10 @@ class RestoreDialog(QDialog):
         self.restore_button.setEnabled(self._ready())
 
     @classmethod
-    def ask(cls, parent, backups: list[BackupInfo], folder: Path) -> BackupInfo | None:
-        dialog = cls(backups, folder, parent)
+    def ask(cls, parent, backups: list[BackupInfo], folder: Path, *,
+            check: Callable[[BackupInfo], BackupInfo] | None = None,
+            note: str | None = None) -> BackupInfo | None:
+        dialog = cls(backups, folder, parent, check=check, note=note)
         try:
             dialog.start_checks()
             return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
