@@ -393,6 +393,8 @@ class Postgres:
     def integrity_problems(self, db: Any) -> list[str]:
         """The server keeps its own pages sound (and its administrator its disks); what
         NeedleDesk can check is that the trail's head row is the trail's last row."""
+        if not (self.has_table(db, "audit") and self.has_table(db, "audit_head")):
+            return []   # a dropped table is the schema check's to report
         head = db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
         last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         last = tuple(last) if last else (0, "0" * 64)
@@ -471,9 +473,13 @@ def connect_error(exc: BaseException, address: ServerAddress) -> NeedleDeskError
         return ServerSetupError(
             f"{who} could not be checked as the clinic's own ({_reason(text)}). Ask whoever "
             "set up the server for the clinic's certificate (Settings › Clinic server).")
-    return ServerAwayError(
-        f"{who} cannot be reached: {_reason(text)}. Check that the server's PC is on and "
-        "on the clinic's network; nothing was changed.")
+    reason = _reason(text)
+    if address.host.startswith("/") and "No such file or directory" in text:
+        reason = f"no server is running on this PC with its socket in {address.host}"
+    check = ("Check that PostgreSQL is running on this PC" if address.local else
+             "Check that the server's PC is on and on the clinic's network")
+    return ServerAwayError(f"{who} cannot be reached: {reason}. {check}; nothing was "
+                           "changed.")
 
 
 def _reason(text: str) -> str:
