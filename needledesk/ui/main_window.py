@@ -922,10 +922,18 @@ class MainWindow(QMainWindow):
         from needledesk.logs import log_file
         from needledesk.ui.backups import backup_folder
 
-        database = Path(self.db_path)
-        return [("Records (database)", database),
-                ("Backups", backup_folder(self.state, database)),
-                ("Log (details of any problem)", log_file())]
+        places = [("Backups", backup_folder(self.state, self.db_path)),
+                  ("Log (details of any problem)", log_file())]
+        if self.attached and self.repo.on_server:   # no folder here: `server_location`
+            return places
+        return [("Records (database)", Path(self.db_path)), *places]
+
+    def server_location(self) -> str | None:
+        """Where the records are when they are on the clinic server (no folder on this PC
+        holds them), or None on the file."""
+        if self.attached and self.repo.on_server:
+            return f"On the clinic server {self.repo.where}, shared by every room"
+        return None
 
     def show_locations(self) -> None:
         """Help > Where the records are: each place, with a button that opens its folder."""
@@ -937,7 +945,13 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowTitle("Where the records are")
         grid = QGridLayout(dialog)
-        for row, (what, where) in enumerate(self.locations()):
+        server = self.server_location()
+        first = 0
+        if server is not None:
+            grid.addWidget(QLabel("<b>Records</b>"), 0, 0)
+            grid.addWidget(QLabel(server), 0, 1, 1, 2)
+            first = 1
+        for row, (what, where) in enumerate(self.locations(), first):
             grid.addWidget(QLabel(f"<b>{what}</b>"), row, 0)
             path_label = QLabel(str(where))
             path_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -949,7 +963,7 @@ class MainWindow(QMainWindow):
             grid.addWidget(button, row, 2)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(dialog.reject)
-        grid.addWidget(close, len(self.locations()), 0, 1, 3)
+        grid.addWidget(close, len(self.locations()) + first, 0, 1, 3)
         dialog.open()
         self.locations_dialog = dialog
 

@@ -144,6 +144,25 @@ def test_the_file_window_does_not_look_for_other_rooms(qtbot, repo, state):
         assert getattr(window, "change_timer", None) is None
 
 
+def test_help_says_where_the_records_are_without_a_folder_for_the_server(qtbot, repo, state):
+    window = _window(qtbot, repo, state)
+    places = dict(window.locations())
+    if not repo.on_server:
+        assert places["Records (database)"] == Path(repo.path)
+        assert window.server_location() is None
+        return
+    assert "Records (database)" not in places
+    said = f"On the clinic server {repo.where}, shared by every room"
+    assert window.server_location() == said
+    window.show_locations()
+    dialog = window.locations_dialog
+    qtbot.waitExposed(dialog)
+    shown = [label.text() for label in dialog.findChildren(QLabel)]
+    assert said in shown
+    assert not any("postgresql:" in text for text in shown)
+    dialog.reject()
+
+
 # --- other rooms' new clients ---------------------------------------------------------------
 
 def test_another_rooms_new_client_appears_keeping_search_and_selection(
@@ -349,6 +368,26 @@ def test_the_window_starts_on_the_server_with_no_file_lock_check_or_first_page(
         assert window.repo.count_clients() == 0
     finally:
         window.repo.db.close()
+
+
+def test_a_new_server_gets_the_first_run_set_up_once_as_a_new_file_does(
+        qtbot, server_url, state, monkeypatch):
+    from needledesk.ui.app import window_on_server
+    from needledesk.ui.first_run import FirstRunDialog
+
+    monkeypatch.delenv("NEEDLEDESK_SKIP_SETUP", raising=False)
+    asked: list[ClinicSettings] = []
+    monkeypatch.setattr(FirstRunDialog, "ask", classmethod(
+        lambda cls, parent, settings: asked.append(settings) or ClinicSettings(
+            clinic_name="Harbour Skin Clinic", practitioners=["Jane Smith"])))
+    for _start in range(2):
+        window = window_on_server(server_url, state, ask=lambda a: None,
+                                  when_unreachable=lambda p: pytest.fail(p))
+        assert isinstance(window, MainWindow)
+        qtbot.addWidget(window)
+        assert window.settings.clinic_name == "Harbour Skin Clinic"
+        window.repo.db.close()
+    assert len(asked) == 1
 
 
 def test_a_server_that_cannot_be_reached_offers_try_again_the_file_or_quit(qtbot, state):
