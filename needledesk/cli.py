@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="only sessions on or before this day (YYYY-MM-DD)")
 
     _photos_parser(sub)
+    from needledesk.move_commands import add_parsers as move_parsers
+
+    move_parsers(sub)
     from needledesk.server_commands import add_parser as server_parser
 
     server_parser(sub)
@@ -447,6 +450,10 @@ def _run(args) -> int:
         if restored.safety is not None:
             print(f"the database as it was is kept in {restored.safety}")
         return 0
+    if args.command in ("move-to-server", "move-to-file"):
+        from needledesk.move_commands import run as move
+
+        return move(args, existing=_existing, default_path=_default_path, ask=_ask_password)
     if args.command == "server":
         from needledesk.server_commands import run as server_command
 
