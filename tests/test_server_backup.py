@@ -292,3 +292,12 @@ def test_the_command_backs_up_and_restores_the_server(clinic, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "does not match its manifest" in err and "Traceback" not in err
     assert clinic.count_clients() == 2
+
+
+def test_a_dump_carrying_more_than_needledesks_schema_is_refused_before_it_is_read(
+        clinic, tools, tmp_path):
+    # A view (or a rule, an extension…) would be SQL run while the dump is read back.
+    clinic.db.execute("CREATE VIEW everyone AS SELECT first_name FROM clients")
+    crafted = sb.backup_server(clinic.db, tmp_path, tools=tools)
+    clinic.db.execute("DROP VIEW everyone")
+    _refused_with_nothing_changed(clinic, crafted.path, tools, "it holds a view (everyone)")
