@@ -416,3 +416,82 @@ def test_the_command_line_with_the_password_in_the_store_reads_the_server(cluste
         assert main(["--server", url, "export", "json"]) == 0
     out = capsys.readouterr().out
     assert '"clients"' in out
+
+
+def _in_a_terminal(argv: list[str], env: dict[str, str], typed: str | None,
+                   timeout: float = 60) -> tuple[int, str]:
+    """Run `argv` with a pseudo-terminal as its controlling terminal (as a person at a
+    terminal would), type `typed` and Enter when it asks for a password; its exit status
+    and everything it wrote to the terminal."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:   # the child: the terminal is its stdin, stdout, stderr and /dev/tty
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    seen = b""
+    answered = False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    chunk = b""   # the child closed the terminal
+                if not chunk:
+                    _, status = os.waitpid(pid, 0)
+                    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+                seen += chunk
+            if not answered and typed is not None and b"Password for " in seen:
+                os.write(fd, typed.encode() + b"\n")
+                answered = True
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                with contextlib.suppress(OSError):
+                    while True:
+                        ready, _, _ = select.select([fd], [], [], 0.2)
+                        if not ready:
+                            break
+                        chunk = os.read(fd, 4096)
+                        if not chunk:
+                            break
+                        seen += chunk
+                return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError(f"no end within {timeout} s: {seen.decode(errors='replace')}")
+    finally:
+        os.close(fd)
+
+
+def _terminal_env(cluster, tmp_path) -> dict[str, str]:
+    env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), TERM="dumb",
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+               NEEDLEDESK_SERVER=cluster.url("localhost", sslmode="verify-full",
+                                             sslrootcert=cluster.ca))
+    env.pop("PGPASSWORD", None)
+    return env
+
+
+def test_at_a_terminal_without_a_password_store_the_password_is_asked_and_not_echoed(
+        cluster, tmp_path):
+    code, seen = _in_a_terminal([sys.executable, "-m", "needledesk", "server", "status"],
+                                _terminal_env(cluster, tmp_path), PASSWORD)
+    assert f"Password for {OWNER}@localhost:{cluster.port}/{DATABASE}: " in seen
+    assert PASSWORD not in seen   # not echoed
+    assert "encrypted (TLS, its certificate checked)" in seen, seen
+    assert code in (0, 1), seen   # 1 only while the server needs init
+
+
+def test_at_a_terminal_a_wrong_password_is_one_plain_line(cluster, tmp_path):
+    code, seen = _in_a_terminal([sys.executable, "-m", "needledesk", "export", "json"],
+                                _terminal_env(cluster, tmp_path), "not it")
+    assert code == 1
+    assert "refused the user name or password" in seen
+    assert "Traceback" not in seen and "not it" not in seen
