@@ -114,16 +114,35 @@ def open_server_repository(url: str, *, ask: Callable[[Any], str | None] | None 
 
     address = parse_address(url)
     password = stored_password(address)
+
+    def opened(password: str | None) -> Any:
+        try:
+            return open_server(address, password, bare=bare, migrate_schema=migrate_schema)
+        except ServerSetupError:
+            raise
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) != "42501":   # insufficient_privilege
+                raise
+            raise ServerSetupError(
+                f"The clinic server ({address.display()}) is not set up for this PC's user "
+                f"yet ({_first_line(exc)}): whoever set up the server runs `needledesk "
+                "server init` once as the database's owner (docs/clinic-server.md).") from None
+
     try:
-        db = open_server(address, password, bare=bare, migrate_schema=migrate_schema)
+        db = opened(password)
     except ServerSetupError as exc:
         if ask is None or "password" not in str(exc):
             raise
         typed = ask(address)
         if typed is None:
             raise
-        db = open_server(address, typed, bare=bare, migrate_schema=migrate_schema)
+        db = opened(typed)
     return Repository(db)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
 
 
 def connect_server(url: str, *, ask: Callable[[Any], str | None] | None = None) -> Any:

@@ -287,3 +287,30 @@ def test_server_status_says_what_a_room_and_the_owner_may_do(roles, clinic, caps
     out = capsys.readouterr().out
     assert "schema: this user may not read it (not a member of needledesk_room)" in out
     assert "may not write the records; may not change the schema\n" in out
+
+
+def test_a_room_opening_a_server_nobody_set_up_is_told_to_run_server_init(roles, server_url,
+                                                                          capsys):
+    """The server's tables made but no id given (as `init --for-move` leaves it): a room
+    may not give it one; it is told who runs what, nothing written."""
+    from needledesk.server_login import connect_server
+    from needledesk.store.engine.postgres import ServerSetupError
+    from needledesk.store.server import is_empty
+
+    room = roles.url(server_url, roles.room())
+    with pytest.raises(ServerSetupError) as refused:
+        _room_repo(room)
+    text = str(refused.value)
+    assert "needledesk server init" in text and "database's owner" in text
+    assert "\n" not in text
+
+    assert main(["--server", room, "demo", "--clients", "1", "--photos", "0"]) == 1
+    line = capsys.readouterr().err.strip()
+    assert len(line.splitlines()) == 1 and "needledesk server init" in line
+    assert "internal error" not in line
+
+    db = connect_server(server_url)
+    try:
+        assert is_empty(db)
+    finally:
+        db.close()
