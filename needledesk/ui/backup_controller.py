@@ -110,23 +110,33 @@ class BackupController(QObject):
 
         return on_server(self.window.db_path)
 
-    def server_tools(self) -> Any:
-        """PostgreSQL's pg_dump/pg_restore for the clinic server, found once; None after
-        explaining (a box) that this PC has none as new as the server."""
+    def with_server_tools(self, then: Callable[[Any], object],
+                          otherwise: Callable[[], object] = lambda: None) -> None:
+        """`then(tools)` with PostgreSQL's pg_dump/pg_restore for the clinic server, looked
+        for once on a worker (asking each candidate its version takes a moment); without
+        any as new as the server, a box explains instead (and they are looked for again
+        next time)."""
         from needledesk.store import server_backup
 
-        if self._tools is None:
-            try:
-                version = server_backup.server_version(self.window.repo.db)
-            except NeedleDeskError as exc:
-                QMessageBox.warning(self.window, "Backups of the clinic server", str(exc))
-                return None
-            self._tools = server_backup.find_pg_tools(version)
-        if isinstance(self._tools, server_backup.NoPgTools):
-            reason, self._tools = self._tools.reason, None   # looked for again next time
-            QMessageBox.information(self.window, "Backups of the clinic server", reason)
-            return None
-        return self._tools
+        if self._tools is not None:
+            then(self._tools)
+            return
+        source, window = self.window.repo.db, self.window
+
+        def found(tools) -> None:
+            if isinstance(tools, server_backup.NoPgTools):
+                QMessageBox.information(window, "Backups of the clinic server", tools.reason)
+                otherwise()
+                return
+            self._tools = tools
+            then(tools)
+
+        def failed(exc: Exception) -> None:
+            QMessageBox.warning(window, "Backups of the clinic server", str(exc))
+            otherwise()
+
+        Tasks.run(lambda: server_backup.find_pg_tools(server_backup.server_version(source)),
+                  found, failed, owner=window)
 
     def folder(self) -> Path:
         from needledesk.ui.backups import backup_folder
@@ -176,7 +186,8 @@ class BackupController(QObject):
         `quietly` (the daily one): a failure is said in the status bar, not in a box."""
         if self.restoring:
             return
-        if self.on_server and self.server_tools() is None:
+        if self.on_server and self._tools is None:
+            self.with_server_tools(lambda _tools: self.back_up_now(quietly=quietly))
             return
         bar, status = self.status_bar_progress, self.window.statusBar()
         folder = self.folder()
@@ -339,13 +350,16 @@ class BackupController(QObject):
         """Restore on the clinic server: a backup in the server backup folder, checked for
         its hash as the list shows, then `store.server_backup.restore_server` on a worker
         (checked in a scratch database before the server's records are replaced)."""
+        outcome: dict = {}
+        self.with_server_tools(lambda tools: outcome.update(ok=self._choose_server(tools)),
+                               otherwise=lambda: outcome.update(ok=False))
+        return outcome.get("ok", True)   # not settled yet: the tools are being looked for
+
+    def _choose_server(self, tools) -> bool:
         from needledesk.store.server_backup import list_server_backups
         from needledesk.ui.backups import SERVER_NOTE, RestoreDialog, check_server_backup
 
         window = self.window
-        tools = self.server_tools()
-        if tools is None:
-            return False
         folder = self.folder()
         backups: list[Any] = list(list_server_backups(folder))
         if not backups:

@@ -135,6 +135,17 @@ def test_the_server_backup_folder_is_kept_apart_from_the_files(server_window, tm
 
 
 def test_the_tools_are_the_ones_found_on_this_pc(server_window):
-    tools = server_window.backups.server_tools()
+    found = []
+    server_window.backups.with_server_tools(found.append)
+    (tools,) = found
     assert isinstance(tools, sb.PgTools) and tools.major >= 15
     assert tools.pg_restore.name == "pg_restore"
+
+
+def test_back_up_now_off_the_ui_thread(qtbot, real_threads, server_window, tmp_path):
+    """The tools are looked for, and the dump taken, on workers: the window stays free."""
+    server_window.back_up_now()
+    qtbot.waitUntil(lambda: "Backed up the clinic server" in
+                    server_window.statusBar().currentMessage(), timeout=30_000)
+    assert len(list((tmp_path / "server-backups").glob("needledesk-server-*.dump"))) == 1
+    assert not server_window.backups.running
