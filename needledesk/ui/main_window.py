@@ -390,33 +390,56 @@ class MainWindow(QMainWindow):
 
     def _watch_changes(self) -> None:
         """On the clinic server other rooms write too: every few seconds, while the window
-        is shown, one cheap read (`Repository.change_marker`) tells whether anything
-        changed; the client list is then read again (`poll_changes`)."""
-        self._change_marker = self._read_marker()
+        is shown, one cheap read (`Repository.change_marker`) on a worker thread and a
+        connection of its own tells whether anything changed (a server gone quiet never
+        freezes an idle window); the client list is then read again (`poll_changes`)."""
+        try:
+            self._change_marker: int | None = self.repo.change_marker()
+        except NeedleDeskError:   # the server is away: the first look that reaches it reads
+            self._change_marker = None
+        self._polling: list[bool] = []   # [True] while a look is under way
+        #: How many times other rooms' changes were read into the list (tests look).
+        self.refreshes = 0
+        self._marker_reader: list = []   # the worker's own connection, made on first use
+        self.destroyed.connect(lambda *_, kept=self._marker_reader: _close_all(kept))
         self.change_timer = QTimer(self)
         self.change_timer.setInterval(self.CHANGE_POLL_MS)
         self.change_timer.timeout.connect(self.poll_changes)
         self.change_timer.start()
 
-    def _read_marker(self) -> int | None:
-        try:
-            return self.repo.change_marker()
-        except NeedleDeskError:   # the server is away: the next look tries again
-            return None
+    def poll_changes(self) -> None:
+        """Look whether another room (or this one) wrote since the last look and, if so,
+        read the client list again (`refresh_clients`). Only while the window is shown,
+        unlocked and on open records, and one look at a time."""
+        if not self._may_poll() or self._polling:
+            return
+        from needledesk.ui.tasks import Tasks
 
-    def poll_changes(self) -> bool:
-        """Read the client list again if another room (or this one) wrote since the last
-        look, keeping the search text, the chosen client and the place in the list. Only
-        while the window is shown, unlocked and on open records. True when it refreshed."""
-        if (not self.attached or not self.records_open or self.is_locked
-                or not self.isVisible() or self.isMinimized()):
-            return False
-        marker = self._read_marker()
-        if marker is None or marker == getattr(self, "_change_marker", None):
-            return False
+        self._polling.append(True)
+        kept, repo = self._marker_reader, self.repo
+
+        def read() -> int:   # on the worker: its own connection, made again after a failure
+            if not kept:
+                kept.append(repo.reader())
+            try:
+                return kept[0].change_marker()
+            except Exception:
+                _close_all(kept)
+                raise
+
+        Tasks.run(read, self._marker_read, lambda _exc: None, owner=self,
+                  on_finish=self._polling.clear)
+
+    def _may_poll(self) -> bool:
+        return (self.attached and self.records_open and not self.is_locked
+                and self.isVisible() and not self.isMinimized())
+
+    def _marker_read(self, marker: int) -> None:
+        if marker == self._change_marker or not self._may_poll():
+            return
         self._change_marker = marker
         self.refresh_clients()
-        return True
+        self.refreshes += 1
 
     def refresh_clients(self) -> None:
         """The list read again for the same search; the chosen client stays chosen (and
@@ -672,6 +695,7 @@ class MainWindow(QMainWindow):
         self.records_open = True
         self.set_records_enabled(True)
         self._show_store(repo)
+        _close_all(getattr(self, "_marker_reader", []))   # the records' new connection
         self.find(self.search.text())
         self.show_client(self.client.id if self.client else None)
 
@@ -1039,6 +1063,15 @@ class MainWindow(QMainWindow):
     def _backed_up_on_close(self) -> None:
         self._may_close = True
         QTimer.singleShot(0, self, self.close)
+
+
+def _close_all(repos: list) -> None:
+    """Close and forget the connections in `repos` (the change watcher's own)."""
+    import contextlib
+
+    while repos:
+        with contextlib.suppress(Exception):   # already broken: nothing left to close
+            repos.pop().db.close()
 
 
 def _clients_text(count: int) -> str:

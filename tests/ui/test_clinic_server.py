@@ -166,7 +166,7 @@ def test_help_says_where_the_records_are_without_a_folder_for_the_server(qtbot, 
 # --- other rooms' new clients ---------------------------------------------------------------
 
 def test_another_rooms_new_client_appears_keeping_search_and_selection(
-        qtbot, server_url, state, monkeypatch):
+        qtbot, server_url, state, monkeypatch, real_threads):
     from needledesk.server_login import open_server_repository
 
     monkeypatch.setattr(MainWindow, "CHANGE_POLL_MS", 100)
@@ -191,18 +191,26 @@ def test_another_rooms_new_client_appears_keeping_search_and_selection(
         current = window.client_list.currentIndex()
         assert window.client_model.client(current.row()).id == lopes.id
         assert window.count_label.text() == "2 of 3 clients"
-        # Nothing new since: the slot reads one row and leaves the list alone.
-        assert window.poll_changes() is False
+        # Nothing new since: each look reads one row and leaves the list alone.
+        refreshed = window.refreshes
+        assert refreshed >= 1
+        qtbot.wait(600)
+        assert window.refreshes == refreshed
         other_room.update_client(make_client(id=reyes.id, first_name="Ana",
                                              last_name="Reyes-Diaz"), by="Room 2")
-        assert window.poll_changes() is True
-        assert any(r.startswith("Reyes-Diaz, Ana") for r in _rows(window))
+        qtbot.waitUntil(lambda: any(r.startswith("Reyes-Diaz, Ana") for r in _rows(window)),
+                        timeout=5000)
+        assert window.refreshes == refreshed + 1
+        assert window.client is not None and window.client.id == lopes.id
     finally:
         other_room.db.close()
         here.db.close()
 
 
-def test_a_hidden_window_does_not_ask_the_server(qtbot, server_url, state):
+def test_a_hidden_or_locked_window_does_not_ask_the_server(qtbot, server_url, state):
+    from dataclasses import replace
+
+    from needledesk.security import hash_secret
     from needledesk.server_login import open_server_repository
 
     here = open_server_repository(server_url)
@@ -211,12 +219,19 @@ def test_a_hidden_window_does_not_ask_the_server(qtbot, server_url, state):
         window = _window(qtbot, here, state)
         other_room.add_client(make_client(first_name="Cleo", last_name="Marsh"), by="Room 2")
         window.hide()
-        assert window.poll_changes() is False
-        assert _rows(window) == []
+        window.poll_changes()
+        assert window.refreshes == 0 and _rows(window) == []
         window.show()
         qtbot.waitExposed(window)
-        assert window.poll_changes() is True
+        window.poll_changes()
+        assert window.refreshes == 1
         assert [r.split(" · ")[0] for r in _rows(window)] == ["Marsh, Cleo"]
+        window.settings = replace(window.settings, lock_hash=hash_secret("1234"))
+        window.lock()
+        assert window.is_locked
+        other_room.add_client(make_client(first_name="Dora", last_name="Marsh"), by="Room 2")
+        window.poll_changes()
+        assert window.refreshes == 1   # locked: no client is read into the window
     finally:
         other_room.db.close()
         here.db.close()
