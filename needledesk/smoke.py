@@ -102,11 +102,115 @@ def _check() -> list[str]:
     printing = _printing()
     fonts = _shaping_and_fonts()
     finding = _finding()
+    sorting = _collation()
     _app_lock()
+    server = _clinic_server()
     bundled = "bundle" if getattr(sys, "frozen", False) else "source"
     return [f"NeedleDesk {__version__} ({bundled})", f"{len(RESOURCES)} resources found",
             catalogue, *consent_details, *photo_details, *window_details, *pdf_details,
-            printing, *fonts, finding, "app lock hashed and checked"]
+            printing, *fonts, finding, sorting, "app lock hashed and checked", *server]
+
+
+#: Where CI's PostgreSQL server is (scripts/pg-test-server): with it set, the clinic server
+#: step also writes and checks a session in a scratch database there.
+TEST_SERVER_VARIABLE = "NEEDLEDESK_TEST_SERVER"
+
+
+def _collation() -> str:
+    """Qt's collation (ICU's rules, which the Linux bundle's trimmed ICU data must keep):
+    Swedish sorts Ö after Z, German beside O."""
+    from PySide6.QtCore import QCollator, QLocale
+
+    swedish = QCollator(QLocale(QLocale.Language.Swedish, QLocale.Country.Sweden))
+    german = QCollator(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    if not (swedish.compare("Öberg", "Zander") > 0 and german.compare("Öberg", "Zander") < 0):
+        raise SmokeFailure("Qt's collation does not sort Ö as Swedish and German do "
+                           "(ICU's collation data missing)")
+    return "Swedish and German collation"
+
+
+def _clinic_server() -> list[str]:
+    """The clinic server's driver and password store: psycopg imports with its own libpq
+    (the binary implementation, which the bundle carries with libpq's OpenSSL and
+    Kerberos); keyring loads (on Windows its Credential Manager backend must be usable).
+    With NEEDLEDESK_TEST_SERVER set (CI), a scratch database on that server is made,
+    migrated, given a signed session that is read back and checked sound, then dropped."""
+    try:
+        import psycopg
+        from psycopg import pq
+    except ImportError as exc:
+        raise SmokeFailure(f"the clinic server's driver psycopg cannot be loaded ({exc})"
+                           ) from None
+    if pq.__impl__ != "binary":
+        raise SmokeFailure(f"psycopg uses its {pq.__impl__} implementation, not the binary "
+                           "one with its own libpq")
+    version = pq.version()
+    details = [f"psycopg {psycopg.__version__} with libpq {version // 10000}."
+               f"{version % 10000} ({pq.__impl__})", _password_store()]
+    url = os.environ.get(TEST_SERVER_VARIABLE, "").strip()
+    if url:
+        details.append(_server_session(url))
+    return details
+
+
+def _password_store() -> str:
+    import keyring
+    from keyring.backends import fail
+
+    backend = keyring.get_keyring()
+    name = type(backend).__module__.rsplit(".", 1)[-1] + "." + type(backend).__name__
+    if sys.platform == "win32":
+        if type(backend).__module__ != "keyring.backends.Windows":
+            raise SmokeFailure(f"no Windows Credential Manager for the server's password "
+                               f"(keyring chose {name})")
+        return f"password store {name}"
+    if isinstance(backend, fail.Keyring):
+        return "no password store here (the server's password is asked at start)"
+    return f"password store {name}"
+
+
+def _server_session(url: str) -> str:
+    """A scratch database on the server at `url` (which may create databases), brought to
+    today's schema, a signed session written, read back and checked; dropped after."""
+    import uuid
+    from datetime import datetime
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    from needledesk.domain.model import Client, Session, TreatedArea
+    from needledesk.store.check import check_database
+    from needledesk.store.repository import Repository
+    from needledesk.store.server import open_server
+
+    name = f"needledesk_smoke_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    try:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            db = open_server(urlunsplit(urlsplit(url)._replace(path=f"/{name}")))
+            try:
+                repo = Repository(db)
+                client = repo.add_client(Client("Smoke", "Server"), by="smoke test")
+                now = datetime.now().replace(second=0, microsecond=0)
+                session = repo.save_draft(Session(
+                    client_id=client.id, started_at=now, practitioner="Smoke Test",
+                    areas=[TreatedArea("forehead", 0.5, 3)]), by="smoke test")
+                repo.sign_session(session.id, now, by="smoke test")
+                stored = repo.get_session(session.id)
+                if stored.signed_at is None or [a.area for a in stored.areas] != ["forehead"]:
+                    raise SmokeFailure("the session on the clinic server did not read back "
+                                       "as it was signed")
+                problems = check_database(db)
+                if problems:
+                    raise SmokeFailure(f"check on the clinic server: {problems[0]}")
+            finally:
+                db.close()
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+    return "session signed and checked on the test server"
 
 
 def _finding() -> str:

@@ -35,7 +35,83 @@ def test_smoke_test_passes_in_one_line(qapp, capsys):
     assert "photo added upright, metadata stripped (GPS, serial), HEIC decoded" in out
     assert re.search(r"camera picture stored \(\d+ photos, files checked\), camera backend "
                      r"\S*ffmpegmediaplugin\S* loaded, \d+ camera\(s\) connected", out)
+    assert re.search(r"psycopg [\d.]+ with libpq \d+\.\d+ \(binary\)", out)
+    assert "Swedish and German collation" in out
     assert "smoke test failed" not in err
+
+
+def _smoke_databases(test_server) -> list[str]:
+    return [r[0] for r in test_server.admin.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'needledesk_smoke_%'")]
+
+
+def test_the_server_step_writes_a_session_on_the_test_server_and_drops_its_database(
+        test_server, monkeypatch):
+    monkeypatch.setenv(smoke.TEST_SERVER_VARIABLE, test_server.url("postgres"))
+    before = _smoke_databases(test_server)
+    made = []
+    real = smoke._server_session
+
+    def watched(url):
+        line = real(url)
+        made.append(line)
+        return line
+
+    monkeypatch.setattr(smoke, "_server_session", watched)
+    lines = smoke._clinic_server()
+    assert lines[0].startswith("psycopg ") and lines[0].endswith("(binary)")
+    assert lines[-1] == "session signed and checked on the test server" == made[0]
+    assert _smoke_databases(test_server) == before
+
+
+def test_without_a_test_server_the_server_step_only_loads_the_driver(monkeypatch):
+    monkeypatch.delenv(smoke.TEST_SERVER_VARIABLE, raising=False)
+    lines = smoke._clinic_server()
+    assert len(lines) == 2 and "libpq" in lines[0]
+
+
+def test_a_session_the_server_reads_back_otherwise_fails_and_leaves_no_database(
+        test_server, monkeypatch):
+    from dataclasses import replace
+
+    from needledesk.store.repository import Repository
+
+    real = Repository.get_session
+    monkeypatch.setattr(Repository, "get_session",
+                        lambda self, i: replace(real(self, i), signed_at=None))
+    before = _smoke_databases(test_server)
+    with pytest.raises(smoke.SmokeFailure, match="the session on the clinic server did not "
+                                                 "read back as it was signed"):
+        smoke._server_session(test_server.url("postgres"))
+    assert _smoke_databases(test_server) == before
+
+
+def test_psycopg_without_its_own_libpq_fails_the_smoke_test(monkeypatch):
+    from psycopg import pq
+
+    monkeypatch.setattr(pq, "__impl__", "python")
+    with pytest.raises(smoke.SmokeFailure, match="psycopg uses its python implementation, "
+                                                 "not the binary one"):
+        smoke._clinic_server()
+
+
+def test_windows_without_its_credential_manager_fails_the_smoke_test(monkeypatch):
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.setattr(smoke.sys, "platform", "win32")
+    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
+    with pytest.raises(smoke.SmokeFailure, match="no Windows Credential Manager for the "
+                                                 "server's password"):
+        smoke._password_store()
+
+
+def test_collation_without_icus_rules_fails_the_smoke_test(qapp, monkeypatch):
+    from PySide6.QtCore import QCollator
+
+    monkeypatch.setattr(QCollator, "compare", lambda self, a, b: (a > b) - (a < b))
+    with pytest.raises(smoke.SmokeFailure, match="does not sort Ö as Swedish and German"):
+        smoke._collation()
 
 
 def test_a_photo_read_back_as_it_came_fails_the_smoke_test(qapp, capsys, monkeypatch):

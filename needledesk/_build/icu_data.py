@@ -7,9 +7,13 @@ sorted table of item names and offsets, then the items) exported as the symbol
 `icudt73_dat`. Qt reads of it the collation rules (QCollator: the file dialog's sorting),
 the locale-aware case mappings, the normalisation and time zone data and the converters'
 alias table; it formats numbers, dates, currencies and names of languages and countries
-from its own CLDR tables, never ICU's. `trim` drops the items in UNUSED and the bundle gets
-a library with the smaller package under the same symbol, assembled with binutils
-(which PyInstaller needs on Linux anyway). Standard library only, like prune.py.
+from its own CLDR tables, never ICU's. QtCore is the one Qt library that calls ICU (`nm -D`:
+ucol_*, ucal_*, ucnv_*, u_strToLower/Upper), so break iterators, character names, StringPrep
+and the spoof checker's data go too, with each locale's own formats and the time zone names
+in other languages than English (root's stay: what ICU falls back to). `trim` drops the
+items in UNUSED and the bundle gets a library with the smaller package under the same
+symbol, assembled with binutils (which PyInstaller needs on Linux anyway). Standard
+library only, like prune.py.
 """
 
 from __future__ import annotations
@@ -34,6 +38,18 @@ UNUSED: dict[str, str] = {
     r"translit/.*": "ICU's transliterators: the search transliterates with anyascii",
     r"[^/]*\.cnv": "legacy code pages (Shift-JIS, EBCDIC...): NeedleDesk reads and writes "
                    "UTF-8 only, which ICU converts without tables",
+    # Made room for the clinic server's driver (psycopg with its libpq and OpenSSL): 9.9 MB.
+    r"brkitr/.*": "break iterators and their word dictionaries (Chinese, Thai, Khmer...): "
+                  "Qt calls no ICU break iterator (ubrk_*); it breaks text with its own tables",
+    r"zone/(?!(?:root|en|pool)\.res$).*": "time zone names in languages other than English: "
+                                          "NeedleDesk shows no zone names (QTimeZone's "
+                                          "displayName, their one reader, falls back to root's)",
+    r"(?!res_index\.)[a-z]{2,3}(?:_[A-Za-z0-9]+)*\.res": "each locale's own formats (dates, "
+                                                         "numbers): Qt formats with its CLDR "
+                                                         "tables; ucal_open falls back to root",
+    r"unames\.icu": "Unicode character names (u_charName): Qt asks for none",
+    r"confusables\.cfu": "the spoof checker's data (uspoof_*): Qt calls none",
+    r"[^/]*\.spp": "StringPrep profiles (usprep_*: IDN, LDAP, XMPP): Qt calls none",
 }
 _UNUSED = re.compile("|".join(f"(?:{pattern})" for pattern in UNUSED))
 

@@ -212,6 +212,8 @@ def strip_symbols(analysis: Analysis, folder: Path, linux: bool) -> None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     for i, (where, src, kind) in enumerate(analysis.binaries):
+        if kind == "SYMLINK":
+            continue
         sections = subprocess.run(["readelf", "-S", "-W", src], capture_output=True,
                                   text=True).stdout
         if " .symtab " not in sections and " .debug_info " not in sections:
@@ -220,3 +222,42 @@ def strip_symbols(analysis: Analysis, folder: Path, linux: bool) -> None:
         shutil.copy2(src, copy)
         if subprocess.run([strip, "--strip-unneeded", str(copy)]).returncode == 0:
             analysis.binaries[i] = (where, str(copy), kind)
+
+
+#: Linux: the libraries Python's `ssl` module links to, which psycopg's wheel also carries
+#: (its libpq's OpenSSL, renamed by auditwheel `libssl-<hash>.so.3`). psycopg imports `ssl`.
+SHARED_WITH_A_WHEEL = ("libssl.so.3", "libcrypto.so.3")
+
+
+def wheel_copy(name: str, dests: Sequence[str]) -> str | None:
+    """The destination of a wheel's renamed copy of the library `name` (`libssl.so.3` is
+    `psycopg_binary.libs/libssl-6a9b88ec.so.3`), or None."""
+    stem, dot, suffix = name.partition(".")
+    copy = re.compile(rf"(?:^|/){re.escape(stem)}-[0-9a-f]{{8}}{re.escape(dot + suffix)}$")
+    found = sorted(d for d in dests if copy.search(d))
+    return found[0] if found else None
+
+
+def share_with_wheels(analysis: Analysis, names: Sequence[str] = SHARED_WITH_A_WHEEL
+                      ) -> dict[str, str]:
+    """Linux: each library in `names` that a wheel carries a renamed copy of becomes a
+    symbolic link to that copy, so the process loads one OpenSSL, not two (Python's `ssl`
+    and psycopg's libpq; 5.4 MB less). OpenSSL 3 keeps its ABI across 3.x, and its symbols
+    are versioned (OPENSSL_3.0.0...), so Python's `_ssl`, built against 3.0, runs on the
+    wheel's newer 3.x. Changes `analysis` in place; returns {link: its target}."""
+    dests = [dest(e) for e in analysis.binaries]
+    linked = {}
+    for i, entry in enumerate(analysis.binaries):
+        where = dest(entry)
+        if entry[2] == "SYMLINK" or os.path.basename(where) not in names:
+            continue
+        target = wheel_copy(os.path.basename(where), dests)
+        if target is None:
+            continue
+        relative = os.path.relpath(target, os.path.dirname(where) or ".").replace("\\", "/")
+        analysis.binaries[i] = (entry[0], relative, "SYMLINK")
+        linked[where] = target
+    if linked:
+        print("NeedleDesk: one OpenSSL: " + ", ".join(f"{link} -> {target}" for link, target
+                                                     in sorted(linked.items())))
+    return linked

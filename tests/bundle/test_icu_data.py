@@ -28,6 +28,10 @@ def made_up(contents: dict[str, bytes]) -> bytes:
     "icudt73l/curr/de.res", "icudt73l/lang/fr.res", "icudt73l/region/en.res",
     "icudt73l/unit/ja.res", "icudt73l/rbnf/ru.res", "icudt73l/translit/Hira_Kana.res",
     "icudt73l/ibm-943_P15A-2003.cnv", "icudt73l/gb18030.cnv",
+    "icudt73l/brkitr/line.brk", "icudt73l/brkitr/cjdict.dict", "icudt73l/zone/de.res",
+    "icudt73l/zone/ff_Adlm.res", "icudt73l/en_GB.res", "icudt73l/de.res",
+    "icudt73l/zh_Hant_TW.res", "icudt73l/ars.res", "icudt73l/unames.icu",
+    "icudt73l/confusables.cfu", "icudt73l/rfc3491.spp",
 ])
 def test_what_qt_never_reads_goes(name):
     assert icu.unused_item(name)
@@ -36,10 +40,12 @@ def test_what_qt_never_reads_goes(name):
 
 @pytest.mark.parametrize("name", [
     "icudt73l/coll/ucadata.res", "icudt73l/coll/sv.res", "icudt73l/ucadata.icu",
-    "icudt73l/zone/en.res", "icudt73l/zoneinfo64.res", "icudt73l/metaZones.res",
-    "icudt73l/brkitr/line.brk", "icudt73l/root.res", "icudt73l/en_GB.res",
+    "icudt73l/zone/en.res", "icudt73l/zone/root.res", "icudt73l/zone/pool.res",
+    "icudt73l/zoneinfo64.res", "icudt73l/metaZones.res", "icudt73l/root.res",
     "icudt73l/cnvalias.icu", "icudt73l/uts46.nrm", "icudt73l/nfkc.nrm", "icudt73l/pool.res",
-    "icudt73l/currencyNumericCodes.res",
+    "icudt73l/currencyNumericCodes.res", "icudt73l/res_index.res",
+    "icudt73l/supplementalData.res", "icudt73l/likelySubtags.res", "icudt73l/coll/zh.res",
+    "icudt73l/timezoneTypes.res", "icudt73l/windowsZones.res",
 ])
 def test_what_qt_reads_stays(name):
     assert not icu.unused_item(name)
@@ -62,9 +68,10 @@ def test_a_package_reads_back_as_written():
 
 def test_trim_keeps_the_rest_byte_for_byte():
     contents = {"icudt73l/curr/de.res": b"c" * 100, "icudt73l/de.res": b"d" * 48,
-                "icudt73l/coll/de.res": b"k" * 32, "icudt73l/x.cnv": b"x" * 64}
+                "icudt73l/coll/de.res": b"k" * 32, "icudt73l/x.cnv": b"x" * 64,
+                "icudt73l/zoneinfo64.res": b"z" * 48}
     _, found = icu.items(icu.trim(made_up(contents)))
-    assert found == {"icudt73l/coll/de.res": b"k" * 32, "icudt73l/de.res": b"d" * 48}
+    assert found == {"icudt73l/coll/de.res": b"k" * 32, "icudt73l/zoneinfo64.res": b"z" * 48}
 
 
 def test_not_a_package_is_refused():

@@ -246,3 +246,48 @@ def test_the_linked_names_reader_keeps_everything_when_it_cannot_read(tmp_path, 
     missing = str(tmp_path / "no-such-library.so")
     assert read(missing) == frozenset({"*"})
     assert "pruning no libraries" in capsys.readouterr().out
+
+
+def test_pythons_openssl_becomes_a_link_to_the_copy_psycopgs_wheel_carries(capsys):
+    analysis = FakeAnalysis(binaries=[
+        ("python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so", "/py/_ssl.so",
+         "EXTENSION"),
+        ("libssl.so.3", "/usr/lib/x86_64-linux-gnu/libssl.so.3", "BINARY"),
+        ("libcrypto.so.3", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "BINARY"),
+        ("psycopg_binary.libs/libssl-6a9b88ec.so.3", "/w/libssl-6a9b88ec.so.3", "BINARY"),
+        ("psycopg_binary.libs/libcrypto-3a0647ea.so.3", "/w/libcrypto-3a0647ea.so.3",
+         "BINARY"),
+        ("psycopg_binary.libs/libpq-e9b5c9ac.so.5.18", "/w/libpq.so", "BINARY"),
+    ])
+    linked = p.share_with_wheels(analysis)
+    assert linked == {"libssl.so.3": "psycopg_binary.libs/libssl-6a9b88ec.so.3",
+                      "libcrypto.so.3": "psycopg_binary.libs/libcrypto-3a0647ea.so.3"}
+    assert analysis.binaries[1] == ("libssl.so.3", "psycopg_binary.libs/libssl-6a9b88ec.so.3",
+                                    "SYMLINK")
+    assert analysis.binaries[2] == ("libcrypto.so.3",
+                                    "psycopg_binary.libs/libcrypto-3a0647ea.so.3", "SYMLINK")
+    assert [e[2] for e in analysis.binaries[3:]] == ["BINARY"] * 3   # the copies themselves
+    assert "NeedleDesk: one OpenSSL: libcrypto.so.3 -> psycopg_binary.libs/" in \
+        capsys.readouterr().out
+
+
+def test_a_link_in_a_subfolder_points_up_to_the_copy():
+    analysis = FakeAnalysis(binaries=[
+        ("lib/libssl.so.3", "/usr/lib/libssl.so.3", "BINARY"),
+        ("psycopg_binary.libs/libssl-0123abcd.so.3", "/w/libssl-0123abcd.so.3", "BINARY")])
+    p.share_with_wheels(analysis)
+    assert analysis.binaries[0] == ("lib/libssl.so.3",
+                                    "../psycopg_binary.libs/libssl-0123abcd.so.3", "SYMLINK")
+
+
+@pytest.mark.parametrize("binaries", [
+    [("libssl.so.3", "/usr/lib/libssl.so.3", "BINARY")],                   # no wheel's copy
+    [("libssl.so.3", "/usr/lib/libssl.so.3", "BINARY"),                     # another library
+     ("x.libs/libssl3-6a9b88ec.so.3", "/w/a", "BINARY"),
+     ("x.libs/libssl-6a9b88ec.so.1.1", "/w/b", "BINARY")],
+])
+def test_without_a_wheels_copy_of_the_same_library_nothing_changes(binaries):
+    analysis = FakeAnalysis(binaries=list(binaries))
+    assert p.share_with_wheels(analysis) == {}
+    assert analysis.binaries == binaries
+
