@@ -642,29 +642,44 @@ def test_the_server_tab_is_reachable_by_keyboard_with_mnemonics_that_do_not_clas
 # --- the file's window never loads the server's driver ------------------------------------
 
 def test_the_file_window_starts_without_the_servers_driver(tmp_path):
+    """`needledesk` on the file (the real start: lock, first paint, check), then Settings
+    with its Clinic server tab: psycopg and the server's modules are never imported."""
+    import os
+
     script = textwrap.dedent(f"""
-        import os, sys
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        os.environ["NEEDLEDESK_SKIP_SETUP"] = "1"
-        from PySide6.QtCore import QSettings
-        from needledesk.ui.app import application, open_main_window
+        import sys
+        from pathlib import Path
+        from PySide6.QtCore import QTimer
+        from needledesk.ui.app import application, run_window
         from needledesk.ui.settings_dialog import SettingsDialog
+
         app = application()
-        state = QSettings({str(tmp_path / "state.ini")!r}, QSettings.Format.IniFormat)
-        window = open_main_window({str(tmp_path / "clinic.db")!r}, state)
-        window.finish_loading()
-        window.show()
-        app.processEvents()
-        dialog = SettingsDialog(window.settings, window, state=state)
-        dialog.tabs.setCurrentWidget(dialog.server_page)
-        app.processEvents()
-        print("status:", window.status_label.text())
-        print("loaded:", sorted(m for m in sys.modules
-                                if m.startswith(("psycopg", "needledesk.store.engine.postgres",
-                                                 "needledesk.store.server"))))
+
+        def look():
+            windows = [w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow"]
+            if not windows or not windows[0].attached:
+                QTimer.singleShot(50, look)
+                return
+            window = windows[0]
+            dialog = SettingsDialog(window.settings, window, state=window.state)
+            dialog.tabs.setCurrentWidget(dialog.server_page)
+            dialog.show()
+            app.processEvents()
+            print("status:", window.status_label.text())
+            print("loaded:", sorted(m for m in sys.modules if m.startswith(
+                ("psycopg", "needledesk.store.engine.postgres", "needledesk.store.server"))))
+            dialog.hide()
+            app.exit(0)
+
+        QTimer.singleShot(0, look)
+        print("exit:", run_window(Path({str(tmp_path / "clinic.db")!r})))
         """)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NEEDLEDESK_SKIP_SETUP="1",
+               XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.pop("NEEDLEDESK_SERVER", None)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+                          timeout=120, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
-    assert f"status: File: {tmp_path / 'clinic.db'}" in done.stdout
+    assert f"status: File: {tmp_path / 'clinic.db'}" in done.stdout, done.stdout
     assert "loaded: []" in done.stdout, done.stdout
+    assert "exit: 0" in done.stdout
