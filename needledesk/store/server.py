@@ -91,12 +91,18 @@ def is_empty(db: PgDatabase) -> bool:
 def identify(db: PgDatabase) -> None:
     """A new server's id and the first rows of its trail, exactly as a new file's step 5
     writes them (its id, and the settings' baseline)."""
+    from needledesk.store import anchors
     from needledesk.store.schema import identify_new
 
     with db.atomic():
         db.execute("LOCK TABLE meta IN EXCLUSIVE MODE")
-        if db.execute("SELECT 1 FROM meta WHERE key = 'database_id'").fetchone() is None:
-            identify_new(db)
+        if db.execute("SELECT 1 FROM meta WHERE key = 'database_id'").fetchone() is not None:
+            return
+        identify_new(db)
+    # As for a new file: the PC that made the trail's first rows anchors them.
+    made = anchors.database_id(db)
+    if made:
+        anchors.note_baseline(made, *anchors.chain_head(db), path=db.address.url())
 
 
 def open_server(address: ServerAddress | str, password: str | None = None, *,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from engines import on_server, pick, refused, store_args, tamper
 from factories import make_client, make_course, make_screening, make_session
 
 from needledesk.cli import main
@@ -29,15 +29,10 @@ def signed(repo):
     return repo.get_session(session.id)
 
 
-def _tamper(db_path, *statements):
-    """What a curious person could do with the sqlite3 shell, triggers and all."""
-    conn = sqlite3.connect(db_path)
-    try:
-        for sql in statements:
-            conn.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
+def _tamper(repo, *statements):
+    """What a curious person could do with the sqlite3 shell (or, on the server, psql as the
+    tables' owner), triggers and all."""
+    tamper(repo, *statements)
 
 
 def test_who_writes_is_said_with_each_write_not_kept_in_the_repository(repo):
@@ -86,47 +81,51 @@ def test_every_write_appends_a_row_with_who_and_what(repo):
     assert check_database(repo.db) == []
 
 
-def test_the_audit_table_refuses_update_and_delete(signed, db_path):
-    for sql in ("UPDATE audit SET who = 'someone else'", "DELETE FROM audit"):
-        with pytest.raises(sqlite3.IntegrityError, match="audit trail cannot be"):
-            _tamper(db_path, sql)
+def test_the_audit_table_refuses_update_and_delete(signed, repo):
+    for sql in ("UPDATE audit SET who = 'someone else'", "DELETE FROM audit",
+                *(["TRUNCATE audit"] if on_server(repo) else [])):
+        with pytest.raises(refused(repo), match="audit trail cannot be"):
+            _tamper(repo, sql)
     assert signed.signed_at is not None
 
 
-def test_a_signed_depth_changed_behind_the_programs_back_is_reported(signed, db_path,
-                                                                       repo, capsys):
-    _tamper(db_path, "UPDATE treated_areas SET depth_mm = 2.5 "
+def test_a_signed_depth_changed_behind_the_programs_back_is_reported(signed, repo, capsys):
+    _tamper(repo, "UPDATE treated_areas SET depth_mm = 2.5 "
                      f"WHERE session_id = '{signed.id}' AND position = 0")
     problems = check_database(repo.db)
     assert len(problems) == 1
     assert signed.id in problems[0] and "differs from what was signed" in problems[0]
     assert "Traceback" not in problems[0] and "\n" not in problems[0]
-    assert main(["--db", str(db_path), "check"]) == 1
+    assert main([*store_args(repo), "check"]) == 1
     err = capsys.readouterr().err
     assert "changed behind NeedleDesk's back" in err and "Traceback" not in err
 
 
-def test_rewriting_the_trail_after_dropping_the_triggers_breaks_the_chain(signed, db_path,
-                                                                         repo):
-    _tamper(db_path, "DROP TRIGGER audit_refuses_update",
+def test_rewriting_the_trail_after_dropping_the_triggers_breaks_the_chain(signed, repo):
+    _tamper(repo, pick(repo, sqlite="DROP TRIGGER audit_refuses_update",
+                       postgresql="ALTER TABLE audit DISABLE TRIGGER audit_refuses_update"),
             "UPDATE treated_areas SET depth_mm = 2.5 WHERE position = 0",
             "UPDATE audit SET content_hash = 'v1:forged' WHERE action = 'sign'")
     problems = check_database(repo.db)
     assert any("does not match the chain" in p for p in problems)
 
 
-def test_a_removed_row_is_found(signed, db_path, repo):
-    _tamper(db_path, "DROP TRIGGER audit_refuses_delete", "DELETE FROM audit WHERE seq = 2")
+def test_a_removed_row_is_found(signed, repo):
+    # The server has one trigger for UPDATE and DELETE; the file one for each.
+    trigger = pick(repo, sqlite="audit_refuses_delete", postgresql="audit_refuses_update")
+    _tamper(repo, f"DROP TRIGGER {trigger}" + pick(repo, sqlite="", postgresql=" ON audit"),
+            "DELETE FROM audit WHERE seq = 2")
     problems = check_database(repo.db)
-    assert "schema: the trigger audit_refuses_delete is missing; it was dropped behind " \
+    where = pick(repo, sqlite="", postgresql=" on audit")
+    assert f"schema: the trigger {trigger}{where} is missing; it was dropped behind " \
            "NeedleDesk's back" in problems
     assert any(p.startswith("audit: row #2 is missing") for p in problems)
 
 
-def test_a_session_signed_outside_the_program_is_reported(repo, db_path):
+def test_a_session_signed_outside_the_program_is_reported(repo):
     client = repo.add_client(make_client(), by="Jane Smith")
     session = repo.save_draft(make_session(client.id), by="Jane Smith")
-    _tamper(db_path, f"UPDATE sessions SET signed_at = '2026-11-20T12:00' "
+    _tamper(repo, f"UPDATE sessions SET signed_at = '2026-11-20T12:00' "
                      f"WHERE id = '{session.id}'")
     (problem,) = check_database(repo.db)
     assert session.id in problem and "changed behind NeedleDesk's back" in problem

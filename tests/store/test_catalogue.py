@@ -1,16 +1,17 @@
 """The product catalogue as records (issue 14): products and lots added, corrected,
 validated (nothing written on a refusal), audited and sealed like every other record, and
 `check` finding a product or lot changed, deleted or added behind the program's back.
-Real files throughout; tampering goes through the sqlite3 module as the sqlite3 shell would.
+Real files and a real clinic server throughout; tampering goes through the sqlite3 module as
+the sqlite3 shell would (on the server: a connection of its own, as psql would).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 
 import pytest
+from engines import refused, tamper
 from factories import make_client, make_session
 
 from needledesk.domain.labels import problem_text
@@ -29,14 +30,8 @@ def _counts(repo) -> tuple[int, int, int]:
             repo.db.execute("SELECT count(*) FROM audit").fetchone()[0])
 
 
-def _tamper(db_path, *statements):
-    conn = sqlite3.connect(db_path)
-    try:
-        for sql, params in statements:
-            conn.execute(sql, params)
-        conn.commit()
-    finally:
-        conn.close()
+def _tamper(repo, *statements):
+    tamper(repo, *statements)
 
 
 @pytest.fixture
@@ -233,18 +228,18 @@ def test_every_catalogue_write_is_audited_with_its_seal(repo, serum, lot):
     ("UPDATE products SET kind = 'gel' WHERE id = :product",   # not even a kind
      "product {product} (Hyaluronic acid 1%) differs (audit row #"),
 ])
-def test_check_reports_a_catalogue_record_edited_behind_the_back(repo, db_path, serum, lot,
+def test_check_reports_a_catalogue_record_edited_behind_the_back(repo, serum, lot,
                                                                  sql, expected):
     assert check_database(repo.db) == []
-    _tamper(db_path, (sql, {"product": serum.id, "lot": lot.id}))
+    _tamper(repo, (sql, {"product": serum.id, "lot": lot.id}))
     problems = check_database(repo.db)
     assert len(problems) == 1, problems
     assert problems[0].startswith(expected.format(product=serum.id, lot=lot.id))
     assert problems[0].endswith("it was changed behind NeedleDesk's back")
 
 
-def test_check_reports_a_lot_deleted_behind_the_back(repo, db_path, serum, lot):
-    _tamper(db_path, ("DELETE FROM lots WHERE id = ?", [lot.id]))
+def test_check_reports_a_lot_deleted_behind_the_back(repo, serum, lot):
+    _tamper(repo, ("DELETE FROM lots WHERE id = ?", [lot.id]))
     problems = check_database(repo.db)
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"lot {lot.id} (lot HA-0923 of Hyaluronic acid 1%) was "
@@ -252,16 +247,16 @@ def test_check_reports_a_lot_deleted_behind_the_back(repo, db_path, serum, lot):
     assert "the file no longer holds it" in problems[0]
 
 
-def test_check_reports_a_product_deleted_behind_the_back(repo, db_path, serum):
-    _tamper(db_path, ("DELETE FROM products WHERE id = ?", [serum.id]))
+def test_check_reports_a_product_deleted_behind_the_back(repo, serum):
+    _tamper(repo, ("DELETE FROM products WHERE id = ?", [serum.id]))
     problems = check_database(repo.db)
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"product {serum.id} (Hyaluronic acid 1%) was deleted "
                                   "behind NeedleDesk's back")
 
 
-def test_check_reports_a_product_and_lot_inserted_behind_the_back(repo, db_path, serum):
-    _tamper(db_path,
+def test_check_reports_a_product_and_lot_inserted_behind_the_back(repo, serum):
+    _tamper(repo,
             ("INSERT INTO products (id, name, kind) VALUES ('p-forged', 'Forged serum', "
              "'serum')", []),
             ("INSERT INTO lots (id, product_id, lot) VALUES ('l-forged', ?, 'FAKE-1')",
@@ -274,8 +269,14 @@ def test_check_reports_a_product_and_lot_inserted_behind_the_back(repo, db_path,
         "written behind NeedleDesk's back"])
 
 
-def test_check_reports_a_lot_pointing_at_no_product(repo, db_path, serum, lot):
-    _tamper(db_path, ("UPDATE lots SET product_id = 'gone' WHERE id = ?", [lot.id]))
+def test_check_reports_a_lot_pointing_at_no_product(repo, serum, lot):
+    if repo.on_server:
+        # The server keeps its foreign keys on every write, for whoever writes.
+        with pytest.raises(refused(repo), match="foreign key"):
+            _tamper(repo, ("UPDATE lots SET product_id = 'gone' WHERE id = ?", [lot.id]))
+        assert check_database(repo.db) == []
+        return
+    _tamper(repo, ("UPDATE lots SET product_id = 'gone' WHERE id = ?", [lot.id]))
     problems = check_database(repo.db)
     assert any(p.startswith("foreign key: lots row ") for p in problems), problems
     assert any(p.startswith(f"lot {lot.id} (lot HA-0923 of product gone) differs")
@@ -305,7 +306,7 @@ def test_correcting_a_lot_never_changes_a_signed_session(repo, serum, lot):
     assert check_database(repo.db) == []
 
 
-def test_check_reports_a_signed_sessions_catalogue_lot_swapped_behind_the_back(repo, db_path,
+def test_check_reports_a_signed_sessions_catalogue_lot_swapped_behind_the_back(repo,
                                                                              serum, lot):
     other = repo.add_lot(Lot(serum.id, "HA-1001"), by=BY)
     client = repo.add_client(make_client(), by=BY)
@@ -313,7 +314,7 @@ def test_check_reports_a_signed_sessions_catalogue_lot_swapped_behind_the_back(r
     repo.save_draft(session, by=BY)
     repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by=BY)
     assert check_database(repo.db) == []
-    _tamper(db_path, ("UPDATE serums SET lot_id = ? WHERE session_id = ?",
+    _tamper(repo, ("UPDATE serums SET lot_id = ? WHERE session_id = ?",
                       [other.id, session.id]))
     problems = check_database(repo.db)
     assert len(problems) == 1, problems

@@ -145,6 +145,7 @@ def _as_before_the_step(path: Path) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only   # the migration of an older FILE
 def test_the_upgrade_fills_every_clients_search_text(clinic, db_path, tmp_path):
     clinic.db.close()
     older = tmp_path / "older.db"

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from engines import reopened, tamper
 from factories import (
     make_client,
     make_consent,
@@ -313,7 +314,7 @@ def test_a_zone_set_behind_the_back_of_a_v4_sealed_session_is_reported(tmp_path,
     assert problems[0].endswith("it was changed behind NeedleDesk's back")
 
 
-def test_a_session_with_zones_is_sealed_with_them(repo, db_path):
+def test_a_session_with_zones_is_sealed_with_them(repo):
     client = repo.add_client(make_client(), by=BY)
     session = make_session(client.id)
     session.areas[0].zone = "cheeks"
@@ -321,8 +322,9 @@ def test_a_session_with_zones_is_sealed_with_them(repo, db_path):
     repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by=BY)
     assert [a.zone for a in repo.get_session(session.id).areas] == ["cheeks", None]
     assert check_database(repo.db) == []
-    repo.db.close()
-    problems = _tamper(db_path, "UPDATE treated_areas SET zone = 'chin' WHERE zone = 'cheeks'")
+    tamper(repo, "UPDATE treated_areas SET zone = 'chin' WHERE zone = 'cheeks'")
+    with reopened(repo) as db:
+        problems = check_database(db)
     assert len(problems) == 1 and "differs from what was signed" in problems[0], problems
 
 

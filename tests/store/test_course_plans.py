@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from engines import tamper
 from factories import make_client, make_course, make_session
 
 from needledesk.domain.course import course_line, course_under_way, courses_offered
@@ -96,14 +96,10 @@ def test_an_unchanged_edit_or_an_edit_moving_the_course_is_refused(repo, planned
     "UPDATE courses SET areas_planned = '[\"neck\"]'",
     "UPDATE courses SET end_reason = 'other reason'",
 ])
-def test_check_finds_a_course_plan_changed_behind_the_programs_back(repo, db_path, planned,
-                                                                    sql):
+def test_check_finds_a_course_plan_changed_behind_the_programs_back(repo, planned, sql):
     _client, course = planned
     repo.end_course(course.id, date(2026, 11, 20), "moving abroad", by="Jane Smith")
-    conn = sqlite3.connect(db_path)
-    conn.execute(sql)
-    conn.commit()
-    conn.close()
+    tamper(repo, sql)
     problems = check_database(repo.db)
     assert any(p.startswith(f"course {course.id} differs") for p in problems), problems
 

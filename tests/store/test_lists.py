@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+from engines import raw
 from factories import make_client, make_course, make_session
 
 from needledesk.domain.model import (
@@ -126,13 +126,13 @@ def test_unknown_or_empty_lot_finds_nothing(repo, clinic):
     assert lists.recall(repo.db, "   ") == []
 
 
-def test_a_plain_connection_reads_the_same(repo, clinic, db_path):
-    conn = sqlite3.connect(db_path)
-    try:
-        assert ([r.session_id for r in lists.recall(conn, "ha-0923")]
-                == [r.session_id for r in lists.recall(repo.db, "ha-0923")])
-    finally:
-        conn.close()
+def test_a_plain_connection_reads_the_same(repo, clinic):
+    """A connection of its own (a plain sqlite3 one on the file) reads what NeedleDesk's
+    does."""
+    with raw(repo) as conn:
+        found = [r.session_id for r in lists.recall(conn.db, "ha-0923")]
+    assert found == [r.session_id for r in lists.recall(repo.db, "ha-0923")]
+    assert len(found) == 3
 
 
 def test_amending_the_anaesthetic_marks_only_that_lot(repo):

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from engines import tamper
 from factories import make_client, make_session
 
 import needledesk.exchange
@@ -274,19 +275,18 @@ def test_a_v2_sealed_session_amended_by_the_program_is_sealed_with_v5(tmp_path):
     assert _last_seal(path, SESSION["id"]).startswith("v5:")
 
 
-def test_a_v5_session_edited_behind_the_back_is_reported(repo, db_path):
+def test_a_v5_session_edited_behind_the_back_is_reported(repo):
     client = repo.add_client(make_client(), by="Jane Smith")
     session = make_session(client.id)
     assert session.anaesthetic is not None
     session.anaesthetic.lot = "LX-77"
     repo.save_draft(session, by="Jane Smith")
     repo.sign_session(session.id, datetime(2026, 11, 20, 11, 10), by="Jane Smith")
-    assert _last_seal(db_path, session.id).startswith("v5:")
+    assert repo.db.execute("SELECT content_hash FROM audit WHERE record_id = ? AND "
+                           "content_hash IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                           [session.id]).fetchone()[0].startswith("v5:")
     assert check_database(repo.db) == []
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.execute("UPDATE sessions SET anaesthetic_lot = 'LX-78' WHERE id = ?", [session.id])
-    conn.close()
+    tamper(repo, ("UPDATE sessions SET anaesthetic_lot = 'LX-78' WHERE id = ?", [session.id]))
     problems = check_database(repo.db)
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"session {session.id} of 20 Nov 2026")
