@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="the clinic's current form, blank, to print and sign on paper")
     consent.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
 
-    sub.add_parser("check", help="check the file's integrity; exit 0 only when sound")
+    sub.add_parser("check", help="check the file's (or, with --server, the clinic server's) "
+                                 "integrity; exit 0 only when sound")
 
     bak = sub.add_parser("backup", help="write a checked backup of the database")
     bak.add_argument("-o", "--output", type=Path, metavar="FILE",

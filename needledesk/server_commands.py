@@ -103,8 +103,12 @@ def _facts(db: Any) -> _Facts:
 
 
 def _server_line(db: Any, facts: _Facts) -> str:
-    how = ("encrypted (TLS, its certificate checked)" if facts.encrypted
-           else "not encrypted: on this PC")
+    checked = db.address.conninfo().get("sslmode") == "verify-full"
+    if facts.encrypted:
+        how = ("encrypted (TLS, its certificate checked)" if checked
+               else "encrypted (TLS; its certificate not checked: on this PC)")
+    else:
+        how = "not encrypted: on this PC"
     return f"clinic server: {db.address.display()} (PostgreSQL {facts.version}, {how})"
 
 

@@ -495,3 +495,22 @@ def test_at_a_terminal_a_wrong_password_is_one_plain_line(cluster, tmp_path):
     assert code == 1
     assert "refused the user name or password" in seen
     assert "Traceback" not in seen and "not it" not in seen
+
+
+def test_server_status_says_whether_the_certificate_was_checked(cluster, memory_keyring,
+                                                                capsys):
+    from needledesk.cli import main
+    from needledesk.server_login import store_password
+    from needledesk.store.engine.postgres import parse_address
+
+    checked = cluster.url("localhost", sslmode="verify-full", sslrootcert=cluster.ca)
+    on_this_pc = cluster.url("127.0.0.1")   # this PC: TLS if offered, not insisted on
+    for url in (checked, on_this_pc):
+        store_password(parse_address(url), PASSWORD)
+    main(["server", "init", checked])
+    capsys.readouterr()
+    assert main(["server", "status", checked]) == 0
+    assert "encrypted (TLS, its certificate checked)" in capsys.readouterr().out
+    assert main(["server", "status", on_this_pc]) == 0
+    assert "encrypted (TLS; its certificate not checked: on this PC)" in \
+        capsys.readouterr().out
