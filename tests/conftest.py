@@ -25,7 +25,7 @@ from needledesk.store.repository import Repository
 BOTH_ENGINES = (
     "store/", "reports/", "test_exchange_", "test_hostile_files.py",
     "test_import_conflicts.py", "test_roundtrip_property.py", "test_cli_exchange.py",
-    "test_output_targets.py", "test_input_limits.py", "test_server",
+    "test_output_targets.py", "test_input_limits.py", "test_server", "test_cli_photos.py",
     "ui/test_who_writes.py", "ui/test_session_editor.py", "ui/test_client_card.py",
     "ui/test_finding_clients.py", "ui/test_clinic_server.py",
 )

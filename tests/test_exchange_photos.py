@@ -1,8 +1,9 @@
 """The exchange format's version 2: photos carried as files beside the JSON in a zip.
 
-Real photo files (tests/photo_helpers.py) taken into a real clinic file, exported to a real
-zip, imported into another real clinic file; hostile zips built member by member with
-`zipfile` and each refused with nothing written (no rows, no file in the photo folder).
+Real photo files (tests/photo_helpers.py) taken into a real clinic store (a file, or a
+clinic server's database), exported to a real zip, imported into another; hostile zips built
+member by member with `zipfile` and each refused with nothing written (no rows, no picture
+in the photo store).
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ from needledesk.transfer import (
     import_document,
     import_file,
 )
-from tests.photo_helpers import client_with_session, make_jpeg, make_png
+from tests.photo_helpers import (
+    change_picture,
+    client_with_session,
+    make_jpeg,
+    make_png,
+    stored_pictures,
+)
 
 BY = "Jane Smith"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,9 +77,12 @@ def _zip(path, members: list[tuple[str | zipfile.ZipInfo, bytes]],
 
 
 def _nothing_written(target) -> None:
-    """No record row and no picture in the photo folder."""
+    """No record row and no picture in the photo store (the folder, or the server)."""
     for table in ("clients", "sessions", "consents", "photos"):
         assert target.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    assert stored_pictures(target) == []
+    if target.on_server:
+        return
     folder = photo_folder(target.path)
     assert not folder.exists() or list(FolderPhotoStore(folder).hashes()) == []
     assert not folder.exists() or FolderPhotoStore(folder).strays() == []
@@ -117,7 +127,7 @@ def test_a_client_with_photos_round_trips_through_a_zip(clinic, empty, tmp_path)
     for before, after in zip(photos, carried, strict=True):
         assert empty.photo_bytes(after) == repo.photo_bytes(before)
     assert carried[1].label == "left cheek scar" and carried[1].media_type == "image/png"
-    checked = check_file(empty.db, db_path=empty.path)
+    checked = check_file(empty.db, db_path=None if empty.on_server else empty.path)
     assert checked.problems == [], checked.problems
     assert not any("photo" in w for w in checked.warnings), checked.warnings
 
@@ -151,7 +161,7 @@ def test_one_clients_zip_carries_only_their_photos(clinic, tmp_path):
 
 def test_a_picture_changed_in_the_store_stops_the_export(clinic, tmp_path):
     repo, _client, _session, photos = clinic
-    FolderPhotoStore(photo_folder(repo.path)).path(photos[0].sha256).write_bytes(b"other")
+    change_picture(repo, photos[0].sha256, b"other")
     path = tmp_path / "clinic.zip"
     with pytest.raises(NeedleDeskError, match="differs from what was stored"):
         export_zip(repo, path)
@@ -429,6 +439,7 @@ def test_a_zip_that_is_not_an_exchange_file_is_one_line(empty, tmp_path, content
 # --- where an export may go ------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only   # the file's own photo folder
 @pytest.mark.parametrize("where", ["clinic.db", "clinic.photos", "clinic.photos/x.zip",
                                    "clinic.photos/ab/x.zip"])
 def test_the_database_and_the_photo_folder_are_refused_as_outputs(clinic, tmp_path, where):
@@ -443,6 +454,7 @@ def test_the_protected_photo_folder_is_the_stores(tmp_path):
     assert photo_folders(db)[0] == photo_folder(db) == tmp_path / "my.clinic.photos"
 
 
+@pytest.mark.sqlite_only   # the file's own photo folder
 def test_the_photo_folder_by_another_spelling_is_refused(clinic, tmp_path):
     repo = clinic[0]
     link = tmp_path / "shortcut"
@@ -541,3 +553,32 @@ def test_a_crafted_picture_with_a_matching_hash_is_refused(clinic, empty, tmp_pa
     lines = _lines(info.value)
     assert any(expected in line for line in lines), lines
     _nothing_written(empty)
+
+
+def test_a_zip_carries_photos_between_the_file_and_the_clinic_server(clinic, tmp_path, request):
+    """Exported on one engine, imported on the other: the same photos, the same bytes, and
+    each store sound."""
+    from needledesk.store.database import open_database
+    from needledesk.store.repository import Repository
+
+    repo, client, _session, photos = clinic
+    path = tmp_path / "clinic.zip"
+    assert export_zip(repo, path).photos == 2
+    if repo.on_server:
+        other = Repository(open_database(tmp_path / "other.db"))
+    else:
+        from needledesk.store.server import open_server
+
+        other = Repository(open_server(request.getfixturevalue("server_url")))
+    try:
+        assert other.on_server != repo.on_server
+        report = import_file(other, path, by="Bob Jones")
+        assert report.result.added["photos"] == 2
+        carried = other.photos(client_id=client.id)
+        assert carried == photos
+        assert [other.photo_bytes(p) for p in carried] == [repo.photo_bytes(p) for p in photos]
+        assert sorted(stored_pictures(other)) == sorted(p.sha256 for p in photos)
+        assert check_file(other.db, db_path=None if other.on_server else other.path
+                          ).problems == []
+    finally:
+        other.db.close()

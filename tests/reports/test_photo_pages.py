@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from needledesk.cli import main
 from needledesk.domain.model import PhotoView, TreatedArea
 from needledesk.reports.build import course_record_pdf, session_summary_pdf, summary_photos_note
-from tests.photo_helpers import make_jpeg, make_png, sign_photo_consent
+from tests.photo_helpers import make_jpeg, make_png, sign_photo_consent, store_args
 
 BY = "Jane Smith"
 TODAY = date(2026, 12, 1)
@@ -267,12 +267,12 @@ def test_the_photo_page_shows_six_photos_at_most(course):
 def test_cli_export_summary_with_photos(course, db_path, tmp_path, capsys):
     session_id = _today_photos(course)
     out = tmp_path / "summary.pdf"
-    code = main(["--db", str(db_path), "export", "summary", "--session", session_id,
+    code = main([*store_args(course.repo, db_path), "export", "summary", "--session", session_id,
                  "--photos", "-o", str(out)])
     assert code == 0, capsys.readouterr().err
     assert len(pages(out.read_bytes())) == 2
     plain = tmp_path / "plain.pdf"
-    assert main(["--db", str(db_path), "export", "summary", "--session", session_id,
+    assert main([*store_args(course.repo, db_path), "export", "summary", "--session", session_id,
                  "-o", str(plain)]) == 0
     assert len(pages(plain.read_bytes())) == 1
 
@@ -281,7 +281,7 @@ def test_cli_says_why_the_photo_page_is_left_out(course, db_path, tmp_path, caps
     out = tmp_path / "summary.pdf"
     sign_photo_consent(course.repo, course.client_id, uses=("photo_use_record",),
                        signed_at=datetime(2026, 11, 30, 12, 0))
-    code = main(["--db", str(db_path), "export", "summary", "--session",
+    code = main([*store_args(course.repo, db_path), "export", "summary", "--session",
                  course.session_ids[2], "--photos", "-o", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err

@@ -27,7 +27,9 @@ from tests.photo_helpers import (
     BODY_SERIAL,
     EXIF_IFD,
     GPS_IFD,
+    change_picture,
     client_with_session,
+    lose_picture,
     make_jpeg,
     make_png,
     sign_photo_consent,
@@ -126,24 +128,6 @@ def test_no_photo_without_a_photo_consent_that_allows_the_record(repo):
     assert list(repo.photo_store.hashes()) == []
 
 
-def _lose(repo, sha256: str) -> None:
-    """A photo's bytes gone from where they are kept, behind NeedleDesk's back."""
-    if repo.on_server:
-        repo.db.execute("DELETE FROM photo_files WHERE sha256 = ?", [sha256])
-    else:
-        FolderPhotoStore(photo_folder(repo.path)).path(sha256).unlink()
-
-
-def _change(repo, sha256: str) -> None:
-    """A photo's bytes changed (one byte added) where they are kept, behind its back."""
-    if repo.on_server:
-        repo.db.execute("UPDATE photo_files SET data = data || '\\x78'::bytea "
-                        "WHERE sha256 = ?", [sha256])
-    else:
-        path = FolderPhotoStore(photo_folder(repo.path)).path(sha256)
-        path.write_bytes(path.read_bytes() + b"x")
-
-
 def _behind_its_back(repo, sql: str, params: list) -> None:
     if repo.on_server:
         repo.db.execute(sql, params)
@@ -216,8 +200,8 @@ def test_check_finds_a_missing_changed_or_orphaned_file(repo, db_path):
     two = repo.add_photo(session.id, make_jpeg(seed=2), view=PhotoView.LEFT_45, by=BY,
                          now=NOW).photo
     assert check_file(repo.db).problems == []
-    _lose(repo, one.sha256)
-    _change(repo, two.sha256)
+    lose_picture(repo, one.sha256)
+    change_picture(repo, two.sha256)
     stray = repo.photo_store.put(make_png())
     problems = check_file(repo.db).problems
     text = "\n".join(problems)
