@@ -127,8 +127,9 @@ def _exe(name: str) -> str:
 def _tool_version(path: Path) -> tuple[int, int, str] | None:
     """(major, minor, text) of `path --version`; None for anything that does not answer."""
     try:
-        done = subprocess.run([str(path), "--version"], capture_output=True, text=True,
-                              timeout=15, check=False, stdin=subprocess.DEVNULL,
+        done = subprocess.run([str(path), "--version"], capture_output=True,
+                              encoding="utf-8", errors="replace", timeout=15,
+                              check=False, stdin=subprocess.DEVNULL,
                               creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
     except (OSError, subprocess.SubprocessError):
         return None
@@ -243,7 +244,8 @@ def _run(command: list[str], env: dict[str, str], what: str,
     first error line (it names no password: the password is never on the command line)."""
     try:
         child = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 encoding="utf-8", errors="replace",
                                  creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
     except OSError as exc:
         raise BackupError(f"{what} could not be started: {_reason(exc)}") from None
