@@ -85,6 +85,10 @@ BUDGETS: dict[str, tuple[float, str]] = {
     "photo_import_ms": (300.0, "ms"),
     "compare_open_ms": (100.0, "ms"),
 }
+#: With --server: the same figures, plus one save's p95 while ROOMS rooms save at once.
+SERVER_BUDGETS: dict[str, tuple[float, str]] = {**BUDGETS, "rooms_save_p95_ms": (50.0, "ms")}
+ROOMS = 4
+ROOMS_SECONDS = 10.0
 DEFAULT_CLIENTS = 5000
 LARGE_CLIENTS = 50_000
 DEFAULT_SEED = 1
@@ -159,13 +163,33 @@ window.show()
 app.exec()
 """
 
-NEEDLEDESK_CHILD = _FIRST_PAINT + """
+# The window on a file, or (`--server`) on the clinic server at a postgresql:// address.
+_OPEN_WINDOW = """
+def open_window(where, state):
+    if where.startswith("postgresql:"):
+        import sys
+        from needledesk.ui.app import window_on_server
+
+        def unreachable(problem):
+            sys.exit(f"the clinic server cannot be opened: {problem}")
+
+        window = window_on_server(where, state, ask=lambda address: None,
+                                  when_unreachable=unreachable)
+        if window is None or isinstance(window, str):
+            sys.exit("the clinic server cannot be opened")
+        return window
+    from needledesk.ui.app import open_main_window
+
+    return open_main_window(where, state)
+"""
+
+NEEDLEDESK_CHILD = _FIRST_PAINT + _OPEN_WINDOW + """
 import sys
 from PySide6.QtCore import QSettings
-from needledesk.ui.app import application, open_main_window
+from needledesk.ui.app import application
 
 app = application()
-window = open_main_window(sys.argv[1], QSettings(sys.argv[2], QSettings.Format.IniFormat))
+window = open_window(sys.argv[1], QSettings(sys.argv[2], QSettings.Format.IniFormat))
 if window.client_model.rowCount() == 0:   # first paint means the list drawn with its rows
     sys.exit("the client list has no rows to paint")
 # "ready": the records loaded after the first paint (the card, search, writes)
@@ -174,10 +198,10 @@ window.show()
 app.exec()
 """
 
-RSS_CHILD = """
+RSS_CHILD = _OPEN_WINDOW + """
 import json, sys, time
 from PySide6.QtCore import QSettings
-from needledesk.ui.app import application, open_main_window
+from needledesk.ui.app import application
 
 def peak_bytes():
     # Linux: this process's own high-water mark. getrusage's ru_maxrss is carried over
@@ -216,7 +240,7 @@ def peak_bytes():
 
 db, ini, client_id, session_id, out = sys.argv[1:6]
 app = application()
-window = open_main_window(db, QSettings(ini, QSettings.Format.IniFormat))
+window = open_window(db, QSettings(ini, QSettings.Format.IniFormat))
 window.show()
 app.processEvents()
 window.finish_loading()   # the records load right after the first paint
@@ -434,8 +458,9 @@ def client_with_history(repo, sessions: int, rng: random.Random) -> tuple[str, i
     """(id, sessions it had) of a client with exactly `sessions` sessions. When the demo has
     none (its courses make at most 15), the client with the most is topped up with earlier
     signed sessions like their first one. Only ever called on the working copy."""
-    rows = repo.db.execute(
-        "SELECT client_id, count(*) AS n FROM sessions GROUP BY client_id "
+    rows = repo.db.execute(   # (a subquery: the server orders by no output name in a sum)
+        "SELECT client_id, n FROM (SELECT client_id, count(*) AS n FROM sessions "
+        "GROUP BY client_id) AS counted "
         "ORDER BY (n = ?) DESC, (n < ?) DESC, n DESC, client_id LIMIT 1",
         [sessions, sessions]).fetchone()
     client_id, had = rows[0], rows[1]
@@ -664,17 +689,22 @@ def most_recalled_lot(db_path: Path) -> str:
     catalogue); the most used serum lot in a clinic with no catalogue lot in use."""
     conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
-        row = conn.execute(
-            "SELECT lot, count(*) AS n FROM ("
-            " SELECT lot FROM serums WHERE lot_id IS NOT NULL UNION ALL"
-            " SELECT cartridge_lot FROM sessions WHERE cartridge_lot_id IS NOT NULL UNION ALL"
-            " SELECT anaesthetic_lot FROM sessions WHERE anaesthetic_lot_id IS NOT NULL)"
-            " GROUP BY lot ORDER BY n DESC, lot LIMIT 1").fetchone()
-        if row is None:
-            row = conn.execute("SELECT lot, count(*) AS n FROM serums WHERE lot IS NOT NULL "
-                               "GROUP BY lot ORDER BY n DESC, lot LIMIT 1").fetchone()
+        return _most_recalled(conn)
     finally:
         conn.close()
+
+
+def _most_recalled(conn) -> str:
+    """most_recalled_lot's query on `conn` (the file's sqlite3 connection or the server's)."""
+    row = conn.execute(
+        "SELECT lot, count(*) AS n FROM ("
+        " SELECT lot FROM serums WHERE lot_id IS NOT NULL UNION ALL"
+        " SELECT cartridge_lot FROM sessions WHERE cartridge_lot_id IS NOT NULL UNION ALL"
+        " SELECT anaesthetic_lot FROM sessions WHERE anaesthetic_lot_id IS NOT NULL) AS used"
+        " GROUP BY lot ORDER BY n DESC, lot LIMIT 1").fetchone()
+    if row is None:
+        row = conn.execute("SELECT lot, count(*) AS n FROM serums WHERE lot IS NOT NULL "
+                           "GROUP BY lot ORDER BY n DESC, lot LIMIT 1").fetchone()
     if row is None:
         raise RuntimeError("the demo clinic has no session with a lot to recall")
     return str(row[0])
@@ -718,7 +748,6 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         shutil.copyfile(cache, work)
         os.chmod(work, 0o600)
 
-        from needledesk.demo import DEMO_AS_OF
         from needledesk.store.database import open_database
         from needledesk.store.repository import Repository
 
@@ -859,85 +888,99 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
         app.processEvents()
         window.finish_loading()
 
-        _say(f"search: {SEARCH_PREFIXES} prefixes through MainWindow.find…")
-        prefixes = search_prefixes(window.repo, SEARCH_PREFIXES, rng)
-
-        def find(prefix: str) -> None:
-            window.find(prefix)
-            app.processEvents()
-
-        for prefix in prefixes[:10]:
-            find(prefix)
-        found = []
-        times = []
-        for prefix in prefixes:
-            times.append(_timed(functools.partial(find, prefix)))
-            found.append(window.client_model.total())
-        find("")
-        figures["search_p95_ms"] = _ms(percentile(times, 95))
-        notes["search_p95_ms"] = (f"median {_ms(statistics.median(times)):.1f} ms, max "
-                                  f"{_ms(max(times)):.1f} ms; matches per prefix: median "
-                                  f"{statistics.median(found):.0f}, max {max(found):,}")
-
-        _say("open client: show_client until the card and history are shown…")
-        other = window.client_model.client(0).id
-        if other == client_id:
-            other = window.client_model.client(1).id if window.client_model.total() > 1 \
-                else None
-
-        def open_client() -> None:
-            window.show_client(client_id)
-            app.processEvents()
-            while window.history_model.rowCount() == 0:
-                app.processEvents()
-
-        opens = []
-        for run in range(OPEN_RUNS + 1):
-            window.show_client(other)
-            app.processEvents()
-            elapsed = _timed(open_client)
-            if run:
-                opens.append(elapsed)
-        rows = window.history_model.rowCount()
-        if rows != HISTORY_SESSIONS:
-            raise RuntimeError(f"the history shows {rows} sessions, not {HISTORY_SESSIONS}")
-        figures["open_client_ms"] = _ms(statistics.median(opens))
-        notes["open_client_ms"] = f"median of {OPEN_RUNS}, {rows} rows in the history"
+        window_figures(app, window, client_id, rng, figures, notes)
         window.hide()   # not close(): closing takes the on-close backup
         window.repo.db.close()
         app.processEvents()
 
-        _say("PDFs: summary and course record, in-process…")
-        from needledesk.reports.build import course_record_pdf, session_summary_pdf
-
         db = open_database(work)
-        repo = Repository(db)
-        for name, make in (
-                ("summary_pdf_ms", lambda: session_summary_pdf(repo, session_id,
-                                                               today=DEMO_AS_OF)),
-                ("course_pdf_ms", lambda: course_record_pdf(repo, client_id,
-                                                            today=DEMO_AS_OF))):
-            pdf_size = len(make())   # warm-up: reportlab imported, fonts loaded
-            runs = [_timed(make) for _ in range(PDF_RUNS)]
-            figures[name] = _ms(statistics.median(runs))
-            notes[name] = f"median of {PDF_RUNS} after a warm-up, {pdf_size / 1024:.0f} KB"
-
-        _say(f"save: {SAVES} new sessions of 5 areas, 2 serums, 3 reactions…")
-        course = repo.courses(client_id)
-        course_id = course[-1].id if course else None
-        start = datetime.combine(DEMO_AS_OF, datetime.min.time()) + timedelta(hours=10)
-        # Their ids from a stream of their own: `rng` is seeded as the demo's generator is,
-        # so its ids could be a demo session's (a signed one, which a draft may not replace).
-        ids = random.Random(f"needledesk bench drafts {args.seed}")
-        drafts = [new_session(client_id, course_id, start + timedelta(days=k), ids)
-                  for k in range(SAVES + 2)]
-        saves = [_timed(functools.partial(repo.save_draft, s, by="benchmark")) for s in drafts]
-        figures["save_session_ms"] = _ms(statistics.median(saves[2:]))
-        notes["save_session_ms"] = (f"median of {SAVES} after 2 warm-ups, one transaction "
-                                    "each (synchronous=FULL)")
+        record_figures(Repository(db), client_id, session_id, args.seed,
+                       "synchronous=FULL", figures, notes)
         db.close()
 
     return {key: figures[key] for key in BUDGETS}, notes
+
+
+def record_figures(repo, client_id: str, session_id: str, seed: int, how: str,
+                   figures: dict[str, float | None], notes: dict[str, str]) -> None:
+    """summary_pdf_ms, course_pdf_ms (in-process) and save_session_ms on `repo`."""
+    from needledesk.demo import DEMO_AS_OF
+
+    _say("PDFs: summary and course record, in-process…")
+    from needledesk.reports.build import course_record_pdf, session_summary_pdf
+
+    for name, make in (
+            ("summary_pdf_ms", lambda: session_summary_pdf(repo, session_id,
+                                                           today=DEMO_AS_OF)),
+            ("course_pdf_ms", lambda: course_record_pdf(repo, client_id,
+                                                        today=DEMO_AS_OF))):
+        pdf_size = len(make())   # warm-up: reportlab imported, fonts loaded
+        runs = [_timed(make) for _ in range(PDF_RUNS)]
+        figures[name] = _ms(statistics.median(runs))
+        notes[name] = f"median of {PDF_RUNS} after a warm-up, {pdf_size / 1024:.0f} KB"
+
+    _say(f"save: {SAVES} new sessions of 5 areas, 2 serums, 3 reactions…")
+    course = repo.courses(client_id)
+    course_id = course[-1].id if course else None
+    start = datetime.combine(DEMO_AS_OF, datetime.min.time()) + timedelta(hours=10)
+    # Their ids from a stream of their own: `rng` is seeded as the demo's generator is,
+    # so its ids could be a demo session's (a signed one, which a draft may not replace).
+    ids = random.Random(f"needledesk bench drafts {seed}")
+    drafts = [new_session(client_id, course_id, start + timedelta(days=k), ids)
+              for k in range(SAVES + 2)]
+    saves = [_timed(functools.partial(repo.save_draft, s, by="benchmark")) for s in drafts]
+    figures["save_session_ms"] = _ms(statistics.median(saves[2:]))
+    notes["save_session_ms"] = (f"median of {SAVES} after 2 warm-ups, one transaction "
+                                f"each ({how})")
+
+
+def window_figures(app, window, client_id: str, rng: random.Random,
+                   figures: dict[str, float | None], notes: dict[str, str]) -> None:
+    """search_p95_ms and open_client_ms on the window as a person would use it."""
+    _say(f"search: {SEARCH_PREFIXES} prefixes through MainWindow.find…")
+    prefixes = search_prefixes(window.repo, SEARCH_PREFIXES, rng)
+
+    def find(prefix: str) -> None:
+        window.find(prefix)
+        app.processEvents()
+
+    for prefix in prefixes[:10]:
+        find(prefix)
+    found = []
+    times = []
+    for prefix in prefixes:
+        times.append(_timed(functools.partial(find, prefix)))
+        found.append(window.client_model.total())
+    find("")
+    figures["search_p95_ms"] = _ms(percentile(times, 95))
+    notes["search_p95_ms"] = (f"median {_ms(statistics.median(times)):.1f} ms, max "
+                              f"{_ms(max(times)):.1f} ms; matches per prefix: median "
+                              f"{statistics.median(found):.0f}, max {max(found):,}")
+
+    _say("open client: show_client until the card and history are shown…")
+    other = window.client_model.client(0).id
+    if other == client_id:
+        other = window.client_model.client(1).id if window.client_model.total() > 1 \
+            else None
+
+    def open_client() -> None:
+        window.show_client(client_id)
+        app.processEvents()
+        while window.history_model.rowCount() == 0:
+            app.processEvents()
+
+    opens = []
+    for run in range(OPEN_RUNS + 1):
+        window.show_client(other)
+        app.processEvents()
+        elapsed = _timed(open_client)
+        if run:
+            opens.append(elapsed)
+    rows = window.history_model.rowCount()
+    if rows != HISTORY_SESSIONS:
+        raise RuntimeError(f"the history shows {rows} sessions, not {HISTORY_SESSIONS}")
+    figures["open_client_ms"] = _ms(statistics.median(opens))
+    notes["open_client_ms"] = f"median of {OPEN_RUNS}, {rows} rows in the history"
 
 
 def compare_open(app, repo, client_id: str, runs: int) -> tuple[float | None, str]:
@@ -972,6 +1015,300 @@ def compare_open(app, repo, client_id: str, runs: int) -> tuple[float | None, st
                                       "painted (its `ready`)")
 
 
+# --- the clinic server (--server) -----------------------------------------------------------
+
+
+def _database_url(url: str, database: str) -> str:
+    """`url` naming another database on the same server."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(database, safe="")))
+
+
+def _server_admin(url: str):
+    """A plain psycopg connection to the server at `url` (to make and drop the bench's own
+    database; the password, if any, from PGPASSWORD or ~/.pgpass as for psql)."""
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True, connect_timeout=10)
+
+
+def room_saves(url: str, client_id: str, number: int, seconds: float, barrier,
+               results) -> None:
+    """One treatment room for rooms_save_p95_ms: its own connection, its own client; saves
+    for `seconds` once all rooms are ready, each save timed: a new session of 5 areas,
+    2 serums and 3 reactions (`expected=0`), and every other time that draft again with
+    its notes changed (`expected=` its version, as the editor saves). Puts (name, seconds
+    of each save, refused saves, error) on `results`."""
+    name = f"Room {number}"
+    times: list[float] = []
+    refused = 0
+    try:
+        from needledesk.errors import ChangedElsewhereError
+        from needledesk.server_login import open_server_repository
+
+        repo = open_server_repository(url, migrate_schema=False)
+        rng = random.Random(f"needledesk bench room {number}")
+        start = datetime(2026, 11, 2, 8) + timedelta(days=number)
+        barrier.wait(timeout=CHILD_TIMEOUT_S)
+        deadline = time.perf_counter() + seconds
+        k = 0
+        while time.perf_counter() < deadline:
+            k += 1
+            draft = new_session(client_id, None, start + timedelta(minutes=k), rng)
+            began = time.perf_counter()
+            repo.save_draft(draft, by=name, expected=0)
+            times.append(time.perf_counter() - began)
+            version = repo.record_version("session", draft.id)
+            changed = replace(draft, notes=f"{name}: changed after saving")
+            began = time.perf_counter()
+            try:
+                repo.save_draft(changed, by=name, expected=version.seq if version else 0)
+            except ChangedElsewhereError:
+                refused += 1
+            times.append(time.perf_counter() - began)
+        repo.db.close()
+        results.put((name, times, refused, None))
+    except Exception as exc:  # reported by the bench, which then fails plainly
+        barrier.abort()
+        results.put((name, times, refused, f"{type(exc).__name__}: {exc}"))
+
+
+def rooms_save(url: str, client_ids: list[str], seconds: float) -> tuple[float, str]:
+    """(p95 seconds of one save with ROOMS rooms saving at once, how): one process per room
+    (spawned: each its own interpreter and connection), `room_saves` for `seconds`."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(client_ids))
+    results = context.Queue()
+    rooms = [context.Process(target=room_saves,
+                             args=(url, client_id, n, seconds, barrier, results))
+             for n, client_id in enumerate(client_ids, 1)]
+    for process in rooms:
+        process.start()
+    done = [results.get(timeout=seconds + CHILD_TIMEOUT_S) for _ in rooms]
+    for process in rooms:
+        process.join(timeout=CHILD_TIMEOUT_S)
+    failed = [f"{name}: {error}" for name, _, _, error in done if error]
+    if failed:
+        raise RuntimeError("a room failed: " + "; ".join(failed))
+    times = [t for _, room, _, _ in done for t in room]
+    refused = sum(r for _, _, r, _ in done)
+    return percentile(times, 95), (
+        f"{len(rooms)} processes saving at once for {seconds:g} s: {len(times):,} saves "
+        f"({len(times) / seconds:.0f}/s), median {_ms(statistics.median(times)):.1f} ms, "
+        f"max {_ms(max(times)):.0f} ms; {refused} refused (none expected)")
+
+
+def _server_facts(admin) -> str:
+    version = admin.execute("SHOW server_version").fetchone()[0]
+    sync = admin.execute("SHOW synchronous_commit").fetchone()[0]
+    fsync = admin.execute("SHOW fsync").fetchone()[0]
+    return f"PostgreSQL {version.split()[0]}, synchronous_commit={sync}, fsync={fsync}"
+
+
+def measure_server(args: argparse.Namespace) -> tuple[dict[str, float | None],
+                                                      dict[str, str]]:
+    """The figures of SERVER_BUDGETS on the clinic server at `args.server`: a database of
+    its own made there (dropped after), filled with the demo clinic as `demo` fills one,
+    then measured as the file is (the window and the commands on the server), plus
+    rooms_save_p95_ms. A figure that cannot be taken on this build is null, with why."""
+    from needledesk.demo import fill
+    from needledesk.server_login import open_server_repository
+
+    admin = _server_admin(args.server)
+    name = f"needledesk_bench_{os.getpid()}"
+    url = _database_url(args.server, name)
+    figures: dict[str, float | None] = dict.fromkeys(SERVER_BUDGETS)
+    notes: dict[str, str] = {}
+    admin.execute(f'CREATE DATABASE "{name}"')
+    rng = random.Random(args.seed)
+    try:
+        with tempfile.TemporaryDirectory(prefix="needledesk-bench-") as tmp_name:
+            tmp = Path(tmp_name)
+            _say(f"filling the demo clinic ({args.clients:,} clients, seed {args.seed}) on "
+                 f"the server, database {name}…")
+            started = time.perf_counter()
+            repo = open_server_repository(url)
+            fill(repo, clients=args.clients, seed=args.seed)
+            client_id, had = client_with_history(repo, HISTORY_SESSIONS, rng)
+            latest = repo.latest_session(client_id)
+            if latest is None:
+                raise RuntimeError(f"the demo client {client_id} has no session")
+            session_id = latest.id
+            clients = repo.count_clients()
+            sessions = repo.db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+            notes["clinic"] = (f"{clients:,} clients, {sessions:,} sessions (seed "
+                               f"{args.seed}) on {_server_facts(admin)}, filled in "
+                               f"{time.perf_counter() - started:.0f} s; the history client "
+                               f"had {had} sessions" + (f", topped up to {HISTORY_SESSIONS}"
+                                                        if had < HISTORY_SESSIONS else ""))
+            _say(f"  {notes['clinic']}")
+            lot = _most_recalled(repo.db)
+            room_clients = [r[0] for r in repo.db.execute(
+                "SELECT id FROM clients WHERE id <> ? ORDER BY id LIMIT ?",
+                [client_id, ROOMS])]
+            repo.db.close()
+
+            env = _child_env(args.platform, args.cache / "pycache")
+            try:
+                _say(f"start-up on the server: {args.runs} runs each…")
+                figures["startup_ratio"], notes["startup_ratio"] = startup_ratio_on(
+                    url, "server", env, tmp, args.runs, args.platform)
+            except RuntimeError as exc:
+                notes["startup_ratio"] = f"not taken: {_first_line(exc)}"
+                _say(f"  {notes['startup_ratio']}")
+            try:
+                _say("peak memory: a fresh process opens the window on the server…")
+                figures["rss_mb"], notes["rss_mb"] = rss_of(url, tmp, env, client_id,
+                                                            session_id)
+            except RuntimeError as exc:
+                notes["rss_mb"] = f"not taken: {_first_line(exc)}"
+                _say(f"  {notes['rss_mb']}")
+
+            _say(f"commands on the server: `lots recall {lot}` and `due`…")
+            seconds, said = time_command(["--server", url, "lots", "recall", lot], env,
+                                         COMMAND_RUNS)
+            figures["recall_ms"] = _ms(seconds)
+            notes["recall_ms"] = (f"median of {COMMAND_RUNS} fresh processes after a warm-up, "
+                                  f"`needledesk --server URL lots recall {lot}`: "
+                                  f"{said[-1] if said else ''}")
+            seconds, said = time_command(["--server", url, "due"], env, COMMAND_RUNS)
+            figures["due_ms"] = _ms(seconds)
+            notes["due_ms"] = (f"median of {COMMAND_RUNS} fresh processes after a warm-up, "
+                               f"`needledesk --server URL due`: {said[-1] if said else ''}")
+
+            os.environ["QT_QPA_PLATFORM"] = args.platform
+            os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+            from PySide6.QtCore import QSettings
+
+            from needledesk.ui.app import application
+
+            app = application()
+            window = None
+            try:
+                from needledesk.ui.app import window_on_server
+
+                window = window_on_server(url, QSettings(str(tmp / "in-process.ini"),
+                                                         QSettings.Format.IniFormat),
+                                          ask=lambda address: None,
+                                          when_unreachable=lambda problem: None)
+            except ImportError:
+                notes["search_p95_ms"] = notes["open_client_ms"] = (
+                    "not taken: this build's window does not open on a clinic server")
+            if window is not None and not isinstance(window, str):
+                window.show()
+                app.processEvents()
+                window.finish_loading()
+                window_figures(app, window, client_id, rng, figures, notes)
+                window.hide()
+                window.repo.db.close()
+                app.processEvents()
+
+            repo = open_server_repository(url)
+            record_figures(repo, client_id, session_id, args.seed,
+                           "on the server, over its Unix socket or loopback", figures, notes)
+            repo.db.close()
+
+            _say(f"rooms: {ROOMS} processes saving sessions at once for "
+                 f"{args.rooms_seconds:g} s…")
+            p95, notes["rooms_save_p95_ms"] = rooms_save(url, room_clients,
+                                                         args.rooms_seconds)
+            figures["rooms_save_p95_ms"] = _ms(p95)
+            _say(f"  {notes['rooms_save_p95_ms']}")
+
+            _say(f"photos: {args.photos:,} photo records in bulk on the server…")
+            try:
+                photo_figures(url, app, client_id, args, env, tmp, figures, notes)
+            except Exception as exc:   # a build whose server keeps no photos yet
+                for key in ("startup_ratio_photos", "photo_import_ms", "compare_open_ms"):
+                    if figures.get(key) is None:
+                        notes[key] = f"not taken: {_first_line(exc)}"
+                _say(f"  photos: not taken on the server: {_first_line(exc)}")
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    return {key: figures.get(key) for key in SERVER_BUDGETS}, notes
+
+
+def photo_figures(url: str, app, client_id: str, args: argparse.Namespace,
+                  env: dict[str, str], tmp: Path, figures: dict[str, float | None],
+                  notes: dict[str, str]) -> None:
+    """startup_ratio_photos, photo_import_ms and compare_open_ms on the server's clinic with
+    `args.photos` photos added in bulk."""
+    from needledesk.server_login import open_server_repository
+
+    repo = open_server_repository(url)
+    try:
+        started = time.perf_counter()
+        made, photo_sessions, photo_clients = bulk_photos(repo, args.photos, args.seed,
+                                                          spare=client_id)
+        notes["photos"] = (f"{made:,} photos of {photo_sessions:,} sessions of "
+                           f"{photo_clients:,} clients, added in "
+                           f"{time.perf_counter() - started:.0f} s")
+        _say(f"  {notes['photos']}")
+        turned, upright, jpeg_bytes = import_phone_photos(repo, client_id, args.seed)
+        figures["photo_import_ms"] = _ms(statistics.median(turned))
+        notes["photo_import_ms"] = (
+            f"median of {PHOTO_IMPORTS} after a warm-up, a {jpeg_bytes / 2**20:.1f} MB "
+            "12-megapixel JPEG turned and stripped, stored on the server; upright: median "
+            f"{_ms(statistics.median(upright)):.0f} ms")
+        opened, how = compare_open(app, repo, client_id, COMPARE_RUNS)
+        figures["compare_open_ms"] = None if opened is None else _ms(opened)
+        notes["compare_open_ms"] = how
+    finally:
+        repo.db.close()
+    figures["startup_ratio_photos"], how = startup_ratio_on(url, "photos", env, tmp,
+                                                            args.runs, args.platform)
+    notes["startup_ratio_photos"] = f"{made:,} photos: {how}"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of what went wrong first (an error raised while handling another is
+    named by the one it was handling: a transaction the first one aborted)."""
+    while exc.__context__ is not None and not exc.__suppress_context__:
+        exc = exc.__context__
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def startup_ratio_on(where: str, label: str, env: dict[str, str], tmp: Path, runs: int,
+                     platform: str) -> tuple[float, str]:
+    """startup_ratio for a window on `where` (a file's path or a server's address)."""
+    log = tmp / f"children-{label}.log"
+    bare, nd = [], []
+    for run in range(runs + 1):
+        b, _ = time_to_paint(BARE_CHILD, [], env, log)
+        n, _ = time_to_paint(NEEDLEDESK_CHILD, [where, str(tmp / f"state-{label}{run}.ini")],
+                             env, log)
+        if run:
+            bare.append(b)
+            nd.append(n)
+    bare_ms, nd_ms = _ms(statistics.median(bare)), _ms(statistics.median(nd))
+    return nd_ms / bare_ms, (f"NeedleDesk {nd_ms:.0f} ms / bare {bare_ms:.0f} ms, medians "
+                             f"of {runs} alternated runs, launch to first paint, "
+                             f"QT_QPA_PLATFORM={platform}")
+
+
+def rss_of(where: str, tmp: Path, env: dict[str, str], client_id: str,
+           session_id: str) -> tuple[float, str]:
+    """rss_mb of a fresh process with the window on `where`: (MB, how)."""
+    for run in range(2):
+        child = subprocess.run(
+            [sys.executable, "-c", RSS_CHILD, where, str(tmp / f"rss-s{run}.ini"),
+             client_id, session_id, str(tmp / "export-s")],
+            env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+        if child.returncode != 0:
+            raise RuntimeError(f"the memory child failed: {child.stderr[-2000:]}")
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    if len(report["pdf_bytes"]) != 2:
+        raise RuntimeError(f"the memory child did not export both PDFs: {report}")
+    return report["peak_bytes"] / 2**20, ("peak RSS of a fresh process: window, 20-session "
+                                          "card, both PDFs exported as the window does")
+
+
 def machine() -> str:
     """CPUs and model, system, Python and PySide6: the line that goes with the figures."""
     import platform
@@ -991,12 +1328,13 @@ def machine() -> str:
             f"{platform.release()}; Python {platform.python_version()}; PySide6 {pyside}")
 
 
-def table(figures: dict[str, float | None], notes: dict[str, str]) -> str:
+def table(figures: dict[str, float | None], notes: dict[str, str],
+          budgets: dict[str, tuple[float, str]] = BUDGETS) -> str:
     lines = [f"clinic: {notes['clinic']}", f"photos: {notes.get('photos', 'none')}",
              f"machine: {machine()}", "",
              f"{'figure':<20} {'value':>9} {'budget':>9}  {'':4}  how",
              f"{'-' * 20} {'-' * 9} {'-' * 9}  {'-' * 4}  {'-' * 40}"]
-    for key, (budget, unit) in BUDGETS.items():
+    for key, (budget, unit) in budgets.items():
         value = figures[key]
         digits = 2 if unit == "×" else 1
         limit = f"≤ {budget:.1f}" if unit == "×" else f"≤ {budget:g}"
@@ -1033,6 +1371,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, default=5, metavar="N",
                         help="start-up runs of each kind; the medians are compared "
                              "(default 5)")
+    parser.add_argument("--server", metavar="URL", default=None,
+                        help="measure on the clinic server at postgresql://user@host:port/"
+                             "database instead of a file: a database of its own is made "
+                             "there (the role needs CREATEDB), filled with the demo clinic "
+                             "and dropped after; adds rooms_save_p95_ms")
+    parser.add_argument("--rooms-seconds", type=float, default=ROOMS_SECONDS, metavar="S",
+                        help=f"with --server: how long the {ROOMS} rooms save at once "
+                             f"(default {ROOMS_SECONDS:g})")
     parser.add_argument("--platform", default="offscreen",
                         help="QT_QPA_PLATFORM for every window (default offscreen; xcb under "
                              "xvfb-run)")
@@ -1041,16 +1387,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.clients < 1 or args.runs < 1 or args.photos < 1:
-        _say("needledesk.bench: --clients, --runs and --photos must be 1 or more")
+    if args.clients < 1 or args.runs < 1 or args.photos < 1 or args.rooms_seconds <= 0:
+        _say("needledesk.bench: --clients, --runs, --photos and --rooms-seconds must be 1 "
+             "or more")
         return 2
     args.cache = args.cache or default_cache_dir()
-    figures, notes = measure(args)
+    if args.server:
+        figures, notes = measure_server(args)
+    else:
+        figures, notes = measure(args)
     if args.json:
         print(json.dumps({key: None if value is None else round(value, 3)
                           for key, value in figures.items()}))
     else:
-        print(table(figures, notes))
+        print(table(figures, notes, SERVER_BUDGETS if args.server else BUDGETS))
     return 0
 
 

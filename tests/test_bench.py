@@ -20,7 +20,14 @@ import sys
 
 from PIL import Image
 
-from needledesk.bench import BUDGETS, BULK_PHOTO_SIZE, BULK_VIEWS, bulk_photos, client_with_history
+from needledesk.bench import (
+    BUDGETS,
+    BULK_PHOTO_SIZE,
+    BULK_VIEWS,
+    SERVER_BUDGETS,
+    bulk_photos,
+    client_with_history,
+)
 from needledesk.demo import fill
 from needledesk.store.check import check_file
 from needledesk.store.database import open_database
@@ -91,3 +98,35 @@ def test_the_bulk_photos_are_records_the_program_accepts(tmp_path):
         assert {p.session_id for p in photos} == set(latest)
     finally:
         db.close()
+
+
+def test_bench_on_the_clinic_server_adds_four_rooms_saving_at_once(tmp_path, test_server):
+    """`--server`: the same figures on a database the bench makes on the server (and drops
+    after), plus rooms_save_p95_ms. Those the window or the server's photos give are null
+    (with why on stderr) where this build cannot take them; the rest are always taken."""
+    url = os.environ["NEEDLEDESK_TEST_SERVER"]
+    args = ["--json", "--server", url, "--clients", "20", "--runs", "1", "--photos", "30",
+            "--rooms-seconds", "2", "--cache", str(tmp_path)]
+    script = f"from needledesk.bench import main; raise SystemExit(main({args!r}))"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    out, err = child.communicate(timeout=900)
+    assert child.returncode == 0, err[-3000:]
+
+    figures = json.loads(out)
+    assert set(figures) == KEYS | {"rooms_save_p95_ms"} == set(SERVER_BUDGETS)
+    always = {"save_session_ms", "summary_pdf_ms", "course_pdf_ms", "recall_ms", "due_ms",
+              "rooms_save_p95_ms"}
+    for key, value in figures.items():
+        if value is None and key not in always:
+            assert "not taken" in err or key == "startup_ratio_large", key
+            continue
+        assert isinstance(value, int | float) and not isinstance(value, bool), key
+        assert math.isfinite(value) and value > 0, (key, value)
+    assert "4 processes saving at once for 2 s" in err and "0 refused" in err
+    # The bench's own database is gone from the server.
+    name = f"needledesk_bench_{child.pid}"
+    left = test_server.admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                     [name]).fetchone()
+    assert left is None
