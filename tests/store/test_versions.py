@@ -147,3 +147,28 @@ def test_a_save_without_a_version_or_with_the_current_one_goes_through(rooms):
     now = b.record_version("session", session.id)
     b.save_draft(replace(session, notes="current version"), by="Dr Kim", expected=now.seq)
     assert a.get_session(session.id).notes == "current version"
+
+
+def test_two_amendments_at_once_without_a_version_refuse_the_second_in_words(rooms):
+    """Even without `expected`, an amendment (or a sign-off) written over a change made
+    since it read the session is refused, not stored beside it or failed by the store."""
+    a, b = rooms
+    _, session = _saved(rooms)
+    a.sign_session(session.id, by="Dr Lee")
+    signed = a.get_session(session.id)
+    read = b.get_session
+
+    def read_while_room_a_amends(session_id):
+        # Room A's amendment lands just after room B read the session's version.
+        a.amend_session(replace(signed, notes="room A's correction"), by="Dr Lee",
+                        reason="depth misread")
+        return read(session_id)
+
+    b.get_session = read_while_room_a_amends
+    rows = _audit_rows(a)
+    with pytest.raises(ChangedElsewhereError, match="by Dr Lee"):
+        b.amend_session(replace(signed, notes="room B's correction"), by="Dr Kim",
+                        reason="typo")
+    assert _audit_rows(a) == rows + 1     # room A's amendment only
+    stored = a.get_session(session.id)
+    assert stored.notes == "room A's correction" and len(stored.amendments) == 1

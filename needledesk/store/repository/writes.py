@@ -114,6 +114,10 @@ class Writes(Queries):
             return None
         return RecordVersion(int(row[0]), str(row[1]), datetime.fromisoformat(row[2]))
 
+    def _version_seq(self, kind: str, record_id: str) -> int:
+        now = self.record_version(kind, record_id)
+        return 0 if now is None else now.seq
+
     def _still_as_opened(self, kind: str, record_id: str, expected: int | None) -> None:
         """Inside a write's transaction: refuse it (ChangedElsewhereError, nothing written)
         when the record's latest audit row is no longer `expected` (0: the record must not
@@ -264,8 +268,12 @@ class Writes(Queries):
 
     def sign_session(self, session_id: str, at: datetime | None = None, *, by: str,
                      expected: int | None = None) -> Session:
-        """Sign a draft off. `expected`: as for `save_draft` (what was read to sign is
-        what is signed)."""
+        """Sign a draft off. `expected`: as for `save_draft`. Without it, the session as
+        read here is what must still be stored when the sign-off is written (another room
+        signing or saving it at the same moment refuses this one, rather than a second
+        sign-off row)."""
+        if expected is None:
+            expected = self._version_seq("session", session_id)
         session = self.get_session(session_id)
         if session.is_signed:
             raise SignedRecordError("this session is already signed off")
@@ -283,7 +291,11 @@ class Writes(Queries):
                       at: datetime | None = None, expected: int | None = None) -> Amendment:
         """Correct a signed session. The old value of every changed field is kept. `by`
         makes the amendment and is the one the audit trail names. `expected`: as for
-        `save_draft` (refused when it was amended elsewhere since it was opened)."""
+        `save_draft` (refused when it was amended elsewhere since it was opened); without
+        it, the session as read here must still be the stored one when the amendment is
+        written (two rooms amending at once: the second is refused in words)."""
+        if expected is None:
+            expected = self._version_seq("session", amended.id)
         current = self.get_session(amended.id)
         if not current.is_signed:
             raise SignedRecordError("only a signed session is amended; edit the draft instead")
