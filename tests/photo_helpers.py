@@ -131,3 +131,13 @@ def stored_pictures(repo) -> list[str]:
 def store_args(repo, db_path) -> list[str]:
     """The command line's way to the same store: `--db FILE`, or `--server URL`."""
     return ["--server", repo.path] if repo.on_server else ["--db", str(db_path)]
+
+
+def put_long_ago(repo, data: bytes) -> str:
+    """Put a picture no photo names, as if left there long ago (on the server, one put within
+    the last hour may be another room's photo being saved, and is not an orphan yet)."""
+    sha = repo.photo_store.put(data)
+    if repo.on_server:
+        repo.db.execute("UPDATE photo_files SET added_at = added_at - interval '2 hours' "
+                        "WHERE sha256 = ?", [sha])
+    return sha

@@ -22,6 +22,7 @@ from tests.photo_helpers import (
     client_with_session,
     make_jpeg,
     make_png,
+    put_long_ago,
     sign_photo_consent,
     store_args,
     stored_pictures,
@@ -198,7 +199,7 @@ def test_photos_tidy_removes_only_unnamed_files(capsys, stocked, where):
     repo, _client, session = stocked
     [kept] = _added(repo, session, make_jpeg(seed=4))
     store = repo.photo_store
-    orphan = store.put(b"left by an interrupted import")
+    orphan = put_long_ago(repo, b"left by an interrupted import")
     code, out, err = run(capsys, *where, "photos", "tidy")
     assert (code, err) == (0, "")
     assert out == "tidy: removed 1 picture file that no photo names\n"

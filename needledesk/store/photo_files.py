@@ -326,6 +326,9 @@ class ServerPhotoStore:
     store goes."""
 
     place = "the clinic server"
+    #: A picture put less than this long ago and named by no photo yet may be one another
+    #: room is saving right now (its bytes go first, its row after): it is not an orphan.
+    SETTLING_MINUTES = 60
 
     def __init__(self, db: Any, *, thumbs: ThumbnailCache,
                  reader: Callable[[], Any] | None = None):
@@ -393,6 +396,11 @@ class ServerPhotoStore:
         """Of these stored photos, those whose bytes no longer match their hash (hashed by the
         server: no picture crosses the network)."""
         return set(self._reading(lambda db: self._sql.changed(db, hashes)))
+
+    def settled(self, hashes: list[str]) -> set[str]:
+        """Of these stored pictures, those put more than `SETTLING_MINUTES` ago."""
+        return set(self._reading(lambda db: self._sql.settled(db, hashes,
+                                                              self.SETTLING_MINUTES)))
 
     def thumbnail(self, sha256: str, side: int) -> bytes | None:
         return self.thumbs.get(sha256, side)

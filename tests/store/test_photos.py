@@ -32,6 +32,7 @@ from tests.photo_helpers import (
     lose_picture,
     make_jpeg,
     make_png,
+    put_long_ago,
     sign_photo_consent,
 )
 
@@ -202,7 +203,7 @@ def test_check_finds_a_missing_changed_or_orphaned_file(repo, db_path):
     assert check_file(repo.db).problems == []
     lose_picture(repo, one.sha256)
     change_picture(repo, two.sha256)
-    stray = repo.photo_store.put(make_png())
+    stray = put_long_ago(repo, make_png())
     problems = check_file(repo.db).problems
     text = "\n".join(problems)
     assert f"photo {one.id}" in text and "missing" in text
@@ -475,3 +476,20 @@ def test_tidy_on_the_server_forgets_thumbnails_of_photos_removed_in_another_room
 def test_a_clinic_servers_address_is_never_taken_for_a_photo_folder():
     with pytest.raises(ValueError, match="in the server"):
         store_for("postgresql://u@h:5432/needledesk")
+
+
+def test_on_the_server_a_picture_just_put_is_not_an_orphan_yet(server_url):
+    """Another room puts a photo's picture first and writes its row after: check and tidy
+    meanwhile must neither call it an orphan nor remove it under that room."""
+    repo = _server_repo(server_url)
+    try:
+        client_with_session(repo)
+        being_saved = repo.photo_store.put(make_png())
+        assert repo.photo_file_problems() == ([], [])
+        assert check_file(repo.db).problems == []
+        assert repo.tidy_photo_files() == 0 and repo.photo_store.has(being_saved)
+        repo.db.execute("UPDATE photo_files SET added_at = added_at - interval '61 minutes'")
+        assert repo.photo_file_problems() == ([], [being_saved])
+        assert repo.tidy_photo_files() == 1 and not repo.photo_store.has(being_saved)
+    finally:
+        repo.db.close()

@@ -90,3 +90,14 @@ def changed(db: PgDatabase, names: list[str]) -> set[str]:
             db, "SELECT sha256 FROM photo_files WHERE sha256 = ANY(%s) AND "
                 "encode(sha256(data), 'hex') <> sha256", [batch]).fetchall()}
     return found
+
+
+def settled(db: PgDatabase, names: list[str], minutes: int) -> set[str]:
+    """Of `names`, those stored more than `minutes` ago."""
+    found: set[str] = set()
+    for start in range(0, len(names), 500):
+        batch = names[start:start + 500]
+        found |= {str(r[0]) for r in _run(
+            db, "SELECT sha256 FROM photo_files WHERE sha256 = ANY(%s) AND "
+                "added_at < now() - make_interval(mins => %s)", [batch, minutes]).fetchall()}
+    return found

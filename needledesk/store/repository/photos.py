@@ -277,11 +277,17 @@ class Photos(Consents):
                 problems.append(f"{what}: its picture {kept} was changed outside NeedleDesk "
                                 "(it no longer matches its hash); restore it from a backup")
         orphans = [sha for sha in sorted(held) if sha not in wanted]
+        if isinstance(store, ServerPhotoStore) and orphans:
+            # Another room may be saving a photo whose picture it has just put: not an orphan
+            # (nor tidied away under it) until it has been unnamed for a while.
+            settled = store.settled(orphans)
+            orphans = [sha for sha in orphans if sha in settled]
         return problems, orphans
 
     def tidy_photo_files(self) -> int:
         """Remove the files no live photo names (left by an interrupted import, or by a
-        removal interrupted before its file went). Returns how many."""
+        removal interrupted before its file went). Returns how many. On the clinic server,
+        a picture put within the last hour is left: another room may be saving its photo."""
         _problems, orphans = self.photo_file_problems()
         for sha in orphans:
             self.photo_store.discard(sha)
