@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from engines import store_args
 from factories import (
     TINY_PNG,
     make_client,
@@ -403,9 +404,9 @@ def test_the_command_says_when_a_form_version_was_not_stored(repo, empty, tmp_pa
     repo.add_consent(make_consent(other.id, theirs), by=BY, template=theirs, today=TODAY)
     file = tmp_path / "other-clinic.json"
     file.write_text(export_text(repo), encoding="utf-8")
-    path = empty.path
+    where = store_args(empty)
     empty.db.close()
-    assert main(["--db", str(path), "import", str(file)]) == 0
+    assert main([*where, "import", str(file)]) == 0
     out, err = capsys.readouterr()
     assert "1 consent" in out
     assert (f"note: “{theirs.title}” version 1 from the file was not added to the clinic's "

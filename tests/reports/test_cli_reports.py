@@ -1,4 +1,5 @@
-"""`needledesk export summary|course` on a real database file: the PDF is written private and
+"""`needledesk export summary|course` on a real database file (and a real clinic server, with
+`--server`): the PDF is written private and
 whole; an unknown id is one line on stderr, exit 1, and no file."""
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ import subprocess
 import sys
 
 import pytest
+from engines import store_args
 
 from needledesk.cli import main
 
 
-def test_export_summary_writes_a_private_one_page_pdf(clinic, db_path, tmp_path, read_pdf,
-                                                      capsys):
+def test_export_summary_writes_a_private_one_page_pdf(clinic, tmp_path, read_pdf, capsys):
     out = tmp_path / "summary.pdf"
-    code = main(["--db", str(db_path), "export", "summary", "--session", clinic.second_id,
+    code = main([*store_args(clinic.repo), "export", "summary", "--session", clinic.second_id,
                  "-o", str(out)])
     assert code == 0, capsys.readouterr().err
     data = out.read_bytes()
@@ -28,9 +29,9 @@ def test_export_summary_writes_a_private_one_page_pdf(clinic, db_path, tmp_path,
         assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
-def test_export_course_writes_the_whole_record(clinic, db_path, tmp_path, read_pdf, capsys):
+def test_export_course_writes_the_whole_record(clinic, tmp_path, read_pdf, capsys):
     out = tmp_path / "record.pdf"
-    code = main(["--db", str(db_path), "export", "course", "--client", clinic.client_id,
+    code = main([*store_args(clinic.repo), "export", "course", "--client", clinic.client_id,
                  "-o", str(out)])
     assert code == 0, capsys.readouterr().err
     pages = read_pdf(out.read_bytes())
@@ -41,10 +42,10 @@ def test_export_course_writes_the_whole_record(clinic, db_path, tmp_path, read_p
 
 @pytest.mark.parametrize("kind, option, what", [("summary", "--session", "session"),
                                                 ("course", "--client", "client")])
-def test_an_unknown_id_is_one_clear_line_and_no_file(kind, option, what, clinic, db_path,
-                                                     tmp_path, capsys):
+def test_an_unknown_id_is_one_clear_line_and_no_file(kind, option, what, clinic, tmp_path,
+                                                     capsys):
     out = tmp_path / "never.pdf"
-    code = main(["--db", str(db_path), "export", kind, option, "no-such-id", "-o", str(out)])
+    code = main([*store_args(clinic.repo), "export", kind, option, "no-such-id", "-o", str(out)])
     assert code == 1
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -16,6 +16,10 @@ from needledesk.store.database import open_database
 from needledesk.store.first_page import read_first_page
 from needledesk.store.repository import Repository
 
+# The first paint's reader opens the clinic's FILE itself (no server: the window on a server
+# starts by connecting); its tests are of SQLite's file.
+pytestmark = pytest.mark.sqlite_only
+
 NAMES = ["Ana López", "Ana Lopez", "Ángel Álvarez", "Zoë Ng", "Фёдор Фёдорова",
          "Γιάννης Παπαδόπουλος", "李 小龍", "Mary O'Neill", "jo de la Cruz", "Émile Zola"]
 

@@ -390,6 +390,18 @@ class Postgres:
     def indexed_by(self, index: str) -> str:
         return ""   # the server's planner needs no hint
 
+    def temp_table(self, name: str) -> str:
+        return f"pg_temp.{name}"
+
+    def stored_table(self, name: str) -> str:
+        return name   # the connection's own schema (a temporary table never shadows one)
+
+    def temp_index(self, name: str, table: str, columns: str) -> str:
+        return f"CREATE INDEX {name} ON pg_temp.{table} ({columns})"
+
+    def differs(self, left: str, right: str) -> str:
+        return f"{left} IS DISTINCT FROM {right}"
+
     def integrity_problems(self, db: Any) -> list[str]:
         """The server keeps its own pages sound (and its administrator its disks); what
         NeedleDesk can check is that the trail's head row is the trail's last row."""

@@ -46,6 +46,21 @@ class SQLite:
         """Which index a subquery must use (SQLite's planner guesses wrong there)."""
         return f"INDEXED BY {index}"
 
+    def temp_table(self, name: str) -> str:
+        """A temporary table's name in a query (never in the file)."""
+        return f"temp.{name}"
+
+    def stored_table(self, name: str) -> str:
+        """One of the store's own tables named beside temporary ones."""
+        return f"main.{name}"
+
+    def temp_index(self, name: str, table: str, columns: str) -> str:
+        return f"CREATE INDEX temp.{name} ON {table} ({columns})"
+
+    def differs(self, left: str, right: str) -> str:
+        """True when the two differ, NULL counting as a value of its own."""
+        return f"{left} IS NOT {right}"
+
     def integrity_problems(self, db: Any) -> list[str]:
         """SQLite's own check of the whole file (every b-tree and index)."""
         return [f"integrity: {row[0]}" for row in _conn(db).execute("PRAGMA integrity_check")

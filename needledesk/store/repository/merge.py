@@ -32,6 +32,7 @@ from needledesk.domain.text import (
 )
 from needledesk.exchange import encode_record, encode_session, fmt_time
 from needledesk.store import seals
+from needledesk.store.engine import dialect
 from needledesk.store.repository.mapping import (
     _CHILD_TABLES,
     _client,
@@ -179,49 +180,56 @@ class ImportMerge(Photos):
 
     def _unchanged_sessions(self, sessions: list[Session]) -> set[str]:
         """The ids of these sessions whose stored rows are exactly the rows the store would
-        write for them. SQLite compares them, both ways, with a temporary copy of those
-        rows (a TEMP table, never in the file), so the stored rows are not read into
-        Python one by one."""
+        write for them. The database compares them, both ways, with a temporary copy of
+        those rows (a TEMP table, never in the file or the server's tables), so the stored
+        rows are not read into Python one by one."""
         if not sessions:
             return set()
         mine = self._session_rows(_session_as_stored(s) for s in sessions)
         ids = {s.id for s in sessions}
         differ: set[str] = set()
         conn = self.db.conn
+        sql = dialect(self.db)
+        ids_table, rows_table = sql.temp_table("import_ids"), sql.temp_table("import_rows")
+        done = False
         with self.db.atomic():
             try:
                 conn.execute("CREATE TEMP TABLE import_ids (id TEXT PRIMARY KEY)")
-                conn.executemany("INSERT INTO temp.import_ids VALUES (?)", ((i,) for i in ids))
+                conn.executemany(f"INSERT INTO {ids_table} VALUES (?)", ((i,) for i in ids))
                 for table in ("sessions", *_CHILD_TABLES):
                     key = "id" if table == "sessions" else "session_id"
-                    stored = (f"FROM main.{table} WHERE {key} IN "
-                              "(SELECT id FROM temp.import_ids)")
+                    main = sql.stored_table(table)
+                    stored = f"FROM {main} WHERE {key} IN (SELECT id FROM {ids_table})"
                     if not mine.get(table):
                         differ |= {r[0] for r in conn.execute(f"SELECT {key} {stored}")}
                         continue
                     names = list(mine[table][0])
                     keys = [key] if table == "sessions" else [key, "position"]
                     conn.execute(f"CREATE TEMP TABLE import_rows AS SELECT {', '.join(names)} "
-                                 f"FROM main.{table} WHERE 0")
+                                 f"FROM {main} WHERE 1 = 0")
                     conn.executemany(
-                        f"INSERT INTO temp.import_rows VALUES ({','.join('?' * len(names))})",
+                        f"INSERT INTO {rows_table} VALUES ({','.join('?' * len(names))})",
                         (tuple(row.values()) for row in mine[table]))
-                    conn.execute(f"CREATE INDEX temp.import_rows_key ON import_rows "
-                                 f"({', '.join(keys)})")
+                    conn.execute(sql.temp_index("import_rows_key", "import_rows",
+                                                ", ".join(keys)))
                     joined = " AND ".join(f"m.{k} = t.{k}" for k in keys)
-                    unequal = " OR ".join(f"m.{n} IS NOT t.{n}" for n in names)
+                    unequal = " OR ".join(sql.differs(f"m.{n}", f"t.{n}") for n in names)
                     # rows of the file missing or different here, and rows here it lacks
                     differ |= {r[0] for r in conn.execute(
-                        f"SELECT t.{key} FROM temp.import_rows t LEFT JOIN main.{table} m "
+                        f"SELECT t.{key} FROM {rows_table} t LEFT JOIN {main} m "
                         f"ON {joined} WHERE m.{key} IS NULL OR {unequal}")}
                     differ |= {r[0] for r in conn.execute(
-                        f"SELECT m.{key} FROM main.{table} m WHERE m.{key} IN (SELECT id FROM "
-                        f"temp.import_ids) AND NOT EXISTS (SELECT 1 FROM temp.import_rows t "
+                        f"SELECT m.{key} FROM {main} m WHERE m.{key} IN (SELECT id FROM "
+                        f"{ids_table}) AND NOT EXISTS (SELECT 1 FROM {rows_table} t "
                         f"WHERE {joined})")}
-                    conn.execute("DROP TABLE temp.import_rows")
+                    conn.execute(f"DROP TABLE {rows_table}")
+                done = True
             finally:
-                conn.execute("DROP TABLE IF EXISTS temp.import_rows")
-                conn.execute("DROP TABLE IF EXISTS temp.import_ids")
+                # On the server a failed statement ends the transaction (its rollback takes
+                # the temporary tables with it): nothing more may be run in it.
+                if done or not sql.server:
+                    conn.execute(f"DROP TABLE IF EXISTS {rows_table}")
+                    conn.execute(f"DROP TABLE IF EXISTS {ids_table}")
         return ids - differ
 
     def _match_stored(self, records: list[ClientRecord],
