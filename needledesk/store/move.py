@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from needledesk.domain.text import count_text
 from needledesk.errors import NeedleDeskError
 from needledesk.store import anchors
 from needledesk.store.audit import AuditLog
@@ -339,16 +340,19 @@ def move_to_server(file_path: str | os.PathLike[str], server_db: Database, *,
                 held = _held_on_server(server_db)
                 if held:
                     raise MoveError(f"the clinic server ({where}) already holds {held}; a "
-                                    "clinic can only be moved into an empty one. Nothing was "
-                                    "written")
+                                    "clinic can only be moved into an empty one")
                 copy.plan(len(wanted))
                 copy.rows()
                 _write_photo_files(server_db, photos, wanted, copy)
                 _verify(copy, _photo_problems_on_server(server_db, wanted),
                         photo_files=False)
         except MoveError as exc:
-            raise MoveError(f"{exc}. Nothing was left on the clinic server ({where}); the "
+            raise MoveError(f"{exc}. Nothing was written to the clinic server ({where}); the "
                             "file was not changed.") from None
+        except dialect(server_db).errors as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise MoveError(f"the clinic server ({where}) refused the copy ({first}). Nothing "
+                            "was written to it; the file was not changed.") from None
         finally:
             source.conn.execute("ROLLBACK")
     finally:
@@ -373,8 +377,17 @@ def _held_on_server(db: Any) -> str:
     """What the server holds already, in words ('' when nothing)."""
     counts = {t: int(db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
               for t in (*TABLES, "photo_files")}
-    held = [f"{n} {t.replace('_', ' ')} row(s)" for t, n in counts.items() if n]
-    return ", ".join(held[:3]) + (" and more" if len(held) > 3 else "")
+    held = [count_text(counts[t], noun) for t, noun in (("clients", "client"),
+                                                         ("sessions", "session")) if counts[t]]
+    if counts["meta"]:
+        held.append("a clinic's id")
+    if counts["audit"]:
+        held.append(f"an audit trail of {counts['audit']:,} "
+                    + ("entry" if counts["audit"] == 1 else "entries"))
+    if not held and any(counts.values()):
+        held.append("records")
+    return ", ".join(held[:-1]) + (" and " if len(held) > 1 else "") + (held[-1] if held
+                                                                        else "")
 
 
 def _write_photo_files(server_db: Any, photos: FolderPhotoStore, wanted: list[str],
