@@ -315,6 +315,7 @@ def run_window(db_path: Path | None, server: str | None = None) -> int:
             return 1
         if not isinstance(on_server, str):   # else USE_FILE: the file, as below
             on_server.show()
+            _offer_recovery_drafts(on_server)
             return app.exec()
     try:
         prepare_db_folder(path)  # a fresh machine: the data folder is made here (0700)
@@ -339,6 +340,23 @@ def run_window(db_path: Path | None, server: str | None = None) -> int:
             QMessageBox.critical(None, "NeedleDesk cannot open the records", str(exc))
             return 1
         window.show()
+        _offer_recovery_drafts(window)
         return app.exec()
     finally:
         lock.release()
+
+
+def _offer_recovery_drafts(window) -> None:
+    """Sessions kept on this PC while the clinic server was away (`needledesk.recovery`):
+    offered once the window is up (Save it now, Keep for later, Discard)."""
+    from PySide6.QtCore import QTimer
+
+    def offer() -> None:
+        from needledesk.ui.server_away import offer_recovery
+
+        try:
+            offer_recovery(window)
+        except NeedleDeskError as exc:   # the server away again: offered next time
+            log.warning("the recovery drafts could not be offered: %s", exc)
+
+    QTimer.singleShot(0, window, offer)

@@ -589,9 +589,21 @@ class MainWindow(QMainWindow):
         # a photo added or removed there: the card's photo counts follow
         editor.photos_panel.changed.connect(lambda: self._session_saved(editor.session_id))
         editor.destroyed.connect(lambda *_: self._editor_gone(editor))
+        editor.away.changed.connect(self._server_away)
         editor.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.open()
         return editor
+
+    def _server_away(self, state: str) -> None:
+        """An open editor's save is waiting for the clinic server ("away"), or no longer
+        ("back": the server answered; "kept": closed meanwhile, kept on this PC)."""
+        from needledesk.ui.server_away import STATUS_AWAY, STATUS_BACK, STATUS_KEPT
+
+        if state == "away":
+            self.statusBar().showMessage(STATUS_AWAY)
+        elif self.statusBar().currentMessage() == STATUS_AWAY:
+            self.statusBar().showMessage(STATUS_KEPT if state == "kept" else STATUS_BACK,
+                                         10_000)
 
     def _editor_gone(self, editor) -> None:
         if self.editor is editor:

@@ -65,7 +65,7 @@ from needledesk.domain.rules import (
 )
 from needledesk.domain.text import day_text, moment_text
 from needledesk.domain.visit import check_text, visit_check
-from needledesk.errors import NeedleDeskError
+from needledesk.errors import ChangedElsewhereError, NeedleDeskError
 from needledesk.exchange import encode_session
 from needledesk.settings import ClinicSettings
 from needledesk.store.repository import Repository
@@ -80,6 +80,7 @@ from needledesk.ui.forms import (
     route,
     window_state,
 )
+from needledesk.ui.server_away import AwayRetry, away_banner
 
 #: The editor's size the first time, inside a 1280×800 screen with its title bar and taskbar.
 DEFAULT_SIZE = QSize(1240, 720)
@@ -122,6 +123,10 @@ class SessionEditor(SessionForm, QDialog):
         else:
             self.stored = session
         self.session_id = session.id
+        #: The session's version (its latest audit row's seq) as this editor last read or
+        #: wrote it, passed as `expected=` with every save: a save over another room's (or
+        #: window's) newer one is refused with who and when. 0: not saved yet.
+        self.version: int | None = self._version_now() if self.stored is not None else 0
         self.acknowledged = list(session.acknowledged_warnings)
         #: The screening re-confirmed at the start of this session (None: not asked yet).
         self.screening_check: ScreeningCheck | None = session.screening_check
@@ -155,6 +160,10 @@ class SessionEditor(SessionForm, QDialog):
 
     def _build(self) -> None:
         outer = QVBoxLayout(self)
+        # While the clinic server is away: a plain banner, and the save retried (server_away).
+        self.away_banner = away_banner()
+        outer.addWidget(self.away_banner)
+        self.away = AwayRetry(self.repo, self.away_banner, self)
         self.status = QLabel()
         self.status.setWordWrap(True)
         outer.addWidget(self.status)
@@ -467,7 +476,18 @@ class SessionEditor(SessionForm, QDialog):
         return replace(session, acknowledged_warnings=list(self.acknowledged))
 
     def save(self) -> bool:
-        """Save the draft (or, when amending, the amendment). True when written."""
+        """Save the draft (or, when amending, the amendment). True when written. The clinic
+        server away (while reading what the save checks, or writing): the banner, and the
+        save retried until it is back."""
+        try:
+            return self._save()
+        except NeedleDeskError as exc:
+            if not self.repo.server_away(exc):
+                raise
+            self._wait_for_server(self.save)
+            return False
+
+    def _save(self) -> bool:
         if self.amending:
             return self._save_amendment()
         if self.signed_at:
@@ -483,7 +503,9 @@ class SessionEditor(SessionForm, QDialog):
         session = acknowledged
         # The audit trail names the practitioner chosen here (passed with the write; the
         # repository is shared with the main window, whose writes stay its own).
-        if not self._write(lambda: self.repo.save_draft(session, by=session.practitioner)):
+        if not self._write(lambda: self.repo.save_draft(session, by=session.practitioner,
+                                                        expected=self.version),
+                           retry=self.save):
             return False
         self.stored = session
         self._saved()
@@ -514,8 +536,12 @@ class SessionEditor(SessionForm, QDialog):
         if (self.is_dirty() or self.stored is None) and not self.save():
             return False
         by = self.practitioner.currentText().strip() or self.user
+        return self._sign(by)
+
+    def _sign(self, by: str) -> bool:
         signed = self._write(lambda: self.repo.sign_session(self.session_id, self.now(),
-                                                            by=by))
+                                                            by=by, expected=self.version),
+                             retry=lambda: self._sign(by))
         if not signed:
             return False
         self.signed_at = signed.signed_at
@@ -542,8 +568,20 @@ class SessionEditor(SessionForm, QDialog):
         if answer is None:
             return False
         by, reason = answer
+        return self._amend(by, reason)
+
+    def _amend(self, by: str, reason: str) -> bool:
+        """Write the amendment as the form now has it (a retry after the server was away
+        takes what was typed meanwhile too)."""
+        session, problems = self.session()
+        problems += validate_session(session)
+        if problems:
+            self._refuse(session, problems)
+            return False
         amendment = self._write(lambda: self.repo.amend_session(session, by=by, reason=reason,
-                                                                at=self.now()))
+                                                                at=self.now(),
+                                                                expected=self.version),
+                                retry=lambda: self._amend(by, reason))
         if not amendment:
             return False
         self.amendments.append(amendment)
@@ -629,17 +667,77 @@ class SessionEditor(SessionForm, QDialog):
 
         preview(parent, data, title)
 
-    def _write(self, action: Callable[[], object]):
+    def _write(self, action: Callable[[], object], retry: Callable[[], object] | None = None):
+        """Run one write. Refused because another room or window saved the session since
+        it was opened: say who and when, keep the entries. The clinic server away: the
+        banner, and `retry` (the same save through the normal path) every few seconds
+        until it is back (`server_away.AwayRetry`)."""
         try:
             return action()
+        except ChangedElsewhereError as exc:
+            self.general_message.show_error(str(exc))
+            self.show_error(self, "The session was not saved", str(exc))
+            return None
         except (NeedleDeskError, OSError, sqlite3.Error) as exc:
+            if retry is not None and self.repo.server_away(exc):
+                self._wait_for_server(retry)
+                return None
             # Nothing is lost: the form keeps every value, ready to save again.
             self.general_message.show_error(f"Not saved: {exc}. Your entries are kept here; "
                                             "try again when the problem is fixed.")
             self.show_error(self, "The session was not saved", str(exc))
             return None
 
+    def _wait_for_server(self, retry: Callable[[], object]) -> None:
+        self.general_message.show_error(
+            "Not saved yet: the clinic server can't be reached. Your entries are kept here "
+            "and will be saved when it is back.")
+        self.away.start(retry)
+
+    def _version_now(self) -> int:
+        now = self.repo.record_version("session", self.session_id)
+        return 0 if now is None else now.seq
+
+    def restore_entries(self, session: Session, version: int | None,
+                        stored: Session | None) -> None:
+        """Fill the editor with a recovery draft's entries (`server_away.open_recovered`):
+        `stored` is the session as the records have it now (None: never saved), `version`
+        the one the draft was waiting to save over, so the version check applies."""
+        self.stored = stored
+        self.session_id = session.id
+        self.version = version
+        self.acknowledged = list(session.acknowledged_warnings)
+        self.screening_check = session.screening_check
+        self.amending = bool(stored is not None and stored.is_signed)
+        self._fill(session)
+        self._baseline = ({}, [])   # not saved: it differs from anything stored
+        self.show_all = True
+        self._refresh()
+
+    def _keep_for_recovery(self) -> bool:
+        """Closing while the server is away with a save waiting: the entries are kept on
+        this PC as a recovery draft (never in any record store). False if it could not be
+        written (the editor then stays open)."""
+        from needledesk import recovery
+
+        session, _ = self.session()
+        try:
+            recovery.keep(self.repo.path, self.client.id, encode_session(session),
+                          session.practitioner, self.version,
+                          pending="amend" if self.amending else "draft")
+        except (NeedleDeskError, OSError) as exc:
+            self.show_error(self, "The session could not be kept on this PC",
+                            f"{exc}\n\nThe editor stays open with your entries.")
+            return False
+        self.away.stop()
+        self.show_error(self, "The session is kept on this PC",
+                        "The clinic server can't be reached, so this session is kept on this "
+                        "PC as a recovery draft that only you can read. When NeedleDesk next "
+                        "starts on the clinic server it offers to save it.")
+        return True
+
     def _saved(self) -> None:
+        self.version = self._version_now()
         self.client_sessions = self.repo.sessions(self.client.id)
         self._baseline = self._snapshot()
         self.general_message.clear_message()
@@ -647,11 +745,11 @@ class SessionEditor(SessionForm, QDialog):
         self.saved.emit(self.session_id)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if self.is_dirty():
+        if not self.away.waiting and self.is_dirty():
             choice = self.ask_unsaved(self)
             if choice == "save":
                 self.refusal = ""
-                if not self.save():
+                if not self.save() and not self.away.waiting:
                     if self.refusal:  # invalid: say what, and stay open to fix it
                         self.show_error(self, "The session was not saved", self.refusal)
                     event.ignore()
@@ -659,6 +757,9 @@ class SessionEditor(SessionForm, QDialog):
             if choice == "cancel":
                 event.ignore()
                 return
+        if self.away.waiting and not self._keep_for_recovery():
+            event.ignore()
+            return
         self._ticker.stop()
         self._remember_size()
         event.accept()

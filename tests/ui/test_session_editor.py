@@ -253,7 +253,7 @@ def test_a_failed_write_keeps_the_entries(qtbot, editor_for, ui_repo, client, mo
     monkeypatch.setattr(SessionEditor, "show_error",
                         staticmethod(lambda parent, title, text: shown.append(text)))
 
-    def full_disk(session, *, by):
+    def full_disk(session, *, by, expected=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ui_repo, "save_draft", full_disk)

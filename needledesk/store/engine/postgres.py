@@ -12,6 +12,7 @@ A lost connection is raised as `ServerAwayError`, which the window says in plain
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -270,8 +271,35 @@ class PgDatabase:
     def __init__(self, conn: psycopg.Connection[Any], address: ServerAddress):
         self._conn = conn
         self.address = address
+        # Kept while the connection is sound: a broken one may no longer say its arguments.
+        self._connect_args = _reconnect_args(conn)
         conn.adapters.register_dumper(bool, _BoolAsInt)
         conn.adapters.register_loader("numeric", _NumericAsNumber)
+
+    def reconnect(self) -> None:
+        """After the connection was lost (`ServerAwayError`): a new connection with the same
+        arguments, in place, so everything holding this object goes on using it. Raises
+        `ServerAwayError` (or `ServerSetupError`) in plain words while the server is still
+        away; the old connection is then left as it was."""
+        try:
+            conn = psycopg.connect(**self._connect_args, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise connect_error(exc, self.address) from None
+        conn.adapters.register_dumper(bool, _BoolAsInt)
+        conn.adapters.register_loader("numeric", _NumericAsNumber)
+        old, self._conn = self._conn, conn
+        with contextlib.suppress(psycopg.Error):   # already broken: nothing to close
+            old.close()
+
+    def reachable(self) -> bool:
+        """True when one trivial read goes through on this connection now."""
+        if self._conn.closed or self._conn.broken:
+            return False
+        try:
+            self._conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
 
     # sqlite_utils code reaches for `db.conn`; on the server it is this object itself.
     @property
@@ -342,7 +370,7 @@ class PgDatabase:
 
     def fresh(self) -> PgDatabase:
         """A second connection to the same server (a worker thread's own)."""
-        return PgDatabase(psycopg.connect(**_reconnect_args(self._conn), autocommit=True),
+        return PgDatabase(psycopg.connect(**self._connect_args, autocommit=True),
                           self.address)
 
 

@@ -37,6 +37,36 @@ class RepositoryBase:
         """Where the records are, as the window's status bar says it."""
         return dialect(self.db).location(self.db)
 
+    def reconnect(self) -> None:
+        """On the clinic server, after its connection was lost: connect again in place
+        (`ServerAwayError` while it is still away). Nothing to do on the file."""
+        if self.on_server:
+            self.db.reconnect()   # type: ignore[attr-defined]
+
+    def server_reachable(self) -> bool:
+        """True when the records can be read now: always on the file; on the server, one
+        trivial read goes through (connecting again first if the connection was lost)."""
+        if not self.on_server:
+            return True
+        if self.db.reachable():   # type: ignore[attr-defined]
+            return True
+        from needledesk.errors import NeedleDeskError
+
+        try:
+            self.reconnect()
+        except NeedleDeskError:
+            return False
+        return bool(self.db.reachable())   # type: ignore[attr-defined]
+
+    def server_away(self, error: BaseException) -> bool:
+        """Whether `error` says the clinic server cannot be reached (what was being written
+        can be written again once it is back), as opposed to a refusal of the record."""
+        if not self.on_server:
+            return False
+        from needledesk.store.engine.postgres import ServerAwayError
+
+        return isinstance(error, ServerAwayError)
+
     def _table(self, name: str) -> Any:
         """`db[name]`: a table to insert into and update."""
         return self.db[name]

@@ -1,0 +1,245 @@
+"""The clinic server away while a session is being saved, on the real test server.
+
+Only this test's own connection is made "away": its backend is ended from the test
+server's admin connection (`pg_terminate_backend`), and connecting again is pointed at a
+closed port until the test lets it back. The shared server and other databases are never
+touched."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import datetime
+
+import pytest
+from factories import make_client, make_screening, make_session
+
+from needledesk import recovery
+from needledesk.errors import NotFoundError
+from needledesk.exchange import encode_session
+from needledesk.ui import server_away
+from needledesk.ui.main_window import MainWindow
+from needledesk.ui.server_away import BANNER_TEXT, STATUS_AWAY, AwayRetry, offer_recovery
+from needledesk.ui.session_editor import SessionEditor
+
+NOW = datetime(2026, 11, 20, 10, 30)
+
+
+class Outage:
+    """This repository's server connection lost, and kept from coming back, until `end`."""
+
+    def __init__(self, test_server, repo):
+        self.admin = test_server.admin
+        self.db = repo.db
+        self.args = dict(repo.db._connect_args)
+
+    def start(self) -> None:
+        pid = self.db.raw.info.backend_pid
+        self.admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        self.db._connect_args = self.args | {"port": "1"}   # nothing listens there
+
+    def end(self) -> None:
+        self.db._connect_args = dict(self.args)
+
+
+@pytest.fixture
+def server_repo(server_url):
+    from needledesk.store.repository import Repository
+    from needledesk.store.server import open_server
+
+    repo = Repository(open_server(server_url))
+    yield repo
+    repo.db.close()
+
+
+@pytest.fixture
+def clinic(server_repo):
+    client = server_repo.add_client(make_client(), by="Jane Smith")
+    server_repo.add_screening(make_screening(client.id), by="Jane Smith")
+    return client
+
+
+@pytest.fixture
+def recovery_folder():
+    """The user's recovery folder (in the tests' private data folder), empty before and
+    after each test."""
+    where = recovery.folder()
+    for path in where.glob("*") if where.is_dir() else []:
+        path.unlink()
+    yield where
+    for path in where.glob("*") if where.is_dir() else []:
+        path.unlink()
+
+
+def _window(qtbot, repo, state) -> MainWindow:
+    window = MainWindow(repo, repo.settings(), state)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _new_editor(window, client) -> SessionEditor:
+    window._select_client(client.id)
+    editor = window.new_session()
+    assert editor is not None
+    editor.practitioner.setCurrentText("Jane Smith")
+    editor.areas.add_button.click()
+    row = editor.areas.rows[-1]
+    row.area.setCurrentText("cheeks")
+    row.depth.setValue(1.0)
+    row.passes.setValue(3)
+    return editor
+
+
+def _audit_rows(repo, session_id: str) -> int:
+    return repo.db.execute("SELECT COUNT(*) FROM audit WHERE kind = 'session' AND "
+                           "record_id = ?", [session_id]).fetchone()[0]
+
+
+def test_the_banner_shows_the_entries_stay_and_the_save_goes_through_when_back(
+        qtbot, server_repo, clinic, state, test_server, no_real_modals):
+    window = _window(qtbot, server_repo, state)
+    editor = _new_editor(window, clinic)
+    outage = Outage(test_server, server_repo)
+    outage.start()
+
+    assert not editor.save()
+    assert editor.away_banner.isVisible() and editor.away_banner.text() == BANNER_TEXT
+    assert window.statusBar().currentMessage() == STATUS_AWAY
+    assert editor.away.waiting and editor.away.timer.isActive()
+    assert editor.away.timer.interval() == AwayRetry.INTERVAL_MS == 5000
+    assert not [text for text in no_real_modals if "server" in text], \
+        "no box to dismiss while waiting: the banner says it"
+    # Still away: a retry changes nothing, and what is typed meanwhile is kept too.
+    assert not editor.away.try_again()
+    assert editor.away_banner.isVisible()
+    editor.notes.setPlainText("Typed while the server was away.")
+    assert editor.is_dirty() and editor.areas.rows[0].area.currentText() == "cheeks"
+
+    outage.end()
+    editor.away.timer.setInterval(50)   # the real timer, sooner than every 5 s
+    qtbot.waitUntil(lambda: not editor.away.waiting, timeout=5000)
+    assert not editor.away_banner.isVisible()
+    assert not editor.is_dirty()
+    assert "Draft — not signed off" in editor.status.text()
+    assert "back" in window.statusBar().currentMessage()
+    stored = server_repo.get_session(editor.session_id)
+    assert encode_session(stored) == encode_session(editor.session()[0])
+    assert stored.notes == "Typed while the server was away."
+    assert _audit_rows(server_repo, editor.session_id) == 1
+    editor.close()
+
+
+def test_closed_while_away_is_kept_for_the_next_start_and_saved_through_the_editor(
+        qtbot, server_repo, server_url, clinic, state, test_server, recovery_folder,
+        monkeypatch, no_real_modals):
+    window = _window(qtbot, server_repo, state)
+    editor = _new_editor(window, clinic)
+    editor.notes.setPlainText("Kept while the server was away.")
+    session_id = editor.session_id
+    outage = Outage(test_server, server_repo)
+    outage.start()
+    assert not editor.save() and editor.away.waiting
+
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+    assert any("recovery draft" in text for text in no_real_modals)
+    kept = list(recovery_folder.glob("session-*.json"))
+    assert len(kept) == 1
+    if os.name == "posix":
+        assert stat.S_IMODE(kept[0].stat().st_mode) == 0o600
+        assert stat.S_IMODE(recovery_folder.stat().st_mode) == 0o700
+    document = json.loads(kept[0].read_text(encoding="utf-8"))
+    assert document["store"] == server_repo.path and "password" not in kept[0].read_text()
+    assert document["client_id"] == clinic.id
+    assert document["practitioner"] == "Jane Smith"
+    assert document["session"]["notes"] == "Kept while the server was away."
+    assert not [f for f in recovery_folder.iterdir() if f.name.endswith(".tmp")]
+
+    # The next start, on the same server: the draft is offered and Save it now opens the
+    # editor on it, which saves it through the normal path.
+    outage.end()
+    from needledesk.store.repository import Repository
+    from needledesk.store.server import open_server
+
+    again = Repository(open_server(server_url))
+    try:
+        with pytest.raises(NotFoundError):   # nothing reached the records while away
+            again.get_session(session_id)
+        asked: list[str] = []
+        monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
+            lambda parent, text: asked.append(text) or server_away.SAVE))
+        window2 = _window(qtbot, again, state)
+        assert offer_recovery(window2) == [server_away.SAVE]
+        assert "Ana López" in asked[0] and "kept on this PC" in asked[0]
+        assert "T10" not in asked[0] and "{" not in asked[0]   # plain words, no ISO time
+        editor2 = window2.editor
+        assert editor2 is not None and editor2.session_id == session_id
+        stored = again.get_session(session_id)
+        assert stored.notes == "Kept while the server was away."
+        assert encode_session(stored) == encode_session(editor2.session()[0])
+        assert _audit_rows(again, session_id) == 1
+        assert not editor2.is_dirty()
+        assert not list(recovery_folder.glob("session-*.json")), "saved: the draft is gone"
+        editor2.close()
+        window2.change_timer.stop()
+        window2.hide()
+    finally:
+        again.db.close()
+
+
+def test_a_draft_saved_meanwhile_elsewhere_gets_the_version_wording_and_stays(
+        qtbot, server_repo, clinic, state, recovery_folder, monkeypatch, no_real_modals):
+    # The session as this PC last saved it (version), then another room's save over it.
+    mine = server_repo.save_draft(make_session(clinic.id, notes="Before."), by="Jane Smith")
+    version = server_repo.record_version("session", mine.id)
+    assert version is not None
+    server_repo.save_draft(make_session(clinic.id, id=mine.id, notes="Room B's notes."),
+                           by="Mary Jones")
+    ours = make_session(clinic.id, id=mine.id, notes="Ours, kept while away.")
+    recovery.keep(server_repo.path, clinic.id, encode_session(ours), "Jane Smith",
+                  version.seq)
+
+    asked: list[str] = []
+    answers = iter([server_away.SAVE])
+    monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
+        lambda parent, text: asked.append(text) or next(answers, server_away.KEEP)))
+    window = _window(qtbot, server_repo, state)
+    offer_recovery(window)
+    assert "changed in another room by Mary Jones" in asked[0]
+    editor = window.editor
+    assert editor is not None
+    assert "changed in another room by Mary Jones" in editor.general_message.text()
+    assert editor.notes.toPlainText() == "Ours, kept while away."   # entries kept
+    assert server_repo.get_session(mine.id).notes == "Room B's notes."
+    assert len(list(recovery_folder.glob("session-*.json"))) == 1, "refused: still kept"
+
+
+def test_keep_for_later_and_discard(qtbot, server_repo, clinic, state, recovery_folder,
+                                    monkeypatch):
+    recovery.keep(server_repo.path, clinic.id,
+                  encode_session(make_session(clinic.id, notes="One.")), "Jane Smith", 0)
+    recovery.keep("/elsewhere/another.db", clinic.id,
+                  encode_session(make_session(clinic.id, notes="Other store.")), "Jane", 0)
+    window = _window(qtbot, server_repo, state)
+    choices = iter([server_away.KEEP])
+    monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
+        lambda parent, text: next(choices)))
+    assert offer_recovery(window) == [server_away.KEEP]   # only this store's draft offered
+    assert len(recovery.drafts(server_repo.path)) == 1
+
+    confirmed: list[bool] = []
+    monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
+        lambda parent, text: server_away.DISCARD))
+    monkeypatch.setattr(server_away.RecoveryOffer, "confirm_discard", staticmethod(
+        lambda parent: confirmed.append(False) or False))
+    offer_recovery(window)
+    assert confirmed and len(recovery.drafts(server_repo.path)) == 1   # not confirmed
+    monkeypatch.setattr(server_away.RecoveryOffer, "confirm_discard", staticmethod(
+        lambda parent: True))
+    offer_recovery(window)
+    assert recovery.drafts(server_repo.path) == []
+    assert len(recovery.drafts("/elsewhere/another.db")) == 1
+    assert server_repo.sessions(clinic.id) == []   # nothing ever merged into the records
