@@ -427,15 +427,31 @@ class MainWindow(QMainWindow):
                 _close_all(kept)
                 raise
 
-        Tasks.run(read, self._marker_read, lambda _exc: None, owner=self,
+        Tasks.run(read, self._marker_read, self._marker_failed, owner=self,
                   on_finish=self._polling.clear)
 
     def _may_poll(self) -> bool:
         return (self.attached and self.records_open and not self.is_locked
                 and self.isVisible() and not self.isMinimized())
 
+    def _marker_failed(self, exc: Exception) -> None:
+        """The look found the clinic server away: the status bar says so until a look
+        reaches it again."""
+        from needledesk.ui.server_away import STATUS_AWAY
+
+        if self.repo.server_away(exc):
+            self.statusBar().showMessage(STATUS_AWAY)
+
     def _marker_read(self, marker: int) -> None:
+        from needledesk.ui.server_away import STATUS_AWAY, STATUS_BACK
+
+        editor_waiting = self.editor is not None and self.editor.away.waiting
+        if self.statusBar().currentMessage() == STATUS_AWAY and not editor_waiting:
+            self.statusBar().showMessage(STATUS_BACK, 10_000)
         if marker == self._change_marker or not self._may_poll():
+            return
+        # After an outage the window's own connection is made again before it reads.
+        if not self.repo.server_reachable():
             return
         self._change_marker = marker
         self.refresh_clients()

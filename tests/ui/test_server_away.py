@@ -243,3 +243,39 @@ def test_keep_for_later_and_discard(qtbot, server_repo, clinic, state, recovery_
     assert recovery.drafts(server_repo.path) == []
     assert len(recovery.drafts("/elsewhere/another.db")) == 1
     assert server_repo.sessions(clinic.id) == []   # nothing ever merged into the records
+
+
+def test_the_window_says_the_server_is_away_and_reads_again_when_it_is_back(
+        qtbot, server_repo, server_url, clinic, state, test_server):
+    """The window's own look for other rooms' changes finds the server away (the status
+    bar says so); once it is back the window connects again by itself and lists another
+    room's new client."""
+    from needledesk.store.repository import Repository
+    from needledesk.store.server import open_server
+
+    window = _window(qtbot, server_repo, state)
+    window.poll_changes()                  # the look's own connection is made
+    reader = window._marker_reader[0]
+    outage = Outage(test_server, server_repo)
+    outage.start()
+    test_server.admin.execute("SELECT pg_terminate_backend(%s)",
+                              [reader.db.raw.info.backend_pid])
+    window.poll_changes()
+    assert window.statusBar().currentMessage() == STATUS_AWAY
+
+    other_room = Repository(open_server(server_url))
+    try:
+        other_room.add_client(make_client(first_name="Bea", last_name="Other",
+                                          phone="+1 555 0199", email="bea@example.org"),
+                              by="Mary Jones")
+    finally:
+        other_room.db.close()
+    outage.end()
+    window.poll_changes()
+    assert window.statusBar().currentMessage() != STATUS_AWAY
+    assert window.refreshes == 1
+    names = [window.client_model.index(row, 0).data()
+             for row in range(window.client_model.rowCount())]
+    assert any("Bea" in str(name) for name in names)
+    assert server_repo.server_reachable()
+    window.change_timer.stop()
