@@ -8,8 +8,6 @@ import pytest
 from factories import make_client, make_screening
 from PySide6.QtCore import QSettings
 
-from needledesk.store.database import open_database
-from needledesk.store.repository import Repository
 from needledesk.ui.main_window import MainWindow
 from needledesk.ui.session_editor import SessionEditor
 from needledesk.ui.tasks import Tasks
@@ -83,10 +81,10 @@ def state(tmp_path):
 
 
 @pytest.fixture
-def ui_repo(tmp_path):
-    db = open_database(tmp_path / "clinic.db")
-    yield Repository(db)
-    db.close()
+def ui_repo(repo):
+    """The window's records: the file clinic.db, or (`[postgresql]`, in the modules
+    tests/conftest.py's BOTH_ENGINES names) a new clinic server database."""
+    return repo
 
 
 #: Where the session editor's clock starts in the editor tests (the NOW of their modules).
