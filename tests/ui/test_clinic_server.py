@@ -683,3 +683,88 @@ def test_the_file_window_starts_without_the_servers_driver(tmp_path):
     assert f"status: File: {tmp_path / 'clinic.db'}" in done.stdout, done.stdout
     assert "loaded: []" in done.stdout, done.stdout
     assert "exit: 0" in done.stdout
+
+
+def _start_window(tmp_path, choice: ServerChoice, *, unreachable: str = QUIT) -> str:
+    """`run_window()` as `needledesk` with no option runs it, this PC set to `choice` in
+    Settings (its QSettings under XDG_CONFIG_HOME), in a process of its own; the practitioner
+    answers an unreachable server with `unreachable`. What it printed."""
+    import os
+
+    from PySide6.QtCore import QSettings
+
+    config = tmp_path / "config"
+    saved = QSettings(str(config / "NeedleDesk" / "NeedleDesk.conf"),
+                      QSettings.Format.IniFormat)
+    save_choice(saved, choice)
+    script = textwrap.dedent(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        import needledesk.ui.server_settings as server_settings
+        from needledesk.ui.app import application, run_window
+
+        def unreachable(problem, parent=None):
+            print("unreachable:", problem)
+            return {unreachable!r}
+
+        server_settings.ask_when_unreachable = unreachable
+        import needledesk.store.first_page as first_page
+        import needledesk.store.integrity as integrity
+        import needledesk.store.lock as lock
+
+        def watch(module, name):
+            real = getattr(module, name)
+
+            def called(*args, **kwargs):
+                print("touched:", name)
+                return real(*args, **kwargs)
+            setattr(module, name, called)
+
+        watch(first_page, "read_first_page")
+        watch(integrity, "check_in_background")
+        watch(lock.DatabaseLock, "acquire")
+        app = application()
+
+        def look():
+            windows = [w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow"]
+            if not windows or not windows[0].attached:
+                QTimer.singleShot(50, look)
+                return
+            print("status:", windows[0].status_label.text())
+            app.exit(0)
+
+        QTimer.singleShot(0, look)
+        print("exit:", run_window(None))
+        """)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NEEDLEDESK_SKIP_SETUP="1",
+               XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(config))
+    for name in ("NEEDLEDESK_SERVER", "NEEDLEDESK_DB"):
+        env.pop(name, None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_pc_set_to_the_server_starts_on_it_without_touching_the_file(tmp_path, server_url):
+    said = _start_window(tmp_path, _choice(server_url))
+    assert "status: Clinic server: needledesk_test@this PC:55432/nd_" in said, said
+    assert "touched:" not in said   # no lock file, first-page reader or file check
+    assert "exit: 0" in said
+    assert not (tmp_path / "data" / "needledesk").exists() or not any(
+        (tmp_path / "data" / "needledesk").glob("*.db*"))
+
+
+def test_a_pc_whose_server_is_away_can_use_its_file_instead(tmp_path):
+    said = _start_window(tmp_path, ServerChoice(True, "127.0.0.1", 1, "needledesk", "nobody"),
+                         unreachable=USE_FILE)
+    assert "unreachable: The clinic server (nobody@127.0.0.1:1/needledesk) cannot be " \
+           "reached" in said, said
+    status = next(line for line in said.splitlines() if line.startswith("status:"))
+    assert status.startswith("status: File: ") and status.endswith("needledesk.db"), status
+    assert str(tmp_path / "data") in status
+    assert "touched: acquire" in said and "touched: read_first_page" in said
+    assert "exit: 0" in said
+    quit_said = _start_window(tmp_path, ServerChoice(True, "127.0.0.1", 1, "needledesk",
+                                                     "nobody"), unreachable=QUIT)
+    assert "status:" not in quit_said and "exit: 1" in quit_said
