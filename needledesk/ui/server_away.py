@@ -227,6 +227,7 @@ def open_recovered(window: Any, draft: Any) -> Any:
     through the normal path; the draft is deleted once saved (kept when refused)."""
     from needledesk import recovery
     from needledesk.errors import NotFoundError
+    from needledesk.exchange import encode_session
     from needledesk.ui.session_editor import SessionEditor
 
     repo = window.repo
@@ -241,6 +242,9 @@ def open_recovered(window: Any, draft: Any) -> Any:
     except NotFoundError:
         stored = None
     window._select_client(client.id)
+    if stored is not None and encode_session(stored) == encode_session(session):
+        recovery.discard(draft)   # it reached the records after all: nothing to save
+        return window.open_session(session.id)
     editor = SessionEditor(repo, window.settings, client, stored or session,
                            user=draft.practitioner or window._user(), parent=window)
     editor.restore_entries(session, draft.version, stored)

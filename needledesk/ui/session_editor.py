@@ -737,12 +737,27 @@ class SessionEditor(SessionForm, QDialog):
         return True
 
     def _saved(self) -> None:
-        self.version = self._version_now()
-        self.client_sessions = self.repo.sessions(self.client.id)
+        # What was just written is saved whatever happens next: the baseline first.
         self._baseline = self._snapshot()
         self.general_message.clear_message()
+        self._read_back()
+
+    def _read_back(self) -> bool:
+        """After a write: the session's new version and the client's sessions read again,
+        then `saved` (whose listeners read too). The server gone between the write and this
+        read: read again once it is back (the write itself is not repeated, so it is never
+        refused as changed by itself)."""
+        try:
+            self.version = self._version_now()
+            self.client_sessions = self.repo.sessions(self.client.id)
+        except NeedleDeskError as exc:
+            if not self.repo.server_away(exc):
+                raise
+            self.away.start(self._read_back)
+            return False
         self._refresh()
         self.saved.emit(self.session_id)
+        return True
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if not self.away.waiting and self.is_dirty():

@@ -279,3 +279,47 @@ def test_the_window_says_the_server_is_away_and_reads_again_when_it_is_back(
     assert any("Bea" in str(name) for name in names)
     assert server_repo.server_reachable()
     window.change_timer.stop()
+
+
+def test_the_server_gone_just_after_a_write_is_never_taken_for_another_rooms_save(
+        qtbot, server_repo, clinic, state, test_server, monkeypatch, no_real_modals):
+    window = _window(qtbot, server_repo, state)
+    editor = _new_editor(window, clinic)
+    outage = Outage(test_server, server_repo)
+    real_save = server_repo.save_draft
+
+    def saved_then_gone(*args, **kwargs):
+        result = real_save(*args, **kwargs)
+        outage.start()            # the write went through; reading it back does not
+        return result
+
+    monkeypatch.setattr(server_repo, "save_draft", saved_then_gone)
+    assert editor.save()
+    assert not editor.is_dirty() and editor.away.waiting
+    monkeypatch.setattr(server_repo, "save_draft", real_save)
+    outage.end()
+    assert editor.away.try_again() and not editor.away_banner.isVisible()
+    assert _audit_rows(server_repo, editor.session_id) == 1   # written once
+    editor.notes.setPlainText("A second save, after the server came back.")
+    assert editor.save(), editor.general_message.text()
+    assert server_repo.get_session(editor.session_id).notes.startswith("A second save")
+    assert _audit_rows(server_repo, editor.session_id) == 2
+    editor.close()
+
+
+def test_a_draft_that_reached_the_records_after_all_is_not_saved_twice(
+        qtbot, server_repo, clinic, state, recovery_folder, monkeypatch):
+    stored = server_repo.save_draft(make_session(clinic.id, notes="Saved."), by="Jane Smith")
+    version = server_repo.record_version("session", stored.id)
+    assert version is not None
+    recovery.keep(server_repo.path, clinic.id, encode_session(stored), "Jane Smith",
+                  version.seq)
+    monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
+        lambda parent, text: server_away.SAVE))
+    window = _window(qtbot, server_repo, state)
+    offer_recovery(window)
+    assert window.editor is not None and window.editor.session_id == stored.id
+    assert not window.editor.is_dirty()
+    assert _audit_rows(server_repo, stored.id) == 1
+    assert recovery.drafts(server_repo.path) == []
+    window.editor.close()
