@@ -323,3 +323,47 @@ def test_a_draft_that_reached_the_records_after_all_is_not_saved_twice(
     assert _audit_rows(server_repo, stored.id) == 1
     assert recovery.drafts(server_repo.path) == []
     window.editor.close()
+
+
+def test_an_amendment_waits_for_the_server_with_its_reason(
+        qtbot, server_repo, clinic, state, test_server, monkeypatch):
+    session = server_repo.save_draft(make_session(clinic.id, notes="Signed notes."),
+                                     by="Jane Smith")
+    server_repo.sign_session(session.id, NOW, by="Jane Smith")
+    reasons: list[str] = []
+    monkeypatch.setattr(SessionEditor, "ask_amendment", staticmethod(
+        lambda parent, by: reasons.append(by) or (by, "Typo in the notes")))
+    window = _window(qtbot, server_repo, state)
+    window._select_client(clinic.id)
+    editor = window.open_session(session.id)
+    assert editor is not None
+    editor.start_amendment()
+    editor.notes.setPlainText("Corrected notes.")
+    outage = Outage(test_server, server_repo)
+    outage.start()
+    assert not editor.save()
+    assert editor.away_banner.isVisible() and editor.amending
+    outage.end()
+    assert editor.away.try_again()
+    assert len(reasons) == 1, "the reason is asked once, not again on the retry"
+    stored = server_repo.get_session(session.id)
+    assert stored.notes == "Corrected notes." and len(stored.amendments) == 1
+    assert stored.amendments[0].reason == "Typo in the notes"
+    assert not editor.amending and not editor.away_banner.isVisible()
+    editor.close()
+
+
+def test_the_start_offers_the_drafts_once_the_window_is_up(
+        qtbot, server_repo, clinic, state, recovery_folder, monkeypatch):
+    from needledesk.ui.app import _offer_recovery_drafts
+
+    recovery.keep(server_repo.path, clinic.id,
+                  encode_session(make_session(clinic.id, notes="One.")), "Jane Smith", 0)
+    asked: list[str] = []
+    monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
+        lambda parent, text: asked.append(text) or server_away.KEEP))
+    window = _window(qtbot, server_repo, state)
+    _offer_recovery_drafts(window)
+    assert not asked, "offered from the event loop, after the window is shown"
+    qtbot.waitUntil(lambda: bool(asked), timeout=3000)
+    assert "Ana López" in asked[0]
