@@ -54,9 +54,10 @@ class AwayRetry(QObject):
         self.repo = repo
         self.banner = banner
         self._retry: Callable[[], object] | None = None
+        self._probing = False
         self.timer = QTimer(self)
         self.timer.setInterval(self.INTERVAL_MS)
-        self.timer.timeout.connect(self.try_again)
+        self.timer.timeout.connect(self._tick)
 
     @property
     def waiting(self) -> bool:
@@ -73,6 +74,27 @@ class AwayRetry(QObject):
             self.timer.start()
         if first:
             self.changed.emit("away")
+
+    def _tick(self) -> None:
+        """Every few seconds: whether the server answers is asked on a worker, with a
+        connection of its own (a server gone quiet on the network would otherwise hold the
+        window for the whole connect timeout); once it answers, `try_again` here."""
+        if self._probing or self._retry is None:
+            return
+        from needledesk.ui.tasks import Tasks
+
+        repo = self.repo
+
+        def probe() -> bool:
+            repo.reader().db.close()
+            return True
+
+        def finished() -> None:
+            self._probing = False
+
+        self._probing = True
+        Tasks.run(probe, lambda _ok: self.try_again(), lambda _exc: None, owner=self,
+                  on_finish=finished)
 
     def try_again(self) -> bool:
         """One retry: when the server answers again, the save runs; True once it is no
@@ -182,13 +204,15 @@ class RecoveryOffer:
         return answer == QMessageBox.StandardButton.Discard
 
 
-def offer_recovery(window: Any, *, base: Path | None = None) -> list[str]:
+def offer_recovery(window: Any, *, base: Path | None = None, waits: int = 120) -> list[str]:
     """Offer each recovery draft kept for the window's store, one at a time (the next once
     the editor opened for one is closed). Returns the choices made (tests look)."""
     from needledesk import recovery
 
     if not getattr(window, "attached", False):   # the file's first paint: once it is loaded
-        QTimer.singleShot(500, window, lambda: offer_recovery(window, base=base))
+        if waits > 0:   # (a file that never loads: given up after a minute)
+            QTimer.singleShot(500, window,
+                              lambda: offer_recovery(window, base=base, waits=waits - 1))
         return []
     choices: list[str] = []
     skipped: set[Path] = set()

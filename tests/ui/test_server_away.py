@@ -367,3 +367,34 @@ def test_the_start_offers_the_drafts_once_the_window_is_up(
     assert not asked, "offered from the event loop, after the window is shown"
     qtbot.waitUntil(lambda: bool(asked), timeout=3000)
     assert "Ana López" in asked[0]
+
+
+def test_the_retry_asks_the_server_on_a_worker_thread(
+        qtbot, server_repo, clinic, state, test_server, real_threads, no_real_modals):
+    """With real threads: each retry's look at the server runs on a worker, then the save on
+    the window's own thread, once the server answers."""
+    import threading
+
+    window = _window(qtbot, server_repo, state)
+    editor = _new_editor(window, clinic)
+    outage = Outage(test_server, server_repo)
+    outage.start()
+    assert not editor.save() and editor.away.waiting
+    looked_from: list[bool] = []
+    real_reader = server_repo.reader
+
+    def reader():
+        looked_from.append(threading.current_thread() is threading.main_thread())
+        return real_reader()
+
+    server_repo.reader = reader   # type: ignore[method-assign]
+    editor.away.timer.setInterval(50)
+    qtbot.waitUntil(lambda: len(looked_from) >= 2, timeout=5000)   # still away: waits on
+    assert editor.away.waiting and editor.away_banner.isVisible()
+    outage.end()
+    qtbot.waitUntil(lambda: not editor.away.waiting, timeout=5000)
+    assert looked_from and not any(looked_from), "never on the window's thread"
+    assert server_repo.get_session(editor.session_id).areas[0].area == "cheeks"
+    assert _audit_rows(server_repo, editor.session_id) == 1
+    window.change_timer.stop()
+    editor.close()
