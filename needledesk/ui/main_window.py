@@ -458,13 +458,23 @@ class MainWindow(QMainWindow):
         self.refreshes += 1
 
     def refresh_clients(self) -> None:
-        """The list read again for the same search; the chosen client stays chosen (and
-        its card untouched), or the list stays where it was scrolled to."""
+        """The list read again for the same search; the chosen client stays chosen, or the
+        list stays where it was scrolled to. The chosen client's card is read again too (a
+        session another room saved, a changed phone), keeping the session chosen in it."""
         bar = self.client_list.verticalScrollBar()
         position = bar.value()
         self.find(self.search.text())
         if self.client is None or self.client_model.row_of(self.client.id) is None:
             bar.setValue(position)
+        if self.client is None:
+            return
+        index = self.history.currentIndex()
+        chosen = self.history_model.session(index.row()).id if index.isValid() else None
+        self.show_client(self.client.id)
+        for row in range(self.history_model.rowCount()):
+            if self.history_model.session(row).id == chosen:
+                self.history.setCurrentIndex(self.history_model.index(row, index.column()))
+                break
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         """Coming back to the window (or out of the taskbar) looks for changes at once."""

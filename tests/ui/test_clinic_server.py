@@ -207,6 +207,43 @@ def test_another_rooms_new_client_appears_keeping_search_and_selection(
         here.db.close()
 
 
+def test_the_chosen_clients_card_shows_another_rooms_session_keeping_the_chosen_one(
+        qtbot, server_url, state):
+    from datetime import datetime
+
+    from factories import make_session
+
+    from needledesk.server_login import open_server_repository
+
+    here = open_server_repository(server_url)
+    other_room = open_server_repository(server_url)
+    try:
+        client = here.add_client(make_client(), by="Room 1")
+        first = here.save_draft(make_session(client.id, started_at=datetime(2026, 10, 1, 9),
+                                             anaesthetic=None),
+                                by="Jane Smith")
+        window = _window(qtbot, here, state)
+        window.open_client(client.id)
+        row = next(r for r in range(window.history_model.rowCount())
+                   if window.history_model.session(r).id == first.id)
+        window.history.setCurrentIndex(window.history_model.index(row, 0))
+        assert window.history_model.rowCount() == 1
+        later = other_room.save_draft(
+            make_session(client.id, started_at=datetime(2026, 11, 20, 10, 30)), by="Ana Ruiz")
+        other_room.update_client(make_client(id=client.id, phone="+1 555 0199"), by="Room 2")
+        window.poll_changes()
+        assert window.refreshes == 1
+        ids = [window.history_model.session(r).id
+               for r in range(window.history_model.rowCount())]
+        assert sorted(ids) == sorted([first.id, later.id])
+        chosen = window.history.currentIndex()
+        assert window.history_model.session(chosen.row()).id == first.id
+        assert window.client is not None and window.client.phone == "+1 555 0199"
+    finally:
+        other_room.db.close()
+        here.db.close()
+
+
 def test_a_hidden_or_locked_window_does_not_ask_the_server(qtbot, server_url, state):
     from dataclasses import replace
 
