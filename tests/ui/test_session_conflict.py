@@ -97,3 +97,28 @@ def test_signing_over_another_rooms_save_is_refused_and_a_reopened_editor_saves(
     assert again.save()
     assert room_b.get_session(draft.id).notes == "Room A, after reading room B's notes."
     assert _session_rows(room_a, draft.id) == 3
+
+
+def test_amending_over_another_rooms_amendment_is_refused_and_keeps_the_entries(
+        qtbot, two_rooms, no_real_modals, monkeypatch):
+    room_a, room_b = two_rooms
+    client = room_a.add_client(make_client(), by="Jane Smith")
+    room_a.add_screening(make_screening(client.id), by="Jane Smith")
+    draft = room_a.save_draft(make_session(client.id, notes="First notes."), by="Jane Smith")
+    room_a.sign_session(draft.id, NOW, by="Jane Smith")
+    monkeypatch.setattr(SessionEditor, "ask_amendment", staticmethod(
+        lambda parent, by: (by, "Corrected")))
+
+    editor_a = _editor(qtbot, room_a, client, room_a.get_session(draft.id))
+    editor_b = _editor(qtbot, room_b, client, room_b.get_session(draft.id))
+    for editor, notes, who in ((editor_b, "Room B's correction.", "Mary Jones"),
+                               (editor_a, "Room A's correction.", "Jane Smith")):
+        editor.user = who
+        editor.start_amendment()
+        editor.notes.setPlainText(notes)
+    assert editor_b.save()
+    assert not editor_a.save()
+    assert "by Mary Jones at 11:05 on 20 Nov 2026" in editor_a.general_message.text()
+    assert editor_a.amending and editor_a.notes.toPlainText() == "Room A's correction."
+    stored = room_a.get_session(draft.id)
+    assert stored.notes == "Room B's correction." and len(stored.amendments) == 1
