@@ -19,7 +19,6 @@ from needledesk.domain.labels import place_label
 from needledesk.domain.text import day_text
 from needledesk.errors import ValidationError
 from needledesk.exchange import FormatError, encode_document
-from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 from needledesk.transfer import import_document, import_file
 
@@ -161,11 +160,7 @@ def build(ops, clients: int = 1) -> dict:
 # --- the real database -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def repo(tmp_path):
-    db = open_database(tmp_path / "clinic.db")
-    yield Repository(db)
-    db.conn.close()
+# `repo` (tests/conftest.py): a file, or (`[postgresql]`) a new clinic server database.
 
 
 def row_counts(repo: Repository) -> dict[str, int]:
@@ -997,13 +992,9 @@ def test_amendments_and_acknowledged_warnings_are_carried_through_unchanged(repo
         document["clients"][0]["sessions"][0]["acknowledged_warnings"]
 
 
-def test_an_export_imports_back_to_the_same_document(repo, tmp_path):
+def test_an_export_imports_back_to_the_same_document(repo, empty):
     document = valid_document(clients=3)
     import_document(repo, document, by="Jane Smith")
     exported = encode_document(list(repo.load_records()))
-    other = Repository(open_database(tmp_path / "other.db"))
-    try:
-        import_document(other, exported, by="Jane Smith")
-        assert _exported(other) == _without_exported_at(exported)
-    finally:
-        other.db.conn.close()
+    import_document(empty, exported, by="Jane Smith")
+    assert _exported(empty) == _without_exported_at(exported)
