@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from needledesk.store.repository import Repository
@@ -132,3 +133,40 @@ def reopened(repo: Repository) -> Iterator[Any]:
 def store_args(repo: Repository) -> list[str]:
     """The command line's options that name `repo`'s store: `--db FILE` or `--server URL`."""
     return ["--server", repo.path] if repo.on_server else ["--db", repo.path]
+
+
+# --- a store named as the command line names it ----------------------------------------------
+
+def new_store(engine: str, path: Path, request: Any) -> Path | str:
+    """Where a test's clinic is, before anything opened it: the file `path`, or (on
+    `postgresql`) the address of a new server database, dropped after the test."""
+    if engine == "sqlite":
+        return path
+    server = request.getfixturevalue("test_server")
+    name = server.new_database()
+    request.addfinalizer(lambda: server.drop(name))
+    return str(server.url(name))
+
+
+def is_server(where: Path | str) -> bool:
+    return str(where).startswith("postgresql:")
+
+
+def argv(*args: Any) -> list[str]:
+    """`args` for `main`, with `--db <a server's address>` said as `--server <address>`."""
+    words = [str(a) for a in args]
+    for i, word in enumerate(words[:-1]):
+        if word == "--db" and is_server(words[i + 1]):
+            words[i] = "--server"
+    return words
+
+
+def open_store(where: Path | str) -> Repository:
+    """NeedleDesk's repository on the file or server `where` (the caller closes its db)."""
+    if is_server(where):
+        from needledesk.store.server import open_server
+
+        return Repository(open_server(str(where)))
+    from needledesk.store.database import open_database
+
+    return Repository(open_database(where))

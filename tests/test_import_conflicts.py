@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 from datetime import datetime
 
 import pytest
+from engines import argv, new_store, open_store
 
 from needledesk.cli import main
 from needledesk.domain.model import TreatedArea
 from needledesk.errors import ValidationError
 from needledesk.exchange import decode_document
-from needledesk.store.database import open_database
-from needledesk.store.repository import Repository
 
 TABLES = ("clients", "courses", "screenings", "sessions", "treated_areas", "serums",
           "reactions", "acknowledged_warnings", "amendments", "audit")
@@ -75,8 +73,8 @@ def write(path, doc: dict) -> str:
     return str(path)
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(argv(*args))
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err
@@ -90,11 +88,11 @@ def exported(capsys, db) -> dict:
 
 
 def counts(db) -> dict[str, int]:
-    conn = sqlite3.connect(db)
+    repo = open_store(db)
     try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        return {t: repo.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
     finally:
-        conn.close()
+        repo.db.close()
 
 
 def state(capsys, db) -> tuple[dict, dict]:
@@ -125,13 +123,15 @@ def refused(capsys, db, path) -> list[str]:
 
 
 def with_repo(db):
-    database = open_database(db)
-    return database, Repository(database)
+    repo = open_store(db)
+    return repo.db, repo
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "clinic.db"
+def db(tmp_path, engine, request):
+    """The clinic's file, or (`[postgresql]`) a new clinic server's address; the other
+    clinics of these tests ("elsewhere") are files."""
+    return new_store(engine, tmp_path / "clinic.db", request)
 
 
 @pytest.fixture
@@ -347,12 +347,13 @@ def test_an_older_draft_of_a_session_signed_since_is_the_same(capsys, db, tmp_pa
 
 
 def audit_rows(db, record_id: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
+    repo = open_store(db)
     try:
-        return conn.execute("SELECT action, kind, who, after FROM audit WHERE record_id = ? "
-                            "ORDER BY seq", [record_id]).fetchall()
+        return [tuple(r) for r in repo.db.execute(
+            "SELECT action, kind, who, after FROM audit WHERE record_id = ? ORDER BY seq",
+            [record_id]).fetchall()]
     finally:
-        conn.close()
+        repo.db.close()
 
 
 def test_a_newer_export_applies_the_amendments_made_elsewhere(capsys, stored, tmp_path):
