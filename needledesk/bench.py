@@ -36,6 +36,16 @@ copy of it, in one run:
   to the first paint showing both decoded (its `ready`), median of 9 after a warm-up; null
   with a note when the build has no comparison view.
 
+With `--server postgresql://…` the same figures are taken on the clinic server instead: a
+database of the bench's own is made there (the role needs CREATEDB), filled with the demo
+clinic as `demo` fills a file, measured (the window and the commands on the server), and
+dropped after; a figure this build cannot take there is null with the reason. It adds
+
+- rooms_save_p95_ms: four processes (spawned, each its own connection and client) saving
+  sessions at once for `--rooms-seconds` (10 s): a new draft (`expected=0`) and that draft
+  again with its version (`expected=`), as the editor saves; the 95th percentile of one
+  save over all rooms.
+
 The cached database is never written: every figure is taken on a copy in a temporary folder
 (where the 20-session client is topped up if the demo has none). Child processes keep their
 bytecode in the cache folder (PYTHONPYCACHEPREFIX, even under PYTHONDONTWRITEBYTECODE), as an
