@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import stat
 
 import pytest
+from engines import argv, is_server, new_store, open_store
 
 import needledesk
 from needledesk.cli import main
-from needledesk.store.database import open_database
 
 RECORD_TABLES = ("clients", "courses", "screenings", "sessions", "treated_areas", "serums",
                  "reactions", "acknowledged_warnings", "amendments")
@@ -80,8 +79,9 @@ def _private_places(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "clinic.db"
+def db(tmp_path, engine, request):
+    """The clinic's file, or (`[postgresql]`) a new clinic server's address."""
+    return new_store(engine, tmp_path / "clinic.db", request)
 
 
 def write_json(path, document) -> str:
@@ -89,24 +89,24 @@ def write_json(path, document) -> str:
     return str(path)
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(argv(*args))
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err
 
 
 def row_counts(path) -> dict[str, int]:
-    conn = sqlite3.connect(path)
+    repo = open_store(path)
     try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        return {t: repo.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in RECORD_TABLES}
     finally:
-        conn.close()
+        repo.db.close()
 
 
 def assert_nothing_written(path) -> None:
-    if os.path.exists(path) and os.path.getsize(path):
+    if is_server(path) or (os.path.exists(path) and os.path.getsize(path)):
         assert row_counts(path) == dict.fromkeys(RECORD_TABLES, 0)
 
 
@@ -338,12 +338,13 @@ def test_export_json_of_an_unknown_client_is_one_clear_line(capsys, db, tmp_path
 
 
 def test_check_on_a_fresh_database_exits_0(capsys, db):
-    open_database(db).close()
+    open_store(db).db.close()
     code, out, err = run(capsys, "--db", db, "check")
     assert (code, err) == (0, "")
     assert "sound" in out
 
 
+@pytest.mark.sqlite_only   # a missing FILE (a server not there: tests/test_server_cli.py)
 def test_check_on_a_missing_file_is_one_clear_line(capsys, db):
     code, out, err = run(capsys, "--db", db, "check")
     assert code == 1 and out == ""
@@ -367,9 +368,10 @@ def test_version_prints_the_version(capsys):
 # --- the round trip the issue asks for -----------------------------------------------------------
 
 
-def test_demo_export_import_export_gives_the_same_document(capsys, tmp_path):
+def test_demo_export_import_export_gives_the_same_document(capsys, tmp_path, engine, request):
+    """From a file's export into a file, or (`[postgresql]`) into a clinic server."""
     pytest.importorskip("needledesk.demo")
-    db_a, db_b = tmp_path / "a.db", tmp_path / "b.db"
+    db_a, db_b = tmp_path / "a.db", new_store(engine, tmp_path / "b.db", request)
     a_json, b_json = tmp_path / "a.json", tmp_path / "b.json"
 
     code, out, err = run(capsys, "--db", db_a, "demo", "--clients", 50, "--seed", 7)
