@@ -259,22 +259,42 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT h.seq, h.hash FROM public.audit_head h WHERE h.id = 1 FOR UPDATE
 $$;
 
+-- Once per INSERT statement (NeedleDesk writes a write's audit rows in one statement of up
+-- to a thousand rows): the new rows must continue the chain from the head, one after the
+-- other, and the head moves to the last. Per statement, not per row: updating the one head
+-- row once per audit row inside a long transaction (an import of thousands of clients)
+-- leaves a version per row that every later lock steps over, which grows quadratically.
 CREATE FUNCTION needledesk_audit_follows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     head public.audit_head%ROWTYPE;
+    first_seq BIGINT;
+    last_seq BIGINT;
+    added BIGINT;
+    first_prev TEXT;
+    last_hash TEXT;
 BEGIN
     SELECT * INTO head FROM public.audit_head WHERE id = 1 FOR UPDATE;
-    IF NEW.seq <> head.seq + 1 OR NEW.prev_hash <> head.hash THEN
+    SELECT count(*), min(seq), max(seq) INTO added, first_seq, last_seq FROM new_rows;
+    IF added = 0 THEN
+        RETURN NULL;
+    END IF;
+    SELECT prev_hash INTO first_prev FROM new_rows WHERE seq = first_seq;
+    SELECT hash INTO last_hash FROM new_rows WHERE seq = last_seq;
+    IF first_seq <> head.seq + 1 OR last_seq - first_seq + 1 <> added
+            OR first_prev <> head.hash
+            OR EXISTS (SELECT 1 FROM new_rows a JOIN new_rows b ON b.seq = a.seq + 1
+                       WHERE b.prev_hash <> a.hash) THEN
         RAISE EXCEPTION 'the audit trail must continue from row %', head.seq
             USING ERRCODE = 'serialization_failure';
     END IF;
-    UPDATE public.audit_head SET seq = NEW.seq, hash = NEW.hash WHERE id = 1;
-    RETURN NEW;
+    UPDATE public.audit_head SET seq = last_seq, hash = last_hash WHERE id = 1;
+    RETURN NULL;
 END $$;
 
-CREATE TRIGGER audit_follows_head BEFORE INSERT ON audit
-    FOR EACH ROW EXECUTE FUNCTION needledesk_audit_follows();
+CREATE TRIGGER audit_follows_head AFTER INSERT ON audit
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION needledesk_audit_follows();
 
 CREATE FUNCTION needledesk_audit_refuses() RETURNS trigger
 LANGUAGE plpgsql AS $$
