@@ -7,14 +7,12 @@ itself), never "internal error" or a traceback, and the database keeps exactly w
 from __future__ import annotations
 
 import os
-import sqlite3
 
 import pytest
+from engines import argv, new_store, open_store
 from factories import make_client
 
 from needledesk.cli import main
-from needledesk.store.database import open_database
-from needledesk.store.repository import Repository
 
 HEAD = '{"format": "needledesk-exchange", "version": 1, "clients": ['
 CLIENT = '{"id": "c1", "first_name": "Ana", "last_name": "López"'
@@ -31,28 +29,30 @@ def client_file(extra: str) -> str:
 
 
 @pytest.fixture
-def db(tmp_path):
-    """A database that already holds one client, so "unchanged" means something."""
-    path = tmp_path / "clinic.db"
-    database = open_database(path)
-    Repository(database).add_client(make_client(), by="Jane Smith")
-    database.close()
-    return path
+def db(tmp_path, engine, request):
+    """A database (the file, or `[postgresql]` a clinic server's address) that already holds
+    one client, so "unchanged" means something."""
+    where = new_store(engine, tmp_path / "clinic.db", request)
+    repo = open_store(where)
+    repo.add_client(make_client(), by="Jane Smith")
+    repo.db.close()
+    return where
 
 
 def snapshot(path) -> dict[str, list]:
-    conn = sqlite3.connect(path)
+    repo = open_store(path)
     try:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+        return {t: [tuple(r) for r in repo.db.execute(
+                    f"SELECT * FROM {t} ORDER BY {'seq' if t == 'audit' else 'rowid'}")]
                 for t in ("clients", "courses", "screenings", "sessions", "treated_areas",
                           "consents", "consent_templates", "audit")}
     finally:
-        conn.close()
+        repo.db.close()
 
 
 def refused(capsys, db, path, *words: str) -> str:
     before = snapshot(db)
-    code = main(["--db", str(db), "import", str(path)])
+    code = main(argv("--db", db, "import", path))
     out, err = capsys.readouterr()
     assert code == 1, err
     assert out == ""
@@ -203,5 +203,5 @@ def test_the_same_consent_drawn_by_a_hand_imports(capsys, db, tmp_path):
     path = tmp_path / "fine.json"
     path.write_text(consent_file(pad("[[[10, 10, 0.5, 0], [60, 30, 0.75, 16]]]")),
                     encoding="utf-8")
-    assert main(["--db", str(db), "import", str(path)]) == 0, capsys.readouterr().err
+    assert main(argv("--db", db, "import", path)) == 0, capsys.readouterr().err
     assert len(snapshot(db)["consents"]) == 1
