@@ -41,6 +41,7 @@ from needledesk.domain.rules import ISO_4217, validate_record
 from needledesk.exchange import dumps, encode_document, parse_json
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
+from needledesk.store.server import open_server
 from needledesk.transfer import import_document
 
 TODAY = date(2026, 11, 21)
@@ -181,9 +182,11 @@ def _clinics() -> st.SearchStrategy:
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(_clinics())
-def test_valid_records_round_trip_through_export_and_import(clinic):
+def test_valid_records_round_trip_through_export_and_import(engine, request, clinic):
+    """Into a new file, or (`[postgresql]`) a new clinic server database, per example."""
     (products, lots), generated = clinic
     all_ids = [r.client.id for r in generated] + [
         x.id for r in generated for x in (*r.courses, *r.screenings, *r.sessions)] + [
@@ -196,7 +199,13 @@ def test_valid_records_round_trip_through_export_and_import(clinic):
     text = dumps(original)
 
     with tempfile.TemporaryDirectory() as folder:
-        repo = Repository(open_database(Path(folder) / "empty.db"))
+        if engine == "sqlite":
+            repo = Repository(open_database(Path(folder) / "empty.db"))
+        else:
+            server = request.getfixturevalue("test_server")
+            name = server.new_database()
+            repo = Repository(open_server(server.url(name)))
+            request.addfinalizer(lambda name=name: server.drop(name))   # if an example fails
         report = import_document(repo, parse_json(text), today=TODAY, by="Jane Smith")
         assert report.result.added["clients"] == len(generated)
         assert (report.products_added, report.lots_added) == (len(products), len(lots))
@@ -207,6 +216,8 @@ def test_valid_records_round_trip_through_export_and_import(clinic):
         assert sum(again.result.added.values()) == 0
         assert (again.products_added, again.lots_added) == (0, 0)
         repo.db.close()
+        if engine != "sqlite":
+            server.drop(name)
 
     plain = json.loads(json.dumps(original))
     assert _by_id(exported) == _by_id(plain)
