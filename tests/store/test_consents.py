@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from engines import reopened, tamper
+from engines import pick, reopened, tamper
 from factories import (
     make_client,
     make_consent,
@@ -211,12 +211,18 @@ def test_a_screening_tick_reads_as_a_paper_consent_with_the_same_id_each_time(re
 
 # --- changed behind the program's back -------------------------------------------------------
 
-def _tamper(path: Path, sql: str, *params: object) -> list[str]:
-    conn = sqlite3.connect(path)
+def _tamper(where: Path | Repository, sql: str, *params: object) -> list[str]:
+    """`sql` run outside NeedleDesk on the file at `where` or on `where`'s store (the file,
+    or the clinic server); what `check` then finds through a connection of its own."""
+    if isinstance(where, Repository):
+        tamper(where, (sql, list(params)))
+        with reopened(where) as db:
+            return check_database(db)
+    conn = sqlite3.connect(where)
     with conn:
         conn.execute(sql, params)
     conn.close()
-    db = open_database(path)
+    db = open_database(where)
     try:
         return check_database(db)
     finally:
@@ -224,12 +230,10 @@ def _tamper(path: Path, sql: str, *params: object) -> list[str]:
 
 
 @pytest.fixture
-def signed_file(db_path):
-    repo = _open(db_path)
+def signed_file(repo):
     client, form, consent = _signed(repo)
     assert check_database(repo.db) == []
-    repo.db.close()
-    return db_path, client, form, consent
+    return repo, client, form, consent
 
 
 def _behind_the_back(consent) -> str:
@@ -237,21 +241,34 @@ def _behind_the_back(consent) -> str:
             f"client {consent.client_id}) differs from what was signed (audit row #")
 
 
+def _json_set(column: str, sqlite_path: str, pg_path: str, value: str) -> dict[str, str]:
+    """One JSON value set in `column`, as each engine's SQL says it."""
+    return {"sqlite": f"UPDATE consents SET {column} = json_set({column}, '{sqlite_path}', "
+                      f"json('{value}'))",
+            "postgresql": f"UPDATE consents SET {column} = jsonb_set(CAST({column} AS jsonb), "
+                          f"'{pg_path}', '{value}')"}
+
+
+def _bytes_set(column: str, hex_: str) -> dict[str, str]:
+    return {"sqlite": f"UPDATE consents SET {column} = x'{hex_}'",
+            "postgresql": f"UPDATE consents SET {column} = decode('{hex_}', 'hex')"}
+
+
 @pytest.mark.parametrize(("sql", "also"), [
-    ("UPDATE consents SET answers = json_set(answers, '$.aftercare', json('false'))",
+    (_json_set("answers", "$.aftercare", "{aftercare}", "false"),
      "Statements ticked: “I will follow the aftercare I am given.” must be ticked to sign"),
-    ("UPDATE consents SET client_strokes = json_set(client_strokes, '$.strokes[0][1][0]', 99)",
-     None),
-    ("UPDATE consents SET client_strokes = json_set(client_strokes, '$.strokes', json('[]'))",
+    (_json_set("client_strokes", "$.strokes[0][1][0]", "{strokes,0,1,0}", "99"), None),
+    (_json_set("client_strokes", "$.strokes", "{strokes}", "[]"),
      "Client's signature: the client has not signed"),
-    ("UPDATE consents SET practitioner_image = x'89504e470d0a1a0a00'", None),
-    ("UPDATE consents SET client_image = x'47494638396100'",
+    (_bytes_set("practitioner_image", "89504e470d0a1a0a00"), None),
+    (_bytes_set("client_image", "47494638396100"),
      "Picture of the client's signature: the signature's picture is not a PNG image"),
-    ("UPDATE consents SET body = body || ' Amended.'", None),
+    ({"sqlite": "UPDATE consents SET body = body || ' Amended.'",
+      "postgresql": "UPDATE consents SET body = body || ' Amended.'"}, None),
 ], ids=["answer", "stroke-point", "strokes-emptied", "picture", "picture-not-png", "body"])
 def test_a_consent_changed_behind_the_back_is_reported(signed_file, sql, also):
-    path, client, _form, consent = signed_file
-    problems = _tamper(path, sql)
+    repo, client, _form, consent = signed_file
+    problems = _tamper(repo, pick(repo, **sql))
     assert any(p.startswith(_behind_the_back(consent)) and
                p.endswith("it was changed behind NeedleDesk's back") for p in problems), problems
     if also is not None:
@@ -263,24 +280,24 @@ def test_a_consent_changed_behind_the_back_is_reported(signed_file, sql, also):
 
 
 def test_a_consent_deleted_behind_the_back_is_reported(signed_file):
-    path, _client, _form, consent = signed_file
-    problems = _tamper(path, "DELETE FROM consents WHERE id = ?", consent.id)
+    repo, _client, _form, consent = signed_file
+    problems = _tamper(repo, "DELETE FROM consents WHERE id = ?", consent.id)
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"consent {consent.id} was deleted behind NeedleDesk's back")
     assert "the file no longer holds it" in problems[0]
 
 
 def test_a_form_version_changed_behind_the_back_is_reported(signed_file):
-    path, _client, form, _consent = signed_file
-    problems = _tamper(path, "UPDATE consent_templates SET body = 'A shorter form.'")
+    repo, _client, form, _consent = signed_file
+    problems = _tamper(repo, "UPDATE consent_templates SET body = 'A shorter form.'")
     assert problems == [problems[0]] and problems[0].startswith(
         f"consent form {form.id} (Consent to microneedling treatment, version 1) differs")
     assert problems[0].endswith("it was changed behind NeedleDesk's back")
 
 
 def test_a_consent_written_without_an_audit_row_is_reported(signed_file):
-    path, client, _form, _consent = signed_file
-    problems = _tamper(path, "INSERT INTO consents (id, client_id, kind, method, signed_at, "
+    repo, client, _form, _consent = signed_file
+    problems = _tamper(repo, "INSERT INTO consents (id, client_id, kind, method, signed_at, "
                        "title) VALUES ('forged', ?, 'treatment', 'on_paper', "
                        "'2026-11-01T00:00', 'Treatment consent')", client.id)
     assert problems == [f"consent forged (Treatment consent of 1 Nov 2026 00:00, client "
