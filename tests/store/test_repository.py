@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from engines import new_store, open_store
 from factories import make_client, make_course, make_screening, make_session
 
 from needledesk.domain.model import Reaction, TreatedArea
 from needledesk.errors import NotFoundError, SignedRecordError, ValidationError
-from needledesk.store.database import open_database
 from needledesk.store.repository import Repository
 
 
@@ -220,13 +220,17 @@ def test_unknown_ids_are_clear(repo):
         repo.get_session("nope")
 
 
-def test_records_survive_reopening(db_path):
-    repo = Repository(open_database(db_path))
+def test_records_survive_reopening(db_path, engine, request):
+    where = new_store(engine, db_path, request)
+    repo = open_store(where)
     client = repo.add_client(make_client(), by="Jane Smith")
     session = repo.save_draft(make_session(client.id), by="Jane Smith")
     repo.db.close()
-    again = Repository(open_database(db_path))
-    assert again.get_session(session.id) == session
+    again = open_store(where)
+    try:
+        assert again.get_session(session.id) == session
+    finally:
+        again.db.close()
 
 
 def test_remembered_entries_most_recent_first(repo):
