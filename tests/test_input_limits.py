@@ -87,13 +87,12 @@ LIMITS = [
 
 
 @pytest.mark.parametrize("place, inside, outside, words", LIMITS)
-def test_each_limit_through_the_importer(repo, place, inside, outside, words):
+def test_each_limit_through_the_importer(repo, empty, place, inside, outside, words):
     import_document(repo, build([set_(place, inside)]), by="Jane Smith")
     assert repo.count_clients() == 1
 
-    fresh = Repository(open_database(repo.path + ".other.db"))
-    refuse(fresh, build([set_(place, outside)]), place, words)
-    assert_nothing_written(fresh)
+    refuse(empty, build([set_(place, outside)]), place, words)
+    assert_nothing_written(empty)
 
 
 @pytest.mark.parametrize("ahead, refused", [(timedelta(hours=23), False),
