@@ -68,15 +68,14 @@ class AuditLog:
 
     def __init__(self, db: Database):
         self.db = db
+        #: (seq, hash) of each row appended in the current write's transaction.
+        self.written: list[tuple[int, str]] = []
 
     def _last(self) -> tuple[int, str]:
         # On the clinic server the head row is locked until this write's transaction ends;
         # the file has one writer at a time already.
         locked = dialect(self.db).lock_audit_head(self.db)
-        if locked is not None:
-            return locked
-        row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        return (row[0], row[1]) if row else (0, GENESIS)
+        return locked if locked is not None else self.head()
 
     def lock_head(self) -> tuple[int, str] | None:
         """Lock the trail's head until this write's transaction ends, and return it. On the
@@ -86,8 +85,10 @@ class AuditLog:
         return dialect(self.db).lock_audit_head(self.db)
 
     def head(self) -> tuple[int, str]:
-        """(seq, hash) of the newest row; (0, GENESIS) for an empty trail."""
-        return self._last()
+        """(seq, hash) of the newest row; (0, GENESIS) for an empty trail. A read: it locks
+        nothing."""
+        row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
 
     def append_many(self, entries: Iterable[dict[str, Any]]) -> None:
         """Each entry: at (datetime), who, action, kind, record_id, before, after (plain
@@ -110,6 +111,7 @@ class AuditLog:
         if rows:
             audit: Any = self.db["audit"]   # a Table (a view of that name fails here)
             audit.insert_all(rows, batch_size=1000)
+            self.written += [(r["seq"], r["hash"]) for r in rows]
 
     def append(self, **entry: Any) -> None:
         self.append_many([entry])

@@ -36,6 +36,7 @@ from needledesk.errors import ChangedElsewhereError, SignedRecordError, Validati
 from needledesk.exchange import encode_session, fmt_amount, fmt_date, fmt_time
 from needledesk.settings import ClinicSettings
 from needledesk.store import anchors, seals
+from needledesk.store.engine import dialect
 from needledesk.store.repository.mapping import (
     _CHILD_TABLES,
     RecordVersion,
@@ -59,9 +60,14 @@ def _course_audit(course: Course) -> dict[str, Any]:
 
 class Writes(Queries):
     def _record(self, action: str, kind: str, record_id: str | None, *, by: str,
-                before: Any = None, after: Any = None) -> None:
+                before: Any = None, after: Any = None, expected: int | None = None) -> None:
         """The audit row of a write by `by`, with the record's hash as now stored (call
-        inside the write's transaction, after the write)."""
+        inside the write's transaction, after the write). `expected`: the record's version
+        the writer opened; checked again here with the trail's head locked (on the clinic
+        server the head is locked only from here to the commit, so rooms writing other
+        records never wait on each other's whole write)."""
+        if expected is not None and record_id is not None:
+            self._still_as_opened(kind, record_id, expected)
         content = (seals.record_hash(self.db, kind, record_id) if kind in seals.KINDS
                    else None)
         self.audit.append(at=self._now(), who=by, action=action, kind=kind,
@@ -95,14 +101,22 @@ class Writes(Queries):
             with self.db.atomic():
                 yield
             return
-        with self.db.atomic():
-            first = self.audit.head()[0] + 1
-            yield
-            last, head_hash = self.audit.head()
-            if last >= first:
-                anchors.note_write(database_id, first, last, head_hash, pending=True,
-                                   path=self.path)
-        if last >= first and not self.db.conn.in_transaction:
+        outermost = not dialect(self.db).in_transaction(self.db)
+        start = len(self.audit.written)
+        try:
+            with self.db.atomic():
+                yield
+                # The rows this write appended (not a read of the head before it: on the
+                # clinic server that would lock the head for the whole write).
+                mine = self.audit.written[start:]
+                if mine:
+                    first, (last, head_hash) = mine[0][0], mine[-1]
+                    anchors.note_write(database_id, first, last, head_hash, pending=True,
+                                       path=self.path)
+        finally:
+            if outermost:   # committed or rolled back: the next write starts afresh
+                self.audit.written.clear()
+        if mine and not dialect(self.db).in_transaction(self.db):
             anchors.note_write(database_id, first, last, head_hash, path=self.path)
 
     def record_version(self, kind: str, record_id: str) -> RecordVersion | None:
@@ -118,14 +132,17 @@ class Writes(Queries):
         now = self.record_version(kind, record_id)
         return 0 if now is None else now.seq
 
-    def _still_as_opened(self, kind: str, record_id: str, expected: int | None) -> None:
+    def _still_as_opened(self, kind: str, record_id: str, expected: int | None, *,
+                         lock: bool = True) -> None:
         """Inside a write's transaction: refuse it (ChangedElsewhereError, nothing written)
         when the record's latest audit row is no longer `expected` (0: the record must not
-        exist yet). The trail's head is locked first, so on the clinic server no other
-        room's write can land between this check and the commit."""
+        exist yet). With `lock` the trail's head is locked first, so on the clinic server no
+        other room's write can land between this check and the commit; without it (a write's
+        first look, to refuse early) `_record` checks again with the lock."""
         if expected is None:
             return
-        self.audit.lock_head()
+        if lock:
+            self.audit.lock_head()
         now = self.record_version(kind, record_id)
         if (now.seq if now is not None else 0) != expected:
             place = "in another room" if self.on_server else "in another window"
@@ -167,12 +184,12 @@ class Writes(Queries):
         _raise_if(validate_client(client) + contact_problems(client, old))
         row = self._client_row(client) | {"updated_at": fmt_time(self._now())}
         with self._writing():
-            self._still_as_opened("client", client.id, expected)
+            self._still_as_opened("client", client.id, expected, lock=False)
             if expected is not None:   # the details as they are now, for the audit row
                 old = self.get_client(client.id)
             self._table("clients").update(client.id, row)
             self._record("update", "client", client.id, by=by, before=plain_client(old),
-                         after=plain_client(client))
+                         after=plain_client(client), expected=expected)
         return client
 
     def add_course(self, course: Course, *, by: str) -> Course:
@@ -251,7 +268,7 @@ class Writes(Queries):
                                     "sign_session and amend_session")
         self._check_session(session)
         with self._writing():
-            self._still_as_opened("session", session.id, expected)
+            self._still_as_opened("session", session.id, expected, lock=False)
             existing = self.db.execute("SELECT signed_at FROM sessions WHERE id = ?",
                                        [session.id]).fetchone()
             if existing is not None and existing[0] is not None:
@@ -263,7 +280,7 @@ class Writes(Queries):
                 self._delete_session_rows(session.id)
             self._insert_sessions([session])
             self._record("update" if before else "create", "session", session.id, by=by,
-                         before=before, after=encode_session(session))
+                         before=before, after=encode_session(session), expected=expected)
         return session
 
     def sign_session(self, session_id: str, at: datetime | None = None, *, by: str,
@@ -280,11 +297,11 @@ class Writes(Queries):
         signed = replace(session, signed_at=at or self._now())
         self._check_session(signed)
         with self._writing():
-            self._still_as_opened("session", session_id, expected)
+            self._still_as_opened("session", session_id, expected, lock=False)
             self.db.execute("UPDATE sessions SET signed_at = ? WHERE id = ? "
                             "AND signed_at IS NULL", [fmt_time(signed.signed_at), session_id])
             self._record("sign", "session", session_id, by=by, before=encode_session(session),
-                         after=encode_session(signed))
+                         after=encode_session(signed), expected=expected)
         return signed
 
     def amend_session(self, amended: Session, *, by: str, reason: str,
@@ -315,13 +332,13 @@ class Writes(Queries):
         new.amendments = [*current.amendments, amendment]
         self._check_session(new)  # the amendment's own name, reason and time included
         with self._writing():
-            self._still_as_opened("session", current.id, expected)
+            self._still_as_opened("session", current.id, expected, lock=False)
             self._delete_session_rows(current.id, keep_amendments=True)
             self._insert_sessions([new], amendments_from=len(current.amendments),
                                   update_row=True)
             self._record("amend", "session", current.id, by=by,
                          before=encode_session(current),
-                         after=encode_session(new))
+                         after=encode_session(new), expected=expected)
         return amendment
 
     def save_settings(self, settings: ClinicSettings, *, by: str) -> None:
