@@ -422,6 +422,10 @@ class Postgres:
     def in_transaction(self, db: Any) -> bool:
         return bool(db.in_transaction)
 
+    def lock_record(self, db: Any, table: str, record_id: str) -> None:
+        """The record's row, locked until this transaction ends (`table` is NeedleDesk's)."""
+        db.execute(f'SELECT 1 FROM "{table}" WHERE id = ? FOR UPDATE', [record_id])
+
     def indexed_by(self, index: str) -> str:
         return ""   # the server's planner needs no hint
 

@@ -42,6 +42,9 @@ class SQLite:
     def in_transaction(self, db: Any) -> bool:
         return bool(_conn(db).in_transaction)
 
+    def lock_record(self, db: Any, table: str, record_id: str) -> None:
+        """Nothing to lock: one writer at a time."""
+
     def indexed_by(self, index: str) -> str:
         """Which index a subquery must use (SQLite's planner guesses wrong there)."""
         return f"INDEXED BY {index}"

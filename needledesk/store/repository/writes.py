@@ -57,6 +57,9 @@ def _course_audit(course: Course) -> dict[str, Any]:
     (the trail shows them as words, not as the stored JSON text)."""
     return _course_row(course) | {"areas_planned": list(course.areas_planned)}
 
+#: The table of each kind whose writes carry a version check.
+_TABLES = {"session": "sessions", "client": "clients"}
+
 
 class Writes(Queries):
     def _record(self, action: str, kind: str, record_id: str | None, *, by: str,
@@ -143,6 +146,11 @@ class Writes(Queries):
             return
         if lock:
             self.audit.lock_head()
+        else:
+            # The record's own row, locked until the commit (on the clinic server): a second
+            # room writing the same record waits here, then reads the first one's version
+            # and is refused in words, instead of colliding with its rows.
+            dialect(self.db).lock_record(self.db, _TABLES[kind], record_id)
         now = self.record_version(kind, record_id)
         if (now.seq if now is not None else 0) != expected:
             place = "in another room" if self.on_server else "in another window"
