@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 import pytest
+from keyrings import memory_keyring, no_keyring  # noqa: F401  (shared fixtures)
 
 from needledesk.store.database import open_database
 from needledesk.store.repository import Repository

@@ -184,55 +184,6 @@ def cluster():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-class MemoryKeyring:
-    """A real keyring backend keeping passwords in memory, registered with
-    `keyring.set_keyring` (NeedleDesk's code is not mocked)."""
-
-    def __init__(self):
-        from keyring.backend import KeyringBackend
-
-        class _Backend(KeyringBackend):
-            priority = 1  # type: ignore[assignment]
-
-            def __init__(self):
-                super().__init__()
-                self.entries: dict[tuple[str, str], str] = {}
-
-            def get_password(self, service, username):
-                return self.entries.get((service, username))
-
-            def set_password(self, service, username, password):
-                self.entries[(service, username)] = password
-
-            def delete_password(self, service, username):
-                self.entries.pop((service, username), None)
-
-        self.backend = _Backend()
-
-
-@pytest.fixture
-def memory_keyring():
-    import keyring
-
-    before = keyring.get_keyring()
-    ring = MemoryKeyring().backend
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(before)
-
-
-@pytest.fixture
-def no_keyring():
-    """This PC has no password store (keyring's `fail` backend, as on a bare Linux box)."""
-    import keyring
-    from keyring.backends import fail
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(before)
-
-
 def _connect(url: str, password: str | None = PASSWORD):
     from needledesk.store.engine.postgres import connect, parse_address
 

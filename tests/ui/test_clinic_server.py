@@ -40,49 +40,6 @@ CLOSED = "postgresql://nobody@127.0.0.1:1/needledesk"
 SERVICE = "NeedleDesk clinic server"
 
 
-# --- a real password store in memory, or none -------------------------------------------------
-
-@pytest.fixture
-def memory_keyring():
-    """A real keyring backend keeping passwords in memory (`keyring.set_keyring`)."""
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    class Memory(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self):
-            super().__init__()
-            self.entries: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service, username):
-            return self.entries.get((service, username))
-
-        def set_password(self, service, username, password):
-            self.entries[(service, username)] = password
-
-        def delete_password(self, service, username):
-            self.entries.pop((service, username), None)
-
-    before = keyring.get_keyring()
-    ring = Memory()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(before)
-
-
-@pytest.fixture
-def no_keyring():
-    """A PC without a password store (keyring's `fail` backend, as on a bare Linux box)."""
-    import keyring
-    from keyring.backends import fail
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(before)
-
-
 def _choice(url: str, **changes) -> ServerChoice:
     """The Settings fields for the test server's database at `url`."""
     from needledesk.store.engine.postgres import parse_address
