@@ -112,11 +112,17 @@ def backup_name(taken: datetime) -> str:
 
 def _stamp_of(path: Path) -> datetime | None:
     """The time in a backup's name, or None for a file not named like a backup."""
-    match = _NAME.fullmatch(path.name)
+    return stamp_in_name(path, _NAME, _STAMP)
+
+
+def stamp_in_name(path: Path, name: re.Pattern[str], stamp: str) -> datetime | None:
+    """The time in `path`'s name: the first group of `name` (matching the whole name) read
+    with the strptime format `stamp`; None for a file not named so."""
+    match = name.fullmatch(path.name)
     if match is None:
         return None
     try:
-        return datetime.strptime(match.group(1), _STAMP)
+        return datetime.strptime(match.group(1), stamp)
     except ValueError:  # e.g. month 13: someone else's file
         return None
 

@@ -60,6 +60,7 @@ from needledesk.store.backup import (
     _fsync,
     _fsync_folder,
     _reason,
+    stamp_in_name,
 )
 from needledesk.store.check import check_file
 from needledesk.store.engine import pg_schema
@@ -326,13 +327,7 @@ def backup_name(taken: datetime, number: int = 1) -> str:
 
 
 def _stamp_of(path: Path) -> datetime | None:
-    match = _NAME.fullmatch(path.name)
-    if match is None:
-        return None
-    try:
-        return datetime.strptime(match.group(1), _STAMP)
-    except ValueError:
-        return None
+    return stamp_in_name(path, _NAME, _STAMP)
 
 
 def _free_name(folder: Path, taken: datetime) -> Path:
