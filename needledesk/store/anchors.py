@@ -213,7 +213,8 @@ def current_epoch(database_id: str, folder: _Folder = None) -> str | None:
 
 # --- backup manifests ----------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at `path` (hex), read a megabyte at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
@@ -240,7 +241,7 @@ def manifest_for(copy: str | os.PathLike[str], name: str, *,
         "epoch": current_epoch(database, folder) if database else None,
         "audit": {"seq": seq, "hash": head_hash},
         "files": {"database": {"name": name, "size": copy.stat().st_size,
-                               "sha256": _sha256(copy)}},
+                               "sha256": file_sha256(copy)}},
     }
 
 

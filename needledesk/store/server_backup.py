@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import logging
 import os
@@ -339,14 +338,6 @@ def _free_name(folder: Path, taken: datetime) -> Path:
         number += 1
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _toc(tools: PgTools, dump: Path, env: dict[str, str]) -> list[tuple[str, str, str]]:
     """The dump's table of contents as (kind, schema, name), read by `pg_restore --list`."""
     text = _run([str(tools.pg_restore), "--list", str(dump)], env, "Reading the backup")
@@ -435,7 +426,7 @@ def backup_server(db: PgDatabase, folder: str | os.PathLike[str], *,
         if missing:
             raise BackupError(f"the backup did not read back whole (the table {missing[0]} "
                               "is not in it); nothing was backed up")
-        sha, size = _sha256(temp), temp.stat().st_size
+        sha, size = anchors.file_sha256(temp), temp.stat().st_size
         manifest = {
             "format": anchors.MANIFEST_FORMAT, "version": anchors.MANIFEST_VERSION,
             "engine": ENGINE, "database_id": facts.database_id,
@@ -540,7 +531,7 @@ def verify_dump(dump: str | os.PathLike[str]) -> ServerBackupInfo:
     dump = Path(dump)
     info = read_manifest(dump)
     try:
-        if _sha256(dump) != info.sha256:
+        if anchors.file_sha256(dump) != info.sha256:
             raise _refused(dump, "does not match its manifest: it was changed or damaged "
                                  "since it was taken")
     except OSError as exc:
