@@ -128,16 +128,7 @@ def open_server_repository(url: str, *, ask: Callable[[Any], str | None] | None 
                 f"yet ({_first_line(exc)}): whoever set up the server runs `needledesk "
                 "server init` once as the database's owner (docs/clinic-server.md).") from None
 
-    try:
-        db = opened(password)
-    except ServerSetupError as exc:
-        if ask is None or "password" not in str(exc):
-            raise
-        typed = ask(address)
-        if typed is None:
-            raise
-        db = opened(typed)
-    return Repository(db)
+    return Repository(_asking_again(opened, address, password, ask))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -148,19 +139,29 @@ def _first_line(exc: BaseException) -> str:
 def connect_server(url: str, *, ask: Callable[[Any], str | None] | None = None) -> Any:
     """A plain connection to the server at `url` (the password as `open_server_repository`
     finds it), neither migrated nor given an id: for `needledesk server init|status`."""
-    from needledesk.store.engine.postgres import ServerSetupError, connect, parse_address
+    from needledesk.store.engine.postgres import connect, parse_address
 
     address = parse_address(url)
-    password = stored_password(address)
+    return _asking_again(lambda password: connect(address, password), address,
+                         stored_password(address), ask)
+
+
+def _asking_again(open_with: Callable[[str | None], Any], address: Any,
+                  password: str | None, ask: Callable[[Any], str | None] | None) -> Any:
+    """`open_with(password)`; where the server refuses that password (or wants one) and
+    `ask` is given, `open_with` again with what `ask(address)` gives. The refusal stands
+    when `ask` gives nothing (the prompt was cancelled)."""
+    from needledesk.store.engine.postgres import ServerSetupError
+
     try:
-        return connect(address, password)
+        return open_with(password)
     except ServerSetupError as exc:
         if ask is None or "password" not in str(exc):
             raise
         typed = ask(address)
         if typed is None:
             raise
-        return connect(address, typed)
+        return open_with(typed)
 
 
 def server_steps() -> list[str]:
