@@ -278,14 +278,20 @@ class BackupController(QObject):
         chosen = RestoreDialog.ask(window, backups, folder)
         if chosen is None:
             return False
+        return self._when_free(lambda: self._start_restore(chosen))
+
+    def _when_free(self, start: Callable[[], bool]) -> bool:
+        """Close the session editor first (False where it stays open), then `start()` a
+        restore, or once the running backup is done (True: it will start)."""
+        window = self.window
         if window.editor is not None and window.editor.isVisible():
             window.editor.close()
             if window.editor is not None and window.editor.isVisible():
                 return False
-        if self.running:  # a backup is reading the file: restore once it is done
-            self._after_backup.append(lambda: self._start_restore(chosen))
+        if self.running:  # a backup is reading the records: restore once it is done
+            self._after_backup.append(start)
             return True
-        return self._start_restore(chosen)
+        return start()
 
     def _start_restore(self, chosen) -> bool:
         from needledesk.domain.text import moment_text
@@ -370,14 +376,7 @@ class BackupController(QObject):
                                    note=SERVER_NOTE)
         if chosen is None:
             return False
-        if window.editor is not None and window.editor.isVisible():
-            window.editor.close()
-            if window.editor is not None and window.editor.isVisible():
-                return False
-        if self.running:
-            self._after_backup.append(lambda: self._start_server_restore(chosen, tools))
-            return True
-        return self._start_server_restore(chosen, tools)
+        return self._when_free(lambda: self._start_server_restore(chosen, tools))
 
     def _start_server_restore(self, chosen, tools) -> bool:
         from needledesk.domain.text import moment_text
