@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 from factories import make_client, make_screening
 from PySide6.QtCore import QSettings
+from ui_windows import show_window
 
-from needledesk.ui.main_window import MainWindow
 from needledesk.ui.session_editor import SessionEditor
 from needledesk.ui.tasks import Tasks
 
@@ -118,8 +118,4 @@ def editor_for(qtbot, ui_repo, client):
 
 @pytest.fixture
 def window(qtbot, ui_repo, state):
-    win = MainWindow(ui_repo, ui_repo.settings(), state)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return show_window(qtbot, ui_repo, state)

@@ -17,6 +17,7 @@ import pytest
 from factories import make_client
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
+from ui_windows import show_window
 
 from needledesk.settings import ClinicSettings
 from needledesk.ui.main_window import MainWindow
@@ -55,14 +56,6 @@ def _rows(window) -> list[str]:
     return [model.data(model.index(row, 0)) for row in range(model.rowCount())]
 
 
-def _window(qtbot, repo, state) -> MainWindow:
-    window = MainWindow(repo, repo.settings(), state)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 # --- the store's change marker and the status bar (both engines) ------------------------------
 
 def test_change_marker_moves_with_every_write_and_not_with_reads(repo):
@@ -78,7 +71,7 @@ def test_change_marker_moves_with_every_write_and_not_with_reads(repo):
 
 
 def test_the_status_bar_names_the_store_the_window_is_on(qtbot, repo, state, db_path):
-    window = _window(qtbot, repo, state)
+    window = show_window(qtbot, repo, state)
     text = window.status_label.text()
     if repo.on_server:
         from needledesk.store.engine.postgres import parse_address
@@ -93,7 +86,7 @@ def test_the_status_bar_names_the_store_the_window_is_on(qtbot, repo, state, db_
 
 
 def test_the_file_window_does_not_look_for_other_rooms(qtbot, repo, state):
-    window = _window(qtbot, repo, state)
+    window = show_window(qtbot, repo, state)
     if repo.on_server:
         assert window.change_timer.isActive()
         assert window.change_timer.interval() <= 5000
@@ -102,7 +95,7 @@ def test_the_file_window_does_not_look_for_other_rooms(qtbot, repo, state):
 
 
 def test_help_says_where_the_records_are_without_a_folder_for_the_server(qtbot, repo, state):
-    window = _window(qtbot, repo, state)
+    window = show_window(qtbot, repo, state)
     places = dict(window.locations())
     if not repo.on_server:
         assert places["Records (database)"] == Path(repo.path)
@@ -132,7 +125,7 @@ def test_another_rooms_new_client_appears_keeping_search_and_selection(
     try:
         lopes = here.add_client(make_client(first_name="Ana", last_name="Lopes"), by="Room 1")
         here.add_client(make_client(first_name="Bea", last_name="Zorn"), by="Room 1")
-        window = _window(qtbot, here, state)
+        window = show_window(qtbot, here, state)
         qtbot.keyClicks(window.search, "ana")
         window.open_client(lopes.id)
         assert window.client is not None and window.client.id == lopes.id
@@ -179,7 +172,7 @@ def test_the_chosen_clients_card_shows_another_rooms_session_keeping_the_chosen_
         first = here.save_draft(make_session(client.id, started_at=datetime(2026, 10, 1, 9),
                                              anaesthetic=None),
                                 by="Jane Smith")
-        window = _window(qtbot, here, state)
+        window = show_window(qtbot, here, state)
         window.open_client(client.id)
         row = next(r for r in range(window.history_model.rowCount())
                    if window.history_model.session(r).id == first.id)
@@ -210,7 +203,7 @@ def test_a_hidden_or_locked_window_does_not_ask_the_server(qtbot, server_url, st
     here = open_server_repository(server_url)
     other_room = open_server_repository(server_url)
     try:
-        window = _window(qtbot, here, state)
+        window = show_window(qtbot, here, state)
         other_room.add_client(make_client(first_name="Cleo", last_name="Marsh"), by="Room 2")
         window.hide()
         window.poll_changes()

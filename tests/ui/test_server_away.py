@@ -14,12 +14,12 @@ from datetime import datetime
 
 import pytest
 from factories import make_client, make_screening, make_session
+from ui_windows import show_window
 
 from needledesk import recovery
 from needledesk.errors import NotFoundError
 from needledesk.exchange import encode_session
 from needledesk.ui import server_away
-from needledesk.ui.main_window import MainWindow
 from needledesk.ui.server_away import BANNER_TEXT, STATUS_AWAY, AwayRetry, offer_recovery
 from needledesk.ui.session_editor import SessionEditor
 
@@ -72,14 +72,6 @@ def recovery_folder():
         path.unlink()
 
 
-def _window(qtbot, repo, state) -> MainWindow:
-    window = MainWindow(repo, repo.settings(), state)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 def _new_editor(window, client) -> SessionEditor:
     window._select_client(client.id)
     editor = window.new_session()
@@ -100,7 +92,7 @@ def _audit_rows(repo, session_id: str) -> int:
 
 def test_the_banner_shows_the_entries_stay_and_the_save_goes_through_when_back(
         qtbot, server_repo, clinic, state, test_server, no_real_modals):
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     editor = _new_editor(window, clinic)
     outage = Outage(test_server, server_repo)
     outage.start()
@@ -135,7 +127,7 @@ def test_the_banner_shows_the_entries_stay_and_the_save_goes_through_when_back(
 def test_closed_while_away_is_kept_for_the_next_start_and_saved_through_the_editor(
         qtbot, server_repo, server_url, clinic, state, test_server, recovery_folder,
         monkeypatch, no_real_modals):
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     editor = _new_editor(window, clinic)
     editor.notes.setPlainText("Kept while the server was away.")
     session_id = editor.session_id
@@ -171,7 +163,7 @@ def test_closed_while_away_is_kept_for_the_next_start_and_saved_through_the_edit
         asked: list[str] = []
         monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
             lambda parent, text: asked.append(text) or server_away.SAVE))
-        window2 = _window(qtbot, again, state)
+        window2 = show_window(qtbot, again, state)
         assert offer_recovery(window2) == [server_away.SAVE]
         assert "Ana López" in asked[0] and "kept on this PC" in asked[0]
         assert "T10" not in asked[0] and "{" not in asked[0]   # plain words, no ISO time
@@ -206,7 +198,7 @@ def test_a_draft_saved_meanwhile_elsewhere_gets_the_version_wording_and_stays(
     answers = iter([server_away.SAVE])
     monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
         lambda parent, text: asked.append(text) or next(answers, server_away.KEEP)))
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     offer_recovery(window)
     assert "changed in another room by Mary Jones" in asked[0]
     editor = window.editor
@@ -223,7 +215,7 @@ def test_keep_for_later_and_discard(qtbot, server_repo, clinic, state, recovery_
                   encode_session(make_session(clinic.id, notes="One.")), "Jane Smith", 0)
     recovery.keep("/elsewhere/another.db", clinic.id,
                   encode_session(make_session(clinic.id, notes="Other store.")), "Jane", 0)
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     choices = iter([server_away.KEEP])
     monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
         lambda parent, text: next(choices)))
@@ -253,7 +245,7 @@ def test_the_window_says_the_server_is_away_and_reads_again_when_it_is_back(
     from needledesk.store.repository import Repository
     from needledesk.store.server import open_server
 
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     window.poll_changes()                  # the look's own connection is made
     reader = window._marker_reader[0]
     outage = Outage(test_server, server_repo)
@@ -283,7 +275,7 @@ def test_the_window_says_the_server_is_away_and_reads_again_when_it_is_back(
 
 def test_the_server_gone_just_after_a_write_is_never_taken_for_another_rooms_save(
         qtbot, server_repo, clinic, state, test_server, monkeypatch, no_real_modals):
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     editor = _new_editor(window, clinic)
     outage = Outage(test_server, server_repo)
     real_save = server_repo.save_draft
@@ -316,7 +308,7 @@ def test_a_draft_that_reached_the_records_after_all_is_not_saved_twice(
                   version.seq)
     monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
         lambda parent, text: server_away.SAVE))
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     offer_recovery(window)
     assert window.editor is not None and window.editor.session_id == stored.id
     assert not window.editor.is_dirty()
@@ -333,7 +325,7 @@ def test_an_amendment_waits_for_the_server_with_its_reason(
     reasons: list[str] = []
     monkeypatch.setattr(SessionEditor, "ask_amendment", staticmethod(
         lambda parent, by: reasons.append(by) or (by, "Typo in the notes")))
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     window._select_client(clinic.id)
     editor = window.open_session(session.id)
     assert editor is not None
@@ -362,7 +354,7 @@ def test_the_start_offers_the_drafts_once_the_window_is_up(
     asked: list[str] = []
     monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
         lambda parent, text: asked.append(text) or server_away.KEEP))
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     _offer_recovery_drafts(window)
     assert not asked, "offered from the event loop, after the window is shown"
     qtbot.waitUntil(lambda: bool(asked), timeout=3000)
@@ -375,7 +367,7 @@ def test_the_retry_asks_the_server_on_a_worker_thread(
     the window's own thread, once the server answers."""
     import threading
 
-    window = _window(qtbot, server_repo, state)
+    window = show_window(qtbot, server_repo, state)
     editor = _new_editor(window, clinic)
     outage = Outage(test_server, server_repo)
     outage.start()
