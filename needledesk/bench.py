@@ -829,21 +829,8 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
             big.unlink()
 
         _say("peak memory: a fresh process opens the window and exports both PDFs…")
-        # Twice: the first run also compiles reportlab's bytecode into the cache, which an
-        # installed program never does; the second is the one reported.
-        for run in range(2):
-            rss_child = subprocess.run(
-                [sys.executable, "-c", RSS_CHILD, str(work), str(tmp / f"rss{run}.ini"),
-                 client_id, session_id, str(tmp / "export")],
-                env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
-            if rss_child.returncode != 0:
-                raise RuntimeError(f"the memory child failed: {rss_child.stderr[-2000:]}")
-        report = json.loads(rss_child.stdout.strip().splitlines()[-1])
-        if len(report["pdf_bytes"]) != 2:
-            raise RuntimeError(f"the memory child did not export both PDFs: {report}")
-        figures["rss_mb"] = report["peak_bytes"] / 2**20
-        notes["rss_mb"] = ("peak RSS of a fresh process: window, 20-session card, both PDFs "
-                           "exported as the window does")
+        figures["rss_mb"], notes["rss_mb"] = rss_of(str(work), tmp, env, client_id,
+                                                    session_id, tag="")
 
         lot = most_recalled_lot(work)
         _say(f"commands: `needledesk lots recall {lot}` and `needledesk due`, "
@@ -1303,12 +1290,15 @@ def startup_ratio_on(where: str, label: str, env: dict[str, str], tmp: Path, run
 
 
 def rss_of(where: str, tmp: Path, env: dict[str, str], client_id: str,
-           session_id: str) -> tuple[float, str]:
-    """rss_mb of a fresh process with the window on `where`: (MB, how)."""
+           session_id: str, *, tag: str = "-s") -> tuple[float, str]:
+    """rss_mb of a fresh process with the window on `where` (a file or a server's URL):
+    (MB, how). Its settings and exports go in `tmp`, their names ending in `tag`."""
+    # Twice: the first run also compiles reportlab's bytecode into the cache, which an
+    # installed program never does; the second is the one reported.
     for run in range(2):
         child = subprocess.run(
-            [sys.executable, "-c", RSS_CHILD, where, str(tmp / f"rss-s{run}.ini"),
-             client_id, session_id, str(tmp / "export-s")],
+            [sys.executable, "-c", RSS_CHILD, where, str(tmp / f"rss{tag}{run}.ini"),
+             client_id, session_id, str(tmp / f"export{tag}")],
             env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
         if child.returncode != 0:
             raise RuntimeError(f"the memory child failed: {child.stderr[-2000:]}")
