@@ -13,7 +13,7 @@ import stat
 from datetime import datetime
 
 import pytest
-from factories import make_client, make_screening, make_session
+from factories import make_client, make_session
 from ui_windows import show_window
 
 from needledesk import recovery
@@ -54,10 +54,10 @@ def server_repo(server_url):
 
 
 @pytest.fixture
-def clinic(server_repo):
-    client = server_repo.add_client(make_client(), by="Jane Smith")
-    server_repo.add_screening(make_screening(client.id), by="Jane Smith")
-    return client
+def ui_repo(server_repo):
+    """The window's records are the server's: tests/ui/conftest.py's `client` (a client
+    with a screening on file) is made there."""
+    return server_repo
 
 
 @pytest.fixture
@@ -91,9 +91,9 @@ def _audit_rows(repo, session_id: str) -> int:
 
 
 def test_the_banner_shows_the_entries_stay_and_the_save_goes_through_when_back(
-        qtbot, server_repo, clinic, state, test_server, no_real_modals):
+        qtbot, server_repo, client, state, test_server, no_real_modals):
     window = show_window(qtbot, server_repo, state)
-    editor = _new_editor(window, clinic)
+    editor = _new_editor(window, client)
     outage = Outage(test_server, server_repo)
     outage.start()
 
@@ -125,10 +125,10 @@ def test_the_banner_shows_the_entries_stay_and_the_save_goes_through_when_back(
 
 
 def test_closed_while_away_is_kept_for_the_next_start_and_saved_through_the_editor(
-        qtbot, server_repo, server_url, clinic, state, test_server, recovery_folder,
+        qtbot, server_repo, server_url, client, state, test_server, recovery_folder,
         monkeypatch, no_real_modals):
     window = show_window(qtbot, server_repo, state)
-    editor = _new_editor(window, clinic)
+    editor = _new_editor(window, client)
     editor.notes.setPlainText("Kept while the server was away.")
     session_id = editor.session_id
     outage = Outage(test_server, server_repo)
@@ -145,7 +145,7 @@ def test_closed_while_away_is_kept_for_the_next_start_and_saved_through_the_edit
         assert stat.S_IMODE(recovery_folder.stat().st_mode) == 0o700
     document = json.loads(kept[0].read_text(encoding="utf-8"))
     assert document["store"] == server_repo.path and "password" not in kept[0].read_text()
-    assert document["client_id"] == clinic.id
+    assert document["client_id"] == client.id
     assert document["practitioner"] == "Jane Smith"
     assert document["session"]["notes"] == "Kept while the server was away."
     assert not [f for f in recovery_folder.iterdir() if f.name.endswith(".tmp")]
@@ -183,15 +183,15 @@ def test_closed_while_away_is_kept_for_the_next_start_and_saved_through_the_edit
 
 
 def test_a_draft_saved_meanwhile_elsewhere_gets_the_version_wording_and_stays(
-        qtbot, server_repo, clinic, state, recovery_folder, monkeypatch, no_real_modals):
+        qtbot, server_repo, client, state, recovery_folder, monkeypatch, no_real_modals):
     # The session as this PC last saved it (version), then another room's save over it.
-    mine = server_repo.save_draft(make_session(clinic.id, notes="Before."), by="Jane Smith")
+    mine = server_repo.save_draft(make_session(client.id, notes="Before."), by="Jane Smith")
     version = server_repo.record_version("session", mine.id)
     assert version is not None
-    server_repo.save_draft(make_session(clinic.id, id=mine.id, notes="Room B's notes."),
+    server_repo.save_draft(make_session(client.id, id=mine.id, notes="Room B's notes."),
                            by="Mary Jones")
-    ours = make_session(clinic.id, id=mine.id, notes="Ours, kept while away.")
-    recovery.keep(server_repo.path, clinic.id, encode_session(ours), "Jane Smith",
+    ours = make_session(client.id, id=mine.id, notes="Ours, kept while away.")
+    recovery.keep(server_repo.path, client.id, encode_session(ours), "Jane Smith",
                   version.seq)
 
     asked: list[str] = []
@@ -209,12 +209,12 @@ def test_a_draft_saved_meanwhile_elsewhere_gets_the_version_wording_and_stays(
     assert len(list(recovery_folder.glob("session-*.json"))) == 1, "refused: still kept"
 
 
-def test_keep_for_later_and_discard(qtbot, server_repo, clinic, state, recovery_folder,
+def test_keep_for_later_and_discard(qtbot, server_repo, client, state, recovery_folder,
                                     monkeypatch):
-    recovery.keep(server_repo.path, clinic.id,
-                  encode_session(make_session(clinic.id, notes="One.")), "Jane Smith", 0)
-    recovery.keep("/elsewhere/another.db", clinic.id,
-                  encode_session(make_session(clinic.id, notes="Other store.")), "Jane", 0)
+    recovery.keep(server_repo.path, client.id,
+                  encode_session(make_session(client.id, notes="One.")), "Jane Smith", 0)
+    recovery.keep("/elsewhere/another.db", client.id,
+                  encode_session(make_session(client.id, notes="Other store.")), "Jane", 0)
     window = show_window(qtbot, server_repo, state)
     choices = iter([server_away.KEEP])
     monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
@@ -234,11 +234,11 @@ def test_keep_for_later_and_discard(qtbot, server_repo, clinic, state, recovery_
     offer_recovery(window)
     assert recovery.drafts(server_repo.path) == []
     assert len(recovery.drafts("/elsewhere/another.db")) == 1
-    assert server_repo.sessions(clinic.id) == []   # nothing ever merged into the records
+    assert server_repo.sessions(client.id) == []   # nothing ever merged into the records
 
 
 def test_the_window_says_the_server_is_away_and_reads_again_when_it_is_back(
-        qtbot, server_repo, server_url, clinic, state, test_server):
+        qtbot, server_repo, server_url, client, state, test_server):
     """The window's own look for other rooms' changes finds the server away (the status
     bar says so); once it is back the window connects again by itself and lists another
     room's new client."""
@@ -274,9 +274,9 @@ def test_the_window_says_the_server_is_away_and_reads_again_when_it_is_back(
 
 
 def test_the_server_gone_just_after_a_write_is_never_taken_for_another_rooms_save(
-        qtbot, server_repo, clinic, state, test_server, monkeypatch, no_real_modals):
+        qtbot, server_repo, client, state, test_server, monkeypatch, no_real_modals):
     window = show_window(qtbot, server_repo, state)
-    editor = _new_editor(window, clinic)
+    editor = _new_editor(window, client)
     outage = Outage(test_server, server_repo)
     real_save = server_repo.save_draft
 
@@ -300,11 +300,11 @@ def test_the_server_gone_just_after_a_write_is_never_taken_for_another_rooms_sav
 
 
 def test_a_draft_that_reached_the_records_after_all_is_not_saved_twice(
-        qtbot, server_repo, clinic, state, recovery_folder, monkeypatch):
-    stored = server_repo.save_draft(make_session(clinic.id, notes="Saved."), by="Jane Smith")
+        qtbot, server_repo, client, state, recovery_folder, monkeypatch):
+    stored = server_repo.save_draft(make_session(client.id, notes="Saved."), by="Jane Smith")
     version = server_repo.record_version("session", stored.id)
     assert version is not None
-    recovery.keep(server_repo.path, clinic.id, encode_session(stored), "Jane Smith",
+    recovery.keep(server_repo.path, client.id, encode_session(stored), "Jane Smith",
                   version.seq)
     monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
         lambda parent, text: server_away.SAVE))
@@ -318,15 +318,15 @@ def test_a_draft_that_reached_the_records_after_all_is_not_saved_twice(
 
 
 def test_an_amendment_waits_for_the_server_with_its_reason(
-        qtbot, server_repo, clinic, state, test_server, monkeypatch):
-    session = server_repo.save_draft(make_session(clinic.id, notes="Signed notes."),
+        qtbot, server_repo, client, state, test_server, monkeypatch):
+    session = server_repo.save_draft(make_session(client.id, notes="Signed notes."),
                                      by="Jane Smith")
     server_repo.sign_session(session.id, NOW, by="Jane Smith")
     reasons: list[str] = []
     monkeypatch.setattr(SessionEditor, "ask_amendment", staticmethod(
         lambda parent, by: reasons.append(by) or (by, "Typo in the notes")))
     window = show_window(qtbot, server_repo, state)
-    window._select_client(clinic.id)
+    window._select_client(client.id)
     editor = window.open_session(session.id)
     assert editor is not None
     editor.start_amendment()
@@ -346,11 +346,11 @@ def test_an_amendment_waits_for_the_server_with_its_reason(
 
 
 def test_the_start_offers_the_drafts_once_the_window_is_up(
-        qtbot, server_repo, clinic, state, recovery_folder, monkeypatch):
+        qtbot, server_repo, client, state, recovery_folder, monkeypatch):
     from needledesk.ui.app import _offer_recovery_drafts
 
-    recovery.keep(server_repo.path, clinic.id,
-                  encode_session(make_session(clinic.id, notes="One.")), "Jane Smith", 0)
+    recovery.keep(server_repo.path, client.id,
+                  encode_session(make_session(client.id, notes="One.")), "Jane Smith", 0)
     asked: list[str] = []
     monkeypatch.setattr(server_away.RecoveryOffer, "ask", staticmethod(
         lambda parent, text: asked.append(text) or server_away.KEEP))
@@ -362,13 +362,13 @@ def test_the_start_offers_the_drafts_once_the_window_is_up(
 
 
 def test_the_retry_asks_the_server_on_a_worker_thread(
-        qtbot, server_repo, clinic, state, test_server, real_threads, no_real_modals):
+        qtbot, server_repo, client, state, test_server, real_threads, no_real_modals):
     """With real threads: each retry's look at the server runs on a worker, then the save on
     the window's own thread, once the server answers."""
     import threading
 
     window = show_window(qtbot, server_repo, state)
-    editor = _new_editor(window, clinic)
+    editor = _new_editor(window, client)
     outage = Outage(test_server, server_repo)
     outage.start()
     assert not editor.save() and editor.away.waiting
