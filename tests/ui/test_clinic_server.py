@@ -628,67 +628,78 @@ def test_the_server_tab_is_reachable_by_keyboard_with_mnemonics_that_do_not_clas
 
 # --- the file's window never loads the server's driver ------------------------------------
 
-def test_the_file_window_starts_without_the_servers_driver(tmp_path):
-    """`needledesk` on the file (the real start: lock, first paint, check), then Settings
-    with its Clinic server tab: psycopg and the server's modules are never imported."""
+def _run_in_child(tmp_path, start: str, *, before: str = "", on_window: str = "",
+                  config: Path | None = None) -> str:
+    """NeedleDesk's window started as `needledesk` starts it, in a process of its own
+    (offscreen, its data under tmp_path/data, its settings under `config`, no
+    NEEDLEDESK_SERVER or NEEDLEDESK_DB): `before` runs first, `on_window` once the window
+    (`window`) has its records, then the program exits 0; `start` is the call that runs it,
+    whose answer is printed as `exit:`. What the process printed."""
     import os
 
-    script = textwrap.dedent(f"""
-        import sys
-        from pathlib import Path
-        from PySide6.QtCore import QTimer
-        from needledesk.ui.app import application, run_window
-        from needledesk.ui.settings_dialog import SettingsDialog
-
-        app = application()
-
-        def look():
-            windows = [w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow"]
-            if not windows or not windows[0].attached:
-                QTimer.singleShot(50, look)
-                return
-            window = windows[0]
-            dialog = SettingsDialog(window.settings, window, state=window.state)
-            dialog.tabs.setCurrentWidget(dialog.server_page)
-            dialog.show()
-            app.processEvents()
-            print("status:", window.status_label.text())
-            print("loaded:", sorted(m for m in sys.modules if m.startswith(
-                ("psycopg", "needledesk.store.engine.postgres", "needledesk.store.server"))))
-            dialog.hide()
-            app.exit(0)
-
-        QTimer.singleShot(0, look)
-        print("exit:", run_window(Path({str(tmp_path / "clinic.db")!r})))
-        """)
+    script = "\n".join([
+        "import sys",
+        "from pathlib import Path",
+        "from PySide6.QtCore import QTimer",
+        "from needledesk.ui.app import application, run_window",
+        textwrap.dedent(before),
+        "app = application()",
+        "",
+        "def look():",
+        "    windows = [w for w in app.topLevelWidgets() if type(w).__name__ == 'MainWindow']",
+        "    if not windows or not windows[0].attached:",
+        "        QTimer.singleShot(50, look)",
+        "        return",
+        "    window = windows[0]",
+        textwrap.indent(textwrap.dedent(on_window), "    "),
+        "    app.exit(0)",
+        "",
+        "QTimer.singleShot(0, look)",
+        f"print('exit:', {start})",
+    ])
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NEEDLEDESK_SKIP_SETUP="1",
-               XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
-    env.pop("NEEDLEDESK_SERVER", None)
+               XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(config or tmp_path / "config"))
+    for name in ("NEEDLEDESK_SERVER", "NEEDLEDESK_DB"):
+        env.pop(name, None)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
-    assert f"status: File: {tmp_path / 'clinic.db'}" in done.stdout, done.stdout
-    assert "loaded: []" in done.stdout, done.stdout
-    assert "exit: 0" in done.stdout
+    return done.stdout
+
+
+def test_the_file_window_starts_without_the_servers_driver(tmp_path):
+    """`needledesk` on the file (the real start: lock, first paint, check), then Settings
+    with its Clinic server tab: psycopg and the server's modules are never imported."""
+    said = _run_in_child(tmp_path, f"run_window(Path({str(tmp_path / 'clinic.db')!r}))",
+                         before="from needledesk.ui.settings_dialog import SettingsDialog",
+                         on_window="""
+        dialog = SettingsDialog(window.settings, window, state=window.state)
+        dialog.tabs.setCurrentWidget(dialog.server_page)
+        dialog.show()
+        app.processEvents()
+        print("status:", window.status_label.text())
+        print("loaded:", sorted(m for m in sys.modules if m.startswith(
+            ("psycopg", "needledesk.store.engine.postgres", "needledesk.store.server"))))
+        dialog.hide()
+        """)
+    assert f"status: File: {tmp_path / 'clinic.db'}" in said, said
+    assert "loaded: []" in said, said
+    assert "exit: 0" in said
 
 
 def _start_window(tmp_path, choice: ServerChoice, *, unreachable: str = QUIT) -> str:
     """`run_window()` as `needledesk` with no option runs it, this PC set to `choice` in
     Settings (its QSettings under XDG_CONFIG_HOME), in a process of its own; the practitioner
     answers an unreachable server with `unreachable`. What it printed."""
-    import os
-
     from PySide6.QtCore import QSettings
 
     config = tmp_path / "config"
     saved = QSettings(str(config / "NeedleDesk" / "NeedleDesk.conf"),
                       QSettings.Format.IniFormat)
     save_choice(saved, choice)
-    script = textwrap.dedent(f"""
-        import sys
-        from PySide6.QtCore import QTimer
+    return _run_in_child(tmp_path, "run_window(None)", config=config, before=f"""
         import needledesk.ui.server_settings as server_settings
-        from needledesk.ui.app import application, run_window
 
         def unreachable(problem, parent=None):
             print("unreachable:", problem)
@@ -710,27 +721,7 @@ def _start_window(tmp_path, choice: ServerChoice, *, unreachable: str = QUIT) ->
         watch(first_page, "read_first_page")
         watch(integrity, "check_in_background")
         watch(lock.DatabaseLock, "acquire")
-        app = application()
-
-        def look():
-            windows = [w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow"]
-            if not windows or not windows[0].attached:
-                QTimer.singleShot(50, look)
-                return
-            print("status:", windows[0].status_label.text())
-            app.exit(0)
-
-        QTimer.singleShot(0, look)
-        print("exit:", run_window(None))
-        """)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NEEDLEDESK_SKIP_SETUP="1",
-               XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(config))
-    for name in ("NEEDLEDESK_SERVER", "NEEDLEDESK_DB"):
-        env.pop(name, None)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+        """, on_window='print("status:", window.status_label.text())')
 
 
 def test_a_pc_set_to_the_server_starts_on_it_without_touching_the_file(tmp_path, server_url):
