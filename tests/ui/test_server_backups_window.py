@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 from factories import make_client
+from ui_windows import show_window
 
 from needledesk.store import server_backup as sb
 from needledesk.store.repository import Repository
 from needledesk.store.server import open_server
 from needledesk.ui.backups import RestoreDialog
-from needledesk.ui.main_window import MainWindow
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 BY = "Jane Smith"
@@ -29,11 +29,7 @@ def server_repo(server_url):
 def server_window(qtbot, server_repo, state, tmp_path):
     state.setValue("server_backup_folder", str(tmp_path / "server-backups"))
     (tmp_path / "server-backups").mkdir()
-    window = MainWindow(server_repo, server_repo.settings(), state)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return show_window(qtbot, server_repo, state)
 
 
 @pytest.fixture
@@ -113,14 +109,9 @@ def test_without_the_tools_both_menu_items_explain(qtbot, server_window, tmp_pat
     assert list((tmp_path / "server-backups").iterdir()) == []
 
 
-def test_no_daily_or_closing_backup_of_the_server(qtbot, server_repo, state, tmp_path):
-    state.setValue("server_backup_folder", str(tmp_path / "server-backups"))
-    (tmp_path / "server-backups").mkdir()
-    window = MainWindow(server_repo, server_repo.settings(), state)
-    qtbot.addWidget(window)
-    window.show()
-    window.backups.daily()
-    window.close()
+def test_no_daily_or_closing_backup_of_the_server(qtbot, server_window, tmp_path):
+    server_window.backups.daily()
+    server_window.close()
     assert list((tmp_path / "server-backups").iterdir()) == []
 
 
