@@ -479,6 +479,18 @@ def _fsync_folder(folder: Path) -> None:
         log.warning("could not sync folder %s: %s", folder, exc)
 
 
+def hidden_temp(target: Path) -> Path:
+    """A new empty hidden file beside `target` (`.name.….tmp`, 0600) for a backup to be
+    written into before it takes `target`'s name."""
+    folder = target.parent
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise BackupError(f"cannot write into {folder}: {_reason(exc)}") from None
+    os.close(fd)
+    return Path(name)
+
+
 def _write_temp(source: sqlite3.Connection, target: Path, *, verify: bool,
                 on_progress: Progress | None = None
                 ) -> tuple[Path, tuple[int, int, int, bool] | None]:
@@ -488,12 +500,7 @@ def _write_temp(source: sqlite3.Connection, target: Path, *, verify: bool,
     folder = target.parent
     if not folder.is_dir():
         raise BackupError(f"cannot write {target.name}: the folder {folder} is not there")
-    try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise BackupError(f"cannot write into {folder}: {_reason(exc)}") from None
-    os.close(fd)
-    temp = Path(name)
+    temp = hidden_temp(target)
 
     def progress(_status: int, remaining: int, total: int) -> None:
         if on_progress is not None:

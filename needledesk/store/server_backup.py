@@ -59,6 +59,7 @@ from needledesk.store.backup import (
     _fsync,
     _fsync_folder,
     _reason,
+    hidden_temp,
     stamp_in_name,
 )
 from needledesk.store.check import check_file
@@ -408,12 +409,7 @@ def backup_server(db: PgDatabase, folder: str | os.PathLike[str], *,
                 done[0] += 1
                 on_progress(min(done[0], tables), tables + 1)
 
-        try:
-            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as exc:
-            raise BackupError(f"cannot write into {folder}: {_reason(exc)}") from None
-        os.close(fd)
-        temp = Path(name)
+        temp = hidden_temp(target)
         _run([str(tools.pg_dump), "--format=custom", "--no-password", "--verbose",
               f"--snapshot={snapshot}", f"--file={temp}"], env,
              f"Backing up the clinic server ({db.address.display()})", line)
