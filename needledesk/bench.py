@@ -484,6 +484,16 @@ def client_with_history(repo, sessions: int, rng: random.Random) -> tuple[str, i
     return client_id, had
 
 
+def history_client(repo, rng: random.Random) -> tuple[str, int, str]:
+    """The client the card figures are taken on, topped up to HISTORY_SESSIONS sessions:
+    (its id, how many sessions it had, its latest session's id)."""
+    client_id, had = client_with_history(repo, HISTORY_SESSIONS, rng)
+    latest = repo.latest_session(client_id)
+    if latest is None:
+        raise RuntimeError(f"the demo client {client_id} has no session")
+    return client_id, had, latest.id
+
+
 def _photo_consent(repo, client_id: str, signed_at: datetime, consent_id: str):
     """A photo consent signed on paper at `signed_at` allowing the record and showing the
     photos to the client, under the clinic's photo form (the shipped one when it has none
@@ -763,11 +773,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float | None], dict[str
 
         db = open_database(work)
         repo = Repository(db)
-        client_id, had = client_with_history(repo, HISTORY_SESSIONS, rng)
-        latest = repo.latest_session(client_id)
-        if latest is None:
-            raise RuntimeError(f"the demo client {client_id} has no session")
-        session_id = latest.id
+        client_id, had, session_id = history_client(repo, rng)
         clients = repo.count_clients()
         sessions = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
         notes["clinic"] = (f"{clients:,} clients, {sessions:,} sessions (seed {args.seed}); "
@@ -1130,11 +1136,7 @@ def measure_server(args: argparse.Namespace) -> tuple[dict[str, float | None],
             started = time.perf_counter()
             repo = open_server_repository(url)
             fill(repo, clients=args.clients, seed=args.seed)
-            client_id, had = client_with_history(repo, HISTORY_SESSIONS, rng)
-            latest = repo.latest_session(client_id)
-            if latest is None:
-                raise RuntimeError(f"the demo client {client_id} has no session")
-            session_id = latest.id
+            client_id, had, session_id = history_client(repo, rng)
             clients = repo.count_clients()
             sessions = repo.db.execute("SELECT count(*) FROM sessions").fetchone()[0]
             notes["clinic"] = (f"{clients:,} clients, {sessions:,} sessions (seed "
