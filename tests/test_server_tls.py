@@ -17,33 +17,18 @@ import contextlib
 import datetime as dt
 import ipaddress
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pg_cluster
 import pytest
 
 PASSWORD = "correct horse battery staple"
 OWNER = "clinic_owner"
 DATABASE = "needledesk"
-
-
-def _bin_dir() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
-                   else 0)
-    return found[-1].parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pem_pair(name: str, *, issuer=None, hosts=(), ips=()):
@@ -112,76 +97,47 @@ def cluster():
     """A PostgreSQL cluster of this test's own with TLS on and password logins only.
     Skipped where it cannot be made; in CI (NEEDLEDESK_REQUIRE_SERVER=1) that fails."""
     cannot = pytest.fail if os.environ.get("NEEDLEDESK_REQUIRE_SERVER") == "1" else pytest.skip
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        cannot("the TLS test starts its own PostgreSQL cluster: needs root (runuser)")
-    bin_dir = _bin_dir()
-    if bin_dir is None or shutil.which("runuser") is None:
-        cannot("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin) or runuser")
+    why = pg_cluster.unavailable()
+    if why is not None:
+        cannot(f"the TLS test starts its own PostgreSQL cluster: {why}")
     try:
         import cryptography  # noqa: F401
     except ImportError:
         cannot("no `cryptography` (the test extra) to make the test CA")
-    import pwd
 
-    try:
-        postgres = pwd.getpwnam("postgres")
-    except KeyError:
-        cannot("no `postgres` user to run the test cluster as")
-    folder = Path(tempfile.mkdtemp(prefix="needledesk-tls-"))
-    os.chmod(folder, 0o755)   # the tests (root) read the CA files; the data folder is 0700
-    ca_key, ca_cert, _, ca_pem = _pem_pair("NeedleDesk test clinic CA")
-    _, _, _, other_pem = _pem_pair("Some other CA")
-    _, _, key_pem, cert_pem = _pem_pair("localhost", issuer=(ca_key, ca_cert),
-                                         hosts=["localhost"], ips=["127.0.0.1", "127.0.0.2"])
-    (folder / "ca.crt").write_bytes(ca_pem)
-    (folder / "other-ca.crt").write_bytes(other_pem)
-    tls = folder / "tls"
-    tls.mkdir(mode=0o700)
-    (tls / "server.crt").write_bytes(cert_pem)
-    (tls / "server.key").write_bytes(key_pem)
-    os.chmod(tls / "server.key", 0o600)
-    (folder / "socket").mkdir()
-    for path in (tls, tls / "server.crt", tls / "server.key", folder / "socket"):
-        os.chown(path, postgres.pw_uid, postgres.pw_gid)
-    data = folder / "data"
-    data.mkdir(mode=0o700)
-    os.chown(data, postgres.pw_uid, postgres.pw_gid)
-    run = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*run, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust",
-                    "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"],
-                   check=True, capture_output=True)
-    port = _free_port()
-    with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
-        conf.write(f"\nport = {port}\nlisten_addresses = '127.0.0.1,127.0.0.2,127.0.0.3'\n"
-                   f"unix_socket_directories = '{folder / 'socket'}'\nssl = on\n"
-                   f"ssl_cert_file = '{tls / 'server.crt'}'\n"
-                   f"ssl_key_file = '{tls / 'server.key'}'\n"
-                   "password_encryption = 'scram-sha-256'\nfsync = off\n")
+    def certificates(folder: Path) -> str:
+        ca_key, ca_cert, _, ca_pem = _pem_pair("NeedleDesk test clinic CA")
+        _, _, _, other_pem = _pem_pair("Some other CA")
+        _, _, key_pem, cert_pem = _pem_pair("localhost", issuer=(ca_key, ca_cert),
+                                             hosts=["localhost"],
+                                             ips=["127.0.0.1", "127.0.0.2"])
+        (folder / "ca.crt").write_bytes(ca_pem)
+        (folder / "other-ca.crt").write_bytes(other_pem)
+        tls = folder / "tls"
+        tls.mkdir(mode=0o700)
+        (tls / "server.crt").write_bytes(cert_pem)
+        (tls / "server.key").write_bytes(key_pem)
+        os.chmod(tls / "server.key", 0o600)
+        pg_cluster.give_to_postgres(tls, tls / "server.crt", tls / "server.key")
+        return (f"ssl_cert_file = '{tls / 'server.crt'}'\n"
+                f"ssl_key_file = '{tls / 'server.key'}'")
+
     # The superuser only over this cluster's own socket; over the network, TLS and a password
     # or nothing: no plain `host` line.
-    (data / "pg_hba.conf").write_text(
-        "local all postgres trust\n"
-        "hostssl all all 127.0.0.1/32 scram-sha-256\n", encoding="utf-8")
-    started = subprocess.run([*run, str(bin_dir / "pg_ctl"), "-D", str(data), "-l",
-                              str(data / "server.log"), "-w", "-t", "60", "start"],
-                             capture_output=True, text=True)
-    if started.returncode != 0:
-        log = (data / "server.log").read_text(errors="replace") \
-            if (data / "server.log").exists() else ""
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.fail(f"the test cluster did not start: {started.stderr}\n{log}")
-    server = Cluster(folder, port, folder / "ca.crt", folder / "other-ca.crt")
-    try:
+    with pg_cluster.own_cluster(
+            "needledesk-tls-", initdb=["-A", "trust", "-U", "postgres"], prepare=certificates,
+            settings="listen_addresses = '127.0.0.1,127.0.0.2,127.0.0.3'\nssl = on\n"
+                     "password_encryption = 'scram-sha-256'\nfsync = off",
+            hba="local all postgres trust\n"
+                "hostssl all all 127.0.0.1/32 scram-sha-256\n") as own:
+        server = Cluster(own.folder, own.port, own.folder / "ca.crt",
+                         own.folder / "other-ca.crt")
         server.admin(f"CREATE ROLE {OWNER} LOGIN PASSWORD '{PASSWORD}'")
         # As docs/clinic-server.md has the IT person do: the rooms' group role is made once
         # by PostgreSQL's superuser (the database's owner may not create roles).
         server.admin("CREATE ROLE needledesk_room NOLOGIN")
         server.admin(f"CREATE DATABASE {DATABASE} OWNER {OWNER}")
         yield server
-    finally:
-        subprocess.run([*run, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "-w", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _connect(url: str, password: str | None = PASSWORD):

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pg_cluster
 import pytest
 from factories import make_client
 from PySide6.QtCore import Qt, QTimer
@@ -226,7 +227,6 @@ def test_a_hidden_or_locked_window_does_not_ask_the_server(qtbot, server_url, st
 
 # --- a server of this test's own that asks for a password ------------------------------------
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 OWNER_PASSWORD = "room-one-password"
 
 
@@ -236,45 +236,26 @@ def password_server():
     connection): scram-sha-256 on its Unix socket only, a `needledesk` database owned by a
     role with a password. Its address, no password in it. Skipped without root or the
     Debian binaries."""
-    import os
-    import shutil
-    import socket
-    import tempfile
+    why = pg_cluster.unavailable()
+    if why is not None:
+        pytest.skip(why)
 
-    if os.geteuid() != 0 or not (PG_BIN / "initdb").exists() or not shutil.which("runuser"):
-        pytest.skip("needs root and PostgreSQL's binaries to run a cluster of its own")
-    folder = Path(tempfile.mkdtemp(prefix="nd-p4-pg-", dir="/tmp"))
-    folder.chmod(0o755)
-    data, sockets = folder / "data", folder / "socket"
-    sockets.mkdir()
-    password_file = folder / "password"
-    password_file.write_text(OWNER_PASSWORD + "\n")
-    shutil.chown(folder, "postgres")
-    shutil.chown(sockets, "postgres")
-    shutil.chown(password_file, "postgres")
-    with socket.socket() as probe:   # a port number free on this PC (names the socket file)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    def password_file(folder: Path) -> str:
+        (folder / "password").write_text(OWNER_PASSWORD + "\n")
+        pg_cluster.give_to_postgres(folder / "password")
+        return ""
 
-    def postgres(*args: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True,
-                       capture_output=True, timeout=120)
-
-    postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "owner",
-             "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
-             f"--pwfile={password_file}")
-    postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w",
-             "-o", f"-k {sockets} -p {port} -c listen_addresses=''", "start")
-    try:
+    with pg_cluster.own_cluster(
+            "nd-p4-pg-", prepare=password_file, settings="listen_addresses = ''",
+            initdb=["-U", "owner", "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256", "--pwfile=password"]) as own:
         import psycopg
 
-        with psycopg.connect(host=str(sockets), port=port, user="owner", dbname="postgres",
-                             password=OWNER_PASSWORD, autocommit=True) as admin:
+        with psycopg.connect(host=str(own.socket), port=own.port, user="owner",
+                             dbname="postgres", password=OWNER_PASSWORD,
+                             autocommit=True) as admin:
             admin.execute("CREATE DATABASE needledesk")
-        yield f"postgresql://owner@/needledesk?host={sockets}&port={port}"
-    finally:
-        postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+        yield f"postgresql://owner@/needledesk?host={own.socket}&port={own.port}"
 
 
 def _type_password(qtbot, text: str, seen: list) -> None:
