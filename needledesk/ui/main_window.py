@@ -418,13 +418,15 @@ class MainWindow(QMainWindow):
         self._polling.append(True)
         kept, repo = self._marker_reader, self.repo
 
-        def read() -> int:   # on the worker: its own connection, made again after a failure
-            if not kept:
-                kept.append(repo.reader())
-            try:
+        def read() -> int | Exception:   # on the worker: its own connection, made again
+            try:                          # after a failure
+                if not kept:
+                    kept.append(repo.reader())
                 return kept[0].change_marker()
-            except Exception:
+            except Exception as exc:
                 _close_all(kept)
+                if repo.server_away(exc):
+                    return exc   # expected while the server is away: said, not logged
                 raise
 
         Tasks.run(read, self._marker_read, self._marker_failed, owner=self,
@@ -442,9 +444,12 @@ class MainWindow(QMainWindow):
         if self.repo.server_away(exc):
             self.statusBar().showMessage(STATUS_AWAY)
 
-    def _marker_read(self, marker: int) -> None:
+    def _marker_read(self, marker: int | Exception) -> None:
         from needledesk.ui.server_away import STATUS_AWAY, STATUS_BACK
 
+        if isinstance(marker, Exception):
+            self._marker_failed(marker)
+            return
         editor_waiting = self.editor is not None and self.editor.away.waiting
         if self.statusBar().currentMessage() == STATUS_AWAY and not editor_waiting:
             self.statusBar().showMessage(STATUS_BACK, 10_000)

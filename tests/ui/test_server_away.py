@@ -273,6 +273,34 @@ def test_the_window_says_the_server_is_away_and_reads_again_when_it_is_back(
     window.change_timer.stop()
 
 
+def test_looking_for_changes_while_the_server_is_away_fills_no_log(
+        qtbot, server_repo, client, state, test_server, caplog, monkeypatch):
+    """Every few seconds the window looks for other rooms' changes, on a real worker thread:
+    while the server stays away each look says so in the status bar and writes no traceback
+    into the log (an hour away would otherwise leave nine hundred)."""
+    import logging
+
+    from needledesk.ui.tasks import Tasks
+
+    monkeypatch.setattr(Tasks, "synchronous", False)
+    window = show_window(qtbot, server_repo, state)
+    window.poll_changes()
+    qtbot.waitUntil(lambda: not window._polling, timeout=10_000)
+    reader = window._marker_reader[0]
+    outage = Outage(test_server, server_repo)
+    outage.start()
+    test_server.admin.execute("SELECT pg_terminate_backend(%s)",
+                              [reader.db.raw.info.backend_pid])
+    caplog.set_level(logging.WARNING)
+    for _ in range(3):   # the first look loses its connection, the next ones cannot connect
+        window.poll_changes()
+        qtbot.waitUntil(lambda: not window._polling, timeout=10_000)
+        assert window.statusBar().currentMessage() == STATUS_AWAY
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+    outage.end()
+    window.change_timer.stop()
+
+
 def test_the_server_gone_just_after_a_write_is_never_taken_for_another_rooms_save(
         qtbot, server_repo, client, state, test_server, monkeypatch, no_real_modals):
     window = show_window(qtbot, server_repo, state)

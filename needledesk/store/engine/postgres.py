@@ -376,9 +376,13 @@ class PgDatabase:
         return bool(self._conn.closed)
 
     def fresh(self) -> PgDatabase:
-        """A second connection to the same server (a worker thread's own)."""
-        return PgDatabase(psycopg.connect(**self._connect_args, autocommit=True),
-                          self.address)
+        """A second connection to the same server (a worker thread's own); ServerAwayError
+        when the server cannot be reached."""
+        try:
+            conn = psycopg.connect(**self._connect_args, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise _away(exc, self.address) from exc
+        return PgDatabase(conn, self.address)
 
 
 def _reconnect_args(conn: psycopg.Connection[Any]) -> dict[str, Any]:
