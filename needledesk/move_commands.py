@@ -129,7 +129,7 @@ def _to_file(args: Any, default_path: Callable[[], Path],
     refuse_protected_target(target, args.db or default_path())
     if target.exists():
         raise NeedleDeskError(f"{target} exists already; a clinic can only be moved into a new "
-                              "file. Nothing was written")
+                              "file. Nothing was written.")
     repo = _server_repository(url, ask)
     progress = _Percent("moving the clinic to the file")
     try:

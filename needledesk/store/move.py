@@ -320,7 +320,7 @@ def move_to_server(file_path: str | os.PathLike[str], server_db: Database, *,
         if version != schema_version():
             raise MoveError(f"{file_path} is at schema {version}, not {schema_version()}: "
                             "open it once with this NeedleDesk (which brings it up to date), "
-                            "then move it. Nothing was written")
+                            "then move it. Nothing was written.")
         # One read transaction on the file: a window writing it meanwhile changes nothing of
         # what is copied.
         source.conn.execute("BEGIN")
@@ -448,14 +448,14 @@ def move_to_file(server_db: Database, file_path: str | os.PathLike[str], *,
 
 def _refuse_existing(path: Path) -> None:
     if path.is_dir():
-        raise MoveError(f"{path} is a folder; name a new file. Nothing was written")
+        raise MoveError(f"{path} is a folder; name a new file. Nothing was written.")
     if path.exists() and path.stat().st_size > 0:
         raise MoveError(f"{path} exists already and holds data; a clinic can only be moved "
-                        "into a new file. Nothing was written")
+                        "into a new file. Nothing was written.")
     folder = photo_folder(path)
     if folder.exists() and any(folder.iterdir()):
         raise MoveError(f"{folder} (the photo folder of {path.name}) exists already and is "
-                        "not empty; choose another file name. Nothing was written")
+                        "not empty; choose another file name. Nothing was written.")
 
 
 def _into_new_file(server_db: Any, path: Path, database_id: str,
