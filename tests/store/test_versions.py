@@ -172,3 +172,17 @@ def test_two_amendments_at_once_without_a_version_refuse_the_second_in_words(roo
     assert _audit_rows(a) == rows + 1     # room A's amendment only
     stored = a.get_session(session.id)
     assert stored.notes == "room A's correction" and len(stored.amendments) == 1
+
+
+def test_signing_a_session_another_room_signed_since_it_was_opened_names_them(rooms):
+    """Both rooms open a draft; room A signs it off; room B's sign-off is refused as changed
+    elsewhere (who and when), not as a bare "already signed off"."""
+    a, b = rooms
+    _, session = _saved(rooms)
+    seen_b = b.record_version("session", session.id)
+    a.sign_session(session.id, LEE_AT, by="Dr Lee")
+    rows = _audit_rows(a)
+    with pytest.raises(ChangedElsewhereError) as refused:
+        b.sign_session(session.id, KIM_AT, by="Dr Kim", expected=seen_b.seq)
+    assert (refused.value.who, refused.value.at) == ("Dr Lee", LEE_AT)
+    assert _audit_rows(a) == rows

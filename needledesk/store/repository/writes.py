@@ -301,6 +301,8 @@ class Writes(Queries):
             expected = self._version_seq("session", session_id)
         session = self.get_session(session_id)
         if session.is_signed:
+            # Signed in another room since it was opened: said as that (who and when).
+            self._still_as_opened("session", session_id, expected, lock=False)
             raise SignedRecordError("this session is already signed off")
         signed = replace(session, signed_at=at or self._now())
         self._check_session(signed)
